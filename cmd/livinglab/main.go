@@ -1,0 +1,23 @@
+// Command livinglab runs and controls a living-lab federation node.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/livinglab/livinglab/node"
+)
+
+func main() {
+	root := newRoot()
+	if err := root.Execute(); err != nil {
+		var api *node.APIErrorResponse
+		if errors.As(err, &api) {
+			fmt.Fprintf(os.Stderr, "Error: %s\n", api.APIError.Error)
+		} else {
+			fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		}
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/livinglab/livinglab/node"
+)
+
+func practiceCmd() *cobra.Command {
+	c := &cobra.Command{Use: "practice", Short: "Publish, show, retract and trace practices"}
+	c.AddCommand(publishCmd(), showCmd(), retractCmd(), historyCmd())
+	return c
+}
+
+func readPracticeFile(path string) (*node.PracticeInput, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var in node.PracticeInput
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, fmt.Errorf("%s is not a valid practice file: %w", path, err)
+	}
+	return &in, nil
+}
+
+func publishCmd() *cobra.Command {
+	var file, supersedes string
+	var dryRun, asJSON bool
+	c := &cobra.Command{
+		Use:   "publish --file practice.json",
+		Short: "Anonymise, sign and publish a practice to its topics",
+		Long: "Runs the practice through the anonymisation gate (failing closed: every finding and every\n" +
+			"uncertain name is redacted), prints the redaction report, signs and publishes it and prints its CID.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return fmt.Errorf("--file is required")
+			}
+			in, err := readPracticeFile(file)
+			if err != nil {
+				return err
+			}
+			if supersedes != "" {
+				in.Supersedes = supersedes
+			}
+			cl, err := client()
+			if err != nil {
+				return err
+			}
+			cx, cancel := ctx()
+			defer cancel()
+			path := "/api/v1/practices"
+			if dryRun {
+				path += "?dry_run=true"
+			}
+			var out node.Published
+			if err := cl.Do(cx, "POST", path, in, &out); err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				return printJSON(w, out)
+			}
+			printReport(w, out.Report)
+			if dryRun {
+				fmt.Fprintln(w, "Dry run: nothing was signed or sent. This is what would leave:")
+				return printJSON(w, out.Practice)
+			}
+			fmt.Fprintf(w, "Published to %s\n%s\n", strings.Join(out.Topics, ", "), out.CID)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&file, "file", "", "practice JSON file")
+	c.Flags().StringVar(&supersedes, "supersedes", "", "CID of the version this one replaces")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would leave")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func printReport(w interface{ Write([]byte) (int, error) }, r node.GateReport) {
+	if len(r.Findings) == 0 && len(r.Candidates) == 0 {
+		fmt.Fprintln(w, "Anonymisation: nothing to redact.")
+		return
+	}
+	fmt.Fprintf(w, "Anonymisation: %d redaction(s)\n", len(r.Findings))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, f := range r.Findings {
+		fmt.Fprintf(tw, "  %s\t%s\t[%d:%d]\t-> %s\n", f.Field, f.Type, f.Start, f.End, f.Replacement)
+	}
+	tw.Flush()
+	for _, c := range r.Candidates {
+		fmt.Fprintf(w, "  to confirm: %q in %s (%s)\n", c.Text, c.Field, c.Reason)
+	}
+}
+
+func showCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "show CID [--json]",
+		Short: "Show one practice",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := client()
+			if err != nil {
+				return err
+			}
+			cx, cancel := ctx()
+			defer cancel()
+			var v node.PracticeView
+			if err := cl.Do(cx, "GET", "/api/v1/practices/"+url.PathEscape(args[0]), nil, &v); err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				return printJSON(w, v)
+			}
+			fmt.Fprintf(w, "%s\n%s, %s · %s · version %d · %s\nCID %s\n\n", v.Title, v.Region, v.Country, strings.Join(v.Topics, ", "), v.Version, v.Created.Format("2006-01-02"), v.CID)
+			for _, f := range []struct{ k, v string }{{"Summary", v.Summary}, {"Problem", v.Problem}, {"Approach", v.Approach},
+				{"Results", v.Results}, {"Resources", v.Resources}, {"Difficulties", v.Difficulties}, {"Transferability", v.Transferability}} {
+				if f.v != "" {
+					fmt.Fprintf(w, "%s\n  %s\n", f.k, f.v)
+				}
+			}
+			if len(v.Lessons) > 0 {
+				fmt.Fprintln(w, "Lessons")
+				for _, l := range v.Lessons {
+					fmt.Fprintf(w, "  - %s\n", l)
+				}
+			}
+			if v.SupersededBy != "" {
+				fmt.Fprintf(w, "\nSuperseded by %s\n", v.SupersededBy)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func retractCmd() *cobra.Command {
+	var reason string
+	c := &cobra.Command{
+		Use:   "retract CID --reason TEXT",
+		Short: "Withdraw a practice everywhere (a signed tombstone)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(reason) == "" {
+				return fmt.Errorf("--reason is required")
+			}
+			cl, err := client()
+			if err != nil {
+				return err
+			}
+			cx, cancel := ctx()
+			defer cancel()
+			var out map[string]string
+			if err := cl.Do(cx, "POST", "/api/v1/practices/"+url.PathEscape(args[0])+"/retract", map[string]string{"reason": reason}, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Retracted %s (tombstone %s).\nNodes drop its content when they receive the tombstone; a hostile node can still keep a copy.\n", out["retracted"], out["tombstone"])
+			return nil
+		},
+	}
+	c.Flags().StringVar(&reason, "reason", "", "why the record is withdrawn")
+	return c
+}
+
+func historyCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "history CID [--json]",
+		Short: "List every version of a practice",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := client()
+			if err != nil {
+				return err
+			}
+			cx, cancel := ctx()
+			defer cancel()
+			var vs []node.PracticeView
+			if err := cl.Do(cx, "GET", "/api/v1/practices/"+url.PathEscape(args[0])+"/history", nil, &vs); err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), vs)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "VERSION\tCREATED\tCID\tTITLE")
+			for _, v := range vs {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", v.Version, v.Created.Format("2006-01-02 15:04"), v.CID, v.Title)
+			}
+			return tw.Flush()
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func practicesCmd() *cobra.Command {
+	c := &cobra.Command{Use: "practices", Short: "List practices held by this node"}
+	var topic string
+	var asJSON, all bool
+	list := &cobra.Command{
+		Use:   "list [--topic T] [--json]",
+		Short: "List the latest version of every practice held",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := client()
+			if err != nil {
+				return err
+			}
+			cx, cancel := ctx()
+			defer cancel()
+			q := url.Values{}
+			if topic != "" {
+				q.Set("topic", topic)
+			}
+			if all {
+				q.Set("all", "true")
+			}
+			var raw json.RawMessage
+			if err := cl.Do(cx, "GET", "/api/v1/practices?"+q.Encode(), nil, &raw); err != nil {
+				return err
+			}
+			if asJSON {
+				_, err := cmd.OutOrStdout().Write(raw)
+				return err
+			}
+			var vs []node.PracticeView
+			if err := json.Unmarshal(raw, &vs); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CREATED\tREGION\tLANG\tTOPICS\tTITLE\tCID")
+			for _, v := range vs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Created.Format("2006-01-02"), v.Region, v.Language, strings.Join(v.Topics, ","), v.Title, v.CID)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().StringVar(&topic, "topic", "", "only this topic")
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	list.Flags().BoolVar(&all, "all", false, "include superseded versions")
+	c.AddCommand(list)
+	return c
+}

@@ -1,0 +1,7 @@
+// Package knowledge holds the node's data: the signed public records it has
+// received or published (the shared knowledge), the region's private lab
+// data, the anonymisation gate between the two, and the search index.
+//
+// Badger is the source of truth. Everything else (the full-text index, the
+// per-topic reconciliation sets) is derived from it and can be rebuilt.
+package knowledge

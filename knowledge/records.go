@@ -1,0 +1,464 @@
+package knowledge
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/ipfs/go-cid"
+
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// Tombstone is what a node keeps of a retracted record.
+type Tombstone struct {
+	Target     string `cbor:"target" json:"target"`
+	By         string `cbor:"by" json:"by"`
+	Retraction string `cbor:"retraction" json:"retraction"`
+	Reason     string `cbor:"reason" json:"reason"`
+	At         int64  `cbor:"at" json:"at"`
+}
+
+// PutResult says what storing a record changed.
+type PutResult struct {
+	Added   bool      // the record was new and is now held
+	Removed []cid.Cid // records whose content a retraction deleted
+	// RemovedFrom gives, for each removed record, its creation time and topics.
+	RemovedFrom map[cid.Cid]RemovedRef
+	// Superseded is the earlier version this record replaces, if held.
+	Superseded cid.Cid
+}
+
+// RemovedRef locates a deleted record in the topic sets.
+type RemovedRef struct {
+	Created int64
+	Topics  []string
+}
+
+// Put stores a verified record with its indexes. A retraction deletes the
+// content of its target and keeps a tombstone; a new version marks the one
+// it supersedes. Storing a record already held is a no-op; storing one that
+// was retracted is refused with protocol.ErrRetracted.
+func (s *Store) Put(rec *protocol.Signed) (PutResult, error) { return s.put(rec, false) }
+
+func (s *Store) put(rec *protocol.Signed, own bool) (PutResult, error) {
+	var res PutResult
+	r := &rec.Record
+	payload, err := r.DecodePayload()
+	if err != nil {
+		return res, err
+	}
+	err = s.db.Update(func(txn *badger.Txn) error {
+		res = PutResult{}
+		ck := rec.CID.Bytes()
+		if _, err := txn.Get(cat(pfxRecord, ck)); err == nil {
+			return nil
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		if t, err := getTomb(txn, rec.CID); err == nil && (t.By == r.Author || r.Kind == protocol.KindMembership) {
+			return fmt.Errorf("%w: %s", protocol.ErrRetracted, rec.CID)
+		}
+		set := func(k, v []byte) error { return txn.Set(k, v) }
+		if err := set(cat(pfxRecord, ck), rec.Raw); err != nil {
+			return err
+		}
+		topics := r.Topics
+		if r.Kind == protocol.KindMembership || r.Kind == protocol.KindRetraction {
+			topics = []string{protocol.ControlTopic}
+		}
+		for _, t := range topics {
+			if err := set(topicKey(t, r.Created, rec.CID), nil); err != nil {
+				return err
+			}
+		}
+		if err := set(kindKey(r.Kind, r.Created, rec.CID), nil); err != nil {
+			return err
+		}
+		if err := set(authorKey(r.Author, r.Seq), ck); err != nil {
+			return err
+		}
+		switch p := payload.(type) {
+		case *protocol.Practice:
+			pid := rec.CID.String()
+			if p.Version > 1 {
+				pid = p.PracticeID
+				prev, _ := cid.Decode(p.Supersedes)
+				if err := set(cat(pfxSuper, prev.Bytes()), ck); err != nil {
+					return err
+				}
+				if _, err := txn.Get(cat(pfxRecord, prev.Bytes())); err == nil {
+					res.Superseded = prev
+				}
+			}
+			if err := set(cat(pfxVers, []byte(pid), []byte{0}, u64(uint64(p.Version))), ck); err != nil {
+				return err
+			}
+		case *protocol.Retraction:
+			target, _ := cid.Decode(p.Target)
+			tb, _ := protocol.Marshal(&Tombstone{Target: p.Target, By: r.Author, Retraction: rec.CID.String(), Reason: p.Reason, At: r.Created})
+			if err := set(cat(pfxTomb, target.Bytes()), tb); err != nil {
+				return err
+			}
+			ref, removed, err := deleteContent(txn, target)
+			if err != nil {
+				return err
+			}
+			if removed {
+				res.Removed = append(res.Removed, target)
+				res.RemovedFrom = map[cid.Cid]RemovedRef{target: ref}
+			}
+		}
+		if own {
+			if err := set(keySeq, append(u64(r.Seq), rec.CID.String()...)); err != nil {
+				return err
+			}
+		}
+		res.Added = true
+		return nil
+	})
+	if err != nil {
+		return PutResult{}, fmt.Errorf("store %s: %w", rec.CID, err)
+	}
+	return res, nil
+}
+
+// deleteContent removes a record's content and indexes, keeping nothing but
+// what the caller writes (the tombstone).
+func deleteContent(txn *badger.Txn, c cid.Cid) (RemovedRef, bool, error) {
+	var ref RemovedRef
+	item, err := txn.Get(cat(pfxRecord, c.Bytes()))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ref, false, nil
+	}
+	if err != nil {
+		return ref, false, err
+	}
+	raw, err := item.ValueCopy(nil)
+	if err != nil {
+		return ref, false, err
+	}
+	var env protocol.Envelope
+	var r protocol.Record
+	if err := protocol.Unmarshal(raw, &env); err != nil {
+		return ref, false, err
+	}
+	if err := protocol.Unmarshal(env.Body, &r); err != nil {
+		return ref, false, err
+	}
+	ref = RemovedRef{Created: r.Created, Topics: r.Topics}
+	del := [][]byte{cat(pfxRecord, c.Bytes()), kindKey(r.Kind, r.Created, c), authorKey(r.Author, r.Seq)}
+	for _, t := range r.Topics {
+		del = append(del, topicKey(t, r.Created, c))
+	}
+	if r.Kind == protocol.KindPractice {
+		if p, err := r.DecodePayload(); err == nil {
+			pr := p.(*protocol.Practice)
+			pid := c.String()
+			if pr.Version > 1 {
+				pid = pr.PracticeID
+				prev, _ := cid.Decode(pr.Supersedes)
+				// The superseded version becomes the latest again.
+				if it, err := txn.Get(cat(pfxSuper, prev.Bytes())); err == nil {
+					if v, _ := it.ValueCopy(nil); bytes.Equal(v, c.Bytes()) {
+						del = append(del, cat(pfxSuper, prev.Bytes()))
+					}
+				}
+			}
+			del = append(del, cat(pfxVers, []byte(pid), []byte{0}, u64(uint64(pr.Version))))
+		}
+	}
+	for _, k := range del {
+		if err := txn.Delete(k); err != nil {
+			return ref, false, err
+		}
+	}
+	return ref, true, nil
+}
+
+func getTomb(txn *badger.Txn, c cid.Cid) (*Tombstone, error) {
+	item, err := txn.Get(cat(pfxTomb, c.Bytes()))
+	if err != nil {
+		return nil, err
+	}
+	var t Tombstone
+	err = item.Value(func(b []byte) error { return protocol.Unmarshal(b, &t) })
+	return &t, err
+}
+
+// Tomb returns the tombstone held for c, if any.
+func (s *Store) Tomb(c cid.Cid) (*Tombstone, error) {
+	var t *Tombstone
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		t, err = getTomb(txn, c)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	return t, err
+}
+
+// Get returns a held record. Records are verified before they are stored;
+// Get decodes without checking the signature again.
+func (s *Store) Get(c cid.Cid) (*protocol.Signed, error) {
+	var raw []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(cat(pfxRecord, c.Bytes()))
+		if err != nil {
+			return err
+		}
+		raw, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("record %s: %w", c, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", c, err)
+	}
+	return decodeStored(c, raw)
+}
+
+func decodeStored(c cid.Cid, raw []byte) (*protocol.Signed, error) {
+	var env protocol.Envelope
+	if err := protocol.Unmarshal(raw, &env); err != nil {
+		return nil, fmt.Errorf("decode stored %s: %w", c, err)
+	}
+	s := &protocol.Signed{CID: c, Raw: raw}
+	if err := protocol.Unmarshal(env.Body, &s.Record); err != nil {
+		return nil, fmt.Errorf("decode stored %s: %w", c, err)
+	}
+	return s, nil
+}
+
+// Has tells whether a record's content is held.
+func (s *Store) Has(c cid.Cid) bool {
+	err := s.db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get(cat(pfxRecord, c.Bytes()))
+		return err
+	})
+	return err == nil
+}
+
+// SupersededBy returns the CID of the version that supersedes c, if any.
+func (s *Store) SupersededBy(c cid.Cid) (cid.Cid, bool) {
+	var out cid.Cid
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(cat(pfxSuper, c.Bytes()))
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		out, err = cid.Cast(v)
+		return err
+	})
+	return out, err == nil
+}
+
+// Versions returns the CIDs of a practice's versions, oldest first.
+func (s *Store) Versions(practiceID string) ([]cid.Cid, error) {
+	var out []cid.Cid
+	pfx := cat(pfxVers, []byte(practiceID), []byte{0})
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			c, err := cid.Cast(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ListOptions selects records to list.
+type ListOptions struct {
+	Kind        protocol.Kind
+	Topic       string // "" for all topics
+	Author      string
+	IncludeOld  bool // include superseded versions
+	Limit       int  // 0 = no limit
+	NewestFirst bool
+}
+
+// List returns held records, oldest first unless NewestFirst.
+func (s *Store) List(o ListOptions) ([]*protocol.Signed, error) {
+	var pfx []byte
+	switch {
+	case o.Topic != "":
+		pfx = cat(pfxTopic, []byte(o.Topic), []byte{0})
+	case o.Kind != "":
+		pfx = cat(pfxKind, []byte(o.Kind), []byte{0})
+	default:
+		pfx = pfxRecord
+	}
+	var out []*protocol.Signed
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx, Reverse: o.NewestFirst})
+		defer it.Close()
+		start := pfx
+		if o.NewestFirst {
+			start = append(append([]byte{}, pfx...), 0xff)
+		}
+		for it.Seek(start); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			var c cid.Cid
+			var err error
+			if bytes.Equal(pfx, pfxRecord) {
+				c, err = cid.Cast(k[len(pfx):])
+			} else {
+				c, err = cid.Cast(k[len(pfx)+8:])
+			}
+			if err != nil {
+				return fmt.Errorf("bad index key %x: %w", k, err)
+			}
+			if !o.IncludeOld {
+				if _, err := txn.Get(cat(pfxSuper, c.Bytes())); err == nil {
+					continue
+				}
+			}
+			item, err := txn.Get(cat(pfxRecord, c.Bytes()))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			raw, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			rec, err := decodeStored(c, raw)
+			if err != nil {
+				return err
+			}
+			if o.Kind != "" && rec.Record.Kind != o.Kind {
+				continue
+			}
+			if o.Author != "" && rec.Record.Author != o.Author {
+				continue
+			}
+			out = append(out, rec)
+			if o.Limit > 0 && len(out) >= o.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// TopicItem is one entry of a topic's record set, as reconciled by sync.
+type TopicItem struct {
+	Created int64 // Unix milliseconds
+	CID     cid.Cid
+}
+
+// TopicItems calls fn for every record held in a topic, in (time, CID) order.
+func (s *Store) TopicItems(topic string, fn func(TopicItem) error) error {
+	pfx := cat(pfxTopic, []byte(topic), []byte{0})
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()[len(pfx):]
+			if len(k) < 8 {
+				continue
+			}
+			c, err := cid.Cast(k[8:])
+			if err != nil {
+				return err
+			}
+			if err := fn(TopicItem{Created: int64(beU64(k[:8])), CID: c}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CountTopic counts the records held in a topic.
+func (s *Store) CountTopic(topic string) (int, error) {
+	n := 0
+	err := s.TopicItems(topic, func(TopicItem) error { n++; return nil })
+	return n, err
+}
+
+// AuthorCID returns the CID of an author's record with sequence number seq.
+func (s *Store) AuthorCID(author string, seq uint64) (cid.Cid, bool) {
+	var out cid.Cid
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(authorKey(author, seq))
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		out, err = cid.Cast(v)
+		return err
+	})
+	return out, err == nil
+}
+
+// AuthorOf returns the author of a held record, or of a retracted one.
+func (s *Store) AuthorOf(c cid.Cid) (string, bool) {
+	if rec, err := s.Get(c); err == nil {
+		return rec.Record.Author, true
+	}
+	if t, err := s.Tomb(c); err == nil {
+		return t.By, true
+	}
+	return "", false
+}
+
+// LastOwn returns the sequence number and CID of this node's last own record.
+func (s *Store) LastOwn() (seq uint64, prev string, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(keySeq)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(b []byte) error {
+			if len(b) < 8 {
+				return fmt.Errorf("bad sequence key")
+			}
+			seq = beU64(b[:8])
+			prev = string(b[8:])
+			return nil
+		})
+	})
+	return seq, prev, err
+}
+
+// PutOwn stores a record this node signed and advances its sequence number
+// in the same transaction.
+func (s *Store) PutOwn(rec *protocol.Signed) (PutResult, error) { return s.put(rec, true) }
+
+func beU64(b []byte) uint64 {
+	var v uint64
+	for _, x := range b[:8] {
+		v = v<<8 | uint64(x)
+	}
+	return v
+}
+
+var _ = time.Now

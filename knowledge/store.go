@@ -1,0 +1,228 @@
+package knowledge
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/ipfs/go-cid"
+
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// SchemaVersion is the version of the store layout this code writes.
+const SchemaVersion = 1
+
+// ErrNotFound is returned when a record or entity is not held.
+var ErrNotFound = errors.New("not found")
+
+// ErrSchemaTooNew is returned when the store was written by a newer release.
+var ErrSchemaTooNew = errors.New("store schema is newer than this release")
+
+// Key prefixes. Each family of keys has one byte-string prefix.
+var (
+	keySchema = []byte("m/schema")
+	keySeq    = []byte("m/seq") // own last sequence number + CID
+	pfxRecord = []byte("r/")    // r/<cid>                    -> envelope
+	pfxTopic  = []byte("t/")    // t/<topic>\x00<ms><cid>     -> nil
+	pfxKind   = []byte("k/")    // k/<kind>\x00<ms><cid>      -> nil
+	pfxAuthor = []byte("a/")    // a/<author>\x00<seq>        -> cid
+	pfxTomb   = []byte("x/")    // x/<cid>                    -> tombstone
+	pfxSuper  = []byte("s/")    // s/<cid>                    -> cid of the version superseding it
+	pfxVers   = []byte("v/")    // v/<practice id>\x00<ver>   -> cid
+)
+
+// Options tunes Badger. The zero value is the small-server profile.
+type Options struct {
+	MemTableMB     int64
+	NumMemtables   int
+	BlockCacheMB   int64
+	IndexCacheMB   int64
+	ValueLogFileMB int64
+	NumCompactors  int
+	SyncWrites     bool
+	Logger         *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.MemTableMB == 0 {
+		o.MemTableMB = 16
+	}
+	if o.NumMemtables == 0 {
+		o.NumMemtables = 2
+	}
+	if o.BlockCacheMB == 0 {
+		o.BlockCacheMB = 16
+	}
+	if o.IndexCacheMB == 0 {
+		o.IndexCacheMB = 16
+	}
+	if o.ValueLogFileMB == 0 {
+		o.ValueLogFileMB = 64
+	}
+	if o.NumCompactors == 0 {
+		o.NumCompactors = 2
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Store is the node's Badger database.
+type Store struct {
+	db  *badger.DB
+	log *slog.Logger
+}
+
+// Open opens (or creates) the store in dir and runs pending migrations.
+func Open(dir string, o Options) (*Store, error) {
+	o = o.withDefaults()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	bo := badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{o.Logger.With("component", "badger")}).
+		WithMemTableSize(o.MemTableMB << 20).
+		WithNumMemtables(o.NumMemtables).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(o.BlockCacheMB << 20).
+		WithIndexCacheSize(o.IndexCacheMB << 20).
+		WithValueLogFileSize(o.ValueLogFileMB << 20).
+		WithNumCompactors(o.NumCompactors).
+		WithCompression(options.ZSTD).
+		WithSyncWrites(o.SyncWrites).
+		WithValueThreshold(1 << 10)
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	s := &Store{db: db, log: o.Logger.With("component", "store")}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close flushes and closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes Badger for backup and maintenance.
+func (s *Store) DB() *badger.DB { return s.db }
+
+// RunGC runs value-log garbage collection until nothing is left to collect.
+func (s *Store) RunGC() int {
+	n := 0
+	for s.db.RunValueLogGC(0.5) == nil {
+		n++
+	}
+	return n
+}
+
+// Size returns the LSM and value-log sizes in bytes.
+func (s *Store) Size() (lsm, vlog int64) { return s.db.Size() }
+
+// migration moves the store from version From to From+1.
+type migration struct {
+	From int
+	Run  func(txn *badger.Txn) error
+}
+
+// migrations is the ordered list of store migrations. Version 0 is an empty,
+// fresh store.
+var migrations = []migration{
+	{From: 0, Run: func(*badger.Txn) error { return nil }},
+}
+
+// SchemaOf reads the schema version of a store.
+func (s *Store) SchemaOf() (int, error) {
+	v := 0
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get(keySchema)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return it.Value(func(b []byte) error {
+			if len(b) != 4 {
+				return fmt.Errorf("schema key has %d bytes", len(b))
+			}
+			v = int(binary.BigEndian.Uint32(b))
+			return nil
+		})
+	})
+	return v, err
+}
+
+func (s *Store) migrate() error {
+	v, err := s.SchemaOf()
+	if err != nil {
+		return fmt.Errorf("read store schema: %w", err)
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("%w: the store is version %d and this release knows up to %d; run a newer livinglab or restore a backup", ErrSchemaTooNew, v, SchemaVersion)
+	}
+	for _, m := range migrations {
+		if m.From < v {
+			continue
+		}
+		err := s.db.Update(func(txn *badger.Txn) error {
+			if err := m.Run(txn); err != nil {
+				return err
+			}
+			return txn.Set(keySchema, binary.BigEndian.AppendUint32(nil, uint32(m.From+1)))
+		})
+		if err != nil {
+			return fmt.Errorf("migrate store from version %d: %w", m.From, err)
+		}
+		if m.From > 0 {
+			s.log.Info("migrated store", "from", m.From, "to", m.From+1)
+		}
+		v = m.From + 1
+	}
+	return nil
+}
+
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Debugf(f string, a ...any)   {}
+
+func cat(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func topicKey(topic string, ms int64, c cid.Cid) []byte {
+	return cat(pfxTopic, []byte(topic), []byte{0}, u64(uint64(ms)), c.Bytes())
+}
+
+func kindKey(kind protocol.Kind, ms int64, c cid.Cid) []byte {
+	return cat(pfxKind, []byte(kind), []byte{0}, u64(uint64(ms)), c.Bytes())
+}
+
+func authorKey(author string, seq uint64) []byte {
+	return cat(pfxAuthor, []byte(author), []byte{0}, u64(seq))
+}
+
+var _ = time.Now

@@ -1,0 +1,96 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// Client talks to a running daemon's HTTP API, finding it through the
+// api.addr file the daemon writes into its home (as kubo does).
+type Client struct {
+	Base  string
+	Token string
+	HTTP  *http.Client
+}
+
+// ErrNoDaemon is returned when no daemon runs on the home.
+var ErrNoDaemon = errors.New("no livinglab daemon is running on this home (start one with: livinglab run)")
+
+// NewClient builds a client for the daemon of home h.
+func NewClient(h Home) (*Client, error) {
+	b, err := os.ReadFile(h.APIAddr())
+	if err != nil {
+		if _, cerr := os.Stat(h.Config()); cerr != nil {
+			return nil, fmt.Errorf("%s is not a livinglab home (create one with: livinglab init --home %s --region NAME)", h.Dir, h.Dir)
+		}
+		return nil, ErrNoDaemon
+	}
+	tok, err := h.LoadToken()
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Base: "http://" + strings.TrimSpace(string(b)), Token: tok, HTTP: &http.Client{Timeout: 5 * time.Minute}}, nil
+}
+
+// Do sends a request with a JSON body (if in != nil) and decodes the JSON
+// answer into out (if out != nil). API errors come back as *APIErrorResponse.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w (%v)", ErrNoDaemon, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 400 {
+		var e APIError
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			e = APIError{Error: strings.TrimSpace(string(b)), Code: http.StatusText(resp.StatusCode)}
+		}
+		return &APIErrorResponse{Status: resp.StatusCode, APIError: e}
+	}
+	if out != nil {
+		if raw, ok := out.(*json.RawMessage); ok {
+			*raw = append((*raw)[:0], b...)
+			return nil
+		}
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("decode answer: %w", err)
+		}
+	}
+	return nil
+}
+
+// APIErrorResponse is an error answer of the API.
+type APIErrorResponse struct {
+	Status int
+	APIError
+}
+
+func (e *APIErrorResponse) Error() string { return e.APIError.Error }

@@ -1,0 +1,64 @@
+package node
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// stats holds the node's Prometheus metrics, in a registry of its own so that
+// several nodes can live in one process.
+type stats struct {
+	reg       *prometheus.Registry
+	published prometheus.Counter
+	received  prometheus.Counter
+	rejects   *prometheus.CounterVec
+	apiLat    *prometheus.HistogramVec
+	syncRuns  *prometheus.CounterVec
+	syncRecs  *prometheus.CounterVec
+}
+
+func newStats() *stats {
+	s := &stats{
+		reg: prometheus.NewRegistry(),
+		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "livinglab_records_published_total",
+			Help: "Records this node signed and published."}),
+		received: prometheus.NewCounter(prometheus.CounterOpts{Name: "livinglab_records_received_total",
+			Help: "New records received from peers and stored."}),
+		rejects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livinglab_records_rejected_total",
+			Help: "Records refused, by reason."}, []string{"reason"}),
+		apiLat: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "livinglab_api_request_seconds",
+			Help: "HTTP API latency.", Buckets: prometheus.DefBuckets}, []string{"route", "code"}),
+		syncRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livinglab_sync_runs_total",
+			Help: "Sync sessions, by result."}, []string{"result"}),
+		syncRecs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livinglab_sync_records_total",
+			Help: "Records moved by sync, by direction."}, []string{"direction"}),
+	}
+	s.reg.MustRegister(s.published, s.received, s.rejects, s.apiLat, s.syncRuns, s.syncRecs,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return s
+}
+
+func (s *stats) rejected(err error) { s.rejects.WithLabelValues(rejectReason(err)).Inc() }
+
+func rejectReason(err error) string {
+	for _, c := range []struct {
+		err    error
+		reason string
+	}{
+		{protocol.ErrBadSig, "bad_signature"}, {protocol.ErrCIDMismatch, "cid_mismatch"},
+		{protocol.ErrTooLarge, "too_large"}, {protocol.ErrBadVersion, "bad_version"},
+		{protocol.ErrBadKind, "bad_kind"}, {protocol.ErrFuture, "future"},
+		{protocol.ErrMissing, "missing_field"}, {protocol.ErrInvalid, "invalid_field"},
+		{protocol.ErrMalformed, "malformed"}, {protocol.ErrNotMember, "not_member"},
+		{protocol.ErrWrongFed, "wrong_federation"}, {protocol.ErrWrongTopic, "wrong_topic"},
+		{protocol.ErrRetracted, "retracted"}, {protocol.ErrNotAuthorised, "not_authorised"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.reason
+		}
+	}
+	return "other"
+}

@@ -1,0 +1,469 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/control"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
+
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// network is the node's libp2p side while it serves.
+type p2p struct {
+	n        *Node
+	ctx      context.Context
+	host     host.Host
+	ps       *pubsub.PubSub
+	dht      *dht.IpfsDHT
+	ownsHost bool
+
+	mu     sync.Mutex
+	topics map[string]*topicChan // by topic channel name
+
+	kick       chan struct{} // wakes the connector
+	joinTarget sync.Map      // peer.ID -> time.Time: inviters being joined
+	connSince  sync.Map      // peer.ID -> time.Time: first connection of non-members
+}
+
+type topicChan struct {
+	name   string
+	topic  *pubsub.Topic
+	sub    *pubsub.Subscription
+	cancel context.CancelFunc
+}
+
+// gater refuses connections from peers outside the federation, right after
+// the secure handshake, except an inviter being joined and, while this node
+// has open invites, peers coming to join.
+type gater struct{ n *Node }
+
+func (g gater) InterceptPeerDial(p peer.ID) bool                                { return g.n.mayConnect(p, network.DirOutbound) }
+func (g gater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool                    { return true }
+func (g gater) InterceptAccept(network.ConnMultiaddrs) bool                     { return true }
+func (g gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
+func (g gater) InterceptSecured(dir network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
+	ok := g.n.mayConnect(p, dir)
+	if !ok {
+		g.n.stats.rejects.WithLabelValues("connection_not_member").Inc()
+		g.n.log.Debug("refused connection from non-member", "peer", p, "dir", dir)
+	}
+	return ok
+}
+
+func (n *Node) mayConnect(p peer.ID, dir network.Direction) bool {
+	if n.roster.IsMember(p) {
+		return true
+	}
+	if nw := n.net; nw != nil {
+		if _, ok := nw.joinTarget.Load(p); ok {
+			return true
+		}
+	}
+	return dir == network.DirInbound && n.hasOpenInvites()
+}
+
+func msgID(m *pb.Message) string {
+	h := sha256.Sum256(m.Data)
+	return string(h[:])
+}
+
+// onlyLoopback tells whether every listen address is a loopback address,
+// in which case LAN discovery and port mapping have nothing to do.
+func onlyLoopback(addrs []string) bool {
+	for _, a := range addrs {
+		m, err := ma.NewMultiaddr(a)
+		if err != nil {
+			return false
+		}
+		ip, err := manet.ToIP(m)
+		if err != nil || !ip.IsLoopback() {
+			return false
+		}
+	}
+	return len(addrs) > 0
+}
+
+func (n *Node) startNetwork(ctx context.Context) (*p2p, error) {
+	cfg := n.Config()
+	listen := cfg.Listen
+	if len(n.opts.Listen) > 0 {
+		listen = n.opts.Listen
+	}
+	nw := &p2p{n: n, ctx: ctx, topics: map[string]*topicChan{}, kick: make(chan struct{}, 1)}
+	n.net = nw
+	if n.opts.Host != nil {
+		nw.host = n.opts.Host
+	} else {
+		loop := onlyLoopback(listen)
+		cm, err := connmgr.NewConnManager(cfg.Limits.ConnsLow, cfg.Limits.ConnsHigh, connmgr.WithGracePeriod(time.Minute))
+		if err != nil {
+			return nil, fmt.Errorf("connection manager: %w", err)
+		}
+		rm, err := newResourceManager(cfg.Limits)
+		if err != nil {
+			return nil, err
+		}
+		opts := []libp2p.Option{
+			libp2p.Identity(n.key),
+			libp2p.ListenAddrStrings(listen...),
+			libp2p.DefaultTransports,
+			libp2p.ConnectionGater(gater{n}),
+			libp2p.ConnectionManager(cm),
+			libp2p.ResourceManager(rm),
+			libp2p.UserAgent("livinglab/" + Version),
+		}
+		if cfg.NAT.PortMapping && !loop {
+			opts = append(opts, libp2p.NATPortMap())
+		}
+		if cfg.NAT.HolePunching && !loop {
+			opts = append(opts, libp2p.EnableHolePunching())
+		}
+		h, err := libp2p.New(opts...)
+		if err != nil {
+			return nil, fmt.Errorf("start libp2p host on %v: %w", listen, err)
+		}
+		nw.host = h
+		nw.ownsHost = true
+		if cfg.Discovery.MDNS && !loop {
+			svc := mdns.NewMdnsService(h, "livinglab", mdnsNotifee{n})
+			if err := svc.Start(); err != nil {
+				n.log.Warn("mDNS discovery not started", "err", err)
+			}
+		}
+	}
+	ps, err := pubsub.NewGossipSub(ctx, nw.host,
+		pubsub.WithFloodPublish(true),
+		pubsub.WithMessageIdFn(msgID),
+		pubsub.WithMaxMessageSize(protocol.MaxRecordBytes+16<<10),
+		pubsub.WithPeerOutboundQueueSize(256),
+		pubsub.WithValidateQueueSize(1024),
+	)
+	if err != nil {
+		nw.close()
+		return nil, fmt.Errorf("start gossipsub: %w", err)
+	}
+	nw.ps = ps
+	if cfg.Discovery.DHT {
+		d, err := dht.New(nw.host, dht.ProtocolPrefix("/livinglab"), dht.Mode(dht.ModeServer),
+			dht.BootstrapPeersFunc(func() []peer.AddrInfo { return n.roster.Peers() }))
+		if err != nil {
+			nw.close()
+			return nil, fmt.Errorf("start DHT: %w", err)
+		}
+		nw.dht = d
+	}
+	nw.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		p := c.RemotePeer()
+		if n.roster.IsMember(p) {
+			go n.memberConnected(ctx, p)
+		} else {
+			nw.connSince.LoadOrStore(p, time.Now())
+		}
+	}})
+	if cfg.Federation.Name != "" {
+		if err := nw.joinTopics(ctx); err != nil {
+			nw.close()
+			return nil, err
+		}
+	}
+	return nw, nil
+}
+
+func newResourceManager(l LimitsConfig) (network.ResourceManager, error) {
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	scaled := limits.Scale(int64(l.MaxMemoryMB)<<20, 1024)
+	partial := rcmgr.PartialLimitConfig{
+		System: rcmgr.ResourceLimits{Conns: rcmgr.LimitVal(l.ConnsHigh * 2), ConnsInbound: rcmgr.LimitVal(l.ConnsHigh)},
+	}
+	lim, err := rcmgr.NewFixedLimiter(partial.Build(scaled)), error(nil)
+	if err != nil {
+		return nil, err
+	}
+	var opts []rcmgr.Option
+	if l.MaxConnsPerIP > 0 {
+		opts = append(opts, rcmgr.WithLimitPerSubnet(
+			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 32, ConnCount: l.MaxConnsPerIP * 64}},
+			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 56, ConnCount: l.MaxConnsPerIP * 64}}))
+	}
+	rm, err := rcmgr.NewResourceManager(lim, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("resource manager: %w", err)
+	}
+	return rm, nil
+}
+
+type mdnsNotifee struct{ n *Node }
+
+func (m mdnsNotifee) HandlePeerFound(pi peer.AddrInfo) {
+	if nw := m.n.net; nw != nil && m.n.roster.IsMember(pi.ID) && pi.ID != m.n.id {
+		nw.host.Peerstore().AddAddrs(pi.ID, pi.Addrs, peerstore.TempAddrTTL)
+		nw.wake()
+	}
+}
+
+func (nw *p2p) wake() {
+	select {
+	case nw.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (nw *p2p) close() {
+	nw.mu.Lock()
+	for _, t := range nw.topics {
+		t.cancel()
+		t.sub.Cancel()
+		t.topic.Close()
+	}
+	nw.topics = map[string]*topicChan{}
+	nw.mu.Unlock()
+	if nw.dht != nil {
+		nw.dht.Close()
+	}
+	if nw.ownsHost {
+		nw.host.Close()
+	}
+}
+
+// joinTopics joins the control topic and every subscribed topic.
+func (nw *p2p) joinTopics(ctx context.Context) error {
+	if err := nw.join(ctx, protocol.ControlTopic); err != nil {
+		return err
+	}
+	for _, t := range nw.n.Config().Topics {
+		if err := nw.join(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join subscribes to one topic channel and starts storing what arrives.
+func (nw *p2p) join(ctx context.Context, name string) error {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if _, ok := nw.topics[name]; ok {
+		return nil
+	}
+	n := nw.n
+	gt := protocol.GossipTopic(n.Federation(), name)
+	err := nw.ps.RegisterTopicValidator(gt, func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		if from == n.id {
+			return pubsub.ValidationAccept
+		}
+		rec, err := n.val.Check(name, m.Data)
+		if err != nil {
+			n.stats.rejected(err)
+			if errors.Is(err, protocol.ErrRetracted) || errors.Is(err, protocol.ErrNotMember) && !n.roster.IsMember(from) {
+				// A retracted record or an author this node has not heard of
+				// yet: drop without blaming a member that relays it.
+				if errors.Is(err, protocol.ErrRetracted) {
+					return pubsub.ValidationIgnore
+				}
+			}
+			n.log.Debug("rejected gossiped record", "topic", name, "from", from, "err", err)
+			return pubsub.ValidationReject
+		}
+		m.ValidatorData = rec
+		return pubsub.ValidationAccept
+	}, pubsub.WithValidatorTimeout(5*time.Second))
+	if err != nil {
+		return fmt.Errorf("validator for %s: %w", name, err)
+	}
+	t, err := nw.ps.Join(gt)
+	if err != nil {
+		nw.ps.UnregisterTopicValidator(gt)
+		return fmt.Errorf("join topic %s: %w", name, err)
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		t.Close()
+		nw.ps.UnregisterTopicValidator(gt)
+		return fmt.Errorf("subscribe %s: %w", name, err)
+	}
+	tctx, cancel := context.WithCancel(ctx)
+	nw.topics[name] = &topicChan{name: name, topic: t, sub: sub, cancel: cancel}
+	go nw.readTopic(tctx, name, sub)
+	return nil
+}
+
+func (nw *p2p) leave(name string) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	t, ok := nw.topics[name]
+	if !ok {
+		return
+	}
+	t.cancel()
+	t.sub.Cancel()
+	t.topic.Close()
+	nw.ps.UnregisterTopicValidator(protocol.GossipTopic(nw.n.Federation(), name))
+	delete(nw.topics, name)
+}
+
+func (nw *p2p) readTopic(ctx context.Context, name string, sub *pubsub.Subscription) {
+	n := nw.n
+	for {
+		m, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		if m.ReceivedFrom == n.id {
+			continue
+		}
+		rec, ok := m.ValidatorData.(*protocol.Signed)
+		if !ok {
+			continue
+		}
+		if !n.keeps(rec) {
+			continue
+		}
+		res, err := n.store.Put(rec)
+		if err != nil {
+			if !errors.Is(err, protocol.ErrRetracted) {
+				n.log.Error("store gossiped record", "cid", rec.CID, "err", err)
+			}
+			continue
+		}
+		if res.Added {
+			n.stats.received.Inc()
+			n.log.Debug("received record", "topic", name, "cid", rec.CID, "from", m.ReceivedFrom)
+			n.afterStore(rec, res, m.ReceivedFrom)
+			n.checkGap(ctx, rec, m.ReceivedFrom)
+		}
+	}
+}
+
+// publish sends an own record to every topic it belongs to.
+func (nw *p2p) publish(ctx context.Context, rec *protocol.Signed) error {
+	topics := rec.Record.Topics
+	if rec.Record.Kind == protocol.KindMembership || rec.Record.Kind == protocol.KindRetraction {
+		topics = []string{protocol.ControlTopic}
+	}
+	var errs []error
+	for _, name := range topics {
+		nw.mu.Lock()
+		t, ok := nw.topics[name]
+		nw.mu.Unlock()
+		var err error
+		if ok {
+			err = t.topic.Publish(ctx, rec.Raw)
+		} else {
+			// Publishing to a topic this node does not subscribe to.
+			var tp *pubsub.Topic
+			tp, err = nw.ps.Join(protocol.GossipTopic(nw.n.Federation(), name))
+			if err == nil {
+				err = tp.Publish(ctx, rec.Raw)
+				tp.Close()
+			} else if strings.Contains(err.Error(), "already exists") {
+				err = nil
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("publish to %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// connector keeps this node connected to every member it can reach, and
+// closes connections of peers that are not (or no longer) members.
+func (nw *p2p) connector(ctx context.Context) error {
+	n := nw.n
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	nw.dialBootstrap(ctx)
+	for {
+		nw.connectMembers(ctx)
+		nw.reapStrangers()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		case <-nw.kick:
+		}
+		_ = n
+	}
+}
+
+func (nw *p2p) dialBootstrap(ctx context.Context) {
+	n := nw.n
+	addrs := append(n.Config().Bootstrap, n.opts.Bootstrap...)
+	for _, a := range addrs {
+		info, err := peer.AddrInfoFromString(a)
+		if err != nil {
+			n.log.Warn("bad bootstrap address", "addr", a, "err", err)
+			continue
+		}
+		nw.host.Peerstore().AddAddrs(info.ID, info.Addrs, peerstore.PermanentAddrTTL)
+	}
+}
+
+func (nw *p2p) connectMembers(ctx context.Context) {
+	n := nw.n
+	var wg sync.WaitGroup
+	for _, info := range n.roster.Peers() {
+		if info.ID == n.id || nw.host.Network().Connectedness(info.ID) == network.Connected {
+			continue
+		}
+		if len(info.Addrs) > 0 {
+			nw.host.Peerstore().AddAddrs(info.ID, info.Addrs, peerstore.AddressTTL)
+		}
+		wg.Add(1)
+		go func(info peer.AddrInfo) {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if len(nw.host.Peerstore().Addrs(info.ID)) == 0 && nw.dht != nil {
+				if found, err := nw.dht.FindPeer(cctx, info.ID); err == nil {
+					nw.host.Peerstore().AddAddrs(found.ID, found.Addrs, peerstore.AddressTTL)
+				}
+			}
+			if err := nw.host.Connect(cctx, peer.AddrInfo{ID: info.ID}); err != nil {
+				n.log.Debug("member not reachable", "peer", info.ID, "err", err)
+			}
+		}(info)
+	}
+	wg.Wait()
+}
+
+// reapStrangers closes connections of peers that are not members once they
+// have had time to join, and at once for removed members.
+func (nw *p2p) reapStrangers() {
+	n := nw.n
+	for _, p := range nw.host.Network().Peers() {
+		if n.roster.IsMember(p) {
+			nw.connSince.Delete(p)
+			continue
+		}
+		if _, ok := nw.joinTarget.Load(p); ok {
+			continue
+		}
+		since, _ := nw.connSince.LoadOrStore(p, time.Now())
+		if m, known := n.roster.Get(p.String()); (known && m.Removed) || time.Since(since.(time.Time)) > time.Minute {
+			n.log.Info("closing connection of non-member", "peer", p)
+			nw.host.Network().ClosePeer(p)
+			nw.connSince.Delete(p)
+		}
+	}
+}

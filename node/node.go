@@ -1,0 +1,260 @@
+// Package node wires a livinglab node together: the libp2p host, gossipsub
+// topic channels and their validators, federation membership and the
+// connection gate, discovery, catch-up sync, federated search, the local
+// HTTP API and web UI, and the daemon's lifecycle.
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// Options adjust a node beyond its config file (command-line flags, tests).
+type Options struct {
+	Listen    []string // replaces the config's listen addresses
+	API       string   // replaces the config's API address
+	Bootstrap []string // added to the config's bootstrap peers
+	Logger    *slog.Logger
+	// Host, if set, is used instead of building a libp2p host (tests use
+	// mocknet hosts). The node does not gate its connections.
+	Host host.Host
+	// NoAPI disables the HTTP server (in-process tests).
+	NoAPI bool
+	// Ready is called once the node is serving, with the bound API address.
+	Ready func(apiAddr string)
+}
+
+// Node is one region's node.
+type Node struct {
+	home Home
+	opts Options
+	log  *slog.Logger
+
+	cfgMu sync.Mutex
+	cfg   Config
+
+	key crypto.PrivKey
+	id  peer.ID
+
+	store  *knowledge.Store
+	roster *Roster
+	val    *protocol.Validator
+	events *events
+	stats  *stats
+
+	pubMu sync.Mutex // serialises this node's own records (sequence numbers)
+
+	net *p2p // libp2p side, set while serving
+
+	invMu   sync.Mutex
+	invites map[string]*pendingInvite
+
+	sets   topicSets
+	syncSt syncState
+}
+
+// New loads a node from its home: config, identity, store and roster.
+func New(home Home, opts Options) (*Node, error) {
+	cfg, err := LoadConfig(home.Config())
+	if err != nil {
+		return nil, err
+	}
+	key, err := home.LoadKey()
+	if err != nil {
+		return nil, err
+	}
+	id, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	st, err := knowledge.Open(home.Store(), knowledge.Options{
+		MemTableMB: cfg.Store.MemTableMB, NumMemtables: cfg.Store.NumMemtables, BlockCacheMB: cfg.Store.BlockCacheMB,
+		IndexCacheMB: cfg.Store.IndexCacheMB, ValueLogFileMB: cfg.Store.ValueLogFileMB,
+		NumCompactors: cfg.Store.NumCompactors, SyncWrites: cfg.Store.SyncWrites, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{home: home, opts: opts, log: log, cfg: cfg, key: key, id: id, store: st,
+		roster: NewRoster(cfg.Federation.Founder), events: newEvents(), stats: newStats(),
+		invites: map[string]*pendingInvite{}}
+	n.syncSt.sem = make(chan struct{}, maxSyncSessions)
+	n.val = &protocol.Validator{Federation: cfg.Federation.Name, Founder: cfg.Federation.Founder, Ledger: n}
+	if err := n.loadRoster(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// ID returns the node's peer ID.
+func (n *Node) ID() peer.ID { return n.id }
+
+// Store returns the node's store.
+func (n *Node) Store() *knowledge.Store { return n.store }
+
+// Roster returns the federation roster.
+func (n *Node) Roster() *Roster { return n.roster }
+
+// Config returns a copy of the current config.
+func (n *Node) Config() Config {
+	n.cfgMu.Lock()
+	defer n.cfgMu.Unlock()
+	c := n.cfg
+	c.Topics = slices.Clone(c.Topics)
+	return c
+}
+
+func (n *Node) updateConfig(fn func(*Config)) error {
+	n.cfgMu.Lock()
+	defer n.cfgMu.Unlock()
+	c := n.cfg
+	c.Topics = slices.Clone(c.Topics)
+	fn(&c)
+	if err := SaveConfig(n.home.Config(), c); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	n.cfg = c
+	return nil
+}
+
+// Federation returns the federation name, "" before joining one.
+func (n *Node) Federation() string { return n.Config().Federation.Name }
+
+func (n *Node) loadRoster() error {
+	recs, err := n.store.List(knowledge.ListOptions{Kind: protocol.KindMembership, IncludeOld: true})
+	if err != nil {
+		return fmt.Errorf("load roster: %w", err)
+	}
+	n.roster.Add(recs...)
+	return nil
+}
+
+// MemberStatus implements protocol.Ledger.
+func (n *Node) MemberStatus(author string, seq uint64) (bool, bool) {
+	return n.roster.MemberStatus(author, seq)
+}
+
+// RetractedBy implements protocol.Ledger.
+func (n *Node) RetractedBy(c cid.Cid) (string, bool) {
+	t, err := n.store.Tomb(c)
+	if err != nil {
+		return "", false
+	}
+	return t.By, true
+}
+
+// AuthorOf implements protocol.Ledger.
+func (n *Node) AuthorOf(c cid.Cid) (string, bool) { return n.store.AuthorOf(c) }
+
+// Close closes the store. Serve closes it on return; Close is for nodes
+// that never served.
+func (n *Node) Close() error { return n.store.Close() }
+
+// signAndStore builds this node's next record around payload, signs it and
+// stores it. It is the only place where this node signs records, so the
+// anonymisation gate sits in front of it (see publish.go).
+func (n *Node) signAndStore(p protocol.Payload, topics []string) (*protocol.Signed, error) {
+	fed := n.Federation()
+	if fed == "" {
+		return nil, errNotInFederation
+	}
+	n.pubMu.Lock()
+	defer n.pubMu.Unlock()
+	seq, prev, err := n.store.LastOwn()
+	if err != nil {
+		return nil, err
+	}
+	r := protocol.Record{Federation: fed, Author: n.id.String(), Seq: seq + 1, Prev: prev,
+		Created: time.Now().UnixMilli(), Topics: topics}
+	if err := r.SetPayload(p); err != nil {
+		return nil, err
+	}
+	rec, err := protocol.Seal(r, n.key)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.val.CheckSigned("", rec); err != nil {
+		return nil, fmt.Errorf("refused by this node's own validator: %w", err)
+	}
+	res, err := n.store.PutOwn(rec)
+	if err != nil {
+		return nil, err
+	}
+	n.afterStore(rec, res, "")
+	return rec, nil
+}
+
+var errNotInFederation = errors.New("this node is not in a federation yet: found one with init --federation or join one with an invite")
+
+// afterStore updates derived state after a record was stored.
+func (n *Node) afterStore(rec *protocol.Signed, res knowledge.PutResult, from peer.ID) {
+	if !res.Added {
+		return
+	}
+	n.updateSets(rec, res)
+	if rec.Record.Kind == protocol.KindMembership {
+		n.roster.Add(rec)
+	}
+	n.events.publish(Event{Type: "record", Record: rec, From: from, Removed: res.Removed, Superseded: res.Superseded})
+}
+
+// accept validates a record that arrived from a peer (by gossip, sync or
+// join) and stores it if this node keeps it. It returns whether it was new.
+func (n *Node) accept(topic string, raw []byte, from peer.ID) (*protocol.Signed, bool, error) {
+	rec, err := n.val.Check(topic, raw)
+	if err != nil {
+		n.stats.rejected(err)
+		return nil, false, err
+	}
+	if !n.keeps(rec) {
+		return rec, false, nil
+	}
+	res, err := n.store.Put(rec)
+	if err != nil {
+		if errors.Is(err, protocol.ErrRetracted) {
+			n.stats.rejected(err)
+		}
+		return rec, false, err
+	}
+	if res.Added {
+		n.stats.received.Inc()
+	}
+	n.afterStore(rec, res, from)
+	return rec, res.Added, nil
+}
+
+// keeps tells whether this node stores rec: control records always, others
+// when they carry a subscribed topic or are its own.
+func (n *Node) keeps(rec *protocol.Signed) bool {
+	switch rec.Record.Kind {
+	case protocol.KindMembership, protocol.KindRetraction:
+		return true
+	}
+	if rec.Record.Author == n.id.String() {
+		return true
+	}
+	subs := n.Config().Topics
+	for _, t := range rec.Record.Topics {
+		if slices.Contains(subs, t) {
+			return true
+		}
+	}
+	return false
+}

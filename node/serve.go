@@ -1,0 +1,121 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// Serve runs the node until ctx is cancelled: libp2p host, gossipsub,
+// discovery, sync, the HTTP API. On return everything is shut down and the
+// store is closed.
+func (n *Node) Serve(ctx context.Context) (err error) {
+	defer func() {
+		if cerr := n.store.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	nw, err := n.startNetwork(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		nw.close()
+		n.net = nil
+	}()
+	nw.host.SetStreamHandler(protocol.JoinProtocol, n.handleJoin)
+	nw.host.SetStreamHandler(protocol.SyncProtocol, n.handleSync)
+	defer nw.host.RemoveStreamHandler(protocol.JoinProtocol)
+	defer nw.host.RemoveStreamHandler(protocol.SyncProtocol)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return nw.connector(gctx) })
+	g.Go(func() error { return n.syncLoop(gctx) })
+	g.Go(func() error { return n.gcLoop(gctx) })
+
+	apiAddr := ""
+	if !n.opts.NoAPI {
+		addr := n.Config().API
+		if n.opts.API != "" {
+			addr = n.opts.API
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("HTTP API cannot listen on %s: %w", addr, err)
+		}
+		apiAddr = ln.Addr().String()
+		srv := &http.Server{Handler: n.apiHandler(apiAddr), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 60 * time.Second, WriteTimeout: 0, IdleTimeout: 120 * time.Second,
+			MaxHeaderBytes: 64 << 10}
+		if err := writeFileAtomic(n.home.APIAddr(), []byte(apiAddr+"\n"), 0o600); err != nil {
+			ln.Close()
+			return fmt.Errorf("write API address file: %w", err)
+		}
+		defer os.Remove(n.home.APIAddr())
+		g.Go(func() error {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("HTTP API: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			return srv.Shutdown(sctx)
+		})
+	}
+	n.log.Info("node started", "peer_id", n.id, "region", n.Config().Region, "federation", n.Federation())
+	for _, a := range nw.host.Addrs() {
+		n.log.Info("listening", "addr", a.String()+"/p2p/"+n.id.String())
+	}
+	if n.opts.Ready != nil {
+		n.opts.Ready(apiAddr)
+	}
+	err = g.Wait()
+	n.log.Info("node stopping")
+	return err
+}
+
+// gcLoop runs Badger's value-log GC on the configured schedule.
+func (n *Node) gcLoop(ctx context.Context) error {
+	iv := time.Duration(n.Config().Store.GCInterval)
+	if iv <= 0 {
+		return nil
+	}
+	t := time.NewTicker(iv)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if k := n.store.RunGC(); k > 0 {
+				n.log.Info("value log garbage collected", "files", k)
+			}
+		}
+	}
+}
+
+// Addrs returns the node's full listen multiaddrs (with /p2p/ID).
+func (n *Node) Addrs() []string {
+	nw := n.net
+	if nw == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range nw.host.Addrs() {
+		out = append(out, a.String()+"/p2p/"+n.id.String())
+	}
+	return out
+}

@@ -1,0 +1,304 @@
+package protocol
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multihash"
+)
+
+// RecordVersion is the version of the record envelope this code writes and
+// the only one it accepts.
+const RecordVersion = 1
+
+// MaxRecordBytes bounds an encoded envelope. It is well under gossipsub's
+// 1 MiB message limit so a record always fits in one message.
+const MaxRecordBytes = 256 << 10
+
+// MaxClockSkew is how far in the future a record's creation time may lie.
+const MaxClockSkew = 10 * time.Minute
+
+// Kind names the type of a public record.
+type Kind string
+
+// The record kinds.
+const (
+	KindPractice   Kind = "practice"
+	KindLesson     Kind = "lesson"
+	KindRetraction Kind = "retraction"
+	KindMembership Kind = "membership"
+)
+
+// Known reports whether k is a kind this version understands.
+func (k Kind) Known() bool {
+	switch k {
+	case KindPractice, KindLesson, KindRetraction, KindMembership:
+		return true
+	}
+	return false
+}
+
+// Errors returned by decoding and verification. They are wrapped with details.
+var (
+	ErrMalformed   = errors.New("malformed record")
+	ErrTooLarge    = errors.New("record too large")
+	ErrBadVersion  = errors.New("unknown record version")
+	ErrBadKind     = errors.New("unknown record kind")
+	ErrBadSig      = errors.New("bad signature")
+	ErrCIDMismatch = errors.New("cid mismatch")
+	ErrFuture      = errors.New("record created in the future")
+	ErrMissing     = errors.New("missing required field")
+	ErrInvalid     = errors.New("invalid field")
+)
+
+// Record is the signed body of every public record.
+type Record struct {
+	Version    int             `cbor:"v"`
+	Kind       Kind            `cbor:"kind"`
+	Federation string          `cbor:"fed"`
+	Author     string          `cbor:"author"`  // peer ID of the signing node
+	Seq        uint64          `cbor:"seq"`     // per-author sequence number, from 1
+	Prev       string          `cbor:"prev"`    // CID of the author's previous record, "" for the first
+	Created    int64           `cbor:"created"` // Unix milliseconds
+	Topics     []string        `cbor:"topics"`
+	Payload    cbor.RawMessage `cbor:"payload"`
+}
+
+// CreatedTime returns the record's creation time.
+func (r *Record) CreatedTime() time.Time { return time.UnixMilli(r.Created).UTC() }
+
+// Envelope is a record body together with its author's signature: the unit
+// that travels on gossipsub and in the stream protocols.
+type Envelope struct {
+	Body []byte `cbor:"body"`
+	Sig  []byte `cbor:"sig"`
+}
+
+// Signed is a decoded, verified record.
+type Signed struct {
+	CID    cid.Cid
+	Record Record
+	Raw    []byte // the encoded envelope
+}
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	var err error
+	encMode, err = cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		panic(err)
+	}
+	decMode, err = cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		MaxNestedLevels:   16,
+		MaxArrayElements:  4096,
+		MaxMapPairs:       4096,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Marshal encodes v as deterministic (core deterministic) CBOR.
+func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
+
+// Unmarshal decodes strict CBOR: no duplicate keys, no unknown fields,
+// no indefinite lengths, no tags.
+func Unmarshal(b []byte, v any) error { return decMode.Unmarshal(b, v) }
+
+// signPrefix separates record signatures from any other use of the key.
+var signPrefix = []byte("livinglab-record-v1:")
+
+// RecordCID computes the address of an encoded body.
+func RecordCID(body []byte) cid.Cid {
+	mh, _ := multihash.Sum(body, multihash.SHA2_256, -1)
+	return cid.NewCidV1(cid.DagCBOR, mh)
+}
+
+// Seal encodes, signs and addresses a record. The payload must already be
+// set (see [Record.SetPayload]).
+func Seal(r Record, key crypto.PrivKey) (*Signed, error) {
+	if r.Version == 0 {
+		r.Version = RecordVersion
+	}
+	author, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	if r.Author == "" {
+		r.Author = author.String()
+	}
+	if r.Author != author.String() {
+		return nil, fmt.Errorf("seal: author %s is not the signing key %s", r.Author, author)
+	}
+	if err := r.validate(time.Now()); err != nil {
+		return nil, err
+	}
+	body, err := Marshal(&r)
+	if err != nil {
+		return nil, fmt.Errorf("seal: encode: %w", err)
+	}
+	sig, err := key.Sign(append(append([]byte{}, signPrefix...), body...))
+	if err != nil {
+		return nil, fmt.Errorf("seal: sign: %w", err)
+	}
+	raw, err := Marshal(&Envelope{Body: body, Sig: sig})
+	if err != nil {
+		return nil, fmt.Errorf("seal: encode envelope: %w", err)
+	}
+	if len(raw) > MaxRecordBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), MaxRecordBytes)
+	}
+	return &Signed{CID: RecordCID(body), Record: r, Raw: raw}, nil
+}
+
+// Open decodes and verifies an encoded envelope: size, canonical encoding,
+// version, kind, required fields, creation time, signature and payload.
+// now is the receiver's clock.
+func Open(raw []byte, now time.Time) (*Signed, error) {
+	if len(raw) > MaxRecordBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), MaxRecordBytes)
+	}
+	var env Envelope
+	if err := Unmarshal(raw, &env); err != nil {
+		return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+	}
+	if len(env.Body) == 0 || len(env.Sig) == 0 {
+		return nil, fmt.Errorf("%w: envelope needs body and sig", ErrMissing)
+	}
+	var r Record
+	if err := Unmarshal(env.Body, &r); err != nil {
+		return nil, fmt.Errorf("%w: body: %v", ErrMalformed, err)
+	}
+	if r.Version != RecordVersion {
+		return nil, fmt.Errorf("%w: %d (this node knows %d)", ErrBadVersion, r.Version, RecordVersion)
+	}
+	canon, err := Marshal(&r)
+	if err != nil || !bytes.Equal(canon, env.Body) {
+		return nil, fmt.Errorf("%w: body is not canonical CBOR", ErrMalformed)
+	}
+	if err := r.validate(now); err != nil {
+		return nil, err
+	}
+	author, err := peer.Decode(r.Author)
+	if err != nil {
+		return nil, fmt.Errorf("%w: author %q: %v", ErrInvalid, r.Author, err)
+	}
+	pub, err := author.ExtractPublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("%w: author key: %v", ErrInvalid, err)
+	}
+	ok, err := pub.Verify(append(append([]byte{}, signPrefix...), env.Body...), env.Sig)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("%w: record by %s", ErrBadSig, r.Author)
+	}
+	return &Signed{CID: RecordCID(env.Body), Record: r, Raw: raw}, nil
+}
+
+// OpenExpect is Open that also checks the record has the expected address.
+func OpenExpect(raw []byte, want cid.Cid, now time.Time) (*Signed, error) {
+	s, err := Open(raw, now)
+	if err != nil {
+		return nil, err
+	}
+	if !s.CID.Equals(want) {
+		return nil, fmt.Errorf("%w: got %s, expected %s", ErrCIDMismatch, s.CID, want)
+	}
+	return s, nil
+}
+
+func (r *Record) validate(now time.Time) error {
+	if !r.Kind.Known() {
+		return fmt.Errorf("%w: %q", ErrBadKind, r.Kind)
+	}
+	if r.Federation == "" {
+		return fmt.Errorf("%w: federation", ErrMissing)
+	}
+	if r.Author == "" {
+		return fmt.Errorf("%w: author", ErrMissing)
+	}
+	if r.Seq == 0 {
+		return fmt.Errorf("%w: seq", ErrMissing)
+	}
+	if r.Created <= 0 {
+		return fmt.Errorf("%w: created", ErrMissing)
+	}
+	if t := r.CreatedTime(); t.After(now.Add(MaxClockSkew)) {
+		return fmt.Errorf("%w: %s is more than %s ahead of this node's clock", ErrFuture, t.Format(time.RFC3339), MaxClockSkew)
+	}
+	if r.Prev != "" {
+		if _, err := cid.Decode(r.Prev); err != nil {
+			return fmt.Errorf("%w: prev %q: %v", ErrInvalid, r.Prev, err)
+		}
+	}
+	if len(r.Payload) == 0 {
+		return fmt.Errorf("%w: payload", ErrMissing)
+	}
+	switch r.Kind {
+	case KindPractice, KindLesson:
+		if len(r.Topics) == 0 {
+			return fmt.Errorf("%w: topics", ErrMissing)
+		}
+	}
+	for _, t := range r.Topics {
+		if err := ValidTopic(t); err != nil {
+			return err
+		}
+	}
+	if len(r.Topics) > MaxTopics {
+		return fmt.Errorf("%w: %d topics, at most %d", ErrInvalid, len(r.Topics), MaxTopics)
+	}
+	p, err := r.DecodePayload()
+	if err != nil {
+		return err
+	}
+	if canon, err := Marshal(p); err != nil || !bytes.Equal(canon, r.Payload) {
+		return fmt.Errorf("%w: payload is not canonical CBOR", ErrMalformed)
+	}
+	return p.Validate()
+}
+
+// SetPayload encodes p into the record and sets its kind.
+func (r *Record) SetPayload(p Payload) error {
+	b, err := Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode payload: %w", err)
+	}
+	r.Kind = p.Kind()
+	r.Payload = b
+	return nil
+}
+
+// DecodePayload decodes the payload according to the record's kind.
+func (r *Record) DecodePayload() (Payload, error) {
+	var p Payload
+	switch r.Kind {
+	case KindPractice:
+		p = new(Practice)
+	case KindLesson:
+		p = new(Lesson)
+	case KindRetraction:
+		p = new(Retraction)
+	case KindMembership:
+		p = new(Membership)
+	default:
+		return nil, fmt.Errorf("%w: %q", ErrBadKind, r.Kind)
+	}
+	if err := Unmarshal(r.Payload, p); err != nil {
+		return nil, fmt.Errorf("%w: %s payload: %v", ErrMalformed, r.Kind, err)
+	}
+	return p, nil
+}
