@@ -25,9 +25,16 @@ type GateCandidate struct {
 	Reason string `json:"reason"`
 }
 
+// Review carries a person's decisions on uncertain names.
+type Review struct {
+	Confirmed  []string // candidates confirmed as not personal: kept
+	Redact     []string // candidates confirmed as personal: redacted
+	FailClosed bool     // redact every remaining uncertain candidate
+}
+
 // gatePractice returns the public form of a practice: only public fields,
-// free text scrubbed. It fails closed.
-func (n *Node) gatePractice(p *protocol.Practice) (*protocol.Practice, GateReport, error) {
+// free text scrubbed.
+func (n *Node) gatePractice(p *protocol.Practice, rv Review) (*protocol.Practice, GateReport, error) {
 	out := *p
 	return &out, GateReport{}, nil
 }

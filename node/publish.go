@@ -104,7 +104,7 @@ func (n *Node) PublishPractice(ctx context.Context, in PracticeInput, dryRun boo
 	} else {
 		p.Version, p.PracticeID = 1, ""
 	}
-	clean, report, err := n.gatePractice(&p)
+	clean, report, err := n.gatePractice(&p, Review{FailClosed: true})
 	if err != nil {
 		return nil, err
 	}

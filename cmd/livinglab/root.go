@@ -46,6 +46,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&homeDir, "home", node.DefaultHome(), "node home directory (env LIVINGLAB_HOME)")
 	root.AddCommand(initCmd(), runCmd(), idCmd(), inviteCmd(), joinCmd(), membersCmd(), topicsCmd(),
 		practiceCmd(), practicesCmd(), statusCmd(), versionCmd())
+	root.AddCommand(labCmds()...)
 	return root
 }
 
