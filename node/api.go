@@ -147,6 +147,8 @@ func (n *Node) apiHandler(bound string) http.Handler {
 	handle("GET /api/v1/practices/{cid}/history", n.apiHistory)
 	handle("POST /api/v1/practices/{cid}/retract", n.apiRetract)
 	handle("GET /api/v1/records/{cid}", n.apiRecord)
+	handle("GET /api/v1/backup", n.apiBackup)
+	handle("GET /api/v1/export", n.apiExport)
 	n.mountLabAPI(handle)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "not_found", "no such API endpoint: "+r.Method+" "+r.URL.Path)

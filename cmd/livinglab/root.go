@@ -47,6 +47,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(initCmd(), runCmd(), idCmd(), inviteCmd(), joinCmd(), membersCmd(), topicsCmd(),
 		practiceCmd(), practicesCmd(), statusCmd(), versionCmd())
 	root.AddCommand(labCmds()...)
+	root.AddCommand(opsCmds()...)
 	return root
 }
 

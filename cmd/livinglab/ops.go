@@ -1,0 +1,215 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/livinglab/livinglab/node"
+)
+
+func opsCmds() []*cobra.Command { return []*cobra.Command{backupCmd(), restoreCmd(), exportCmd(), healthCmd()} }
+
+// download streams an API answer into a file, atomically.
+func download(path, out string) (int64, error) {
+	cl, err := client()
+	if err != nil {
+		return 0, err
+	}
+	cx, cancel := ctx()
+	defer cancel()
+	req, err := http.NewRequestWithContext(cx, "GET", cl.Base+path, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+cl.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("%w (%v)", node.ErrNoDaemon, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		var e node.APIError
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if json.Unmarshal(b, &e) != nil {
+			e.Error = strings.TrimSpace(string(b))
+		}
+		return 0, fmt.Errorf("%s", e.Error)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".part*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(tmp.Name())
+	n, err := io.Copy(tmp, &progressReader{r: resp.Body, label: "downloading"})
+	if err != nil {
+		tmp.Close()
+		return n, err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		return n, err
+	}
+	if err := tmp.Close(); err != nil {
+		return n, err
+	}
+	return n, os.Rename(tmp.Name(), out)
+}
+
+func backupCmd() *cobra.Command {
+	var since uint64
+	var incremental bool
+	c := &cobra.Command{
+		Use:   "backup FILE [--incremental]",
+		Short: "Write a consistent backup of the running node (store, identity, config)",
+		Long: "Writes a tar archive while the daemon runs. With --incremental, only what changed since the\n" +
+			"last backup of this home is written; restore the full backup, then each incremental one in order.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			state := filepath.Join(homeDir, "backup.last")
+			if incremental && since == 0 {
+				b, err := os.ReadFile(state)
+				if err != nil {
+					return fmt.Errorf("no earlier backup recorded in %s: make a full backup first", state)
+				}
+				since, _ = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+			}
+			n, err := download("/api/v1/backup?since="+strconv.FormatUint(since, 10), args[0])
+			if err != nil {
+				return err
+			}
+			m, err := readManifest(args[0])
+			if err != nil {
+				return err
+			}
+			os.WriteFile(state, []byte(strconv.FormatUint(m.Until, 10)+"\n"), 0o600)
+			kind := "full"
+			if m.Since > 0 {
+				kind = fmt.Sprintf("incremental since %d", m.Since)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Backup written to %s (%d bytes, %s, up to version %d).\nIt holds the node's private key: keep it safe.\n", args[0], n, kind, m.Until)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&incremental, "incremental", false, "only what changed since the last backup")
+	c.Flags().Uint64Var(&since, "since", 0, "only what changed after this backup version")
+	return c
+}
+
+func readManifest(path string) (node.BackupManifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return node.BackupManifest{}, err
+	}
+	defer f.Close()
+	return node.ReadManifest(f)
+}
+
+func restoreCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "restore FILE [FILE...] --home EMPTYDIR",
+		Short: "Restore a backup (then incremental backups in order) into an empty home",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rs []io.Reader
+			for _, a := range args {
+				f, err := os.Open(a)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				st, _ := f.Stat()
+				rs = append(rs, &progressReader{r: f, total: st.Size(), label: "restoring " + filepath.Base(a)})
+			}
+			m, err := node.Restore(homeDir, rs, nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Restored %s (%s) into %s.\nNext: livinglab run --home %s\n", m.Region, m.PeerID, homeDir, homeDir)
+			return nil
+		},
+	}
+}
+
+func exportCmd() *cobra.Command {
+	var format, topic, out string
+	var private bool
+	c := &cobra.Command{
+		Use:   "export --format json|csv [--topic T] [--out FILE]",
+		Short: "Export the public knowledge this node holds (open data)",
+		Long:  "Exports signed public records only. --private exports the region's private lab data instead,\nfor the local administrator, and only into a local file (--out).",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "json" && format != "csv" {
+				return fmt.Errorf("--format must be json or csv")
+			}
+			path := "/api/v1/export?" + url.Values{"format": {format}, "topic": {topic}}.Encode()
+			if private {
+				if out == "" {
+					return fmt.Errorf("--private writes only to a local file: give --out FILE")
+				}
+				if format != "json" {
+					return fmt.Errorf("--private exports JSON only")
+				}
+				path = "/api/v1/lab/export"
+			}
+			if out != "" {
+				n, err := download(path, out)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "Exported %d bytes to %s\n", n, out)
+				return nil
+			}
+			tmp, err := os.CreateTemp("", "livinglab-export-*")
+			if err != nil {
+				return err
+			}
+			tmp.Close()
+			defer os.Remove(tmp.Name())
+			if _, err := download(path, tmp.Name()); err != nil {
+				return err
+			}
+			b, err := os.ReadFile(tmp.Name())
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(b)
+			return err
+		},
+	}
+	c.Flags().StringVar(&format, "format", "json", "json or csv")
+	c.Flags().StringVar(&topic, "topic", "", "only this topic")
+	c.Flags().StringVar(&out, "out", "", "write to this file instead of standard output")
+	c.Flags().BoolVar(&private, "private", false, "export the private lab data (local administrator, file only)")
+	return c
+}
+
+func healthCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "health",
+		Short: "Exit 0 when the daemon answers its health check (for container and service probes)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, err := client()
+			if err != nil {
+				return err
+			}
+			cx, cancel := ctx()
+			defer cancel()
+			var h node.Health
+			if err := cl.Do(cx, "GET", "/api/v1/health", nil, &h); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, %d peers\n", h.Status, h.PeerID, h.Peers)
+			return nil
+		},
+	}
+}
