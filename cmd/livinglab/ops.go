@@ -16,7 +16,9 @@ import (
 	"github.com/livinglab/livinglab/node"
 )
 
-func opsCmds() []*cobra.Command { return []*cobra.Command{backupCmd(), restoreCmd(), exportCmd(), healthCmd()} }
+func opsCmds() []*cobra.Command {
+	return []*cobra.Command{backupCmd(), restoreCmd(), exportCmd(), healthCmd()}
+}
 
 // download streams an API answer into a file, atomically.
 func download(path, out string) (int64, error) {
