@@ -147,6 +147,8 @@ func (n *Node) apiHandler(bound string) http.Handler {
 	handle("GET /api/v1/practices/{cid}/history", n.apiHistory)
 	handle("POST /api/v1/practices/{cid}/retract", n.apiRetract)
 	handle("GET /api/v1/records/{cid}", n.apiRecord)
+	handle("GET /api/v1/search", n.apiSearch)
+	handle("POST /api/v1/reindex", n.apiReindex)
 	handle("GET /api/v1/backup", n.apiBackup)
 	handle("GET /api/v1/export", n.apiExport)
 	n.mountLabAPI(handle)
@@ -495,4 +497,14 @@ func (n *Node) apiRecord(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"cid": rec.CID.String(), "kind": rec.Record.Kind, "author": rec.Record.Author,
 		"seq": rec.Record.Seq, "prev": rec.Record.Prev, "created": rec.Record.CreatedTime(), "topics": rec.Record.Topics,
 		"federation": rec.Record.Federation, "payload": p})
+}
+
+func (n *Node) apiReindex(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if err := n.Reindex(nil); err != nil {
+		writeError(w, err)
+		return
+	}
+	c, _ := n.index.Count()
+	writeJSON(w, http.StatusOK, map[string]any{"records": c, "took": time.Since(start).Round(time.Millisecond).String()})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/knowledge/search"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -63,6 +64,9 @@ type Node struct {
 
 	sets   topicSets
 	syncSt syncState
+
+	index     *search.Index
+	searchLim searchLimiter
 }
 
 // New loads a node from its home: config, identity, store and roster.
@@ -165,7 +169,10 @@ func (n *Node) AuthorOf(c cid.Cid) (string, bool) { return n.store.AuthorOf(c) }
 
 // Close closes the store. Serve closes it on return; Close is for nodes
 // that never served.
-func (n *Node) Close() error { return n.store.Close() }
+func (n *Node) Close() error {
+	n.closeIndex()
+	return n.store.Close()
+}
 
 // signAndStore builds this node's next record around payload, signs it and
 // stores it. It is the only place where this node signs records, so the
@@ -209,6 +216,7 @@ func (n *Node) afterStore(rec *protocol.Signed, res knowledge.PutResult, from pe
 		return
 	}
 	n.updateSets(rec, res)
+	n.updateIndex(rec, res)
 	if rec.Record.Kind == protocol.KindMembership {
 		n.roster.Add(rec)
 	}
@@ -257,4 +265,12 @@ func (n *Node) keeps(rec *protocol.Signed) bool {
 		}
 	}
 	return false
+}
+
+// closeIndex closes the search index (for nodes that never served).
+func (n *Node) closeIndex() {
+	if n.index != nil {
+		n.index.Close()
+		n.index = nil
+	}
 }

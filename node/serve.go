@@ -25,6 +25,17 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if n.index == nil {
+		if err := n.openIndex(nil); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		if n.index != nil {
+			n.index.Close()
+			n.index = nil
+		}
+	}()
 	nw, err := n.startNetwork(ctx)
 	if err != nil {
 		return err
@@ -35,6 +46,8 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 	}()
 	nw.host.SetStreamHandler(protocol.JoinProtocol, n.handleJoin)
 	nw.host.SetStreamHandler(protocol.SyncProtocol, n.handleSync)
+	nw.host.SetStreamHandler(protocol.SearchProtocol, n.handleSearch)
+	defer nw.host.RemoveStreamHandler(protocol.SearchProtocol)
 	defer nw.host.RemoveStreamHandler(protocol.JoinProtocol)
 	defer nw.host.RemoveStreamHandler(protocol.SyncProtocol)
 

@@ -530,3 +530,5 @@ func (c *countReader) Read(b []byte) (int, error) {
 	c.n += k
 	return k, err
 }
+
+func cidDecode(s string) (cid.Cid, error) { return cid.Decode(s) }

@@ -48,6 +48,7 @@ func newRoot() *cobra.Command {
 		practiceCmd(), practicesCmd(), statusCmd(), versionCmd())
 	root.AddCommand(labCmds()...)
 	root.AddCommand(opsCmds()...)
+	root.AddCommand(searchCmds()...)
 	return root
 }
 

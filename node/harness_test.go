@@ -1,0 +1,350 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/livinglab/livinglab/protocol"
+)
+
+const testFederation = "improve"
+
+// logBuffer collects a node's log; it is printed when a test fails.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// testNode is one in-process node on the mock network.
+type testNode struct {
+	name string
+	home Home
+	log  *logBuffer
+	f    *federation
+
+	mu     sync.Mutex
+	n      *Node
+	host   host.Host
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Node returns the running node (it changes on restart).
+func (tn *testNode) Node() *Node {
+	tn.mu.Lock()
+	defer tn.mu.Unlock()
+	return tn.n
+}
+
+func (tn *testNode) ID() peer.ID { return tn.Node().ID() }
+
+// federation is a set of in-process nodes on one mock network.
+type federation struct {
+	t     *testing.T
+	mn    mocknet.Mocknet
+	nodes []*testNode
+	port  int
+}
+
+// newHarness creates an empty mock network; nodes are added with addNode.
+func newHarness(t *testing.T) *federation {
+	t.Helper()
+	f := &federation{t: t, mn: mocknet.New(), port: 41000}
+	t.Cleanup(func() {
+		for _, tn := range f.nodes {
+			f.stop(tn)
+		}
+		f.mn.Close()
+		if t.Failed() {
+			for _, tn := range f.nodes {
+				t.Logf("--- log of %s ---\n%s", tn.name, tail(tn.log.String(), 60))
+			}
+		}
+	})
+	return f
+}
+
+func tail(s string, lines int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(ls) > lines {
+		ls = ls[len(ls)-lines:]
+	}
+	return strings.Join(ls, "\n")
+}
+
+// addNode initialises a home (founding the federation when found is set)
+// and starts a node on it.
+func (f *federation) addNode(name string, found bool) *testNode {
+	f.t.Helper()
+	o := InitOptions{Region: "Region " + name, Country: "SE"}
+	if found {
+		o.Federation, o.Country = testFederation, "FI"
+	}
+	dir := f.t.TempDir()
+	if _, err := Init(dir, o); err != nil {
+		f.t.Fatalf("init %s: %v", name, err)
+	}
+	tn := &testNode{name: name, home: Home{Dir: dir}, log: &logBuffer{}, f: f}
+	f.nodes = append(f.nodes, tn)
+	f.start(tn)
+	return tn
+}
+
+// start runs a node on its home with a fresh mocknet host that carries the
+// home's identity, linked to every other running node.
+func (f *federation) start(tn *testNode) {
+	f.t.Helper()
+	key, err := tn.home.LoadKey()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.port++
+	h, err := f.mn.AddPeer(key, ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", f.port)))
+	if err != nil {
+		f.t.Fatalf("mocknet host for %s: %v", tn.name, err)
+	}
+	for _, o := range f.nodes {
+		if o != tn && o.running() {
+			if _, err := f.mn.LinkPeers(h.ID(), o.host.ID()); err != nil {
+				f.t.Fatal(err)
+			}
+		}
+	}
+	log := slog.New(slog.NewTextHandler(tn.log, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", tn.name)
+	ready := make(chan struct{})
+	n, err := New(tn.home, Options{Host: h, NoAPI: true, Logger: log, Ready: func(string) { close(ready) }})
+	if err != nil {
+		h.Close()
+		f.t.Fatalf("new node %s: %v", tn.name, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Serve(ctx) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		cancel()
+		h.Close()
+		f.t.Fatalf("node %s stopped at start: %v", tn.name, err)
+	case <-time.After(15 * time.Second):
+		cancel()
+		f.t.Fatalf("node %s not ready in 15 s", tn.name)
+	}
+	tn.mu.Lock()
+	tn.n, tn.host, tn.cancel, tn.done = n, h, cancel, done
+	tn.mu.Unlock()
+}
+
+func (tn *testNode) running() bool {
+	tn.mu.Lock()
+	defer tn.mu.Unlock()
+	return tn.cancel != nil
+}
+
+// stop cancels the node, waits for Serve to return, closes its host and
+// cuts its links, as if the machine went offline.
+func (f *federation) stop(tn *testNode) {
+	f.t.Helper()
+	tn.mu.Lock()
+	cancel, done, h := tn.cancel, tn.done, tn.host
+	tn.cancel = nil
+	tn.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			f.t.Errorf("node %s: Serve returned %v", tn.name, err)
+		}
+	case <-time.After(20 * time.Second):
+		f.t.Errorf("node %s: Serve did not return within 20 s of cancel", tn.name)
+	}
+	h.Close()
+	for _, o := range f.mn.Peers() {
+		for _, l := range f.mn.LinksBetweenPeers(h.ID(), o) {
+			f.mn.Unlink(l)
+		}
+	}
+}
+
+// restart stops a node and starts it again on the same home.
+func (f *federation) restart(tn *testNode) {
+	f.t.Helper()
+	f.stop(tn)
+	f.start(tn)
+}
+
+// admit invites tn through the inviter and joins it.
+func (f *federation) admit(inviter, tn *testNode) {
+	f.t.Helper()
+	tok, exp, err := inviter.Node().Invite()
+	if err != nil {
+		f.t.Fatalf("invite from %s: %v", inviter.name, err)
+	}
+	if time.Until(exp) < time.Hour {
+		f.t.Fatalf("invite expires at %s", exp)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := tn.Node().Join(ctx, tok); err != nil {
+		f.t.Fatalf("%s joins: %v", tn.name, err)
+	}
+}
+
+// newFederation starts n nodes: node 0 founds the federation and admits
+// the others; it returns once every node lists every member and every two
+// nodes are connected.
+func newFederation(t *testing.T, n int) (*federation, []*testNode) {
+	t.Helper()
+	f := newHarness(t)
+	names := "ABCDEFGH"
+	nodes := []*testNode{f.addNode(names[:1], true)}
+	for i := 1; i < n; i++ {
+		tn := f.addNode(names[i:i+1], false)
+		f.admit(nodes[0], tn)
+		nodes = append(nodes, tn)
+	}
+	f.waitMesh(nodes...)
+	return f, nodes
+}
+
+// waitMesh waits until each of nodes lists all of them as members and is
+// connected to the others.
+func (f *federation) waitMesh(nodes ...*testNode) {
+	f.t.Helper()
+	eventually(f.t, 20*time.Second, "federation fully connected", func() error {
+		for _, a := range nodes {
+			for _, b := range nodes {
+				if !a.Node().Roster().IsMember(b.ID()) {
+					return fmt.Errorf("%s does not list %s as a member", a.name, b.name)
+				}
+				if a != b && a.host.Network().Connectedness(b.ID()) != network.Connected {
+					return fmt.Errorf("%s is not connected to %s", a.name, b.name)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// eventually polls cond until it returns nil or the timeout passes.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	var err error
+	for {
+		if err = cond(); err == nil {
+			return time.Since(start)
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// subscribe subscribes tn to topic and waits until every other running
+// node in others has heard of the subscription (so gossip reaches it).
+func (f *federation) subscribe(tn *testNode, topic string, others ...*testNode) {
+	f.t.Helper()
+	if err := tn.Node().Subscribe(context.Background(), topic); err != nil {
+		f.t.Fatalf("%s subscribes %s: %v", tn.name, topic, err)
+	}
+	gt := protocol.GossipTopic(testFederation, topic)
+	eventually(f.t, 10*time.Second, tn.name+"'s subscription to "+topic+" is known", func() error {
+		for _, o := range others {
+			if !slices.Contains(o.Node().net.ps.ListPeers(gt), tn.ID()) {
+				return fmt.Errorf("%s does not know", o.name)
+			}
+		}
+		return nil
+	})
+}
+
+var practiceCounter struct {
+	sync.Mutex
+	n int
+}
+
+// publish publishes a practice on tn and returns its CID.
+func publish(t testing.TB, tn *testNode, title string, topics ...string) cid.Cid {
+	t.Helper()
+	practiceCounter.Lock()
+	practiceCounter.n++
+	k := practiceCounter.n
+	practiceCounter.Unlock()
+	in := PracticeInput{Practice: protocol.Practice{Title: fmt.Sprintf("%s (%d)", title, k),
+		Summary:  "Volunteers and nurses co-designed the service with residents.",
+		Approach: "Weekly co-design workshops in the village hall.", Language: "en"}, Topics: topics}
+	out, err := tn.Node().PublishPractice(context.Background(), in, false)
+	if err != nil {
+		t.Fatalf("%s publishes %q: %v", tn.name, title, err)
+	}
+	c, err := cid.Decode(out.CID)
+	if err != nil || !c.Equals(out.Record.CID) {
+		t.Fatalf("published CID %q: %v", out.CID, err)
+	}
+	return c
+}
+
+// waitHas waits until tn holds c.
+func waitHas(t testing.TB, tn *testNode, c cid.Cid, timeout time.Duration) time.Duration {
+	t.Helper()
+	return eventually(t, timeout, tn.name+" holds "+c.String(), func() error {
+		if !tn.Node().Store().Has(c) {
+			return fmt.Errorf("not held")
+		}
+		return nil
+	})
+}
+
+// rejected returns how many records tn refused for reason (a label of
+// livinglab_records_rejected_total).
+func rejected(t testing.TB, tn *testNode, reason string) float64 {
+	t.Helper()
+	mfs, err := tn.Node().stats.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "livinglab_records_rejected_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}

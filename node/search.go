@@ -1,0 +1,508 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
+
+	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/knowledge/search"
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// docOf turns a practice or lesson record into its index document.
+func docOf(rec *protocol.Signed) (search.Doc, bool) {
+	p, err := rec.Record.DecodePayload()
+	if err != nil {
+		return search.Doc{}, false
+	}
+	d := search.Doc{CID: rec.CID.String(), PracticeID: rec.CID.String(), Topics: rec.Record.Topics, Created: rec.Record.CreatedTime()}
+	switch p := p.(type) {
+	case *protocol.Practice:
+		d.Kind = "practice"
+		if p.PracticeID != "" {
+			d.PracticeID = p.PracticeID
+		}
+		d.Title, d.Summary, d.Lessons = p.Title, p.Summary, strings.Join(p.Lessons, "\n")
+		d.Body = strings.Join([]string{p.Problem, p.Approach, p.Results, p.Resources, p.Difficulties, p.Transferability, strings.Join(p.StakeholderRoles, ", ")}, "\n")
+		d.Language, d.Region, d.Country, d.Stage = p.Language, p.Region, p.Country, p.Stage
+	case *protocol.Lesson:
+		d.Kind = "lesson"
+		d.Title, d.Summary, d.Body = p.Insight, p.Insight, p.Context
+		d.Language, d.Region, d.Country, d.Stage = p.Language, p.Region, p.Country, p.Stage
+	default:
+		return search.Doc{}, false
+	}
+	return d, true
+}
+
+// openIndex opens the search index, rebuilding it from the store when it is
+// missing, stale, corrupt or out of step with the store.
+func (n *Node) openIndex(progress func(done, total int)) error {
+	ix, err := search.Open(n.home.Index())
+	if err == nil {
+		want, cerr := n.countIndexable()
+		got, gerr := ix.Count()
+		if cerr == nil && gerr == nil && uint64(want) == got {
+			n.index = ix
+			return nil
+		}
+		n.log.Warn("search index out of step with the store, rebuilding", "index", got, "store", want)
+		ix.Close()
+	} else {
+		n.log.Warn("search index unusable, rebuilding", "err", err)
+	}
+	return n.Reindex(progress)
+}
+
+func (n *Node) indexable() ([]*protocol.Signed, error) {
+	var out []*protocol.Signed
+	for _, k := range []protocol.Kind{protocol.KindPractice, protocol.KindLesson} {
+		recs, err := n.store.List(knowledge.ListOptions{Kind: k})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, recs...)
+	}
+	return out, nil
+}
+
+func (n *Node) countIndexable() (int, error) {
+	recs, err := n.indexable()
+	return len(recs), err
+}
+
+// Reindex rebuilds the search index from the store.
+func (n *Node) Reindex(progress func(done, total int)) error {
+	if n.index != nil {
+		n.index.Close()
+		n.index = nil
+	}
+	recs, err := n.indexable()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	ix, err := search.Rebuild(n.home.Index(), len(recs), func(yield func(search.Doc) error) error {
+		for _, r := range recs {
+			if d, ok := docOf(r); ok {
+				if err := yield(d); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}, func(done, total int) {
+		if progress != nil {
+			progress(done, total)
+		}
+		if total > 0 && (done == total || done%5000 == 0) {
+			n.log.Info("reindex progress", "done", done, "total", total)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild search index: %w", err)
+	}
+	n.index = ix
+	n.log.Info("search index rebuilt", "records", len(recs), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// updateIndex keeps the index in step with a store change.
+func (n *Node) updateIndex(rec *protocol.Signed, res knowledge.PutResult) {
+	ix := n.index
+	if ix == nil {
+		return
+	}
+	var del []string
+	for _, c := range res.Removed {
+		del = append(del, c.String())
+	}
+	if res.Superseded.Defined() {
+		del = append(del, res.Superseded.String())
+	}
+	if len(del) > 0 {
+		if err := ix.DeleteBatch(del); err != nil {
+			n.log.Error("search index delete", "err", err)
+		}
+	}
+	if d, ok := docOf(rec); ok {
+		if next, ok := n.store.SupersededBy(rec.CID); ok && n.store.Has(next) {
+			return // an older version arriving late
+		}
+		if err := ix.Put(d); err != nil {
+			n.log.Error("search index put", "cid", rec.CID, "err", err)
+		}
+	}
+}
+
+// SearchHit is one result as the API shows it.
+type SearchHit struct {
+	search.Hit
+	// Source says where the record came from: "local" or the regions of
+	// the members that answered with it.
+	Source   []string `json:"source"`
+	Verified bool     `json:"verified"`
+	Author   string   `json:"author"`
+}
+
+// SearchResult is the answer of /api/v1/search.
+type SearchResult struct {
+	Total    uint64                         `json:"total"`
+	Page     int                            `json:"page"`
+	PageSize int                            `json:"page_size"`
+	Hits     []SearchHit                    `json:"hits"`
+	Facets   map[string][]search.FacetCount `json:"facets,omitempty"`
+	Network  bool                           `json:"network"`
+	Asked    int                            `json:"peers_asked"`
+	Answered int                            `json:"peers_answered"`
+	Took     string                         `json:"took"`
+}
+
+// Search searches this node's index, and with network the members' too.
+func (n *Node) Search(ctx context.Context, q search.Query, networkWide bool) (*SearchResult, error) {
+	ix := n.index
+	if ix == nil {
+		return nil, errors.New("search index not ready")
+	}
+	start := time.Now()
+	r, err := ix.Search(ctx, q)
+	if err != nil {
+		if errors.Is(err, search.ErrBadQuery) {
+			return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		}
+		return nil, err
+	}
+	out := &SearchResult{Total: r.Total, Page: r.Page, PageSize: r.PageSize, Facets: r.Facets, Network: networkWide}
+	for _, h := range r.Hits {
+		sh := SearchHit{Hit: h, Source: []string{"local"}, Verified: true}
+		if c, err := cidDecode(h.CID); err == nil {
+			if a, ok := n.store.AuthorOf(c); ok {
+				sh.Author = a
+			}
+		}
+		out.Hits = append(out.Hits, sh)
+	}
+	if networkWide {
+		n.federatedSearch(ctx, q, out)
+	}
+	if out.Hits == nil {
+		out.Hits = []SearchHit{}
+	}
+	out.Took = time.Since(start).Round(time.Microsecond).String()
+	return out, nil
+}
+
+// SearchRequest is what /livinglab/search/1 carries.
+type SearchRequest struct {
+	Query search.Query `cbor:"query"`
+}
+
+// SearchAnswer carries matching signed records, never anything else.
+type SearchAnswer struct {
+	Status  int            `cbor:"status"`
+	Error   string         `cbor:"error"`
+	Total   uint64         `cbor:"total"`
+	Results []SearchRecord `cbor:"results"`
+}
+
+// SearchRecord is one matching record with its score and snippets.
+type SearchRecord struct {
+	Record   []byte              `cbor:"record"`
+	Score    float64             `cbor:"score"`
+	Snippets map[string][]string `cbor:"snippets"`
+}
+
+const (
+	searchDeadline   = 3 * time.Second
+	maxSearchAnswer  = 8 << 20
+	searchPerPeerRPS = 5
+)
+
+type searchLimiter struct {
+	mu sync.Mutex
+	m  map[peer.ID]*rate.Limiter
+}
+
+func (l *searchLimiter) allow(p peer.ID) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[peer.ID]*rate.Limiter{}
+	}
+	lim, ok := l.m[p]
+	if !ok {
+		lim = rate.NewLimiter(searchPerPeerRPS, 2*searchPerPeerRPS)
+		l.m[p] = lim
+	}
+	return lim.Allow()
+}
+
+// handleSearch answers another member's federated query from the index,
+// with signed public records only.
+func (n *Node) handleSearch(s network.Stream) {
+	defer s.Close()
+	p := s.Conn().RemotePeer()
+	s.SetDeadline(time.Now().Add(10 * time.Second))
+	send := func(a *SearchAnswer) { protocol.WriteFrame(s, a) }
+	if !n.roster.IsMember(p) {
+		send(&SearchAnswer{Status: protocol.StatusNotMember, Error: "not a member of this federation"})
+		return
+	}
+	if !n.searchLim.allow(p) {
+		n.stats.rejects.WithLabelValues("search_rate_limited").Inc()
+		send(&SearchAnswer{Status: protocol.StatusBusy, Error: "too many queries, slow down"})
+		return
+	}
+	var req SearchRequest
+	if err := protocol.ReadFrame(bufio.NewReader(s), &req, 64<<10); err != nil {
+		send(&SearchAnswer{Status: protocol.StatusBadRequest, Error: err.Error()})
+		return
+	}
+	q := req.Query
+	q.Facets = false
+	if q.PageSize == 0 || q.PageSize > 50 {
+		q.PageSize = 50
+	}
+	q.Page = 1
+	ix := n.index
+	if ix == nil {
+		send(&SearchAnswer{Status: protocol.StatusBusy, Error: "index not ready"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), searchDeadline)
+	defer cancel()
+	r, err := ix.Search(ctx, q)
+	if err != nil {
+		code := protocol.StatusInternal
+		if errors.Is(err, search.ErrBadQuery) {
+			code = protocol.StatusBadRequest
+		}
+		send(&SearchAnswer{Status: code, Error: err.Error()})
+		return
+	}
+	ans := &SearchAnswer{Total: r.Total}
+	size := 0
+	for _, h := range r.Hits {
+		c, err := cidDecode(h.CID)
+		if err != nil {
+			continue
+		}
+		rec, err := n.store.Get(c)
+		if err != nil || size+len(rec.Raw) > maxSearchAnswer-64<<10 {
+			continue
+		}
+		size += len(rec.Raw)
+		ans.Results = append(ans.Results, SearchRecord{Record: rec.Raw, Score: h.Score, Snippets: h.Snippets})
+	}
+	send(ans)
+}
+
+// federatedSearch asks every connected member, merges their answers by
+// score, de-duplicates by CID and verifies every record before showing it.
+func (n *Node) federatedSearch(ctx context.Context, q search.Query, out *SearchResult) {
+	nw := n.net
+	if nw == nil {
+		return
+	}
+	peers := n.connectedMembers()
+	out.Asked = len(peers)
+	ctx, cancel := context.WithTimeout(ctx, searchDeadline)
+	defer cancel()
+	type answer struct {
+		from peer.ID
+		ans  *SearchAnswer
+	}
+	ch := make(chan answer, len(peers))
+	rq := q
+	rq.Facets = false
+	rq.Page, rq.PageSize = 1, min(max(q.PageSize, 20), 50)
+	for _, p := range peers {
+		go func(p peer.ID) {
+			a, err := n.askSearch(ctx, p, rq)
+			if err != nil {
+				n.log.Debug("federated search: no answer", "peer", p, "err", err)
+				a = nil
+			}
+			ch <- answer{p, a}
+		}(p)
+	}
+	byCID := map[string]int{}
+	for i, h := range out.Hits {
+		byCID[h.CID] = i
+	}
+	for range peers {
+		var a answer
+		select {
+		case a = <-ch:
+		case <-ctx.Done():
+			goto merge
+		}
+		if a.ans == nil {
+			continue
+		}
+		out.Answered++
+		region := a.from.String()
+		if m, ok := n.roster.Get(a.from.String()); ok {
+			region = m.Region
+		}
+		for _, r := range a.ans.Results {
+			rec, err := n.val.Check("", r.Record)
+			if err != nil {
+				n.stats.rejected(err)
+				continue
+			}
+			key := rec.CID.String()
+			if i, ok := byCID[key]; ok {
+				if !slices.Contains(out.Hits[i].Source, region) {
+					out.Hits[i].Source = append(out.Hits[i].Source, region)
+				}
+				continue
+			}
+			d, ok := docOf(rec)
+			if !ok {
+				continue
+			}
+			h := SearchHit{Hit: search.Hit{CID: key, PracticeID: d.PracticeID, Kind: d.Kind, Title: d.Title, Language: d.Language,
+				Region: d.Region, Country: d.Country, Topics: d.Topics, Created: d.Created, Score: r.Score, Snippets: sanitizeSnippets(r.Snippets)},
+				Source: []string{region}, Verified: true, Author: rec.Record.Author}
+			byCID[key] = len(out.Hits)
+			out.Hits = append(out.Hits, h)
+			out.Total++
+		}
+	}
+merge:
+	slices.SortStableFunc(out.Hits, func(a, b SearchHit) int {
+		if q.Sort == "date" {
+			return b.Created.Compare(a.Created)
+		}
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+	if ps := max(q.PageSize, 20); len(out.Hits) > ps {
+		out.Hits = out.Hits[:ps]
+	}
+}
+
+// sanitizeSnippets keeps only the <mark> tags of a remote snippet; any other
+// markup is escaped so a member cannot inject HTML into the web UI.
+func sanitizeSnippets(in map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for f, frags := range in {
+		for _, s := range frags {
+			s = strings.NewReplacer("<mark>", "\x00", "</mark>", "\x01").Replace(s)
+			s = strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
+			s = strings.NewReplacer("\x00", "<mark>", "\x01", "</mark>").Replace(s)
+			out[f] = append(out[f], s)
+		}
+	}
+	return out
+}
+
+func (n *Node) askSearch(ctx context.Context, p peer.ID, q search.Query) (*SearchAnswer, error) {
+	s, err := n.net.host.NewStream(ctx, p, protocol.SearchProtocol)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		s.SetDeadline(dl)
+	}
+	if err := protocol.WriteFrame(s, &SearchRequest{Query: q}); err != nil {
+		return nil, err
+	}
+	var a SearchAnswer
+	if err := protocol.ReadFrame(bufio.NewReader(s), &a, maxSearchAnswer); err != nil {
+		return nil, err
+	}
+	if a.Status != protocol.StatusOK {
+		return nil, fmt.Errorf("status %d: %s", a.Status, a.Error)
+	}
+	return &a, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// parseSearchQuery reads /api/v1/search's query parameters.
+func parseSearchQuery(r *http.Request) (search.Query, bool, error) {
+	v := r.URL.Query()
+	q := search.Query{Text: v.Get("q"), Topics: splitList(v.Get("topic")), Regions: splitList(v.Get("region")),
+		Countries: splitList(v.Get("country")), Languages: splitList(v.Get("lang")), Kind: v.Get("kind"),
+		Sort: v.Get("sort"), Facets: v.Get("facets") != "false"}
+	ints := func(name string) ([]int, error) {
+		var out []int
+		for _, s := range splitList(v.Get(name)) {
+			i, err := strconv.Atoi(s)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s must be a number, got %q", ErrBadRequest, name, s)
+			}
+			out = append(out, i)
+		}
+		return out, nil
+	}
+	var err error
+	if q.Stages, err = ints("stage"); err != nil {
+		return q, false, err
+	}
+	if q.Years, err = ints("year"); err != nil {
+		return q, false, err
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"page", &q.Page}, {"page_size", &q.PageSize}} {
+		if s := v.Get(p.name); s != "" {
+			i, err := strconv.Atoi(s)
+			if err != nil {
+				return q, false, fmt.Errorf("%w: %s must be a number, got %q", ErrBadRequest, p.name, s)
+			}
+			*p.dst = i
+		}
+	}
+	for k := range v {
+		switch k {
+		case "q", "topic", "region", "country", "lang", "kind", "sort", "facets", "stage", "year", "page", "page_size", "network":
+		default:
+			return q, false, fmt.Errorf("%w: unknown search parameter %q", ErrBadRequest, k)
+		}
+	}
+	return q, v.Get("network") == "true", nil
+}
+
+func (n *Node) apiSearch(w http.ResponseWriter, r *http.Request) {
+	q, nw, err := parseSearchQuery(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := n.Search(r.Context(), q, nw)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
