@@ -1,0 +1,679 @@
+package anon
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// nameEntry is one registered name (or one name a reviewer marked personal).
+type nameEntry struct {
+	text   string
+	tokens []string // folded words
+	org    bool     // an organisation: matched only as a whole
+	redact bool     // from Options.Redact
+}
+
+type tokRef struct {
+	entry, idx int
+}
+
+// nameIndex finds registered names in text, including inflected forms.
+type nameIndex struct {
+	entries []nameEntry
+	stems   map[string][]tokRef // folded stem -> tokens it belongs to
+	public  func(string) bool
+	near    []string // person tokens compared with unknown words for near misses
+}
+
+// orgMarkers are words that make a registered name an organisation.
+var orgMarkers = map[string]bool{
+	"oy": true, "oyj": true, "ab": true, "as": true, "asa": true, "aps": true, "a/s": true, "ltd": true,
+	"ltd.": true, "limited": true, "plc": true, "ehf": true, "ehf.": true, "hf": true, "ohf": true, "ses": true,
+	"inc": true, "llc": true, "gmbh": true, "ry": true, "rf": true, "kommun": true, "kommune": true,
+	"kunta": true, "kaupunki": true, "council": true, "association": true, "foundation": true,
+	"säätiö": true, "stiftelse": true, "stiftelsen": true, "förening": true, "föreningen": true,
+	"forening": true, "foreningen": true, "forbund": true, "yhdistys": true, "centre": true,
+	"center": true, "clinic": true, "school": true, "koulu": true, "university": true, "institute": true,
+	"group": true, "company": true, "cooperative": true, "co-op": true, "osuuskunta": true, "dac": true,
+	"clg": true, "teoranta": true, "trust": true, "bank": true, "hospital": true, "sairaala": true,
+	"sjukhus": true, "sykehus": true, "sygehus": true, "hoivakoti": true, "region": true, "regionen": true,
+	"county": true, "club": true, "seura": true, "klubb": true, "society": true, "network": true,
+	"verkosto": true, "nätverk": true, "project": true, "hanke": true, "ministry": true, "agency": true,
+	"services": true, "palvelut": true, "kollektiivi": true, "partnership": true, "forum": true,
+	"sveitarfélag": true, "sveitarfélagið": true, "byggð": true, "ehf.,": true, "k/s": true, "i/s": true,
+}
+
+// inflectionSuffixes are endings accepted after a registered name or its
+// stem: Finnish cases, Scandinavian and English genitives, Icelandic cases.
+var inflectionSuffixes = map[string]bool{
+	"": true,
+	// Finnish
+	"n": true, "a": true, "ä": true, "ta": true, "tä": true, "lla": true, "llä": true, "lta": true,
+	"ltä": true, "lle": true, "ssa": true, "ssä": true, "sta": true, "stä": true, "ksi": true, "na": true,
+	"nä": true, "han": true, "hen": true, "hin": true, "hon": true, "hun": true, "hyn": true, "hän": true,
+	"hön": true, "seen": true, "en": true, "in": true, "ineen": true, "kin": true, "kaan": true,
+	"kään": true, "nkin": true, "llekin": true, "lleen": true, "nsa": true, "nsä": true, "t": true,
+	"ien": true, "ille": true, "ilta": true, "illa": true, "issa": true, "ista": true, "ihin": true,
+	"ina": true, "iksi": true, "ja": true, "jä": true, "ne": true, "neen": true, "ni": true, "si": true,
+	"mme": true, "nne": true, "tta": true, "ttä": true, "an": true, "än": true, "on": true, "ön": true,
+	"un": true, "yn": true, "lta.": true, "ltakin": true, "stakin": true, "ssakin": true, "llakin": true,
+	"nne.": true,
+	// Scandinavian, English
+	"s": true, "es": true, "'s": true, "’s": true, "'": true, "’": true, "ens": true, "ns": true,
+	// Icelandic
+	"i": true, "u": true, "ar": true, "ur": true, "ir": true, "um": true, "inn": true, "ins": true,
+	"num": true, "nir": true, "ar's": true,
+}
+
+const maxInflection = 7 // bytes
+
+// weakGrade returns Finnish consonant-gradation weak stems of a folded name
+// ending in a vowel: Pekka -> Peka(n), Antti -> Anti(n), Lahti -> Lahde(n),
+// Mäki -> Mäe(n).
+func weakGrade(t string) []string {
+	r := []rune(t)
+	n := len(r)
+	if n < 4 || !isVowel(r[n-1]) {
+		return nil
+	}
+	v := string(r[n-1])
+	body := r[:n-1]
+	var out []string
+	try := func(strong, weak string) {
+		s := string(body)
+		if strings.HasSuffix(s, strong) {
+			base := s[:len(s)-len(strong)] + weak
+			out = append(out, base+v)
+			if v == "i" {
+				out = append(out, base+"e")
+			}
+		}
+	}
+	for _, p := range [][2]string{
+		{"kk", "k"}, {"pp", "p"}, {"tt", "t"}, {"nk", "ng"}, {"mp", "mm"}, {"lt", "ll"}, {"rt", "rr"},
+		{"nt", "nn"}, {"lk", "l"}, {"rk", "r"}, {"hk", "h"}, {"k", ""}, {"p", "v"}, {"t", "d"},
+	} {
+		before := len(out)
+		try(p[0], p[1])
+		if len(out) > before {
+			break
+		}
+	}
+	return out
+}
+
+func isVowel(r rune) bool { return strings.ContainsRune("aeiouyäöåæøáéíóúý", r) }
+
+// nameStems returns the stems under which inflected forms of a folded token
+// are looked up.
+func nameStems(t string) []string {
+	stems := []string{t}
+	r := []rune(t)
+	n := len(r)
+	if n >= 5 && strings.HasSuffix(t, "nen") {
+		base := string(r[:n-3])
+		stems = append(stems, base+"se", base+"s") // Virtanen: Virtasen, Virtasta
+	}
+	if n >= 4 && r[n-1] == 'i' {
+		stems = append(stems, string(r[:n-1])+"e") // Kivi: Kiven
+	}
+	if n >= 4 && isVowel(r[n-1]) {
+		stems = append(stems, string(r[:n-1]))
+	}
+	stems = append(stems, weakGrade(t)...)
+	if n >= 5 && strings.HasSuffix(t, "ur") {
+		stems = append(stems, string(r[:n-2])) // Sigurður: Sigurðar
+	}
+	if n >= 6 && strings.HasSuffix(t, "son") {
+		stems = append(stems, string(r[:n-3])+"syn") // Jónsson: Jónssyni
+	}
+	if n >= 5 && strings.HasSuffix(t, "ir") {
+		stems = append(stems, string(r[:n-2])+"ur") // Guðmundsdóttir: -dóttur
+	}
+	if n >= 3 && strings.ContainsRune("bcdfgmpst", r[0]) && r[1] != 'h' {
+		stems = append(stems, string(r[0])+"h"+string(r[1:])) // Irish lenition: Máire -> Mháire
+	}
+	return stems
+}
+
+func newNameIndex(names, redact []string, public func(string) bool) *nameIndex {
+	ix := &nameIndex{stems: make(map[string][]tokRef), public: public}
+	addEntry := func(text string, red bool) {
+		folded := foldSameLen(strings.TrimSpace(text))
+		var toks []string
+		for _, f := range strings.Fields(folded) {
+			f = strings.Trim(f, ".,;:()\"")
+			if f != "" {
+				toks = append(toks, f)
+			}
+		}
+		if len(toks) == 0 {
+			return
+		}
+		e := nameEntry{text: text, tokens: toks, redact: red}
+		if !red {
+			for _, tk := range toks {
+				if orgMarkers[tk] {
+					e.org = true
+				}
+			}
+			if len(toks) > 4 {
+				e.org = true
+			}
+		}
+		ei := len(ix.entries)
+		ix.entries = append(ix.entries, e)
+		for ti, tk := range toks {
+			ref := tokRef{entry: ei, idx: ti}
+			for _, st := range nameStems(tk) {
+				ix.stems[st] = append(ix.stems[st], ref)
+			}
+			if !e.org && utf8.RuneCountInString(tk) >= 4 && !public(tk) {
+				ix.near = append(ix.near, tk)
+			}
+			// parts of hyphenated given names
+			if !e.org && strings.Contains(tk, "-") {
+				for _, part := range strings.Split(tk, "-") {
+					if utf8.RuneCountInString(part) >= 3 {
+						for _, st := range nameStems(part) {
+							ix.stems[st] = append(ix.stems[st], tokRef{entry: ei, idx: -1})
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, n := range names {
+		addEntry(n, false)
+	}
+	for _, n := range redact {
+		addEntry(n, true)
+	}
+	return ix
+}
+
+// lookup returns the registered tokens that the folded word w is a form of,
+// and whether w is the bare token.
+func (ix *nameIndex) lookup(w string) ([]tokRef, bool) {
+	if len(ix.stems) == 0 {
+		return nil, false
+	}
+	for l := 0; l <= maxInflection && l < len(w); l++ {
+		if !utf8.RuneStart(w[len(w)-l]) && l > 0 {
+			continue
+		}
+		suf := w[len(w)-l:]
+		if !inflectionSuffixes[suf] {
+			continue
+		}
+		if refs, ok := ix.stems[w[:len(w)-l]]; ok {
+			return refs, l == 0
+		}
+	}
+	return nil, false
+}
+
+// findRegistryNames redacts registered names: whole names, inflected and
+// possessive forms, and a registered person's surname or first name alone.
+// Inflected forms that are themselves public words ("Bergen" for a
+// registered "Berg") become near-miss candidates instead.
+func (sc *scan) findRegistryNames() {
+	ix := sc.g.names
+	if len(ix.entries) == 0 {
+		return
+	}
+	words := sc.words
+	type match struct {
+		refs  []tokRef
+		exact bool
+	}
+	ms := make([]match, len(words))
+	for i, w := range words {
+		if utf8.RuneCountInString(w.lower) < 2 {
+			continue
+		}
+		refs, exact := ix.lookup(w.lower)
+		if refs == nil {
+			continue
+		}
+		ms[i] = match{refs: refs, exact: exact}
+	}
+	adjacent := func(a, b int) bool {
+		return b < len(words) && a >= 0 && onlySpaceBetween(sc.text, words[a].end, words[b].start)
+	}
+	covered := make([]bool, len(words))
+	// whole names, the last word possibly inflected
+	for i := range words {
+		for _, ref := range ms[i].refs {
+			if ref.idx != 0 {
+				continue
+			}
+			e := ix.entries[ref.entry]
+			n := len(e.tokens)
+			ok := true
+			for k := 1; k < n; k++ {
+				j := i + k
+				if j >= len(words) || !adjacent(j-1, j) {
+					ok = false
+					break
+				}
+				found := false
+				for _, r := range ms[j].refs {
+					if r.entry == ref.entry && r.idx == k && (ms[j].exact || k == n-1) {
+						found = true
+						break
+					}
+				}
+				if !found {
+					ok = false
+					break
+				}
+			}
+			if !ok || (n == 1 && !ms[i].exact && sc.g.isPublic(words[i].lower)) {
+				continue
+			}
+			if n == 1 && sc.g.isPublic(e.tokens[0]) && (!words[i].capital || words[i].sentStart) {
+				continue
+			}
+			det := "registry-name"
+			repl := "[person]"
+			if e.org {
+				det, repl = "registry-organisation", "[organisation]"
+			}
+			if e.redact {
+				det = "confirmed-personal"
+			}
+			sc.add(TypePerson, words[i].start, words[i+n-1].end, repl, det)
+			for k := 0; k < n; k++ {
+				covered[i+k] = true
+			}
+		}
+	}
+	// parts of registered people's names
+	for i, w := range words {
+		if covered[i] || ms[i].refs == nil {
+			continue
+		}
+		var hit *nameEntry
+		for _, ref := range ms[i].refs {
+			e := &ix.entries[ref.entry]
+			if e.org {
+				continue
+			}
+			hit = e
+			break
+		}
+		if hit == nil {
+			continue
+		}
+		if utf8.RuneCountInString(w.lower) < 3 {
+			continue
+		}
+		if !ms[i].exact && sc.g.isPublic(w.lower) {
+			// "Bergen" for "Berg": a public word; let the reviewer decide
+			sc.markNear(w, hit.text)
+			continue
+		}
+		if ms[i].exact && sc.g.isPublic(w.lower) {
+			// a registered name that is also a common word ("Berg", "Hope"):
+			// only when written as a name inside a sentence or next to another part
+			nextToPart := (i > 0 && covered[i-1] && adjacent(i-1, i)) || (i+1 < len(words) && ms[i+1].refs != nil && adjacent(i, i+1))
+			if !w.capital || (w.sentStart && !nextToPart) {
+				continue
+			}
+		}
+		det := "registry-name-part"
+		if hit.redact {
+			det = "confirmed-personal"
+		}
+		sc.add(TypePerson, w.start, w.end, "[person]", det)
+		covered[i] = true
+	}
+}
+
+func (sc *scan) markNear(w word, name string) {
+	if sc.nearby == nil {
+		sc.nearby = make(map[int]string)
+	}
+	sc.nearby[w.start] = name
+}
+
+// nearRegistered reports whether the folded word is within a small edit
+// distance of a registered person's name token, or shares a long stem.
+func (ix *nameIndex) nearRegistered(w string) bool {
+	if len(ix.near) == 0 {
+		return false
+	}
+	wr := []rune(w)
+	for _, tk := range ix.near {
+		tr := []rune(tk)
+		maxD := 1
+		if len(tr) >= 7 {
+			maxD = 2
+		}
+		if abs(len(tr)-len(wr)) <= maxD && levenshtein(wr, tr, maxD) <= maxD {
+			return true
+		}
+		if len(tr) >= 5 && len(wr) >= 5 {
+			p := 0
+			for p < len(tr) && p < len(wr) && tr[p] == wr[p] {
+				p++
+			}
+			if p >= 5 && p*10 >= len(tr)*7 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// levenshtein returns the edit distance of a and b, or max+1 once it is known
+// to exceed max.
+func levenshtein(a, b []rune, max int) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > max {
+			return max + 1
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// stopWords end a run of capitalised words that is growing into a candidate.
+var stopWords = map[string]bool{
+	"the": true, "and": true, "of": true, "in": true, "on": true, "at": true, "for": true, "to": true,
+	"with": true, "by": true, "from": true, "a": true, "an": true, "ja": true, "och": true, "og": true,
+	"eller": true, "or": true, "i": true, "på": true, "í": true, "agus": true, "le": true, "den": true,
+	"det": true, "der": true, "tai": true, "sekä": true, "eli": true, "og/eller": true, "is": true,
+	"was": true, "were": true, "we": true, "our": true, "this": true, "that": true,
+}
+
+// nameParticles may stand between the parts of a name.
+var nameParticles = map[string]bool{
+	"van": true, "von": true, "af": true, "de": true, "da": true, "di": true, "du": true, "del": true,
+	"der": true, "ó": true, "ní": true, "nic": true, "mac": true, "mc": true, "ua": true, "ui": true, "bin": true,
+}
+
+// findCandidates marks runs of capitalised words that may be names of people:
+// words not in the public vocabulary, known given names and surnames, words
+// after a title ("Dr", "rouva"), and words close to a registered name.
+func (sc *scan) findCandidates() {
+	mask := make([]bool, len(sc.text)+1)
+	for _, f := range sc.found {
+		for i := f.Start; i < f.End; i++ {
+			mask[i] = true
+		}
+	}
+	for _, u := range sc.urls {
+		for i := u.start; i < u.end; i++ {
+			mask[i] = true
+		}
+	}
+	words := sc.words
+	masked := func(i int) bool { return mask[words[i].start] || mask[words[i].end-1] }
+	adjacent := func(a, b int) bool { return onlySpaceBetween(sc.text, words[a].end, words[b].start) }
+	ix := sc.g.names
+	reasonFor := func(i int) string {
+		w := words[i]
+		if !w.capital || masked(i) {
+			return ""
+		}
+		// an e-mail-like or file-like token ("Report.pdf") is not a name
+		if w.end < len(sc.text) && sc.text[w.end] == '@' {
+			return ""
+		}
+		if _, ok := sc.nearby[w.start]; ok {
+			return "near registered name"
+		}
+		if i > 0 && adjacent(i-1, i) || i > 0 && sc.text[words[i-1].end] == '.' && adjacent2(sc.text, words[i-1].end+1, w.start) {
+			if isTitle(words[i-1].lower) {
+				return "follows a title"
+			}
+		}
+		if isKnownName(w.lower) || isKnownName(stripPossessive(w.lower)) {
+			if ix.nearRegistered(w.lower) {
+				return "near registered name"
+			}
+			return "known name"
+		}
+		if sc.g.isPublic(w.lower) {
+			return ""
+		}
+		if ix.nearRegistered(w.lower) {
+			return "near registered name"
+		}
+		return "unknown capitalised word"
+	}
+	extendable := func(i int) bool {
+		w := words[i]
+		if masked(i) || stopWords[w.lower] || isTitle(w.lower) {
+			return false
+		}
+		return w.capital || w.allCaps && utf8.RuneCountInString(w.lower) <= 3
+	}
+	for i := 0; i < len(words); i++ {
+		reason := reasonFor(i)
+		if reason == "" {
+			continue
+		}
+		first, last := i, i
+		// grow right over capitalised words and name particles
+		for j := i + 1; j < len(words) && j-first < 4; j++ {
+			if !adjacent(j-1, j) {
+				break
+			}
+			if nameParticles[words[j].lower] && j+1 < len(words) && adjacent(j, j+1) && words[j+1].capital && !masked(j+1) {
+				continue
+			}
+			if !extendable(j) {
+				break
+			}
+			last = j
+			if r := reasonFor(j); r == "near registered name" || r == "follows a title" {
+				reason = r
+			}
+		}
+		// grow left over capitalised words inside the sentence, or a known
+		// given name at its start ("Will Murphy")
+		for j := first - 1; j >= 0 && last-j < 4; j-- {
+			if !adjacent(j, j+1) || !extendable(j) {
+				break
+			}
+			if words[j+1].sentStart {
+				break
+			}
+			if words[j].sentStart && !isKnownName(words[j].lower) {
+				break
+			}
+			first = j
+		}
+		for first > 0 && nameParticles[words[first-1].lower] && adjacent(first-1, first) && !masked(first-1) && !words[first-1].capital {
+			first--
+		}
+		start, end := words[first].start, words[last].end
+		text := sc.text[start:end]
+		if _, ok := sc.g.confirmed[strings.Join(strings.Fields(foldSameLen(text)), " ")]; ok {
+			i = last
+			continue
+		}
+		sc.cands = append(sc.cands, Candidate{Field: sc.field, Start: start, End: end, Text: text, Reason: reason})
+		i = last
+	}
+}
+
+// adjacent2 reports whether only spaces lie between a and b.
+func adjacent2(text string, a, b int) bool { return a <= b && onlySpaceBetween(text, a, b) }
+
+func stripPossessive(w string) string {
+	for _, p := range []string{"'s", "’s", "s'", "s"} {
+		if strings.HasSuffix(w, p) && len(w) > len(p)+2 {
+			return w[:len(w)-len(p)]
+		}
+	}
+	return w
+}
+
+// contactPattern is a registered contact detail in normalised form.
+type contactPattern struct {
+	norm string
+	typ  string
+	repl string
+}
+
+// normalizeContact folds s and drops spaces, dashes, dots, brackets and
+// slashes, so "+358 40-765 4321" and "+358407654321" compare equal.
+func normalizeContact(s string) string {
+	var b strings.Builder
+	for _, r := range foldSameLen(s) {
+		if skipInContact(r) {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func skipInContact(r rune) bool {
+	return unicode.IsSpace(r) || r == '-' || r == '.' || r == '(' || r == ')' || r == '/' || r == ',' ||
+		r == '\u00a0' || r == '\u2010' || r == '\u2011' || r == '\u2013'
+}
+
+func buildContacts(contacts []string, public func(string) bool) []contactPattern {
+	var out []contactPattern
+	seen := make(map[string]bool)
+	addPat := func(norm, typ, repl string) {
+		if len(norm) < 5 || seen[norm] {
+			return
+		}
+		seen[norm] = true
+		out = append(out, contactPattern{norm: norm, typ: typ, repl: repl})
+	}
+	for _, c := range contacts {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if strings.Contains(c, "@") {
+			addPat(normalizeContact(c), TypeEmail, "[email]")
+			continue
+		}
+		if phoneVariants(c, addPat) {
+			continue
+		}
+		// a postal address: each line or comma-separated part that is not
+		// just public words
+		for _, part := range strings.FieldsFunc(c, func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
+			part = strings.TrimSpace(part)
+			allPublic := true
+			for _, f := range strings.Fields(foldSameLen(part)) {
+				if !public(strings.Trim(f, ".")) {
+					allPublic = false
+					break
+				}
+			}
+			if allPublic {
+				continue
+			}
+			addPat(normalizeContact(part), TypeAddress, "[address]")
+		}
+	}
+	return out
+}
+
+// phoneVariants adds the international and national forms of a phone number.
+func phoneVariants(c string, add func(norm, typ, repl string)) bool {
+	d := digitsOnly(c)
+	if len(d) < 7 || len(d) > 15 {
+		return false
+	}
+	letters := 0
+	for _, r := range c {
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	if letters > 0 {
+		return false
+	}
+	regions := []string{"FI", "SE", "NO", "DK", "IS", "IE", "GB"}
+	for _, region := range regions {
+		num, err := phonenumbers.Parse(c, region)
+		if err != nil || !phonenumbers.IsPossibleNumber(num) {
+			continue
+		}
+		e164 := phonenumbers.Format(num, phonenumbers.E164)
+		add(e164, TypePhone, "[phone]")
+		add("00"+e164[1:], TypePhone, "[phone]")
+		add(normalizeContact(phonenumbers.Format(num, phonenumbers.NATIONAL)), TypePhone, "[phone]")
+		if strings.HasPrefix(strings.TrimSpace(c), "+") || strings.HasPrefix(d, "00") {
+			break
+		}
+	}
+	add(normalizeContact(c), TypePhone, "[phone]")
+	return true
+}
+
+// findContacts redacts registered contact details wherever they appear,
+// compared after normalising spaces, dashes and dots.
+func (sc *scan) findContacts() {
+	pats := sc.g.contacts
+	if len(pats) == 0 {
+		return
+	}
+	norm := make([]byte, 0, len(sc.lower))
+	pos := make([]int, 0, len(sc.lower))
+	for i, r := range sc.lower {
+		if skipInContact(r) {
+			continue
+		}
+		n := utf8.RuneLen(r)
+		if r == utf8.RuneError {
+			n = 1
+		}
+		for k := 0; k < n; k++ {
+			norm = append(norm, sc.lower[i+k])
+			pos = append(pos, i+k)
+		}
+	}
+	ns := string(norm)
+	for _, p := range pats {
+		for off := 0; ; {
+			j := strings.Index(ns[off:], p.norm)
+			if j < 0 {
+				break
+			}
+			j += off
+			off = j + 1
+			s, e := pos[j], pos[j+len(p.norm)-1]+1
+			if !boundaryBefore(sc.text, s) && !(p.norm[0] == '+') || !boundaryAfter(sc.text, e) {
+				continue
+			}
+			sc.add(p.typ, s, e, p.repl, "registry-contact")
+		}
+	}
+}

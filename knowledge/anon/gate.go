@@ -1,0 +1,336 @@
+package anon
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Finding types.
+const (
+	TypeEmail      = "email"
+	TypeURL        = "url"
+	TypePhone      = "phone"
+	TypeIBAN       = "iban"
+	TypeCard       = "card"
+	TypeIP         = "ip"
+	TypeNationalID = "national-id"
+	TypeAddress    = "address"
+	TypePostcode   = "postcode"
+	TypePerson     = "person"
+	TypeCount      = "count"
+	TypeAge        = "age"
+)
+
+// Finding is one redaction applied to a field.
+type Finding struct {
+	Type        string // one of the Type constants
+	Field       string // the record field the text came from
+	Start, End  int    // byte offsets in the original text
+	Replacement string // what the span was replaced with, e.g. "[email]" or "fewer than 5"
+	Detector    string // which rule found it, e.g. "fi-henkilotunnus" or "registry-name"
+}
+
+// Candidate is a possible person name the gate is unsure of. It is left in the
+// text (unless Options.FailClosed is set) and shown to the reviewer, who either
+// confirms it is not personal (Options.Confirmed) or that it is (Options.Redact).
+type Candidate struct {
+	Field      string
+	Start, End int    // byte offsets in the original text
+	Text       string // the words as written
+	Reason     string // why the gate is unsure
+}
+
+// Registry holds the lab's own registered stakeholders: private data the node
+// stores and therefore can look for in free text.
+type Registry struct {
+	Names    []string // full names of people ("Aino Mattila") and organisations
+	Contacts []string // e-mail addresses, phone numbers and street addresses of those stakeholders
+}
+
+// Options configure a Gate.
+type Options struct {
+	K          int // small-count threshold; counts below K are suppressed (default 5)
+	Registry   Registry
+	Vocabulary []string // extra public words that are not names (e.g. learnt from published records)
+	Confirmed  []string // candidates a reviewer confirmed as not personal: kept
+	Redact     []string // candidates a reviewer confirmed as personal: always redacted
+	FailClosed bool     // redact every uncertain candidate as [person] too
+}
+
+// DefaultK is the small-count threshold used when Options.K is not positive.
+const DefaultK = 5
+
+// Gate scrubs free text before it leaves the node. A Gate is safe for
+// concurrent use once built.
+type Gate struct {
+	k          int
+	failClosed bool
+	vocab      map[string]struct{} // Options.Vocabulary and words of Options.Confirmed, folded
+	confirmed  map[string]struct{} // Options.Confirmed phrases, folded and space-normalised
+	names      *nameIndex          // registry names and Options.Redact
+	contacts   []contactPattern
+}
+
+// New builds a Gate from opts.
+func New(opts Options) *Gate {
+	g := &Gate{
+		k:          opts.K,
+		failClosed: opts.FailClosed,
+		vocab:      make(map[string]struct{}),
+		confirmed:  make(map[string]struct{}),
+	}
+	if g.k <= 0 {
+		g.k = DefaultK
+	}
+	for _, v := range opts.Vocabulary {
+		for _, f := range strings.Fields(foldSameLen(v)) {
+			g.vocab[strings.Trim(f, ".,;:!?()\"'")] = struct{}{}
+		}
+	}
+	for _, c := range opts.Confirmed {
+		fc := strings.Join(strings.Fields(foldSameLen(c)), " ")
+		if fc == "" {
+			continue
+		}
+		g.confirmed[fc] = struct{}{}
+		for _, f := range strings.Fields(fc) {
+			g.vocab[strings.Trim(f, ".,;:!?()\"'")] = struct{}{}
+		}
+	}
+	g.names = newNameIndex(opts.Registry.Names, opts.Redact, g.isPublic)
+	g.contacts = buildContacts(opts.Registry.Contacts, g.isPublic)
+	return g
+}
+
+// K returns the small-count threshold in force.
+func (g *Gate) K() int { return g.k }
+
+// isPublic reports whether the folded word is a known public word.
+func (g *Gate) isPublic(w string) bool {
+	if _, ok := g.vocab[w]; ok {
+		return true
+	}
+	return isPublicWord(w)
+}
+
+// priority orders finding types when spans overlap: the higher wins.
+func priority(typ string) int {
+	switch typ {
+	case TypeNationalID:
+		return 90
+	case TypeIBAN:
+		return 85
+	case TypeCard:
+		return 80
+	case TypeEmail:
+		return 75
+	case TypeURL:
+		return 70
+	case TypeIP:
+		return 65
+	case TypePhone:
+		return 60
+	case TypeAddress:
+		return 50
+	case TypePostcode:
+		return 45
+	case TypePerson:
+		return 40
+	case TypeAge:
+		return 20
+	case TypeCount:
+		return 10
+	}
+	return 0
+}
+
+// scan holds the state of one Scrub call.
+type scan struct {
+	g      *Gate
+	field  string
+	text   string
+	lower  string
+	words  []word
+	found  []Finding
+	urls   []urlSpan
+	cands  []Candidate
+	nearby map[int]string // word start -> registered name it resembles
+}
+
+func (sc *scan) add(typ string, start, end int, repl, det string) {
+	if start < 0 || end > len(sc.text) || start >= end {
+		return
+	}
+	sc.found = append(sc.found, Finding{Type: typ, Field: sc.field, Start: start, End: end, Replacement: repl, Detector: det})
+}
+
+// Scrub returns the cleaned text, the redactions applied (offsets in text) and
+// the remaining uncertain candidates. Candidates are not redacted unless the
+// gate fails closed; then they are returned as Findings of type "person" with
+// Detector "uncertain-name" and no candidates remain.
+func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, candidates []Candidate) {
+	if text == "" {
+		return "", nil, nil
+	}
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	sc := &scan{g: g, field: field, text: text, lower: foldSameLen(text)}
+	sc.words = tokenizeWords(text, sc.lower)
+
+	sc.findURLs()
+	sc.findEmails()
+	sc.findIPs()
+	sc.findIBANs()
+	sc.findNumbers() // national IDs, cards, phones
+	sc.findUKNINOs()
+	sc.findAddresses()
+	sc.findPostcodes()
+	sc.findContacts()
+	sc.findRegistryNames()
+	sc.findCounts()
+	sc.findAges()
+	sc.resolveURLs()
+	sc.findCandidates()
+
+	if g.failClosed {
+		for _, c := range sc.cands {
+			sc.add(TypePerson, c.Start, c.End, "[person]", "uncertain-name")
+		}
+		sc.cands = nil
+	}
+	sc.propagate()
+	findings = mergeFindings(sc.text, sc.found)
+	clean = apply(text, findings)
+	for _, c := range sc.cands {
+		if !overlapsAny(findings, c.Start, c.End) {
+			candidates = append(candidates, c)
+		}
+	}
+	return clean, findings, candidates
+}
+
+// propagate redacts every other occurrence of a redacted value, so that a
+// value found once (for example in a context that made it certain) does not
+// survive elsewhere in the same text.
+func (sc *scan) propagate() {
+	seen := make(map[string]bool)
+	n := len(sc.found)
+	for i := 0; i < n; i++ {
+		f := sc.found[i]
+		if f.Type == TypeCount || f.Type == TypeAge {
+			continue
+		}
+		val := sc.lower[f.Start:f.End]
+		if len(val) < 3 || seen[val] {
+			continue
+		}
+		seen[val] = true
+		specific := strings.ContainsAny(val, "0123456789@")
+		for off := 0; off < len(sc.lower); {
+			j := strings.Index(sc.lower[off:], val)
+			if j < 0 {
+				break
+			}
+			s, e := off+j, off+j+len(val)
+			off = e
+			if s == f.Start {
+				continue
+			}
+			if !specific && (!boundaryBefore(sc.text, s) || !boundaryAfter(sc.text, e)) {
+				continue
+			}
+			sc.add(f.Type, s, e, f.Replacement, f.Detector)
+		}
+	}
+}
+
+func overlapsAny(fs []Finding, s, e int) bool {
+	i := sort.Search(len(fs), func(i int) bool { return fs[i].End > s })
+	return i < len(fs) && fs[i].Start < e
+}
+
+// onlySpaceBetween reports whether text[a:b] holds only spaces (one line).
+func onlySpaceBetween(text string, a, b int) bool {
+	if b-a > 3 {
+		return false
+	}
+	for _, r := range text[a:b] {
+		if !isSpaceSep(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeFindings sorts findings and merges overlapping ones: a cluster of
+// overlapping spans becomes one finding covering their union, typed and
+// replaced by the highest-priority (then longest) member. Person findings
+// separated only by spaces merge too, so "Aino Mattila" becomes one [person].
+func mergeFindings(text string, fs []Finding) []Finding {
+	if len(fs) == 0 {
+		return nil
+	}
+	sort.Slice(fs, func(i, j int) bool {
+		if fs[i].Start != fs[j].Start {
+			return fs[i].Start < fs[j].Start
+		}
+		return fs[i].End > fs[j].End
+	})
+	out := make([]Finding, 0, len(fs))
+	cur := fs[0]
+	win := fs[0]
+	flush := func() {
+		f := win
+		f.Start, f.End = cur.Start, cur.End
+		out = append(out, f)
+	}
+	better := func(a, b Finding) bool { // a beats b
+		pa, pb := priority(a.Type), priority(b.Type)
+		if pa != pb {
+			return pa > pb
+		}
+		return a.End-a.Start > b.End-b.Start
+	}
+	for _, f := range fs[1:] {
+		overlap := f.Start < cur.End
+		if !overlap && f.Type == TypePerson && win.Type == TypePerson && onlySpaceBetween(text, cur.End, f.Start) {
+			overlap = true
+		}
+		if overlap {
+			if f.End > cur.End {
+				cur.End = f.End
+			}
+			if better(f, win) {
+				win = f
+			}
+			continue
+		}
+		flush()
+		cur, win = f, f
+	}
+	flush()
+	return out
+}
+
+// apply replaces each finding's span with its replacement.
+func apply(text string, fs []Finding) string {
+	if len(fs) == 0 {
+		return text
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	pos := 0
+	for _, f := range fs {
+		b.WriteString(text[pos:f.Start])
+		b.WriteString(f.Replacement)
+		pos = f.End
+	}
+	b.WriteString(text[pos:])
+	return b.String()
+}
+
+// fewerThan is the replacement for a suppressed count.
+func (g *Gate) fewerThan() string { return "fewer than " + strconv.Itoa(g.k) }

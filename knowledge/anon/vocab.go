@@ -1,0 +1,258 @@
+package anon
+
+import (
+	"embed"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// The word lists under words/ are public vocabulary: common words of the
+// federation's languages, public-sector vocabulary and place names. They are
+// not names of people. A separate list holds common given names and surnames,
+// which are never treated as public words.
+//
+//go:embed words/*.txt
+var wordFiles embed.FS
+
+type vocabulary struct {
+	words    map[string]struct{} // common words, all languages
+	places   map[string]struct{} // countries, regions, towns
+	townsIS  map[string]struct{} // Icelandic towns that follow a 3-digit postcode
+	names    map[string]struct{} // common given names and surnames
+	heads    map[string]struct{} // compound heads: Finnish/Scandinavian words that end public compounds
+	honorary map[string]struct{} // titles before a name
+}
+
+var (
+	vocabOnce sync.Once
+	vocabData *vocabulary
+)
+
+func loadVocab() *vocabulary {
+	vocabOnce.Do(func() {
+		v := &vocabulary{
+			words:    make(map[string]struct{}, 60000),
+			places:   make(map[string]struct{}, 1000),
+			townsIS:  make(map[string]struct{}, 100),
+			names:    make(map[string]struct{}, 2000),
+			heads:    make(map[string]struct{}, 500),
+			honorary: make(map[string]struct{}, 50),
+		}
+		entries, err := wordFiles.ReadDir("words")
+		if err != nil {
+			panic("anon: embedded word lists missing: " + err.Error())
+		}
+		for _, e := range entries {
+			data, err := wordFiles.ReadFile("words/" + e.Name())
+			if err != nil {
+				panic("anon: reading embedded word list: " + err.Error())
+			}
+			var dst map[string]struct{}
+			switch e.Name() {
+			case "places.txt":
+				dst = v.places
+			case "towns-is.txt":
+				dst = v.townsIS
+			case "names.txt":
+				dst = v.names
+			case "heads.txt":
+				dst = v.heads
+			case "titles.txt":
+				dst = v.honorary
+			default:
+				if !strings.HasSuffix(e.Name(), ".txt") {
+					continue
+				}
+				dst = v.words
+			}
+			addWords(dst, string(data))
+		}
+		for w := range v.townsIS {
+			v.places[w] = struct{}{}
+		}
+		vocabData = v
+	})
+	return vocabData
+}
+
+// addWords adds the whitespace-separated words of a list, skipping comment
+// lines that start with '#'. Multi-word entries use '_' for spaces.
+func addWords(dst map[string]struct{}, data string) {
+	for _, line := range strings.Split(data, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		for _, f := range strings.Fields(line) {
+			dst[foldSameLen(strings.ReplaceAll(f, "_", " "))] = struct{}{}
+		}
+	}
+}
+
+func isPlace(w string) bool {
+	_, ok := loadVocab().places[w]
+	return ok
+}
+
+func isTownIS(w string) bool {
+	_, ok := loadVocab().townsIS[w]
+	return ok
+}
+
+func isKnownName(w string) bool {
+	_, ok := loadVocab().names[w]
+	return ok
+}
+
+func isTitle(w string) bool {
+	_, ok := loadVocab().honorary[w]
+	return ok
+}
+
+// vocabSuffixes are inflection endings stripped when looking a word up in the
+// public vocabulary: Finnish cases and clitics, Scandinavian definite and
+// genitive forms, English plural and possessive, Icelandic cases. Longest
+// first.
+var vocabSuffixes = sortByLenDesc([]string{
+	// Finnish
+	"ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle", "ksi", "na", "nä", "n", "a", "ä", "ta", "tä",
+	"han", "hen", "hin", "hon", "hun", "hyn", "hän", "hön", "seen", "siin", "iin", "ihin", "in", "t", "ja", "jä",
+	"ien", "ten", "issa", "issä", "ista", "istä", "illa", "illä", "ilta", "iltä", "ille", "ina", "inä",
+	"iksi", "ineen", "kin", "kaan", "kään", "nsa", "nsä", "mme", "nne", "ssaan", "ssään", "staan", "stään",
+	"lleen", "llaan", "llään", "ssakin", "nkin", "aan", "ään", "een", "iin", "oon", "öön", "uun", "yyn",
+	"tta", "ttä", "ineen", "jen", "iden", "itten", "ita", "itä", "ia", "iä", "ja", "jä",
+	// Scandinavian
+	"s", "en", "et", "ene", "ens", "ets", "er", "ar", "or", "erna", "arna", "orna", "ernas", "arnas",
+	"erne", "ernes", "ane", "ene", "ne", "na", "nas", "heten", "het", "ningen", "ingen", "elsen",
+	// English
+	"'s", "’s", "es", "ies", "ed", "ing", "ly", "er", "ers", "est",
+	// Icelandic
+	"i", "u", "ur", "ir", "um", "inn", "ins", "num", "nir", "nar", "anna", "unum", "inni", "ið", "inu",
+})
+
+func sortByLenDesc(s []string) []string {
+	seen := make(map[string]bool, len(s))
+	out := make([]string, 0, len(s))
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && len(out[j]) > len(out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// isPublicWord reports whether the folded word w is a public word (in the
+// embedded vocabulary, possibly inflected or compounded) rather than a
+// possible name. Known given names and surnames are never public.
+func isPublicWord(w string) bool {
+	v := loadVocab()
+	if _, ok := v.names[w]; ok {
+		return false
+	}
+	if _, ok := v.words[w]; ok {
+		return true
+	}
+	if _, ok := v.places[w]; ok {
+		return true
+	}
+	if strings.HasSuffix(w, "sson") || strings.HasSuffix(w, "dóttir") || strings.HasSuffix(w, "dottir") {
+		return false
+	}
+	for _, p := range []string{"'s", "’s"} {
+		if strings.HasSuffix(w, p) {
+			return isPublicWord(w[:len(w)-len(p)])
+		}
+	}
+	if strings.ContainsAny(w, "-\u2010\u2011") {
+		parts := strings.FieldsFunc(w, func(r rune) bool { return isHyphen(r) })
+		if len(parts) == 0 {
+			return false
+		}
+		for _, p := range parts {
+			if utf8.RuneCountInString(p) <= 2 {
+				continue // "e-health", "co-design"
+			}
+			if !isPublicWord(p) {
+				return false
+			}
+		}
+		return true
+	}
+	if stemPublic(v, w) {
+		return true
+	}
+	return compoundPublic(v, w)
+}
+
+// stemPublic strips one inflection ending and looks the stem up.
+func stemPublic(v *vocabulary, w string) bool {
+	for _, suf := range vocabSuffixes {
+		if len(w)-len(suf) < 3 || !strings.HasSuffix(w, suf) {
+			continue
+		}
+		stem := w[:len(w)-len(suf)]
+		if utf8.RuneCountInString(stem) < 3 {
+			continue
+		}
+		if _, ok := v.names[stem]; ok {
+			return false
+		}
+		if _, ok := v.words[stem]; ok {
+			return true
+		}
+		if _, ok := v.places[stem]; ok {
+			return true
+		}
+		// English: studies -> study, cities -> city; made -> make
+		if suf == "ies" || suf == "ied" {
+			if _, ok := v.words[stem+"y"]; ok {
+				return true
+			}
+		}
+		if suf == "ed" || suf == "ing" || suf == "er" || suf == "es" {
+			if _, ok := v.words[stem+"e"]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// compoundPublic reports whether w ends with a compound head from the list
+// (Finnish and Scandinavian compounds such as "kotihoito", "äldreomsorgen"),
+// possibly inflected, after a prefix of at least three letters.
+func compoundPublic(v *vocabulary, w string) bool {
+	n := len(w)
+	for cut := 3; cut <= n-3; cut++ {
+		if !utf8.RuneStart(w[cut]) {
+			continue
+		}
+		rest := w[cut:]
+		if _, ok := v.heads[rest]; ok {
+			return true
+		}
+	}
+	// one inflection ending on the compound
+	for _, suf := range vocabSuffixes {
+		if len(w)-len(suf) < 6 || !strings.HasSuffix(w, suf) {
+			continue
+		}
+		base := w[:len(w)-len(suf)]
+		for cut := 3; cut <= len(base)-3; cut++ {
+			if !utf8.RuneStart(base[cut]) {
+				continue
+			}
+			if _, ok := v.heads[base[cut:]]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
