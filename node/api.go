@@ -505,6 +505,9 @@ func (n *Node) apiReindex(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	c, _ := n.index.Count()
+	var c uint64
+	if ix := n.searchIndex(); ix != nil {
+		c, _ = ix.Count()
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"records": c, "took": time.Since(start).Round(time.Millisecond).String()})
 }

@@ -65,6 +65,7 @@ type Node struct {
 	sets   topicSets
 	syncSt syncState
 
+	idxMu     sync.RWMutex
 	index     *search.Index
 	searchLim searchLimiter
 }
@@ -269,6 +270,8 @@ func (n *Node) keeps(rec *protocol.Signed) bool {
 
 // closeIndex closes the search index (for nodes that never served).
 func (n *Node) closeIndex() {
+	n.idxMu.Lock()
+	defer n.idxMu.Unlock()
 	if n.index != nil {
 		n.index.Close()
 		n.index = nil

@@ -55,7 +55,9 @@ func (n *Node) openIndex(progress func(done, total int)) error {
 		want, cerr := n.countIndexable()
 		got, gerr := ix.Count()
 		if cerr == nil && gerr == nil && uint64(want) == got {
+			n.idxMu.Lock()
 			n.index = ix
+			n.idxMu.Unlock()
 			return nil
 		}
 		n.log.Warn("search index out of step with the store, rebuilding", "index", got, "store", want)
@@ -64,6 +66,13 @@ func (n *Node) openIndex(progress func(done, total int)) error {
 		n.log.Warn("search index unusable, rebuilding", "err", err)
 	}
 	return n.Reindex(progress)
+}
+
+// searchIndex returns the current index (nil while it is being rebuilt).
+func (n *Node) searchIndex() *search.Index {
+	n.idxMu.RLock()
+	defer n.idxMu.RUnlock()
+	return n.index
 }
 
 func (n *Node) indexable() ([]*protocol.Signed, error) {
@@ -85,6 +94,8 @@ func (n *Node) countIndexable() (int, error) {
 
 // Reindex rebuilds the search index from the store.
 func (n *Node) Reindex(progress func(done, total int)) error {
+	n.idxMu.Lock()
+	defer n.idxMu.Unlock()
 	if n.index != nil {
 		n.index.Close()
 		n.index = nil
@@ -121,6 +132,8 @@ func (n *Node) Reindex(progress func(done, total int)) error {
 
 // updateIndex keeps the index in step with a store change.
 func (n *Node) updateIndex(rec *protocol.Signed, res knowledge.PutResult) {
+	n.idxMu.RLock()
+	defer n.idxMu.RUnlock()
 	ix := n.index
 	if ix == nil {
 		return
@@ -172,7 +185,7 @@ type SearchResult struct {
 
 // Search searches this node's index, and with network the members' too.
 func (n *Node) Search(ctx context.Context, q search.Query, networkWide bool) (*SearchResult, error) {
-	ix := n.index
+	ix := n.searchIndex()
 	if ix == nil {
 		return nil, errors.New("search index not ready")
 	}
@@ -276,7 +289,7 @@ func (n *Node) handleSearch(s network.Stream) {
 		q.PageSize = 50
 	}
 	q.Page = 1
-	ix := n.index
+	ix := n.searchIndex()
 	if ix == nil {
 		send(&SearchAnswer{Status: protocol.StatusBusy, Error: "index not ready"})
 		return

@@ -30,12 +30,7 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	defer func() {
-		if n.index != nil {
-			n.index.Close()
-			n.index = nil
-		}
-	}()
+	defer n.closeIndex()
 	nw, err := n.startNetwork(ctx)
 	if err != nil {
 		return err
