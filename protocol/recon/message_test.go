@@ -223,3 +223,27 @@ func TestSet(t *testing.T) {
 		t.Fatalf("Remove: %v", s.items)
 	}
 }
+
+// TestDocExample checks the examples in the package documentation.
+func TestDocExample(t *testing.T) {
+	r := NewReconciler(NewSet([]Item{{Time: 5}}), Options{})
+	first, err := r.Initiate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 19 || !bytes.Equal(first[:3], []byte{0x01, 0xFF, 0x01}) {
+		t.Fatalf("first message %x", first)
+	}
+	const t0 = 1_700_000_000_000
+	b, err := Encode(&Message{Ranges: []Range{
+		{Upper: Bound{Time: t0}},
+		{Upper: Bound{Time: t0 + 10000, Prefix: [IDSize]byte{0x3a}, PrefixLen: 1}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := cat([]byte{0x01}, bnd(t0), skip, []byte{0x01, 0x90, 0x4e, 0x3a}, skip)
+	if !bytes.Equal(b, want) {
+		t.Fatalf("got %x, want %x", b, want)
+	}
+}

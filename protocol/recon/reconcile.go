@@ -30,9 +30,9 @@ type Options struct {
 	// reached and closes the message with one Fingerprint range covering
 	// everything above; that part is taken up again in the next round.
 	MaxMessageBytes int
-	// IDListThreshold: a differing range with fewer items than this is
-	// answered with the IDs of its items instead of being split (default
-	// 16, between 2 and 4096).
+	// IDListThreshold: a differing range in which this side holds fewer
+	// items than this is answered with the IDs of those items instead of
+	// being split (default 16, between 2 and 4096).
 	IDListThreshold int
 	// Branching is the number of sub-ranges a differing range is split
 	// into (default 16, between 2 and 256).
@@ -79,13 +79,14 @@ const (
 // Need then hold the differences. The responding side passes each message it
 // receives to Respond and sends back the result; a nil result means it has
 // nothing more to say and may be sent as an empty message, which Step
-// accepts. Each side processes a message in O(n + message size) time and
-// keeps no state between messages besides the differences found, so any
-// message may be answered from the current contents of the set.
+// accepts. Answering a message of m ranges over a set of n items takes
+// O(n + m·log n) time. Neither side keeps state between messages besides
+// the differences found, so each message is answered from the current
+// contents of the set.
 //
 // A Reconciler is used for one reconciliation and is not safe for concurrent
 // use. After an error it keeps returning that error. It does not limit the
-// number of rounds: a caller talking to an untrusted peer bounds the session
+// number of rounds: a caller talking to an untrusted peer bounds the exchange
 // with a deadline or a round budget (see Stats).
 type Reconciler struct {
 	set  *Set
@@ -390,13 +391,13 @@ func (w *writer) idList(pos *Bound, lo, hi int, upper *Bound) bool {
 	avail := w.limit - closeReserve - len(w.enc.buf)
 	cut, b := hi, *upper
 	if w.enc.boundSize(upper)+1+uvarintLen(uint64(n))+n*IDSize > avail {
-		k := (avail - maxBoundSize - 1 - uvarintLen(uint64(n))) / IDSize
+		k := min((avail-maxBoundSize-1-uvarintLen(uint64(n)))/IDSize, n-1)
 		if k <= 0 {
 			w.rollback(m)
 			w.close(pos, lo)
 			return false
 		}
-		cut = lo + min(k, n-1)
+		cut = lo + k
 		b = minimalBound(&items[cut-1], &items[cut])
 	}
 	w.enc.idListHeader(&b, cut-lo)
