@@ -449,7 +449,9 @@ func (n *Node) apiPublish(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	out, err := n.PublishPractice(r.Context(), in, r.URL.Query().Get("dry_run") == "true")
+	// A complete practice submitted in one step fails closed: every
+	// finding and every uncertain name is redacted.
+	out, err := n.PublishPractice(r.Context(), in, Review{FailClosed: true}, r.URL.Query().Get("dry_run") == "true")
 	if err != nil {
 		writeError(w, err)
 		return

@@ -62,7 +62,7 @@ func (n *Node) WriteBackup(w io.Writer, since uint64) (BackupManifest, error) {
 		}
 	}
 	// The store stream goes to a temporary file first: tar needs its size.
-	tmp, err := os.CreateTemp("", "livinglab-backup-*")
+	tmp, err := os.CreateTemp(n.home.Dir, ".backup-*.tmp")
 	if err != nil {
 		return m, err
 	}

@@ -202,8 +202,8 @@ func newResourceManager(l LimitsConfig) (network.ResourceManager, error) {
 	var opts []rcmgr.Option
 	if l.MaxConnsPerIP > 0 {
 		opts = append(opts, rcmgr.WithLimitPerSubnet(
-			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 32, ConnCount: l.MaxConnsPerIP * 64}},
-			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 56, ConnCount: l.MaxConnsPerIP * 64}}))
+			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 32, ConnCount: l.MaxConnsPerIP}},
+			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 56, ConnCount: l.MaxConnsPerIP}}))
 	}
 	rm, err := rcmgr.NewResourceManager(lim, opts...)
 	if err != nil {
@@ -272,6 +272,9 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 			return pubsub.ValidationAccept
 		}
 		rec, err := n.val.Check(name, m.Data)
+		if err == nil && !n.authorAllowed(rec) {
+			err = errRateLimited
+		}
 		if err != nil {
 			n.stats.rejected(err)
 			if errors.Is(err, protocol.ErrRetracted) || errors.Is(err, protocol.ErrNotMember) && !n.roster.IsMember(from) {

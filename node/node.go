@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
 
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/knowledge/search"
@@ -67,6 +68,9 @@ type Node struct {
 
 	idxMu     sync.RWMutex
 	index     *search.Index
+
+	rateMu sync.Mutex
+	rates  map[string]*rate.Limiter
 	searchLim searchLimiter
 }
 
@@ -276,4 +280,32 @@ func (n *Node) closeIndex() {
 		n.index.Close()
 		n.index = nil
 	}
+}
+
+var errRateLimited = errors.New("author over the federation's publishing limit")
+
+// authorAllowed applies the per-author publishing limit (records per minute
+// with a burst) to practices and lessons arriving live by gossip, so a
+// flooding member's excess is dropped by every node and never relayed.
+// Sync is not limited by it: catching up on history is bounded by the sync
+// protocol's own limits. Control records are not limited.
+func (n *Node) authorAllowed(rec *protocol.Signed) bool {
+	if rec.Record.Kind != protocol.KindPractice && rec.Record.Kind != protocol.KindLesson {
+		return true
+	}
+	l := n.Config().Limits
+	if l.PublishPerMin <= 0 {
+		return true
+	}
+	n.rateMu.Lock()
+	defer n.rateMu.Unlock()
+	if n.rates == nil {
+		n.rates = map[string]*rate.Limiter{}
+	}
+	lim, ok := n.rates[rec.Record.Author]
+	if !ok {
+		lim = rate.NewLimiter(rate.Limit(float64(l.PublishPerMin)/60), max(l.PublishBurst, 1))
+		n.rates[rec.Record.Author] = lim
+	}
+	return lim.Allow()
 }

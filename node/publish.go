@@ -59,10 +59,11 @@ func normaliseTopics(ts []string) ([]string, error) {
 	return out, nil
 }
 
-// PublishPractice runs a practice through the anonymisation gate, signs it
-// and publishes it to its topics. With dryRun it only returns what would
-// leave. This is the one path by which this node publishes practices.
-func (n *Node) PublishPractice(ctx context.Context, in PracticeInput, dryRun bool) (*Published, error) {
+// PublishPractice runs a practice through the anonymisation gate (with a
+// person's review of uncertain names, if any), signs it and publishes it to
+// its topics. With dryRun it only returns what would leave. This is the one
+// path by which this node publishes practices.
+func (n *Node) PublishPractice(ctx context.Context, in PracticeInput, rv Review, dryRun bool) (*Published, error) {
 	topics, err := normaliseTopics(in.Topics)
 	if err != nil {
 		return nil, err
@@ -104,7 +105,7 @@ func (n *Node) PublishPractice(ctx context.Context, in PracticeInput, dryRun boo
 	} else {
 		p.Version, p.PracticeID = 1, ""
 	}
-	clean, report, err := n.gatePractice(&p, Review{FailClosed: true})
+	clean, report, err := n.gatePractice(&p, rv)
 	if err != nil {
 		return nil, err
 	}

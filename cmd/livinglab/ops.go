@@ -91,7 +91,9 @@ func backupCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			os.WriteFile(state, []byte(strconv.FormatUint(m.Until, 10)+"\n"), 0o600)
+			if m.Until > 0 {
+				os.WriteFile(state, []byte(strconv.FormatUint(m.Until, 10)+"\n"), 0o600)
+			}
 			kind := "full"
 			if m.Since > 0 {
 				kind = fmt.Sprintf("incremental since %d", m.Since)

@@ -107,11 +107,23 @@ func runCmd() *cobra.Command {
 				return err
 			}
 			defer release()
+			cfg, err := node.LoadConfig(h.Config())
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("log-level") && os.Getenv("LIVINGLAB_LOG_LEVEL") == "" && cfg.Log.Level != "" {
+				level = cfg.Log.Level
+			}
 			var lv slog.Level
 			if err := lv.UnmarshalText([]byte(level)); err != nil {
-				return fmt.Errorf("--log-level: %w", err)
+				return fmt.Errorf("log level: %w", err)
 			}
-			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+			hopts := &slog.HandlerOptions{Level: lv}
+			var handler slog.Handler = slog.NewTextHandler(os.Stderr, hopts)
+			if cfg.Log.Format == "json" {
+				handler = slog.NewJSONHandler(os.Stderr, hopts)
+			}
+			log := slog.New(handler)
 			out := cmd.OutOrStdout()
 			var n *node.Node
 			n, err = node.New(h, node.Options{Listen: listen, API: api, Bootstrap: bootstrap, Logger: log,
