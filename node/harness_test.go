@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -67,6 +68,7 @@ func (tn *testNode) ID() peer.ID { return tn.Node().ID() }
 // federation is a set of in-process nodes on one mock network.
 type federation struct {
 	t     *testing.T
+	dir   string
 	mn    mocknet.Mocknet
 	nodes []*testNode
 	port  int
@@ -75,7 +77,9 @@ type federation struct {
 // newHarness creates an empty mock network; nodes are added with addNode.
 func newHarness(t *testing.T) *federation {
 	t.Helper()
-	f := &federation{t: t, mn: mocknet.New(), port: 41000}
+	// The directory is made before the cleanup below is registered, so
+	// nodes stop before their homes are removed.
+	f := &federation{t: t, dir: t.TempDir(), mn: mocknet.New(), port: 41000}
 	t.Cleanup(func() {
 		for _, tn := range f.nodes {
 			f.stop(tn)
@@ -106,7 +110,7 @@ func (f *federation) addNode(name string, found bool) *testNode {
 	if found {
 		o.Federation, o.Country = testFederation, "FI"
 	}
-	dir := f.t.TempDir()
+	dir := filepath.Join(f.dir, name)
 	if _, err := Init(dir, o); err != nil {
 		f.t.Fatalf("init %s: %v", name, err)
 	}
@@ -304,7 +308,7 @@ func publish(t testing.TB, tn *testNode, title string, topics ...string) cid.Cid
 	in := PracticeInput{Practice: protocol.Practice{Title: fmt.Sprintf("%s (%d)", title, k),
 		Summary:  "Volunteers and nurses co-designed the service with residents.",
 		Approach: "Weekly co-design workshops in the village hall.", Language: "en"}, Topics: topics}
-	out, err := tn.Node().PublishPractice(context.Background(), in, false)
+	out, err := tn.Node().PublishPractice(context.Background(), in, Review{FailClosed: true}, false)
 	if err != nil {
 		t.Fatalf("%s publishes %q: %v", tn.name, title, err)
 	}

@@ -66,11 +66,11 @@ type Node struct {
 	sets   topicSets
 	syncSt syncState
 
-	idxMu     sync.RWMutex
-	index     *search.Index
+	idxMu sync.RWMutex
+	index *search.Index
 
-	rateMu sync.Mutex
-	rates  map[string]*rate.Limiter
+	rateMu    sync.Mutex
+	rates     map[string]*rate.Limiter
 	searchLim searchLimiter
 }
 
