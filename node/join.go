@@ -205,7 +205,7 @@ func (n *Node) Join(ctx context.Context, token string) error {
 	}
 	s, err := nw.host.NewStream(ctx, info.ID, protocol.JoinProtocol)
 	if err != nil {
-		return fmt.Errorf("open join stream: %w", err)
+		return fmt.Errorf("the inviter %s refused the connection (the invite may be used or expired, or the inviter is offline): %w", info.ID, err)
 	}
 	defer s.Close()
 	s.SetDeadline(time.Now().Add(30 * time.Second))

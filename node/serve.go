@@ -64,7 +64,9 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 		apiAddr = ln.Addr().String()
 		srv := &http.Server{Handler: n.apiHandler(apiAddr), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: 60 * time.Second, WriteTimeout: 0, IdleTimeout: 120 * time.Second,
-			MaxHeaderBytes: 64 << 10}
+			MaxHeaderBytes: 64 << 10,
+			// Requests (live feeds above all) end when the node stops.
+			BaseContext: func(net.Listener) context.Context { return gctx }}
 		if err := writeFileAtomic(n.home.APIAddr(), []byte(apiAddr+"\n"), 0o600); err != nil {
 			ln.Close()
 			return fmt.Errorf("write API address file: %w", err)
@@ -80,7 +82,11 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 			<-gctx.Done()
 			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer scancel()
-			return srv.Shutdown(sctx)
+			if err := srv.Shutdown(sctx); err != nil {
+				n.log.Warn("HTTP API did not drain in time, closing connections", "err", err)
+				srv.Close()
+			}
+			return nil
 		})
 	}
 	n.log.Info("node started", "peer_id", n.id, "region", n.Config().Region, "federation", n.Federation())

@@ -1,9 +1,339 @@
 package node
 
-import "net/http"
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/livinglab/livinglab/knowledge"
+)
+
+// The web UI is server-rendered HTML that works without JavaScript; a small
+// script adds the live feed (server-sent events). It is served on the API's
+// address, so the Host check and security headers of apiHandler apply.
+// Browsers authenticate with a session cookie and a per-session CSRF token;
+// programs keep using the API token.
+
+//go:embed web/templates/*.html web/static/*
+var webFS embed.FS
+
+// webUI is the state of one node's web UI: templates, sessions and the
+// sign-in limiter.
+type webUI struct {
+	n         *Node
+	pages     map[string]*template.Template
+	static    http.Handler
+	api       http.Handler // the node's API routes, for in-process calls
+	token     string       // the API token
+	feedToken string       // read-only token for Atom feeds, derived from the API token
+	cookie    string       // session cookie name, unique per node (cookies ignore ports)
+	preCookie string       // sign-in form CSRF cookie name
+
+	mu       sync.Mutex
+	sessions map[string]*session
+
+	limiter signinLimiter
+}
+
+// uiByNode maps a node to its web UI state.
+var uiByNode sync.Map // *Node -> *webUI
+
+func (n *Node) webUI() *webUI {
+	v, ok := uiByNode.Load(n)
+	if !ok {
+		return nil
+	}
+	return v.(*webUI)
+}
 
 // mountUI adds the web UI's routes.
-func (n *Node) mountUI(mux *http.ServeMux) {}
+func (n *Node) mountUI(mux *http.ServeMux) {
+	token, _ := n.home.LoadToken()
+	suffix := n.id.String()
+	if len(suffix) > 10 {
+		suffix = suffix[len(suffix)-10:]
+	}
+	fresh := &webUI{n: n, token: token, feedToken: deriveFeedToken(token), sessions: map[string]*session{},
+		cookie: "livinglab_session_" + suffix, preCookie: "livinglab_signin_" + suffix}
+	v, _ := uiByNode.LoadOrStore(n, fresh)
+	u := v.(*webUI)
+	u.token, u.feedToken = token, deriveFeedToken(token)
+	if u.pages == nil {
+		pages, err := parsePages()
+		if err != nil {
+			n.log.Error("web UI templates", "err", err)
+			return
+		}
+		u.pages = pages
+		sub, _ := fs.Sub(webFS, "web/static")
+		u.static = http.StripPrefix("/static/", http.FileServerFS(sub))
+	}
+
+	if users, err := n.store.ListUsers(); err == nil && len(users) == 0 {
+		n.log.Info("the web UI has no accounts yet; add one with: livinglab users add NAME --home " + n.home.Dir)
+	}
+	mux.HandleFunc("GET /{$}", u.index)
+	mux.HandleFunc("POST /signin", u.signIn)
+	mux.HandleFunc("POST /signout", u.form(u.signOut))
+	mux.HandleFunc("GET /static/", u.serveStatic)
+	mux.HandleFunc("GET /search", u.page(u.searchPage))
+	mux.HandleFunc("GET /practices", u.page(u.practicesPage))
+	mux.HandleFunc("GET /practices/{cid}", u.page(u.practicePage))
+	mux.HandleFunc("POST /practices/{cid}/retract", u.form(u.retractForm))
+	mux.HandleFunc("GET /publish", u.page(u.publishPage))
+	mux.HandleFunc("POST /publish", u.form(u.publishForm))
+	mux.HandleFunc("GET /topics", u.page(u.topicsPage))
+	mux.HandleFunc("POST /topics", u.form(u.topicsForm))
+	mux.HandleFunc("GET /feed", u.page(u.feedPage))
+	mux.HandleFunc("GET /ui/feed/events", u.page(u.feedEvents))
+	mux.HandleFunc("GET /feeds/{file}", u.atomFeed)
+	mux.HandleFunc("GET /federation", u.page(u.federationPage))
+	mux.HandleFunc("POST /federation/invite", u.form(u.inviteForm))
+	mux.HandleFunc("GET /account", u.page(u.accountPage))
+	mux.HandleFunc("POST /account/password", u.form(u.passwordForm))
+	u.mountLab(mux)
+	u.mountUsersAPI(mux)
+	mux.HandleFunc("/", u.notFound)
+}
 
 // sessionAuthorised tells whether the request carries a signed-in session.
-func (n *Node) sessionAuthorised(r *http.Request) bool { return false }
+// Requests that change state must also carry the session's CSRF token in
+// the X-CSRF-Token header.
+func (n *Node) sessionAuthorised(r *http.Request) bool {
+	u := n.webUI()
+	if u == nil {
+		return false
+	}
+	s := u.session(r)
+	if s == nil {
+		return false
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return tokensEqual(r.Header.Get("X-CSRF-Token"), s.CSRF)
+}
+
+func (u *webUI) serveStatic(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	u.static.ServeHTTP(w, r)
+}
+
+// ---- templates ----
+
+var uiFuncs = template.FuncMap{
+	"short": func(s string) string {
+		if len(s) <= 16 {
+			return s
+		}
+		return s[:8] + "…" + s[len(s)-6:]
+	},
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return "–"
+		}
+		return t.Local().Format("2 Jan 2006 15:04")
+	},
+	"isodate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"ago": func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		d := time.Since(t).Round(time.Second)
+		switch {
+		case d < time.Minute:
+			return strconv.Itoa(int(d.Seconds())) + " s ago"
+		case d < time.Hour:
+			return strconv.Itoa(int(d.Minutes())) + " min ago"
+		case d < 48*time.Hour:
+			return strconv.Itoa(int(d.Hours())) + " h ago"
+		}
+		return t.Local().Format("2 Jan 2006")
+	},
+	"join":     strings.Join,
+	"contains": slices.Contains[[]string, string],
+	"seq": func(a, b int) []int {
+		var out []int
+		for i := a; i <= b; i++ {
+			out = append(out, i)
+		}
+		return out
+	},
+	"add":      func(a, b int) int { return a + b },
+	"lines":    func(l []string) string { return strings.Join(l, "\n") },
+	"langname": languageName,
+	"pathesc":  url.PathEscape,
+	"queryesc": url.QueryEscape,
+	"pct": func(a, b int) int {
+		if b <= 0 {
+			return 0
+		}
+		return a * 100 / b
+	},
+}
+
+// parsePages parses each page template together with the layout.
+func parsePages() (map[string]*template.Template, error) {
+	names, err := fs.Glob(webFS, "web/templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, name := range names {
+		base := path.Base(name)
+		if base == "layout.html" || base == "partials.html" {
+			continue
+		}
+		t, err := template.New(base).Funcs(uiFuncs).ParseFS(webFS, "web/templates/layout.html", "web/templates/partials.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", base, err)
+		}
+		out[strings.TrimSuffix(base, ".html")] = t
+	}
+	return out, nil
+}
+
+// view is what every page template receives.
+type view struct {
+	Title   string
+	Nav     string // the highlighted navigation entry
+	Region  string
+	Country string
+	Fed     string
+	User    string
+	CSRF    string
+	Flash   string
+	Error   string
+	Data    any
+}
+
+func (u *webUI) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	t, ok := u.pages[page]
+	if !ok {
+		http.Error(w, "no page "+page, http.StatusInternalServerError)
+		return
+	}
+	cfg := u.n.Config()
+	v.Region, v.Country, v.Fed = cfg.Region, cfg.Country, cfg.Federation.Name
+	if s := u.session(r); s != nil {
+		v.User, v.CSRF = s.User, s.CSRF
+	}
+	if v.Flash == "" {
+		v.Flash = flashText(r.URL.Query().Get("done"))
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		u.n.log.Error("web UI render", "page", page, "err", err)
+		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// flashText turns a ?done= code of a redirect after a form into a message.
+func flashText(code string) string {
+	return map[string]string{
+		"subscribed":   "Subscribed. Records of this topic are being fetched from the members.",
+		"unsubscribed": "Unsubscribed. Records already held are kept.",
+		"retracted":    "Retracted. The retraction is spreading to every member.",
+		"password":     "Your password was changed.",
+		"published":    "Published. The practice is on its way to the members subscribed to its topics.",
+		"saved":        "Saved.",
+		"deleted":      "Deleted.",
+		"approved":     "Approved. You can now publish exactly what you reviewed.",
+	}[code]
+}
+
+func (u *webUI) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	u.render(w, r, status, "error", view{Title: http.StatusText(status), Error: msg})
+}
+
+func (u *webUI) notFound(w http.ResponseWriter, r *http.Request) {
+	u.errorPage(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
+}
+
+// page wraps a handler that needs a signed-in session; without one the
+// browser goes to the sign-in form.
+func (u *webUI) page(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := u.session(r)
+		if s == nil {
+			if r.Header.Get("Accept") == "text/event-stream" {
+				http.Error(w, "sign in first", http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, "/?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		h(w, r, s)
+	}
+}
+
+// form wraps a handler of a state-changing form: it needs a session and the
+// session's CSRF token.
+func (u *webUI) form(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, int64(max(u.n.Config().Limits.MaxRequestKB, 256))<<10)
+		s := u.session(r)
+		if s == nil {
+			u.errorPage(w, r, http.StatusForbidden, "You are not signed in (or your session ended). Sign in and try again.")
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			u.errorPage(w, r, http.StatusBadRequest, "The form could not be read: "+err.Error())
+			return
+		}
+		tok := r.PostForm.Get("csrf")
+		if tok == "" {
+			tok = r.Header.Get("X-CSRF-Token")
+		}
+		if !tokensEqual(tok, s.CSRF) {
+			u.errorPage(w, r, http.StatusForbidden, "The form's security token is missing or out of date. Go back, reload the page and submit it again.")
+			return
+		}
+		h(w, r, s)
+	}
+}
+
+// languageName names the languages of the federation's regions.
+func languageName(code string) string {
+	if n, ok := uiLanguages[code]; ok {
+		return n
+	}
+	return code
+}
+
+var uiLanguages = map[string]string{
+	"en": "English", "fi": "suomi (Finnish)", "sv": "svenska (Swedish)", "no": "norsk (Norwegian)",
+	"nb": "norsk bokmål", "nn": "nynorsk", "is": "íslenska (Icelandic)", "ga": "Gaeilge (Irish)",
+	"da": "dansk (Danish)", "se": "davvisámegiella (Northern Sami)", "de": "Deutsch", "et": "eesti",
+}
+
+var uiLanguageOrder = []string{"en", "fi", "sv", "no", "is", "ga", "da", "se", "de", "et"}
+
+// suggestedTopics are offered in topic pickers; any slug works.
+var suggestedTopics = []string{"elderly-care", "transport", "health", "housing", "digital-services", "youth",
+	"culture", "energy", "planning", "participation"}
+
+// stageNames returns the lab's stage names (stage 1 first), the
+// methodology's defaults when the store holds none.
+func (u *webUI) stageNames() []knowledge.Stage {
+	if st, err := u.n.store.Stages(); err == nil && len(st) > 0 {
+		return st
+	}
+	return knowledge.DefaultStages()
+}

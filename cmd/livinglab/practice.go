@@ -16,7 +16,7 @@ import (
 
 func practiceCmd() *cobra.Command {
 	c := &cobra.Command{Use: "practice", Short: "Publish, show, retract and trace practices"}
-	c.AddCommand(publishCmd(), showCmd(), retractCmd(), historyCmd())
+	c.AddCommand(publishCmd(), showCmd(), retractCmd(), historyCmd(), draftCmd(), previewCmd())
 	return c
 }
 

@@ -39,6 +39,12 @@ var englishStreetTypes = map[string]bool{
 	"grange": true, "vale": true, "wood": true, "woods": true, "downs": true, "end": true,
 }
 
+// numberedThings precede a number that is not a house number.
+var numberedThings = []string{"section", "article", "chapter", "stage", "phase", "step", "table", "figure", "annex",
+	"appendix", "part", "route", "level", "room", "unit", "page", "item", "point", "year", "week", "day", "grade"}
+
+func isEnglishWord(w string) bool { return loadVocab().words[w]&langEN != 0 }
+
 // flatWords introduce a flat or unit number: "Apt 4B", "Flat 3", "lgh 1102".
 var flatWords = []string{"apt.", "apt", "apartment", "flat", "as.", "as", "lgh.", "lgh", "lägenhet", "bostad", "lejl.", "lejl", "leil.", "leil", "íbúð", "h."}
 
@@ -50,9 +56,11 @@ func (sc *scan) findAddresses() {
 	for wi, w := range words {
 		start := -1
 		switch {
-		case w.capital && hasAnySuffix(w.lower, streetSuffixes) != "" && utf8.RuneCountInString(w.lower) >= 5:
+		case w.capital && hasAnySuffix(w.lower, streetSuffixes) != "" && utf8.RuneCountInString(w.lower) >= 5 &&
+			!isEnglishWord(w.lower): // "Investigate 3 options" is not a street
 			start = w.start
-		case streetWords[w.lower] && wi > 0 && words[wi-1].capital && onlySpaceBetween(sc.text, words[wi-1].end, w.start):
+		case streetWords[w.lower] && wi > 0 && words[wi-1].capital && onlySpaceBetween(sc.text, words[wi-1].end, w.start) &&
+			!isEnglishWord(words[wi-1].lower):
 			start = words[wi-1].start
 			if wi > 1 && words[wi-2].capital && onlySpaceBetween(sc.text, words[wi-2].end, words[wi-1].start) && !words[wi-2].sentStart {
 				start = words[wi-2].start
@@ -189,7 +197,10 @@ func (sc *scan) findEnglishAddresses() {
 		if numStart < numEnd && !isDigit(t[numStart-1]) {
 			continue
 		}
-		// up to four capitalised words, the last a street type
+		if precededBy(sc.lower, ds, 12, numberedThings) {
+			continue // "Section 5 Road Safety"
+		}
+		// up to four capitalised words, the last a street type after a name
 		last := -1
 		for wj := wi; wj < len(words) && wj < wi+4; wj++ {
 			if wj > wi && !onlySpaceBetween(t, words[wj-1].end, words[wj].start) {
@@ -198,7 +209,7 @@ func (sc *scan) findEnglishAddresses() {
 			if !words[wj].capital && !words[wj].allCaps {
 				break
 			}
-			if englishStreetTypes[words[wj].lower] {
+			if englishStreetTypes[words[wj].lower] && wj > wi {
 				last = wj
 			}
 		}

@@ -25,7 +25,7 @@ type nameIndex struct {
 	entries []nameEntry
 	stems   map[string][]tokRef // folded stem -> tokens it belongs to
 	public  func(string) bool
-	near    []string // person tokens compared with unknown words for near misses
+	near    map[rune][]string // person tokens by first letter, compared with unknown words
 }
 
 // orgMarkers are words that make a registered name an organisation.
@@ -140,7 +140,7 @@ func nameStems(t string) []string {
 }
 
 func newNameIndex(names, redact []string, public func(string) bool) *nameIndex {
-	ix := &nameIndex{stems: make(map[string][]tokRef), public: public}
+	ix := &nameIndex{stems: make(map[string][]tokRef), public: public, near: make(map[rune][]string)}
 	addEntry := func(text string, red bool) {
 		folded := foldSameLen(strings.TrimSpace(text))
 		var toks []string
@@ -172,7 +172,8 @@ func newNameIndex(names, redact []string, public func(string) bool) *nameIndex {
 				ix.stems[st] = append(ix.stems[st], ref)
 			}
 			if !e.org && utf8.RuneCountInString(tk) >= 4 && !public(tk) {
-				ix.near = append(ix.near, tk)
+				r, _ := utf8.DecodeRuneInString(tk)
+				ix.near[r] = append(ix.near[r], tk)
 			}
 			// parts of hyphenated given names
 			if !e.org && strings.Contains(tk, "-") {
@@ -202,7 +203,7 @@ func (ix *nameIndex) lookup(w string) ([]tokRef, bool) {
 		return nil, false
 	}
 	for l := 0; l <= maxInflection && l < len(w); l++ {
-		if !utf8.RuneStart(w[len(w)-l]) && l > 0 {
+		if l > 0 && !utf8.RuneStart(w[len(w)-l]) {
 			continue
 		}
 		suf := w[len(w)-l:]
@@ -272,10 +273,10 @@ func (sc *scan) findRegistryNames() {
 					break
 				}
 			}
-			if !ok || (n == 1 && !ms[i].exact && sc.g.isPublic(words[i].lower)) {
+			if !ok || (n == 1 && !ms[i].exact && sc.g.isCommonWord(words[i].lower)) {
 				continue
 			}
-			if n == 1 && sc.g.isPublic(e.tokens[0]) && (!words[i].capital || words[i].sentStart) {
+			if n == 1 && sc.g.isCommonWord(e.tokens[0]) && (!words[i].capital || words[i].sentStart) {
 				continue
 			}
 			det := "registry-name"
@@ -286,7 +287,7 @@ func (sc *scan) findRegistryNames() {
 			if e.redact {
 				det = "confirmed-personal"
 			}
-			sc.add(TypePerson, words[i].start, words[i+n-1].end, repl, det)
+			sc.add(TypePerson, words[i].start, sc.possessiveEnd(words[i+n-1]), repl, det)
 			for k := 0; k < n; k++ {
 				covered[i+k] = true
 			}
@@ -312,12 +313,12 @@ func (sc *scan) findRegistryNames() {
 		if utf8.RuneCountInString(w.lower) < 3 {
 			continue
 		}
-		if !ms[i].exact && sc.g.isPublic(w.lower) {
+		if !ms[i].exact && sc.g.isCommonWord(w.lower) {
 			// "Bergen" for "Berg": a public word; let the reviewer decide
 			sc.markNear(w, hit.text)
 			continue
 		}
-		if ms[i].exact && sc.g.isPublic(w.lower) {
+		if ms[i].exact && sc.g.isCommonWord(w.lower) {
 			// a registered name that is also a common word ("Berg", "Hope"):
 			// only when written as a name inside a sentence or next to another part
 			nextToPart := (i > 0 && covered[i-1] && adjacent(i-1, i)) || (i+1 < len(words) && ms[i+1].refs != nil && adjacent(i, i+1))
@@ -329,9 +330,19 @@ func (sc *scan) findRegistryNames() {
 		if hit.redact {
 			det = "confirmed-personal"
 		}
-		sc.add(TypePerson, w.start, w.end, "[person]", det)
+		sc.add(TypePerson, w.start, sc.possessiveEnd(w), "[person]", det)
 		covered[i] = true
 	}
+}
+
+// possessiveEnd extends a name ending in s over a following apostrophe
+// ("the Murphys' car").
+func (sc *scan) possessiveEnd(w word) int {
+	if strings.HasSuffix(w.lower, "s") && isApostrophe(runeAt(sc.text, w.end)) {
+		_, size := utf8.DecodeRuneInString(sc.text[w.end:])
+		return w.end + size
+	}
+	return w.end
 }
 
 func (sc *scan) markNear(w word, name string) {
@@ -342,13 +353,16 @@ func (sc *scan) markNear(w word, name string) {
 }
 
 // nearRegistered reports whether the folded word is within a small edit
-// distance of a registered person's name token, or shares a long stem.
+// distance of a registered person's name token, or shares a long stem. Only
+// tokens with the same first letter are compared, so a typo in the first
+// letter is not noticed.
 func (ix *nameIndex) nearRegistered(w string) bool {
-	if len(ix.near) == 0 {
+	if len(ix.near) == 0 || w == "" {
 		return false
 	}
+	first, _ := utf8.DecodeRuneInString(w)
 	wr := []rune(w)
-	for _, tk := range ix.near {
+	for _, tk := range ix.near[first] {
 		tr := []rune(tk)
 		maxD := 1
 		if len(tr) >= 7 {
@@ -413,6 +427,17 @@ var stopWords = map[string]bool{
 	"was": true, "were": true, "we": true, "our": true, "this": true, "that": true,
 }
 
+// ambiguousGivenNames are given names that are also common English words; at
+// the start of a sentence they join a name that follows ("Will Murphy").
+var ambiguousGivenNames = map[string]bool{
+	"will": true, "bill": true, "mark": true, "grace": true, "hope": true, "rose": true, "frank": true,
+	"faith": true, "joy": true, "dawn": true, "may": true, "june": true, "april": true, "august": true,
+	"art": true, "ray": true, "guy": true, "lily": true, "iris": true, "daisy": true, "ivy": true,
+	"holly": true, "summer": true, "autumn": true, "victor": true, "norman": true, "miles": true,
+	"dean": true, "glen": true, "grant": true, "chase": true, "hunter": true, "dale": true, "cliff": true,
+	"amber": true, "crystal": true, "pearl": true, "ruby": true, "gale": true, "penny": true, "kit": true,
+}
+
 // nameParticles may stand between the parts of a name.
 var nameParticles = map[string]bool{
 	"van": true, "von": true, "af": true, "de": true, "da": true, "di": true, "du": true, "del": true,
@@ -440,7 +465,7 @@ func (sc *scan) findCandidates() {
 	ix := sc.g.names
 	reasonFor := func(i int) string {
 		w := words[i]
-		if !w.capital || masked(i) {
+		if !w.capital || w.glued || masked(i) {
 			return ""
 		}
 		// an e-mail-like or file-like token ("Report.pdf") is not a name
@@ -507,7 +532,7 @@ func (sc *scan) findCandidates() {
 			if words[j+1].sentStart {
 				break
 			}
-			if words[j].sentStart && !isKnownName(words[j].lower) {
+			if words[j].sentStart && !isKnownName(words[j].lower) && !ambiguousGivenNames[words[j].lower] {
 				break
 			}
 			first = j
@@ -647,28 +672,24 @@ func (sc *scan) findContacts() {
 	}
 	norm := make([]byte, 0, len(sc.lower))
 	pos := make([]int, 0, len(sc.lower))
-	for i, r := range sc.lower {
-		if skipInContact(r) {
-			continue
+	for i := 0; i < len(sc.lower); {
+		r, n := utf8.DecodeRuneInString(sc.lower[i:])
+		if !skipInContact(r) {
+			for k := 0; k < n; k++ {
+				norm = append(norm, sc.lower[i+k])
+				pos = append(pos, i+k)
+			}
 		}
-		n := utf8.RuneLen(r)
-		if r == utf8.RuneError {
-			n = 1
-		}
-		for k := 0; k < n; k++ {
-			norm = append(norm, sc.lower[i+k])
-			pos = append(pos, i+k)
-		}
+		i += n
 	}
 	ns := string(norm)
-	for _, p := range pats {
-		for off := 0; ; {
-			j := strings.Index(ns[off:], p.norm)
-			if j < 0 {
-				break
+	byPrefix := sc.g.contactIndex
+	for j := 0; j+contactPrefix <= len(ns); j++ {
+		for _, pi := range byPrefix[ns[j:j+contactPrefix]] {
+			p := pats[pi]
+			if !strings.HasPrefix(ns[j:], p.norm) {
+				continue
 			}
-			j += off
-			off = j + 1
 			s, e := pos[j], pos[j+len(p.norm)-1]+1
 			if !boundaryBefore(sc.text, s) && !(p.norm[0] == '+') || !boundaryAfter(sc.text, e) {
 				continue
@@ -676,4 +697,16 @@ func (sc *scan) findContacts() {
 			sc.add(p.typ, s, e, p.repl, "registry-contact")
 		}
 	}
+}
+
+// contactPrefix is the length of the prefix that contact patterns are
+// indexed by; every pattern is at least this long.
+const contactPrefix = 4
+
+func indexContacts(pats []contactPattern) map[string][]int {
+	m := make(map[string][]int, len(pats))
+	for i, p := range pats {
+		m[p.norm[:contactPrefix]] = append(m[p.norm[:contactPrefix]], i)
+	}
+	return m
 }

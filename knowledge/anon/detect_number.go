@@ -285,8 +285,11 @@ type digitGroup struct {
 
 // groupsAt reads digit groups separated by single spaces, hyphens, dots or
 // slashes, as phone and card numbers are written. seps limits the separators.
-func groupsAt(t string, i int, seps string, maxDigits int) []digitGroup {
-	var gs []digitGroup
+// The result reuses a buffer of the scan and is valid until the next call.
+func (sc *scan) groupsAt(i int, seps string, maxDigits int) []digitGroup {
+	t := sc.text
+	gs := sc.groups[:0]
+	defer func() { sc.groups = gs[:0] }()
 	pos := i
 	if pos < len(t) && t[pos] == '+' {
 		pos++
@@ -454,7 +457,7 @@ var notPhoneContext = []string{"invoice", "inv", "lasku", "faktura", "reference"
 // phoneContext are words before a number that make it a phone number.
 var phoneContext = []string{"tel", "tel.", "phone", "puh", "puh.", "puhelin", "gsm", "mob", "mobile", "matkapuhelin",
 	"telefon", "tfn", "tlf", "mobil", "sími", "símanúmer", "fón", "guthán", "call", "soita", "ring", "sms",
-	"whatsapp", "fax", "number", "numero", "nummer"}
+	"whatsapp", "fax"}
 
 var nationalRegions0 = []string{"FI", "SE", "IE", "GB"}
 
@@ -462,11 +465,18 @@ var nationalRegions0 = []string{"FI", "SE", "IE", "GB"}
 // its end, or -1.
 func (sc *scan) phoneAt(i int) int {
 	t := sc.text
-	gs := groupsAt(t, i, "-./(", 17)
+	gs := sc.groupsAt(i, "-./(", 17)
 	if len(gs) == 0 {
 		return -1
 	}
 	plus := t[i] == '+'
+	// A number starting with + or 0 (or an area code in brackets) has the
+	// shape of a phone number. Others must stand alone: not the tail or the
+	// head of a longer run of digit groups, as in an account or card number.
+	strong := plus || t[i] == '0' || t[i] == '('
+	if !strong && i >= 2 && isDigit(t[i-2]) && strings.IndexByte(" -./", t[i-1]) >= 0 {
+		return -1
+	}
 	total := groupDigits(gs)
 	if total < 7 {
 		return -1
@@ -485,7 +495,7 @@ func (sc *scan) phoneAt(i int) int {
 			continue
 		}
 		end := sub[e].hi
-		if !boundaryAfter(t, end) {
+		if !boundaryAfter(t, end) || (!strong && e < len(gs)-1) {
 			continue
 		}
 		if e == len(gs)-1 && unitAfter(sc.lower, end) {
@@ -507,6 +517,9 @@ func (sc *scan) phoneAt(i int) int {
 		if !plus && thousandsPattern(t, sub) {
 			continue
 		}
+		if len(sub) > 6 || singleDigitGroups(t, sub) > 1 {
+			continue // "0 4 0 7 6 5" is not how phone numbers are written
+		}
 		if sc.validPhone(t[i:end], plus, len(sub) > 1, ctx) {
 			sc.add(TypePhone, i, end, "[phone]", "phonenumbers")
 			return end
@@ -515,9 +528,42 @@ func (sc *scan) phoneAt(i int) int {
 	return -1
 }
 
-// validPhone validates a candidate with libphonenumber metadata.
+func singleDigitGroups(t string, gs []digitGroup) int {
+	n := 0
+	for _, g := range gs {
+		if g.end-g.start == 1 && g.hi == g.end {
+			n++
+		}
+	}
+	return n
+}
+
+// validPhone validates a candidate with libphonenumber metadata, remembering
+// answers within one text.
 func (sc *scan) validPhone(cand string, plus, grouped, ctx bool) bool {
+	key := cand
+	if ctx {
+		key += "\x00ctx"
+	}
+	if grouped {
+		key += "\x00g"
+	}
+	if v, ok := sc.phoneMemo[key]; ok {
+		return v
+	}
+	if sc.phoneMemo == nil {
+		sc.phoneMemo = make(map[string]bool)
+	}
+	v := sc.checkPhone(cand, plus, grouped, ctx)
+	sc.phoneMemo[key] = v
+	return v
+}
+
+func (sc *scan) checkPhone(cand string, plus, grouped, ctx bool) bool {
 	d := digitsOnly(cand)
+	if len(d) < 7 || len(d) > 15 {
+		return false
+	}
 	switch {
 	case plus || strings.HasPrefix(d, "00"):
 		if !plus {
@@ -574,12 +620,20 @@ func (sc *scan) validPhone(cand string, plus, grouped, ctx bool) bool {
 // prefix) starting at digit i and returns its end, or -1.
 func (sc *scan) cardAt(i int) int {
 	t := sc.text
-	gs := groupsAt(t, i, "-", 19)
-	if groupDigits(gs) < 13 {
+	if i >= 2 && isDigit(t[i-2]) && (t[i-1] == ' ' || t[i-1] == '-') {
+		return -1 // inside a longer run of digit groups
+	}
+	gs := sc.groupsAt(i, "-", 19)
+	if groupDigits(gs) < 13 || len(gs) > 6 {
 		return -1
 	}
 	if thousandsPattern(t, gs) {
 		return -1
+	}
+	for _, g := range gs[:len(gs)-1] {
+		if g.end-g.start < 3 {
+			return -1 // cards are written in groups of four (or 4-6-5)
+		}
 	}
 	for e := len(gs) - 1; e >= 0; e-- {
 		sub := gs[:e+1]
@@ -594,11 +648,12 @@ func (sc *scan) cardAt(i int) int {
 		if !boundaryAfter(t, end) {
 			continue
 		}
-		var b strings.Builder
+		var buf [24]byte
+		b := buf[:0]
 		for _, g := range sub {
-			b.WriteString(t[g.start:g.end])
+			b = append(b, t[g.start:g.end]...)
 		}
-		d := b.String()
+		d := string(b)
 		if luhn(d) && cardPrefixOK(d) {
 			sc.add(TypeCard, i, end, "[card]", "card-luhn")
 			return end

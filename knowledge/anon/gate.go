@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"unicode"
 )
 
 // Finding types.
@@ -65,12 +65,13 @@ const DefaultK = 5
 // Gate scrubs free text before it leaves the node. A Gate is safe for
 // concurrent use once built.
 type Gate struct {
-	k          int
-	failClosed bool
-	vocab      map[string]struct{} // Options.Vocabulary and words of Options.Confirmed, folded
-	confirmed  map[string]struct{} // Options.Confirmed phrases, folded and space-normalised
-	names      *nameIndex          // registry names and Options.Redact
-	contacts   []contactPattern
+	k            int
+	failClosed   bool
+	vocab        map[string]struct{} // Options.Vocabulary and words of Options.Confirmed, folded
+	confirmed    map[string]struct{} // Options.Confirmed phrases, folded and space-normalised
+	names        *nameIndex          // registry names and Options.Redact
+	contacts     []contactPattern
+	contactIndex map[string][]int // contact patterns by their first bytes
 }
 
 // New builds a Gate from opts.
@@ -101,6 +102,7 @@ func New(opts Options) *Gate {
 	}
 	g.names = newNameIndex(opts.Registry.Names, opts.Redact, g.isPublic)
 	g.contacts = buildContacts(opts.Registry.Contacts, g.isPublic)
+	g.contactIndex = indexContacts(g.contacts)
 	return g
 }
 
@@ -115,6 +117,21 @@ func (g *Gate) isPublic(w string) bool {
 	return isPublicWord(w)
 }
 
+// isCommonWord reports whether the folded word is itself in the vocabulary,
+// without stripping endings or splitting compounds: the test for a
+// registered name that is also an ordinary word ("Berg", "Hope").
+func (g *Gate) isCommonWord(w string) bool {
+	if _, ok := g.vocab[w]; ok {
+		return true
+	}
+	v := loadVocab()
+	if v.words[w] != 0 {
+		return true
+	}
+	_, ok := v.places[w]
+	return ok
+}
+
 // priority orders finding types when spans overlap: the higher wins.
 func priority(typ string) int {
 	switch typ {
@@ -124,10 +141,10 @@ func priority(typ string) int {
 		return 85
 	case TypeCard:
 		return 80
+	case TypeURL:
+		return 76 // a personal URL is redacted whole, even around an e-mail
 	case TypeEmail:
 		return 75
-	case TypeURL:
-		return 70
 	case TypeIP:
 		return 65
 	case TypePhone:
@@ -157,6 +174,12 @@ type scan struct {
 	urls   []urlSpan
 	cands  []Candidate
 	nearby map[int]string // word start -> registered name it resembles
+
+	phoneMemo map[string]bool // phone candidate -> valid
+	groups    []digitGroup    // buffer for groupsAt
+
+	letterRuns map[string][]int // folded run of letters -> its starts, for propagate
+	scans      int              // text scans spent by propagate
 }
 
 func (sc *scan) add(typ string, start, end int, repl, det string) {
@@ -166,16 +189,15 @@ func (sc *scan) add(typ string, start, end int, repl, det string) {
 	sc.found = append(sc.found, Finding{Type: typ, Field: sc.field, Start: start, End: end, Replacement: repl, Detector: det})
 }
 
-// Scrub returns the cleaned text, the redactions applied (offsets in text) and
-// the remaining uncertain candidates. Candidates are not redacted unless the
-// gate fails closed; then they are returned as Findings of type "person" with
+// Scrub returns the cleaned text, the redactions applied and the remaining
+// uncertain candidates. Findings are sorted, do not overlap, and their
+// offsets refer to text as given (text that is not valid UTF-8 is read byte
+// by byte where it is broken). Candidates are not redacted unless the gate
+// fails closed; then they are returned as Findings of type "person" with
 // Detector "uncertain-name" and no candidates remain.
 func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, candidates []Candidate) {
 	if text == "" {
 		return "", nil, nil
-	}
-	if !utf8.ValidString(text) {
-		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
 	sc := &scan{g: g, field: field, text: text, lower: foldSameLen(text)}
 	sc.words = tokenizeWords(text, sc.lower)
@@ -201,8 +223,26 @@ func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, cand
 		}
 		sc.cands = nil
 	}
-	sc.propagate()
+	seen := make(map[string]bool)
+	sc.propagate(sc.found, seen)
 	findings = mergeFindings(sc.text, sc.found)
+	// Merging can join neighbours into a longer value ("Aino" and "Mattila"
+	// found apart become "Aino Mattila"); repeat that value elsewhere too.
+	for round := 0; round < 3; round++ {
+		var joined []Finding
+		for _, f := range findings {
+			if !seen[sc.lower[f.Start:f.End]] && !seen[sc.text[f.Start:f.End]] {
+				joined = append(joined, f)
+			}
+		}
+		sc.found = findings
+		before := len(sc.found)
+		sc.propagate(joined, seen)
+		if len(sc.found) == before {
+			break
+		}
+		findings = mergeFindings(sc.text, sc.found)
+	}
 	clean = apply(text, findings)
 	for _, c := range sc.cands {
 		if !overlapsAny(findings, c.Start, c.End) {
@@ -212,39 +252,91 @@ func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, cand
 	return clean, findings, candidates
 }
 
+// propagateBudget bounds the work of propagating values with digits or '@'
+// to this many scans of the text, so that a text stuffed with thousands of
+// distinct numbers stays linear. Real records come nowhere near it.
+const propagateBudget = 256
+
 // propagate redacts every other occurrence of a redacted value, so that a
 // value found once (for example in a context that made it certain) does not
-// survive elsewhere in the same text.
-func (sc *scan) propagate() {
-	seen := make(map[string]bool)
-	n := len(sc.found)
-	for i := 0; i < n; i++ {
-		f := sc.found[i]
+// survive elsewhere in the same text. An occurrence must not be glued to a
+// letter or digit on either side; words match inside "O'Brien" and
+// "Mattila-Virtanen" too.
+func (sc *scan) propagate(from []Finding, seen map[string]bool) {
+	for _, f := range from {
 		if f.Type == TypeCount || f.Type == TypeAge {
 			continue
 		}
+		// Values are compared case-insensitively, except a name that is also
+		// a public word ("Berg"), which only repeats in the same spelling.
+		hay := sc.lower
 		val := sc.lower[f.Start:f.End]
+		if f.Type == TypePerson && !strings.ContainsAny(val, " \u00a0") && sc.g.isCommonWord(val) {
+			hay, val = sc.text, sc.text[f.Start:f.End]
+		}
 		if len(val) < 3 || seen[val] {
 			continue
 		}
 		seen[val] = true
-		specific := strings.ContainsAny(val, "0123456789@")
-		for off := 0; off < len(sc.lower); {
-			j := strings.Index(sc.lower[off:], val)
+		if !strings.ContainsAny(val, "0123456789@") {
+			if sc.letterRuns == nil {
+				sc.letterRuns = letterRuns(sc.lower)
+			}
+			byWord := sc.letterRuns
+			first := val
+			if k := strings.IndexFunc(val, notLetter); k >= 0 {
+				first = val[:k]
+			}
+			for _, s := range byWord[foldSameLen(first)] {
+				e := s + len(val)
+				if s == f.Start || e > len(hay) || hay[s:e] != val || !boundaryAfter(sc.text, e) {
+					continue
+				}
+				sc.add(f.Type, s, e, f.Replacement, f.Detector)
+			}
+			continue
+		}
+		if sc.scans >= propagateBudget {
+			continue
+		}
+		sc.scans++
+		for off := 0; off < len(hay); {
+			j := strings.Index(hay[off:], val)
 			if j < 0 {
 				break
 			}
 			s, e := off+j, off+j+len(val)
-			off = e
-			if s == f.Start {
-				continue
+			off = s + 1
+			if s != f.Start && boundaryBefore(sc.text, s) && boundaryAfter(sc.text, e) {
+				sc.add(f.Type, s, e, f.Replacement, f.Detector)
 			}
-			if !specific && (!boundaryBefore(sc.text, s) || !boundaryAfter(sc.text, e)) {
-				continue
-			}
-			sc.add(f.Type, s, e, f.Replacement, f.Detector)
 		}
 	}
+}
+
+func notLetter(r rune) bool { return !unicode.IsLetter(r) }
+
+// letterRuns indexes the maximal runs of letters in the folded text by their
+// text, including the parts of "Mattila-Virtanen" and "O'Brien".
+func letterRuns(lower string) map[string][]int {
+	m := make(map[string][]int)
+	start := -1
+	for i, r := range lower {
+		if notLetter(r) {
+			if start >= 0 {
+				m[lower[start:i]] = append(m[lower[start:i]], start)
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		m[lower[start:]] = append(m[lower[start:]], start)
+	}
+	return m
 }
 
 func overlapsAny(fs []Finding, s, e int) bool {

@@ -149,6 +149,7 @@ type word struct {
 	capital    bool   // first letter upper case and some later letter lower case
 	allCaps    bool   // two or more letters, all upper case
 	sentStart  bool   // first word of a sentence, heading or list item
+	glued      bool   // digits follow without a space ("Covid19", "Mattila2021")
 }
 
 func isApostrophe(r rune) bool { return r == '\'' || r == '\u2019' }
@@ -210,8 +211,7 @@ func tokenizeWords(s, lower string) []word {
 			}
 			if unicode.IsDigit(r2) {
 				hasDigit = true
-				i += sz
-				continue
+				break
 			}
 			if isApostrophe(r2) || isHyphen(r2) {
 				// keep inner apostrophes and hyphens when a letter follows
@@ -223,11 +223,17 @@ func tokenizeWords(s, lower string) []word {
 			}
 			break
 		}
+		w := word{start: start, end: i, lower: lower[start:i], sentStart: sent, glued: hasDigit}
 		if hasDigit {
-			sent = false
-			continue
+			// "Mattila2021": keep the letters as a word, skip the rest
+			for i < len(s) {
+				r2, sz := utf8.DecodeRuneInString(s[i:])
+				if !unicode.IsLetter(r2) && !unicode.IsDigit(r2) && !unicode.IsMark(r2) {
+					break
+				}
+				i += sz
+			}
 		}
-		w := word{start: start, end: i, lower: lower[start:i], sentStart: sent}
 		w.capital = upperFirst && lowersAfter > 0
 		w.allCaps = letters >= 2 && uppers == letters
 		words = append(words, w)

@@ -15,8 +15,20 @@ import (
 //go:embed words/*.txt
 var wordFiles embed.FS
 
+// Language bits of a vocabulary word, so that an inflection ending is only
+// stripped from a word of a language that uses it ("Mattilla" is not the
+// English "matt" with a Finnish ending).
+const (
+	langEN uint8 = 1 << iota
+	langFI
+	langSC // Swedish, Norwegian, Danish
+	langIS
+	langGA
+	langAll uint8 = 0xff
+)
+
 type vocabulary struct {
-	words    map[string]struct{} // common words, all languages
+	words    map[string]uint8    // common words, all languages, with their language bits
 	places   map[string]struct{} // countries, regions, towns
 	townsIS  map[string]struct{} // Icelandic towns that follow a 3-digit postcode
 	names    map[string]struct{} // common given names and surnames
@@ -32,7 +44,7 @@ var (
 func loadVocab() *vocabulary {
 	vocabOnce.Do(func() {
 		v := &vocabulary{
-			words:    make(map[string]struct{}, 60000),
+			words:    make(map[string]uint8, 30000),
 			places:   make(map[string]struct{}, 1000),
 			townsIS:  make(map[string]struct{}, 100),
 			names:    make(map[string]struct{}, 2000),
@@ -49,7 +61,8 @@ func loadVocab() *vocabulary {
 				panic("anon: reading embedded word list: " + err.Error())
 			}
 			var dst map[string]struct{}
-			switch e.Name() {
+			var lang uint8
+			switch name := e.Name(); name {
 			case "places.txt":
 				dst = v.places
 			case "towns-is.txt":
@@ -60,13 +73,24 @@ func loadVocab() *vocabulary {
 				dst = v.heads
 			case "titles.txt":
 				dst = v.honorary
+			case "en.txt", "en-extra.txt":
+				lang = langEN
+			case "fi.txt":
+				lang = langFI
+			case "sv.txt", "no.txt", "da.txt":
+				lang = langSC
+			case "is.txt":
+				lang = langIS
+			case "ga.txt":
+				lang = langGA
 			default:
-				if !strings.HasSuffix(e.Name(), ".txt") {
-					continue
-				}
-				dst = v.words
+				continue
 			}
-			addWords(dst, string(data))
+			if dst != nil {
+				addWords(string(data), func(w string) { dst[w] = struct{}{} })
+			} else {
+				addWords(string(data), func(w string) { v.words[w] |= lang })
+			}
 		}
 		for w := range v.townsIS {
 			v.places[w] = struct{}{}
@@ -76,16 +100,16 @@ func loadVocab() *vocabulary {
 	return vocabData
 }
 
-// addWords adds the whitespace-separated words of a list, skipping comment
-// lines that start with '#'. Multi-word entries use '_' for spaces.
-func addWords(dst map[string]struct{}, data string) {
+// addWords calls add for each whitespace-separated word of a list, skipping
+// comment lines that start with '#'. Multi-word entries use '_' for spaces.
+func addWords(data string, add func(string)) {
 	for _, line := range strings.Split(data, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
 		}
 		for _, f := range strings.Fields(line) {
-			dst[foldSameLen(strings.ReplaceAll(f, "_", " "))] = struct{}{}
+			add(foldSameLen(strings.ReplaceAll(f, "_", " ")))
 		}
 	}
 }
@@ -110,26 +134,48 @@ func isTitle(w string) bool {
 	return ok
 }
 
+// suffix is an inflection ending and the languages that use it.
+type suffix struct {
+	s    string
+	lang uint8
+}
+
 // vocabSuffixes are inflection endings stripped when looking a word up in the
 // public vocabulary: Finnish cases and clitics, Scandinavian definite and
-// genitive forms, English plural and possessive, Icelandic cases. Longest
-// first.
-var vocabSuffixes = sortByLenDesc([]string{
-	// Finnish
-	"ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle", "ksi", "na", "nä", "n", "a", "ä", "ta", "tä",
-	"han", "hen", "hin", "hon", "hun", "hyn", "hän", "hön", "seen", "siin", "iin", "ihin", "in", "t", "ja", "jä",
-	"ien", "ten", "issa", "issä", "ista", "istä", "illa", "illä", "ilta", "iltä", "ille", "ina", "inä",
-	"iksi", "ineen", "kin", "kaan", "kään", "nsa", "nsä", "mme", "nne", "ssaan", "ssään", "staan", "stään",
-	"lleen", "llaan", "llään", "ssakin", "nkin", "aan", "ään", "een", "iin", "oon", "öön", "uun", "yyn",
-	"tta", "ttä", "ineen", "jen", "iden", "itten", "ita", "itä", "ia", "iä", "ja", "jä",
-	// Scandinavian
-	"s", "en", "et", "ene", "ens", "ets", "er", "ar", "or", "erna", "arna", "orna", "ernas", "arnas",
-	"erne", "ernes", "ane", "ene", "ne", "na", "nas", "heten", "het", "ningen", "ingen", "elsen",
-	// English
-	"'s", "’s", "es", "ies", "ed", "ing", "ly", "er", "ers", "est",
-	// Icelandic
-	"i", "u", "ur", "ir", "um", "inn", "ins", "num", "nir", "nar", "anna", "unum", "inni", "ið", "inu",
+// genitive forms, English plural and possessive, Icelandic and Irish cases.
+// Longest first.
+var vocabSuffixes = buildSuffixes(map[uint8][]string{
+	langFI: {"ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle", "ksi", "na", "nä", "n", "a", "ä", "ta", "tä",
+		"han", "hen", "hin", "hon", "hun", "hyn", "hän", "hön", "seen", "siin", "iin", "ihin", "in", "t", "ja", "jä",
+		"ien", "ten", "issa", "issä", "ista", "istä", "illa", "illä", "ilta", "iltä", "ille", "ina", "inä",
+		"iksi", "ineen", "kin", "kaan", "kään", "nsa", "nsä", "mme", "nne", "ssaan", "ssään", "staan", "stään",
+		"lleen", "llaan", "llään", "ssakin", "nkin", "aan", "ään", "een", "oon", "öön", "uun", "yyn",
+		"tta", "ttä", "jen", "iden", "itten", "ita", "itä", "ia", "iä"},
+	langSC: {"s", "en", "et", "ene", "ens", "ets", "er", "ar", "or", "erna", "arna", "orna", "ernas", "arnas",
+		"erne", "ernes", "ane", "ne", "na", "nas", "heten", "het", "ningen", "ingen", "elsen", "e", "t", "de", "te"},
+	langEN: {"'s", "’s", "s", "es", "ies", "ied", "ed", "ing", "ly", "er", "ers", "est"},
+	langIS: {"i", "u", "ur", "ir", "um", "inn", "ins", "num", "nir", "nar", "anna", "unum", "inni", "ið", "inu", "s", "a", "ar"},
+	langGA: {"a", "í", "e"},
 })
+
+func buildSuffixes(m map[uint8][]string) []suffix {
+	bits := make(map[string]uint8)
+	for lang, list := range m {
+		for _, s := range list {
+			bits[s] |= lang
+		}
+	}
+	keys := make([]string, 0, len(bits))
+	for s := range bits {
+		keys = append(keys, s)
+	}
+	keys = sortByLenDesc(keys)
+	out := make([]suffix, len(keys))
+	for i, s := range keys {
+		out[i] = suffix{s: s, lang: bits[s]}
+	}
+	return out
+}
 
 func sortByLenDesc(s []string) []string {
 	seen := make(map[string]bool, len(s))
@@ -191,33 +237,37 @@ func isPublicWord(w string) bool {
 	return compoundPublic(v, w)
 }
 
-// stemPublic strips one inflection ending and looks the stem up.
+// stemPublic strips one inflection ending and looks the stem up among the
+// words of the languages that use the ending.
 func stemPublic(v *vocabulary, w string) bool {
 	for _, suf := range vocabSuffixes {
-		if len(w)-len(suf) < 3 || !strings.HasSuffix(w, suf) {
+		if len(w)-len(suf.s) < 3 || !strings.HasSuffix(w, suf.s) {
 			continue
 		}
-		stem := w[:len(w)-len(suf)]
+		stem := w[:len(w)-len(suf.s)]
 		if utf8.RuneCountInString(stem) < 3 {
 			continue
 		}
 		if _, ok := v.names[stem]; ok {
-			return false
+			continue // "Peters" is not the plural of a word
 		}
-		if _, ok := v.words[stem]; ok {
+		if v.words[stem]&suf.lang != 0 {
 			return true
 		}
 		if _, ok := v.places[stem]; ok {
 			return true
 		}
+		if suf.lang&langEN == 0 {
+			continue
+		}
 		// English: studies -> study, cities -> city; made -> make
-		if suf == "ies" || suf == "ied" {
-			if _, ok := v.words[stem+"y"]; ok {
+		if suf.s == "ies" || suf.s == "ied" {
+			if v.words[stem+"y"]&langEN != 0 {
 				return true
 			}
 		}
-		if suf == "ed" || suf == "ing" || suf == "er" || suf == "es" {
-			if _, ok := v.words[stem+"e"]; ok {
+		if suf.s == "ed" || suf.s == "ing" || suf.s == "er" || suf.s == "es" || suf.s == "ers" || suf.s == "est" {
+			if v.words[stem+"e"]&langEN != 0 {
 				return true
 			}
 		}
@@ -241,10 +291,10 @@ func compoundPublic(v *vocabulary, w string) bool {
 	}
 	// one inflection ending on the compound
 	for _, suf := range vocabSuffixes {
-		if len(w)-len(suf) < 6 || !strings.HasSuffix(w, suf) {
+		if suf.lang&(langFI|langSC|langIS) == 0 || len(w)-len(suf.s) < 6 || !strings.HasSuffix(w, suf.s) {
 			continue
 		}
-		base := w[:len(w)-len(suf)]
+		base := w[:len(w)-len(suf.s)]
 		for cut := 3; cut <= len(base)-3; cut++ {
 			if !utf8.RuneStart(base[cut]) {
 				continue

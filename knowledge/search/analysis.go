@@ -39,6 +39,8 @@ const (
 	irishStemFilterName  = "livinglab_stemmer_ga"
 	irishHyphenStopName  = "livinglab_stop_ga_hyphen"
 	foldAnalyzerName     = "livinglab_fold"
+	pairFilterName       = "livinglab_pairs"
+	pairAnalyzerName     = "livinglab_fold_pairs"
 	icelandicAnalyzer    = "livinglab_is"
 	irishAnalyzerName    = "livinglab_ga"
 	keywordAnalyzerName  = "keyword"
@@ -60,29 +62,35 @@ type language struct {
 }
 
 // languages lists every language that gets its own set of fields. Languages
-// not listed are indexed in the cross-language fields only.
+// not listed are indexed in the cross-language field only.
 //
-// Snowball stemmers shipped with bleve are used where they exist. Irish uses
+// Snowball stemmers shipped with bleve are used where they exist, followed
+// by ASCII folding of the stem (so "aldreomsorgen" typed without the
+// diaeresis still meets "äldreomsorgen"). Irish uses
 // the Snowball Irish stemmer from the snowballstem module bleve is built on
 // (bleve registers Irish stop words and elision but no stemmer), after
 // dropping the "h-", "n-", "t-" mutation prefixes. Icelandic has no stemmer
 // in bleve or Snowball: it is lowercased and folded (ð→d, þ→th, æ→ae,
 // accents removed) and relies on the stem-prefix fallback for inflection.
 var languages = []language{
-	{"da", "da", false},
-	{"de", "de", false},
-	{"en", "en", false},
-	{"es", "es", false},
-	{"fi", "fi", true},
-	{"fr", "fr", false},
+	{"da", "livinglab_da", false},
+	{"de", "livinglab_de", false},
+	{"en", "livinglab_en", false},
+	{"es", "livinglab_es", false},
+	{"fi", "livinglab_fi", true},
+	{"fr", "livinglab_fr", false},
 	{"ga", irishAnalyzerName, false},
 	{"is", icelandicAnalyzer, true},
-	{"it", "it", false},
-	{"nl", "nl", false},
-	{"no", "no", false},
-	{"pt", "pt", false},
-	{"sv", "sv", false},
+	{"it", "livinglab_it", false},
+	{"nl", "livinglab_nl", false},
+	{"no", "livinglab_no", false},
+	{"pt", "livinglab_pt", false},
+	{"sv", "livinglab_sv", false},
 }
+
+// foldedBleveLanguages are bleve's own analyzers that get a folding step
+// appended, registered as "livinglab_" + code.
+var foldedBleveLanguages = []string{"da", "de", "en", "es", "fi", "fr", "it", "nl", "no", "pt", "sv"}
 
 var languageByCode = func() map[string]language {
 	m := make(map[string]language, len(languages))
@@ -131,10 +139,10 @@ var textFields = []textField{
 	{"body", 1},
 }
 
-// crossBoost scales the cross-language fields relative to the per-language
-// ones: a match on the language's stem counts fully, the folded surface form
-// (found in any language) adds half as much again.
-const crossBoost = 0.5
+// crossBoost weights a match in the cross-language field. A word found in a
+// record's own language scores its field boost for the stem plus this for
+// the exact (folded) form, so exact forms rank above other inflections.
+const crossBoost = 1.0
 
 func langField(base, code string) string { return base + "_" + code }
 
@@ -147,7 +155,9 @@ func baseField(f string) string {
 // foldFilter lowercases nothing itself; it folds a lowercased token to ASCII
 // (ä→a, ø→o, ð→d, þ→th, æ→ae, ß→ss) so the cross-language fields match
 // whatever diacritics a user types or omits.
-type foldFilter struct{ f *asciifolding.AsciiFoldingFilter }
+type foldFilter struct {
+	f *asciifolding.AsciiFoldingFilter
+}
 
 func (ff foldFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 	for _, t := range input {
@@ -165,6 +175,34 @@ func isASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// pairFilter replaces a token stream by its word pairs ("home care" for
+// "home" at position p and "care" at p+1), spanning both words' bytes. A
+// two-word phrase is then one term lookup instead of a positional match.
+type pairFilter struct{}
+
+func (pairFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
+	if len(input) < 2 {
+		return input[:0]
+	}
+	out := make(analysis.TokenStream, 0, len(input)-1)
+	for i := 1; i < len(input); i++ {
+		a, b := input[i-1], input[i]
+		if b.Position != a.Position+1 {
+			continue
+		}
+		term := make([]byte, 0, len(a.Term)+1+len(b.Term))
+		term = append(append(append(term, a.Term...), ' '), b.Term...)
+		out = append(out, &analysis.Token{
+			Term:     term,
+			Start:    a.Start,
+			End:      b.End,
+			Position: a.Position,
+			Type:     analysis.Shingle,
+		})
+	}
+	return out
 }
 
 // irishStemFilter applies the Snowball Irish stemmer.
@@ -187,6 +225,9 @@ func init() {
 	}
 	must(registry.RegisterTokenFilter(foldFilterName, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
 		return foldFilter{f: asciifolding.New()}, nil
+	}))
+	must(registry.RegisterTokenFilter(pairFilterName, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
+		return pairFilter{}, nil
 	}))
 	must(registry.RegisterTokenFilter(irishStemFilterName, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
 		return irishStemFilter{}, nil
@@ -218,11 +259,38 @@ func init() {
 	}
 	// Cross-language fields and languages without their own analysis.
 	must(registry.RegisterAnalyzer(foldAnalyzerName, chain(lowercase.Name, foldFilterName)))
+	// Word pairs of the cross-language field, for phrases.
+	must(registry.RegisterAnalyzer(pairAnalyzerName, chain(lowercase.Name, foldFilterName, pairFilterName)))
 	// Icelandic: no stemmer exists; fold like the cross-language fields and
 	// let the stem-prefix fallback handle inflection.
 	must(registry.RegisterAnalyzer(icelandicAnalyzer, chain(lowercase.Name, foldFilterName)))
 	// Irish, in the order Lucene's IrishAnalyzer uses.
-	must(registry.RegisterAnalyzer(irishAnalyzerName, chain(irishHyphenStopName, lowercase.Name, ga.ElisionName, ga.StopName, irishStemFilterName)))
+	must(registry.RegisterAnalyzer(irishAnalyzerName, chain(irishHyphenStopName, lowercase.Name, ga.ElisionName, ga.StopName, irishStemFilterName, foldFilterName)))
+	for _, code := range foldedBleveLanguages {
+		must(registry.RegisterAnalyzer("livinglab_"+code, foldedAnalyzer(code)))
+	}
+}
+
+// foldedAnalyzer wraps bleve's analyzer for a language, appending the fold
+// filter after its stemmer.
+func foldedAnalyzer(base string) registry.AnalyzerConstructor {
+	return func(_ map[string]interface{}, cache *registry.Cache) (analysis.Analyzer, error) {
+		a, err := cache.AnalyzerNamed(base)
+		if err != nil {
+			return nil, err
+		}
+		da, ok := a.(*analysis.DefaultAnalyzer)
+		if !ok {
+			return nil, fmt.Errorf("analyzer %s is a %T", base, a)
+		}
+		fold, err := cache.TokenFilterNamed(foldFilterName)
+		if err != nil {
+			return nil, err
+		}
+		out := *da
+		out.TokenFilters = append(append([]analysis.TokenFilter{}, da.TokenFilters...), fold)
+		return &out, nil
+	}
 }
 
 // analyzedToken is a term with its position, as produced by an analyzer.

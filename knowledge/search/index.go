@@ -217,9 +217,6 @@ func (ix *Index) check() error {
 	req := bleve.NewSearchRequestOptions(query.NewMatchAllQuery(), 10, 0, false)
 	req.Fields = []string{"*"}
 	req.SortBy([]string{"-" + fieldCreated})
-	for _, f := range FacetNames {
-		req.AddFacet(f, bleve.NewFacetRequest(f, 10))
-	}
 	res, err := ix.idx.Search(req)
 	if err != nil {
 		return err

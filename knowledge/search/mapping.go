@@ -8,9 +8,11 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 )
 
-// Keyword and date fields of the index. The facet names used in Result and
-// Query.FacetNames are the same strings.
+// Fields of the index besides the text fields.
 const (
+	fieldAll        = "all"       // cross-language text, all four text fields as an array
+	fieldPairs      = "all_pairs" // word pairs of the cross-language text, for phrases
+	fieldFacet      = "facet"     // "name=value" terms for filters and facets
 	fieldPracticeID = "practice_id"
 	fieldKind       = "kind"
 	fieldTopic      = "topic"
@@ -25,19 +27,32 @@ const (
 // FacetNames lists the facets Search can count, in display order.
 var FacetNames = []string{fieldTopic, fieldRegion, fieldCountry, fieldStage, fieldLanguage, fieldYear}
 
+// facetTerm is the term of the facet field for one facet value.
+func facetTerm(name, value string) string { return name + "=" + value }
+
 // newMapping builds the index mapping for SchemaVersion.
 //
-//   - title, summary, lessons, body: the cross-language fields, analysed with
-//     the fold analyzer (Unicode word segmentation, lowercase, ASCII folding,
-//     no stop words, no stemming). Every record is indexed here, whatever its
-//     language, and the original text is stored for snippets.
-//   - title_xx, summary_xx, lessons_xx, body_xx: the same text again, analysed
-//     with language xx's analyzer (stop words + stemmer), for records in xx.
-//     Not stored: snippets use the stored cross-language text, whose byte
-//     offsets are the same because every analyzer uses the same tokenizer and
-//     no character filter.
-//   - keyword fields for filters and facets (doc values only where a facet
-//     or sort needs them), and created (datetime) for date sorting.
+//   - title_xx, summary_xx, lessons_xx, body_xx: the record's text analysed
+//     with its language's analyzer (stop words, stemmer, then ASCII folding),
+//     for records in language xx. Each field has its own boost at query time.
+//   - all: the cross-language field. Every record's four texts, as an array,
+//     analysed with the fold analyzer (Unicode word segmentation, lowercase,
+//     ASCII folding, no stop words, no stemming). It finds exact words in
+//     any language and records in languages without their own analysis;
+//     phrases are matched here.
+//   - all_pairs: consecutive word pairs of the same text ("home care"), so a
+//     two-word phrase is a single term lookup; longer phrases look up every
+//     pair and check positions in "all" only where all pairs occur.
+//   - title, summary, lessons, body: the original texts, stored only, for
+//     hits and snippets. Term locations of every analysed field are byte
+//     offsets into these texts (all analyzers share the tokenizer and have
+//     no character filter); locations in "all" carry the array position.
+//   - facet: one keyword field with "topic=housing", "country=FI", ... terms
+//     for every filter and facet. Facets are counted by intersecting each
+//     term's postings with the bitmap of matching documents (facets.go).
+//   - kind, practice_id, topic, region, country, language: stored only, for
+//     hits.
+//   - created: datetime with doc values, for date sorting.
 func newMapping() *mapping.IndexMappingImpl {
 	im := mapping.NewIndexMapping()
 	im.DefaultAnalyzer = foldAnalyzerName
@@ -47,39 +62,48 @@ func newMapping() *mapping.IndexMappingImpl {
 
 	dm := mapping.NewDocumentStaticMapping()
 
-	text := func(analyzer string, store bool) *mapping.FieldMapping {
+	text := func(analyzer string) *mapping.FieldMapping {
 		fm := mapping.NewTextFieldMapping()
 		fm.Analyzer = analyzer
-		fm.Store = store
-		fm.IncludeTermVectors = true // phrase queries and snippet locations
+		fm.Store = false
+		fm.IncludeTermVectors = true // phrases and snippet locations
 		fm.IncludeInAll = false
 		fm.DocValues = false
 		return fm
 	}
-	keyword := func(store, docValues bool) *mapping.FieldMapping {
+	stored := func() *mapping.FieldMapping {
 		fm := mapping.NewKeywordFieldMapping()
 		fm.Analyzer = keywordAnalyzerName
-		fm.Store = store
+		fm.Store = true
+		fm.Index = false
 		fm.IncludeTermVectors = false
 		fm.IncludeInAll = false
-		fm.DocValues = docValues
+		fm.DocValues = false
 		return fm
 	}
 
 	for _, tf := range textFields {
-		dm.AddFieldMappingsAt(tf.name, text(foldAnalyzerName, true))
+		dm.AddFieldMappingsAt(tf.name, stored())
 		for _, l := range languages {
-			dm.AddFieldMappingsAt(langField(tf.name, l.code), text(l.analyzer, false))
+			dm.AddFieldMappingsAt(langField(tf.name, l.code), text(l.analyzer))
 		}
 	}
-	dm.AddFieldMappingsAt(fieldPracticeID, keyword(true, false))
-	dm.AddFieldMappingsAt(fieldKind, keyword(true, false))
-	dm.AddFieldMappingsAt(fieldTopic, keyword(true, true))
-	dm.AddFieldMappingsAt(fieldRegion, keyword(true, true))
-	dm.AddFieldMappingsAt(fieldCountry, keyword(true, true))
-	dm.AddFieldMappingsAt(fieldLanguage, keyword(true, true))
-	dm.AddFieldMappingsAt(fieldStage, keyword(false, true))
-	dm.AddFieldMappingsAt(fieldYear, keyword(false, true))
+	dm.AddFieldMappingsAt(fieldAll, text(foldAnalyzerName))
+	pairs := text(pairAnalyzerName)
+	pairs.IncludeTermVectors = false
+	dm.AddFieldMappingsAt(fieldPairs, pairs)
+
+	facet := mapping.NewKeywordFieldMapping()
+	facet.Analyzer = keywordAnalyzerName
+	facet.Store = false
+	facet.IncludeTermVectors = false
+	facet.IncludeInAll = false
+	facet.DocValues = false // facets are counted with postings bitmaps
+	dm.AddFieldMappingsAt(fieldFacet, facet)
+
+	for _, f := range []string{fieldPracticeID, fieldKind, fieldTopic, fieldRegion, fieldCountry, fieldLanguage} {
+		dm.AddFieldMappingsAt(f, stored())
+	}
 
 	created := mapping.NewDateTimeFieldMapping()
 	created.Store = true
@@ -108,41 +132,59 @@ func (d *Doc) document() map[string]interface{} {
 	m := make(map[string]interface{}, 24)
 	lang := normLanguage(d.Language)
 	spec, hasSpec := languageFor(lang)
-	texts := [...]string{d.Title, d.Summary, d.Lessons, d.Body}
+	texts := []string{d.Title, d.Summary, d.Lessons, d.Body}
+	hasText := false
 	for i, tf := range textFields {
 		t := texts[i]
 		if strings.TrimSpace(t) == "" {
 			continue
 		}
+		hasText = true
 		m[tf.name] = t
 		if hasSpec {
 			m[langField(tf.name, spec.code)] = t
 		}
 	}
-	put := func(k, v string) {
-		if v != "" {
-			m[k] = v
+	if hasText {
+		// Always four elements, so the array position names the field.
+		m[fieldAll] = texts
+		m[fieldPairs] = texts
+	}
+	var facets []string
+	put := func(k, v string, facet bool) {
+		if v == "" {
+			return
+		}
+		m[k] = v
+		if facet {
+			facets = append(facets, facetTerm(k, v))
 		}
 	}
 	pid := normKeyword(d.PracticeID)
 	if pid == "" {
 		pid = d.CID
 	}
-	put(fieldPracticeID, pid)
-	put(fieldKind, normKind(d.Kind))
-	put(fieldRegion, normKeyword(d.Region))
-	put(fieldCountry, normCountry(d.Country))
-	put(fieldLanguage, lang)
+	put(fieldPracticeID, pid, false)
+	put(fieldKind, normKind(d.Kind), true)
+	put(fieldRegion, normKeyword(d.Region), true)
+	put(fieldCountry, normCountry(d.Country), true)
+	put(fieldLanguage, lang, true)
 	if d.Stage >= 1 && d.Stage <= 5 {
-		m[fieldStage] = strconv.Itoa(d.Stage)
+		facets = append(facets, facetTerm(fieldStage, strconv.Itoa(d.Stage)))
 	}
 	if topics := normTopics(d.Topics); len(topics) > 0 {
 		m[fieldTopic] = topics
+		for _, t := range topics {
+			facets = append(facets, facetTerm(fieldTopic, t))
+		}
 	}
 	if !d.Created.IsZero() && d.Created.After(minDate) && d.Created.Before(maxDate) {
 		c := d.Created.UTC()
 		m[fieldCreated] = c
-		m[fieldYear] = strconv.Itoa(c.Year())
+		facets = append(facets, facetTerm(fieldYear, strconv.Itoa(c.Year())))
+	}
+	if len(facets) > 0 {
+		m[fieldFacet] = facets
 	}
 	return m
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"time"
@@ -74,10 +75,6 @@ type Result struct {
 	Took   time.Duration
 }
 
-// facetSize bounds the values returned per facet; it is far above the
-// number of topics, regions or years a federation has.
-const facetSize = 200
-
 // Search runs q and returns one page of results.
 func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	start := time.Now()
@@ -105,49 +102,43 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := ix.plan(clauses, q.Languages)
-
-	var bq query.Query
-	switch {
-	case len(p.must) == 0 && len(p.not) == 0 && len(filters) == 0:
-		bq = query.NewMatchAllQuery()
-	case len(p.must) == 0 && len(p.not) == 0:
-		bq = query.NewConjunctionQuery(filters)
-	default:
-		b := query.NewBooleanQuery(nil, nil, nil)
-		must := append(append([]query.Query{}, p.must...), filters...)
-		if len(must) == 0 {
-			must = []query.Query{query.NewMatchAllQuery()}
-		}
-		b.AddMust(must...)
-		if len(p.not) > 0 {
-			b.AddMustNot(p.not...)
-		}
-		bq = b
-	}
-
-	req := bleve.NewSearchRequestOptions(bq, size, (page-1)*size, false)
-	req.Fields = []string{fieldPracticeID, fieldKind, "title", fieldLanguage, fieldRegion, fieldCountry, fieldTopic, fieldCreated}
-	if sortOrder == SortDate || len(p.must) == 0 {
-		// Without words to rank by, newest first is the useful order.
-		req.Score = "none"
-		req.SortByCustom(bsearch.SortOrder{
-			&bsearch.SortField{Field: fieldCreated, Desc: true, Type: bsearch.SortFieldAsDate, Missing: bsearch.SortFieldMissingLast},
-		})
-	}
-	for _, f := range facets {
-		req.AddFacet(f, bleve.NewFacetRequest(f, facetSize))
-	}
 
 	var res *bleve.SearchResult
+	var p plan
+	var fc facetCollector
+	defer fc.release()
+	var counts map[string][]FacetCount
 	err = ix.reader(func(b bleve.Index) error {
+		pl := ix.newPlanner(b)
+		p = pl.plan(clauses, pl.languages(q.Languages))
+		req := bleve.NewSearchRequestOptions(p.query(filters), size, (page-1)*size, false)
+		req.Fields = []string{fieldPracticeID, fieldKind, "title", fieldLanguage, fieldRegion, fieldCountry, fieldTopic, fieldCreated}
+		if len(p.kept) > 0 {
+			req.Fields = append(req.Fields, "summary", "lessons", "body")
+		}
+		if sortOrder == SortDate || len(p.must) == 0 {
+			// Without words to rank by, newest first is the useful order.
+			req.Score = "none"
+			req.SortByCustom(bsearch.SortOrder{
+				&bsearch.SortField{Field: fieldCreated, Desc: true, Type: bsearch.SortFieldAsDate, Missing: bsearch.SortFieldMissingLast},
+			})
+		}
+		sctx := ctx
+		if len(facets) > 0 {
+			sctx = fc.context(ctx)
+		}
 		var err error
-		res, err = b.SearchInContext(ctx, req)
+		res, err = b.SearchInContext(sctx, req)
 		if err != nil {
 			return err
 		}
-		if len(p.highlight) > 0 && len(res.Hits) > 0 {
-			return ix.addLocations(ctx, b, res, p.highlight)
+		if len(facets) > 0 {
+			if counts, err = fc.counts(facets); err != nil {
+				return err
+			}
+		}
+		if len(p.kept) > 0 && len(res.Hits) > 0 && os.Getenv("NOHL") == "" {
+			return pl.addLocations(ctx, res, p.kept)
 		}
 		return nil
 	})
@@ -160,14 +151,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 
 	out := &Result{Total: res.Total, Page: page, PageSize: size, Hits: make([]Hit, 0, len(res.Hits))}
 	for _, h := range res.Hits {
-		out.Hits = append(out.Hits, toHit(h, len(p.highlight) > 0))
+		out.Hits = append(out.Hits, toHit(h, len(p.kept) > 0))
 	}
-	if len(facets) > 0 {
-		out.Facets = make(map[string][]FacetCount, len(facets))
-		for _, f := range facets {
-			out.Facets[f] = facetCounts(res.Facets[f])
-		}
-	}
+	out.Facets = counts
 	out.Took = time.Since(start)
 	return out, nil
 }
@@ -220,8 +206,9 @@ func facetFields(q Query) ([]string, error) {
 	return out, nil
 }
 
-// filterQuery makes a non-scoring query matching any of the values.
-func filterQuery(field string, values []string) query.Query {
+// filterQuery makes a non-scoring query matching any of the values of one
+// facet.
+func filterQuery(name string, values []string) query.Query {
 	qs := make([]query.Query, 0, len(values))
 	seen := map[string]bool{}
 	for _, v := range values {
@@ -229,8 +216,8 @@ func filterQuery(field string, values []string) query.Query {
 			continue
 		}
 		seen[v] = true
-		t := query.NewTermQuery(v)
-		t.SetField(field)
+		t := query.NewTermQuery(facetTerm(name, v))
+		t.SetField(fieldFacet)
 		t.SetBoost(0)
 		qs = append(qs, t)
 	}
@@ -244,7 +231,7 @@ func filterQuery(field string, values []string) query.Query {
 
 func buildFilters(q Query) ([]query.Query, error) {
 	var out []query.Query
-	add := func(field string, values []string, norm func(string) string) {
+	add := func(name string, values []string, norm func(string) string) {
 		var vs []string
 		for _, v := range values {
 			if v = norm(v); v != "" {
@@ -252,7 +239,7 @@ func buildFilters(q Query) ([]query.Query, error) {
 			}
 		}
 		if len(vs) > 0 {
-			out = append(out, filterQuery(field, vs))
+			out = append(out, filterQuery(name, vs))
 		}
 	}
 	add(fieldTopic, q.Topics, normKeyword)
@@ -291,146 +278,297 @@ func buildFilters(q Query) ([]query.Query, error) {
 
 // plan is the text part of a query compiled for bleve.
 type plan struct {
-	must      []query.Query // one per required word or phrase
-	not       []query.Query // one per excluded word or phrase
-	highlight []query.Query // the positive clauses, for snippet locations
+	must []query.Query // one per required word or phrase
+	not  []query.Query // one per excluded word or phrase
+	kept []clause      // the clauses behind must, for snippets
 }
 
-// compiled is one clause analysed for every field it is searched in.
-type compiled struct {
-	q    query.Query
-	stop bool // a stop word in at least one language searched
+// query combines the text clauses and the filters.
+func (p plan) query(filters []query.Query) query.Query {
+	switch {
+	case len(p.must) == 0 && len(p.not) == 0 && len(filters) == 0:
+		return query.NewMatchAllQuery()
+	case len(p.must) == 0 && len(p.not) == 0:
+		return query.NewConjunctionQuery(filters)
+	}
+	b := query.NewBooleanQuery(nil, nil, nil)
+	must := append(append([]query.Query{}, p.must...), filters...)
+	if len(must) == 0 {
+		must = []query.Query{query.NewMatchAllQuery()}
+	}
+	b.AddMust(must...)
+	if len(p.not) > 0 {
+		b.AddMustNot(p.not...)
+	}
+	return b
 }
 
-// plan compiles the clauses against the languages to search: those of the
-// language filter if given, otherwise every language present in the index.
+// planner compiles clauses for one search.
+type planner struct {
+	ix      *Index
+	b       bleve.Index
+	expands map[string][]string // field + "\x00" + stem -> prefix expansions
+}
+
+func (ix *Index) newPlanner(b bleve.Index) *planner {
+	return &planner{ix: ix, b: b, expands: map[string][]string{}}
+}
+
+// languages resolves language codes to the languages with fields; with no
+// codes, every language present in the index.
+func (pl *planner) languages(codes []string) []language {
+	var langs []language
+	if len(codes) == 0 {
+		for _, c := range pl.ix.presentLanguages() {
+			langs = append(langs, languageByCode[c])
+		}
+		return langs
+	}
+	seen := map[string]bool{}
+	for _, c := range codes {
+		if l, ok := languageFor(normLanguage(c)); ok && !seen[l.code] {
+			seen[l.code] = true
+			langs = append(langs, l)
+		}
+	}
+	sort.Slice(langs, func(i, j int) bool { return langs[i].code < langs[j].code })
+	return langs
+}
+
+// plan compiles the clauses against langs.
 //
 // Every word must match (AND). A word that is a stop word in one of the
 // languages searched ("the", "och", "og", "ja") is dropped when the query
 // has other words, as the stemmed fields do not index it; a query of stop
-// words only searches them in the cross-language fields.
-func (ix *Index) plan(clauses []clause, filterLangs []string) plan {
-	var langs []language
-	if len(filterLangs) > 0 {
-		seen := map[string]bool{}
-		for _, fl := range filterLangs {
-			if l, ok := languageFor(normLanguage(fl)); ok && !seen[l.code] {
-				seen[l.code] = true
-				langs = append(langs, l)
-			}
-		}
-		sort.Slice(langs, func(i, j int) bool { return langs[i].code < langs[j].code })
-	} else {
-		for _, c := range ix.presentLanguages() {
-			langs = append(langs, languageByCode[c])
-		}
-	}
-
+// words only searches them in the cross-language field.
+func (pl *planner) plan(clauses []clause, langs []language) plan {
 	var p plan
-	var words, stops []query.Query
+	type kept struct {
+		c clause
+		q query.Query
+	}
+	var words, stops []kept
 	for _, c := range clauses {
-		cc, ok := ix.compile(c, langs)
+		q, stop, ok := pl.compile(c, langs)
 		if !ok {
 			continue
 		}
 		switch {
 		case c.exclude:
-			p.not = append(p.not, cc.q)
-		case cc.stop:
-			stops = append(stops, cc.q)
+			p.not = append(p.not, q)
+		case stop:
+			stops = append(stops, kept{c, q})
 		default:
-			words = append(words, cc.q)
+			words = append(words, kept{c, q})
 		}
 	}
 	if len(words) == 0 {
 		words = stops
 	}
-	p.must = words
-	p.highlight = words
+	for _, w := range words {
+		p.must = append(p.must, w.q)
+		p.kept = append(p.kept, w.c)
+	}
 	return p
 }
 
-// Weight of a stem-prefix match relative to an exact stem match.
-const prefixBoost = 0.4
+// Stem-prefix fallback limits.
+const (
+	prefixBoost      = 0.4 // weight of a prefix-expanded term relative to the stem
+	maxPrefixScan    = 512 // dictionary entries examined per field
+	maxPrefixExpands = 24  // most frequent expansions kept per field
+)
 
-// compile turns one clause into a disjunction over the text fields of every
-// language searched plus the cross-language fields. ok is false when the
-// clause has no searchable text (punctuation only).
-func (ix *Index) compile(c clause, langs []language) (compiled, bool) {
-	fold := ix.mapping.AnalyzerNamed(foldAnalyzerName)
-	folded := analyze(fold, c.text)
+// compile turns one clause into a query. A word becomes a disjunction over
+// the text fields of every language searched (the word analysed with that
+// language's analyzer) and the cross-language field. A phrase is matched in
+// the cross-language field only, so it means these words in this order, as
+// written (ignoring case and diacritics). stop reports a word that is a
+// stop word in one of langs; ok is false when the clause has no searchable
+// text (punctuation only).
+func (pl *planner) compile(c clause, langs []language) (q query.Query, stop, ok bool) {
+	folded := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), c.text)
 	if len(folded) == 0 {
-		return compiled{}, false
+		return nil, false, false
 	}
-	phrase := c.phrase || len(folded) > 1
-	var out compiled
-	var qs []query.Query
+	if c.phrase || len(folded) > 1 {
+		return phraseQuery(c.text, folded), false, true
+	}
+	q, stop = pl.wordQuery(c.text, folded[0].term, langs)
+	return q, stop, true
+}
 
+func (pl *planner) wordQuery(text, folded string, langs []language) (query.Query, bool) {
+	stop := false
+	var qs []query.Query
 	addTerm := func(term, field string, boost float64) {
 		t := query.NewTermQuery(term)
 		t.SetField(field)
 		t.SetBoost(boost)
 		qs = append(qs, t)
 	}
-	addPhrase := func(text, field string, boost float64) {
-		m := query.NewMatchPhraseQuery(text)
-		m.SetField(field)
-		m.SetBoost(boost)
-		qs = append(qs, m)
-	}
-
 	for _, l := range langs {
-		toks := analyze(ix.mapping.AnalyzerNamed(l.analyzer), c.text)
-		switch {
-		case len(toks) == 0:
-			out.stop = true
-		case phrase || len(toks) > 1:
-			for _, tf := range textFields {
-				addPhrase(c.text, langField(tf.name, l.code), tf.boost)
-			}
-		default:
-			stem := toks[0].term
-			pfx := ""
+		toks := analyze(pl.ix.mapping.AnalyzerNamed(l.analyzer), text)
+		if len(toks) == 0 {
+			stop = true
+			continue
+		}
+		if len(toks) > 1 {
+			// The language's tokenizer split what the fold analyzer did
+			// not; the cross-language field still finds it.
+			continue
+		}
+		stem := toks[0].term
+		for _, tf := range textFields {
+			f := langField(tf.name, l.code)
+			addTerm(stem, f, tf.boost)
 			if l.prefix {
-				pfx = stemPrefix(stem)
-			}
-			for _, tf := range textFields {
-				f := langField(tf.name, l.code)
-				addTerm(stem, f, tf.boost)
-				if pfx != "" {
-					pq := query.NewPrefixQuery(pfx)
-					pq.SetField(f)
-					pq.SetBoost(tf.boost * prefixBoost)
-					qs = append(qs, pq)
+				for _, t := range pl.expandPrefix(f, stem) {
+					addTerm(t, f, tf.boost*prefixBoost)
 				}
 			}
 		}
 	}
-	for _, tf := range textFields {
-		if phrase {
-			addPhrase(c.text, tf.name, tf.boost*crossBoost)
-		} else {
-			addTerm(folded[0].term, tf.name, tf.boost*crossBoost)
-		}
+	addTerm(folded, fieldAll, crossBoost)
+	if len(qs) == 1 {
+		return qs[0], stop
 	}
-	out.q = query.NewDisjunctionQuery(qs)
-	return out, true
+	return query.NewDisjunctionQuery(qs), stop
 }
 
-// addLocations runs the positive clauses once more, restricted to the hits
-// of the page and with term locations, and copies the locations into the
-// hits for snippets. Asking for locations in the main search would read
-// term vectors for every match, not just the page.
-func (ix *Index) addLocations(ctx context.Context, b bleve.Index, res *bleve.SearchResult, clauses []query.Query) error {
+// highlightQuery is the query whose term locations mark clause c in hits
+// written in langs: the same word query restricted to those languages, or
+// the exact phrase.
+func (pl *planner) highlightQuery(c clause, langs []language) query.Query {
+	folded := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), c.text)
+	if c.phrase || len(folded) > 1 {
+		if len(folded) == 1 {
+			t := query.NewTermQuery(folded[0].term)
+			t.SetField(fieldAll)
+			return t
+		}
+		m := query.NewMatchPhraseQuery(c.text)
+		m.SetField(fieldAll)
+		return m
+	}
+	q, _ := pl.wordQuery(c.text, folded[0].term, langs)
+	return q
+}
+
+// phraseQuery matches a phrase through the word-pair field: a two-word
+// phrase is one pair term; a longer one needs all its pairs and, on the
+// documents that have them, the exact positions in the cross-language
+// field.
+func phraseQuery(text string, folded []analyzedToken) query.Query {
+	if len(folded) == 1 {
+		// Quotes around one word: just the word, as written.
+		t := query.NewTermQuery(folded[0].term)
+		t.SetField(fieldAll)
+		return t
+	}
+	var parts []query.Query
+	seen := map[string]bool{}
+	for i := 1; i < len(folded); i++ {
+		if folded[i].pos != folded[i-1].pos+1 {
+			continue
+		}
+		pair := folded[i-1].term + " " + folded[i].term
+		if seen[pair] {
+			continue
+		}
+		seen[pair] = true
+		t := query.NewTermQuery(pair)
+		t.SetField(fieldPairs)
+		parts = append(parts, t)
+	}
+	if len(folded) > 2 || len(parts) == 0 {
+		exact := query.NewMatchPhraseQuery(text)
+		exact.SetField(fieldAll)
+		parts = append(parts, exact)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return query.NewConjunctionQuery(parts)
+}
+
+// expandPrefix returns the most frequent terms of field that start with the
+// stem-prefix of stem, other than stem itself.
+func (pl *planner) expandPrefix(field, stem string) []string {
+	key := field + "\x00" + stem
+	if out, ok := pl.expands[key]; ok {
+		return out
+	}
+	out := expandPrefix(pl.b, field, stem)
+	pl.expands[key] = out
+	return out
+}
+
+func expandPrefix(b bleve.Index, field, stem string) []string {
+	pfx := stemPrefix(stem)
+	if pfx == "" {
+		return nil
+	}
+	d, err := b.FieldDictPrefix(field, []byte(pfx))
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	type tc struct {
+		term  string
+		count uint64
+	}
+	var all []tc
+	for i := 0; i < maxPrefixScan; i++ {
+		e, err := d.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if e.Term != stem {
+			all = append(all, tc{e.Term, e.Count})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].count != all[j].count {
+			return all[i].count > all[j].count
+		}
+		return all[i].term < all[j].term
+	})
+	if len(all) > maxPrefixExpands {
+		all = all[:maxPrefixExpands]
+	}
+	out := make([]string, len(all))
+	for i, t := range all {
+		out[i] = t.term
+	}
+	return out
+}
+
+// addLocations finds where the query's words occur in the hits of the page,
+// for snippets. It runs the kept clauses once more, restricted to these
+// hits and to the languages they are written in, with term locations.
+// Asking for locations in the main search would read term vectors for
+// every match, not just the page.
+func (pl *planner) addLocations(ctx context.Context, res *bleve.SearchResult, clauses []clause) error {
 	ids := make([]string, len(res.Hits))
+	var codes []string
 	for i, h := range res.Hits {
 		ids[i] = h.ID
+		if l := fieldString(h.Fields[fieldLanguage]); l != "" {
+			codes = append(codes, l)
+		}
 	}
-	parts := append([]query.Query{query.NewDocIDQuery(ids)}, clauses...)
+	langs := pl.languages(codes)
+	if len(codes) == 0 {
+		langs = nil
+	}
+	parts := []query.Query{query.NewDocIDQuery(ids)}
+	for _, c := range clauses {
+		parts = append(parts, pl.highlightQuery(c, langs))
+	}
 	req := bleve.NewSearchRequestOptions(query.NewConjunctionQuery(parts), len(ids), 0, false)
 	req.IncludeLocations = true
-	req.Fields = []string{"summary", "lessons", "body"}
-	loc, err := b.SearchInContext(ctx, req)
+	loc, err := pl.b.SearchInContext(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -441,12 +579,6 @@ func (ix *Index) addLocations(ctx context.Context, b bleve.Index, res *bleve.Sea
 	for _, h := range res.Hits {
 		if l, ok := byID[h.ID]; ok {
 			h.Locations = l.Locations
-			for k, v := range l.Fields {
-				if h.Fields == nil {
-					h.Fields = map[string]interface{}{}
-				}
-				h.Fields[k] = v
-			}
 		}
 	}
 	return nil
@@ -502,22 +634,4 @@ func fieldStrings(v interface{}) []string {
 		return out
 	}
 	return nil
-}
-
-func facetCounts(fr *bsearch.FacetResult) []FacetCount {
-	if fr == nil || fr.Terms == nil {
-		return []FacetCount{}
-	}
-	terms := fr.Terms.Terms()
-	out := make([]FacetCount, 0, len(terms))
-	for _, t := range terms {
-		out = append(out, FacetCount{Value: t.Term, Count: t.Count})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Value < out[j].Value
-	})
-	return out
 }

@@ -24,17 +24,27 @@ const (
 type span struct{ start, end int }
 
 // makeSnippets builds highlighted fragments from the term locations of a
-// hit. Locations of the per-language fields (body_fi) and the
-// cross-language field (body) refer to the same stored text (body).
+// hit. Locations of the per-language fields (body_fi) and of the
+// cross-language field refer to the stored original text (body).
 func makeSnippets(h *bsearch.DocumentMatch) map[string][]string {
 	spans := map[string][]span{}
 	for field, terms := range h.Locations {
 		base := baseField(field)
 		for _, locs := range terms {
 			for _, l := range locs {
-				if l.End > l.Start {
-					spans[base] = append(spans[base], span{int(l.Start), int(l.End)})
+				if l.End <= l.Start {
+					continue
 				}
+				b := base
+				if field == fieldAll {
+					// The cross-language field holds the four texts as
+					// an array; the array position names the text.
+					if len(l.ArrayPositions) != 1 || l.ArrayPositions[0] >= uint64(len(textFields)) {
+						continue
+					}
+					b = textFields[l.ArrayPositions[0]].name
+				}
+				spans[b] = append(spans[b], span{int(l.Start), int(l.End)})
 			}
 		}
 	}

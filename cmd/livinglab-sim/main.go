@@ -1,0 +1,284 @@
+// Command livinglab-sim runs livinglab nodes in one process over libp2p's
+// mock network and measures them: latency against bare gossipsub, churn,
+// partitions, late joins, catch-up cost, ingest rate, the daemon's memory
+// and search latency. `livinglab-sim report` regenerates BENCHMARKS.md.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/livinglab/livinglab/node/sim"
+)
+
+func main() {
+	if err := newRoot().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "livinglab-sim:", err)
+		os.Exit(1)
+	}
+}
+
+var (
+	nodeLog string
+	workDir string
+	keep    bool
+	seed    uint64
+)
+
+func logf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+}
+
+func setup() (func(), error) {
+	if nodeLog == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(nodeLog)
+	if err != nil {
+		return nil, err
+	}
+	sim.NodeLog = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return func() { f.Close() }, nil
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "livinglab-sim",
+		Short:         "Benchmark livinglab nodes on an in-process mock network",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&nodeLog, "node-log", "", "write the nodes' warnings and errors to this file")
+	root.PersistentFlags().StringVar(&workDir, "work", "", "directory for node homes (default: a new temporary directory)")
+	root.PersistentFlags().BoolVar(&keep, "keep", false, "keep the node homes afterwards")
+	root.PersistentFlags().Uint64Var(&seed, "seed", 1, "random seed of schedules and generated records")
+	root.PersistentFlags().BoolVar(&sim.MocknetLatency, "mocknet-latency", false,
+		"use the mock network's link latency (each write on a stream waits for the previous one to arrive) instead of pipelined latency")
+	root.AddCommand(reportCmd(), runCmd())
+	return root
+}
+
+func reportCmd() *cobra.Command {
+	cfg := sim.DefaultReportConfig()
+	var only string
+	var quick bool
+	c := &cobra.Command{
+		Use:   "report [--out BENCHMARKS.md] [--bench bench]",
+		Short: "Run every scenario and write the benchmark report, its plots and raw results",
+		Long: "Runs every scenario (20-30 minutes on 2 cores) and writes the markdown report, PNG plots, the ingest CPU\n" +
+			"profile and results.json (raw numbers). Run it from the module root: the memory scenario builds\n" +
+			"./cmd/livinglab and the search and anonymisation baselines run `go test` in ./knowledge/...",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			done, err := setup()
+			if err != nil {
+				return err
+			}
+			defer done()
+			ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer cancel()
+			cfg.WorkDir, cfg.Keep, cfg.Seed, cfg.Log = workDir, keep, seed, logf
+			cfg.Command = "livinglab-sim " + strings.Join(os.Args[1:], " ")
+			if only != "" {
+				cfg.Only = strings.Split(only, ",")
+			}
+			if quick {
+				cfg.Steady.Nodes, cfg.Steady.Records = 12, 60
+				cfg.Churn.Nodes, cfg.Churn.Records = 8, 60
+				cfg.Partition.Nodes, cfg.Partition.RecordsPerSide = 8, 20
+				cfg.LateJoin.Records = 300
+				cfg.CatchUp.Total, cfg.CatchUp.Missing = 5000, 200
+				cfg.Ingest.Records = 2000
+				cfg.Memory.Peers, cfg.Memory.Settle = 10, 10*time.Second
+				cfg.SearchQ = 3
+				cfg.SkipFTS5 = true
+			}
+			res, err := sim.RunReport(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			logf("wrote %s, %s/results.json and %d plots in %.0f s", cfg.Out, cfg.BenchDir, len(res.Plots), res.TookS)
+			if len(res.Errors) > 0 {
+				return fmt.Errorf("%d scenario(s) failed: see the report", len(res.Errors))
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&cfg.Out, "out", cfg.Out, "markdown report to write")
+	f.StringVar(&cfg.BenchDir, "bench", cfg.BenchDir, "folder for plots, the CPU profile and results.json")
+	f.StringVar(&cfg.Repo, "repo", cfg.Repo, "module root")
+	f.StringVar(&only, "only", "", "comma-separated scenarios: steady,churn,partition,latejoin,ingest,catchup,memory,search,anon")
+	f.BoolVar(&quick, "quick", false, "small sizes everywhere (a smoke run, not for publishing)")
+	f.BoolVar(&cfg.SkipFTS5, "skip-fts5", false, "do not run knowledge/search's SQLite FTS5 comparison")
+	return c
+}
+
+func runCmd() *cobra.Command {
+	var scenario, out string
+	var nodes, records, missing, peers int
+	var latency, settle time.Duration
+	var rate float64
+	var bare bool
+	c := &cobra.Command{
+		Use:   "run --scenario NAME",
+		Short: "Run one scenario and print its results as JSON",
+		Long: "Scenarios: steady (with --bare: plus bare gossipsub on the same schedule), churn, partition, latejoin,\n" +
+			"catchup (--records total, --missing), ingest (--records), memory (catch-up store, then the daemon with --peers),\n" +
+			"search (catch-up store, then queries on its index).\n\n" +
+			"Example: livinglab-sim run --scenario steady --nodes 50 --latency 20ms --records 200 --bare",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			done, err := setup()
+			if err != nil {
+				return err
+			}
+			defer done()
+			ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer cancel()
+			dir := workDir
+			if dir == "" {
+				if dir, err = os.MkdirTemp("", "livinglab-sim-"); err != nil {
+					return err
+				}
+			}
+			if !keep {
+				defer os.RemoveAll(dir)
+			}
+			def := sim.DefaultReportConfig()
+			set := func(name string) bool { return cmd.Flags().Changed(name) }
+			var res any
+			switch scenario {
+			case "steady":
+				c := def.Steady
+				c.Dir, c.Seed, c.Bare = dir, seed, bare
+				if set("nodes") {
+					c.Nodes = nodes
+				}
+				if set("records") {
+					c.Records = records
+				}
+				if set("latency") {
+					c.Latency = latency
+				}
+				if set("rate") {
+					c.Rate = rate
+				}
+				if set("settle") {
+					c.Settle = settle
+				}
+				res, err = sim.RunSteady(ctx, c, logf)
+			case "churn":
+				c := def.Churn
+				c.Dir, c.Seed = dir, seed
+				if set("nodes") {
+					c.Nodes = nodes
+				}
+				if set("records") {
+					c.Records = records
+				}
+				if set("latency") {
+					c.Latency = latency
+				}
+				if set("rate") {
+					c.Rate = rate
+				}
+				res, err = sim.RunChurn(ctx, c, logf)
+			case "partition":
+				c := def.Partition
+				c.Dir, c.Seed = dir, seed
+				if set("nodes") {
+					c.Nodes = nodes
+				}
+				if set("records") {
+					c.RecordsPerSide = records / 2
+				}
+				if set("latency") {
+					c.Latency = latency
+				}
+				res, err = sim.RunPartition(ctx, c, logf)
+			case "latejoin":
+				c := def.LateJoin
+				c.Dir, c.Seed = dir, seed
+				if set("nodes") {
+					c.Members = nodes
+				}
+				if set("records") {
+					c.Records = records
+				}
+				if set("latency") {
+					c.Latency = latency
+				}
+				res, err = sim.RunLateJoin(ctx, c, logf)
+			case "catchup", "memory", "search":
+				r := def
+				r.Repo, r.Out, r.WorkDir, r.Keep, r.Seed, r.Log = ".", "", dir, true, seed, logf
+				r.BenchDir = filepath.Join(dir, "bench")
+				r.Only = []string{scenario}
+				r.SkipFTS5 = true
+				if set("records") {
+					r.CatchUp.Total = records
+				}
+				if set("missing") {
+					r.CatchUp.Missing = missing
+				}
+				if set("latency") {
+					r.CatchUp.Latency = latency
+				}
+				if set("peers") {
+					r.Memory.Peers = peers
+				}
+				var rr *sim.Results
+				if rr, err = sim.RunReport(ctx, r); err == nil {
+					res = rr
+				}
+			case "ingest":
+				c := def.Ingest
+				c.Dir, c.Seed = dir, seed
+				if set("records") {
+					c.Records = records
+				}
+				if set("latency") {
+					c.Latency = latency
+				}
+				res, err = sim.RunIngest(ctx, c, logf)
+			default:
+				return fmt.Errorf("unknown scenario %q (steady, churn, partition, latejoin, catchup, ingest, memory, search)", scenario)
+			}
+			if err != nil {
+				return err
+			}
+			b, err := json.MarshalIndent(res, "", "  ")
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				return os.WriteFile(out, b, 0o644)
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			return err
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&scenario, "scenario", "steady", "scenario to run")
+	f.IntVar(&nodes, "nodes", 0, "number of nodes (late join: members before the newcomer)")
+	f.IntVar(&records, "records", 0, "records published (catch-up, ingest: records held)")
+	f.IntVar(&missing, "missing", 0, "catch-up: records the lagging node lacks")
+	f.IntVar(&peers, "peers", 0, "memory: lightweight peers connected to the daemon")
+	f.DurationVar(&latency, "latency", 0, "latency of every link")
+	f.DurationVar(&settle, "settle", 0, "steady: wait after the last publication before counting")
+	f.Float64Var(&rate, "rate", 0, "publications per second")
+	f.BoolVar(&bare, "bare", true, "steady: also run bare gossipsub (defaults and flood publish) on the same schedule")
+	f.StringVar(&out, "json", "", "write the results to this file instead of standard output")
+	return c
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/node"
+)
+
+// uiCmds returns the commands for the web UI's accounts and the demo.
+func uiCmds() []*cobra.Command { return []*cobra.Command{usersCmd(), demoCmd()} }
+
+// accounts manages the web UI's local accounts, in the store directly when
+// no daemon runs on the home, else through the daemon's API.
+type accounts interface {
+	Add(ctx context.Context, name, password string) error
+	SetPassword(ctx context.Context, name, password string) error
+	List(ctx context.Context) ([]node.UserView, error)
+	Remove(ctx context.Context, name string) error
+	Close() error
+}
+
+type localAccounts struct {
+	st      *knowledge.Store
+	release func()
+}
+
+func (a *localAccounts) Add(_ context.Context, name, pw string) error { return a.st.AddUser(name, pw) }
+func (a *localAccounts) SetPassword(_ context.Context, name, pw string) error {
+	return a.st.SetPassword(name, pw)
+}
+func (a *localAccounts) Remove(_ context.Context, name string) error { return a.st.DeleteUser(name) }
+func (a *localAccounts) List(context.Context) ([]node.UserView, error) {
+	us, err := a.st.ListUsers()
+	out := []node.UserView{}
+	for _, u := range us {
+		out = append(out, node.UserView{Name: u.Name, Created: u.Created, LastSeen: u.LastSeen})
+	}
+	return out, err
+}
+func (a *localAccounts) Close() error {
+	err := a.st.Close()
+	a.release()
+	return err
+}
+
+type apiAccounts struct{ cl *node.Client }
+
+func (a *apiAccounts) Add(ctx context.Context, name, pw string) error {
+	return a.cl.Do(ctx, "POST", "/api/v1/users", map[string]string{"name": name, "password": pw}, nil)
+}
+func (a *apiAccounts) SetPassword(ctx context.Context, name, pw string) error {
+	return a.cl.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(name)+"/password", map[string]string{"password": pw}, nil)
+}
+func (a *apiAccounts) Remove(ctx context.Context, name string) error {
+	return a.cl.Do(ctx, "DELETE", "/api/v1/users/"+url.PathEscape(name), nil, nil)
+}
+func (a *apiAccounts) List(ctx context.Context) ([]node.UserView, error) {
+	var out []node.UserView
+	err := a.cl.Do(ctx, "GET", "/api/v1/users", nil, &out)
+	return out, err
+}
+func (a *apiAccounts) Close() error { return nil }
+
+// openAccounts opens the home's store when no daemon holds it, else talks
+// to the daemon.
+func openAccounts() (accounts, error) {
+	h := home()
+	if _, err := os.Stat(h.Config()); err != nil {
+		return nil, fmt.Errorf("%s is not a livinglab home (create one with: livinglab init --home %s --region NAME)", h.Dir, h.Dir)
+	}
+	release, err := h.TakeLock()
+	if err != nil {
+		cl, cerr := client()
+		if cerr != nil {
+			return nil, fmt.Errorf("%v, and its API cannot be reached: %w", err, cerr)
+		}
+		return &apiAccounts{cl: cl}, nil
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := knowledge.Open(h.Store(), knowledge.Options{Logger: log})
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return &localAccounts{st: st, release: release}, nil
+}
+
+// readPassword reads a new password from a file, from the terminal (asked
+// twice, not echoed) or from the first line of standard input.
+func readPassword(cmd *cobra.Command, file, name string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	in := cmd.InOrStdin()
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		out := cmd.ErrOrStderr()
+		fmt.Fprintf(out, "New password for %s (at least %d characters): ", name, knowledge.MinPassword)
+		a, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(out)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(out, "Repeat it: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(out)
+		if err != nil {
+			return "", err
+		}
+		if string(a) != string(b) {
+			return "", errors.New("the two passwords differ; nothing was changed")
+		}
+		return string(a), nil
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password given: use --password-file FILE, type it at the terminal or pipe it on standard input")
+	}
+	return line, nil
+}
+
+func usersCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "users",
+		Short: "Manage the web UI's local accounts",
+		Long: "Local accounts sign in to the web UI. These commands work on the home's store directly when no\n" +
+			"daemon runs, and through the daemon's API (with the API token) when one does.",
+	}
+	var pwFile string
+	add := &cobra.Command{
+		Use:   "add NAME [--password-file FILE]",
+		Short: "Create an account (the password is asked for, or read from a file or standard input)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := knowledge.ValidUserName(name); err != nil {
+				return err
+			}
+			pw, err := readPassword(cmd, pwFile, name)
+			if err != nil {
+				return err
+			}
+			a, err := openAccounts()
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			cx, cancel := ctx()
+			defer cancel()
+			if err := a.Add(cx, name, pw); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Added %s. They sign in to the web UI (the address is printed by livinglab run).\n", name)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&pwFile, "password-file", "", "read the password from this file (its first line)")
+	var pwFile2 string
+	passwd := &cobra.Command{
+		Use:   "passwd NAME [--password-file FILE]",
+		Short: "Set an account's password (signs it out everywhere)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, err := readPassword(cmd, pwFile2, args[0])
+			if err != nil {
+				return err
+			}
+			a, err := openAccounts()
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			cx, cancel := ctx()
+			defer cancel()
+			if err := a.SetPassword(cx, args[0], pw); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Changed the password of %s.\n", args[0])
+			return nil
+		},
+	}
+	passwd.Flags().StringVar(&pwFile2, "password-file", "", "read the password from this file (its first line)")
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List the accounts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := openAccounts()
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			cx, cancel := ctx()
+			defer cancel()
+			us, err := a.List(cx)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(w).Encode(us)
+			}
+			if len(us) == 0 {
+				fmt.Fprintln(w, "No accounts. Add one with: livinglab users add NAME")
+				return nil
+			}
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tCREATED\tLAST SIGN-IN")
+			for _, u := range us {
+				last := "never"
+				if !u.LastSeen.IsZero() {
+					last = u.LastSeen.Local().Format(time.DateTime)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Created.Local().Format(time.DateOnly), last)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	remove := &cobra.Command{
+		Use:     "remove NAME",
+		Aliases: []string{"rm"},
+		Short:   "Remove an account (ends its sessions)",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := openAccounts()
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			cx, cancel := ctx()
+			defer cancel()
+			if err := a.Remove(cx, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Removed %s.\n", args[0])
+			return nil
+		},
+	}
+	c.AddCommand(add, passwd, list, remove)
+	return c
+}

@@ -1,0 +1,110 @@
+// Package anon is the free-text engine of the anonymisation gate: it scrubs
+// the text fields of a practice or lesson before the record leaves the node,
+// and reports every redaction so that a person can review a preview of
+// exactly what will be published.
+//
+// # What it removes
+//
+// A Gate runs a set of detectors over the original text and collects
+// findings with byte offsets into it:
+//
+//   - e-mail addresses, including "name (at) example (dot) org";
+//   - URLs that carry a personal token (mailto:, an e-mail address or %40,
+//     query or fragment parameters such as token, key, email, user, id,
+//     session, or a per-person path such as /users/NAME); a URL that
+//     contains any other personal value is redacted whole, while public
+//     URLs are kept;
+//   - phone numbers in international form and in the national forms of
+//     Finland, Sweden, Norway, Iceland, Denmark, Ireland and the United
+//     Kingdom, validated with libphonenumber metadata (github.com/nyaruka/
+//     phonenumbers); years, dates, times, grouped statistics ("1 234 567"),
+//     money, percentages and reference numbers are rejected before that;
+//   - IBANs (country length and ISO 7064 mod-97) and payment card numbers
+//     (issuer prefix and Luhn);
+//   - IPv4 and IPv6 addresses (net/netip);
+//   - national identity numbers, each with its checksum or, where there is
+//     none, its structure: Finnish henkilötunnus (mod 31), Swedish
+//     personnummer and samordningsnummer (Luhn, date), Norwegian
+//     fødselsnummer and D-number (two mod-11 digits), Icelandic kennitala
+//     (mod 11, century digit), Danish CPR (valid date; only with the dash or
+//     after "CPR", since modulus 11 is no longer guaranteed), Irish PPSN
+//     (mod 23 letter) and UK National Insurance number (prefix rules);
+//   - street addresses with flat, staircase and floor suffixes ("Koulukatu 5
+//     B 12", "Storgatan 14 lgh 1102", "Vestergade 3, 2. tv.", "Apt 4B, 12
+//     Main Street"), Nordic postcodes followed by a town, UK postcodes and
+//     Irish Eircodes;
+//   - the lab's registered stakeholders (Registry): names matched without
+//     regard to case, in inflected and possessive forms (Finnish cases with
+//     consonant gradation, Scandinavian and English genitives, common
+//     Icelandic endings, Irish lenition), a registered person's first name
+//     or surname alone, organisation names as a whole, and registered
+//     contact details compared after removing spaces, dashes and dots (phone
+//     numbers also in their national and international forms);
+//   - small counts of people ("3 residents", "2 osallistujaa", "three
+//     volunteers"), replaced by "fewer than K", and exact ages ("aged 91",
+//     "91-vuotias", "91 år"), replaced by ten-year bands (AgeBand).
+//
+// Overlapping findings are merged: a cluster of overlapping spans becomes
+// one finding over their union, typed and replaced by its most specific
+// member (an identity number beats a phone number, a personal URL beats
+// the e-mail inside it). Every redacted value is then looked for again in
+// the whole text, so a value found once in a context that made it certain is
+// not left standing elsewhere.
+//
+// # Uncertain names
+//
+// Names of people who are not in the registry cannot be recognised with
+// certainty. The gate marks as Candidates runs of capitalised words that are
+// not in an embedded public vocabulary, known given names and surnames,
+// words after a title ("Dr", "rouva"), and words close to a registered name
+// (edit distance 1-2 or a shared stem; "Bergen" for a registered "Berg").
+// The vocabulary (words/*.txt) holds common words of English, Finnish,
+// Swedish, Norwegian, Danish, Icelandic and Irish, public-sector, care and
+// transport vocabulary, and place names; inflection endings are stripped
+// per language and Nordic compounds with a known head ("kotihoito",
+// "äldreomsorgen") count as public. The English part is derived from SCOWL
+// (see words/SCOWL-COPYRIGHT).
+//
+// Candidates stay in the text unless Options.FailClosed is set; then they are
+// redacted as "[person]" with Detector "uncertain-name". A reviewer resolves
+// them with Options.Confirmed (not personal, kept) and Options.Redact
+// (personal, always redacted); Options.Vocabulary adds public words learnt
+// elsewhere, for example from records already published.
+//
+// # Small numbers
+//
+// Gate.ScrubCounts suppresses a table of counts: cells under K are shown as
+// "fewer than K"; if exactly one cell is suppressed the next smallest is
+// suppressed too; and the total is shown only when no cell is suppressed.
+// See its documentation for the reasoning.
+//
+// # Limits
+//
+// The gate lowers the risk of publishing personal data; it does not remove
+// the need for the human review that comes after it.
+//
+//   - A name that is not registered can slip through when it is written in
+//     lower case or in capitals, or when it is also a common word ("Rose",
+//     "Berg", "Koivu") and does not stand next to another name. So can a
+//     name written only as initials, and a nickname.
+//   - Text in other languages, or Nordic text rich in words missing from the
+//     vocabulary, produces many candidates; with FailClosed those become
+//     over-redactions that the reviewer has to confirm.
+//   - Indirect identification is not detected: a job title in a small
+//     village ("the only midwife in Koli"), a rare illness, a described
+//     event or a photograph can identify a person without any name or
+//     number.
+//   - Numbers are only recognised in the formats listed above. A phone number
+//     split in unusual ways, an identity number without its separator in a
+//     scheme whose check fails by chance, or a foreign identity number is
+//     not caught.
+//   - Street addresses are recognised by their street types and a house
+//     number; rural addresses made only of a farm or townland name are not.
+//   - Small counts are recognised only right before a word for people; "the
+//     group had 3" is not changed. ScrubCounts protects a table against a
+//     total published elsewhere only as far as described in its
+//     documentation.
+//
+// A Gate is safe for concurrent use. Scrub runs in linear time in the length
+// of the text; a practice of 5,000 words takes a few milliseconds.
+package anon

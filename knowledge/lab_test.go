@@ -1,0 +1,593 @@
+package knowledge
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func openLab(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func mustInitiative(t *testing.T, s *Store) *Initiative {
+	t.Helper()
+	ini, err := s.PutInitiative(Initiative{Title: "Telecare for older people", Service: "telecare",
+		Description: "Older people in remote villages wait weeks for home-care visits.",
+		Topics:      []string{"elderly-care", "digital-services"}, Stage: 3, Started: "2016-03-01", Ended: "2018-05-31",
+		Status: "active", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ini
+}
+
+func fp(v float64) *float64 { return &v }
+
+func TestLabInitiativeCRUD(t *testing.T) {
+	s := openLab(t)
+	ini := mustInitiative(t, s)
+	if !regexp.MustCompile(`^ini-[a-z2-7]{6}$`).MatchString(ini.ID) {
+		t.Fatalf("id %q", ini.ID)
+	}
+	if ini.Created.IsZero() || ini.Updated.IsZero() {
+		t.Fatal("timestamps not set")
+	}
+	got, err := s.GetInitiative(ini.ID)
+	if err != nil || got.Title != ini.Title || !slices.Equal(got.Topics, ini.Topics) {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	got.Status, got.Stage = "paused", 4
+	upd, err := s.PutInitiative(*got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upd.ID != ini.ID || !upd.Created.Equal(ini.Created) || upd.Status != "paused" || upd.Stage != 4 {
+		t.Fatalf("update: %+v", upd)
+	}
+	second, err := s.PutInitiative(Initiative{Title: "Participatory plan", Language: "fi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Stage != 1 || second.Status != StatusPlanned {
+		t.Fatalf("defaults: stage %d status %q", second.Stage, second.Status)
+	}
+	list, err := s.ListInitiatives()
+	if err != nil || len(list) != 2 || list[0].ID != ini.ID {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	if _, err := s.PutInitiative(Initiative{ID: "ini-aaaaaa", Title: "x", Language: "en"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("update of unknown: %v", err)
+	}
+	if _, err := s.GetInitiative("ini-zzzzzz"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("get unknown: %v", err)
+	}
+	if _, err := s.GetInitiative("../../r/x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("get malformed: %v", err)
+	}
+	if err := s.DeleteInitiative(second.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetInitiative(second.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+	if err := s.DeleteInitiative(second.ID, false); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("delete twice: %v", err)
+	}
+}
+
+func TestLabValidation(t *testing.T) {
+	s := openLab(t)
+	ini := mustInitiative(t, s)
+	cases := []struct {
+		name  string
+		put   func() error
+		field string
+	}{
+		{"no title", func() error { _, err := s.PutInitiative(Initiative{Language: "en"}); return err }, "title"},
+		{"stage 6", func() error { _, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Stage: 6}); return err }, "stage"},
+		{"negative stage", func() error { _, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Stage: -1}); return err }, "stage"},
+		{"bad date", func() error {
+			_, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Started: "2024-13-01"})
+			return err
+		}, "started"},
+		{"end before start", func() error {
+			_, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Started: "2024-02-01", Ended: "2024-01-01"})
+			return err
+		}, "ended"},
+		{"bad topic", func() error {
+			_, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Topics: []string{"Elderly Care"}})
+			return err
+		}, "topics"},
+		{"control topic", func() error {
+			_, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Topics: []string{"_federation"}})
+			return err
+		}, "topics"},
+		{"bad status", func() error {
+			_, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Status: "done"})
+			return err
+		}, "status"},
+		{"bad language", func() error { _, err := s.PutInitiative(Initiative{Title: "x", Language: "eng"}); return err }, "language"},
+		{"no language", func() error { _, err := s.PutInitiative(Initiative{Title: "x"}); return err }, "language"},
+		{"long title", func() error {
+			_, err := s.PutInitiative(Initiative{Title: strings.Repeat("x", 301), Language: "en"})
+			return err
+		}, "title"},
+		{"stakeholder kind", func() error { _, err := s.PutStakeholder(Stakeholder{Kind: "robot", Name: "R2"}); return err }, "kind"},
+		{"stakeholder email", func() error {
+			_, err := s.PutStakeholder(Stakeholder{Kind: "person", Name: "A B", Email: "not-an-address"})
+			return err
+		}, "email"},
+		{"stakeholder phone", func() error {
+			_, err := s.PutStakeholder(Stakeholder{Kind: "person", Name: "A B", Phone: "call me"})
+			return err
+		}, "phone"},
+		{"stakeholder unknown initiative", func() error {
+			_, err := s.PutStakeholder(Stakeholder{Kind: "person", Name: "A B", InitiativeIDs: []string{"ini-aaaaaa"}})
+			return err
+		}, "initiative_ids"},
+		{"activity unknown initiative", func() error {
+			_, err := s.PutActivity(Activity{InitiativeID: "ini-aaaaaa", Kind: "workshop"})
+			return err
+		}, "initiative_id"},
+		{"activity no initiative", func() error { _, err := s.PutActivity(Activity{Kind: "workshop"}); return err }, "initiative_id"},
+		{"activity kind", func() error { _, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "party"}); return err }, "kind"},
+		{"activity date", func() error {
+			_, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot", Date: "15.3.2024"})
+			return err
+		}, "date"},
+		{"activity stage", func() error {
+			_, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot", Stage: 9})
+			return err
+		}, "stage"},
+		{"activity negative count", func() error {
+			_, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot", Counts: map[string]int{"residents": -1}})
+			return err
+		}, "counts"},
+		{"activity age", func() error {
+			_, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot", Ages: []int{67, 131}})
+			return err
+		}, "ages"},
+		{"evaluation indicator", func() error { _, err := s.PutEvaluation(Evaluation{InitiativeID: ini.ID}); return err }, "indicator"},
+		{"lesson insight", func() error { _, err := s.PutLesson(DraftLesson{Language: "en"}); return err }, "insight"},
+		{"lesson language", func() error { _, err := s.PutLesson(DraftLesson{Insight: "x"}); return err }, "language"},
+		{"lesson topic", func() error {
+			_, err := s.PutLesson(DraftLesson{Insight: "x", Language: "en", Topic: "A B"})
+			return err
+		}, "topic"},
+		{"draft link", func() error {
+			_, err := s.PutDraft(Draft{PracticeFields: PracticeFields{Links: []string{"ftp://x"}}})
+			return err
+		}, "links"},
+	}
+	for _, c := range cases {
+		err := c.put()
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: want ErrInvalid, got %v", c.name, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.field) {
+			t.Errorf("%s: error %q does not name %s", c.name, err, c.field)
+		}
+	}
+	// Updating an unknown entity of every kind is ErrNotFound.
+	for name, err := range map[string]error{
+		"stakeholder": func() error {
+			_, err := s.PutStakeholder(Stakeholder{ID: "stk-aaaaaa", Kind: "person", Name: "x"})
+			return err
+		}(),
+		"activity": func() error {
+			_, err := s.PutActivity(Activity{ID: "act-aaaaaa", InitiativeID: ini.ID, Kind: "pilot"})
+			return err
+		}(),
+		"evaluation": func() error {
+			_, err := s.PutEvaluation(Evaluation{ID: "eva-aaaaaa", InitiativeID: ini.ID, Indicator: "x"})
+			return err
+		}(),
+		"lesson": func() error {
+			_, err := s.PutLesson(DraftLesson{ID: "les-aaaaaa", Insight: "x", Language: "en"})
+			return err
+		}(),
+		"draft": func() error { _, err := s.PutDraft(Draft{ID: "drf-aaaaaa"}); return err }(),
+	} {
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("update unknown %s: %v", name, err)
+		}
+	}
+}
+
+func TestLabEntitiesCRUD(t *testing.T) {
+	s := openLab(t)
+	ini := mustInitiative(t, s)
+	other, err := s.PutInitiative(Initiative{Title: "Other", Language: "sv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stk, err := s.PutStakeholder(Stakeholder{Kind: "person", Name: "Aino Mattila", Role: "Home-care nurse",
+		InitiativeIDs: []string{ini.ID, ini.ID}, Email: "aino@example.fi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stk.InitiativeIDs) != 1 {
+		t.Fatalf("duplicate links kept: %v", stk.InitiativeIDs)
+	}
+	if _, err := s.PutStakeholder(Stakeholder{Kind: "organisation", Name: "Village association", InitiativeIDs: []string{other.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := s.ListStakeholders(ini.ID); len(l) != 1 || l[0].ID != stk.ID {
+		t.Fatalf("stakeholders of initiative: %v", l)
+	}
+	if l, _ := s.ListStakeholders(""); len(l) != 2 {
+		t.Fatalf("all stakeholders: %v", l)
+	}
+
+	act, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "Workshop", Title: "Kick-off", Date: "2016-04-12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if act.Kind != "workshop" || act.Stage != ini.Stage {
+		t.Fatalf("activity defaults: %+v", act)
+	}
+	act.Notes = "went well"
+	act2, err := s.PutActivity(*act)
+	if err != nil || act2.Notes != "went well" || !act2.Created.Equal(act.Created) {
+		t.Fatalf("update activity: %+v %v", act2, err)
+	}
+	if _, err := s.PutActivity(Activity{InitiativeID: other.ID, Kind: "survey", Date: "2016-01-01"}); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := s.ListActivities(ini.ID); len(l) != 1 {
+		t.Fatalf("activities of initiative: %v", l)
+	}
+	if l, _ := s.ListActivities(""); len(l) != 2 || l[0].Date != "2016-01-01" {
+		t.Fatalf("activities by date: %v", l)
+	}
+
+	ev, err := s.PutEvaluation(Evaluation{InitiativeID: ini.ID, Indicator: "Waiting time", Unit: "days", Before: fp(14), After: fp(6)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.GetEvaluation(ev.ID); err != nil || *g.After != 6 {
+		t.Fatalf("get evaluation: %+v %v", g, err)
+	}
+	les, err := s.PutLesson(DraftLesson{InitiativeID: ini.ID, Insight: "Start with the carers."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if les.Language != "en" {
+		t.Fatalf("lesson language not inherited: %q", les.Language)
+	}
+	if _, err := s.MarkLessonPublished(les.ID, "bafyfake"); err != nil {
+		t.Fatal(err)
+	}
+	les.Insight = "Start with the carers, then the families."
+	les.Published = ""
+	les2, err := s.PutLesson(*les)
+	if err != nil || les2.Published != "bafyfake" {
+		t.Fatalf("published CID not kept on edit: %+v %v", les2, err)
+	}
+
+	for _, del := range []struct {
+		name string
+		del  func() error
+		get  func() error
+	}{
+		{"stakeholder", func() error { return s.DeleteStakeholder(stk.ID) }, func() error { _, err := s.GetStakeholder(stk.ID); return err }},
+		{"activity", func() error { return s.DeleteActivity(act.ID) }, func() error { _, err := s.GetActivity(act.ID); return err }},
+		{"evaluation", func() error { return s.DeleteEvaluation(ev.ID) }, func() error { _, err := s.GetEvaluation(ev.ID); return err }},
+		{"lesson", func() error { return s.DeleteLesson(les.ID) }, func() error { _, err := s.GetLesson(les.ID); return err }},
+	} {
+		if err := del.del(); err != nil {
+			t.Fatalf("delete %s: %v", del.name, err)
+		}
+		if err := del.get(); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%s after delete: %v", del.name, err)
+		}
+		if err := del.del(); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("delete %s twice: %v", del.name, err)
+		}
+	}
+}
+
+func TestLabCascade(t *testing.T) {
+	s := openLab(t)
+	ini := mustInitiative(t, s)
+	act, _ := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot"})
+	ev, _ := s.PutEvaluation(Evaluation{InitiativeID: ini.ID, Indicator: "Satisfaction"})
+	stk, _ := s.PutStakeholder(Stakeholder{Kind: "person", Name: "Aino Mattila", InitiativeIDs: []string{ini.ID}})
+	les, _ := s.PutLesson(DraftLesson{InitiativeID: ini.ID, Insight: "x"})
+	d, err := s.AssembleDraft(ini.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err = s.PutDraft(*d)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	err = s.DeleteInitiative(ini.ID, false)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "cascade") {
+		t.Fatalf("delete with activities: %v", err)
+	}
+	if _, err := s.GetActivity(act.ID); err != nil {
+		t.Fatal("refused delete removed an activity")
+	}
+	if err := s.DeleteInitiative(ini.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetActivity(act.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("activity after cascade: %v", err)
+	}
+	if _, err := s.GetEvaluation(ev.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("evaluation after cascade: %v", err)
+	}
+	if g, err := s.GetStakeholder(stk.ID); err != nil || len(g.InitiativeIDs) != 0 {
+		t.Fatalf("stakeholder after cascade: %+v %v", g, err)
+	}
+	if g, err := s.GetLesson(les.ID); err != nil || g.InitiativeID != "" {
+		t.Fatalf("lesson after cascade: %+v %v", g, err)
+	}
+	if g, err := s.GetDraft(d.ID); err != nil || g.InitiativeID != "" {
+		t.Fatalf("draft after cascade: %+v %v", g, err)
+	}
+	// The unlinked lesson and draft can still be edited.
+	if _, err := s.PutDraft(Draft{ID: d.ID, PracticeFields: PracticeFields{Title: "t"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLabStages(t *testing.T) {
+	s := openLab(t)
+	st, err := s.Stages()
+	if err != nil || len(st) != 5 {
+		t.Fatalf("default stages: %v %v", st, err)
+	}
+	wantNames := []string{"Ecosystem", "Change", "Champions", "Engagement", "Co-production"}
+	for i, v := range st {
+		if v.Number != i+1 || v.Name != wantNames[i] || v.Goal == "" {
+			t.Fatalf("stage %d: %+v", i, v)
+		}
+	}
+	if err := s.SetStages(nil); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("no stages: %v", err)
+	}
+	if err := s.SetStages(make([]Stage, 10)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("10 stages: %v", err)
+	}
+	if err := s.SetStages([]Stage{{Number: 2, Name: "a"}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("misnumbered: %v", err)
+	}
+	if err := s.SetStages([]Stage{{Name: "Explore"}, {Name: ""}}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "name") {
+		t.Fatalf("nameless: %v", err)
+	}
+	ini := mustInitiative(t, s) // stage 3
+	if err := s.SetStages([]Stage{{Name: "Explore"}, {Name: "Deliver"}}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), ini.ID) {
+		t.Fatalf("stages below an initiative's: %v", err)
+	}
+	six := append(DefaultStages(), Stage{Name: "Scale", Goal: "Scale out to other municipalities."})
+	if err := s.SetStages(six); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.Stages(); len(st) != 6 || st[5].Number != 6 {
+		t.Fatalf("after set: %v", st)
+	}
+	if _, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Stage: 6}); err != nil {
+		t.Fatalf("stage 6 of 6: %v", err)
+	}
+}
+
+// labFixture is an initiative with stakeholders, activities, evaluations
+// and lessons whose structured fields hold personal data.
+func labFixture(t *testing.T, s *Store) *Initiative {
+	t.Helper()
+	ini := mustInitiative(t, s)
+	other, _ := s.PutInitiative(Initiative{Title: "Other", Language: "en"})
+	for _, v := range []Stakeholder{
+		{Kind: "person", Name: "Aino Mattila", Role: "Home-care nurse", Email: "aino.mattila@example.fi", Phone: "+358 40 123 4567",
+			Address: "Koulukatu 5, 80100 Joensuu", InitiativeIDs: []string{ini.ID}},
+		{Kind: "person", Name: "Pekka Virtanen", Role: "home-care nurse", Phone: "040 765 4321", InitiativeIDs: []string{ini.ID}},
+		{Kind: "organisation", Name: "Joensuu Seniors Club", Role: "Older residents' association", Email: "club@example.org", InitiativeIDs: []string{ini.ID}},
+		{Kind: "person", Name: "Liisa Korhonen", Role: "Assistant to Aino Mattila", InitiativeIDs: []string{ini.ID}},
+		{Kind: "person", Name: "Olli Other", Role: "Planner", InitiativeIDs: []string{other.ID}},
+	} {
+		if _, err := s.PutStakeholder(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range []Activity{
+		{InitiativeID: ini.ID, Kind: "workshop", Title: "Kick-off", Place: "Library hall", Stage: 1, Date: "2016-04-12",
+			Attendees: []string{"Aino Mattila", "Marja Nieminen"}, Notes: "Mapped who provides care.", Counts: map[string]int{"residents": 12, "carers": 6}},
+		{InitiativeID: ini.ID, Kind: "interview", Title: "Carer interviews", Stage: 1, Date: "2016-05-02",
+			Attendees: []string{"Pekka Virtanen", "Kalle Nieminen", "Sari Laine"}},
+		{InitiativeID: ini.ID, Kind: "pilot", Title: "Tablet pilot", Place: "Village", Stage: 3, Date: "2017-01-10",
+			Notes: "Tablets installed in 20 homes", Counts: map[string]int{"households": 20}, Ages: []int{71, 84}},
+	} {
+		if _, err := s.PutActivity(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.PutEvaluation(Evaluation{InitiativeID: ini.ID, Indicator: "Waiting time for a visit", Unit: "days", Before: fp(14),
+		After: fp(6.5), Period: "2016-2017", Quotes: []string{"I feel less alone."}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutLesson(DraftLesson{InitiativeID: ini.ID, Insight: "Involve carers from the first workshop."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutLesson(DraftLesson{InitiativeID: other.ID, Insight: "Unrelated lesson."}); err != nil {
+		t.Fatal(err)
+	}
+	return ini
+}
+
+func TestLabAssembleDraft(t *testing.T) {
+	s := openLab(t)
+	ini := labFixture(t, s)
+	d, err := s.AssembleDraft(ini.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(d)
+	all := string(b)
+	for _, private := range []string{"Aino", "Mattila", "Pekka", "Virtanen", "Liisa", "Korhonen", "Marja", "Nieminen", "Sari",
+		"Joensuu Seniors Club", "aino.mattila@example.fi", "club@example.org", "+358 40 123 4567", "040 765 4321",
+		"Koulukatu", "Olli", "Planner", "Unrelated lesson", "71", "84"} {
+		if strings.Contains(all, private) {
+			t.Errorf("draft contains %q:\n%s", private, all)
+		}
+	}
+	if !slices.Equal(d.StakeholderRoles, []string{"Home-care nurse", "Older residents' association"}) {
+		t.Errorf("roles: %q", d.StakeholderRoles)
+	}
+	if d.Title != ini.Title || d.Problem != ini.Description || d.Language != "en" || d.Stage != 3 ||
+		!slices.Equal(d.Topics, ini.Topics) || d.InitiativeID != ini.ID {
+		t.Errorf("initiative fields: %+v", d)
+	}
+	if d.Period != "2016-03-01 – 2018-05-31" {
+		t.Errorf("period %q", d.Period)
+	}
+	if !strings.Contains(d.Summary, "telecare") || !strings.Contains(d.Summary, "stage 3 of 5 (Champions)") {
+		t.Errorf("summary %q", d.Summary)
+	}
+	for _, want := range []string{"Stage 1 (Ecosystem): Workshop “Kick-off” in Library hall: Mapped who provides care.",
+		"Interview “Carer interviews”.", "Stage 3 (Champions): Pilot “Tablet pilot” in Village: Tablets installed in 20 homes."} {
+		if !strings.Contains(d.Approach, want) {
+			t.Errorf("approach lacks %q:\n%s", want, d.Approach)
+		}
+	}
+	if strings.Contains(d.Approach, "Stage 2") {
+		t.Errorf("approach names a stage without activities:\n%s", d.Approach)
+	}
+	// 12+6 counted, 3 interviewees listed, 20 households counted.
+	for _, want := range []string{"41 participants took part in 3 activities.", "Waiting time for a visit: 14 → 6.5 days (2016-2017)",
+		"Feedback: “I feel less alone.”"} {
+		if !strings.Contains(d.Results, want) {
+			t.Errorf("results lack %q:\n%s", want, d.Results)
+		}
+	}
+	if !slices.Equal(d.Lessons, []string{"Involve carers from the first workshop."}) {
+		t.Errorf("lessons %q", d.Lessons)
+	}
+	if d.ID != "" || d.Approval != nil {
+		t.Errorf("assembled draft is stored or approved: %+v", d)
+	}
+	p := d.Public()
+	if p.Version != 1 || p.Title != d.Title {
+		t.Errorf("public: %+v", p)
+	}
+	if _, err := s.AssembleDraft("ini-aaaaaa"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("assemble unknown: %v", err)
+	}
+}
+
+func TestLabRegistry(t *testing.T) {
+	s := openLab(t)
+	labFixture(t, s)
+	r, err := s.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"Aino Mattila", "Pekka Virtanen", "Joensuu Seniors Club", "Liisa Korhonen", "Olli Other",
+		"Marja Nieminen", "Kalle Nieminen", "Sari Laine"} {
+		if !slices.Contains(r.Names, n) {
+			t.Errorf("registry names lack %q: %q", n, r.Names)
+		}
+	}
+	if c := strings.Count(strings.Join(r.Names, "|"), "Aino Mattila"); c != 1 {
+		t.Errorf("Aino Mattila listed %d times", c)
+	}
+	for _, c := range []string{"aino.mattila@example.fi", "+358 40 123 4567", "Koulukatu 5, 80100 Joensuu", "040 765 4321", "club@example.org"} {
+		if !slices.Contains(r.Contacts, c) {
+			t.Errorf("registry contacts lack %q: %q", c, r.Contacts)
+		}
+	}
+	if slices.Contains(r.Names, "") || slices.Contains(r.Contacts, "") {
+		t.Error("registry holds empty strings")
+	}
+}
+
+func TestLabDraftApproval(t *testing.T) {
+	s := openLab(t)
+	ini := mustInitiative(t, s)
+	d, _ := s.AssembleDraft(ini.ID)
+	d, err := s.PutDraft(*d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Rev != 1 || !strings.HasPrefix(d.ID, "drf-") {
+		t.Fatalf("new draft: %+v", d)
+	}
+	a, err := s.ApproveDraft(d.ID, d.Rev, []string{"Library Hall"}, nil, Approval{Hash: "abc", By: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Approval == nil || a.Approval.Hash != "abc" || a.Approval.At.IsZero() || !slices.Equal(a.Confirmed, []string{"Library Hall"}) {
+		t.Fatalf("approved: %+v", a)
+	}
+	// An edit clears the approval and advances the revision; the
+	// published CID and the initiative cannot be set by an edit.
+	a.Summary = "changed"
+	a.Published = "bafyfake"
+	a.InitiativeID = ""
+	e, err := s.PutDraft(*a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Approval != nil || e.Rev != 2 || e.Published != "" || e.InitiativeID != ini.ID {
+		t.Fatalf("edited: %+v", e)
+	}
+	if _, err := s.ApproveDraft(d.ID, 1, nil, nil, Approval{Hash: "abc"}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("approve a stale revision: %v", err)
+	}
+	if _, err := s.ApproveDraft(d.ID, 2, nil, nil, Approval{Hash: "def"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.MarkDraftPublished(d.ID, "bafyreal")
+	if err != nil || p.Published != "bafyreal" || p.Approval != nil {
+		t.Fatalf("published: %+v %v", p, err)
+	}
+	if l, _ := s.ListDrafts(ini.ID); len(l) != 1 {
+		t.Fatalf("drafts of initiative: %v", l)
+	}
+	if err := s.DeleteDraft(d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetDraft(d.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+}
+
+func TestLabExport(t *testing.T) {
+	s := openLab(t)
+	labFixture(t, s)
+	var buf bytes.Buffer
+	if err := s.ExportPrivate(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var ex LabExport
+	if err := json.Unmarshal(buf.Bytes(), &ex); err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Initiatives) != 2 || len(ex.Stakeholders) != 5 || len(ex.Activities) != 3 || len(ex.Evaluations) != 1 ||
+		len(ex.Lessons) != 2 || len(ex.Stages) != 5 {
+		t.Fatalf("export: %d initiatives %d stakeholders %d activities %d evaluations %d lessons %d stages",
+			len(ex.Initiatives), len(ex.Stakeholders), len(ex.Activities), len(ex.Evaluations), len(ex.Lessons), len(ex.Stages))
+	}
+	if !strings.Contains(buf.String(), "aino.mattila@example.fi") {
+		t.Fatal("export lacks personal data")
+	}
+	// Lab data does not show up as records.
+	recs, err := s.List(ListOptions{})
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("records: %v %v", recs, err)
+	}
+}

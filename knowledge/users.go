@@ -1,0 +1,236 @@
+package knowledge
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dgraph-io/badger/v4"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Local accounts of the web UI live in the store under their own prefix,
+// JSON-encoded, with bcrypt password hashes. They never leave the node.
+//
+//	usr/<name> -> User
+var pfxUser = []byte("usr/")
+
+// ErrExists is returned when an entity to create already exists.
+var ErrExists = errors.New("already exists")
+
+// ErrBadPassword is returned by CheckPassword for an unknown user or a
+// wrong password (the two are not told apart).
+var ErrBadPassword = errors.New("wrong user name or password")
+
+// Password limits. bcrypt reads at most 72 bytes.
+const (
+	MinPassword = 8
+	MaxPassword = 72
+)
+
+// BcryptCost is the work factor of new password hashes.
+var BcryptCost = bcrypt.DefaultCost
+
+// userNameRE: lowercase letters, digits, dot, dash and underscore, starting
+// with a letter or digit, up to 64 characters.
+var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// User is a local account of the web UI.
+type User struct {
+	Name     string    `json:"name"`
+	Hash     []byte    `json:"hash,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+}
+
+// dummyHash is compared against when the user does not exist, so that a
+// sign-in for an unknown name takes as long as one with a wrong password.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("livinglab-no-such-user"), BcryptCost)
+	return h
+})
+
+func userKey(name string) []byte { return append(append([]byte{}, pfxUser...), name...) }
+
+// ValidUserName checks a user name: lowercase letters, digits, '.', '-' and
+// '_', starting with a letter or digit, at most 64 characters.
+func ValidUserName(name string) error {
+	if !userNameRE.MatchString(name) {
+		return fmt.Errorf("%w: user name %q: use lowercase letters, digits, '.', '-' or '_' (at most 64), e.g. aino.m", ErrInvalid, name)
+	}
+	return nil
+}
+
+func checkPassword(pw string) error {
+	if utf8.RuneCountInString(pw) < MinPassword {
+		return fmt.Errorf("%w: a password needs at least %d characters", ErrInvalid, MinPassword)
+	}
+	if len(pw) > MaxPassword {
+		return fmt.Errorf("%w: a password may have at most %d bytes", ErrInvalid, MaxPassword)
+	}
+	if !utf8.ValidString(pw) {
+		return fmt.Errorf("%w: the password is not valid UTF-8", ErrInvalid)
+	}
+	return nil
+}
+
+func getUser(txn *badger.Txn, name string) (*User, error) {
+	item, err := txn.Get(userKey(name))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("user %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var u User
+	if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &u) }); err != nil {
+		return nil, fmt.Errorf("decode user %s: %w", name, err)
+	}
+	return &u, nil
+}
+
+func putUser(txn *badger.Txn, u *User) error {
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	return txn.Set(userKey(u.Name), b)
+}
+
+func (s *Store) userUpdate(fn func(txn *badger.Txn) error) error {
+	for i := 0; ; i++ {
+		err := s.db.Update(fn)
+		if errors.Is(err, badger.ErrConflict) && i < 8 {
+			continue
+		}
+		return err
+	}
+}
+
+// AddUser creates a local account.
+func (s *Store) AddUser(name, password string) error {
+	name = strings.TrimSpace(name)
+	if err := ValidUserName(name); err != nil {
+		return err
+	}
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	now := time.Now().UTC()
+	return s.userUpdate(func(txn *badger.Txn) error {
+		if _, err := txn.Get(userKey(name)); err == nil {
+			return fmt.Errorf("user %q: %w", name, ErrExists)
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		return putUser(txn, &User{Name: name, Hash: hash, Created: now, Updated: now})
+	})
+}
+
+// SetPassword replaces a user's password.
+func (s *Store) SetPassword(name, password string) error {
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	return s.userUpdate(func(txn *badger.Txn) error {
+		u, err := getUser(txn, name)
+		if err != nil {
+			return err
+		}
+		u.Hash, u.Updated = hash, time.Now().UTC()
+		return putUser(txn, u)
+	})
+}
+
+// CheckPassword verifies a user's password. It returns ErrBadPassword for an
+// unknown user or a wrong password, taking the same time for both.
+func (s *Store) CheckPassword(name, password string) error {
+	var hash []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		u, err := getUser(txn, name)
+		if err != nil {
+			return err
+		}
+		hash = u.Hash
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if len(hash) == 0 || len(password) > MaxPassword {
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return ErrBadPassword
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil {
+		return ErrBadPassword
+	}
+	return nil
+}
+
+// TouchUser records a successful sign-in.
+func (s *Store) TouchUser(name string) error {
+	return s.userUpdate(func(txn *badger.Txn) error {
+		u, err := getUser(txn, name)
+		if err != nil {
+			return err
+		}
+		u.LastSeen = time.Now().UTC()
+		return putUser(txn, u)
+	})
+}
+
+// ListUsers returns the accounts by name, without their password hashes.
+func (s *Store) ListUsers() ([]User, error) {
+	out := []User{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxUser, PrefetchValues: true, PrefetchSize: 32})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var u User
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &u) }); err != nil {
+				return fmt.Errorf("decode %s: %w", it.Item().Key(), err)
+			}
+			u.Hash = nil
+			out = append(out, u)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// HasUser tells whether an account exists.
+func (s *Store) HasUser(name string) bool {
+	err := s.db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get(userKey(name))
+		return err
+	})
+	return err == nil
+}
+
+// DeleteUser removes an account.
+func (s *Store) DeleteUser(name string) error {
+	return s.userUpdate(func(txn *badger.Txn) error {
+		if _, err := txn.Get(userKey(name)); errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("user %q: %w", name, ErrNotFound)
+		} else if err != nil {
+			return err
+		}
+		return txn.Delete(userKey(name))
+	})
+}

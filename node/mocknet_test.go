@@ -1,0 +1,470 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// Three regions: B follows elderly-care, C transport. What A publishes on
+// elderly-care reaches B and never C.
+func TestTopicChannels(t *testing.T) {
+	f, nodes := newFederation(t, 3)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	f.subscribe(b, "elderly-care", a, c)
+	f.subscribe(c, "transport", a, b)
+
+	care := publish(t, a, "Night-time telecare with village volunteers", "elderly-care")
+	dt := waitHas(t, b, care, 5*time.Second)
+	t.Logf("elderly-care record reached B in %s", dt)
+	bus := publish(t, a, "On-demand village bus", "transport")
+	waitHas(t, c, bus, 5*time.Second)
+	both := publish(t, a, "Volunteer drivers for hospital visits", "elderly-care", "transport")
+	waitHas(t, b, both, 5*time.Second)
+	waitHas(t, c, both, 5*time.Second)
+
+	time.Sleep(2 * time.Second)
+	if c.Node().Store().Has(care) {
+		t.Errorf("C stored %s, a record of a topic it does not follow", care)
+	}
+	if b.Node().Store().Has(bus) {
+		t.Errorf("B stored %s, a record of a topic it does not follow", bus)
+	}
+	// Of elderly-care, C holds only the record that is also on transport.
+	c.Node().Store().TopicItems("elderly-care", func(ti knowledge.TopicItem) error {
+		if !ti.CID.Equals(both) {
+			t.Errorf("C holds elderly-care record %s", ti.CID)
+		}
+		return nil
+	})
+	// The publisher keeps its own records, though it follows neither topic.
+	for _, x := range []cid.Cid{care, bus, both} {
+		if !a.Node().Store().Has(x) {
+			t.Errorf("A lost its own record %s", x)
+		}
+	}
+	// What B received is the record A signed, byte for byte.
+	ra, _ := a.Node().Store().Get(care)
+	rb, err := b.Node().Store().Get(care)
+	if err != nil || string(ra.Raw) != string(rb.Raw) || rb.Record.Author != a.ID().String() {
+		t.Fatalf("B's copy differs from A's: %v", err)
+	}
+	v, err := b.Node().ViewPractice(rb)
+	if err != nil || v.Region != "Region A" || v.Licence != protocol.DefaultLicence || !slices.Equal(v.Topics, []string{"elderly-care"}) {
+		t.Fatalf("B's view: %+v, %v", v, err)
+	}
+
+	// Unsubscribing stops the flow; what is held stays.
+	if err := b.Node().Unsubscribe("elderly-care"); err != nil {
+		t.Fatal(err)
+	}
+	later := publish(t, a, "Meals on wheels by e-bike", "elderly-care")
+	time.Sleep(1500 * time.Millisecond)
+	if b.Node().Store().Has(later) {
+		t.Errorf("B stored %s after unsubscribing", later)
+	}
+	if !b.Node().Store().Has(care) {
+		t.Errorf("B dropped %s when unsubscribing", care)
+	}
+}
+
+// A record published the moment two members connect arrives all the same:
+// gossip may not know the new peer's subscriptions yet, catch-up sync does.
+func TestPublishRightAfterJoin(t *testing.T) {
+	f := newHarness(t)
+	a := f.addNode("A", true)
+	b := f.addNode("B", false)
+	// B chooses its topic before it is in a federation; it takes effect on joining.
+	if err := b.Node().Subscribe(context.Background(), "elderly-care"); err != nil {
+		t.Fatal(err)
+	}
+	f.admit(a, b)
+	first := publish(t, a, "Published as B joins", "elderly-care")
+	dt := waitHas(t, b, first, 5*time.Second)
+	t.Logf("record published right after the join reached B in %s", dt)
+}
+
+// The same after a reconnection: B was offline, comes back, A publishes at
+// once.
+func TestPublishRightAfterReconnect(t *testing.T) {
+	f, nodes := newFederation(t, 2)
+	a, b := nodes[0], nodes[1]
+	f.subscribe(b, "elderly-care", a)
+	f.stop(b)
+	f.start(b)
+	if _, err := f.mn.ConnectPeers(b.ID(), a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	c := publish(t, a, "Published as B reconnects", "elderly-care")
+	dt := waitHas(t, b, c, 5*time.Second)
+	t.Logf("record published right after the reconnection reached B in %s", dt)
+}
+
+// newOutsider is a libp2p peer with its own identity, never admitted, that
+// speaks the federation's protocols with its own gossipsub.
+func newOutsider(t *testing.T, f *federation) (host.Host, crypto.PrivKey, *pubsub.PubSub) {
+	t.Helper()
+	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := f.mn.AddPeer(key, ma.StringCast("/ip4/127.0.0.1/tcp/41999"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); h.Close() })
+	ps, err := pubsub.NewGossipSub(ctx, h, pubsub.WithFloodPublish(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, key, ps
+}
+
+// sealAs builds a valid, signed practice record by key.
+func sealAs(t *testing.T, key crypto.PrivKey, seq uint64, topics ...string) *protocol.Signed {
+	t.Helper()
+	r := protocol.Record{Federation: testFederation, Seq: seq, Created: time.Now().UnixMilli(), Topics: topics}
+	if err := r.SetPayload(&protocol.Practice{Version: 1, Title: "Free money for everybody",
+		Summary: "Click the link.", Language: "en", Licence: protocol.DefaultLicence}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := protocol.Seal(r, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// An outsider that publishes a validly signed record under the right gossip
+// topic, pushes it by sync or tries to join without an invite gets nothing
+// stored.
+func TestOutsiderIsRefused(t *testing.T) {
+	f, nodes := newFederation(t, 2)
+	a, b := nodes[0], nodes[1]
+	f.subscribe(b, "elderly-care", a)
+
+	h, key, ps := newOutsider(t, f)
+	if _, err := f.mn.LinkPeers(h.ID(), b.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.mn.ConnectPeers(h.ID(), b.ID()); err != nil {
+		t.Fatal(err)
+	}
+	gt := protocol.GossipTopic(testFederation, "elderly-care")
+	topic, err := ps.Join(gt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := topic.Subscribe(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the outsider sees B on the topic", func() error {
+		if !slices.Contains(topic.ListPeers(), b.ID()) {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+
+	t.Run("gossip", func(t *testing.T) {
+		before := rejected(t, b, "not_member")
+		rec := sealAs(t, key, 1, "elderly-care")
+		if _, err := protocol.Open(rec.Raw, time.Now()); err != nil {
+			t.Fatalf("the outsider's record should be well-formed: %v", err)
+		}
+		if err := topic.Publish(context.Background(), rec.Raw); err != nil {
+			t.Fatal(err)
+		}
+		// B must have seen and refused it, not merely missed it.
+		eventually(t, 5*time.Second, "B refuses the outsider's record", func() error {
+			if rejected(t, b, "not_member") <= before {
+				return errors.New("no refusal counted")
+			}
+			return nil
+		})
+		time.Sleep(2 * time.Second)
+		if b.Node().Store().Has(rec.CID) {
+			t.Fatalf("B stored a record by an outsider")
+		}
+		if a.Node().Store().Has(rec.CID) {
+			t.Fatalf("A stored a record by an outsider")
+		}
+	})
+
+	t.Run("sync push", func(t *testing.T) {
+		rec := sealAs(t, key, 2, "elderly-care")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, err := h.NewStream(ctx, b.ID(), protocol.SyncProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp SyncMsg
+		exchange(t, s, &SyncMsg{Op: "push", Topic: "elderly-care", Records: [][]byte{rec.Raw}}, &resp, maxSyncFrame)
+		if resp.Status != protocol.StatusNotMember {
+			t.Fatalf("B answered %+v, want status not-member", resp)
+		}
+		if b.Node().Store().Has(rec.CID) {
+			t.Fatalf("B stored a record pushed by an outsider")
+		}
+	})
+
+	t.Run("join without invite", func(t *testing.T) {
+		secret := make([]byte, 16)
+		rand.Read(secret)
+		resp := outsiderJoin(t, h, b.ID(), secret)
+		if resp.Status != protocol.StatusForbidden || len(resp.Records) != 0 {
+			t.Fatalf("B answered status %d (%s) with %d records", resp.Status, resp.Error, len(resp.Records))
+		}
+		if b.Node().Roster().IsMember(h.ID()) || a.Node().Roster().IsMember(h.ID()) {
+			t.Fatalf("the outsider became a member")
+		}
+	})
+
+	t.Run("used invite", func(t *testing.T) {
+		tok, _, err := a.Node().Invite()
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := protocol.ParseInvite(tok, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := f.addNode("C", false)
+		if err := c.Node().Join(context.Background(), tok); err != nil {
+			t.Fatalf("C joins: %v", err)
+		}
+		if _, err := f.mn.LinkPeers(h.ID(), a.ID()); err != nil {
+			t.Fatal(err)
+		}
+		resp := outsiderJoin(t, h, a.ID(), inv.Secret)
+		if resp.Status != protocol.StatusForbidden {
+			t.Fatalf("a used invite was honoured: status %d", resp.Status)
+		}
+		// Joining again with the used token fails for another node too.
+		d := f.addNode("D", false)
+		err = d.Node().Join(context.Background(), tok)
+		if err == nil || d.Node().Roster().IsMember(d.ID()) {
+			t.Fatalf("a second node joined with a used token (err %v)", err)
+		}
+		if a.Node().Roster().IsMember(h.ID()) || a.Node().Roster().IsMember(d.ID()) {
+			t.Fatalf("a refused node is on the roster")
+		}
+	})
+}
+
+func outsiderJoin(t *testing.T, h host.Host, to peer.ID, secret []byte) JoinResponse {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.Connect(ctx, peer.AddrInfo{ID: to}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.NewStream(ctx, to, protocol.JoinProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp JoinResponse
+	exchange(t, s, &JoinRequest{Secret: secret, Region: "Nowhere"}, &resp, maxJoinFrame)
+	return resp
+}
+
+// exchange sends one frame and reads the answer. Writing and reading run
+// side by side: a mocknet stream delivers a write only as the other side
+// reads it, and a peer may answer without reading the request.
+func exchange(t *testing.T, s network.Stream, req, resp any, max int) {
+	t.Helper()
+	defer s.Reset()
+	go protocol.WriteFrame(s, req)
+	read := make(chan error, 1)
+	go func() { read <- protocol.ReadFrame(bufio.NewReader(s), resp, max) }()
+	select {
+	case err := <-read:
+		if err != nil {
+			t.Fatalf("read answer: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no answer in 10 s")
+	}
+}
+
+// A node restarted on its home keeps its identity, the roster, its topics
+// and its records, and reconnects.
+func TestRestartKeepsState(t *testing.T) {
+	f, nodes := newFederation(t, 3)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	f.subscribe(b, "elderly-care", a, c)
+	f.subscribe(b, "transport", a, c)
+	f.subscribe(c, "housing", a, b)
+	care := publish(t, a, "Night-time telecare", "elderly-care")
+	waitHas(t, b, care, 5*time.Second)
+	own := publish(t, b, "B's own practice", "housing")
+
+	id := b.ID()
+	members := func(n *Node) []string {
+		var out []string
+		for _, m := range n.Roster().List(false) {
+			out = append(out, m.PeerID+"/"+m.Role+"/"+m.Region)
+		}
+		return out
+	}
+	before := members(b.Node())
+	if len(before) != 3 {
+		t.Fatalf("B lists %d members before the restart", len(before))
+	}
+	seq, _, _ := b.Node().Store().LastOwn()
+
+	f.restart(b)
+	n := b.Node()
+	if n.ID() != id {
+		t.Fatalf("identity changed: %s, was %s", n.ID(), id)
+	}
+	if got := members(n); !slices.Equal(got, before) {
+		t.Fatalf("roster after restart:\n%v\nbefore:\n%v", got, before)
+	}
+	if cfg := n.Config(); !slices.Equal(cfg.Topics, []string{"elderly-care", "transport"}) || cfg.Federation.Name != testFederation ||
+		cfg.Federation.Founder != a.ID().String() {
+		t.Fatalf("config after restart: topics %v federation %+v", cfg.Topics, cfg.Federation)
+	}
+	for _, x := range []cid.Cid{care, own} {
+		if !n.Store().Has(x) {
+			t.Fatalf("record %s lost across the restart", x)
+		}
+	}
+	if s, _, _ := n.Store().LastOwn(); s != seq {
+		t.Fatalf("own sequence number %d after restart, was %d", s, seq)
+	}
+	// It reconnects by itself and goes on receiving and publishing.
+	f.waitMesh(a, b, c)
+	f.subscribe(b, "elderly-care", a) // already subscribed: waits until A knows
+	next := publish(t, a, "After the restart", "elderly-care")
+	waitHas(t, b, next, 5*time.Second)
+	waitHas(t, c, own, 5*time.Second)
+	f.subscribe(c, "housing", b)
+	mine := publish(t, b, "B after the restart", "housing")
+	rec, _ := n.Store().Get(mine)
+	if rec.Record.Seq != seq+1 || rec.Record.Prev != own.String() {
+		t.Fatalf("B's next record has seq %d prev %s, want %d and %s", rec.Record.Seq, rec.Record.Prev, seq+1, own)
+	}
+	waitHas(t, c, mine, 5*time.Second)
+}
+
+// B goes offline; A publishes 200 records and retracts one B holds; when B
+// comes back, sync delivers all of them and the retraction.
+func TestOfflineCatchUp(t *testing.T) {
+	f, nodes := newFederation(t, 3)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	f.subscribe(b, "elderly-care", a, c)
+	f.subscribe(c, "transport", a, b)
+	doomed := publish(t, a, "To be withdrawn", "elderly-care")
+	kept := publish(t, a, "To be kept", "elderly-care")
+	waitHas(t, b, doomed, 5*time.Second)
+	waitHas(t, b, kept, 5*time.Second)
+
+	doomedRec, err := a.Node().Store().Get(doomed)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	f.stop(b)
+	const count = 200
+	var cids []cid.Cid
+	for i := range count {
+		cids = append(cids, publish(t, a, fmt.Sprintf("Practice %d", i), "elderly-care"))
+	}
+	tomb, err := a.Node().Retract(context.Background(), doomed, "published by mistake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Node().Store().Has(doomed) {
+		t.Fatalf("A still holds the record it retracted")
+	}
+	bus := publish(t, a, "On-demand bus", "transport")
+	waitHas(t, c, bus, 5*time.Second)
+
+	start := time.Now()
+	f.start(b)
+	// The bound is generous: the receiver writes every record to its store
+	// and its search index one at a time, and index writes wait for the disk.
+	eventually(t, 45*time.Second, "B catches up", func() error {
+		missing := 0
+		for _, x := range cids {
+			if !b.Node().Store().Has(x) {
+				missing++
+			}
+		}
+		if missing > 0 {
+			return fmt.Errorf("%d of %d missing", missing, count)
+		}
+		return nil
+	})
+	took := time.Since(start)
+	t.Logf("B caught up on %d records in %s (%s per record)", count, took.Round(time.Millisecond), (took / count).Round(time.Microsecond))
+	eventually(t, 10*time.Second, "B drops the retracted record", func() error {
+		if b.Node().Store().Has(doomed) {
+			return errors.New("still held")
+		}
+		tb, err := b.Node().Store().Tomb(doomed)
+		if err != nil {
+			return err
+		}
+		if tb.By != a.ID().String() || tb.Retraction != tomb.CID.String() {
+			return fmt.Errorf("tombstone %+v", tb)
+		}
+		return nil
+	})
+	if !b.Node().Store().Has(kept) {
+		t.Fatalf("B lost %s", kept)
+	}
+	if _, err := b.Node().Store().Get(doomed); !errors.Is(err, knowledge.ErrNotFound) {
+		t.Fatalf("Get of a retracted record: %v", err)
+	}
+	n, _ := b.Node().Store().CountTopic("elderly-care")
+	if n != count+1 {
+		t.Fatalf("B holds %d elderly-care records, want %d", n, count+1)
+	}
+	// C follows transport only: none of the 200 reached it, the tombstone did.
+	if n, _ := c.Node().Store().CountTopic("elderly-care"); n != 0 {
+		t.Fatalf("C holds %d elderly-care records", n)
+	}
+	eventually(t, 5*time.Second, "C holds the tombstone", func() error {
+		_, err := c.Node().Store().Tomb(doomed)
+		return err
+	})
+	// B and A now agree on the topic.
+	eventually(t, 10*time.Second, "B and A in sync", func() error {
+		res, err := b.Node().SyncTopic(context.Background(), a.ID(), "elderly-care")
+		if err != nil {
+			return err
+		}
+		if !res.InSync || res.Got != 0 || res.Sent != 0 {
+			return fmt.Errorf("%+v", res)
+		}
+		return nil
+	})
+	// Neither takes the retracted record back from anyone.
+	for _, tn := range []*testNode{a, b} {
+		if _, added, err := tn.Node().accept("", doomedRec.Raw, c.ID()); !errors.Is(err, protocol.ErrRetracted) || added {
+			t.Fatalf("%s re-accepting a retracted record: added %v, err %v", tn.name, added, err)
+		}
+		if tn.Node().Store().Has(doomed) {
+			t.Fatalf("the retracted record came back to %s", tn.name)
+		}
+	}
+}

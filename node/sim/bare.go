@@ -1,0 +1,224 @@
+package sim
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// Names of the bare gossipsub systems.
+const (
+	BareDefaults = "gossipsub (defaults)"
+	BareFlood    = "gossipsub (flood publish)"
+)
+
+// BareConfig runs a publish schedule on plain go-libp2p-pubsub gossipsub.
+type BareConfig struct {
+	Nodes    int
+	Latency  time.Duration
+	Schedule []Pub
+	Sizes    []int      // message size of each publication (0: skipped)
+	Subs     [][]string // topics each host subscribes to
+	Flood    bool       // pubsub.WithFloodPublish(true)
+	Settle   time.Duration
+	Seed     uint64
+}
+
+// RunBare runs the schedule on bare gossipsub hosts: the same mock network
+// (every host linked to and connected with every other, same latency), the
+// same subscriptions, message sizes and timing, no validation or storage.
+func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	mn, delay := newMocknet(cfg.Latency)
+	defer mn.Close()
+	type bhost struct {
+		h      *MeteredHost
+		ps     *pubsub.PubSub
+		topics map[string]*pubsub.Topic
+		mu     sync.Mutex
+		recv   map[uint64]time.Time
+	}
+	hosts := make([]*bhost, cfg.Nodes)
+	for i := range hosts {
+		k, _, err := crypto.GenerateEd25519Key(crand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		h, err := mn.AddPeer(k, ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", 30000+i)))
+		if err != nil {
+			return nil, err
+		}
+		hosts[i] = &bhost{h: NewMeteredHost(h, NewMeter(), delay), topics: map[string]*pubsub.Topic{}, recv: map[uint64]time.Time{}}
+	}
+	if err := mn.LinkAll(); err != nil {
+		return nil, err
+	}
+	var opts []pubsub.Option
+	if cfg.Flood {
+		opts = append(opts, pubsub.WithFloodPublish(true))
+	}
+	for i, bh := range hosts {
+		ps, err := pubsub.NewGossipSub(ctx, bh.h, opts...)
+		if err != nil {
+			return nil, err
+		}
+		bh.ps = ps
+		for _, t := range cfg.Subs[i] {
+			tp, err := ps.Join(protocol.GossipTopic(Federation, t))
+			if err != nil {
+				return nil, err
+			}
+			sub, err := tp.Subscribe()
+			if err != nil {
+				return nil, err
+			}
+			bh.topics[t] = tp
+			self := bh.h.ID()
+			go func() {
+				for {
+					m, err := sub.Next(ctx)
+					if err != nil {
+						return
+					}
+					if m.ReceivedFrom == self || len(m.Data) < 8 {
+						continue
+					}
+					now := time.Now()
+					k := binary.BigEndian.Uint64(m.Data)
+					bh.mu.Lock()
+					if _, ok := bh.recv[k]; !ok {
+						bh.recv[k] = now
+					}
+					bh.mu.Unlock()
+				}
+			}()
+		}
+	}
+	if err := mn.ConnectAllButSelf(); err != nil {
+		return nil, err
+	}
+	// Wait until every host knows every other subscriber of its topics,
+	// then for the mesh to form.
+	count := map[string]int{}
+	for _, s := range cfg.Subs {
+		for _, t := range s {
+			count[t]++
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ok := true
+		for _, bh := range hosts {
+			for t := range bh.topics {
+				if len(bh.ps.ListPeers(protocol.GossipTopic(Federation, t))) < count[t]-1 {
+					ok = false
+				}
+			}
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("bare gossipsub: subscriptions not known within 60 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second)
+
+	var all []*SimNode // only for MeterTotal
+	for _, bh := range hosts {
+		all = append(all, &SimNode{Meter: bh.h.M})
+	}
+	payloads := make([][]byte, len(cfg.Schedule))
+	for k, s := range cfg.Sizes {
+		if s == 0 {
+			continue
+		}
+		b := make([]byte, max(s, 8))
+		_, _ = crand.Read(b)
+		binary.BigEndian.PutUint64(b, uint64(k))
+		payloads[k] = b
+	}
+	t0s := make([]time.Time, len(cfg.Schedule))
+	errs := make([]error, len(cfg.Schedule))
+	before := MeterTotal(all)
+	u0 := ReadUsage()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for k, p := range cfg.Schedule {
+		if payloads[k] == nil {
+			continue
+		}
+		if d := time.Until(start.Add(p.At)); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bh := hosts[p.Author]
+			t0s[k] = time.Now()
+			if tp, ok := bh.topics[p.Topic]; ok {
+				errs[k] = tp.Publish(ctx, payloads[k])
+				return
+			}
+			// Like livinglab: join the topic just to publish, then leave.
+			tp, err := bh.ps.Join(protocol.GossipTopic(Federation, p.Topic))
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			errs[k] = tp.Publish(ctx, payloads[k])
+			tp.Close()
+		}()
+	}
+	wg.Wait()
+	time.Sleep(cfg.Settle)
+	cutoff := time.Now()
+	u1 := ReadUsage()
+	window := MeterTotal(all).Sub(before)
+
+	name := BareDefaults
+	if cfg.Flood {
+		name = BareFlood
+	}
+	run := LatencyRun{System: name, Resources: Cost(u0, u1)}
+	var lat, arr []float64
+	for k, p := range cfg.Schedule {
+		if payloads[k] == nil || errs[k] != nil {
+			continue
+		}
+		for j, bh := range hosts {
+			if j == p.Author || !slices.Contains(cfg.Subs[j], p.Topic) {
+				continue
+			}
+			run.Expected++
+			bh.mu.Lock()
+			t, ok := bh.recv[uint64(k)]
+			bh.mu.Unlock()
+			if ok && !t.After(cutoff) {
+				run.Delivered++
+				lat = append(lat, Ms(t.Sub(t0s[k])))
+			}
+			if t, _, ok := bh.h.M.Received(payloads[k]); ok {
+				run.ByGossip++
+				arr = append(arr, Ms(t.Sub(t0s[k])))
+			}
+		}
+	}
+	fillRun(&run, lat, arr, window)
+	for _, bh := range hosts {
+		bh.h.Close()
+	}
+	return &run, nil
+}

@@ -1,0 +1,223 @@
+package sim
+
+import (
+	"fmt"
+	"image/color"
+	"slices"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// cdf returns the empirical distribution function of samples, at most
+// about 400 points.
+func cdf(samples []float64) plotter.XYs {
+	s := slices.Clone(samples)
+	slices.Sort(s)
+	step := max(1, len(s)/400)
+	var xy plotter.XYs
+	for i := 0; i < len(s); i += step {
+		xy = append(xy, plotter.XY{X: s[i], Y: float64(i+1) / float64(len(s))})
+	}
+	if len(s) > 0 {
+		xy = append(xy, plotter.XY{X: s[len(s)-1], Y: 1})
+	}
+	return xy
+}
+
+func save(p *plot.Plot, path string) error {
+	p.Legend.Top = true
+	p.Legend.Left = false
+	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
+}
+
+// PlotLatency draws the publish-to-stored distributions of livinglab and
+// bare gossipsub.
+func PlotLatency(st *SteadyResult, path string) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Publish to stored, %d nodes, %.0f ms links, %d records", st.Nodes, st.LinkMs, st.Records)
+	p.X.Label.Text = "latency (ms)"
+	p.Y.Label.Text = "fraction of deliveries"
+	runs := append([]LatencyRun{st.Livinglab}, st.Bare...)
+	for i, r := range runs {
+		l, err := plotter.NewLine(cdf(r.Samples))
+		if err != nil {
+			return err
+		}
+		l.Color = plotutil.Color(i)
+		l.Width = vg.Points(2)
+		l.Dashes = plotutil.Dashes(i)
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("%s (p99 %.1f ms)", r.System, r.Latency.P99), l)
+	}
+	p.Add(plotter.NewGrid())
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Legend.Top = false
+	p.Legend.Left = false
+	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
+}
+
+func groupedBars(p *plot.Plot, labels []string, series []string, values [][]float64) error {
+	w := vg.Points(18)
+	n := len(series)
+	for i, name := range series {
+		b, err := plotter.NewBarChart(plotter.Values(values[i]), w)
+		if err != nil {
+			return err
+		}
+		b.Color = plotutil.Color(i)
+		b.LineStyle.Width = 0
+		b.Offset = w * vg.Length(float64(i)-float64(n-1)/2)
+		p.Add(b)
+		p.Legend.Add(name, b)
+	}
+	p.NominalX(labels...)
+	return nil
+}
+
+// PlotCatchUp compares bytes moved with the bytes of the records moved.
+func PlotCatchUp(cu *CatchUpResult, lj *LateJoinResult, path string) error {
+	p := plot.New()
+	p.Title.Text = "Catch-up traffic vs the records it carries"
+	p.Y.Label.Text = "KiB"
+	var labels []string
+	var recs, moved []float64
+	if cu != nil {
+		labels = append(labels, fmt.Sprintf("catch-up: %d of %d", cu.Missing, cu.Total))
+		recs = append(recs, float64(cu.MissingBytes)/1024)
+		moved = append(moved, float64(cu.BytesIn+cu.BytesOut)/1024)
+	}
+	if lj != nil {
+		labels = append(labels, fmt.Sprintf("late join: %d records", lj.Records))
+		recs = append(recs, float64(lj.RecordBytes)/1024)
+		moved = append(moved, float64(lj.BytesIn+lj.BytesOut)/1024)
+	}
+	if len(labels) == 0 {
+		return nil
+	}
+	if err := groupedBars(p, labels, []string{"records' encoded size", "sync + join bytes, both ways"},
+		[][]float64{recs, moved}); err != nil {
+		return err
+	}
+	p.Add(plotter.NewGrid())
+	return save(p, path)
+}
+
+// PlotSearch draws search latency: the node's index in this run and, when
+// present, knowledge/search's bleve vs SQLite FTS5 comparison.
+func PlotSearch(sr *SearchResult, path string) error {
+	p := plot.New()
+	p.Y.Label.Text = "p99 latency (ms)"
+	if len(sr.FTS5Rows) > 0 {
+		p.Title.Text = "Search p99: node index vs SQLite FTS5"
+		var labels []string
+		var bl, ft []float64
+		for _, r := range sr.FTS5Rows {
+			l := r.Class
+			if r.Facets {
+				l += " +facets"
+			}
+			labels = append(labels, l)
+			bl = append(bl, r.BleveP99)
+			ft = append(ft, r.FTSP99)
+		}
+		series := []string{"bleve (knowledge/search bench)", "SQLite FTS5"}
+		vals := [][]float64{bl, ft}
+		if err := groupedBars(p, labels, series, vals); err != nil {
+			return err
+		}
+	} else {
+		p.Title.Text = fmt.Sprintf("Search latency on the node's index (%d documents)", sr.Docs)
+		p.X.Label.Text = "latency (ms)"
+		p.Y.Label.Text = "fraction of queries"
+		l, err := plotter.NewLine(cdf(sr.Samples))
+		if err != nil {
+			return err
+		}
+		l.Width = vg.Points(2)
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", sr.All.P50, sr.All.P99), l)
+	}
+	p.Add(plotter.NewGrid())
+	return save(p, path)
+}
+
+// PlotSearchCDF draws the node index's query latency distribution.
+func PlotSearchCDF(sr *SearchResult, path string) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Query latency on a node's index (%d practices)", sr.Docs)
+	p.X.Label.Text = "latency (ms)"
+	p.Y.Label.Text = "fraction of queries"
+	l, err := plotter.NewLine(cdf(sr.Samples))
+	if err != nil {
+		return err
+	}
+	l.Width = vg.Points(2)
+	p.Add(l)
+	p.Legend.Add(fmt.Sprintf("all classes, facets on and off: p50 %.1f ms, p99 %.1f ms", sr.All.P50, sr.All.P99), l)
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = false
+	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
+}
+
+// PlotMemory draws the daemon's resident memory with its peers connected.
+func PlotMemory(m *MemoryResult, path string) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("livinglab daemon resident memory (VmRSS), %d practices, %d peers", m.Records, m.PeersConnected)
+	p.X.Label.Text = "seconds after the peers connected"
+	p.Y.Label.Text = "MiB"
+	var xy plotter.XYs
+	for i, v := range m.Series {
+		xy = append(xy, plotter.XY{X: float64(i + 1), Y: v})
+	}
+	if len(xy) == 0 {
+		return nil
+	}
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return err
+	}
+	l.Width = vg.Points(2)
+	p.Add(l)
+	p.Legend.Add("VmRSS", l)
+	target := plotter.NewFunction(func(float64) float64 { return 100 * 1e6 / (1 << 20) })
+	target.Color = color.RGBA{R: 200, A: 255}
+	target.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Add(target)
+	p.Legend.Add("target 100 MB", target)
+	idle := plotter.NewFunction(func(float64) float64 { return m.RSSIdleMiB })
+	idle.Color = color.Gray{Y: 120}
+	idle.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+	p.Add(idle)
+	p.Legend.Add("before the peers connected", idle)
+	p.Y.Min = 0
+	p.Y.Max = max(110, m.RSSMaxMiB*1.15)
+	p.Add(plotter.NewGrid())
+	return save(p, path)
+}
+
+// PlotPartition draws how the missing records filled in after healing.
+func PlotPartition(pr *PartitionResult, path string) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Partition healing, %d nodes", pr.Nodes)
+	p.X.Label.Text = "seconds after healing"
+	p.Y.Label.Text = "fraction of missing (record, node) pairs filled"
+	var xy plotter.XYs
+	for _, v := range pr.Progress {
+		xy = append(xy, plotter.XY{X: v[0], Y: v[1]})
+	}
+	if len(xy) == 0 {
+		return nil
+	}
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return err
+	}
+	l.Width = vg.Points(2)
+	p.Add(l)
+	p.Y.Min, p.Y.Max = 0, 1.02
+	p.Add(plotter.NewGrid())
+	return save(p, path)
+}

@@ -1,0 +1,514 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ReportConfig sets every scenario of the full report.
+type ReportConfig struct {
+	Repo     string // module root
+	Out      string // markdown file
+	BenchDir string // plots, profile and raw results
+	WorkDir  string // node homes (removed afterwards unless Keep)
+	Keep     bool
+	Seed     uint64
+	Command  string // the command line, for the report
+	Only     []string
+	Log      Logf
+
+	Steady    SteadyConfig
+	Churn     ChurnConfig
+	Partition PartitionConfig
+	LateJoin  LateJoinConfig
+	CatchUp   CatchUpConfig
+	Ingest    IngestConfig
+	Memory    MemoryConfig
+	SearchQ   int // rounds of the search queries
+	SkipFTS5  bool
+}
+
+// DefaultReportConfig is the configuration of the published report.
+func DefaultReportConfig() ReportConfig {
+	return ReportConfig{
+		Repo: ".", Out: "BENCHMARKS.md", BenchDir: "bench", Seed: 1,
+		Steady:    SteadyConfig{Nodes: 50, Latency: 20 * time.Millisecond, Records: 200, Rate: 10, Settle: 5 * time.Second, Bare: true},
+		Churn:     ChurnConfig{Nodes: 20, Latency: 20 * time.Millisecond, Records: 200, Rate: 10, ChurnEvery: 2 * time.Second, Downtime: 3 * time.Second, Settle: 5 * time.Second},
+		Partition: PartitionConfig{Nodes: 20, Latency: 20 * time.Millisecond, RecordsPerSide: 50, Rate: 10},
+		LateJoin:  LateJoinConfig{Members: 4, Records: 1000, Latency: 20 * time.Millisecond},
+		CatchUp:   CatchUpConfig{Total: 100_000, Missing: 1000, Latency: 20 * time.Millisecond},
+		Ingest:    IngestConfig{Records: 5000},
+		Memory:    MemoryConfig{Peers: 50, Settle: 30 * time.Second},
+		SearchQ:   20,
+	}
+}
+
+// Results is everything one report run measured.
+type Results struct {
+	Machine   Machine           `json:"machine"`
+	Command   string            `json:"command"`
+	TookS     float64           `json:"took_s"`
+	Steady    *SteadyResult     `json:"steady,omitempty"`
+	Churn     *ChurnResult      `json:"churn,omitempty"`
+	Partition *PartitionResult  `json:"partition,omitempty"`
+	LateJoin  *LateJoinResult   `json:"late_join,omitempty"`
+	CatchUp   *CatchUpResult    `json:"catch_up,omitempty"`
+	Ingest    *IngestResult     `json:"ingest,omitempty"`
+	Memory    *MemoryResult     `json:"memory,omitempty"`
+	Search    *SearchResult     `json:"search,omitempty"`
+	Anon      *AnonResult       `json:"anon,omitempty"`
+	Errors    map[string]string `json:"errors,omitempty"`
+	// Contention of the machine while each scenario ran.
+	Contention map[string]Contention `json:"contention"`
+	Plots      []string              `json:"plots"`
+	LinkModel  string                `json:"link_model"`
+}
+
+func (cfg ReportConfig) want(name string) bool {
+	if len(cfg.Only) == 0 {
+		return true
+	}
+	for _, o := range cfg.Only {
+		if o == name {
+			return true
+		}
+	}
+	return false
+}
+
+// RunReport runs every scenario, saves raw results and plots under
+// BenchDir and writes the markdown report.
+func RunReport(ctx context.Context, cfg ReportConfig) (*Results, error) {
+	log := cfg.Log
+	if log == nil {
+		log = func(string, ...any) {}
+	}
+	start := time.Now()
+	if err := os.MkdirAll(cfg.BenchDir, 0o755); err != nil {
+		return nil, err
+	}
+	work := cfg.WorkDir
+	if work == "" {
+		var err error
+		if work, err = os.MkdirTemp("", "livinglab-sim-"); err != nil {
+			return nil, err
+		}
+	}
+	if !cfg.Keep {
+		defer os.RemoveAll(work)
+	}
+	for _, c := range []*uint64{&cfg.Steady.Seed, &cfg.Churn.Seed, &cfg.Partition.Seed, &cfg.LateJoin.Seed, &cfg.CatchUp.Seed, &cfg.Ingest.Seed} {
+		if *c == 0 {
+			*c = cfg.Seed
+		}
+	}
+	cfg.Steady.Dir, cfg.Churn.Dir, cfg.Partition.Dir, cfg.LateJoin.Dir = work, work, work, work
+	cfg.CatchUp.Dir, cfg.Ingest.Dir, cfg.Memory.Dir = work, work, work
+	cfg.Memory.Repo = cfg.Repo
+	res := &Results{Machine: ThisMachine(), Command: cfg.Command, Errors: map[string]string{},
+		Contention: map[string]Contention{}, LinkModel: LinkModel()}
+	fail := func(name string, err error) {
+		log("%s: FAILED: %v", name, err)
+		res.Errors[name] = err.Error()
+	}
+	all := StartSampler(2 * time.Second)
+	step := func(name string, f func() error) {
+		s := StartSampler(2 * time.Second)
+		err := f()
+		c := s.Stop()
+		res.Contention[name] = c
+		log("%s: load average %.1f (max %.1f), CPU pressure %.0f %%", name, c.Load1Mean, c.Load1Max, c.CPUSomeMean)
+		if err != nil {
+			fail(name, err)
+		}
+	}
+	var err error
+	if cfg.want("steady") {
+		step("steady", func() error { res.Steady, err = RunSteady(ctx, cfg.Steady, log); return err })
+	}
+	if cfg.want("churn") {
+		step("churn", func() error { res.Churn, err = RunChurn(ctx, cfg.Churn, log); return err })
+	}
+	if cfg.want("partition") {
+		step("partition", func() error { res.Partition, err = RunPartition(ctx, cfg.Partition, log); return err })
+	}
+	if cfg.want("latejoin") {
+		step("latejoin", func() error { res.LateJoin, err = RunLateJoin(ctx, cfg.LateJoin, log); return err })
+	}
+	if cfg.want("ingest") {
+		cfg.Ingest.Profile = filepath.Join(cfg.BenchDir, "ingest.cpu.pprof")
+		step("ingest", func() error { res.Ingest, err = RunIngest(ctx, cfg.Ingest, log); return err })
+	}
+	if cfg.want("catchup") || cfg.want("memory") || cfg.want("search") {
+		step("catchup", func() error { res.CatchUp, err = RunCatchUp(ctx, cfg.CatchUp, log); return err })
+	}
+	if res.CatchUp != nil && cfg.want("memory") {
+		cfg.Memory.Home = res.CatchUp.homeA
+		step("memory", func() error { res.Memory, err = RunMemory(ctx, cfg.Memory, log); return err })
+	}
+	if cfg.want("search") {
+		step("search", func() error {
+			if res.CatchUp != nil {
+				if res.Search, err = RunSearch(ctx, res.CatchUp.homeA, cfg.SearchQ, log); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if res.Search == nil {
+			res.Search = &SearchResult{}
+		}
+		if !cfg.SkipFTS5 {
+			step("search-fts5", func() error { RunFTS5Comparison(ctx, cfg.Repo, work, res.Search, log); return nil })
+		}
+	}
+	if cfg.want("anon") {
+		step("anon", func() error { res.Anon = RunAnonBench(ctx, cfg.Repo, log); return nil })
+	}
+	res.Contention["all"] = all.Stop()
+	res.TookS = round(time.Since(start).Seconds(), 0)
+
+	plot := func(name string, f func(path string) error) {
+		p := filepath.Join(cfg.BenchDir, name)
+		if err := f(p); err != nil {
+			fail("plot "+name, err)
+			return
+		}
+		if _, err := os.Stat(p); err == nil {
+			res.Plots = append(res.Plots, name)
+		}
+	}
+	if res.Steady != nil {
+		plot("latency.png", func(p string) error { return PlotLatency(res.Steady, p) })
+	}
+	if res.CatchUp != nil || res.LateJoin != nil {
+		plot("catchup.png", func(p string) error { return PlotCatchUp(res.CatchUp, res.LateJoin, p) })
+	}
+	if res.Search != nil && (len(res.Search.FTS5Rows) > 0 || len(res.Search.Samples) > 0) {
+		plot("search.png", func(p string) error { return PlotSearch(res.Search, p) })
+		if len(res.Search.Samples) > 0 && len(res.Search.FTS5Rows) > 0 {
+			plot("search-node.png", func(p string) error { return PlotSearchCDF(res.Search, p) })
+		}
+	}
+	if res.Memory != nil {
+		plot("memory.png", func(p string) error { return PlotMemory(res.Memory, p) })
+	}
+	if res.Partition != nil {
+		plot("partition.png", func(p string) error { return PlotPartition(res.Partition, p) })
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return res, err
+	}
+	if err := os.WriteFile(filepath.Join(cfg.BenchDir, "results.json"), b, 0o644); err != nil {
+		return res, err
+	}
+	if cfg.Out != "" {
+		rel, _ := filepath.Rel(filepath.Dir(cfg.Out), cfg.BenchDir)
+		if rel == "" {
+			rel = cfg.BenchDir
+		}
+		if err := os.WriteFile(cfg.Out, []byte(Markdown(res, filepath.ToSlash(rel))), 0o644); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+func pct(v float64) string { return fmt.Sprintf("%.2f %%", 100*v) }
+
+func kib(b int64) string { return fmt.Sprintf("%.1f KiB", float64(b)/1024) }
+
+// Markdown renders the report; bench is the plot folder relative to it.
+func Markdown(r *Results, bench string) string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	w("# Benchmarks\n\n")
+	w("Every number below was measured by `livinglab-sim`, which runs real livinglab nodes (the `node` package: gossipsub ")
+	w("with its validators, the sync protocol, Badger stores and search indexes) in one process over libp2p's mock network ")
+	w("(`p2p/net/mock`) with a fixed latency on every link, plus one scenario with the real `livinglab` binary. ")
+	w("Regenerate this file, the plots and `%s/results.json` (raw numbers, latency samples included) with the one command\n\n", bench)
+	w("```\ngo run ./cmd/livinglab-sim report --out BENCHMARKS.md\n```\n\n")
+	w("It takes about %s on the machine below. Single scenarios run with `go run ./cmd/livinglab-sim run --scenario NAME` ", dur(r.TookS))
+	w("(see `--help`).\n\n")
+
+	m := r.Machine
+	w("## Machine\n\n| | |\n|---|---|\n| CPUs (nproc) | %d |\n| CPU model | %s |\n| memory | %s |\n| Go | %s (%s) |\n| date | %s |\n| command | `%s` |\n\n",
+		m.CPUs, m.CPUModel, m.MemoryGB, m.Go, m.OS, m.Date, r.Command)
+
+	if len(r.Contention) > 0 {
+		w("The machine was not idle: other processes shared its %d CPUs while the benchmarks ran, which inflates every latency and rate below. ", m.CPUs)
+		w("Load average (1 minute) and CPU pressure (share of time some runnable task waited for a CPU, `/proc/pressure/cpu` some avg10), sampled every 2 s:\n\n")
+		w("| scenario | load average, mean | max | CPU pressure, mean |\n|---|---:|---:|---:|\n")
+		for _, k := range []string{"steady", "churn", "partition", "latejoin", "ingest", "catchup", "memory", "search", "search-fts5", "anon", "all"} {
+			if c, ok := r.Contention[k]; ok {
+				w("| %s | %.1f | %.1f | %.0f %% |\n", k, c.Load1Mean, c.Load1Max, c.CPUSomeMean)
+			}
+		}
+		w("\n")
+	}
+	if len(r.Errors) > 0 {
+		w("## Scenarios that failed\n\n")
+		for k, v := range r.Errors {
+			w("- **%s**: %s\n", k, oneLine(v))
+		}
+		w("\n")
+	}
+
+	w("## Summary\n\n| scenario | measure | result | target | |\n|---|---|---|---|---|\n")
+	if s := r.Steady; s != nil {
+		w("| steady, %d nodes | p99 publish-to-stored / bare gossipsub p99 (flood publish) | %.2f (%.1f / %.1f ms) | ≤ 1.1 | %s |\n",
+			s.Nodes, s.P99VsFlood, s.Livinglab.Latency.P99, bareP99(s, BareFlood), verdict(s.P99VsFlood > 0 && s.P99VsFlood <= 1.1))
+		w("| steady | p99 publish-to-stored / bare gossipsub p99 (defaults) | %.2f (%.1f / %.1f ms) | ≤ 1.1 | %s |\n",
+			s.P99VsDefault, s.Livinglab.Latency.P99, bareP99(s, BareDefaults), verdict(s.P99VsDefault > 0 && s.P99VsDefault <= 1.1))
+		w("| steady | p99 publish-to-stored / link latency | %.2f (%.1f / %.0f ms) | ≤ 3 | %s |\n",
+			s.P99OverLink, s.Livinglab.Latency.P99, s.LinkMs, verdict(s.P99OverLink <= 3))
+		w("| steady | delivered live (gossip, before any sync round) | %s | — | |\n", pct(s.Livinglab.LiveRatio))
+		w("| steady | delivered after one sync round | %s | 100 %% | %s |\n", pct(s.SyncedRatio), verdict(s.SyncedRatio == 1))
+	}
+	if c := r.Churn; c != nil {
+		w("| churn, %d nodes, %d restarts | delivered after sync | %s | 100 %% | %s |\n", c.Nodes, c.Restarts, pct(c.FinalRatio), verdict(c.FinalRatio == 1))
+	}
+	if p := r.Partition; p != nil {
+		conv := "not converged"
+		if p.Converged {
+			conv = fmt.Sprintf("%.2f s", p.ConvergeS)
+		}
+		w("| partition heals, %d nodes | time to identical sets | %s | — | %s |\n", p.Nodes, conv, verdict(p.Converged))
+	}
+	if l := r.LateJoin; l != nil {
+		w("| late join | records received of %d | %d in %.2f s | all | %s |\n", l.Records, l.Held, l.AllS, verdict(l.Held == l.Records))
+	}
+	if c := r.CatchUp; c != nil {
+		limit := 1.5*float64(c.MissingBytes) + 100*1024
+		w("| catch-up, %d missing of %d | bytes both ways / bytes of missing records | %.2f (%s for %s) | ≤ 1.5 + 100 KiB | %s |\n",
+			c.Missing, c.Total, c.Ratio, kib(int64(c.BytesIn+c.BytesOut)), kib(c.MissingBytes), verdict(float64(c.BytesIn+c.BytesOut) <= limit))
+	}
+	if in := r.Ingest; in != nil {
+		w("| ingest burst | records per second (validate, store, index) | %.0f /s | ≥ 2,000 /s | %s |\n", in.PerSecond, verdict(in.PerSecond >= 2000))
+	}
+	if mm := r.Memory; mm != nil {
+		mb := mm.RSSMiB * (1 << 20) / 1e6
+		w("| memory: daemon, %d practices, %d peers | resident memory (VmRSS) | %.1f MB (%.1f MiB) | < 100 MB | %s |\n",
+			mm.Records, mm.PeersConnected, mb, mm.RSSMiB, verdict(mb < 100))
+	}
+	if s := r.Search; s != nil && s.All.N > 0 {
+		w("| search, %d practices | query p50 / p99 on the node's index | %.1f / %.1f ms | — | |\n", s.Docs, s.All.P50, s.All.P99)
+	}
+	if a := r.Anon; a != nil && a.NsPerOp > 0 {
+		w("| anonymisation gate | scrub a 5,000-word text | %.2f ms | < 10 ms | %s |\n", a.NsPerOp/1e6, verdict(a.NsPerOp < 10e6))
+	}
+	w("\n")
+
+	if s := r.Steady; s != nil {
+		steadySection(w, s, bench)
+	}
+	if c := r.Churn; c != nil {
+		w("## Churn\n\n%d nodes (founded and admitted as above, %.0f ms links); %d practices published at %.0f/s by random running members ",
+			c.Nodes, c.LinkMs, c.Records, c.Rate)
+		w("while every %.0f s a random node (never the founder) stops — `Serve` cancelled, its mocknet host closed and unlinked — ", c.ChurnEveryS)
+		w("and starts again %.0f s later on the same home with a fresh mocknet host carrying the same key.\n\n", c.DowntimeS)
+		w("| | |\n|---|---|\n| published | %d |\n| restarts | %d (stop + start p50 %.0f ms, max %.0f ms) |\n| (record, subscriber) pairs | %d |\n",
+			c.Published, c.Restarts, c.Restart.P50, c.Restart.Max, c.Expected)
+		w("| held once all were back, before any explicit sync | %s |\n", pct(c.BeforeSyncRatio))
+		for i, v := range c.AfterRounds {
+			w("| after explicit sync round %d | %s |\n", i+1, pct(v))
+		}
+		w("\nWhat a restarted node missed while down reaches it through the sync session it runs with each member on reconnecting; ")
+		w("a sync round is every node syncing each topic it follows with one random member.\n\n")
+	}
+	if p := r.Partition; p != nil {
+		w("## Partition heals\n\n%d nodes (%.0f ms links) split into two halves (links removed and connections closed between them); the halves published %d practices in all; ",
+			p.Nodes, p.LinkMs, p.Published)
+		w("then the links came back and the harness connected every cross pair. Convergence = every subscriber of every topic holds all its records.\n\n")
+		w("| | |\n|---|---|\n| (record, node) pairs missing at healing | %d |\n", p.MissingAtHeal)
+		if p.Converged {
+			w("| time to identical sets | %.2f s |\n", p.ConvergeS)
+		} else {
+			w("| time to identical sets | not within the bound |\n")
+		}
+		w("| sync bytes until then | %s |\n\n![partition](%s/partition.png)\n\n", kib(p.SyncBytes), bench)
+	}
+	if l := r.LateJoin; l != nil {
+		w("## Late join\n\n%d members hold the same %d practices (%s encoded); a new node is invited and joins (Invite/Join over the mock network, %.0f ms links). ",
+			l.Members, l.Records, kib(l.RecordBytes), l.LinkMs)
+		w("It receives the control records in the join answer and the practices through the sync sessions it opens with each member it connects to.\n\n")
+		w("| | |\n|---|---|\n| Invite + Join call | %.0f ms |\n| first practice stored | %.2f s after the join call |\n| all %d stored | %.2f s |\n",
+			l.JoinMs, l.FirstS, l.Records, l.AllS)
+		w("| join + sync bytes in / out | %s / %s |\n| ratio to the records' size | %.2f |\n| sync sessions | %d |\n\n",
+			kib(l.BytesIn), kib(l.BytesOut), l.Ratio, l.SyncSessions)
+	}
+	if c := r.CatchUp; c != nil {
+		w("## Catch-up cost\n\nTwo nodes hold %d practices; the second lacks %d of them (written straight into both Badger stores before start, ", c.Total, c.Missing)
+		w("sealed with the author's key exactly as the node seals). On connecting, the lagging node runs one sync session for the topic ")
+		w("(range-based set reconciliation, then batched fetches).\n\n")
+		w("| | |\n|---|---|\n| missing records' encoded size | %s |\n| session: bytes out / in | %d / %d B |\n| ratio (out + in) / missing | %.3f |\n",
+			kib(c.MissingBytes), c.BytesOut, c.BytesIn, c.Ratio)
+		w("| overhead beyond the records | %s |\n| session time (first frame to last record stored) | %.2f s |\n| connect to last record stored | %.2f s |\n",
+			kib(c.Overhead), c.SessionS, c.ConnectS)
+		w("| all sync traffic of both nodes | %s in %d sessions |\n| a further session once identical | %.0f ms, %d B |\n",
+			kib(c.AllSyncB), c.Sessions, c.InSyncMs, c.InSyncB)
+		w("| set-up: seal and store | %.0f s |\n| set-up: both nodes start (search index rebuilt from the store) | %.0f s |\n\n", c.PrefillS, c.StartS)
+		w("![catch-up bytes](%s/catchup.png)\n\n", bench)
+	}
+	if in := r.Ingest; in != nil {
+		w("## Ingest\n\nA node with an empty store connects to one holding %d practices and fetches them all in one sync session: each record is ", in.Records)
+		w("decoded, verified (signature, canonical CBOR, membership), stored in Badger and indexed in bleve, as any record from a peer. ")
+		w("Link latency 0. Both nodes share this process, so the CPU figures include the serving side.\n\n")
+		w("| | |\n|---|---|\n| records | %d |\n| session | %.2f s |\n| rate | **%.0f records/s** |\n| process CPU | %.1f s (%.0f µs per record, %.2f cores) |\n",
+			in.Got, in.SessionS, in.PerSecond, in.Resources.CPUS, in.CPUPerRec, in.Resources.CPUCores)
+		if in.Profile != "" {
+			w("| CPU profile | `%s/ingest.cpu.pprof` |\n", bench)
+		}
+		w("\n")
+		if in.TopProfile != "" {
+			w("Top functions (`go tool pprof -top %s/ingest.cpu.pprof`):\n\n```\n%s\n```\n\n", bench, in.TopProfile)
+		}
+	}
+	if mm := r.Memory; mm != nil {
+		w("## Memory\n\nThe real daemon (`go build ./cmd/livinglab`, `livinglab run` on 127.0.0.1, default config: small Badger profile, DHT on) ")
+		w("on a home holding %d practices (the catch-up scenario's store and index), with %d lightweight libp2p hosts ", mm.Records, mm.Peers)
+		w("(TCP, gossipsub on the federation's topics) connected; they are members, admitted by records written into the store before start. ")
+		w("Resident memory is VmRSS of the daemon's PID from /proc, so the peers (which live in the harness process) are not counted.\n\n")
+		w("| | |\n|---|---|\n| start-up to ready | %.1f s |\n| RSS before the peers connect | %.1f MiB |\n| **RSS with %d peers, after %d s** | **%.1f MiB (%.1f MB)** |\n",
+			mm.StartS, mm.RSSIdleMiB, mm.PeersConnected, len(mm.Series), mm.RSSMiB, mm.RSSMiB*(1<<20)/1e6)
+		w("| of which anonymous (RssAnon) / file-backed (RssFile: memory-mapped Badger and index files) | %.1f / %.1f MiB |\n", mm.AnonMiB, mm.FileMiB)
+		w("| RSS range over that time | %.1f – %.1f MiB |\n| peak RSS since start (VmHWM) | %.1f MiB |\n| Go heap in use (/metrics) | %.1f MiB |\n| goroutines | %.0f |\n| daemon CPU while idle with the peers | %.1f %% of one core |\n\n",
+			mm.RSSMinMiB, mm.RSSMaxMiB, mm.HWMMiB, mm.HeapInuseMiB, mm.Goroutines, mm.CPUPercent)
+		w("Go returns freed heap to the OS lazily, so RSS after a start-up spike (opening the index counts the stored records) settles slowly; ")
+		w("the series in the plot shows it.\n\n![memory](%s/memory.png)\n\n", bench)
+	}
+	if s := r.Search; s != nil {
+		w("## Search\n\n")
+		if s.All.N > 0 {
+			w("Queries on a node's own index (%d practices, the catch-up store), through `search.Index.Search`, first page of 20 hits with snippets, ", s.Docs)
+			w("each query with and without facets, %d samples:\n\n| class | p50 ms | p90 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|\n", s.All.N)
+			for _, k := range []string{"one-term", "two-term", "phrase"} {
+				d := s.Classes[k]
+				w("| %s | %.2f | %.2f | %.2f | %.2f |\n", k, d.P50, d.P90, d.P99, d.Max)
+			}
+			w("| all | %.2f | %.2f | %.2f | %.2f |\n\n", s.All.P50, s.All.P90, s.All.P99, s.All.Max)
+		}
+		if s.FTS5Markdown != "" {
+			w("The baseline against SQLite FTS5 comes from knowledge/search's own benchmark (`LIVINGLAB_BENCH=1 go test -run TestSearchBenchReport ./knowledge/search/`, run by the report):\n\n")
+			w("%s\n\n", demote(s.FTS5Markdown))
+			w("![search](%s/search.png)\n\n", bench)
+			if s.All.N > 0 {
+				w("![search on the node index](%s/search-node.png)\n\n", bench)
+			}
+		} else {
+			w("SQLite FTS5 baseline: not measured in this run (%s).\n\n", s.FTS5Error)
+			if s.All.N > 0 {
+				w("![search](%s/search.png)\n\n", bench)
+			}
+		}
+	}
+	if a := r.Anon; a != nil {
+		w("## Anonymisation gate\n\n")
+		if a.NsPerOp > 0 {
+			w("`go test -bench Scrub5000 -run x -benchmem ./knowledge/anon/`: **%.2f ms** per 5,000-word text, %.0f B and %.0f allocations per run (target < 10 ms: %s).\n\n",
+				a.NsPerOp/1e6, a.BytesPerOp, a.AllocsPerOp, verdict(a.NsPerOp < 10e6))
+		} else {
+			w("Not measured: %s\n\n", oneLine(a.Error))
+		}
+	}
+	w("## Method and limits\n\n")
+	w("- One process, %d cores: every node, the mock network and the measuring share the CPUs, so latency under load includes ", r.Machine.CPUs)
+	w("scheduling delay that separate machines would not have; the bare gossipsub runs pay the same cost for their hosts (but do no validation, storage or indexing).\n")
+	w("- Link latency model: %s. ", r.LinkModel)
+	w("The mock network's own latency makes each write on a stream wait until the previous write has arrived (one write per link latency per stream), ")
+	w("which at 20 ms caps a gossipsub stream at 50 RPCs per second and queues messages for seconds at the publish rates used here; ")
+	w("so the harness sets the mock links to zero latency and its host wrapper delivers every write one latency later without blocking the writer ")
+	w("(`--mocknet-latency` switches back). Connection set-up and identify are not delayed. ")
+	w("There is no bandwidth limit, no loss, no encryption and no stream multiplexing: ")
+	w("byte counts are the payload written to libp2p streams (counted by the same wrapper), not bytes on a real wire.\n")
+	w("- Gossip duplicates are counted by decoding every gossipsub RPC read from a node's streams: \"copies per delivery\" is ")
+	w("the number of copies of a message a node reads, divided by the number of distinct messages it reads.\n")
+	w("- Nodes run with periodic sync off (interval 1 h) and DHT/mDNS off so that live delivery measures gossip; the catch-up a node runs ")
+	w("when a member connects, and the gap fetch when a record's predecessor is missing, stay on as in production.\n")
+	w("- Federations of the steady, churn and partition scenarios are formed with real invites (`Invite`/`Join`); the late-join, catch-up, ingest ")
+	w("and memory scenarios admit members by writing founder-signed admission records into the stores before start, which is what a join leaves behind.\n")
+	return b.String()
+}
+
+func steadySection(w func(string, ...any), s *SteadyResult, bench string) {
+	w("## Steady state: livinglab vs bare gossipsub\n\n")
+	w("%d regions on the mock network, every host linked to and connected with every other, %.0f ms per link. Topics: %s; each node follows two of the three. ",
+		s.Nodes, s.LinkMs, strings.Join(s.Topics, ", "))
+	w("%d practices (encoded %.0f–%.0f bytes, mean %.0f) published at %.0f/s by random members, each to one random topic. ",
+		s.Records, s.RecordBytes.Min, s.RecordBytes.Max, s.RecordBytes.Mean, s.Rate)
+	w("Latency is from the `PublishPractice` call to the record being stored (validated, written to Badger, indexed) at each subscriber, ")
+	w("taken from the node's event feed; for bare gossipsub, from `Publish` to `Subscription.Next` returning the message. ")
+	w("The bare runs use the same mock network, the same number of hosts, links and connections, the same subscriptions, message sizes and schedule, ")
+	w("in the same process right after the livinglab run, with go-libp2p-pubsub v0.19 defaults and with `WithFloodPublish(true)` (which livinglab sets).\n\n")
+	w("Federation set-up (Invite/Join one by one, then waiting until all are connected and all subscriptions known): %.1f s; Join p50 %.0f ms, max %.0f ms; ",
+		s.Setup.TotalS, s.Setup.Join.P50, s.Setup.Join.Max)
+	w("%d pairs had to be connected by the harness after the bounded wait.\n\n", s.Setup.Connected)
+	w("| system | p50 ms | p90 ms | p99 ms | max ms | delivered live | copies per delivery | gossip bytes per delivery | CPU s (cores) |\n")
+	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range append([]LatencyRun{s.Livinglab}, s.Bare...) {
+		w("| %s | %.1f | %.1f | %.1f | %.1f | %s | %.2f | %.0f | %.1f (%.2f) |\n", r.System, r.Latency.P50, r.Latency.P90, r.Latency.P99,
+			r.Latency.Max, pct(r.LiveRatio), r.Copies, r.BytesPerDelivery, r.Resources.CPUS, r.Resources.CPUCores)
+	}
+	w("\nFirst gossip copy read off a stream (before validation), publish call to arrival: ")
+	for i, r := range append([]LatencyRun{s.Livinglab}, s.Bare...) {
+		if i > 0 {
+			w("; ")
+		}
+		w("%s p50 %.1f / p99 %.1f ms", r.System, r.Arrival.P50, r.Arrival.P99)
+	}
+	w(".\n\n")
+	w("- p99 ratio livinglab / gossipsub with flood publish: **%.2f**; / gossipsub defaults: **%.2f**; livinglab p99 / link latency: **%.2f**.\n",
+		s.P99VsFlood, s.P99VsDefault, s.P99OverLink)
+	w("- `PublishPractice` call (gate, sign, store, index, hand to gossipsub): p50 %.1f ms, p99 %.1f ms. Failed publishes: %d.\n",
+		s.PublishCall.P50, s.PublishCall.P99, s.Failed)
+	w("- Sync traffic during the publishing window (sessions started by gap detection, see below): %d sessions, %s.\n",
+		s.WindowSyncStreams, kib(s.WindowSyncBytes))
+	w("- One sync round afterwards (%d sessions, %d failed, %.1f s, %s): %d of %d (record, subscriber) pairs held = %s.\n",
+		s.SyncSessions, s.SyncErrors, s.SyncRoundS, kib(s.SyncRoundBytes), s.SyncedDelivered, s.Livinglab.Expected, pct(s.SyncedRatio))
+	w("- livinglab process resources during the publishing window: %.1f CPU s (%.2f cores), heap in use %.0f MiB, RSS %.0f MiB for all %d nodes; peak RSS of the process so far %.0f MiB.\n\n",
+		s.Livinglab.Resources.CPUS, s.Livinglab.Resources.CPUCores, s.Livinglab.Resources.HeapInuseMiB, s.Livinglab.Resources.RSSMiB,
+		s.Nodes, s.Livinglab.Resources.PeakRSSMiB)
+	w("![latency distributions](%s/latency.png)\n\n", bench)
+}
+
+func bareP99(s *SteadyResult, name string) float64 {
+	for _, b := range s.Bare {
+		if b.System == name {
+			return b.Latency.P99
+		}
+	}
+	return 0
+}
+
+// demote turns the fragment's headings into subheadings of this page.
+func demote(md string) string {
+	lines := strings.Split(md, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "#") {
+			lines[i] = "#" + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func dur(s float64) string {
+	if s < 90 {
+		return fmt.Sprintf("%.0f s", s)
+	}
+	return fmt.Sprintf("%.0f minutes", s/60)
+}

@@ -1,0 +1,65 @@
+package sim
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// Four nodes admitted with invites publish a few practices; after one sync
+// round every subscriber holds every record of its topics.
+func TestSteadySmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four nodes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := RunSteady(ctx, SteadyConfig{Nodes: 4, Latency: 5 * time.Millisecond, Records: 12, Rate: 20,
+		Settle: time.Second, Seed: 1, Dir: t.TempDir()}, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed > 0 {
+		t.Fatalf("%d publishes failed", res.Failed)
+	}
+	run := res.Livinglab
+	// 12 records, one topic each, followed by two of the three others... at
+	// least one subscriber per record.
+	if run.Expected < 12 {
+		t.Fatalf("expected deliveries %d, want at least 12", run.Expected)
+	}
+	if res.SyncedRatio != 1 {
+		t.Fatalf("after sync %d of %d deliveries (%.3f), want all", res.SyncedDelivered, run.Expected, res.SyncedRatio)
+	}
+	if run.Delivered == 0 || run.Latency.P50 <= 0 {
+		t.Fatalf("no live deliveries measured: %+v", run.Latency)
+	}
+	if run.ByGossip == 0 || run.Copies < 1 {
+		t.Fatalf("gossip meter saw nothing: by gossip %d, copies %.2f", run.ByGossip, run.Copies)
+	}
+	t.Logf("live %d/%d, p50 %.1f ms, p99 %.1f ms, %.2f copies, %.0f gossip bytes per delivery",
+		run.Delivered, run.Expected, run.Latency.P50, run.Latency.P99, run.Copies, run.BytesPerDelivery)
+}
+
+func TestSummarise(t *testing.T) {
+	var s []float64
+	for i := 100; i >= 1; i-- {
+		s = append(s, float64(i))
+	}
+	d := Summarise(s)
+	if d.N != 100 || d.Min != 1 || d.P50 != 50 || d.P90 != 90 || d.P99 != 99 || d.Max != 100 || d.Mean != 50.5 {
+		t.Fatalf("%+v", d)
+	}
+	if d := Summarise(nil); d.N != 0 {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestParseFTS5Table(t *testing.T) {
+	md := "| queries | facets | bleve p50 ms | bleve p99 ms | FTS5 p50 ms | FTS5 p99 ms | p99 bleve/FTS5 | mean |\n" +
+		"|---|---|---:|---:|---:|---:|---:|---:|\n| one-term | false | 1.50 | 3.00 | 0.50 | 1.00 | 3.00 | 10 / 10 |\n"
+	rows := parseFTS5Table(md)
+	if len(rows) != 1 || rows[0].Class != "one-term" || rows[0].Facets || rows[0].BleveP99 != 3 || rows[0].FTSP50 != 0.5 {
+		t.Fatalf("%+v", rows)
+	}
+}

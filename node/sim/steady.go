@@ -1,0 +1,373 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/livinglab/livinglab/node"
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// DefaultTopics are the topic channels of the simulated federation.
+var DefaultTopics = []string{"elderly-care", "rural-transport", "energy-communities"}
+
+// SubsFor gives node i every topic but one: with three topics each node
+// follows two and each topic has two thirds of the nodes.
+func SubsFor(topics []string, i int) []string {
+	if len(topics) < 2 {
+		return topics
+	}
+	var out []string
+	for j, t := range topics {
+		if j != i%len(topics) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Pub is one entry of a publish schedule.
+type Pub struct {
+	At     time.Duration `json:"at"`
+	Author int           `json:"author"`
+	Topic  string        `json:"topic"`
+}
+
+// Schedule spreads n publications evenly at rate per second over random
+// authors and topics.
+func Schedule(rng *rand.Rand, n, nodes int, rate float64, topics []string) []Pub {
+	out := make([]Pub, n)
+	for k := range out {
+		out[k] = Pub{At: time.Duration(float64(k) / rate * float64(time.Second)), Author: rng.IntN(nodes),
+			Topic: topics[rng.IntN(len(topics))]}
+	}
+	return out
+}
+
+// SetupResult is what forming a federation took.
+type SetupResult struct {
+	Nodes     int     `json:"nodes"`
+	TotalS    float64 `json:"total_s"`
+	Join      Dist    `json:"join"`              // one Invite + Join, as the joiner sees it
+	MeshS     float64 `json:"mesh_s"`            // all connected and subscriptions known, after the last join
+	Connected int     `json:"explicit_connects"` // pairs the harness had to connect after the bounded wait
+}
+
+// SetupJoined founds a federation on node 0 and admits the others one by
+// one with Invite and Join, then waits (bounded) until everyone is
+// connected to everyone and every subscription is known.
+func SetupJoined(c *Cluster, n int, topics []string, prefix string) ([]*SimNode, SetupResult, error) {
+	start := time.Now()
+	res := SetupResult{Nodes: n}
+	f, err := c.AddNode(fmt.Sprintf("%s00", prefix), true, SubsFor(topics, 0))
+	if err != nil {
+		return nil, res, err
+	}
+	if err := c.Start(f, StartOptions{}); err != nil {
+		return nil, res, err
+	}
+	nodes := []*SimNode{f}
+	var joins []float64
+	for i := 1; i < n; i++ {
+		sn, err := c.AddNode(fmt.Sprintf("%s%02d", prefix, i), false, SubsFor(topics, i))
+		if err != nil {
+			return nil, res, err
+		}
+		if err := c.Start(sn, StartOptions{}); err != nil {
+			return nil, res, err
+		}
+		t := time.Now()
+		if err := c.Join(f, sn); err != nil {
+			return nil, res, err
+		}
+		joins = append(joins, Ms(time.Since(t)))
+		nodes = append(nodes, sn)
+	}
+	res.Join = Summarise(joins)
+	meshStart := time.Now()
+	k, err := c.WaitFederated(nodes, 60*time.Second)
+	if err != nil {
+		return nil, res, err
+	}
+	res.Connected = k
+	if err := c.WaitSubscriptions(nodes, 60*time.Second); err != nil {
+		return nil, res, err
+	}
+	res.MeshS = round(time.Since(meshStart).Seconds(), 2)
+	// Let the catch-up sessions that every connection starts finish, and
+	// the gossipsub mesh form (heartbeat 1 s).
+	c.WaitQuiet(nodes, 2*time.Second, 90*time.Second)
+	time.Sleep(2 * time.Second)
+	res.TotalS = round(time.Since(start).Seconds(), 2)
+	return nodes, res, nil
+}
+
+// LatencyRun is one system's delivery of one publish schedule.
+type LatencyRun struct {
+	System string `json:"system"`
+	// Latency is publish call to stored (livinglab: record validated,
+	// stored and indexed; bare gossipsub: message handed to the
+	// subscriber), over every (record, subscriber) pair delivered live.
+	Latency Dist `json:"latency"`
+	// Arrival is publish call to the first gossip copy read off a stream.
+	Arrival   Dist    `json:"arrival"`
+	Expected  int     `json:"expected"`  // (record, subscriber) pairs
+	Delivered int     `json:"delivered"` // stored within the settle window
+	LiveRatio float64 `json:"live_ratio"`
+	ByGossip  int     `json:"by_gossip"` // pairs whose subscriber read a gossip copy
+	// Copies is gossip copies received per (record, receiving node): 1 means
+	// no duplicates.
+	Copies      float64 `json:"copies_per_delivery"`
+	GossipBytes int64   `json:"gossip_bytes"` // all gossipsub stream bytes sent during the window
+	// BytesPerDelivery is GossipBytes per delivered pair (control traffic
+	// included).
+	BytesPerDelivery float64   `json:"gossip_bytes_per_delivery"`
+	IHaveIDs         int64     `json:"ihave_ids"`
+	IWantIDs         int64     `json:"iwant_ids"`
+	IDontWantIDs     int64     `json:"idontwant_ids"`
+	Resources        Resources `json:"resources"`
+	Samples          []float64 `json:"latency_samples_ms"`
+}
+
+// SteadyConfig sets up the steady-state scenario.
+type SteadyConfig struct {
+	Nodes   int
+	Latency time.Duration
+	Records int
+	Rate    float64 // publications per second
+	Settle  time.Duration
+	Seed    uint64
+	Bare    bool // also run bare gossipsub on the same schedule
+	Dir     string
+}
+
+// SteadyResult is the outcome of the steady-state scenario.
+type SteadyResult struct {
+	Nodes       int         `json:"nodes"`
+	Records     int         `json:"records"`
+	LinkMs      float64     `json:"link_latency_ms"`
+	Rate        float64     `json:"rate_per_s"`
+	Topics      []string    `json:"topics"`
+	Setup       SetupResult `json:"setup"`
+	RecordBytes Dist        `json:"record_bytes"` // sizes of the encoded records (not ms)
+	PublishCall Dist        `json:"publish_call"` // PublishPractice: gate, sign, store, index, send
+	Failed      int         `json:"publish_failed"`
+	Livinglab   LatencyRun  `json:"livinglab"`
+	// Sync traffic during the publish window: gap-triggered catch-up.
+	WindowSyncStreams int64 `json:"window_sync_streams"`
+	WindowSyncBytes   int64 `json:"window_sync_bytes"`
+	// After one sync round (every node, every topic it follows, one random member).
+	SyncedDelivered int          `json:"synced_delivered"`
+	SyncedRatio     float64      `json:"synced_ratio"`
+	SyncRoundS      float64      `json:"sync_round_s"`
+	SyncRoundBytes  int64        `json:"sync_round_bytes"`
+	SyncSessions    int          `json:"sync_sessions"`
+	SyncErrors      int          `json:"sync_errors"`
+	Bare            []LatencyRun `json:"bare,omitempty"`
+	P99VsFlood      float64      `json:"p99_ratio_vs_flood_publish"`
+	P99VsDefault    float64      `json:"p99_ratio_vs_defaults"`
+	P99OverLink     float64      `json:"p99_over_link_latency"`
+}
+
+type pubOutcome struct {
+	cid  cid.Cid
+	raw  []byte
+	t0   time.Time
+	call time.Duration
+	err  error
+}
+
+// RunSteady runs the steady-state scenario: N regions, everyone linked to
+// everyone, R practices published at a steady rate from random members.
+func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, error) {
+	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
+	c, err := NewCluster(filepath.Join(cfg.Dir, "steady"), cfg.Latency, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	res := &SteadyResult{Nodes: cfg.Nodes, Records: cfg.Records, LinkMs: Ms(cfg.Latency), Rate: cfg.Rate, Topics: DefaultTopics}
+	log("steady: forming a federation of %d nodes (Invite/Join)", cfg.Nodes)
+	nodes, setup, err := SetupJoined(c, cfg.Nodes, DefaultTopics, "r")
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	res.Setup = setup
+	log("steady: federation formed in %.1f s (join p50 %.0f ms); publishing %d records at %.0f/s",
+		setup.TotalS, setup.Join.P50, cfg.Records, cfg.Rate)
+
+	sched := Schedule(rng, cfg.Records, cfg.Nodes, cfg.Rate, DefaultTopics)
+	prs := make([]protocol.Practice, len(sched))
+	for k := range prs {
+		prs[k] = GenPractice(rng, k)
+	}
+	out := make([]pubOutcome, len(sched))
+	before := MeterTotal(nodes)
+	u0 := ReadUsage()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for k, p := range sched {
+		if d := time.Until(start.Add(p.At)); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			pub, err := publishPractice(ctx, nodes[p.Author].Node(), node.PracticeInput{Practice: prs[k], Topics: []string{p.Topic}})
+			o := pubOutcome{t0: t0, call: time.Since(t0), err: err}
+			if err == nil {
+				o.cid, o.raw = pub.Record.CID, pub.Record.Raw
+			}
+			out[k] = o
+		}()
+	}
+	wg.Wait()
+	time.Sleep(cfg.Settle)
+	cutoff := time.Now()
+	u1 := ReadUsage()
+	window := MeterTotal(nodes).Sub(before)
+
+	var sizes, calls []float64
+	for _, o := range out {
+		if o.err != nil {
+			res.Failed++
+			continue
+		}
+		sizes = append(sizes, float64(len(o.raw)))
+		calls = append(calls, Ms(o.call))
+	}
+	res.RecordBytes = Summarise(sizes)
+	res.PublishCall = Summarise(calls)
+	run := LatencyRun{System: "livinglab", Resources: Cost(u0, u1)}
+	var lat, arr []float64
+	for k, p := range sched {
+		o := out[k]
+		if o.err != nil {
+			continue
+		}
+		for j, sn := range nodes {
+			if j == p.Author || !sn.Subscribes(p.Topic) {
+				continue
+			}
+			run.Expected++
+			if t, ok := sn.StoredAt(o.cid); ok && !t.After(cutoff) {
+				run.Delivered++
+				lat = append(lat, Ms(t.Sub(o.t0)))
+			}
+			if t, _, ok := sn.Meter.Received(o.raw); ok {
+				run.ByGossip++
+				arr = append(arr, Ms(t.Sub(o.t0)))
+			}
+		}
+	}
+	fillRun(&run, lat, arr, window)
+	res.Livinglab = run
+	res.WindowSyncStreams = window.Opened[CatSync] / 2 // each session is counted by both ends
+	res.WindowSyncBytes = window.Out[CatSync]
+	log("steady: livinglab p50 %.1f ms p99 %.1f ms, live %.2f%%, %.1f copies per delivery",
+		run.Latency.P50, run.Latency.P99, 100*run.LiveRatio, run.Copies)
+
+	// One sync round, then count again.
+	b2 := MeterTotal(nodes)
+	t := time.Now()
+	results := c.SyncRound(ctx, nodes, rng, 16)
+	res.SyncRoundS = round(time.Since(t).Seconds(), 2)
+	res.SyncRoundBytes = MeterTotal(nodes).Sub(b2).Out[CatSync]
+	res.SyncSessions = len(results)
+	for _, r := range results {
+		if r.Error != "" {
+			res.SyncErrors++
+		}
+	}
+	for k, p := range sched {
+		if out[k].err != nil {
+			continue
+		}
+		for j, sn := range nodes {
+			if j != p.Author && sn.Subscribes(p.Topic) && sn.Node().Store().Has(out[k].cid) {
+				res.SyncedDelivered++
+			}
+		}
+	}
+	if run.Expected > 0 {
+		res.SyncedRatio = float64(res.SyncedDelivered) / float64(run.Expected)
+	}
+	log("steady: after one sync round %.2f%% delivered", 100*res.SyncedRatio)
+	if err := c.Close(); err != nil {
+		log("steady: stopping nodes: %v", err)
+	}
+
+	if cfg.Bare {
+		var subs [][]string
+		for i := range cfg.Nodes {
+			subs = append(subs, SubsFor(DefaultTopics, i))
+		}
+		var bsizes []int
+		for k := range sched {
+			if out[k].err != nil {
+				bsizes = append(bsizes, 0)
+			} else {
+				bsizes = append(bsizes, len(out[k].raw))
+			}
+		}
+		for _, flood := range []bool{false, true} {
+			br, err := RunBare(ctx, BareConfig{Nodes: cfg.Nodes, Latency: cfg.Latency, Schedule: sched, Sizes: bsizes,
+				Subs: subs, Flood: flood, Settle: cfg.Settle, Seed: cfg.Seed})
+			if err != nil {
+				return nil, fmt.Errorf("bare gossipsub: %w", err)
+			}
+			log("steady: %s p50 %.1f ms p99 %.1f ms, live %.2f%%", br.System, br.Latency.P50, br.Latency.P99, 100*br.LiveRatio)
+			res.Bare = append(res.Bare, *br)
+		}
+		for _, b := range res.Bare {
+			if b.Latency.P99 <= 0 {
+				continue
+			}
+			r := round(run.Latency.P99/b.Latency.P99, 2)
+			if b.System == BareFlood {
+				res.P99VsFlood = r
+			} else {
+				res.P99VsDefault = r
+			}
+		}
+	}
+	if cfg.Latency > 0 {
+		res.P99OverLink = round(run.Latency.P99/Ms(cfg.Latency), 2)
+	}
+	return res, nil
+}
+
+func fillRun(run *LatencyRun, lat, arr []float64, window MeterSnapshot) {
+	run.Latency = Summarise(lat)
+	run.Arrival = Summarise(arr)
+	run.Samples = roundAll(lat)
+	if run.Expected > 0 {
+		run.LiveRatio = float64(run.Delivered) / float64(run.Expected)
+	}
+	if window.MsgsUnique > 0 {
+		run.Copies = round(float64(window.MsgsReceived)/float64(window.MsgsUnique), 2)
+	}
+	run.GossipBytes = window.Out[CatGossip]
+	if run.Delivered > 0 {
+		run.BytesPerDelivery = round(float64(run.GossipBytes)/float64(run.Delivered), 0)
+	}
+	run.IHaveIDs, run.IWantIDs, run.IDontWantIDs = window.IHaveIDs, window.IWantIDs, window.IDontWantIDs
+}
+
+func roundAll(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = round(x, 2)
+	}
+	return out
+}
+
+// Logf reports progress.
+type Logf func(format string, args ...any)

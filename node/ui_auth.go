@@ -1,0 +1,410 @@
+package node
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/livinglab/livinglab/knowledge"
+)
+
+// Session and sign-in limits.
+const (
+	sessionIdle     = 8 * time.Hour  // a session unused this long ends
+	sessionMax      = 24 * time.Hour // a session ends this long after sign-in
+	maxSessions     = 10000
+	signinWindow    = 15 * time.Minute
+	signinLockout   = 15 * time.Minute
+	signinMaxFails  = 5
+	signinTrackKeys = 10000
+)
+
+// session is a signed-in browser.
+type session struct {
+	ID      string
+	User    string
+	CSRF    string
+	Created time.Time
+	Seen    time.Time
+}
+
+func randomToken() string {
+	b := make([]byte, 32) // 256 bits
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func tokensEqual(a, b string) bool {
+	return a != "" && b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// deriveFeedToken derives the read-only token that Atom feed URLs carry, so
+// that a feed reader never holds the full API token.
+func deriveFeedToken(apiToken string) string {
+	if apiToken == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, []byte(apiToken))
+	m.Write([]byte("livinglab atom feeds v1"))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// session returns the live session of the request's cookie, or nil.
+func (u *webUI) session(r *http.Request) *session {
+	c, err := r.Cookie(u.cookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s, ok := u.sessions[c.Value]
+	if !ok {
+		return nil
+	}
+	now := time.Now()
+	if now.Sub(s.Seen) > sessionIdle || now.Sub(s.Created) > sessionMax {
+		delete(u.sessions, c.Value)
+		return nil
+	}
+	s.Seen = now
+	return s
+}
+
+func (u *webUI) newSession(user string) *session {
+	now := time.Now()
+	s := &session{ID: randomToken(), User: user, CSRF: randomToken(), Created: now, Seen: now}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.sessions) >= maxSessions {
+		for id, o := range u.sessions {
+			if now.Sub(o.Seen) > sessionIdle || now.Sub(o.Created) > sessionMax {
+				delete(u.sessions, id)
+			}
+		}
+		if len(u.sessions) >= maxSessions { // still full: drop the oldest
+			var oldest string
+			for id, o := range u.sessions {
+				if oldest == "" || o.Seen.Before(u.sessions[oldest].Seen) {
+					oldest = id
+				}
+			}
+			delete(u.sessions, oldest)
+		}
+	}
+	u.sessions[s.ID] = s
+	return s
+}
+
+// endSessions ends every session of a user (after a password change or the
+// removal of the account), except keep.
+func (u *webUI) endSessions(user, keep string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for id, s := range u.sessions {
+		if s.User == user && id != keep {
+			delete(u.sessions, id)
+		}
+	}
+}
+
+func (u *webUI) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+}
+
+// ---- sign-in rate limiting ----
+
+// signinLimiter refuses sign-ins for a user name or a client address after
+// signinMaxFails failures within signinWindow, for signinLockout.
+type signinLimiter struct {
+	mu   sync.Mutex
+	keys map[string]*signinTrack
+}
+
+type signinTrack struct {
+	fails  []time.Time
+	locked time.Time // refused until then
+}
+
+func (l *signinLimiter) lockedUntil(keys ...string) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var until time.Time
+	now := time.Now()
+	for _, k := range keys {
+		if t, ok := l.keys[k]; ok && t.locked.After(now) && t.locked.After(until) {
+			until = t.locked
+		}
+	}
+	return until
+}
+
+func (l *signinLimiter) fail(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if l.keys == nil {
+		l.keys = map[string]*signinTrack{}
+	}
+	if len(l.keys) >= signinTrackKeys {
+		for k, t := range l.keys {
+			if t.locked.Before(now) && (len(t.fails) == 0 || now.Sub(t.fails[len(t.fails)-1]) > signinWindow) {
+				delete(l.keys, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		t, ok := l.keys[k]
+		if !ok {
+			t = &signinTrack{}
+			l.keys[k] = t
+		}
+		keep := t.fails[:0]
+		for _, f := range t.fails {
+			if now.Sub(f) < signinWindow {
+				keep = append(keep, f)
+			}
+		}
+		t.fails = append(keep, now)
+		if len(t.fails) >= signinMaxFails {
+			t.locked, t.fails = now.Add(signinLockout), nil
+		}
+	}
+}
+
+func (l *signinLimiter) succeed(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.keys, key)
+}
+
+func clientIP(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}
+
+// ---- sign-in, sign-out ----
+
+type signinData struct {
+	Next     string
+	Username string
+	Token    string
+	NoUsers  bool
+	Home     string
+}
+
+// index shows the dashboard to a signed-in browser and the sign-in form to
+// anyone else.
+func (u *webUI) index(w http.ResponseWriter, r *http.Request) {
+	if s := u.session(r); s != nil {
+		u.dashboard(w, r, s)
+		return
+	}
+	u.signinForm(w, r, http.StatusOK, "", "")
+}
+
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	if p, err := url.Parse(next); err != nil || p.Host != "" || p.Scheme != "" {
+		return "/"
+	}
+	return next
+}
+
+func (u *webUI) signinForm(w http.ResponseWriter, r *http.Request, status int, user, msg string) {
+	tok := ""
+	if c, err := r.Cookie(u.preCookie); err == nil && len(c.Value) >= 40 {
+		tok = c.Value
+	} else {
+		tok = randomToken()
+	}
+	u.setCookie(w, r, u.preCookie, tok, 3600)
+	next := r.URL.Query().Get("next")
+	if r.Method == http.MethodPost {
+		next = r.PostForm.Get("next")
+	}
+	users, _ := u.n.store.ListUsers()
+	u.render(w, r, status, "signin", view{Title: "Sign in", Error: msg, Data: signinData{Next: safeNext(next),
+		Username: user, Token: tok, NoUsers: len(users) == 0, Home: u.n.home.Dir}})
+}
+
+func (u *webUI) signIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		u.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	c, err := r.Cookie(u.preCookie)
+	if err != nil || !tokensEqual(r.PostForm.Get("csrf"), c.Value) {
+		u.errorPage(w, r, http.StatusForbidden, "The sign-in form's security token is missing or out of date (are cookies enabled?). Reload the sign-in page and try again.")
+		return
+	}
+	name := strings.ToLower(strings.TrimSpace(r.PostForm.Get("username")))
+	pw := r.PostForm.Get("password")
+	userKey, ipKey := "user:"+name, "ip:"+clientIP(r)
+	if until := u.limiter.lockedUntil(userKey, ipKey); !until.IsZero() {
+		wait := time.Until(until).Round(time.Minute)
+		w.Header().Set("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
+		u.signinForm(w, r, http.StatusTooManyRequests, name,
+			"Too many failed sign-ins for this account or from this computer. Try again in "+max(wait, time.Minute).String()+".")
+		return
+	}
+	if err := u.n.store.CheckPassword(name, pw); err != nil {
+		if !errors.Is(err, knowledge.ErrBadPassword) {
+			u.n.log.Error("sign-in", "err", err)
+			u.signinForm(w, r, http.StatusInternalServerError, name, "The account store could not be read.")
+			return
+		}
+		u.limiter.fail(userKey, ipKey)
+		u.n.log.Warn("failed sign-in", "user", name, "client", clientIP(r))
+		u.signinForm(w, r, http.StatusUnauthorized, name, "Wrong user name or password.")
+		return
+	}
+	u.limiter.succeed(userKey)
+	u.n.store.TouchUser(name)
+	s := u.newSession(name)
+	u.setCookie(w, r, u.cookie, s.ID, int(sessionMax.Seconds()))
+	u.setCookie(w, r, u.preCookie, "", -1)
+	u.n.log.Info("signed in", "user", name, "client", clientIP(r))
+	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+}
+
+func (u *webUI) signOut(w http.ResponseWriter, r *http.Request, s *session) {
+	u.mu.Lock()
+	delete(u.sessions, s.ID)
+	u.mu.Unlock()
+	u.setCookie(w, r, u.cookie, "", -1)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// ---- account ----
+
+func (u *webUI) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
+	users, _ := u.n.store.ListUsers()
+	u.render(w, r, http.StatusOK, "account", view{Title: "Your account", Nav: "account", Data: users})
+}
+
+func (u *webUI) passwordForm(w http.ResponseWriter, r *http.Request, s *session) {
+	users, _ := u.n.store.ListUsers()
+	fail := func(status int, msg string) {
+		u.render(w, r, status, "account", view{Title: "Your account", Nav: "account", Error: msg, Data: users})
+	}
+	if err := u.n.store.CheckPassword(s.User, r.PostForm.Get("current")); err != nil {
+		fail(http.StatusForbidden, "The current password is wrong.")
+		return
+	}
+	pw := r.PostForm.Get("new")
+	if pw != r.PostForm.Get("repeat") {
+		fail(http.StatusBadRequest, "The new password and its repetition differ.")
+		return
+	}
+	if err := u.n.store.SetPassword(s.User, pw); err != nil {
+		fail(http.StatusBadRequest, strings.TrimPrefix(err.Error(), knowledge.ErrInvalid.Error()+": "))
+		return
+	}
+	u.endSessions(s.User, s.ID)
+	http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
+}
+
+// ---- /api/v1/users: local accounts for programs (API token only) ----
+
+// UserView is an account as /api/v1/users shows it.
+type UserView struct {
+	Name     string    `json:"name"`
+	Created  time.Time `json:"created"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+}
+
+func (u *webUI) mountUsersAPI(mux *http.ServeMux) {
+	tokenOnly := func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if got == "" {
+				got = r.Header.Get("X-API-Key")
+			}
+			if !tokensEqual(got, u.token) {
+				writeErr(w, http.StatusUnauthorized, "unauthorised", "managing accounts needs the API token (Authorization: Bearer TOKEN; the token is in the home's api.token)")
+				return
+			}
+			h(w, r)
+		}
+	}
+	mux.HandleFunc("GET /api/v1/users", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
+		us, err := u.n.store.ListUsers()
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		out := []UserView{}
+		for _, x := range us {
+			out = append(out, UserView{Name: x.Name, Created: x.Created, LastSeen: x.LastSeen})
+		}
+		writeJSON(w, http.StatusOK, out)
+	}))
+	mux.HandleFunc("POST /api/v1/users", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Name     string `json:"name"`
+			Password string `json:"password"`
+		}
+		if err := decodeBody(w, r, &req, 16<<10); err != nil {
+			writeError(w, err)
+			return
+		}
+		if err := u.n.store.AddUser(req.Name, req.Password); err != nil {
+			writeUserErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"name": req.Name})
+	}))
+	mux.HandleFunc("PUT /api/v1/users/{name}/password", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Password string `json:"password"`
+		}
+		if err := decodeBody(w, r, &req, 16<<10); err != nil {
+			writeError(w, err)
+			return
+		}
+		name := r.PathValue("name")
+		if err := u.n.store.SetPassword(name, req.Password); err != nil {
+			writeUserErr(w, err)
+			return
+		}
+		u.endSessions(name, "")
+		writeJSON(w, http.StatusOK, map[string]string{"name": name})
+	}))
+	mux.HandleFunc("DELETE /api/v1/users/{name}", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if err := u.n.store.DeleteUser(name); err != nil {
+			writeUserErr(w, err)
+			return
+		}
+		u.endSessions(name, "")
+		writeJSON(w, http.StatusOK, map[string]string{"removed": name})
+	}))
+}
+
+func writeUserErr(w http.ResponseWriter, err error) {
+	if errors.Is(err, knowledge.ErrExists) {
+		writeErr(w, http.StatusConflict, "exists", err.Error())
+		return
+	}
+	writeError(w, err)
+}

@@ -1,0 +1,594 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// The lab pages drive the node's own lab and draft API in-process, with the
+// API token, so that the browser and programs share one implementation of
+// every rule (validation, approval hashes, the publish path).
+
+func (u *webUI) mountLab(mux *http.ServeMux) {
+	u.api = mux
+	mux.HandleFunc("GET /lab", u.page(u.labPage))
+	mux.HandleFunc("POST /lab/initiatives", u.form(u.createInitiative))
+	mux.HandleFunc("GET /lab/initiatives/{id}", u.page(u.initiativePage))
+	mux.HandleFunc("POST /lab/initiatives/{id}", u.form(u.updateInitiative))
+	mux.HandleFunc("POST /lab/initiatives/{id}/delete", u.form(u.deleteInitiative))
+	mux.HandleFunc("POST /lab/initiatives/{id}/stakeholders", u.form(u.addStakeholder))
+	mux.HandleFunc("POST /lab/initiatives/{id}/activities", u.form(u.addActivity))
+	mux.HandleFunc("POST /lab/initiatives/{id}/evaluations", u.form(u.addEvaluation))
+	mux.HandleFunc("POST /lab/initiatives/{id}/draft", u.form(u.createDraft))
+	mux.HandleFunc("POST /lab/{kind}/{id}/delete", u.form(u.deleteLabEntity))
+	mux.HandleFunc("GET /drafts", u.page(u.draftsPage))
+	mux.HandleFunc("GET /drafts/{id}", u.page(u.draftPage))
+	mux.HandleFunc("POST /drafts/{id}", u.form(u.saveDraft))
+	mux.HandleFunc("POST /drafts/{id}/preview", u.form(u.previewDraftForm))
+	mux.HandleFunc("POST /drafts/{id}/approve", u.form(u.approveDraft))
+	mux.HandleFunc("POST /drafts/{id}/publish", u.form(u.publishDraft))
+	mux.HandleFunc("POST /drafts/{id}/delete", u.form(u.deleteDraft))
+}
+
+// call runs one request against the node's API in-process, with the API
+// token. An error answer comes back as *APIErrorResponse.
+func (u *webUI) call(ctx context.Context, method, path string, in, out any) error {
+	var body bytes.Buffer
+	if in != nil {
+		if err := json.NewEncoder(&body).Encode(in); err != nil {
+			return err
+		}
+	}
+	req := httptest.NewRequestWithContext(ctx, method, path, &body)
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	u.api.ServeHTTP(rec, req)
+	if rec.Code >= 400 {
+		var e APIError
+		if json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error == "" {
+			e = APIError{Error: strings.TrimSpace(rec.Body.String()), Code: http.StatusText(rec.Code)}
+		}
+		if rec.Code == http.StatusNotFound && e.Code == "not_found" && strings.HasPrefix(e.Error, "no such API endpoint") {
+			e.Error = "this node has no lab data API yet"
+		}
+		return &APIErrorResponse{Status: rec.Code, APIError: e}
+	}
+	if out != nil {
+		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+			return fmt.Errorf("decode the answer of %s %s: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// apiStatus returns the HTTP status of an error of call.
+func apiStatus(err error) int {
+	var ae *APIErrorResponse
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return http.StatusInternalServerError
+}
+
+func apiMessage(err error) string {
+	var ae *APIErrorResponse
+	if errors.As(err, &ae) {
+		msg := ae.APIError.Error
+		for _, p := range []error{ErrBadRequest, knowledge.ErrInvalid, ErrForbidden} {
+			msg = strings.TrimPrefix(msg, p.Error()+": ")
+		}
+		return msg
+	}
+	return err.Error()
+}
+
+// ---- stage progress ----
+
+type stageView struct {
+	Stage int
+	Name  string
+	Names []knowledge.Stage
+}
+
+func (u *webUI) stageOf(n int) stageView {
+	names := u.stageNames()
+	sv := stageView{Stage: n, Names: names}
+	if n >= 1 && n <= len(names) {
+		sv.Name = names[n-1].Name
+	}
+	return sv
+}
+
+// ---- initiatives ----
+
+type initiativeRow struct {
+	knowledge.Initiative
+	StageV stageView
+}
+
+type labData struct {
+	Initiatives []initiativeRow
+	Form        initiativeForm
+	Stages      []knowledge.Stage
+	Languages   []string
+	Topics      []string
+	Statuses    []string
+}
+
+// initiativeForm is an initiative as the form holds it.
+type initiativeForm struct {
+	Title, Service, Description, Started, Ended, Status, Language, OtherTopic string
+	Stage                                                                     int
+	Topics                                                                    []string
+}
+
+func (f *initiativeForm) read(v url.Values) {
+	g := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	f.Title, f.Service, f.Description, f.Started, f.Ended = g("title"), g("service"), g("description"), g("started"), g("ended")
+	f.Status, f.Language, f.OtherTopic = g("status"), g("language"), g("other_topic")
+	f.Stage, _ = strconv.Atoi(g("stage"))
+	f.Topics = formValues(v, "topic")
+}
+
+func (f *initiativeForm) json() map[string]any {
+	topics := slices.Clone(f.Topics)
+	for _, t := range strings.FieldsFunc(f.OtherTopic, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if t = strings.ToLower(t); !slices.Contains(topics, t) {
+			topics = append(topics, t)
+		}
+	}
+	if topics == nil {
+		topics = []string{}
+	}
+	return map[string]any{"title": f.Title, "service": f.Service, "description": f.Description, "topics": topics,
+		"stage": f.Stage, "started": f.Started, "ended": f.Ended, "status": f.Status, "language": f.Language}
+}
+
+func initiativeFormOf(i knowledge.Initiative) initiativeForm {
+	return initiativeForm{Title: i.Title, Service: i.Service, Description: i.Description, Started: i.Started, Ended: i.Ended,
+		Status: i.Status, Language: i.Language, Stage: i.Stage, Topics: i.Topics}
+}
+
+var initiativeStatuses = []string{knowledge.StatusPlanned, knowledge.StatusActive, knowledge.StatusPaused, knowledge.StatusCompleted}
+
+func (u *webUI) topicChoices(have []string) []string {
+	out := slices.Clone(u.n.Config().Topics)
+	for _, t := range append(slices.Clone(suggestedTopics), have...) {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (u *webUI) labPage(w http.ResponseWriter, r *http.Request, s *session) {
+	u.renderLab(w, r, http.StatusOK, "", initiativeForm{Language: defaultLanguage(u.n.Config().Country), Stage: 1})
+}
+
+func (u *webUI) renderLab(w http.ResponseWriter, r *http.Request, status int, errMsg string, f initiativeForm) {
+	d := labData{Form: f, Stages: u.stageNames(), Languages: uiLanguageOrder, Topics: u.topicChoices(f.Topics), Statuses: initiativeStatuses}
+	var list []knowledge.Initiative
+	if err := u.call(r.Context(), "GET", "/api/v1/lab/initiatives", nil, &list); err != nil {
+		status, errMsg = apiStatus(err), "The lab's initiatives could not be read: "+apiMessage(err)
+	}
+	for _, i := range list {
+		d.Initiatives = append(d.Initiatives, initiativeRow{Initiative: i, StageV: u.stageOf(i.Stage)})
+	}
+	u.render(w, r, status, "lab", view{Title: "Living lab", Nav: "lab", Error: errMsg, Data: d})
+}
+
+func (u *webUI) createInitiative(w http.ResponseWriter, r *http.Request, s *session) {
+	var f initiativeForm
+	f.read(r.PostForm)
+	var out knowledge.Initiative
+	if err := u.call(r.Context(), "POST", "/api/v1/lab/initiatives", f.json(), &out); err != nil {
+		u.renderLab(w, r, apiStatus(err), "The initiative was not saved: "+apiMessage(err), f)
+		return
+	}
+	http.Redirect(w, r, "/lab/initiatives/"+url.PathEscape(out.ID)+"?done=saved", http.StatusSeeOther)
+}
+
+type initiativeData struct {
+	I             knowledge.Initiative
+	StageV        stageView
+	Form          initiativeForm
+	Stakeholders  []knowledge.Stakeholder
+	Activities    []knowledge.Activity
+	Evaluations   []knowledge.Evaluation
+	Drafts        []knowledge.Draft
+	Stages        []knowledge.Stage
+	Languages     []string
+	Topics        []string
+	Statuses      []string
+	ActivityKinds []string
+	Today         string
+}
+
+func (u *webUI) initiativePage(w http.ResponseWriter, r *http.Request, s *session) {
+	u.renderInitiative(w, r, http.StatusOK, "", nil)
+}
+
+func (u *webUI) renderInitiative(w http.ResponseWriter, r *http.Request, status int, errMsg string, f *initiativeForm) {
+	id := r.PathValue("id")
+	ctx := r.Context()
+	var d initiativeData
+	if err := u.call(ctx, "GET", "/api/v1/lab/initiatives/"+url.PathEscape(id), nil, &d.I); err != nil {
+		u.errorPage(w, r, apiStatus(err), apiMessage(err))
+		return
+	}
+	q := "?initiative=" + url.QueryEscape(id)
+	var errs []string
+	for _, c := range []struct {
+		path string
+		out  any
+	}{{"/api/v1/lab/stakeholders", &d.Stakeholders}, {"/api/v1/lab/activities", &d.Activities},
+		{"/api/v1/lab/evaluations", &d.Evaluations}, {"/api/v1/drafts", &d.Drafts}} {
+		if err := u.call(ctx, "GET", c.path+q, nil, c.out); err != nil {
+			errs = append(errs, apiMessage(err))
+		}
+	}
+	if errMsg == "" && len(errs) > 0 {
+		errMsg = strings.Join(errs, "; ")
+	}
+	d.StageV = u.stageOf(d.I.Stage)
+	if f != nil {
+		d.Form = *f
+	} else {
+		d.Form = initiativeFormOf(d.I)
+	}
+	d.Stages, d.Languages, d.Topics, d.Statuses = u.stageNames(), uiLanguageOrder, u.topicChoices(d.Form.Topics), initiativeStatuses
+	d.ActivityKinds = knowledge.ActivityKinds
+	u.render(w, r, status, "initiative", view{Title: d.I.Title, Nav: "lab", Error: errMsg, Data: d})
+}
+
+func (u *webUI) updateInitiative(w http.ResponseWriter, r *http.Request, s *session) {
+	var f initiativeForm
+	f.read(r.PostForm)
+	id := r.PathValue("id")
+	if err := u.call(r.Context(), "PUT", "/api/v1/lab/initiatives/"+url.PathEscape(id), f.json(), nil); err != nil {
+		u.renderInitiative(w, r, apiStatus(err), "Not saved: "+apiMessage(err), &f)
+		return
+	}
+	http.Redirect(w, r, "/lab/initiatives/"+url.PathEscape(id)+"?done=saved", http.StatusSeeOther)
+}
+
+func (u *webUI) deleteInitiative(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	if err := u.call(r.Context(), "DELETE", "/api/v1/lab/initiatives/"+url.PathEscape(id)+"?cascade=true", nil, nil); err != nil {
+		u.renderInitiative(w, r, apiStatus(err), "Not deleted: "+apiMessage(err), nil)
+		return
+	}
+	http.Redirect(w, r, "/lab?done=deleted", http.StatusSeeOther)
+}
+
+// ---- stakeholders, activities, evaluations ----
+
+func (u *webUI) addStakeholder(w http.ResponseWriter, r *http.Request, s *session) {
+	v := r.PostForm
+	g := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	id := r.PathValue("id")
+	body := map[string]any{"initiative_ids": []string{id}, "kind": g("kind"), "name": g("name"), "role": g("role"),
+		"organisation": g("organisation"), "email": g("email"), "phone": g("phone"), "address": g("address"),
+		"consent": g("consent"), "consent_given": v.Get("consent_given") == "on", "notes": g("notes")}
+	u.addEntity(w, r, "/api/v1/lab/stakeholders", body, "#stakeholders")
+}
+
+func (u *webUI) addActivity(w http.ResponseWriter, r *http.Request, s *session) {
+	v := r.PostForm
+	g := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	id := r.PathValue("id")
+	stage, _ := strconv.Atoi(g("stage"))
+	counts := map[string]int{}
+	var bad []string
+	for _, l := range splitLines(v.Get("counts")) {
+		k, n, ok := strings.Cut(l, ":")
+		c, err := strconv.Atoi(strings.TrimSpace(n))
+		if !ok || err != nil || strings.TrimSpace(k) == "" {
+			bad = append(bad, strconv.Quote(l))
+			continue
+		}
+		counts[strings.TrimSpace(k)] = c
+	}
+	ages := []int{}
+	for _, a := range strings.FieldsFunc(v.Get("ages"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+		n, err := strconv.Atoi(strings.TrimSpace(a))
+		if err != nil {
+			bad = append(bad, strconv.Quote(a))
+			continue
+		}
+		ages = append(ages, n)
+	}
+	if len(bad) > 0 {
+		u.renderInitiative(w, r, http.StatusBadRequest, "The activity was not saved: counts are written “group: number” one per line, ages as numbers; could not read "+strings.Join(bad, ", "), nil)
+		return
+	}
+	attendees := splitLines(v.Get("attendees"))
+	if attendees == nil {
+		attendees = []string{}
+	}
+	body := map[string]any{"initiative_id": id, "kind": g("kind"), "title": g("title"), "date": g("date"),
+		"place": g("place"), "stage": stage, "attendees": attendees, "notes": g("notes"), "counts": counts, "ages": ages}
+	u.addEntity(w, r, "/api/v1/lab/activities", body, "#activities")
+}
+
+func (u *webUI) addEvaluation(w http.ResponseWriter, r *http.Request, s *session) {
+	v := r.PostForm
+	g := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	id := r.PathValue("id")
+	num := func(k string) (*float64, bool) {
+		s := strings.ReplaceAll(g(k), ",", ".")
+		if s == "" {
+			return nil, true
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, false
+		}
+		return &f, true
+	}
+	before, ok1 := num("before")
+	after, ok2 := num("after")
+	if !ok1 || !ok2 {
+		u.renderInitiative(w, r, http.StatusBadRequest, "The evaluation was not saved: before and after must be numbers.", nil)
+		return
+	}
+	quotes := splitLines(v.Get("quotes"))
+	if quotes == nil {
+		quotes = []string{}
+	}
+	body := map[string]any{"initiative_id": id, "indicator": g("indicator"), "unit": g("unit"), "before": before,
+		"after": after, "period": g("period"), "quotes": quotes, "notes": g("notes")}
+	u.addEntity(w, r, "/api/v1/lab/evaluations", body, "#evaluations")
+}
+
+func (u *webUI) addEntity(w http.ResponseWriter, r *http.Request, path string, body map[string]any, anchor string) {
+	if err := u.call(r.Context(), "POST", path, body, nil); err != nil {
+		u.renderInitiative(w, r, apiStatus(err), "Not saved: "+apiMessage(err), nil)
+		return
+	}
+	http.Redirect(w, r, "/lab/initiatives/"+url.PathEscape(r.PathValue("id"))+"?done=saved"+anchor, http.StatusSeeOther)
+}
+
+func (u *webUI) deleteLabEntity(w http.ResponseWriter, r *http.Request, s *session) {
+	kind := r.PathValue("kind")
+	if !slices.Contains([]string{"stakeholders", "activities", "evaluations"}, kind) {
+		u.notFound(w, r)
+		return
+	}
+	back := safeNext(r.PostForm.Get("back"))
+	if err := u.call(r.Context(), "DELETE", "/api/v1/lab/"+kind+"/"+url.PathEscape(r.PathValue("id")), nil, nil); err != nil {
+		u.errorPage(w, r, apiStatus(err), "Not deleted: "+apiMessage(err))
+		return
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// ---- drafts ----
+
+type draftRow struct {
+	knowledge.Draft
+	Initiative string
+}
+
+func (u *webUI) draftsPage(w http.ResponseWriter, r *http.Request, s *session) {
+	var drafts []knowledge.Draft
+	var inis []knowledge.Initiative
+	errMsg := ""
+	if err := u.call(r.Context(), "GET", "/api/v1/drafts", nil, &drafts); err != nil {
+		errMsg = "The drafts could not be read: " + apiMessage(err)
+	}
+	u.call(r.Context(), "GET", "/api/v1/lab/initiatives", nil, &inis)
+	title := map[string]string{}
+	for _, i := range inis {
+		title[i.ID] = i.Title
+	}
+	var rows []draftRow
+	for _, d := range drafts {
+		rows = append(rows, draftRow{Draft: d, Initiative: title[d.InitiativeID]})
+	}
+	u.render(w, r, http.StatusOK, "drafts", view{Title: "Publishing", Nav: "drafts", Error: errMsg,
+		Data: map[string]any{"Drafts": rows, "Initiatives": inis}})
+}
+
+func (u *webUI) createDraft(w http.ResponseWriter, r *http.Request, s *session) {
+	var d knowledge.Draft
+	if err := u.call(r.Context(), "POST", "/api/v1/drafts", map[string]string{"initiative": r.PathValue("id")}, &d); err != nil {
+		u.renderInitiative(w, r, apiStatus(err), "No draft: "+apiMessage(err), nil)
+		return
+	}
+	http.Redirect(w, r, "/drafts/"+url.PathEscape(d.ID), http.StatusSeeOther)
+}
+
+// draftPreview mirrors the API's draft preview.
+type draftPreview struct {
+	Draft     string            `json:"draft"`
+	Rev       int               `json:"rev"`
+	Practice  protocol.Practice `json:"practice"`
+	Topics    []string          `json:"topics"`
+	Report    GateReport        `json:"report"`
+	Hash      string            `json:"hash"`
+	Confirmed []string          `json:"confirmed"`
+	Redact    []string          `json:"redact"`
+	Approved  bool              `json:"approved"`
+}
+
+type nameDecision struct {
+	Text   string
+	Field  string
+	Reason string
+	Keep   bool
+	ID     string
+}
+
+type draftData struct {
+	D          knowledge.Draft
+	Initiative string
+	F          practiceForm
+	Languages  []string
+	Topics     []string
+	Stages     []knowledge.Stage
+	Preview    *previewView
+	P          *draftPreview
+	Names      []nameDecision
+	Approved   bool
+}
+
+func (u *webUI) draftPage(w http.ResponseWriter, r *http.Request, s *session) {
+	u.renderDraft(w, r, http.StatusOK, "", nil, nil)
+}
+
+// renderDraft shows a draft, its edit form and the preview of what would
+// leave with the given decisions (nil: the draft's stored decisions).
+func (u *webUI) renderDraft(w http.ResponseWriter, r *http.Request, status int, errMsg string, f *practiceForm, decisions map[string][]string) {
+	id := r.PathValue("id")
+	ctx := r.Context()
+	var d draftData
+	if err := u.call(ctx, "GET", "/api/v1/drafts/"+url.PathEscape(id), nil, &d.D); err != nil {
+		u.errorPage(w, r, apiStatus(err), apiMessage(err))
+		return
+	}
+	var ini knowledge.Initiative
+	if u.call(ctx, "GET", "/api/v1/lab/initiatives/"+url.PathEscape(d.D.InitiativeID), nil, &ini) == nil {
+		d.Initiative = ini.Title
+	}
+	if f != nil {
+		d.F = *f
+	} else {
+		d.F = draftFormOf(d.D)
+	}
+	d.Languages, d.Topics, d.Stages = uiLanguageOrder, u.topicChoices(d.F.Topics), u.stageNames()
+	var body any
+	if decisions != nil {
+		body = decisions
+	}
+	var pv draftPreview
+	if err := u.call(ctx, "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/preview", body, &pv); err != nil {
+		if errMsg == "" {
+			errMsg = "No preview: " + apiMessage(err)
+			status = max(status, apiStatus(err))
+		}
+	} else {
+		d.P = &pv
+		d.Preview = previewOf(&pv.Practice, pv.Report, pv.Topics)
+		d.Approved = pv.Approved
+		seen := map[string]bool{}
+		addName := func(text, field, reason string) {
+			if text == "" || seen[strings.ToLower(text)] {
+				return
+			}
+			seen[strings.ToLower(text)] = true
+			d.Names = append(d.Names, nameDecision{Text: text, Field: field, Reason: reason,
+				Keep: slices.Contains(pv.Confirmed, text), ID: "name-" + strconv.Itoa(len(d.Names))})
+		}
+		for _, c := range pv.Report.Candidates {
+			addName(c.Text, c.Field, c.Reason)
+		}
+		for _, c := range pv.Confirmed {
+			addName(c, "", "confirmed as not personal")
+		}
+		for _, c := range pv.Redact {
+			addName(c, "", "confirmed as personal")
+		}
+	}
+	u.render(w, r, status, "draft", view{Title: "Draft: " + d.D.Title, Nav: "drafts", Error: errMsg, Data: d})
+}
+
+func draftFormOf(d knowledge.Draft) practiceForm {
+	return practiceForm{Title: d.Title, Summary: d.Summary, Problem: d.Problem, Approach: d.Approach, Results: d.Results,
+		Resources: d.Resources, Difficulties: d.Difficulties, Transferability: d.Transferability,
+		Lessons: strings.Join(d.Lessons, "\n"), Roles: strings.Join(d.StakeholderRoles, ", "), Period: d.Period,
+		Links: strings.Join(d.Links, "\n"), Language: d.Language, Stage: d.Stage, Topics: d.Topics}
+}
+
+func (u *webUI) saveDraft(w http.ResponseWriter, r *http.Request, s *session) {
+	var f practiceForm
+	f.read(r.PostForm)
+	in := f.input()
+	nn := func(l []string) []string {
+		if l == nil {
+			return []string{}
+		}
+		return l
+	}
+	body := map[string]any{"title": in.Title, "summary": in.Summary, "problem": in.Problem, "approach": in.Approach,
+		"stakeholder_roles": nn(in.StakeholderRoles), "results": in.Results, "resources": in.Resources,
+		"difficulties": in.Difficulties, "lessons": nn(in.Lessons), "transferability": in.Transferability,
+		"language": in.Language, "stage": in.Stage, "period": in.Period, "links": nn(in.Links), "topics": nn(in.Topics)}
+	id := r.PathValue("id")
+	if err := u.call(r.Context(), "PUT", "/api/v1/drafts/"+url.PathEscape(id), body, nil); err != nil {
+		u.renderDraft(w, r, apiStatus(err), "Not saved: "+apiMessage(err), &f, nil)
+		return
+	}
+	http.Redirect(w, r, "/drafts/"+url.PathEscape(id)+"?done=saved#preview", http.StatusSeeOther)
+}
+
+// decisionsOf reads the reviewer's decisions on uncertain names: a ticked
+// "keep" box confirms a name as not personal, every other name offered is
+// redacted.
+func decisionsOf(v url.Values) map[string][]string {
+	keep := formValues(v, "keep")
+	redact := []string{}
+	for _, n := range v["name"] {
+		if !slices.Contains(keep, n) && !slices.Contains(redact, n) {
+			redact = append(redact, n)
+		}
+	}
+	if keep == nil {
+		keep = []string{}
+	}
+	return map[string][]string{"confirmed": keep, "redact": redact}
+}
+
+func (u *webUI) previewDraftForm(w http.ResponseWriter, r *http.Request, s *session) {
+	u.renderDraft(w, r, http.StatusOK, "", nil, decisionsOf(r.PostForm))
+}
+
+func (u *webUI) approveDraft(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	dec := decisionsOf(r.PostForm)
+	body := map[string]any{"hash": r.PostForm.Get("hash"), "confirmed": dec["confirmed"], "redact": dec["redact"],
+		"by": s.User + " (web UI)"}
+	if err := u.call(r.Context(), "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/approve", body, nil); err != nil {
+		u.renderDraft(w, r, apiStatus(err), "Not approved: "+apiMessage(err), nil, dec)
+		return
+	}
+	u.n.log.Info("draft approved in the web UI", "draft", id, "user", s.User)
+	http.Redirect(w, r, "/drafts/"+url.PathEscape(id)+"?done=approved#publish", http.StatusSeeOther)
+}
+
+func (u *webUI) publishDraft(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	var out struct {
+		CID string `json:"cid"`
+	}
+	if err := u.call(r.Context(), "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/publish", nil, &out); err != nil {
+		u.renderDraft(w, r, apiStatus(err), "Not published: "+apiMessage(err), nil, nil)
+		return
+	}
+	u.n.log.Info("draft published in the web UI", "draft", id, "cid", out.CID, "user", s.User)
+	http.Redirect(w, r, "/practices/"+url.PathEscape(out.CID)+"?done=published", http.StatusSeeOther)
+}
+
+func (u *webUI) deleteDraft(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	if err := u.call(r.Context(), "DELETE", "/api/v1/drafts/"+url.PathEscape(id), nil, nil); err != nil {
+		u.renderDraft(w, r, apiStatus(err), "Not deleted: "+apiMessage(err), nil, nil)
+		return
+	}
+	http.Redirect(w, r, "/drafts?done=deleted", http.StatusSeeOther)
+}

@@ -1,0 +1,791 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/knowledge/search"
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// ---- dashboard ----
+
+type dashData struct {
+	Status    Status
+	Addrs     []string
+	Recent    []*PracticeView
+	Own       int
+	Held      int
+	Topics    []TopicStatus
+	Connected int // other members connected
+	Others    int // other members
+}
+
+func (u *webUI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
+	st := u.n.Status()
+	d := dashData{Status: st, Addrs: u.n.Addrs()}
+	for _, t := range st.Topics {
+		if t.Topic != protocol.ControlTopic {
+			d.Topics = append(d.Topics, t)
+		}
+	}
+	for _, m := range st.Members {
+		if !m.Self {
+			d.Others++
+			if m.Connected {
+				d.Connected++
+			}
+		}
+	}
+	if recs, err := u.n.store.List(knowledge.ListOptions{Kind: protocol.KindPractice, NewestFirst: true}); err == nil {
+		d.Held = len(recs)
+		for _, rec := range recs {
+			if rec.Record.Author == u.n.id.String() {
+				d.Own++
+			}
+			if len(d.Recent) < 6 {
+				if v, err := u.n.ViewPractice(rec); err == nil {
+					d.Recent = append(d.Recent, v)
+				}
+			}
+		}
+	}
+	u.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Data: d})
+}
+
+// regionOf names the region of a member's peer ID.
+func (u *webUI) regionOf(id string) string {
+	if id == u.n.id.String() {
+		return u.n.Config().Region
+	}
+	if m, ok := u.n.roster.Get(id); ok && m.Region != "" {
+		return m.Region
+	}
+	return ""
+}
+
+// ---- search ----
+
+type uiHit struct {
+	SearchHit
+	TitleHTML template.HTML
+	Snippets  []uiSnippet
+	Stage     int
+}
+
+type uiSnippet struct {
+	Field string
+	HTML  template.HTML
+}
+
+type uiFacet struct {
+	Name, Label, Param string
+	Values             []uiFacetValue
+}
+
+type uiFacetValue struct {
+	Value, Label string
+	Count        int
+	Checked      bool
+	ID           string
+}
+
+type uiPageLink struct {
+	N       int
+	URL     string
+	Current bool
+}
+
+type searchData struct {
+	Q        string
+	Network  bool
+	Sort     string
+	Searched bool
+	Result   *SearchResult
+	Hits     []uiHit
+	Facets   []uiFacet
+	Pages    []uiPageLink
+	Prev     string
+	Next     string
+	First    int
+	Last     int
+}
+
+var facetParams = []struct{ name, param, label string }{
+	{"topic", "topic", "Topic"}, {"region", "region", "Region"}, {"country", "country", "Country"},
+	{"stage", "stage", "Stage"}, {"language", "lang", "Language"}, {"year", "year", "Year"},
+}
+
+// formValues returns the values of a repeated (or comma-separated) query
+// parameter.
+func formValues(v url.Values, name string) []string {
+	var out []string
+	for _, s := range v[name] {
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func (u *webUI) searchPage(w http.ResponseWriter, r *http.Request, s *session) {
+	v := r.URL.Query()
+	q := search.Query{Text: strings.TrimSpace(v.Get("q")), Topics: formValues(v, "topic"), Regions: formValues(v, "region"),
+		Countries: formValues(v, "country"), Languages: formValues(v, "lang"), Sort: v.Get("sort"), Facets: true, PageSize: 10}
+	if q.Sort != search.SortDate {
+		q.Sort = ""
+	}
+	d := searchData{Q: q.Text, Network: v.Get("network") == "on", Sort: q.Sort}
+	var bad []string
+	for _, p := range []struct {
+		name string
+		dst  *[]int
+	}{{"stage", &q.Stages}, {"year", &q.Years}} {
+		for _, s := range formValues(v, p.name) {
+			i, err := strconv.Atoi(s)
+			if err != nil {
+				bad = append(bad, p.name+" "+strconv.Quote(s))
+				continue
+			}
+			*p.dst = append(*p.dst, i)
+		}
+	}
+	if p, err := strconv.Atoi(v.Get("page")); err == nil && p > 0 {
+		q.Page = min(p, search.MaxResultWindow/q.PageSize)
+	}
+	errMsg := ""
+	if len(bad) > 0 {
+		errMsg = "Ignored filters that are not numbers: " + strings.Join(bad, ", ")
+	}
+	res, err := u.n.Search(r.Context(), q, d.Network)
+	status := http.StatusOK
+	if err != nil {
+		if errors.Is(err, ErrBadRequest) {
+			status = http.StatusBadRequest
+			errMsg = "The query could not be read: " + strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": ")
+		} else {
+			status = http.StatusInternalServerError
+			errMsg = "Search failed: " + err.Error()
+		}
+		res = &SearchResult{Page: 1, PageSize: q.PageSize}
+	}
+	d.Result, d.Searched = res, true
+	for _, h := range res.Hits {
+		uh := uiHit{SearchHit: h, TitleHTML: template.HTML(template.HTMLEscapeString(h.Title))}
+		if t := h.Snippets["title"]; len(t) > 0 {
+			uh.TitleHTML = safeSnippet(t[0])
+		}
+		for _, f := range []string{"summary", "lessons", "body"} {
+			for _, frag := range h.Snippets[f] {
+				uh.Snippets = append(uh.Snippets, uiSnippet{Field: f, HTML: safeSnippet(frag)})
+			}
+		}
+		if len(uh.Snippets) > 3 {
+			uh.Snippets = uh.Snippets[:3]
+		}
+		d.Hits = append(d.Hits, uh)
+	}
+	stageName := map[string]string{}
+	for _, st := range u.stageNames() {
+		stageName[strconv.Itoa(st.Number)] = strconv.Itoa(st.Number) + " " + st.Name
+	}
+	for _, fp := range facetParams {
+		f := uiFacet{Name: fp.name, Label: fp.label, Param: fp.param}
+		selected := formValues(v, fp.param)
+		seen := map[string]bool{}
+		for _, fc := range res.Facets[fp.name] {
+			label := fc.Value
+			switch fp.name {
+			case "language":
+				label = languageName(fc.Value)
+			case "stage":
+				if n, ok := stageName[fc.Value]; ok {
+					label = n
+				}
+			}
+			seen[fc.Value] = true
+			f.Values = append(f.Values, uiFacetValue{Value: fc.Value, Label: label, Count: fc.Count,
+				Checked: slices.Contains(selected, fc.Value)})
+		}
+		for _, sv := range selected {
+			if !seen[sv] {
+				f.Values = append(f.Values, uiFacetValue{Value: sv, Label: sv, Checked: true})
+			}
+		}
+		for i := range f.Values {
+			f.Values[i].ID = "f-" + fp.param + "-" + strconv.Itoa(i)
+		}
+		if len(f.Values) > 0 {
+			d.Facets = append(d.Facets, f)
+		}
+	}
+	page := max(res.Page, 1)
+	size := max(res.PageSize, 1)
+	pages := int((res.Total + uint64(size) - 1) / uint64(size))
+	pages = min(pages, search.MaxResultWindow/size)
+	link := func(p int) string {
+		c := url.Values{}
+		for k, vs := range v {
+			if k != "page" {
+				c[k] = vs
+			}
+		}
+		if p > 1 {
+			c.Set("page", strconv.Itoa(p))
+		}
+		return "/search?" + c.Encode()
+	}
+	if pages > 1 {
+		lo, hi := max(1, page-3), min(pages, page+3)
+		for p := lo; p <= hi; p++ {
+			d.Pages = append(d.Pages, uiPageLink{N: p, URL: link(p), Current: p == page})
+		}
+		if page > 1 {
+			d.Prev = link(page - 1)
+		}
+		if page < pages {
+			d.Next = link(page + 1)
+		}
+	}
+	if len(d.Hits) > 0 {
+		d.First = (page-1)*size + 1
+		d.Last = d.First + len(d.Hits) - 1
+	}
+	u.render(w, r, status, "search", view{Title: "Search", Nav: "search", Error: errMsg, Data: d})
+}
+
+// safeSnippet returns an index snippet as HTML after checking that it is
+// what the index promises: escaped text in which only <mark> and </mark>
+// are markup, correctly nested. Anything else is shown escaped.
+func safeSnippet(s string) template.HTML {
+	rest := strings.NewReplacer("<mark>", "\x00", "</mark>", "\x01").Replace(s)
+	ok := !strings.ContainsAny(rest, "<>")
+	open := false
+	for i := 0; ok && i < len(rest); i++ {
+		switch rest[i] {
+		case 0:
+			ok = !open
+			open = true
+		case 1:
+			ok = open
+			open = false
+		}
+	}
+	if !ok || open {
+		plain := strings.NewReplacer("<mark>", "", "</mark>", "").Replace(s)
+		return template.HTML(template.HTMLEscapeString(plain))
+	}
+	return template.HTML(s)
+}
+
+// ---- practices ----
+
+type practicesData struct {
+	Practices []*PracticeView
+	Topic     string
+	Mine      bool
+	Topics    []string
+}
+
+func (u *webUI) practicesPage(w http.ResponseWriter, r *http.Request, s *session) {
+	v := r.URL.Query()
+	d := practicesData{Topic: v.Get("topic"), Mine: v.Get("mine") == "on", Topics: u.n.Config().Topics}
+	o := knowledge.ListOptions{Kind: protocol.KindPractice, NewestFirst: true, Limit: 200}
+	errMsg := ""
+	if d.Topic != "" {
+		if protocol.ValidTopic(d.Topic) != nil {
+			errMsg, d.Topic = "Not a topic: "+d.Topic, ""
+		}
+		o.Topic = d.Topic
+	}
+	if d.Mine {
+		o.Author = u.n.id.String()
+	}
+	recs, err := u.n.store.List(o)
+	if err != nil {
+		errMsg = err.Error()
+	}
+	for _, rec := range recs {
+		if pv, err := u.n.ViewPractice(rec); err == nil {
+			d.Practices = append(d.Practices, pv)
+		}
+	}
+	u.render(w, r, http.StatusOK, "practices", view{Title: "Practices", Nav: "practices", Error: errMsg, Data: d})
+}
+
+type versionLink struct {
+	CID     string
+	Version int
+	Created time.Time
+	Current bool
+}
+
+type practiceData struct {
+	P            *PracticeView
+	AuthorRegion string
+	Verified     bool
+	VerifyErr    string
+	Own          bool
+	Versions     []versionLink
+	Translations []translationView
+	Stage        string
+	Stages       int
+	Retracted    *knowledge.Tombstone
+	RetractedBy  string
+	RetractedAt  time.Time
+	Reason       string
+}
+
+type translationView struct {
+	Lang, Name string
+	protocol.Translation
+}
+
+func (u *webUI) practicePage(w http.ResponseWriter, r *http.Request, s *session) {
+	u.showPractice(w, r, http.StatusOK, "", "")
+}
+
+func (u *webUI) showPractice(w http.ResponseWriter, r *http.Request, status int, errMsg, reason string) {
+	c, err := cid.Decode(r.PathValue("cid"))
+	if err != nil {
+		u.errorPage(w, r, http.StatusBadRequest, strconv.Quote(r.PathValue("cid"))+" is not a CID.")
+		return
+	}
+	rec, err := u.n.store.Get(c)
+	if err != nil {
+		if t, terr := u.n.store.Tomb(c); terr == nil {
+			d := practiceData{Retracted: t, RetractedBy: u.regionOf(t.By), RetractedAt: time.UnixMilli(t.At)}
+			u.render(w, r, http.StatusGone, "practice", view{Title: "Retracted record", Nav: "practices", Data: d})
+			return
+		}
+		u.errorPage(w, r, http.StatusNotFound, "This node holds no record "+c.String()+". It may belong to a topic this node does not follow.")
+		return
+	}
+	pv, err := u.n.ViewPractice(rec)
+	if err != nil {
+		u.errorPage(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	d := practiceData{P: pv, AuthorRegion: u.regionOf(pv.Author), Own: pv.Author == u.n.id.String(), Reason: reason}
+	if _, err := protocol.OpenExpect(rec.Raw, rec.CID, time.Now().Add(time.Hour)); err != nil {
+		d.VerifyErr = err.Error()
+	} else {
+		d.Verified = true
+	}
+	pid := pv.PracticeID
+	if pid == "" {
+		pid = pv.CID
+	}
+	if cids, err := u.n.store.Versions(pid); err == nil {
+		for _, vc := range cids {
+			vr, err := u.n.store.Get(vc)
+			if err != nil {
+				continue
+			}
+			if vv, err := u.n.ViewPractice(vr); err == nil {
+				d.Versions = append(d.Versions, versionLink{CID: vv.CID, Version: vv.Version, Created: vv.Created, Current: vv.CID == pv.CID})
+			}
+		}
+	}
+	for lang, t := range pv.Translations {
+		d.Translations = append(d.Translations, translationView{Lang: lang, Name: languageName(lang), Translation: t})
+	}
+	sort.Slice(d.Translations, func(i, j int) bool { return d.Translations[i].Lang < d.Translations[j].Lang })
+	stages := u.stageNames()
+	d.Stages = len(stages)
+	if pv.Stage > 0 && pv.Stage <= len(stages) {
+		d.Stage = stages[pv.Stage-1].Name
+	}
+	u.render(w, r, status, "practice", view{Title: pv.Title, Nav: "practices", Error: errMsg, Data: d})
+}
+
+func (u *webUI) retractForm(w http.ResponseWriter, r *http.Request, s *session) {
+	c, err := cid.Decode(r.PathValue("cid"))
+	if err != nil {
+		u.errorPage(w, r, http.StatusBadRequest, "Not a CID.")
+		return
+	}
+	reason := strings.TrimSpace(r.PostForm.Get("reason"))
+	if reason == "" {
+		u.showPractice(w, r, http.StatusBadRequest, "A retraction needs a reason: other regions see it.", "")
+		return
+	}
+	if _, err := u.n.Retract(r.Context(), c, reason); err != nil {
+		u.showPractice(w, r, statusOf(err), "The record could not be retracted: "+err.Error(), reason)
+		return
+	}
+	u.n.log.Info("retracted from the web UI", "cid", c, "user", s.User)
+	http.Redirect(w, r, "/practices/"+url.PathEscape(c.String())+"?done=retracted", http.StatusSeeOther)
+}
+
+// statusOf maps an error to an HTTP status like writeError does.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, knowledge.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrForbidden), errors.Is(err, protocol.ErrNotAuthorised):
+		return http.StatusForbidden
+	case errors.Is(err, ErrBadRequest), errors.Is(err, protocol.ErrInvalid), errors.Is(err, protocol.ErrMissing),
+		errors.Is(err, protocol.ErrTooLarge), errors.Is(err, knowledge.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, errNotInFederation), errors.Is(err, knowledge.ErrConflict):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// userMessage strips the error-class prefixes from a message for people.
+func userMessage(err error) string {
+	msg := err.Error()
+	for _, p := range []error{ErrBadRequest, knowledge.ErrInvalid, ErrForbidden} {
+		msg = strings.TrimPrefix(msg, p.Error()+": ")
+	}
+	return msg
+}
+
+// ---- publishing a practice directly ----
+
+// practiceForm is the publish form's fields, as typed.
+type practiceForm struct {
+	Title, Summary, Problem, Approach, Results, Resources, Difficulties string
+	Transferability, Lessons, Roles, Period, Links, Language            string
+	Stage                                                               int
+	Topics                                                              []string
+	OtherTopic                                                          string
+	Supersedes                                                          string
+	TitleTr, TitleTrLang                                                string
+}
+
+type publishData struct {
+	F         practiceForm
+	Languages []string
+	Topics    []string
+	Stages    []knowledge.Stage
+	Preview   *previewView
+}
+
+// previewView is what would leave, with every redaction marked.
+type previewView struct {
+	Fields     []previewField
+	Findings   []GateFinding
+	Candidates []GateCandidate
+	Topics     []string
+}
+
+type previewField struct {
+	Label string
+	HTML  template.HTML
+}
+
+func (f *practiceForm) read(v url.Values) {
+	g := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	f.Title, f.Summary, f.Problem, f.Approach = g("title"), g("summary"), g("problem"), g("approach")
+	f.Results, f.Resources, f.Difficulties, f.Transferability = g("results"), g("resources"), g("difficulties"), g("transferability")
+	f.Lessons, f.Roles, f.Period, f.Links, f.Language = g("lessons"), g("roles"), g("period"), g("links"), g("language")
+	f.Stage, _ = strconv.Atoi(g("stage"))
+	f.Topics = formValues(v, "topic")
+	f.OtherTopic = g("other_topic")
+	f.Supersedes = g("supersedes")
+	f.TitleTr, f.TitleTrLang = g("title_tr"), g("title_tr_lang")
+}
+
+func splitLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (f *practiceForm) input() PracticeInput {
+	topics := slices.Clone(f.Topics)
+	for _, t := range strings.FieldsFunc(f.OtherTopic, func(r rune) bool { return r == ',' || r == ' ' }) {
+		topics = append(topics, strings.ToLower(t))
+	}
+	roles := splitLines(strings.ReplaceAll(f.Roles, ",", "\n"))
+	in := PracticeInput{Topics: topics, Practice: protocol.Practice{Title: f.Title, Summary: f.Summary, Problem: f.Problem,
+		Approach: f.Approach, Results: f.Results, Resources: f.Resources, Difficulties: f.Difficulties,
+		Transferability: f.Transferability, Lessons: splitLines(f.Lessons), StakeholderRoles: roles,
+		Period: f.Period, Links: splitLines(f.Links), Language: f.Language, Stage: f.Stage, Supersedes: f.Supersedes}}
+	if f.TitleTr != "" && f.TitleTrLang != "" && f.TitleTrLang != f.Language {
+		in.Translations = map[string]protocol.Translation{f.TitleTrLang: {Title: f.TitleTr}}
+	}
+	return in
+}
+
+func (u *webUI) publishData(f practiceForm) publishData {
+	topics := slices.Clone(u.n.Config().Topics)
+	for _, t := range suggestedTopics {
+		if !slices.Contains(topics, t) {
+			topics = append(topics, t)
+		}
+	}
+	return publishData{F: f, Languages: uiLanguageOrder, Topics: topics, Stages: u.stageNames()}
+}
+
+func (u *webUI) publishPage(w http.ResponseWriter, r *http.Request, s *session) {
+	f := practiceForm{Language: defaultLanguage(u.n.Config().Country)}
+	if sup := r.URL.Query().Get("supersedes"); sup != "" {
+		if c, err := cid.Decode(sup); err == nil {
+			if rec, err := u.n.store.Get(c); err == nil && rec.Record.Author == u.n.id.String() {
+				if pv, err := u.n.ViewPractice(rec); err == nil {
+					f = formOf(pv)
+				}
+			}
+		}
+	}
+	u.render(w, r, http.StatusOK, "publish", view{Title: "Publish a practice", Nav: "publish", Data: u.publishData(f)})
+}
+
+func formOf(pv *PracticeView) practiceForm {
+	f := practiceForm{Title: pv.Title, Summary: pv.Summary, Problem: pv.Problem, Approach: pv.Approach,
+		Results: pv.Results, Resources: pv.Resources, Difficulties: pv.Difficulties, Transferability: pv.Transferability,
+		Lessons: strings.Join(pv.Lessons, "\n"), Roles: strings.Join(pv.StakeholderRoles, ", "), Period: pv.Period,
+		Links: strings.Join(pv.Links, "\n"), Language: pv.Language, Stage: pv.Stage, Topics: pv.Topics, Supersedes: pv.CID}
+	for lang, t := range pv.Translations {
+		f.TitleTr, f.TitleTrLang = t.Title, lang
+		break
+	}
+	return f
+}
+
+// defaultLanguage guesses the first language of a region from its country.
+func defaultLanguage(country string) string {
+	switch country {
+	case "FI":
+		return "fi"
+	case "SE":
+		return "sv"
+	case "NO":
+		return "no"
+	case "IS":
+		return "is"
+	case "DK":
+		return "da"
+	}
+	return "en"
+}
+
+func (u *webUI) publishForm(w http.ResponseWriter, r *http.Request, s *session) {
+	var f practiceForm
+	f.read(r.PostForm)
+	d := u.publishData(f)
+	dry := r.PostForm.Get("action") != "publish"
+	path := "/api/v1/practices"
+	if dry {
+		path += "?dry_run=true"
+	}
+	var out Published
+	if err := u.call(r.Context(), "POST", path, f.input(), &out); err != nil {
+		u.render(w, r, apiStatus(err), "publish", view{Title: "Publish a practice", Nav: "publish",
+			Error: "Not published: " + apiMessage(err), Data: d})
+		return
+	}
+	if dry {
+		d.Preview = previewOf(&out.Practice, out.Report, out.Topics)
+		u.render(w, r, http.StatusOK, "publish", view{Title: "Preview: " + out.Practice.Title, Nav: "publish", Data: d})
+		return
+	}
+	u.n.log.Info("published from the web UI", "cid", out.CID, "user", s.User)
+	http.Redirect(w, r, "/practices/"+url.PathEscape(out.CID)+"?done=published", http.StatusSeeOther)
+}
+
+// previewOf lays out the public content of a practice with every redaction
+// the gate made marked up.
+func previewOf(p *protocol.Practice, rep GateReport, topics []string) *previewView {
+	pv := &previewView{Findings: rep.Findings, Candidates: rep.Candidates, Topics: topics}
+	var repl []string
+	for _, f := range rep.Findings {
+		if f.Replacement != "" && !slices.Contains(repl, f.Replacement) {
+			repl = append(repl, f.Replacement)
+		}
+	}
+	sort.Slice(repl, func(i, j int) bool { return len(repl[i]) > len(repl[j]) })
+	add := func(label, text string) {
+		if strings.TrimSpace(text) != "" {
+			pv.Fields = append(pv.Fields, previewField{Label: label, HTML: markRedactions(text, repl)})
+		}
+	}
+	add("Title", p.Title)
+	add("Summary", p.Summary)
+	add("Problem addressed", p.Problem)
+	add("Approach", p.Approach)
+	add("Stakeholder roles", strings.Join(p.StakeholderRoles, ", "))
+	add("Results and evidence", p.Results)
+	add("Resources needed", p.Resources)
+	add("Difficulties", p.Difficulties)
+	add("Lessons learnt", strings.Join(p.Lessons, "\n"))
+	add("Transferability", p.Transferability)
+	add("Period", p.Period)
+	add("Links", strings.Join(p.Links, "\n"))
+	for lang, t := range p.Translations {
+		add("Title ("+languageName(lang)+")", t.Title)
+		add("Summary ("+languageName(lang)+")", t.Summary)
+	}
+	return pv
+}
+
+// markRedactions escapes text and wraps each redaction placeholder in a
+// highlighted element.
+func markRedactions(text string, repl []string) template.HTML {
+	var b strings.Builder
+	for len(text) > 0 {
+		at, which := -1, ""
+		for _, r := range repl {
+			if i := strings.Index(text, r); i >= 0 && (at < 0 || i < at) {
+				at, which = i, r
+			}
+		}
+		if at < 0 {
+			b.WriteString(template.HTMLEscapeString(text))
+			break
+		}
+		b.WriteString(template.HTMLEscapeString(text[:at]))
+		fmt.Fprintf(&b, `<mark class="redaction" title="removed by the anonymisation gate">%s</mark>`, template.HTMLEscapeString(which))
+		text = text[at+len(which):]
+	}
+	return template.HTML(b.String())
+}
+
+// ---- topics ----
+
+type topicRow struct {
+	TopicStatus
+	Feed string
+}
+
+type topicsData struct {
+	Topics    []topicRow
+	Suggested []string
+	FeedToken string
+	Base      string
+}
+
+func (u *webUI) topicsPage(w http.ResponseWriter, r *http.Request, s *session) {
+	u.renderTopics(w, r, http.StatusOK, "")
+}
+
+func (u *webUI) renderTopics(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+	st := u.n.Status()
+	d := topicsData{FeedToken: u.feedToken, Base: baseURL(r)}
+	var subs []string
+	for _, t := range st.Topics {
+		if t.Topic == protocol.ControlTopic {
+			continue
+		}
+		subs = append(subs, t.Topic)
+		d.Topics = append(d.Topics, topicRow{TopicStatus: t,
+			Feed: d.Base + "/feeds/" + url.PathEscape(t.Topic) + ".atom?token=" + url.QueryEscape(u.feedToken)})
+	}
+	for _, t := range suggestedTopics {
+		if !slices.Contains(subs, t) {
+			d.Suggested = append(d.Suggested, t)
+		}
+	}
+	u.render(w, r, status, "topics", view{Title: "Topic channels", Nav: "topics", Error: errMsg, Data: d})
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (u *webUI) topicsForm(w http.ResponseWriter, r *http.Request, s *session) {
+	name := strings.ToLower(strings.TrimSpace(r.PostForm.Get("topic")))
+	switch r.PostForm.Get("action") {
+	case "subscribe":
+		if err := u.n.Subscribe(r.Context(), name); err != nil {
+			u.renderTopics(w, r, statusOf(err), userMessage(err))
+			return
+		}
+		http.Redirect(w, r, "/topics?done=subscribed", http.StatusSeeOther)
+	case "unsubscribe":
+		if err := u.n.Unsubscribe(name); err != nil {
+			u.renderTopics(w, r, statusOf(err), userMessage(err))
+			return
+		}
+		http.Redirect(w, r, "/topics?done=unsubscribed", http.StatusSeeOther)
+	default:
+		u.renderTopics(w, r, http.StatusBadRequest, "Unknown action.")
+	}
+}
+
+// ---- federation ----
+
+type peerRow struct {
+	ID, Region string
+	Member     bool
+}
+
+type fedData struct {
+	Status  Status
+	Members []memberRow
+	Peers   []peerRow
+	Addrs   []string
+	Admin   bool
+	Invite  string
+	Expires time.Time
+}
+
+type memberRow struct {
+	Member
+	Connected bool
+	Self      bool
+	LastSync  time.Time
+	InSync    bool
+}
+
+func (u *webUI) federationPage(w http.ResponseWriter, r *http.Request, s *session) {
+	u.renderFederation(w, r, http.StatusOK, "", "", time.Time{})
+}
+
+func (u *webUI) renderFederation(w http.ResponseWriter, r *http.Request, status int, errMsg, invite string, exp time.Time) {
+	st := u.n.Status()
+	d := fedData{Status: st, Addrs: u.n.Addrs(), Invite: invite, Expires: exp}
+	_, d.Admin = u.n.roster.MemberStatus(u.n.id.String(), 0)
+	sync := map[string]MemberSync{}
+	for _, m := range st.Members {
+		sync[m.PeerID] = m
+	}
+	for _, m := range u.n.roster.List(false) {
+		ms := sync[m.PeerID]
+		d.Members = append(d.Members, memberRow{Member: m, Connected: ms.Connected, Self: ms.Self || m.PeerID == u.n.id.String(),
+			LastSync: ms.LastSync, InSync: ms.InSync})
+	}
+	if nw := u.n.net; nw != nil {
+		for _, p := range nw.host.Network().Peers() {
+			pr := peerRow{ID: p.String(), Region: u.regionOf(p.String()), Member: u.n.roster.IsMember(p)}
+			d.Peers = append(d.Peers, pr)
+		}
+		sort.Slice(d.Peers, func(i, j int) bool { return d.Peers[i].Region < d.Peers[j].Region })
+	}
+	u.render(w, r, status, "federation", view{Title: "Federation", Nav: "federation", Error: errMsg, Data: d})
+}
+
+func (u *webUI) inviteForm(w http.ResponseWriter, r *http.Request, s *session) {
+	tok, exp, err := u.n.Invite()
+	if err != nil {
+		u.renderFederation(w, r, statusOf(err), "No invite: "+err.Error(), "", time.Time{})
+		return
+	}
+	u.n.log.Info("invite created from the web UI", "user", s.User, "expires", exp)
+	u.renderFederation(w, r, http.StatusOK, "", tok, exp)
+}
