@@ -145,7 +145,6 @@ var uiFuncs = template.FuncMap{
 		}
 		return t.Local().Format("2 Jan 2006 15:04")
 	},
-	"isodate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"ago": func(t time.Time) string {
 		if t.IsZero() {
 			return "never"
@@ -163,24 +162,7 @@ var uiFuncs = template.FuncMap{
 	},
 	"join":     strings.Join,
 	"contains": slices.Contains[[]string, string],
-	"seq": func(a, b int) []int {
-		var out []int
-		for i := a; i <= b; i++ {
-			out = append(out, i)
-		}
-		return out
-	},
-	"add":      func(a, b int) int { return a + b },
-	"lines":    func(l []string) string { return strings.Join(l, "\n") },
 	"langname": languageName,
-	"pathesc":  url.PathEscape,
-	"queryesc": url.QueryEscape,
-	"pct": func(a, b int) int {
-		if b <= 0 {
-			return 0
-		}
-		return a * 100 / b
-	},
 }
 
 // parsePages parses each page template together with the layout.

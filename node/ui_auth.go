@@ -206,7 +206,6 @@ type signinData struct {
 	Username string
 	Token    string
 	NoUsers  bool
-	Home     string
 }
 
 // index shows the dashboard to a signed-in browser and the sign-in form to
@@ -230,11 +229,9 @@ func safeNext(next string) string {
 }
 
 func (u *webUI) signinForm(w http.ResponseWriter, r *http.Request, status int, user, msg string) {
-	tok := ""
+	tok := randomToken()
 	if c, err := r.Cookie(u.preCookie); err == nil && len(c.Value) >= 40 {
-		tok = c.Value
-	} else {
-		tok = randomToken()
+		tok = c.Value // keep the token of a form open in another tab
 	}
 	u.setCookie(w, r, u.preCookie, tok, 3600)
 	next := r.URL.Query().Get("next")
@@ -243,7 +240,7 @@ func (u *webUI) signinForm(w http.ResponseWriter, r *http.Request, status int, u
 	}
 	users, _ := u.n.store.ListUsers()
 	u.render(w, r, status, "signin", view{Title: "Sign in", Error: msg, Data: signinData{Next: safeNext(next),
-		Username: user, Token: tok, NoUsers: len(users) == 0, Home: u.n.home.Dir}})
+		Username: user, Token: tok, NoUsers: len(users) == 0}})
 }
 
 func (u *webUI) signIn(w http.ResponseWriter, r *http.Request) {

@@ -49,6 +49,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(labCmds()...)
 	root.AddCommand(opsCmds()...)
 	root.AddCommand(searchCmds()...)
+	root.AddCommand(uiCmds()...)
 	return root
 }
 
