@@ -14,8 +14,11 @@ import (
 
 // Tombstone is what a node keeps of a retracted record.
 type Tombstone struct {
-	Target     string `cbor:"target" json:"target"`
-	By         string `cbor:"by" json:"by"`
+	Target string `cbor:"target" json:"target"`
+	By     string `cbor:"by" json:"by"`
+	// TargetAuthor is the author of the retracted record when this node
+	// held it at the time ("" when it never saw the record).
+	TargetAuthor string `cbor:"target_author,omitempty" json:"target_author,omitempty"`
 	Retraction string `cbor:"retraction" json:"retraction"`
 	Reason     string `cbor:"reason" json:"reason"`
 	At         int64  `cbor:"at" json:"at"`
@@ -35,6 +38,7 @@ type PutResult struct {
 type RemovedRef struct {
 	Created int64
 	Topics  []string
+	Author  string
 }
 
 // Put stores a verified record with its indexes. A retraction deletes the
@@ -58,8 +62,14 @@ func (s *Store) put(rec *protocol.Signed, own bool) (PutResult, error) {
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {
 			return err
 		}
-		if t, err := getTomb(txn, rec.CID); err == nil && (t.By == r.Author || r.Kind == protocol.KindMembership) {
-			return fmt.Errorf("%w: %s", protocol.ErrRetracted, rec.CID)
+		tombs, err := getTombs(txn, rec.CID)
+		if err != nil {
+			return err
+		}
+		for _, t := range tombs {
+			if t.By == r.Author {
+				return fmt.Errorf("%w: %s", protocol.ErrRetracted, rec.CID)
+			}
 		}
 		set := func(k, v []byte) error { return txn.Set(k, v) }
 		if err := set(cat(pfxRecord, ck), rec.Raw); err != nil {
@@ -98,12 +108,16 @@ func (s *Store) put(rec *protocol.Signed, own bool) (PutResult, error) {
 			}
 		case *protocol.Retraction:
 			target, _ := cid.Decode(p.Target)
-			tb, _ := protocol.Marshal(&Tombstone{Target: p.Target, By: r.Author, Retraction: rec.CID.String(), Reason: p.Reason, At: r.Created})
-			if err := set(cat(pfxTomb, target.Bytes()), tb); err != nil {
-				return err
-			}
 			ref, removed, err := deleteContent(txn, target)
 			if err != nil {
+				return err
+			}
+			t := Tombstone{Target: p.Target, By: r.Author, Retraction: rec.CID.String(), Reason: p.Reason, At: r.Created, TargetAuthor: ref.Author}
+			tb, err := protocol.Marshal(&t)
+			if err != nil {
+				return err
+			}
+			if err := set(tombKey(target, r.Author), tb); err != nil {
 				return err
 			}
 			if removed {
@@ -148,7 +162,7 @@ func deleteContent(txn *badger.Txn, c cid.Cid) (RemovedRef, bool, error) {
 	if err := protocol.Unmarshal(env.Body, &r); err != nil {
 		return ref, false, err
 	}
-	ref = RemovedRef{Created: r.Created, Topics: r.Topics}
+	ref = RemovedRef{Created: r.Created, Topics: r.Topics, Author: r.Author}
 	del := [][]byte{cat(pfxRecord, c.Bytes()), kindKey(r.Kind, r.Created, c), authorKey(r.Author, r.Seq)}
 	for _, t := range r.Topics {
 		del = append(del, topicKey(t, r.Created, c))
@@ -178,28 +192,55 @@ func deleteContent(txn *badger.Txn, c cid.Cid) (RemovedRef, bool, error) {
 	return ref, true, nil
 }
 
-func getTomb(txn *badger.Txn, c cid.Cid) (*Tombstone, error) {
-	item, err := txn.Get(cat(pfxTomb, c.Bytes()))
+// tombKey is x/<target cid>\x00<signer>: one tombstone per target and
+// signer, so a tombstone that does not count (signed by neither the author
+// nor an administrator) can never hide or replace one that does.
+func tombKey(target cid.Cid, by string) []byte {
+	return cat(pfxTomb, target.Bytes(), []byte{0}, []byte(by))
+}
+
+func getTombs(txn *badger.Txn, c cid.Cid) ([]Tombstone, error) {
+	pfx := cat(pfxTomb, c.Bytes(), []byte{0})
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx, PrefetchValues: true})
+	defer it.Close()
+	var out []Tombstone
+	for it.Rewind(); it.Valid(); it.Next() {
+		var t Tombstone
+		if err := it.Item().Value(func(b []byte) error { return protocol.Unmarshal(b, &t) }); err != nil {
+			return nil, fmt.Errorf("tombstone %s: %w", c, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// Tombs returns every tombstone held for c, in signer order.
+func (s *Store) Tombs(c cid.Cid) ([]Tombstone, error) {
+	var out []Tombstone
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		out, err = getTombs(txn, c)
+		return err
+	})
+	return out, err
+}
+
+// Tomb returns the tombstone that withdrew c: the one signed by the
+// record's author if there is one, else the first held.
+func (s *Store) Tomb(c cid.Cid) (*Tombstone, error) {
+	ts, err := s.Tombs(c)
 	if err != nil {
 		return nil, err
 	}
-	var t Tombstone
-	err = item.Value(func(b []byte) error { return protocol.Unmarshal(b, &t) })
-	return &t, err
-}
-
-// Tomb returns the tombstone held for c, if any.
-func (s *Store) Tomb(c cid.Cid) (*Tombstone, error) {
-	var t *Tombstone
-	err := s.db.View(func(txn *badger.Txn) error {
-		var err error
-		t, err = getTomb(txn, c)
-		return err
-	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	if len(ts) == 0 {
 		return nil, ErrNotFound
 	}
-	return t, err
+	for _, t := range ts {
+		if t.TargetAuthor != "" && t.By == t.TargetAuthor {
+			return &t, nil
+		}
+	}
+	return &ts[0], nil
 }
 
 // Get returns a held record. Records are verified before they are stored;
@@ -416,13 +457,18 @@ func (s *Store) AuthorCID(author string, seq uint64) (cid.Cid, bool) {
 	return out, err == nil
 }
 
-// AuthorOf returns the author of a held record, or of a retracted one.
+// AuthorOf returns the author of a held record, or of a retracted record
+// this node held when it was retracted. The signer of a tombstone is never
+// taken for the author.
 func (s *Store) AuthorOf(c cid.Cid) (string, bool) {
 	if rec, err := s.Get(c); err == nil {
 		return rec.Record.Author, true
 	}
-	if t, err := s.Tomb(c); err == nil {
-		return t.By, true
+	ts, _ := s.Tombs(c)
+	for _, t := range ts {
+		if t.TargetAuthor != "" {
+			return t.TargetAuthor, true
+		}
 	}
 	return "", false
 }

@@ -10,13 +10,14 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+	"github.com/fxamacker/cbor/v2"
 	"github.com/ipfs/go-cid"
 
 	"github.com/livinglab/livinglab/protocol"
 )
 
 // SchemaVersion is the version of the store layout this code writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrNotFound is returned when a record or entity is not held.
 var ErrNotFound = errors.New("not found")
@@ -32,7 +33,7 @@ var (
 	pfxTopic  = []byte("t/")    // t/<topic>\x00<ms><cid>     -> nil
 	pfxKind   = []byte("k/")    // k/<kind>\x00<ms><cid>      -> nil
 	pfxAuthor = []byte("a/")    // a/<author>\x00<seq>        -> cid
-	pfxTomb   = []byte("x/")    // x/<cid>                    -> tombstone
+	pfxTomb   = []byte("x/")    // x/<cid>\x00<signer>         -> tombstone (v1: x/<cid>)
 	pfxSuper  = []byte("s/")    // s/<cid>                    -> cid of the version superseding it
 	pfxVers   = []byte("v/")    // v/<practice id>\x00<ver>   -> cid
 )
@@ -139,6 +140,45 @@ type migration struct {
 // fresh store.
 var migrations = []migration{
 	{From: 0, Run: func(*badger.Txn) error { return nil }},
+	{From: 1, Run: migrateTombKeys},
+}
+
+// migrateTombKeys moves version 1's single tombstone per target
+// (x/<cid>) to version 2's one per target and signer (x/<cid>\x00<signer>).
+func migrateTombKeys(txn *badger.Txn) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxTomb, PrefetchValues: true})
+	type move struct{ old, new, val []byte }
+	var moves []move
+	for it.Rewind(); it.Valid(); it.Next() {
+		k := it.Item().KeyCopy(nil)
+		c, err := cid.Cast(k[len(pfxTomb):])
+		if err != nil {
+			continue // already in the version 2 form
+		}
+		v, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			it.Close()
+			return err
+		}
+		var t struct {
+			By string `cbor:"by"`
+		}
+		if err := cbor.Unmarshal(v, &t); err != nil || t.By == "" {
+			it.Close()
+			return fmt.Errorf("tombstone %s: unreadable: %v", c, err)
+		}
+		moves = append(moves, move{k, cat(pfxTomb, c.Bytes(), []byte{0}, []byte(t.By)), v})
+	}
+	it.Close()
+	for _, m := range moves {
+		if err := txn.Set(m.new, m.val); err != nil {
+			return err
+		}
+		if err := txn.Delete(m.old); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaOf reads the schema version of a store.
@@ -171,6 +211,7 @@ func (s *Store) migrate() error {
 	if v > SchemaVersion {
 		return fmt.Errorf("%w: the store is version %d and this release knows up to %d; run a newer livinglab or restore a backup", ErrSchemaTooNew, v, SchemaVersion)
 	}
+	fresh := v == 0
 	for _, m := range migrations {
 		if m.From < v {
 			continue
@@ -184,7 +225,7 @@ func (s *Store) migrate() error {
 		if err != nil {
 			return fmt.Errorf("migrate store from version %d: %w", m.From, err)
 		}
-		if m.From > 0 {
+		if !fresh {
 			s.log.Info("migrated store", "from", m.From, "to", m.From+1)
 		}
 		v = m.From + 1

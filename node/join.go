@@ -276,7 +276,7 @@ func (n *Node) Join(ctx context.Context, token string) error {
 		return err
 	}
 	n.log.Info("joined federation", "federation", inv.Federation, "inviter", info.ID)
-	go n.memberConnected(nw.ctx, info.ID)
+	n.spawn(func() { n.memberConnected(nw.ctx, info.ID) })
 	nw.wake()
 	return nil
 }

@@ -58,7 +58,7 @@ type gater struct{ n *Node }
 
 func (g gater) InterceptPeerDial(p peer.ID) bool                                { return g.n.mayConnect(p, network.DirOutbound) }
 func (g gater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool                    { return true }
-func (g gater) InterceptAccept(network.ConnMultiaddrs) bool                     { return true }
+func (g gater) InterceptAccept(cm network.ConnMultiaddrs) bool                  { return g.n.acceptAddr(cm) }
 func (g gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
 func (g gater) InterceptSecured(dir network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
 	ok := g.n.mayConnect(p, dir)
@@ -150,13 +150,16 @@ func (n *Node) startNetwork(ctx context.Context) (*p2p, error) {
 			}
 		}
 	}
-	ps, err := pubsub.NewGossipSub(ctx, nw.host,
+	psOpts := []pubsub.Option{
 		pubsub.WithFloodPublish(true),
 		pubsub.WithMessageIdFn(msgID),
-		pubsub.WithMaxMessageSize(protocol.MaxRecordBytes+16<<10),
+		pubsub.WithMaxMessageSize(protocol.MaxRecordBytes + 16<<10),
 		pubsub.WithPeerOutboundQueueSize(256),
 		pubsub.WithValidateQueueSize(1024),
-	)
+	}
+	psOpts = append(psOpts, n.scoringOptions()...)
+	psOpts = append(psOpts, n.opts.PubsubOptions...)
+	ps, err := pubsub.NewGossipSub(ctx, nw.host, psOpts...)
 	if err != nil {
 		nw.close()
 		return nil, fmt.Errorf("start gossipsub: %w", err)
@@ -174,7 +177,7 @@ func (n *Node) startNetwork(ctx context.Context) (*p2p, error) {
 	nw.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		p := c.RemotePeer()
 		if n.roster.IsMember(p) {
-			go n.memberConnected(ctx, p)
+			n.spawn(func() { n.memberConnected(ctx, p) })
 		} else {
 			nw.connSince.LoadOrStore(p, time.Now())
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -34,6 +35,9 @@ type Options struct {
 	Host host.Host
 	// NoAPI disables the HTTP server (in-process tests).
 	NoAPI bool
+	// PubsubOptions are added to gossipsub's options (tracers in tests
+	// and measurements).
+	PubsubOptions []pubsub.Option
 	// Ready is called once the node is serving, with the bound API address.
 	Ready func(apiAddr string)
 }
@@ -68,6 +72,10 @@ type Node struct {
 
 	idxMu sync.RWMutex
 	index *search.Index
+
+	bgMu     sync.Mutex
+	bg       sync.WaitGroup
+	stopping bool
 
 	rateMu    sync.Mutex
 	rates     map[string]*rate.Limiter
@@ -161,12 +169,16 @@ func (n *Node) MemberStatus(author string, seq uint64) (bool, bool) {
 }
 
 // RetractedBy implements protocol.Ledger.
-func (n *Node) RetractedBy(c cid.Cid) (string, bool) {
-	t, err := n.store.Tomb(c)
+func (n *Node) RetractedBy(c cid.Cid) []string {
+	ts, err := n.store.Tombs(c)
 	if err != nil {
-		return "", false
+		return nil
 	}
-	return t.By, true
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.By)
+	}
+	return out
 }
 
 // AuthorOf implements protocol.Ledger.

@@ -143,8 +143,12 @@ func (n *Node) Retract(ctx context.Context, c cid.Cid, reason string) (*protocol
 	if strings.TrimSpace(reason) == "" {
 		return nil, fmt.Errorf("%w: a retraction needs a reason", ErrBadRequest)
 	}
-	if t, err := n.store.Tomb(c); err == nil {
-		return nil, fmt.Errorf("%w: %s was already retracted by %s", ErrBadRequest, c, t.By)
+	if ts, err := n.store.Tombs(c); err == nil {
+		for _, t := range ts {
+			if t.By == n.id.String() {
+				return nil, fmt.Errorf("%w: %s was already retracted by this node", ErrBadRequest, c)
+			}
+		}
 	}
 	author, ok := n.store.AuthorOf(c)
 	if !ok {
@@ -178,7 +182,7 @@ func (n *Node) Subscribe(ctx context.Context, topic string) error {
 		if err := nw.join(nw.ctx, topic); err != nil {
 			return err
 		}
-		go n.syncTopicWithAll(nw.ctx, topic)
+		n.spawn(func() { n.syncTopicWithAll(nw.ctx, topic) })
 	}
 	return nil
 }

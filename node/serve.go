@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/libp2p/go-libp2p/core/network"
 	"net"
 	"net/http"
 	"os"
@@ -36,12 +37,16 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() {
+		// Stop taking new work, let running work end, then close the
+		// libp2p side; the index and the store close after this.
+		n.stopWork()
 		nw.close()
+		n.bg.Wait()
 		n.net = nil
 	}()
-	nw.host.SetStreamHandler(protocol.JoinProtocol, n.handleJoin)
-	nw.host.SetStreamHandler(protocol.SyncProtocol, n.handleSync)
-	nw.host.SetStreamHandler(protocol.SearchProtocol, n.handleSearch)
+	nw.host.SetStreamHandler(protocol.JoinProtocol, n.tracked(n.handleJoin))
+	nw.host.SetStreamHandler(protocol.SyncProtocol, n.tracked(n.handleSync))
+	nw.host.SetStreamHandler(protocol.SearchProtocol, n.tracked(n.handleSearch))
 	defer nw.host.RemoveStreamHandler(protocol.SearchProtocol)
 	defer nw.host.RemoveStreamHandler(protocol.JoinProtocol)
 	defer nw.host.RemoveStreamHandler(protocol.SyncProtocol)
@@ -132,4 +137,42 @@ func (n *Node) Addrs() []string {
 		out = append(out, a.String()+"/p2p/"+n.id.String())
 	}
 	return out
+}
+
+// spawn runs f in the background unless the node is stopping; Serve waits
+// for everything spawned before it closes the store.
+func (n *Node) spawn(f func()) {
+	n.bgMu.Lock()
+	if n.stopping {
+		n.bgMu.Unlock()
+		return
+	}
+	n.bg.Add(1)
+	n.bgMu.Unlock()
+	go func() {
+		defer n.bg.Done()
+		f()
+	}()
+}
+
+// tracked wraps a stream handler so that Serve waits for it.
+func (n *Node) tracked(h func(network.Stream)) func(network.Stream) {
+	return func(s network.Stream) {
+		n.bgMu.Lock()
+		if n.stopping {
+			n.bgMu.Unlock()
+			s.Reset()
+			return
+		}
+		n.bg.Add(1)
+		n.bgMu.Unlock()
+		defer n.bg.Done()
+		h(s)
+	}
+}
+
+func (n *Node) stopWork() {
+	n.bgMu.Lock()
+	n.stopping = true
+	n.bgMu.Unlock()
 }

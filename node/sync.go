@@ -251,11 +251,11 @@ func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, from peer.ID)
 		}
 		n.syncSt.gaps[key] = time.Now()
 		n.syncSt.mu.Unlock()
-		go func(t string) {
+		n.spawn(func() {
 			if _, err := n.SyncTopic(ctx, from, t); err != nil {
 				n.log.Debug("gap fetch failed", "peer", from, "topic", t, "err", err)
 			}
-		}(t)
+		})
 	}
 }
 

@@ -179,6 +179,11 @@ func Open(raw []byte, now time.Time) (*Signed, error) {
 	if len(env.Body) == 0 || len(env.Sig) == 0 {
 		return nil, fmt.Errorf("%w: envelope needs body and sig", ErrMissing)
 	}
+	if canon, err := Marshal(&env); err != nil || !bytes.Equal(canon, raw) {
+		// One record, one encoding: otherwise the same record could travel
+		// as different bytes and slip past gossip de-duplication.
+		return nil, fmt.Errorf("%w: envelope is not canonical CBOR", ErrMalformed)
+	}
 	var r Record
 	if err := Unmarshal(env.Body, &r); err != nil {
 		return nil, fmt.Errorf("%w: body: %v", ErrMalformed, err)
@@ -251,6 +256,15 @@ func (r *Record) validate(now time.Time) error {
 	case KindPractice, KindLesson:
 		if len(r.Topics) == 0 {
 			return fmt.Errorf("%w: topics", ErrMissing)
+		}
+		for _, t := range r.Topics {
+			if t == ControlTopic {
+				return fmt.Errorf("%w: %s records cannot carry the control topic", ErrInvalid, r.Kind)
+			}
+		}
+	case KindMembership, KindRetraction:
+		if len(r.Topics) > 0 {
+			return fmt.Errorf("%w: %s records carry no topics", ErrInvalid, r.Kind)
 		}
 	}
 	for _, t := range r.Topics {

@@ -588,9 +588,11 @@ func (l *fakeLedger) MemberStatus(author string, seq uint64) (bool, bool) {
 	return true, m.admin
 }
 
-func (l *fakeLedger) RetractedBy(c cid.Cid) (string, bool) {
-	by, ok := l.retracted[c]
-	return by, ok
+func (l *fakeLedger) RetractedBy(c cid.Cid) []string {
+	if by, ok := l.retracted[c]; ok {
+		return []string{by}
+	}
+	return nil
 }
 
 func (l *fakeLedger) AuthorOf(c cid.Cid) (string, bool) {

@@ -23,8 +23,8 @@ type Ledger interface {
 	// MemberStatus tells whether author may sign a record with sequence
 	// number seq, and whether it is an administrator.
 	MemberStatus(author string, seq uint64) (member, admin bool)
-	// RetractedBy tells whether a tombstone for c is held, and who signed it.
-	RetractedBy(c cid.Cid) (by string, ok bool)
+	// RetractedBy returns the signers of the tombstones held for c.
+	RetractedBy(c cid.Cid) (by []string)
 	// AuthorOf returns the author of a record held (or retracted) here.
 	AuthorOf(c cid.Cid) (author string, ok bool)
 }
@@ -70,7 +70,7 @@ func (v *Validator) CheckSigned(topic string, s *Signed) error {
 			}
 		}
 	}
-	if by, ok := v.Ledger.RetractedBy(s.CID); ok {
+	for _, by := range v.Ledger.RetractedBy(s.CID) {
 		// A tombstone counts if the author itself or an administrator signed
 		// it; anybody else's tombstone for a record not yet seen is void.
 		if _, admin := v.Ledger.MemberStatus(by, 0); by == r.Author || admin {

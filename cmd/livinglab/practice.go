@@ -38,14 +38,22 @@ func publishCmd() *cobra.Command {
 	var file, supersedes string
 	var dryRun, asJSON bool
 	c := &cobra.Command{
-		Use:   "publish --file practice.json",
-		Short: "Anonymise, sign and publish a practice to its topics",
-		Long: "Runs the practice through the anonymisation gate (failing closed: every finding and every\n" +
-			"uncertain name is redacted), prints the redaction report, signs and publishes it and prints its CID.",
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "publish (DRAFT-ID | --file practice.json)",
+		Short: "Publish an approved draft, or anonymise, sign and publish a practice file",
+		Long: "With DRAFT-ID, signs and publishes a draft exactly as approved after its preview (nothing is\n" +
+			"published if it changed since). With --file, runs a complete practice through the anonymisation gate\n" +
+			"in one step (failing closed: every finding and every uncertain name is redacted), prints the\n" +
+			"redaction report, signs and publishes it and prints its CID.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if file != "" {
+					return fmt.Errorf("give either a DRAFT-ID or --file, not both")
+				}
+				return draftPublishCmd().RunE(cmd, args)
+			}
 			if file == "" {
-				return fmt.Errorf("--file is required")
+				return fmt.Errorf("--file is required (or give an approved DRAFT-ID)")
 			}
 			in, err := readPracticeFile(file)
 			if err != nil {
