@@ -19,9 +19,9 @@ type Tombstone struct {
 	// TargetAuthor is the author of the retracted record when this node
 	// held it at the time ("" when it never saw the record).
 	TargetAuthor string `cbor:"target_author,omitempty" json:"target_author,omitempty"`
-	Retraction string `cbor:"retraction" json:"retraction"`
-	Reason     string `cbor:"reason" json:"reason"`
-	At         int64  `cbor:"at" json:"at"`
+	Retraction   string `cbor:"retraction" json:"retraction"`
+	Reason       string `cbor:"reason" json:"reason"`
+	At           int64  `cbor:"at" json:"at"`
 }
 
 // PutResult says what storing a record changed.

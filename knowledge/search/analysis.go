@@ -44,8 +44,8 @@ const (
 	icelandicAnalyzer    = "livinglab_is"
 	irishAnalyzerName    = "livinglab_ga"
 	keywordAnalyzerName  = "keyword"
-	minPrefixRunes       = 5 // shortest prefix the stem-prefix fallback uses
-	prefixFallbackLength = 7 // stems at least this long get the fallback
+	minPrefixRunes       = 6 // shortest prefix the stem-prefix fallback uses
+	prefixFallbackLength = 8 // stems at least this long get the fallback
 )
 
 // language describes how text in one language is analysed.

@@ -5,10 +5,12 @@
 //
 // The Badger record store is the source of truth. This index is derived
 // from it and holds nothing that cannot be recomputed: when Open reports
-// ErrCorrupt (unreadable files, an interrupted Rebuild) or ErrStale (written
-// by another SchemaVersion), the caller wipes it with Rebuild, feeding every
-// current record from the store. A meta file beside the bleve files records
-// the schema version and whether the last rebuild finished.
+// ErrCorrupt (unreadable files, an interrupted Rebuild, writes missing after
+// a restart) or ErrStale (written by another SchemaVersion; such errors also
+// match ErrCorrupt), the caller calls Rebuild and feeds it every current
+// record from the store. A meta file beside the bleve files records the
+// schema version, whether the last rebuild finished, and the write sequence
+// number reached at the last Close.
 //
 // Record versions are indexed by content id (CID). When a new version
 // supersedes an old one, the caller deletes the old CID and puts the new
@@ -23,55 +25,68 @@
 //   - in per-language fields (title_fi, summary_fi, lessons_fi, body_fi),
 //     analysed with that language's stop words and Snowball stemmer as
 //     shipped with bleve (da de en es fi fr it nl no pt sv; nb and nn use
-//     Norwegian). Irish uses the Snowball Irish stemmer of the snowballstem
-//     module under bleve, after bleve's Irish elision and stop words.
-//     Icelandic has no stemmer anywhere in bleve or Snowball: it is
-//     lowercased and folded to ASCII (ð→d, þ→th, æ→ae, accents dropped) and
-//     handled by the stem-prefix fallback below. Languages outside this list
+//     Norwegian), then folded to ASCII. Irish uses bleve's Irish elision and
+//     stop words and the Snowball Irish stemmer of the snowballstem module
+//     bleve is built on, which also undoes initial mutations ("nGaeilge",
+//     "Ghaeilge" → "gaeilge"). Icelandic has no stemmer in bleve or Snowball:
+//     it is lowercased and folded (ð→d, þ→th, æ→ae, accents dropped) and
+//     relies on the stem-prefix fallback below. Languages outside this list
 //     get no per-language fields.
-//   - in cross-language fields (title, summary, lessons, body): Unicode word
-//     segmentation, lowercase and ASCII folding, no stop words, no stemming.
-//     Every record is here, so a query finds exact words in any language,
-//     and a user may type "aldreomsorg" for "äldreomsorg".
+//   - in one cross-language field, "all": Unicode word segmentation,
+//     lowercase and ASCII folding, no stop words, no stemming. Every record
+//     is there, so exact words are found in any language, records in other
+//     languages are found at all, and a user may type "aldreomsorg" for
+//     "äldreomsorg". A companion field holds consecutive word pairs for
+//     phrases.
 //
 // A query word is analysed with the analyzer of every language present in
-// the index (or of the languages filtered on) and searched in that
-// language's fields, and folded and searched in the cross-language fields.
+// the index (or of the languages filtered on) and looked up in that
+// language's fields, and folded and looked up in the cross-language field.
 // So Swedish "äldreomsorg" finds "äldreomsorgen" through the Swedish
-// stemmer, without the searcher saying which language they typed.
+// stemmer without the user saying which language they typed.
 //
 // Stem-prefix fallback: Finnish inflection changes the end of the stem
 // (consonant gradation, vowel changes), and the Snowball Finnish stemmer
 // maps "ikääntynyt" to "ikääntyny" but "ikääntyneiden" to "ikääntyn". For
-// Finnish and Icelandic, a query stem of at least 7 characters is also
-// searched as a prefix with its last two characters removed (never shorter
-// than 5), at 0.4 of the weight of an exact stem match.
+// Finnish and Icelandic, a query stem of at least 7 characters also matches
+// index terms starting with the stem minus its last two characters (never
+// shorter than 5): the 24 most frequent such terms per field, at 0.4 of the
+// weight of an exact stem match.
 //
 // # Query syntax
 //
-//	elderly care            every word must match (AND), in any field
-//	"home care"             a phrase
+//	elderly care            every word must match (AND), in some field
+//	"home care"             a phrase: these words in this order, as written
 //	telecare -pilot         records with telecare but not pilot
 //
-// Typographic quotes count as quotes; an unbalanced quote is ErrBadQuery.
-// Stop words of the languages searched are dropped unless the query has
-// nothing else. Empty text matches everything that passes the filters,
-// newest first.
+// A word the tokenizer splits ("e-care", "drop-in") is a phrase. Phrases
+// are matched in the cross-language field, so they are exact wording
+// (ignoring case and diacritics), not stemmed. Typographic quotes count as
+// quotes; an unbalanced quote, more than MaxQueryLength characters or more
+// than MaxQueryClauses words is ErrBadQuery. Stop words of the languages
+// searched are dropped unless the query has nothing else. Empty text
+// matches everything that passes the filters, newest first.
 //
-// # Ranking, filters, facets
+// # Ranking, filters, facets, snippets
 //
-// Scores are bleve's TF-IDF. A match in the title counts 5, summary 3,
-// lessons 2, body 1; the cross-language fields add half of that again, so
-// an exact form ranks above a stemmed one. Filters (topic, region, country,
-// stage, language, year, kind) are exact keyword matches that do not change
-// scores; values of one filter are OR-ed, filters are AND-ed. Facet counts
-// are exact over the whole filtered result set. Results sort by relevance
-// or by date (newest first). Snippets are HTML-escaped fragments with the
-// matched words in <mark> tags, computed from term locations of the page's
-// hits only.
+// Scores are bleve's TF-IDF. A word found in a language's title field
+// counts 5, summary 3, lessons 2, body 1; a match in the cross-language
+// field adds 1, so an exact form ranks above another inflection. Filters
+// (topic, region, country, stage, language, year, kind) are exact keyword
+// matches that do not change scores; values of one filter are OR-ed,
+// filters are AND-ed. Facet counts are exact over the whole filtered result
+// set; they are computed by intersecting postings bitmaps with the bitmap
+// of matching documents rather than by reading values per hit
+// (facets.go). Results sort by relevance or by date (newest first).
+// Snippets are HTML-escaped fragments of the stored text with the matched
+// words in <mark> tags, from term locations fetched for the page's hits
+// only.
 //
 // # Benchmark corpus
 //
-// GenerateCorpus produces deterministic, realistic multilingual records for
-// benchmarks and load tests elsewhere in the module.
+// GenerateCorpus produces deterministic multilingual records for
+// benchmarks and load tests elsewhere in the module. The comparison with
+// SQLite FTS5 lives in the package tests (RunQueryBench, run by
+// TestSearchBenchReport with LIVINGLAB_BENCH=1), so the node binary does
+// not link SQLite.
 package search

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"time"
@@ -137,7 +136,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 				return err
 			}
 		}
-		if len(p.kept) > 0 && len(res.Hits) > 0 && os.Getenv("NOHL") == "" {
+		if len(p.kept) > 0 && len(res.Hits) > 0 {
 			return pl.addLocations(ctx, res, p.kept)
 		}
 		return nil
@@ -376,7 +375,7 @@ func (pl *planner) plan(clauses []clause, langs []language) plan {
 const (
 	prefixBoost      = 0.4 // weight of a prefix-expanded term relative to the stem
 	maxPrefixScan    = 512 // dictionary entries examined per field
-	maxPrefixExpands = 24  // most frequent expansions kept per field
+	maxPrefixExpands = 8   // most frequent expansions kept per field
 )
 
 // compile turns one clause into a query. A word becomes a disjunction over

@@ -433,10 +433,12 @@ func (c *Cluster) WaitFederated(nodes []*SimNode, wait time.Duration) (int, erro
 		if err == nil && len(m) == 0 {
 			return 0, nil
 		}
-		if time.Now().After(deadline) {
-			if err != nil {
-				return 0, err
-			}
+		// Membership must spread by itself (gossip, sync); connections
+		// are made explicitly once the bounded wait is over.
+		if err != nil && time.Now().After(deadline.Add(wait)) {
+			return 0, err
+		}
+		if err == nil && time.Now().After(deadline) {
 			for _, p := range m {
 				if _, err := c.MN.ConnectPeers(p[0].ID, p[1].ID); err != nil {
 					return 0, fmt.Errorf("connect %s-%s: %w", p[0].Name, p[1].Name, err)

@@ -53,6 +53,9 @@ func PlotLatency(st *SteadyResult, path string) error {
 		p.Legend.Add(fmt.Sprintf("%s (p99 %.1f ms)", r.System, r.Latency.P99), l)
 	}
 	p.Add(plotter.NewGrid())
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.X.Label.Text = "latency (ms, log scale)"
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Legend.Top = false
 	p.Legend.Left = false
@@ -102,7 +105,9 @@ func PlotCatchUp(cu *CatchUpResult, lj *LateJoinResult, path string) error {
 		return err
 	}
 	p.Add(plotter.NewGrid())
-	return save(p, path)
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(40)
+	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
 }
 
 // PlotSearch draws search latency: the node's index in this run and, when
@@ -141,7 +146,9 @@ func PlotSearch(sr *SearchResult, path string) error {
 		p.Legend.Add(fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", sr.All.P50, sr.All.P99), l)
 	}
 	p.Add(plotter.NewGrid())
-	return save(p, path)
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(40)
+	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
 }
 
 // PlotSearchCDF draws the node index's query latency distribution.
@@ -193,7 +200,7 @@ func PlotMemory(m *MemoryResult, path string) error {
 	p.Add(idle)
 	p.Legend.Add("before the peers connected", idle)
 	p.Y.Min = 0
-	p.Y.Max = max(110, m.RSSMaxMiB*1.15)
+	p.Y.Max = max(130, m.RSSMaxMiB*1.3)
 	p.Add(plotter.NewGrid())
 	return save(p, path)
 }
