@@ -157,6 +157,12 @@ func (n *Node) Retract(ctx context.Context, c cid.Cid, reason string) (*protocol
 	if _, admin := n.roster.MemberStatus(n.id.String(), 0); author != n.id.String() && !admin {
 		return nil, fmt.Errorf("%w: only the author region retracts %s", ErrForbidden, c)
 	}
+	// The reason travels to every member: it goes through the gate too.
+	g, err := n.newGate(Review{FailClosed: true})
+	if err != nil {
+		return nil, err
+	}
+	reason, _, _ = g.Scrub("reason", reason)
 	rec, err := n.signAndStore(&protocol.Retraction{Target: c.String(), Reason: reason}, nil)
 	if err != nil {
 		return nil, err
