@@ -181,6 +181,7 @@ type SearchResult struct {
 	Asked    int                            `json:"peers_asked"`
 	Answered int                            `json:"peers_answered"`
 	Took     string                         `json:"took"`
+	Warning  string                         `json:"warning,omitempty"`
 }
 
 // Search searches this node's index, and with network the members' too.
@@ -208,7 +209,17 @@ func (n *Node) Search(ctx context.Context, q search.Query, networkWide bool) (*S
 		out.Hits = append(out.Hits, sh)
 	}
 	if networkWide {
-		n.federatedSearch(ctx, q, out)
+		// The query text goes to every member: a query that names one of
+		// the lab's stakeholders or carries personal data stays local.
+		g, err := n.newGate(Review{})
+		if err != nil {
+			return nil, err
+		}
+		if _, fs, _ := g.Scrub("query", q.Text); len(fs) > 0 {
+			out.Warning = "the query contains personal data (" + fs[0].Type + "), so it was not sent to other members; results are local"
+		} else {
+			n.federatedSearch(ctx, q, out)
+		}
 	}
 	if out.Hits == nil {
 		out.Hits = []SearchHit{}

@@ -66,6 +66,9 @@ func searchCmd() *cobra.Command {
 				fmt.Fprintf(w, ", %d of %d members answered", res.Answered, res.Asked)
 			}
 			fmt.Fprintln(w)
+			if res.Warning != "" {
+				fmt.Fprintf(w, "Note: %s\n", res.Warning)
+			}
 			for i, h := range res.Hits {
 				fmt.Fprintf(w, "\n%d. %s [%s, %s, %s]\n   %s · from %s\n", i+1+(res.Page-1)*res.PageSize, h.Title, h.Region, h.Language,
 					strings.Join(h.Topics, ","), h.CID, strings.Join(h.Source, ", "))
