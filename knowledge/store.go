@@ -133,19 +133,41 @@ func (s *Store) Size() (lsm, vlog int64) { return s.db.Size() }
 // migration moves the store from version From to From+1.
 type migration struct {
 	From int
-	Run  func(txn *badger.Txn) error
+	// Prepare, if set, does the bulk of the work in transactions of its
+	// own before Run; it must be safe to run again after an interruption.
+	Prepare func(db *badger.DB) error
+	Run     func(txn *badger.Txn) error
 }
 
 // migrations is the ordered list of store migrations. Version 0 is an empty,
 // fresh store.
 var migrations = []migration{
 	{From: 0, Run: func(*badger.Txn) error { return nil }},
-	{From: 1, Run: migrateTombKeys},
+	{From: 1, Prepare: func(db *badger.DB) error {
+		for {
+			n := 0
+			err := db.Update(func(txn *badger.Txn) error {
+				var err error
+				n, err = migrateTombKeysN(txn, 1000)
+				return err
+			})
+			if err != nil || n == 0 {
+				return err
+			}
+		}
+	}, Run: migrateTombKeys},
 }
 
 // migrateTombKeys moves version 1's single tombstone per target
 // (x/<cid>) to version 2's one per target and signer (x/<cid>\x00<signer>).
 func migrateTombKeys(txn *badger.Txn) error {
+	_, err := migrateTombKeysN(txn, 0)
+	return err
+}
+
+// migrateTombKeysN moves up to limit tombstones (0: all) and returns how
+// many it moved.
+func migrateTombKeysN(txn *badger.Txn, limit int) (int, error) {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxTomb, PrefetchValues: true})
 	type move struct{ old, new, val []byte }
 	var moves []move
@@ -158,27 +180,30 @@ func migrateTombKeys(txn *badger.Txn) error {
 		v, err := it.Item().ValueCopy(nil)
 		if err != nil {
 			it.Close()
-			return err
+			return 0, err
 		}
 		var t struct {
 			By string `cbor:"by"`
 		}
 		if err := cbor.Unmarshal(v, &t); err != nil || t.By == "" {
 			it.Close()
-			return fmt.Errorf("tombstone %s: unreadable: %v", c, err)
+			return 0, fmt.Errorf("tombstone %s: unreadable: %v", c, err)
 		}
 		moves = append(moves, move{k, cat(pfxTomb, c.Bytes(), []byte{0}, []byte(t.By)), v})
+		if limit > 0 && len(moves) >= limit {
+			break
+		}
 	}
 	it.Close()
 	for _, m := range moves {
 		if err := txn.Set(m.new, m.val); err != nil {
-			return err
+			return 0, err
 		}
 		if err := txn.Delete(m.old); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(moves), nil
 }
 
 // SchemaOf reads the schema version of a store.
@@ -215,6 +240,11 @@ func (s *Store) migrate() error {
 	for _, m := range migrations {
 		if m.From < v {
 			continue
+		}
+		if m.Prepare != nil {
+			if err := m.Prepare(s.db); err != nil {
+				return fmt.Errorf("migrate store from version %d: %w", m.From, err)
+			}
 		}
 		err := s.db.Update(func(txn *badger.Txn) error {
 			if err := m.Run(txn); err != nil {

@@ -96,11 +96,12 @@ func (n *Node) WriteBackup(w io.Writer, since uint64) (BackupManifest, error) {
 
 // Restore restores backup archives (a full one, then incremental ones in
 // order) into an empty home.
-func Restore(dir string, archives []io.Reader, progress func(string)) (BackupManifest, error) {
+func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupManifest, err error) {
 	h := Home{Dir: dir}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return BackupManifest{}, fmt.Errorf("%w: restore needs an empty home, %s is not empty", ErrHomeExists, dir)
 	}
+	_, statErr := os.Stat(dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return BackupManifest{}, err
 	}
@@ -109,6 +110,16 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (BackupMan
 	defer func() {
 		if db != nil {
 			db.Close()
+		}
+		if err != nil {
+			// The home was empty: leave it so, ready for a corrected restore.
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+			if statErr != nil {
+				os.Remove(dir)
+			}
 		}
 	}()
 	var files map[string][]byte
@@ -127,11 +138,7 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (BackupMan
 			switch hdr.Name {
 			case "store.badger":
 				if db == nil {
-					st, err := knowledge.Open(h.Store(), knowledge.Options{})
-					if err != nil {
-						return last, err
-					}
-					st.Close()
+					var err error
 					db, err = badger.Open(badger.DefaultOptions(h.Store()).WithLogger(nil).
 						WithMemTableSize(16 << 20).WithNumMemtables(2).WithBlockCacheSize(16 << 20).WithIndexCacheSize(16 << 20))
 					if err != nil {
@@ -168,6 +175,21 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (BackupMan
 	}
 	if files == nil {
 		return last, errors.New("no archive given")
+	}
+	if db != nil {
+		// Load the archives' schema, then let the store migrate from it.
+		err := db.Close()
+		db = nil
+		if err != nil {
+			return last, err
+		}
+		st, err := knowledge.Open(h.Store(), knowledge.Options{})
+		if err != nil {
+			return last, err
+		}
+		if err := st.Close(); err != nil {
+			return last, err
+		}
 	}
 	for _, f := range []string{fileConfig, fileKey, fileToken} {
 		if len(files[f]) == 0 {

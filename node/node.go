@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -289,7 +290,9 @@ func (n *Node) closeIndex() {
 	n.idxMu.Lock()
 	defer n.idxMu.Unlock()
 	if n.index != nil {
-		n.index.Close()
+		if n.index.Close() == nil {
+			os.Remove(n.home.Index() + ".dirty")
+		}
 		n.index = nil
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,20 @@ func docOf(rec *protocol.Signed) (search.Doc, bool) {
 // openIndex opens the search index, rebuilding it from the store when it is
 // missing, stale, corrupt or out of step with the store.
 func (n *Node) openIndex(progress func(done, total int)) error {
+	// The marker exists while the index is open: finding it means the last
+	// run ended without closing the index (a crash), and the index may
+	// differ from the store in ways its size does not show.
+	dirty := n.home.Index() + ".dirty"
+	if _, err := os.Stat(dirty); err == nil {
+		n.log.Warn("the last run did not close the search index, rebuilding")
+		if err := n.Reindex(progress); err != nil {
+			return err
+		}
+		return os.WriteFile(dirty, nil, 0o600)
+	}
+	if err := os.WriteFile(dirty, nil, 0o600); err != nil {
+		return err
+	}
 	ix, err := search.Open(n.home.Index())
 	if err == nil {
 		want, cerr := n.countIndexable()
