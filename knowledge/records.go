@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -39,6 +40,9 @@ type RemovedRef struct {
 	Created int64
 	Topics  []string
 	Author  string
+	// Restored is the earlier version that is the latest again now that
+	// the removed one is gone (Undef if none).
+	Restored cid.Cid
 }
 
 // Put stores a verified record with its indexes. A retraction deletes the
@@ -105,6 +109,28 @@ func (s *Store) put(rec *protocol.Signed, own bool) (PutResult, error) {
 			}
 			if err := set(cat(pfxVers, []byte(pid), []byte{0}, u64(uint64(p.Version))), ck); err != nil {
 				return err
+			}
+			if p.Version == 1 {
+				// Versions of this practice signed by another region may
+				// have arrived before it, when nobody could tell they were
+				// forged. Now the author is known: drop them.
+				forged, err := forgedVersions(txn, rec.CID, r.Author)
+				if err != nil {
+					return err
+				}
+				for _, fc := range forged {
+					ref, removed, err := deleteContent(txn, fc)
+					if err != nil {
+						return err
+					}
+					if removed {
+						res.Removed = append(res.Removed, fc)
+						if res.RemovedFrom == nil {
+							res.RemovedFrom = map[cid.Cid]RemovedRef{}
+						}
+						res.RemovedFrom[fc] = ref
+					}
+				}
 			}
 		case *protocol.Retraction:
 			target, _ := cid.Decode(p.Target)
@@ -178,10 +204,18 @@ func deleteContent(txn *badger.Txn, c cid.Cid) (RemovedRef, bool, error) {
 				if it, err := txn.Get(cat(pfxSuper, prev.Bytes())); err == nil {
 					if v, _ := it.ValueCopy(nil); bytes.Equal(v, c.Bytes()) {
 						del = append(del, cat(pfxSuper, prev.Bytes()))
+						if _, err := txn.Get(cat(pfxRecord, prev.Bytes())); err == nil {
+							ref.Restored = prev
+						}
 					}
 				}
 			}
-			del = append(del, cat(pfxVers, []byte(pid), []byte{0}, u64(uint64(pr.Version))))
+			vk := cat(pfxVers, []byte(pid), []byte{0}, u64(uint64(pr.Version)))
+			if it, err := txn.Get(vk); err == nil {
+				if v, _ := it.ValueCopy(nil); bytes.Equal(v, c.Bytes()) {
+					del = append(del, vk)
+				}
+			}
 		}
 	}
 	for _, k := range del {
@@ -508,3 +542,50 @@ func beU64(b []byte) uint64 {
 }
 
 var _ = time.Now
+
+// forgedVersions lists held records that claim to be later versions of the
+// practice orig but were signed by someone other than its author.
+func forgedVersions(txn *badger.Txn, orig cid.Cid, author string) ([]cid.Cid, error) {
+	var cands []cid.Cid
+	if it, err := txn.Get(cat(pfxSuper, orig.Bytes())); err == nil {
+		v, err := it.ValueCopy(nil)
+		if err != nil {
+			return nil, err
+		}
+		if c, err := cid.Cast(v); err == nil {
+			cands = append(cands, c)
+		}
+	}
+	pfx := cat(pfxVers, []byte(orig.String()), []byte{0})
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx, PrefetchValues: true})
+	for it.Rewind(); it.Valid(); it.Next() {
+		v, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			it.Close()
+			return nil, err
+		}
+		if c, err := cid.Cast(v); err == nil && !c.Equals(orig) {
+			cands = append(cands, c)
+		}
+	}
+	it.Close()
+	var out []cid.Cid
+	for _, c := range cands {
+		item, err := txn.Get(cat(pfxRecord, c.Bytes()))
+		if err != nil {
+			continue
+		}
+		raw, err := item.ValueCopy(nil)
+		if err != nil {
+			return nil, err
+		}
+		rec, err := decodeStored(c, raw)
+		if err != nil {
+			return nil, err
+		}
+		if rec.Record.Author != author && !slices.ContainsFunc(out, c.Equals) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

@@ -71,6 +71,7 @@ type Node struct {
 	sets   topicSets
 	syncSt syncState
 
+	idxq  indexQueue
 	idxMu sync.RWMutex
 	index *search.Index
 
@@ -113,6 +114,7 @@ func New(home Home, opts Options) (*Node, error) {
 		roster: NewRoster(cfg.Federation.Founder), events: newEvents(), stats: newStats(),
 		invites: map[string]*pendingInvite{}}
 	n.syncSt.sem = make(chan struct{}, maxSyncSessions)
+	n.idxq.wake = make(chan struct{}, 1)
 	n.val = &protocol.Validator{Federation: cfg.Federation.Name, Founder: cfg.Federation.Founder, Ledger: n}
 	if err := n.loadRoster(); err != nil {
 		st.Close()

@@ -147,30 +147,158 @@ func (n *Node) Reindex(progress func(done, total int)) error {
 
 // updateIndex keeps the index in step with a store change.
 func (n *Node) updateIndex(rec *protocol.Signed, res knowledge.PutResult) {
+	op := indexOp{}
+	for _, c := range res.Removed {
+		op.del = append(op.del, c.String())
+	}
+	var restored []indexOp
+	for _, ref := range res.RemovedFrom {
+		if !ref.Restored.Defined() {
+			continue
+		}
+		if prev, err := n.store.Get(ref.Restored); err == nil {
+			if d, ok := docOf(prev); ok {
+				restored = append(restored, indexOp{put: &d})
+			}
+		}
+	}
+	if res.Superseded.Defined() {
+		op.del = append(op.del, res.Superseded.String())
+	}
+	if d, ok := docOf(rec); ok {
+		if next, ok := n.store.SupersededBy(rec.CID); !ok || !n.store.Has(next) {
+			op.put = &d // not an older version arriving late
+		}
+	}
+	if op.put == nil && len(op.del) == 0 && len(restored) == 0 {
+		return
+	}
+	ops := append([]indexOp{op}, restored...)
+	n.idxq.mu.Lock()
+	if n.idxq.running {
+		n.idxq.pending = append(n.idxq.pending, ops...)
+		n.idxq.mu.Unlock()
+		select {
+		case n.idxq.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	n.idxq.mu.Unlock()
+	n.applyIndex(ops)
+}
+
+// indexOp is one change to the search index.
+type indexOp struct {
+	put *search.Doc
+	del []string
+}
+
+// indexQueue batches index changes: records are stored (and acknowledged)
+// without waiting for bleve, and the indexer applies what accumulated in
+// one batch. After a crash the index is rebuilt (see openIndex), so a
+// change still queued when the process died is not lost.
+type indexQueue struct {
+	mu      sync.Mutex
+	running bool
+	pending []indexOp
+	wake    chan struct{}
+}
+
+// maxIndexBatch bounds one batch, so searches see new records promptly.
+const maxIndexBatch = 2000
+
+// indexer applies queued index changes until ctx ends, then drains the
+// queue and leaves later changes to be applied synchronously.
+func (n *Node) indexer(ctx context.Context) error {
+	n.idxq.mu.Lock()
+	n.idxq.running = true
+	n.idxq.mu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+		case <-n.idxq.wake:
+		}
+		for {
+			n.idxq.mu.Lock()
+			batch := n.idxq.pending
+			if len(batch) > maxIndexBatch {
+				batch = batch[:maxIndexBatch]
+			}
+			n.idxq.pending = n.idxq.pending[len(batch):]
+			if ctx.Err() != nil && len(batch) == 0 {
+				n.idxq.running = false
+				n.idxq.pending = nil
+				n.idxq.mu.Unlock()
+				return nil
+			}
+			n.idxq.mu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			n.applyIndex(batch)
+		}
+	}
+}
+
+func (n *Node) applyIndex(ops []indexOp) {
 	n.idxMu.RLock()
 	defer n.idxMu.RUnlock()
 	ix := n.index
 	if ix == nil {
 		return
 	}
+	puts := map[string]search.Doc{}
+	var order []string
 	var del []string
-	for _, c := range res.Removed {
-		del = append(del, c.String())
-	}
-	if res.Superseded.Defined() {
-		del = append(del, res.Superseded.String())
+	for _, op := range ops {
+		for _, c := range op.del {
+			delete(puts, c)
+			del = append(del, c)
+		}
+		if op.put != nil {
+			if _, ok := puts[op.put.CID]; !ok {
+				order = append(order, op.put.CID)
+			}
+			puts[op.put.CID] = *op.put
+		}
 	}
 	if len(del) > 0 {
 		if err := ix.DeleteBatch(del); err != nil {
 			n.log.Error("search index delete", "err", err)
 		}
 	}
-	if d, ok := docOf(rec); ok {
-		if next, ok := n.store.SupersededBy(rec.CID); ok && n.store.Has(next) {
-			return // an older version arriving late
+	docs := make([]search.Doc, 0, len(puts))
+	for _, c := range order {
+		if d, ok := puts[c]; ok {
+			docs = append(docs, d)
 		}
-		if err := ix.Put(d); err != nil {
-			n.log.Error("search index put", "cid", rec.CID, "err", err)
+	}
+	if len(docs) > 0 {
+		if err := ix.PutBatch(docs); err != nil {
+			n.log.Error("search index put", "records", len(docs), "err", err)
+		}
+	}
+}
+
+// FlushIndex waits until every queued index change is applied (tests,
+// and searches that must see a record just stored).
+func (n *Node) FlushIndex(ctx context.Context) error {
+	for {
+		n.idxq.mu.Lock()
+		empty := len(n.idxq.pending) == 0
+		n.idxq.mu.Unlock()
+		if empty {
+			// The indexer may still be applying the last batch: taking the
+			// write lock waits for it.
+			n.idxMu.Lock()
+			n.idxMu.Unlock()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
@@ -201,6 +329,10 @@ type SearchResult struct {
 
 // Search searches this node's index, and with network the members' too.
 func (n *Node) Search(ctx context.Context, q search.Query, networkWide bool) (*SearchResult, error) {
+	// Read your writes: wait (briefly) for index changes still queued.
+	fctx, fcancel := context.WithTimeout(ctx, 2*time.Second)
+	n.FlushIndex(fctx)
+	fcancel()
 	ix := n.searchIndex()
 	if ix == nil {
 		return nil, errors.New("search index not ready")

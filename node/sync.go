@@ -27,8 +27,10 @@ const (
 	maxSyncFrame     = 4 << 20
 	syncBatch        = 256
 	syncFrameTimeout = 20 * time.Second
-	maxSyncSessions  = 8
+	maxSyncSessions  = 16
 	maxReconRounds   = 64
+	gapInterval      = 15 * time.Second
+	maxSyncPerPeer   = 3
 )
 
 // SyncMsg is the one frame type of /livinglab/sync/1.
@@ -133,6 +135,8 @@ type syncState struct {
 	sem  chan struct{}
 	// debounce of gap-triggered syncs
 	gaps map[string]time.Time
+	// open sync sessions served, per peer
+	perPeer map[peer.ID]int
 }
 
 // SyncResult describes one finished sync session.
@@ -235,23 +239,32 @@ func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, from peer.ID)
 	if _, err := n.store.Tomb(prev); err == nil {
 		return
 	}
+	// The predecessor may belong to a topic this node does not follow, so a
+	// missing one is only a hint: each topic gets at most one gap fetch per
+	// gapInterval, a moment later so records still in flight can land.
 	for _, t := range rec.Record.Topics {
 		if !slices.Contains(n.Config().Topics, t) {
 			continue
 		}
-		key := from.String() + "/" + t
 		n.syncSt.mu.Lock()
 		if n.syncSt.gaps == nil {
 			n.syncSt.gaps = map[string]time.Time{}
 		}
-		last := n.syncSt.gaps[key]
-		if time.Since(last) < 10*time.Second {
+		if time.Since(n.syncSt.gaps[t]) < gapInterval {
 			n.syncSt.mu.Unlock()
 			continue
 		}
-		n.syncSt.gaps[key] = time.Now()
+		n.syncSt.gaps[t] = time.Now()
 		n.syncSt.mu.Unlock()
 		n.spawn(func() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(2 * time.Second):
+			}
+			if n.store.Has(prev) {
+				return
+			}
 			if _, err := n.SyncTopic(ctx, from, t); err != nil {
 				n.log.Debug("gap fetch failed", "peer", from, "topic", t, "err", err)
 			}
@@ -412,6 +425,27 @@ func (n *Node) handleSync(s network.Stream) {
 		send(&SyncMsg{Status: protocol.StatusNotMember, Error: "not a member of this federation"})
 		return
 	}
+	// At most maxSyncPerPeer sessions per peer, so one member cannot take
+	// every slot; and at most maxSyncSessions in all.
+	n.syncSt.mu.Lock()
+	if n.syncSt.perPeer == nil {
+		n.syncSt.perPeer = map[peer.ID]int{}
+	}
+	if n.syncSt.perPeer[p] >= maxSyncPerPeer {
+		n.syncSt.mu.Unlock()
+		n.stats.rejects.WithLabelValues("sync_peer_busy").Inc()
+		send(&SyncMsg{Status: protocol.StatusBusy, Error: "too many sync sessions from this peer, try again later"})
+		return
+	}
+	n.syncSt.perPeer[p]++
+	n.syncSt.mu.Unlock()
+	defer func() {
+		n.syncSt.mu.Lock()
+		if n.syncSt.perPeer[p]--; n.syncSt.perPeer[p] <= 0 {
+			delete(n.syncSt.perPeer, p)
+		}
+		n.syncSt.mu.Unlock()
+	}()
 	select {
 	case n.syncSt.sem <- struct{}{}:
 		defer func() { <-n.syncSt.sem }()

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -25,6 +26,13 @@ const (
 	StatusForbidden  = 5
 )
 
+// errVarintOverflow is what encoding/binary returns for a length prefix
+// longer than any uint64.
+var errVarintOverflow = func() error {
+	_, err := binary.ReadUvarint(bytes.NewReader(bytes.Repeat([]byte{0x80}, 11)))
+	return err
+}()
+
 // ErrFrameTooLarge is returned when a peer announces a frame over the limit.
 var ErrFrameTooLarge = errors.New("frame too large")
 
@@ -47,14 +55,22 @@ func WriteFrame(w io.Writer, v any) error {
 func ReadFrame(r *bufio.Reader, v any, max int) error {
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
+		if errors.Is(err, errVarintOverflow) {
+			return fmt.Errorf("%w: frame length: %v", ErrMalformed, err)
+		}
 		return err
 	}
 	if n > uint64(max) {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, max)
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
+	// Read as the bytes arrive: a peer announcing a large frame and
+	// sending nothing costs the node nothing.
+	b, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err != nil {
 		return fmt.Errorf("read frame: %w", err)
+	}
+	if uint64(len(b)) != n {
+		return fmt.Errorf("read frame: %w", io.ErrUnexpectedEOF)
 	}
 	if err := Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%w: frame: %v", ErrMalformed, err)
