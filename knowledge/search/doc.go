@@ -8,7 +8,9 @@
 // ErrCorrupt (unreadable files, an interrupted Rebuild, writes missing after
 // a restart) or ErrStale (written by another SchemaVersion; such errors also
 // match ErrCorrupt), the caller calls Rebuild and feeds it every current
-// record from the store. A meta file beside the bleve files records the
+// record from the store. ErrLocked (the directory is open elsewhere) is not
+// corruption and must not lead to a rebuild. A meta file beside the bleve
+// files records the
 // schema version, whether the last rebuild finished, and the write sequence
 // number reached at the last Close.
 //
@@ -43,15 +45,22 @@
 // the index (or of the languages filtered on) and looked up in that
 // language's fields, and folded and looked up in the cross-language field.
 // So Swedish "äldreomsorg" finds "äldreomsorgen" through the Swedish
-// stemmer without the user saying which language they typed.
+// stemmer without the user saying which language they typed. A query of
+// several words is run as one branch per language (every word in that
+// language's fields) plus one cross-language branch (every word's folded
+// form in "all"); branches in which a word has no term are dropped before
+// searching. As a record's own analyzer reproduces its indexed terms, this
+// finds the same records as "every word in some field", at a fraction of
+// the cost.
 //
 // Stem-prefix fallback: Finnish inflection changes the end of the stem
 // (consonant gradation, vowel changes), and the Snowball Finnish stemmer
 // maps "ikääntynyt" to "ikääntyny" but "ikääntyneiden" to "ikääntyn". For
-// Finnish and Icelandic, a query stem of at least 7 characters also matches
+// Finnish and Icelandic, a query stem of at least 8 characters also matches
 // index terms starting with the stem minus its last two characters (never
-// shorter than 5): the 24 most frequent such terms per field, at 0.4 of the
-// weight of an exact stem match.
+// shorter than 6): the 8 most frequent such terms per field, at 0.4 of the
+// weight of an exact stem match. Shorter stems are left alone, as their
+// prefixes would match unrelated words.
 //
 // # Query syntax
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // SchemaVersion identifies the mapping and analysis of the index. Bump it
@@ -36,7 +37,14 @@ var (
 	ErrStale = errors.New("index schema stale")
 	// ErrClosed is returned by methods called after Close.
 	ErrClosed = errors.New("index closed")
+	// ErrLocked reports an index directory held open by another process (or
+	// another Index in this one). It is not corrupt: do not rebuild it.
+	ErrLocked = errors.New("index in use")
 )
+
+// lockTimeout is how long Open waits for another holder of the index to
+// let go before returning ErrLocked.
+const lockTimeout = time.Second
 
 const (
 	metaFile  = "livinglab-search.json"
@@ -158,7 +166,10 @@ func openExisting(dir string, wantSeq uint64) (ix *Index, err error) {
 			ix, err = nil, fmt.Errorf("open search index %s: %v: %w", dir, r, ErrCorrupt)
 		}
 	}()
-	b, err = bleve.OpenUsing(filepath.Join(dir, indexDir), map[string]interface{}{"bolt_timeout": "5s"})
+	b, err = bleve.OpenUsing(filepath.Join(dir, indexDir), map[string]interface{}{"bolt_timeout": lockTimeout.String()})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open search index %s: %w", dir, ErrLocked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open search index %s: %v: %w", dir, err, ErrCorrupt)
 	}
@@ -408,7 +419,7 @@ const rebuildBatch = 2000
 // unknown); progress may be nil. The meta file says "building" until the
 // last document is in, so an interrupted rebuild is reported as ErrCorrupt
 // by the next Open. Documents with a CID already seen are skipped (a CID
-// names immutable content).
+// names immutable content). Close any Index open on dir first.
 func Rebuild(dir string, total int, docs func(yield func(Doc) error) error, progress func(done, total int)) (*Index, error) {
 	clean := filepath.Clean(dir)
 	if dir == "" || clean == "/" || clean == "." {
@@ -451,14 +462,22 @@ func Rebuild(dir string, total int, docs func(yield func(Doc) error) error, prog
 		return nil
 	}
 	if err := docs(yield); err != nil {
-		_ = builder.Close()
-		return nil, fmt.Errorf("rebuild search index %s: %w", dir, err)
-	}
-	if err := builder.Close(); err != nil {
+		// The partial build is left behind with the meta file saying
+		// "building"; the next Rebuild wipes it.
 		return nil, fmt.Errorf("rebuild search index %s: %w", dir, err)
 	}
 	if progress != nil {
 		progress(done, total)
+	}
+	if done == 0 {
+		// bleve's builder cannot finish an empty index; start a fresh one.
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, fmt.Errorf("rebuild search index %s: %w", dir, err)
+		}
+		return create(dir)
+	}
+	if err := closeBuilder(builder); err != nil {
+		return nil, fmt.Errorf("rebuild search index %s: %w", dir, err)
 	}
 	if err := writeMeta(dir, stateOK, 0); err != nil {
 		return nil, err
@@ -474,4 +493,15 @@ func Rebuild(dir string, total int, docs func(yield func(Doc) error) error, prog
 		return nil, fmt.Errorf("rebuild search index %s: %w", dir, err)
 	}
 	return ix, nil
+}
+
+// closeBuilder merges and writes the built index, turning a panic inside
+// bleve into an error.
+func closeBuilder(b bleve.Builder) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("build index: %v", r)
+		}
+	}()
+	return b.Close()
 }

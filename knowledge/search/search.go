@@ -11,6 +11,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Sort orders accepted in Query.Sort.
@@ -109,6 +110,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	var counts map[string][]FacetCount
 	err = ix.reader(func(b bleve.Index) error {
 		pl := ix.newPlanner(b)
+		defer pl.close()
 		p = pl.plan(clauses, pl.languages(q.Languages))
 		req := bleve.NewSearchRequestOptions(p.query(filters), size, (page-1)*size, false)
 		req.Fields = []string{fieldPracticeID, fieldKind, "title", fieldLanguage, fieldRegion, fieldCountry, fieldTopic, fieldCreated}
@@ -277,7 +279,7 @@ func buildFilters(q Query) ([]query.Query, error) {
 
 // plan is the text part of a query compiled for bleve.
 type plan struct {
-	must []query.Query // one per required word or phrase
+	must []query.Query // the words (one query, see planner.plan) and each phrase
 	not  []query.Query // one per excluded word or phrase
 	kept []clause      // the clauses behind must, for snippets
 }
@@ -290,8 +292,11 @@ func (p plan) query(filters []query.Query) query.Query {
 	case len(p.must) == 0 && len(p.not) == 0:
 		return query.NewConjunctionQuery(filters)
 	}
-	b := query.NewBooleanQuery(nil, nil, nil)
 	must := append(append([]query.Query{}, p.must...), filters...)
+	if len(must) == 1 && len(p.not) == 0 {
+		return must[0]
+	}
+	b := query.NewBooleanQuery(nil, nil, nil)
 	if len(must) == 0 {
 		must = []query.Query{query.NewMatchAllQuery()}
 	}
@@ -306,11 +311,24 @@ func (p plan) query(filters []query.Query) query.Query {
 type planner struct {
 	ix      *Index
 	b       bleve.Index
+	r       index.IndexReader
 	expands map[string][]string // field + "\x00" + stem -> prefix expansions
 }
 
 func (ix *Index) newPlanner(b bleve.Index) *planner {
-	return &planner{ix: ix, b: b, expands: map[string][]string{}}
+	pl := &planner{ix: ix, b: b, expands: map[string][]string{}}
+	if adv, err := b.Advanced(); err == nil {
+		if r, err := adv.Reader(); err == nil {
+			pl.r = r
+		}
+	}
+	return pl
+}
+
+func (pl *planner) close() {
+	if pl.r != nil {
+		_ = pl.r.Close()
+	}
 }
 
 // languages resolves language codes to the languages with fields; with no
@@ -339,36 +357,140 @@ func (pl *planner) languages(codes []string) []language {
 // Every word must match (AND). A word that is a stop word in one of the
 // languages searched ("the", "och", "og", "ja") is dropped when the query
 // has other words, as the stemmed fields do not index it; a query of stop
-// words only searches them in the cross-language field.
+// words only searches them where they are indexed.
+//
+// Words are matched per language: one branch per language requires every
+// word in that language's fields (each word analysed with the language's
+// analyzer), and a cross-language branch requires every word's folded form
+// in the cross-language field; a record matches if any branch does, and
+// scores the sum of the branches it matches. A record has the fields of
+// one language only, and its own analyzer always reproduces the terms it
+// was indexed with, so this finds the same records as requiring each word
+// in any field, but a branch missing a word is dropped before the search,
+// and the remaining branches are small conjunctions of small disjunctions.
+// Phrases are matched in the cross-language field and required on top.
 func (pl *planner) plan(clauses []clause, langs []language) plan {
 	var p plan
-	type kept struct {
-		c clause
-		q query.Query
-	}
-	var words, stops []kept
+	var words, stops []*word
+	var phrases []query.Query
+	var phraseClauses []clause
 	for _, c := range clauses {
-		q, stop, ok := pl.compile(c, langs)
-		if !ok {
+		folded := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), c.text)
+		if len(folded) == 0 {
+			continue // punctuation only
+		}
+		if c.phrase || len(folded) > 1 {
+			q := phraseQuery(c.text, folded)
+			if c.exclude {
+				p.not = append(p.not, q)
+			} else {
+				phrases = append(phrases, q)
+				phraseClauses = append(phraseClauses, c)
+			}
 			continue
 		}
+		w := pl.word(c, folded[0].term, langs)
 		switch {
 		case c.exclude:
-			p.not = append(p.not, q)
-		case stop:
-			stops = append(stops, kept{c, q})
+			p.not = append(p.not, w.any())
+		case w.stop:
+			stops = append(stops, w)
 		default:
-			words = append(words, kept{c, q})
+			words = append(words, w)
 		}
 	}
 	if len(words) == 0 {
 		words = stops
 	}
+	if len(words) > 0 {
+		p.must = append(p.must, pl.branches(words, langs))
+	}
+	p.must = append(p.must, phrases...)
 	for _, w := range words {
-		p.must = append(p.must, w.q)
 		p.kept = append(p.kept, w.c)
 	}
+	p.kept = append(p.kept, phraseClauses...)
 	return p
+}
+
+// word is one query word analysed for every language searched.
+type word struct {
+	c      clause
+	folded string
+	byLang map[string][]query.Query // language code -> term queries on its fields
+	cross  query.Query              // term query on the cross-language field, nil if absent
+	stop   bool                     // a stop word in one of the languages
+}
+
+// any is the word in any field: for exclusions and snippets.
+func (w *word) any() query.Query {
+	var qs []query.Query
+	for _, code := range sortedKeys(w.byLang) {
+		qs = append(qs, w.byLang[code]...)
+	}
+	if w.cross != nil {
+		qs = append(qs, w.cross)
+	}
+	return disjunction(qs)
+}
+
+func sortedKeys(m map[string][]query.Query) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// disjunction of qs, without a wrapper for one query; MatchNone for none.
+func disjunction(qs []query.Query) query.Query {
+	switch len(qs) {
+	case 0:
+		return query.NewMatchNoneQuery()
+	case 1:
+		return qs[0]
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+func conjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return query.NewConjunctionQuery(qs)
+}
+
+// branches builds the per-language branches for the required words.
+func (pl *planner) branches(words []*word, langs []language) query.Query {
+	if len(words) == 1 {
+		return words[0].any()
+	}
+	var bs []query.Query
+	for _, l := range langs {
+		parts := make([]query.Query, 0, len(words))
+		for _, w := range words {
+			qs := w.byLang[l.code]
+			if len(qs) == 0 {
+				break
+			}
+			parts = append(parts, disjunction(qs))
+		}
+		if len(parts) == len(words) {
+			bs = append(bs, conjunction(parts))
+		}
+	}
+	parts := make([]query.Query, 0, len(words))
+	for _, w := range words {
+		if w.cross == nil {
+			break
+		}
+		parts = append(parts, w.cross)
+	}
+	if len(parts) == len(words) {
+		bs = append(bs, conjunction(parts))
+	}
+	return disjunction(bs)
 }
 
 // Stem-prefix fallback limits.
@@ -378,38 +500,26 @@ const (
 	maxPrefixExpands = 8   // most frequent expansions kept per field
 )
 
-// compile turns one clause into a query. A word becomes a disjunction over
-// the text fields of every language searched (the word analysed with that
-// language's analyzer) and the cross-language field. A phrase is matched in
-// the cross-language field only, so it means these words in this order, as
-// written (ignoring case and diacritics). stop reports a word that is a
-// stop word in one of langs; ok is false when the clause has no searchable
-// text (punctuation only).
-func (pl *planner) compile(c clause, langs []language) (q query.Query, stop, ok bool) {
-	folded := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), c.text)
-	if len(folded) == 0 {
-		return nil, false, false
-	}
-	if c.phrase || len(folded) > 1 {
-		return phraseQuery(c.text, folded), false, true
-	}
-	q, stop = pl.wordQuery(c.text, folded[0].term, langs)
-	return q, stop, true
-}
-
-func (pl *planner) wordQuery(text, folded string, langs []language) (query.Query, bool) {
-	stop := false
-	var qs []query.Query
-	addTerm := func(term, field string, boost float64) {
-		t := query.NewTermQuery(term)
-		t.SetField(field)
-		t.SetBoost(boost)
-		qs = append(qs, t)
+// word analyses a query word with the analyzer of each language in langs
+// and keeps the term queries that can match: the stem in each of the
+// language's text fields (with the field's boost), the stem-prefix
+// expansions where the language uses them, and the folded form in the
+// cross-language field.
+func (pl *planner) word(c clause, folded string, langs []language) *word {
+	w := &word{c: c, folded: folded, byLang: map[string][]query.Query{}}
+	term := func(t, field string, boost float64) query.Query {
+		if !pl.exists(field, t) {
+			return nil
+		}
+		q := query.NewTermQuery(t)
+		q.SetField(field)
+		q.SetBoost(boost)
+		return q
 	}
 	for _, l := range langs {
-		toks := analyze(pl.ix.mapping.AnalyzerNamed(l.analyzer), text)
+		toks := analyze(pl.ix.mapping.AnalyzerNamed(l.analyzer), c.text)
 		if len(toks) == 0 {
-			stop = true
+			w.stop = true
 			continue
 		}
 		if len(toks) > 1 {
@@ -418,26 +528,48 @@ func (pl *planner) wordQuery(text, folded string, langs []language) (query.Query
 			continue
 		}
 		stem := toks[0].term
+		var qs []query.Query
 		for _, tf := range textFields {
 			f := langField(tf.name, l.code)
-			addTerm(stem, f, tf.boost)
+			if q := term(stem, f, tf.boost); q != nil {
+				qs = append(qs, q)
+			}
 			if l.prefix {
 				for _, t := range pl.expandPrefix(f, stem) {
-					addTerm(t, f, tf.boost*prefixBoost)
+					if q := term(t, f, tf.boost*prefixBoost); q != nil {
+						qs = append(qs, q)
+					}
 				}
 			}
 		}
+		if len(qs) > 0 {
+			w.byLang[l.code] = qs
+		}
 	}
-	addTerm(folded, fieldAll, crossBoost)
-	if len(qs) == 1 {
-		return qs[0], stop
+	if q := term(folded, fieldAll, crossBoost); q != nil {
+		w.cross = q
 	}
-	return query.NewDisjunctionQuery(qs), stop
+	return w
+}
+
+// exists reports whether field has term in the snapshot being searched,
+// so that the disjunction for a word holds only terms that can match.
+func (pl *planner) exists(field, term string) bool {
+	if pl.r == nil {
+		return true
+	}
+	tfr, err := pl.r.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
+	if err != nil {
+		return true
+	}
+	n := tfr.Count()
+	_ = tfr.Close()
+	return n > 0
 }
 
 // highlightQuery is the query whose term locations mark clause c in hits
-// written in langs: the same word query restricted to those languages, or
-// the exact phrase.
+// written in langs: the word in those languages' fields and the
+// cross-language field, or the exact phrase.
 func (pl *planner) highlightQuery(c clause, langs []language) query.Query {
 	folded := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), c.text)
 	if c.phrase || len(folded) > 1 {
@@ -450,8 +582,7 @@ func (pl *planner) highlightQuery(c clause, langs []language) query.Query {
 		m.SetField(fieldAll)
 		return m
 	}
-	q, _ := pl.wordQuery(c.text, folded[0].term, langs)
-	return q
+	return pl.word(c, folded[0].term, langs).any()
 }
 
 // phraseQuery matches a phrase through the word-pair field: a two-word
@@ -498,12 +629,22 @@ func (pl *planner) expandPrefix(field, stem string) []string {
 	if out, ok := pl.expands[key]; ok {
 		return out
 	}
-	out := expandPrefix(pl.b, field, stem)
+	var d prefixDict = pl.b
+	if pl.r != nil {
+		d = pl.r
+	}
+	out := expandPrefix(d, field, stem)
 	pl.expands[key] = out
 	return out
 }
 
-func expandPrefix(b bleve.Index, field, stem string) []string {
+// prefixDict is the dictionary lookup of both bleve.Index and
+// index.IndexReader.
+type prefixDict interface {
+	FieldDictPrefix(field string, prefix []byte) (index.FieldDict, error)
+}
+
+func expandPrefix(b prefixDict, field, stem string) []string {
 	pfx := stemPrefix(stem)
 	if pfx == "" {
 		return nil

@@ -11,8 +11,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func loadFixture(t testing.TB) []Doc {
@@ -713,8 +715,34 @@ func TestRebuildSourceError(t *testing.T) {
 	if _, err := Open(dir); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Open after failed rebuild: %v", err)
 	}
+	// A source failing before the first record.
+	if _, err := Rebuild(dir, 0, func(func(Doc) error) error { return boom }, nil); !errors.Is(err, boom) {
+		t.Fatalf("rebuild: %v", err)
+	}
 	if _, err := Rebuild("", 0, fixtureSource(nil), nil); err == nil {
 		t.Fatal("Rebuild of empty path succeeded")
+	}
+	// An empty store rebuilds to an empty, usable index.
+	ix, err := Rebuild(dir, 0, fixtureSource(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ix.Count(); err != nil || n != 0 {
+		t.Fatalf("count %d %v", n, err)
+	}
+	if err := ix.Put(Doc{CID: "a", Title: "after rebuild", Language: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ix, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if got := cids(search(t, ix, Query{Text: "rebuild"})); !reflect.DeepEqual(got, []string{"a"}) {
+		t.Fatalf("after reopen: %v", got)
 	}
 }
 
@@ -842,4 +870,105 @@ func ExampleIndex_Search() {
 	// Output:
 	// c1 Digital tillsyn i <mark>äldreomsorgen</mark>
 	// [{SE 1}]
+}
+
+func TestConcurrentUse(t *testing.T) {
+	ix, docs, _ := newFixtureIndex(t)
+	extra := GenerateCorpus(200, 5)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < len(extra); i += 20 {
+			if err := ix.PutBatch(extra[i : i+20]); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 50; i++ {
+			if _, err := ix.Search(context.Background(), Query{Text: "care", Facets: true}); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for _, d := range docs[:10] {
+			if err := ix.Delete(d.CID); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n, err := ix.Count(); err != nil || n != uint64(len(docs)-10+len(extra)) {
+		t.Fatalf("count %d %v", n, err)
+	}
+	// Facet counts still add up: every record has exactly one language.
+	res := search(t, ix, Query{Facets: true, FacetFields: []string{"language"}})
+	sum := 0
+	for _, fc := range res.Facets["language"] {
+		sum += fc.Count
+	}
+	if uint64(sum) != res.Total {
+		t.Fatalf("language facet sums to %d, total %d", sum, res.Total)
+	}
+}
+
+func TestOpenTwiceIsLockedNotCorrupt(t *testing.T) {
+	ix, _, dir := newFixtureIndex(t)
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	_, err = Open(dir)
+	if !errors.Is(err, ErrLocked) || errors.Is(err, ErrCorrupt) {
+		t.Fatalf("second Open: %v, want ErrLocked only", err)
+	}
+}
+
+func TestFragmentsValidUTF8(t *testing.T) {
+	text := strings.Repeat("Kotihoidon asiakkaat kokivat olonsa turvallisemmaksi – ääriviivat ja ööt. ", 12)
+	words := []span{}
+	for i := 0; i < len(text); {
+		j := strings.Index(text[i:], "olonsa")
+		if j < 0 {
+			break
+		}
+		words = append(words, span{i + j, i + j + len("olonsa")})
+		i += j + 1
+	}
+	frags := fragments(text, mergeSpans(words, len(text)))
+	if len(frags) != maxFragments {
+		t.Fatalf("%d fragments", len(frags))
+	}
+	for _, f := range frags {
+		if !utf8.ValidString(f) {
+			t.Fatalf("invalid UTF-8: %q", f)
+		}
+		if strings.Count(f, "<mark>") != strings.Count(f, "</mark>") || !strings.Contains(f, "<mark>olonsa</mark>") {
+			t.Fatalf("marks: %q", f)
+		}
+		if len(f) > fragmentBytes*2 {
+			t.Fatalf("fragment too long: %d", len(f))
+		}
+	}
+	// Spans at the very start and end, and overlapping ones.
+	got := markup("abc def", 0, 7, mergeSpans([]span{{0, 3}, {4, 7}, {5, 6}}, 7))
+	if got != "<mark>abc</mark> <mark>def</mark>" {
+		t.Fatalf("markup %q", got)
+	}
 }

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package search
+
+import "time"
+
+func threadCPU() time.Duration { return 0 }
+
+func loadAverage() string { return "" }
