@@ -50,6 +50,14 @@ func (r *Roster) SetFounder(f string) {
 	r.mu.Unlock()
 }
 
+// OnChange sets a function called (outside the roster's lock) after the
+// roster changed.
+func (r *Roster) OnChange(f func()) {
+	r.mu.Lock()
+	r.onChange = f
+	r.mu.Unlock()
+}
+
 // Add folds membership records into the roster. It reports whether the
 // roster changed.
 func (r *Roster) Add(recs ...*protocol.Signed) bool {

@@ -60,9 +60,12 @@ func (g gater) InterceptPeerDial(p peer.ID) bool                                
 func (g gater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool                    { return true }
 func (g gater) InterceptAccept(cm network.ConnMultiaddrs) bool                  { return g.n.acceptAddr(cm) }
 func (g gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
-func (g gater) InterceptSecured(dir network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
+func (g gater) InterceptSecured(dir network.Direction, p peer.ID, cm network.ConnMultiaddrs) bool {
 	ok := g.n.mayConnect(p, dir)
 	if !ok {
+		if dir == network.DirInbound {
+			g.n.refusedAfterHandshake(cm)
+		}
 		g.n.stats.rejects.WithLabelValues("connection_not_member").Inc()
 		g.n.log.Debug("refused connection from non-member", "peer", p, "dir", dir)
 	}
@@ -110,6 +113,8 @@ func (n *Node) startNetwork(ctx context.Context) (*p2p, error) {
 	}
 	nw := &p2p{n: n, ctx: ctx, topics: map[string]*topicChan{}, kick: make(chan struct{}, 1)}
 	n.net = nw
+	// A roster change (an admission, a removal) is acted on at once.
+	n.roster.OnChange(nw.wake)
 	if n.opts.Host != nil {
 		nw.host = n.opts.Host
 	} else {
@@ -280,15 +285,10 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 		}
 		if err != nil {
 			n.stats.rejected(err)
-			if errors.Is(err, protocol.ErrRetracted) || errors.Is(err, protocol.ErrNotMember) && !n.roster.IsMember(from) {
-				// A retracted record or an author this node has not heard of
-				// yet: drop without blaming a member that relays it.
-				if errors.Is(err, protocol.ErrRetracted) {
-					return pubsub.ValidationIgnore
-				}
-			}
 			n.log.Debug("rejected gossiped record", "topic", name, "from", from, "err", err)
-			return pubsub.ValidationReject
+			// Invalid for every node: reject (the sender is penalised);
+			// refused by this node's own state: ignore (see gossipVerdict).
+			return n.gossipVerdict(from, rec, err)
 		}
 		m.ValidatorData = rec
 		return pubsub.ValidationAccept
@@ -306,6 +306,9 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 		t.Close()
 		nw.ps.UnregisterTopicValidator(gt)
 		return fmt.Errorf("subscribe %s: %w", name, err)
+	}
+	if err := t.SetScoreParams(n.topicScoreParams(name)); err != nil {
+		n.log.Warn("topic channel not scored", "topic", name, "err", err)
 	}
 	tctx, cancel := context.WithCancel(ctx)
 	nw.topics[name] = &topicChan{name: name, topic: t, sub: sub, cancel: cancel}
@@ -400,8 +403,8 @@ func (nw *p2p) connector(ctx context.Context) error {
 	defer tick.Stop()
 	nw.dialBootstrap(ctx)
 	for {
-		nw.connectMembers(ctx)
 		nw.reapStrangers()
+		nw.connectMembers(ctx)
 		select {
 		case <-ctx.Done():
 			return nil

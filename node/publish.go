@@ -131,6 +131,12 @@ func (n *Node) PublishPractice(ctx context.Context, in PracticeInput, rv Review,
 // gossip misses (no peers yet, mesh not formed, offline members).
 func (n *Node) broadcast(ctx context.Context, rec *protocol.Signed) {
 	if nw := n.net; nw != nil {
+		if !n.authorAllowed(rec) {
+			// Beyond the federation's publishing limit the other nodes
+			// would refuse the record live; they fetch it by sync.
+			n.log.Info("publishing limit reached: the record goes out by sync", "cid", rec.CID)
+			return
+		}
 		if err := nw.publish(ctx, rec); err != nil {
 			n.log.Warn("gossip publish failed; sync will deliver the record", "cid", rec.CID, "err", err)
 		}

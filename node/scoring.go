@@ -1,13 +1,595 @@
 package node
 
+// Gossipsub peer scoring for a federation, and the limits an inbound
+// connection meets before its handshake.
+//
+// A federation is small (tens of regions), every member is connected to
+// every other, records are published by flooding and traffic is light. The
+// score is therefore built on what a node knows for certain about a peer,
+// not on delivery statistics:
+//
+//   - Membership (P5, application-specific): a current member starts at a
+//     small positive score, anybody else (an outsider during an invite
+//     window, a removed member) far below the graylist threshold, so its
+//     RPCs are dropped unread and nothing is published to it.
+//   - Invalid records (P4): a record that fails the checks every node makes
+//     alike (encoding, signature, address, fields, federation, topic) counts
+//     against the peer that delivered it, quadratically: seven within the
+//     last hour graylist a peer. The counter fades to 1 % in an hour.
+//   - Publishing beyond the per-author limit (P5): every record of an author
+//     refused by the limiter adds to a counter that halves in ten minutes;
+//     past a slack of ten it weighs quadratically on the author's score (26
+//     refused records graylist it), and once that alone reaches the
+//     graylist threshold the author stays graylisted for half an hour (its
+//     records are no longer read, so the counter would otherwise stop just
+//     past the threshold and the author come back within seconds). See
+//     gossipVerdict: the refusal itself must not be reported as invalid,
+//     since each node's limiter sees a slightly different stream and honest
+//     relays would be blamed.
+//   - Time in mesh and first deliveries (P1, P2): small rewards, capped.
+//   - Mesh delivery rates (P3, P3b) are off: a quiet topic would penalise
+//     honest members for the silence of their region.
+//   - Colocation (P6): more than three peers on one address cost a peer
+//     score, except on loopback and the members' announced addresses, and
+//     a member is compensated for it in P5: regions that share a NAT or a
+//     data centre are not penalised; outsiders already are by P5.
+//   - Behaviour (P7): gossipsub's own protocol violations, mildly.
+
 import (
+	"errors"
+	"math"
+	"net"
+	"runtime"
+	"sync"
+	"time"
+	"weak"
+
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/livinglab/livinglab/protocol"
 )
 
+// Score thresholds. Below ScoreGossipThreshold a peer gets no gossip (IHAVE
+// or IWANT), below ScorePublishThreshold nothing is published to it, below
+// ScoreGraylistThreshold everything it sends is dropped unread.
+const (
+	ScoreGossipThreshold   = -250.0
+	ScorePublishThreshold  = -500.0
+	ScoreGraylistThreshold = -1000.0
+)
+
+const (
+	// P5: membership.
+	scoreMember    = 1.0
+	scoreNonMember = 10 * ScoreGraylistThreshold
+
+	// P4: invalid records, weight x count^2 per topic.
+	invalidWeight = -25.0
+	invalidMemory = time.Hour // the counter decays to 1 % in this time
+
+	// P5: records refused by the per-author limit, weight x (count -
+	// slack)^2: 26 of them graylist an author.
+	floodWeight   = -4.0
+	floodHalfLife = 10 * time.Minute
+	floodSlack    = 10
+	floodBox      = 30 * time.Minute
+	floodBoxScore = 2 * ScoreGraylistThreshold
+
+	// P1, P2: small capped rewards.
+	meshTimeWeight   = 0.01
+	meshTimeCap      = 300 // quanta of one second: at most 3 points
+	firstDelivWeight = 0.5
+	firstDelivCap    = 20 // at most 10 points per topic
+	firstDelivMemory = 30 * time.Minute
+	topicScoreCap    = 20.0
+
+	// P6: colocation.
+	colocationWeight    = -50.0
+	colocationThreshold = 3
+
+	// P7: gossipsub protocol violations.
+	behaviourWeight    = -10.0
+	behaviourThreshold = 6.0
+	behaviourMemory    = 10 * time.Minute
+
+	// How long a disconnected peer's score is kept: reconnecting does not
+	// clear a penalty.
+	retainScore = time.Hour
+	// How often the scores are read back (PeerScores, metrics, topics
+	// joined after start).
+	scoreInspectPeriod = time.Second
+
+	// Inbound connections per address before the handshake: a token bucket
+	// per IPv4 address or IPv6 /64, refilled at dialRate; a connection
+	// refused as a non-member after the handshake costs dialStrike more.
+	dialRate       = 1.0 // per second
+	dialMinBurst   = 8
+	dialStrike     = 4
+	dialTableMax   = 4096
+	dialIdleForget = 2 * time.Minute
+)
+
+// guardState is a node's scoring and connection-limit state. It holds no
+// reference to the node (see guardOf).
+type guardState struct {
+	scoreMu sync.Mutex
+	snap    map[peer.ID]*pubsub.PeerScoreSnapshot
+	colo    map[peer.ID]float64         // P6 value of each peer in the last snapshot
+	flood   map[string]*decayingCounter // by author peer ID
+	ids     map[peer.ID]string          // peer IDs as strings (base58 is not free)
+	scored  map[*pubsub.Topic]bool
+
+	dialMu   sync.Mutex
+	dials    map[string]*dialEntry
+	overflow *rate.Limiter
+
+	metricsOnce sync.Once
+}
+
+type dialEntry struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// decayingCounter is a counter that halves every floodHalfLife; until is
+// the end of a graylisting it caused.
+type decayingCounter struct {
+	v     float64
+	at    time.Time
+	until time.Time
+}
+
+func (c *decayingCounter) value(now time.Time) float64 {
+	return c.v * math.Exp2(-float64(now.Sub(c.at))/float64(floodHalfLife))
+}
+
+func (c *decayingCounter) add(now time.Time, d float64) {
+	c.v = c.value(now) + d
+	c.at = now
+}
+
+// guards holds each node's guardState, keyed weakly so that a node that is
+// no longer referenced takes its entry with it.
+var guards sync.Map // weak.Pointer[Node] -> *guardState
+
+func (n *Node) guard() *guardState {
+	k := weak.Make(n)
+	if g, ok := guards.Load(k); ok {
+		return g.(*guardState)
+	}
+	g, loaded := guards.LoadOrStore(k, &guardState{flood: map[string]*decayingCounter{}, scored: map[*pubsub.Topic]bool{},
+		dials: map[string]*dialEntry{}, overflow: rate.NewLimiter(4*dialRate, 4*dialMinBurst)})
+	if !loaded {
+		runtime.AddCleanup(n, func(k weak.Pointer[Node]) { guards.Delete(k) }, k)
+	}
+	return g.(*guardState)
+}
+
 // scoringOptions returns gossipsub's peer-scoring options for a federation.
-func (n *Node) scoringOptions() []pubsub.Option { return nil }
+// The node reads the scores back every second (PeerScores), so no other
+// score inspector can be added.
+func (n *Node) scoringOptions() []pubsub.Option {
+	g := n.guard()
+	cfg := n.Config()
+	g.metricsOnce.Do(func() {
+		n.stats.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "livinglab_peers_graylisted",
+			Help: "Peers whose gossipsub score is below the graylist threshold."}, func() float64 {
+			k := 0
+			for _, s := range g.scores() {
+				if s < ScoreGraylistThreshold {
+					k++
+				}
+			}
+			return float64(k)
+		}))
+	})
+	topics := map[string]*pubsub.TopicScoreParams{}
+	if fed := cfg.Federation.Name; fed != "" {
+		for _, t := range append([]string{protocol.ControlTopic}, cfg.Topics...) {
+			topics[protocol.GossipTopic(fed, t)] = n.topicScoreParams(t)
+		}
+	}
+	appSpecific := func(p peer.ID) float64 {
+		member, _ := n.roster.MemberStatus(g.idString(p), 0)
+		return g.appScore(member, p)
+	}
+	params := &pubsub.PeerScoreParams{
+		Topics:                      topics,
+		TopicScoreCap:               topicScoreCap,
+		AppSpecificScore:            appSpecific,
+		AppSpecificWeight:           1,
+		IPColocationFactorWeight:    colocationWeight,
+		IPColocationFactorThreshold: colocationThreshold,
+		IPColocationFactorWhitelist: n.colocationWhitelist(),
+		BehaviourPenaltyWeight:      behaviourWeight,
+		BehaviourPenaltyThreshold:   behaviourThreshold,
+		BehaviourPenaltyDecay:       pubsub.ScoreParameterDecay(behaviourMemory),
+		DecayInterval:               pubsub.DefaultDecayInterval,
+		DecayToZero:                 pubsub.DefaultDecayToZero,
+		RetainScore:                 retainScore,
+	}
+	nw := n.net
+	inspect := func(m map[peer.ID]*pubsub.PeerScoreSnapshot) {
+		g.record(m)
+		if nw != nil {
+			n.scoreJoinedTopics(g, nw)
+		}
+	}
+	return []pubsub.Option{
+		pubsub.WithPeerScore(params, scoreThresholds()),
+		pubsub.WithPeerScoreInspect(pubsub.ExtendedPeerScoreInspectFn(inspect), scoreInspectPeriod),
+	}
+}
+
+func scoreThresholds() *pubsub.PeerScoreThresholds {
+	return &pubsub.PeerScoreThresholds{
+		GossipThreshold:   ScoreGossipThreshold,
+		PublishThreshold:  ScorePublishThreshold,
+		GraylistThreshold: ScoreGraylistThreshold,
+		// Peers come from the roster; peer exchange is never trusted.
+		AcceptPXThreshold:           100 * topicScoreCap,
+		OpportunisticGraftThreshold: 1,
+	}
+}
+
+// topicScoreParams returns the score parameters of a topic channel (its
+// name, not the gossipsub topic). All topic channels, the control topic
+// included, are scored alike.
+func (n *Node) topicScoreParams(name string) *pubsub.TopicScoreParams {
+	return &pubsub.TopicScoreParams{
+		TopicWeight:                    1,
+		TimeInMeshWeight:               meshTimeWeight,
+		TimeInMeshQuantum:              time.Second,
+		TimeInMeshCap:                  meshTimeCap,
+		FirstMessageDeliveriesWeight:   firstDelivWeight,
+		FirstMessageDeliveriesDecay:    pubsub.ScoreParameterDecay(firstDelivMemory),
+		FirstMessageDeliveriesCap:      firstDelivCap,
+		InvalidMessageDeliveriesWeight: invalidWeight,
+		InvalidMessageDeliveriesDecay:  pubsub.ScoreParameterDecay(invalidMemory),
+	}
+}
+
+// scoreJoinedTopics gives every joined topic channel its score parameters
+// (topics joined after gossipsub started are otherwise not scored).
+func (n *Node) scoreJoinedTopics(g *guardState, nw *p2p) {
+	type joined struct {
+		name string
+		t    *pubsub.Topic
+	}
+	var ts []joined
+	nw.mu.Lock()
+	for name, tc := range nw.topics {
+		ts = append(ts, joined{name, tc.topic})
+	}
+	nw.mu.Unlock()
+	g.scoreMu.Lock()
+	live := map[*pubsub.Topic]bool{}
+	var todo []joined
+	for _, j := range ts {
+		live[j.t] = true
+		if !g.scored[j.t] {
+			todo = append(todo, j)
+		}
+	}
+	for t := range g.scored {
+		if !live[t] {
+			delete(g.scored, t)
+		}
+	}
+	g.scoreMu.Unlock()
+	for _, j := range todo {
+		if err := j.t.SetScoreParams(n.topicScoreParams(j.name)); err != nil {
+			continue // closed meanwhile, or gossipsub stopping
+		}
+		g.scoreMu.Lock()
+		g.scored[j.t] = true
+		g.scoreMu.Unlock()
+	}
+}
+
+// appScore is P5: membership, compensation of colocation for members, and
+// the penalty for publishing beyond the per-author limit.
+func (g *guardState) appScore(member bool, p peer.ID) float64 {
+	if !member {
+		return scoreNonMember
+	}
+	g.scoreMu.Lock()
+	defer g.scoreMu.Unlock()
+	s := scoreMember + g.colo[p]*-colocationWeight
+	if len(g.flood) > 0 {
+		if c := g.flood[g.idStringLocked(p)]; c != nil {
+			s += g.floodPenalty(c, time.Now())
+		}
+	}
+	return s
+}
+
+// idString returns p.String(), cached.
+func (g *guardState) idString(p peer.ID) string {
+	g.scoreMu.Lock()
+	defer g.scoreMu.Unlock()
+	return g.idStringLocked(p)
+}
+
+func (g *guardState) idStringLocked(p peer.ID) string {
+	if s, ok := g.ids[p]; ok {
+		return s
+	}
+	if g.ids == nil || len(g.ids) >= dialTableMax {
+		g.ids = map[peer.ID]string{}
+	}
+	s := p.String()
+	g.ids[p] = s
+	return s
+}
+
+func (g *guardState) floodPenalty(c *decayingCounter, now time.Time) float64 {
+	if now.Before(c.until) {
+		return floodBoxScore
+	}
+	if over := c.value(now) - floodSlack; over > 0 {
+		return floodWeight * over * over
+	}
+	return 0
+}
+
+// chargeFlood counts a live record of author refused by the per-author
+// publishing limit.
+func (g *guardState) chargeFlood(author string) {
+	now := time.Now()
+	g.scoreMu.Lock()
+	defer g.scoreMu.Unlock()
+	c := g.flood[author]
+	if c == nil {
+		if len(g.flood) >= dialTableMax {
+			for a, x := range g.flood {
+				if x.value(now) < 1 && now.After(x.until) {
+					delete(g.flood, a)
+				}
+			}
+		}
+		c = &decayingCounter{at: now}
+		g.flood[author] = c
+	}
+	c.add(now, 1)
+	if now.After(c.until) && g.floodPenalty(c, now) <= ScoreGraylistThreshold {
+		c.until = now.Add(floodBox)
+	}
+}
+
+func (g *guardState) record(m map[peer.ID]*pubsub.PeerScoreSnapshot) {
+	colo := map[peer.ID]float64{}
+	for p, s := range m {
+		if s.IPColocationFactor > 0 {
+			colo[p] = s.IPColocationFactor
+		}
+	}
+	g.scoreMu.Lock()
+	g.snap, g.colo = m, colo
+	g.scoreMu.Unlock()
+}
+
+func (g *guardState) scores() map[peer.ID]float64 {
+	g.scoreMu.Lock()
+	defer g.scoreMu.Unlock()
+	out := make(map[peer.ID]float64, len(g.snap))
+	for p, s := range g.snap {
+		out[p] = s.Score
+	}
+	return out
+}
+
+// PeerScores returns the gossipsub score this node gives each peer it
+// tracks (connected peers and, for an hour, disconnected ones with a
+// penalty), as of the last second. A peer below ScoreGraylistThreshold is
+// ignored.
+func (n *Node) PeerScores() map[peer.ID]float64 { return n.guard().scores() }
+
+// gossipVerdict turns the verdict of the validator on a record that arrived
+// by gossip from peer from into gossipsub's. A record is reported invalid
+// (and counted against the peers that delivered it) only when every node
+// would refuse it alike. Refusals that depend on this node's own state are
+// ignored instead: the publishing limit (each node's limiter sees a
+// slightly different stream; the author is charged in P5), a roster not yet
+// up to date or a clock ahead (unless the author itself sent the record), a
+// retraction this node holds, and record versions or kinds of a newer
+// release.
+func (n *Node) gossipVerdict(from peer.ID, rec *protocol.Signed, err error) pubsub.ValidationResult {
+	switch {
+	case err == nil:
+		return pubsub.ValidationAccept
+	case errors.Is(err, errRateLimited):
+		if rec != nil {
+			n.guard().chargeFlood(rec.Record.Author)
+		}
+		return pubsub.ValidationIgnore
+	case errors.Is(err, protocol.ErrRetracted), errors.Is(err, protocol.ErrFuture),
+		errors.Is(err, protocol.ErrBadVersion), errors.Is(err, protocol.ErrBadKind):
+		return pubsub.ValidationIgnore
+	case errors.Is(err, protocol.ErrNotMember), errors.Is(err, protocol.ErrNotAuthorised):
+		if rec != nil && rec.Record.Author == from.String() {
+			return pubsub.ValidationReject
+		}
+		return pubsub.ValidationIgnore
+	}
+	return pubsub.ValidationReject
+}
+
+// colocationWhitelist is loopback and every address the roster's members
+// announced when they were admitted.
+func (n *Node) colocationWhitelist() []*net.IPNet {
+	out := []*net.IPNet{
+		{IP: net.IPv4(127, 0, 0, 0).To4(), Mask: net.CIDRMask(8, 32)},
+		{IP: net.IPv6loopback, Mask: net.CIDRMask(128, 128)},
+	}
+	seen := map[string]bool{}
+	for _, m := range n.roster.List(false) {
+		for _, a := range m.Addrs {
+			x, err := ma.NewMultiaddr(a)
+			if err != nil {
+				continue
+			}
+			ip, err := manet.ToIP(x)
+			if err != nil || ip.IsUnspecified() || ip.IsLoopback() || seen[ip.String()] {
+				continue
+			}
+			seen[ip.String()] = true
+			bits := 128
+			if v4 := ip.To4(); v4 != nil {
+				ip, bits = v4, 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+		}
+	}
+	return out
+}
 
 // acceptAddr decides, before any handshake, whether an inbound connection
-// from this address is accepted.
-func (n *Node) acceptAddr(cm network.ConnMultiaddrs) bool { return true }
+// from this address is accepted: an address may hold at most
+// limits.max_conns_per_ip connections and open new ones at a bounded rate
+// (a burst of twice that, then one a second; a connection refused as a
+// non-member after its handshake costs four more). Loopback is exempt
+// when the node listens on loopback only; limits.max_conns_per_ip 0
+// switches both limits off.
+func (n *Node) acceptAddr(cm network.ConnMultiaddrs) bool {
+	ip, err := manet.ToIP(cm.RemoteMultiaddr())
+	if err != nil {
+		return true // not an IP transport: the later gates decide
+	}
+	l := n.Config().Limits
+	if l.MaxConnsPerIP <= 0 || ip.IsLoopback() && n.loopbackExempt() {
+		return true
+	}
+	key := ipKey(ip)
+	if !n.guard().allowDial(key, max(2*l.MaxConnsPerIP, dialMinBurst), 1, time.Now()) {
+		n.stats.rejects.WithLabelValues("connection_rate_limited").Inc()
+		n.log.Debug("refused connection: address dials too often", "addr", cm.RemoteMultiaddr())
+		return false
+	}
+	if k := n.connsFrom(key); k >= l.MaxConnsPerIP {
+		n.stats.rejects.WithLabelValues("connection_per_ip").Inc()
+		n.log.Debug("refused connection: address holds too many", "addr", cm.RemoteMultiaddr(), "conns", k)
+		return false
+	}
+	return true
+}
+
+// GateVerdict is what the connection gate decides for an inbound
+// connection.
+type GateVerdict int
+
+const (
+	GateAccepted               GateVerdict = iota
+	GateRefusedBeforeHandshake             // per-address limits
+	GateRefusedAfterHandshake              // not a member (and no invite open)
+)
+
+// GateInbound runs the connection gate on an inbound connection from
+// address remote by peer p, exactly as the libp2p host does for a real one
+// (the limits are charged and refusals counted), and returns its decision.
+// Hosts without the gate (mock networks) use it to apply its decisions.
+func (n *Node) GateInbound(remote ma.Multiaddr, p peer.ID) GateVerdict {
+	cm := gateConn{remote}
+	g := gater{n}
+	if !g.InterceptAccept(cm) {
+		return GateRefusedBeforeHandshake
+	}
+	if !g.InterceptSecured(network.DirInbound, p, cm) {
+		return GateRefusedAfterHandshake
+	}
+	return GateAccepted
+}
+
+type gateConn struct{ remote ma.Multiaddr }
+
+func (c gateConn) LocalMultiaddr() ma.Multiaddr  { return ma.StringCast("/ip4/0.0.0.0/tcp/0") }
+func (c gateConn) RemoteMultiaddr() ma.Multiaddr { return c.remote }
+
+// refusedAfterHandshake charges an address whose connection was refused
+// after its handshake (a non-member): its next dials are refused before
+// the handshake for longer.
+func (n *Node) refusedAfterHandshake(cm network.ConnMultiaddrs) {
+	ip, err := manet.ToIP(cm.RemoteMultiaddr())
+	if err != nil {
+		return
+	}
+	l := n.Config().Limits
+	if l.MaxConnsPerIP <= 0 || ip.IsLoopback() && n.loopbackExempt() {
+		return
+	}
+	n.guard().allowDial(ipKey(ip), max(2*l.MaxConnsPerIP, dialMinBurst), dialStrike, time.Now())
+}
+
+// allowDial takes cost tokens from the address's bucket; it reports whether
+// they were there. A charge that does not fit is still taken (the bucket
+// goes into debt), so that repeated refusals keep the address out longer.
+func (g *guardState) allowDial(key string, burst, cost int, now time.Time) bool {
+	g.dialMu.Lock()
+	defer g.dialMu.Unlock()
+	e := g.dials[key]
+	if e == nil {
+		if len(g.dials) >= dialTableMax {
+			for k, x := range g.dials {
+				if now.Sub(x.seen) > dialIdleForget {
+					delete(g.dials, k)
+				}
+			}
+		}
+		if len(g.dials) >= dialTableMax {
+			// Too many addresses at once: the newcomers share one bucket.
+			return g.overflow.AllowN(now, 1)
+		}
+		e = &dialEntry{lim: rate.NewLimiter(dialRate, burst)}
+		g.dials[key] = e
+	}
+	e.seen = now
+	if e.lim.Burst() != burst {
+		e.lim.SetBurstAt(now, burst)
+	}
+	if cost == 1 {
+		return e.lim.AllowN(now, 1)
+	}
+	r := e.lim.ReserveN(now, min(cost, burst))
+	return r.OK() && r.DelayFrom(now) == 0
+}
+
+// loopbackExempt tells whether every address the node listens on is a
+// loopback address (a federation on one machine), which exempts loopback
+// connections from the per-address limits.
+func (n *Node) loopbackExempt() bool {
+	listen := n.opts.Listen
+	if len(listen) == 0 {
+		listen = n.Config().Listen
+	}
+	return onlyLoopback(listen)
+}
+
+// ipKey is the unit of the per-address limits: an IPv4 address or an IPv6
+// /64 network.
+func ipKey(ip net.IP) string {
+	if v4 := ip.To4(); v4 != nil {
+		return v4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
+// connsFrom counts the node's connections with the address key.
+func (n *Node) connsFrom(key string) int {
+	nw := n.net
+	if nw == nil || nw.host == nil {
+		return 0
+	}
+	k := 0
+	for _, c := range nw.host.Network().Conns() {
+		if ip, err := manet.ToIP(c.RemoteMultiaddr()); err == nil && ipKey(ip) == key {
+			k++
+		}
+	}
+	return k
+}

@@ -596,6 +596,11 @@ func (n *Node) askSearch(ctx context.Context, p peer.ID, q search.Query) (*Searc
 		s.SetDeadline(dl)
 	}
 	if err := protocol.WriteFrame(s, &SearchRequest{Query: q}); err != nil {
+		// A busy peer answers without reading the request: read its answer.
+		var a SearchAnswer
+		if rerr := protocol.ReadFrame(bufio.NewReader(s), &a, maxSearchAnswer); rerr == nil && a.Status != protocol.StatusOK {
+			return nil, fmt.Errorf("status %d: %s", a.Status, a.Error)
+		}
 		return nil, err
 	}
 	var a SearchAnswer
