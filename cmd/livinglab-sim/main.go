@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -29,10 +31,11 @@ func main() {
 }
 
 var (
-	nodeLog string
-	workDir string
-	keep    bool
-	seed    uint64
+	pprofAddr string
+	nodeLog   string
+	workDir   string
+	keep      bool
+	seed      uint64
 )
 
 func logf(format string, a ...any) {
@@ -40,6 +43,13 @@ func logf(format string, a ...any) {
 }
 
 func setup() (func(), error) {
+	if pprofAddr != "" {
+		go func() {
+			if err := http.ListenAndServe(pprofAddr, nil); err != nil {
+				logf("pprof: %v", err)
+			}
+		}()
+	}
 	if nodeLog == "" {
 		return func() {}, nil
 	}
@@ -59,6 +69,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&nodeLog, "node-log", "", "write the nodes' warnings and errors to this file")
+	root.PersistentFlags().StringVar(&pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060) while running")
 	root.PersistentFlags().StringVar(&workDir, "work", "", "directory for node homes (default: a new temporary directory)")
 	root.PersistentFlags().BoolVar(&keep, "keep", false, "keep the node homes afterwards")
 	root.PersistentFlags().Uint64Var(&seed, "seed", 1, "random seed of schedules and generated records")
@@ -93,7 +104,7 @@ func reportCmd() *cobra.Command {
 				cfg.Only = strings.Split(only, ",")
 			}
 			if quick {
-				cfg.Steady.Nodes, cfg.Steady.Records = 12, 60
+				cfg.Steady.Nodes, cfg.Steady.Records, cfg.Steady.Rate = 12, 40, 4
 				cfg.Churn.Nodes, cfg.Churn.Records = 8, 60
 				cfg.Partition.Nodes, cfg.Partition.RecordsPerSide = 8, 20
 				cfg.LateJoin.Records = 300
@@ -102,6 +113,7 @@ func reportCmd() *cobra.Command {
 				cfg.Memory.Peers, cfg.Memory.Settle = 10, 10*time.Second
 				cfg.SearchQ = 3
 				cfg.SkipFTS5 = true
+				cfg.QuietWait = 0
 			}
 			res, err := sim.RunReport(ctx, cfg)
 			if err != nil {
@@ -121,6 +133,8 @@ func reportCmd() *cobra.Command {
 	f.StringVar(&only, "only", "", "comma-separated scenarios: steady,churn,partition,latejoin,ingest,catchup,memory,search,anon")
 	f.BoolVar(&quick, "quick", false, "small sizes everywhere (a smoke run, not for publishing)")
 	f.BoolVar(&cfg.SkipFTS5, "skip-fts5", false, "do not run knowledge/search's SQLite FTS5 comparison")
+	f.DurationVar(&cfg.QuietWait, "quiet-wait", cfg.QuietWait, "before each timed phase, wait at most this long for a quiet machine (0: do not wait)")
+	f.Float64Var(&cfg.QuietRunnable, "quiet-runnable", 0, "quiet means at most this many other runnable threads on average (default: three quarters of the CPUs)")
 	return c
 }
 
@@ -128,7 +142,7 @@ func runCmd() *cobra.Command {
 	var scenario, out string
 	var nodes, records, missing, peers int
 	var latency, settle time.Duration
-	var rate float64
+	var rate, overload float64
 	var bare bool
 	c := &cobra.Command{
 		Use:   "run --scenario NAME",
@@ -177,6 +191,7 @@ func runCmd() *cobra.Command {
 				if set("settle") {
 					c.Settle = settle
 				}
+				c.OverloadRate = overload
 				res, err = sim.RunSteady(ctx, c, logf)
 			case "churn":
 				c := def.Churn
@@ -226,6 +241,7 @@ func runCmd() *cobra.Command {
 				r.BenchDir = filepath.Join(dir, "bench")
 				r.Only = []string{scenario}
 				r.SkipFTS5 = true
+				r.QuietWait = 0
 				if set("records") {
 					r.CatchUp.Total = records
 				}
@@ -278,6 +294,7 @@ func runCmd() *cobra.Command {
 	f.DurationVar(&latency, "latency", 0, "latency of every link")
 	f.DurationVar(&settle, "settle", 0, "steady: wait after the last publication before counting")
 	f.Float64Var(&rate, "rate", 0, "publications per second")
+	f.Float64Var(&overload, "overload-rate", 0, "steady: then publish as many records again at this rate (livinglab only)")
 	f.BoolVar(&bare, "bare", true, "steady: also run bare gossipsub (defaults and flood publish) on the same schedule")
 	f.StringVar(&out, "json", "", "write the results to this file instead of standard output")
 	return c

@@ -136,6 +136,11 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 	}
 	time.Sleep(3 * time.Second)
 
+	name := BareDefaults
+	if cfg.Flood {
+		name = BareFlood
+	}
+	BeforeMeasure("steady: " + name)
 	var all []*SimNode // only for MeterTotal
 	for _, bh := range hosts {
 		all = append(all, &SimNode{Meter: bh.h.M})
@@ -188,10 +193,6 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 	u1 := ReadUsage()
 	window := MeterTotal(all).Sub(before)
 
-	name := BareDefaults
-	if cfg.Flood {
-		name = BareFlood
-	}
 	run := LatencyRun{System: name, Resources: Cost(u0, u1)}
 	var lat, arr []float64
 	for k, p := range cfg.Schedule {

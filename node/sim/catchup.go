@@ -62,19 +62,19 @@ type LateJoinConfig struct {
 
 // LateJoinResult is the outcome of the late-join scenario.
 type LateJoinResult struct {
-	Members      int     `json:"members"`
-	LinkMs       float64 `json:"link_latency_ms"`
-	Records      int     `json:"records"`
-	RecordBytes  int64   `json:"record_bytes"`   // encoded size of the records it lacked
-	JoinMs       float64 `json:"join_ms"`        // Invite + Join call
-	FirstS       float64 `json:"first_record_s"` // from the join call
-	AllS         float64 `json:"all_records_s"`  // from the join call
-	Held         int     `json:"held"`
-	BytesIn      int64   `json:"bytes_in"`  // join + sync, received by the newcomer
-	BytesOut     int64   `json:"bytes_out"` // join + sync, sent by the newcomer
-	GossipIn     int64   `json:"gossip_bytes_in"`
-	Ratio        float64 `json:"ratio"` // (in + out) / record bytes
-	SyncSessions int64   `json:"sync_sessions"`
+	Members       int     `json:"members"`
+	LinkMs        float64 `json:"link_latency_ms"`
+	Records       int     `json:"records"`
+	RecordBytes   int64   `json:"record_bytes"`   // encoded size of the records it lacked
+	JoinMs        float64 `json:"join_ms"`        // Invite + Join call
+	FirstS        float64 `json:"first_record_s"` // from the join call
+	AllS          float64 `json:"all_records_s"`  // from the join call
+	Held          int     `json:"held"`
+	BytesIn       int64   `json:"bytes_in"`  // join + sync, received by the newcomer
+	BytesOut      int64   `json:"bytes_out"` // join + sync, sent by the newcomer
+	GossipIn      int64   `json:"gossip_bytes_in"`
+	Ratio         float64 `json:"ratio"` // (in + out) / record bytes
+	SyncExchanges int64   `json:"sync_exchanges"`
 }
 
 // RunLateJoin builds a federation whose members hold the same records,
@@ -147,6 +147,7 @@ func RunLateJoin(ctx context.Context, cfg LateJoinConfig, log Logf) (*LateJoinRe
 	for _, r := range all {
 		want[r.CID] = true
 	}
+	BeforeMeasure("late join")
 	before := nw.Meter.Snapshot()
 	t0 := time.Now()
 	if err := c.Join(members[0], nw); err != nil {
@@ -186,7 +187,7 @@ func RunLateJoin(ctx context.Context, cfg LateJoinConfig, log Logf) (*LateJoinRe
 	res.BytesIn = d.In[CatSync] + d.In[CatJoin]
 	res.BytesOut = d.Out[CatSync] + d.Out[CatJoin]
 	res.GossipIn = d.In[CatGossip]
-	res.SyncSessions = d.Opened[CatSync]
+	res.SyncExchanges = d.Opened[CatSync]
 	if res.RecordBytes > 0 {
 		res.Ratio = round(float64(res.BytesIn+res.BytesOut)/float64(res.RecordBytes), 3)
 	}
@@ -210,19 +211,19 @@ type CatchUpResult struct {
 	MissingBytes int64   `json:"missing_bytes"`
 	PrefillS     float64 `json:"prefill_s"` // seal and store both sides
 	StartS       float64 `json:"start_s"`   // both nodes up (search index rebuilt from the stores)
-	// The catch-up session the lagging node starts when it connects.
-	SessionS float64 `json:"session_s"` // session start to last missing record stored
-	ConnectS float64 `json:"connect_s"` // connection to last missing record stored
-	Got      int     `json:"got"`
-	BytesOut int     `json:"bytes_out"`
-	BytesIn  int     `json:"bytes_in"`
-	Ratio    float64 `json:"ratio"`          // (out + in) / missing bytes
-	Overhead int64   `json:"overhead_bytes"` // out + in - missing bytes
-	AllSyncB int64   `json:"all_sync_bytes"` // every sync stream of both nodes, connect to done
-	Sessions int64   `json:"sync_sessions"`
-	InSyncMs float64 `json:"in_sync_check_ms"`    // one more session once identical
-	InSyncB  int     `json:"in_sync_check_bytes"` // its bytes, both ways
-	homeA    string
+	// The catch-up exchange the lagging node starts when it connects.
+	SpanS     float64 `json:"span_s"`    // exchange start to last missing record stored
+	ConnectS  float64 `json:"connect_s"` // connection to last missing record stored
+	Got       int     `json:"got"`
+	BytesOut  int     `json:"bytes_out"`
+	BytesIn   int     `json:"bytes_in"`
+	Ratio     float64 `json:"ratio"`          // (out + in) / missing bytes
+	Overhead  int64   `json:"overhead_bytes"` // out + in - missing bytes
+	AllSyncB  int64   `json:"all_sync_bytes"` // every sync stream of both nodes, connect to done
+	Exchanges int64   `json:"sync_exchanges"`
+	InSyncMs  float64 `json:"in_sync_check_ms"`    // one more exchange once identical
+	InSyncB   int     `json:"in_sync_check_bytes"` // its bytes, both ways
+	homeA     string
 }
 
 // CatchUpTopic is the topic the catch-up and memory scenarios fill.
@@ -230,7 +231,7 @@ const CatchUpTopic = "open-data"
 
 // RunCatchUp builds two nodes that share total records except missing ones
 // the second lacks (written straight into the stores), connects them and
-// measures the catch-up session. The first node's home is kept for the
+// measures the catch-up exchange. The first node's home is kept for the
 // memory scenario.
 func RunCatchUp(ctx context.Context, cfg CatchUpConfig, log Logf) (*CatchUpResult, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 8))
@@ -240,7 +241,7 @@ func RunCatchUp(ctx context.Context, cfg CatchUpConfig, log Logf) (*CatchUpResul
 	}
 	defer c.Close()
 	// A holds everything but does not follow the topic, so connecting
-	// starts exactly one session for it: the one B runs.
+	// starts exactly one exchange for it: the one B runs.
 	a, err := c.AddNode("a", true, nil)
 	if err != nil {
 		return nil, err
@@ -292,6 +293,7 @@ func RunCatchUp(ctx context.Context, cfg CatchUpConfig, log Logf) (*CatchUpResul
 		}
 	}
 	res.StartS = round(time.Since(t).Seconds(), 1)
+	BeforeMeasure("catch-up")
 	before := MeterTotal([]*SimNode{a, b})
 	if _, err := c.MN.LinkPeers(a.ID, b.ID); err != nil {
 		return nil, err
@@ -327,7 +329,7 @@ func RunCatchUp(ctx context.Context, cfg CatchUpConfig, log Logf) (*CatchUpResul
 	c.WaitQuiet([]*SimNode{a, b}, time.Second, 30*time.Second)
 	d := MeterTotal([]*SimNode{a, b}).Sub(before)
 	res.AllSyncB = d.Out[CatSync]
-	res.Sessions = d.Opened[CatSync] / 2
+	res.Exchanges = d.Opened[CatSync] / 2
 	res.ConnectS = round(last.Sub(t0).Seconds(), 3)
 	for _, ts := range b.Node().Status().Topics {
 		if ts.Topic != CatchUpTopic {
@@ -336,7 +338,7 @@ func RunCatchUp(ctx context.Context, cfg CatchUpConfig, log Logf) (*CatchUpResul
 		for _, p := range ts.Peers {
 			if p.Peer == a.ID.String() {
 				res.Got, res.BytesOut, res.BytesIn = p.Got, p.BytesOut, p.BytesIn
-				res.SessionS = round(last.Sub(p.At).Seconds(), 3)
+				res.SpanS = round(last.Sub(p.At).Seconds(), 3)
 			}
 		}
 	}
@@ -353,7 +355,7 @@ func RunCatchUp(ctx context.Context, cfg CatchUpConfig, log Logf) (*CatchUpResul
 	res.InSyncMs = round(Ms(time.Since(t)), 1)
 	res.InSyncB = sr.BytesIn + sr.BytesOut
 	log("catch-up: %d records (%.0f KiB) in %.2f s, %d B out + %d B in = %.2f x", res.Got,
-		float64(res.MissingBytes)/1024, res.SessionS, res.BytesOut, res.BytesIn, res.Ratio)
+		float64(res.MissingBytes)/1024, res.SpanS, res.BytesOut, res.BytesIn, res.Ratio)
 	if err := c.Close(); err != nil {
 		return nil, err
 	}
@@ -371,14 +373,18 @@ type IngestConfig struct {
 
 // IngestResult is the outcome of the ingest scenario.
 type IngestResult struct {
-	Records    int       `json:"records"`
-	Got        int       `json:"got"`
-	SessionS   float64   `json:"session_s"`
-	PerSecond  float64   `json:"records_per_s"`
-	CPUPerRec  float64   `json:"cpu_us_per_record"` // whole process (both nodes)
-	Resources  Resources `json:"resources"`
-	Profile    string    `json:"profile,omitempty"`
-	TopProfile string    `json:"top_profile,omitempty"`
+	Records int `json:"records"`
+	Got     int `json:"got"`
+	// Exchange start to the last record stored, and to the search index
+	// holding them all (the node indexes in batches behind the store).
+	StoredS         float64   `json:"stored_s"`
+	StoredPerSecond float64   `json:"stored_per_s"`
+	SpanS           float64   `json:"indexed_s"`
+	PerSecond       float64   `json:"records_per_s"`     // validated, stored and indexed
+	CPUPerRec       float64   `json:"cpu_us_per_record"` // whole process (both nodes)
+	Resources       Resources `json:"resources"`
+	Profile         string    `json:"profile,omitempty"`
+	TopProfile      string    `json:"top_profile,omitempty"`
 }
 
 // RunIngest measures how fast a node takes in a burst of valid practices
@@ -414,6 +420,7 @@ func RunIngest(ctx context.Context, cfg IngestConfig, log Logf) (*IngestResult, 
 		}
 	}
 	log("ingest: %d practices into an empty node through sync", cfg.Records)
+	BeforeMeasure("ingest")
 	res := &IngestResult{Records: cfg.Records}
 	var pf *os.File
 	if cfg.Profile != "" {
@@ -436,6 +443,11 @@ func RunIngest(ctx context.Context, cfg IngestConfig, log Logf) (*IngestResult, 
 	for b.StoredCount() < len(recs) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The node indexes in batches behind the store: wait for the index too.
+	fctx, fcancel := context.WithDeadline(ctx, deadline)
+	ferr := b.Node().FlushIndex(fctx)
+	fcancel()
+	indexed := time.Now()
 	u1 := ReadUsage()
 	if pf != nil {
 		pprof.StopCPUProfile()
@@ -463,9 +475,16 @@ func RunIngest(ctx context.Context, cfg IngestConfig, log Logf) (*IngestResult, 
 		}
 	}
 	if !last.IsZero() {
-		res.SessionS = round(last.Sub(start).Seconds(), 2)
-		if res.SessionS > 0 {
-			res.PerSecond = round(float64(res.Got)/last.Sub(start).Seconds(), 0)
+		res.StoredS = round(last.Sub(start).Seconds(), 2)
+		if res.StoredS > 0 {
+			res.StoredPerSecond = round(float64(res.Got)/last.Sub(start).Seconds(), 0)
+		}
+		if ferr != nil {
+			return nil, fmt.Errorf("ingest: waiting for the search index: %w", ferr)
+		}
+		res.SpanS = round(indexed.Sub(start).Seconds(), 2)
+		if res.SpanS > 0 {
+			res.PerSecond = round(float64(res.Got)/indexed.Sub(start).Seconds(), 0)
 		}
 	}
 	res.Resources = Cost(u0, u1)
@@ -475,7 +494,8 @@ func RunIngest(ctx context.Context, cfg IngestConfig, log Logf) (*IngestResult, 
 	if res.Profile != "" {
 		res.TopProfile = pprofTop(res.Profile)
 	}
-	log("ingest: %d records in %.2f s = %.0f/s", res.Got, res.SessionS, res.PerSecond)
+	log("ingest: %d records stored in %.2f s (%.0f/s), indexed in %.2f s (%.0f/s)", res.Got, res.StoredS,
+		res.StoredPerSecond, res.SpanS, res.PerSecond)
 	return res, nil
 }
 

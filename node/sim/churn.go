@@ -71,6 +71,7 @@ func RunChurn(ctx context.Context, cfg ChurnConfig, log Logf) (*ChurnResult, err
 		prs[k] = GenPractice(rng, 500_000+k)
 	}
 
+	BeforeMeasure("churn")
 	// The churner: every ChurnEvery one node (never the founder) that is up
 	// goes down for Downtime. It picks at random with its own generator.
 	var mu sync.Mutex // guards choices of authors against nodes going down

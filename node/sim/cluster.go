@@ -508,7 +508,7 @@ func (c *Cluster) WaitQuiet(nodes []*SimNode, quiet, wait time.Duration) time.Du
 }
 
 // SyncRound makes every running node sync each topic it follows with a
-// random running member, par sessions at a time. It returns the sessions'
+// random running member, par exchanges at a time. It returns the exchanges'
 // results.
 func (c *Cluster) SyncRound(ctx context.Context, nodes []*SimNode, rng *rand.Rand, par int) []node.SyncResult {
 	type job struct {

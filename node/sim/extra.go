@@ -60,6 +60,7 @@ func RunSearch(ctx context.Context, home string, rounds int, log Logf) (*SearchR
 	res := &SearchResult{Classes: map[string]Dist{}}
 	res.Docs, _ = ix.Count()
 	log("search: %d documents, %d rounds", res.Docs, rounds)
+	BeforeMeasure("search")
 	var all []float64
 	for _, class := range []string{"one-term", "two-term", "phrase"} {
 		var s []float64
@@ -92,6 +93,7 @@ func RunFTS5Comparison(ctx context.Context, repo, dir string, res *SearchResult,
 		return
 	}
 	out := filepath.Join(dir, "search-fts5.md")
+	BeforeMeasure("search vs SQLite FTS5")
 	log("search: running knowledge/search's bleve vs SQLite FTS5 benchmark (minutes)")
 	t := time.Now()
 	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^TestSearchBenchReport$", "-count=1", "-timeout", "90m",
@@ -150,6 +152,7 @@ func RunAnonBench(ctx context.Context, repo string, log Logf) *AnonResult {
 		res.Error = "knowledge/anon has no BenchmarkScrub5000Words"
 		return res
 	}
+	BeforeMeasure("anonymisation gate")
 	log("anon: go test -bench Scrub5000 ./knowledge/anon/")
 	cmd := exec.CommandContext(ctx, "go", "test", "-bench", "Scrub5000", "-run", "x", "-benchmem", "-count=1",
 		"./knowledge/anon/")

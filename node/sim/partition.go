@@ -61,6 +61,7 @@ func RunPartition(ctx context.Context, cfg PartitionConfig, log Logf) (*Partitio
 	res.Setup = setup
 	half := len(nodes) / 2
 	a, b := nodes[:half], nodes[half:]
+	BeforeMeasure("partition")
 	for _, x := range a {
 		for _, y := range b {
 			if err := c.MN.UnlinkPeers(x.ID, y.ID); err != nil {

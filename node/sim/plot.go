@@ -37,10 +37,13 @@ func save(p *plot.Plot, path string) error {
 // bare gossipsub.
 func PlotLatency(st *SteadyResult, path string) error {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Publish to stored, %d nodes, %.0f ms links, %d records", st.Nodes, st.LinkMs, st.Records)
+	p.Title.Text = fmt.Sprintf("Publish to stored, %d nodes, %.0f ms links, %d records at %.1f/s", st.Nodes, st.LinkMs, st.Records, st.Rate)
 	p.X.Label.Text = "latency (ms)"
 	p.Y.Label.Text = "fraction of deliveries"
 	runs := append([]LatencyRun{st.Livinglab}, st.Bare...)
+	if st.Overload != nil {
+		runs = append(runs, *st.Overload)
+	}
 	for i, r := range runs {
 		l, err := plotter.NewLine(cdf(r.Samples))
 		if err != nil {

@@ -30,7 +30,7 @@ var (
 		"border municipalities", "forest districts", "small towns", "fishing villages", "archipelago parishes"}
 	verbs = []string{"co-designed", "piloted", "tested", "scaled", "evaluated", "adapted", "introduced", "organised"}
 	nouns = []string{"workshops", "a booking app", "a volunteer pool", "a shared vehicle", "a help desk", "video visits",
-		"weekly meetings", "a mobile unit", "a resource map", "a peer network", "training sessions", "a pilot budget",
+		"weekly meetings", "a mobile unit", "a resource map", "a peer network", "training courses", "a pilot budget",
 		"feedback rounds", "a steering group", "open data", "a local cooperative", "evaluation interviews"}
 	results = []string{"waiting times fell", "loneliness scores improved", "costs per visit dropped",
 		"participation doubled", "trips by private car decreased", "satisfaction rose", "new volunteers joined",

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sort"
 	"strings"
 	"time"
 )
@@ -31,20 +33,26 @@ type ReportConfig struct {
 	Memory    MemoryConfig
 	SearchQ   int // rounds of the search queries
 	SkipFTS5  bool
+	// QuietWait bounds the wait, before each timed phase, until on average
+	// at most QuietRunnable other threads are runnable (0: no waiting).
+	QuietWait     time.Duration
+	QuietRunnable float64
 }
 
 // DefaultReportConfig is the configuration of the published report.
 func DefaultReportConfig() ReportConfig {
 	return ReportConfig{
 		Repo: ".", Out: "BENCHMARKS.md", BenchDir: "bench", Seed: 1,
-		Steady:    SteadyConfig{Nodes: 50, Latency: 20 * time.Millisecond, Records: 200, Rate: 10, Settle: 5 * time.Second, Bare: true},
+		Steady: SteadyConfig{Nodes: 50, Latency: 20 * time.Millisecond, Records: 200, Rate: 2, OverloadRate: 10,
+			Settle: 5 * time.Second, Bare: true},
 		Churn:     ChurnConfig{Nodes: 20, Latency: 20 * time.Millisecond, Records: 200, Rate: 10, ChurnEvery: 2 * time.Second, Downtime: 3 * time.Second, Settle: 5 * time.Second},
 		Partition: PartitionConfig{Nodes: 20, Latency: 20 * time.Millisecond, RecordsPerSide: 50, Rate: 10},
 		LateJoin:  LateJoinConfig{Members: 4, Records: 1000, Latency: 20 * time.Millisecond},
 		CatchUp:   CatchUpConfig{Total: 100_000, Missing: 1000, Latency: 20 * time.Millisecond},
-		Ingest:    IngestConfig{Records: 5000},
+		Ingest:    IngestConfig{Records: 20_000},
 		Memory:    MemoryConfig{Peers: 50, Settle: 30 * time.Second},
 		SearchQ:   20,
+		QuietWait: 5 * time.Minute,
 	}
 }
 
@@ -65,8 +73,10 @@ type Results struct {
 	Errors    map[string]string `json:"errors,omitempty"`
 	// Contention of the machine while each scenario ran.
 	Contention map[string]Contention `json:"contention"`
-	Plots      []string              `json:"plots"`
-	LinkModel  string                `json:"link_model"`
+	// Waits for a quiet machine before each timed phase.
+	Quiet     map[string]QuietWait `json:"quiet_waits"`
+	Plots     []string             `json:"plots"`
+	LinkModel string               `json:"link_model"`
 }
 
 func (cfg ReportConfig) want(name string) bool {
@@ -111,7 +121,21 @@ func RunReport(ctx context.Context, cfg ReportConfig) (*Results, error) {
 	cfg.CatchUp.Dir, cfg.Ingest.Dir, cfg.Memory.Dir = work, work, work
 	cfg.Memory.Repo = cfg.Repo
 	res := &Results{Machine: ThisMachine(), Command: cfg.Command, Errors: map[string]string{},
-		Contention: map[string]Contention{}, LinkModel: LinkModel()}
+		Contention: map[string]Contention{}, LinkModel: LinkModel(), Quiet: map[string]QuietWait{}}
+	if cfg.QuietWait > 0 {
+		prev := BeforeMeasure
+		defer func() { BeforeMeasure = prev }()
+		maxRun := cfg.QuietRunnable
+		if maxRun <= 0 {
+			maxRun = 0.75 * float64(runtime.NumCPU())
+		}
+		BeforeMeasure = func(phase string) {
+			q := WaitForQuiet(maxRun, 10*time.Second, cfg.QuietWait)
+			res.Quiet[phase] = q
+			log("%s: waited %.0f s for a quiet machine (%.2f other runnable threads%s)", phase, q.WaitedS, q.Runnable,
+				map[bool]string{true: "", false: ", gave up"}[q.Quiet])
+		}
+	}
 	fail := func(name string, err error) {
 		log("%s: FAILED: %v", name, err)
 		res.Errors[name] = err.Error()
@@ -250,12 +274,30 @@ func Markdown(r *Results, bench string) string {
 
 	if len(r.Contention) > 0 {
 		w("The machine was not idle: other processes shared its %d CPUs while the benchmarks ran, which inflates every latency and rate below. ", m.CPUs)
-		w("Load average (1 minute) and CPU pressure (share of time some runnable task waited for a CPU, `/proc/pressure/cpu` some avg10), sampled every 2 s:\n\n")
+		w("Load average (1 minute) and CPU pressure (share of time some runnable thread waited for a CPU, `/proc/pressure/cpu` some avg10), sampled every 2 s:\n\n")
 		w("| scenario | load average, mean | max | CPU pressure, mean |\n|---|---:|---:|---:|\n")
 		for _, k := range []string{"steady", "churn", "partition", "latejoin", "ingest", "catchup", "memory", "search", "search-fts5", "anon", "all"} {
 			if c, ok := r.Contention[k]; ok {
 				w("| %s | %.1f | %.1f | %.0f %% |\n", k, c.Load1Mean, c.Load1Max, c.CPUSomeMean)
 			}
+		}
+		w("\n")
+	}
+	if len(r.Quiet) > 0 {
+		w("Before each timed phase the harness waited (at most a few minutes) until few other threads were runnable; ")
+		w("what it found when it started measuring:\n\n| phase | waited | other runnable threads (mean over 10 s) | |\n|---|---:|---:|---|\n")
+		var ks []string
+		for k := range r.Quiet {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		for _, k := range ks {
+			q := r.Quiet[k]
+			note := ""
+			if !q.Quiet {
+				note = "gave up waiting"
+			}
+			w("| %s | %.0f s | %.2f | %s |\n", k, q.WaitedS, q.Runnable, note)
 		}
 		w("\n")
 	}
@@ -276,7 +318,8 @@ func Markdown(r *Results, bench string) string {
 		w("| steady | p99 publish-to-stored / link latency | %.2f (%.1f / %.0f ms) | ≤ 3 | %s |\n",
 			s.P99OverLink, s.Livinglab.Latency.P99, s.LinkMs, verdict(s.P99OverLink <= 3))
 		w("| steady | delivered live (gossip, before any sync round) | %s | — | |\n", pct(s.Livinglab.LiveRatio))
-		w("| steady | delivered after one sync round | %s | 100 %% | %s |\n", pct(s.SyncedRatio), verdict(s.SyncedRatio == 1))
+		w("| steady | delivered after sync rounds | %s after %d round(s) (%s after the first) | 100 %% | %s |\n",
+			pct(s.SyncedRatio), len(s.RoundRatios), pct(first(s.RoundRatios)), verdict(s.SyncedRatio == 1))
 	}
 	if c := r.Churn; c != nil {
 		w("| churn, %d nodes, %d restarts | delivered after sync | %s | 100 %% | %s |\n", c.Nodes, c.Restarts, pct(c.FinalRatio), verdict(c.FinalRatio == 1))
@@ -293,11 +336,11 @@ func Markdown(r *Results, bench string) string {
 	}
 	if c := r.CatchUp; c != nil {
 		limit := 1.5*float64(c.MissingBytes) + 100*1024
-		w("| catch-up, %d missing of %d | bytes both ways / bytes of missing records | %.2f (%s for %s) | ≤ 1.5 + 100 KiB | %s |\n",
+		w("| catch-up, %d missing of %d | bytes both ways / bytes of missing records | %.2f (%s for %s) | ≤ 1.5 × missing + 100 KiB | %s |\n",
 			c.Missing, c.Total, c.Ratio, kib(int64(c.BytesIn+c.BytesOut)), kib(c.MissingBytes), verdict(float64(c.BytesIn+c.BytesOut) <= limit))
 	}
 	if in := r.Ingest; in != nil {
-		w("| ingest burst | records per second (validate, store, index) | %.0f /s | ≥ 2,000 /s | %s |\n", in.PerSecond, verdict(in.PerSecond >= 2000))
+		w("| ingest burst, %d practices | records per second (validate, store, index) | %.0f /s | ≥ 2,000 /s | %s |\n", in.Records, in.PerSecond, verdict(in.PerSecond >= 2000))
 	}
 	if mm := r.Memory; mm != nil {
 		mb := mm.RSSMiB * (1 << 20) / 1e6
@@ -326,7 +369,7 @@ func Markdown(r *Results, bench string) string {
 		for i, v := range c.AfterRounds {
 			w("| after explicit sync round %d | %s |\n", i+1, pct(v))
 		}
-		w("\nWhat a restarted node missed while down reaches it through the sync session it runs with each member on reconnecting; ")
+		w("\nWhat a restarted node missed while down reaches it through the sync exchange it runs with each member on reconnecting; ")
 		w("a sync round is every node syncing each topic it follows with one random member.\n\n")
 	}
 	if p := r.Partition; p != nil {
@@ -344,31 +387,33 @@ func Markdown(r *Results, bench string) string {
 	if l := r.LateJoin; l != nil {
 		w("## Late join\n\n%d members hold the same %d practices (%s encoded); a new node is invited and joins (Invite/Join over the mock network, %.0f ms links). ",
 			l.Members, l.Records, kib(l.RecordBytes), l.LinkMs)
-		w("It receives the control records in the join answer and the practices through the sync sessions it opens with each member it connects to.\n\n")
+		w("It receives the control records in the join answer and the practices through the sync exchanges it opens with each member it connects to.\n\n")
 		w("| | |\n|---|---|\n| Invite + Join call | %.0f ms |\n| first practice stored | %.2f s after the join call |\n| all %d stored | %.2f s |\n",
 			l.JoinMs, l.FirstS, l.Records, l.AllS)
-		w("| join + sync bytes in / out | %s / %s |\n| ratio to the records' size | %.2f |\n| sync sessions | %d |\n\n",
-			kib(l.BytesIn), kib(l.BytesOut), l.Ratio, l.SyncSessions)
+		w("| join + sync bytes in / out | %s / %s |\n| ratio to the records' size | %.2f |\n| sync exchanges | %d |\n\n",
+			kib(l.BytesIn), kib(l.BytesOut), l.Ratio, l.SyncExchanges)
 	}
 	if c := r.CatchUp; c != nil {
 		w("## Catch-up cost\n\nTwo nodes hold %d practices; the second lacks %d of them (written straight into both Badger stores before start, ", c.Total, c.Missing)
-		w("sealed with the author's key exactly as the node seals). On connecting, the lagging node runs one sync session for the topic ")
+		w("sealed with the author's key exactly as the node seals). On connecting, the lagging node runs one sync exchange for the topic ")
 		w("(range-based set reconciliation, then batched fetches).\n\n")
-		w("| | |\n|---|---|\n| missing records' encoded size | %s |\n| session: bytes out / in | %d / %d B |\n| ratio (out + in) / missing | %.3f |\n",
+		w("| | |\n|---|---|\n| missing records' encoded size | %s |\n| exchange: bytes out / in | %d / %d B |\n| ratio (out + in) / missing | %.3f |\n",
 			kib(c.MissingBytes), c.BytesOut, c.BytesIn, c.Ratio)
-		w("| overhead beyond the records | %s |\n| session time (first frame to last record stored) | %.2f s |\n| connect to last record stored | %.2f s |\n",
-			kib(c.Overhead), c.SessionS, c.ConnectS)
-		w("| all sync traffic of both nodes | %s in %d sessions |\n| a further session once identical | %.0f ms, %d B |\n",
-			kib(c.AllSyncB), c.Sessions, c.InSyncMs, c.InSyncB)
+		w("| overhead beyond the records | %s |\n| exchange time (first frame to last record stored) | %.2f s |\n| connect to last record stored | %.2f s |\n",
+			kib(c.Overhead), c.SpanS, c.ConnectS)
+		w("| all sync traffic of both nodes | %s in %d exchanges |\n| a further exchange once identical | %.0f ms, %d B |\n",
+			kib(c.AllSyncB), c.Exchanges, c.InSyncMs, c.InSyncB)
 		w("| set-up: seal and store | %.0f s |\n| set-up: both nodes start (search index rebuilt from the store) | %.0f s |\n\n", c.PrefillS, c.StartS)
 		w("![catch-up bytes](%s/catchup.png)\n\n", bench)
 	}
 	if in := r.Ingest; in != nil {
-		w("## Ingest\n\nA node with an empty store connects to one holding %d practices and fetches them all in one sync session: each record is ", in.Records)
-		w("decoded, verified (signature, canonical CBOR, membership), stored in Badger and indexed in bleve, as any record from a peer. ")
+		w("## Ingest\n\nA node with an empty store connects to one holding %d practices and fetches them all in one sync exchange: each record is ", in.Records)
+		w("decoded, verified (signature, canonical CBOR, membership), stored in Badger and indexed in bleve, as any record from a peer ")
+		w("(the node indexes in batches behind the store; the rate counts until the index holds every record). ")
 		w("Link latency 0. Both nodes share this process, so the CPU figures include the serving side.\n\n")
-		w("| | |\n|---|---|\n| records | %d |\n| session | %.2f s |\n| rate | **%.0f records/s** |\n| process CPU | %.1f s (%.0f µs per record, %.2f cores) |\n",
-			in.Got, in.SessionS, in.PerSecond, in.Resources.CPUS, in.CPUPerRec, in.Resources.CPUCores)
+		w("| | |\n|---|---|\n| records | %d |\n| exchange start to the last record stored | %.2f s (%.0f records/s) |\n", in.Got, in.StoredS, in.StoredPerSecond)
+		w("| exchange start to all of them in the search index | %.2f s |\n| rate, validated + stored + indexed | **%.0f records/s** |\n", in.SpanS, in.PerSecond)
+		w("| process CPU | %.1f s (%.0f µs per record, %.2f cores) |\n", in.Resources.CPUS, in.CPUPerRec, in.Resources.CPUCores)
 		if in.Profile != "" {
 			w("| CPU profile | `%s/ingest.cpu.pprof` |\n", bench)
 		}
@@ -447,12 +492,13 @@ func steadySection(w func(string, ...any), s *SteadyResult, bench string) {
 	w("## Steady state: livinglab vs bare gossipsub\n\n")
 	w("%d regions on the mock network, every host linked to and connected with every other, %.0f ms per link. Topics: %s; each node follows two of the three. ",
 		s.Nodes, s.LinkMs, strings.Join(s.Topics, ", "))
-	w("%d practices (encoded %.0f–%.0f bytes, mean %.0f) published at %.0f/s by random members, each to one random topic. ",
+	w("%d practices (encoded %.0f–%.0f bytes, mean %.0f) published at %.1f/s by random members, each to one random topic. ",
 		s.Records, s.RecordBytes.Min, s.RecordBytes.Max, s.RecordBytes.Mean, s.Rate)
-	w("Latency is from the `PublishPractice` call to the record being stored (validated, written to Badger, indexed) at each subscriber, ")
-	w("taken from the node's event feed; for bare gossipsub, from `Publish` to `Subscription.Next` returning the message. ")
+	w("Latency is from the `PublishPractice` call to the record being stored at each subscriber (validated and written to Badger; ")
+	w("taken from the node's event feed, which reports a record once stored, while the search index follows in batches); ")
+	w("for bare gossipsub, from `Publish` to `Subscription.Next` returning the message. ")
 	w("The bare runs use the same mock network, the same number of hosts, links and connections, the same subscriptions, message sizes and schedule, ")
-	w("in the same process right after the livinglab run, with go-libp2p-pubsub v0.19 defaults and with `WithFloodPublish(true)` (which livinglab sets).\n\n")
+	w("in the same process after the livinglab nodes were stopped and their memory released, with go-libp2p-pubsub v0.19 defaults and with `WithFloodPublish(true)` (which livinglab sets).\n\n")
 	w("Federation set-up (Invite/Join one by one, then waiting until all are connected and all subscriptions known): %.1f s; Join p50 %.0f ms, max %.0f ms; ",
 		s.Setup.TotalS, s.Setup.Join.P50, s.Setup.Join.Max)
 	w("%d pairs had to be connected by the harness after the bounded wait.\n\n", s.Setup.Connected)
@@ -472,16 +518,36 @@ func steadySection(w func(string, ...any), s *SteadyResult, bench string) {
 	w(".\n\n")
 	w("- p99 ratio livinglab / gossipsub with flood publish: **%.2f**; / gossipsub defaults: **%.2f**; livinglab p99 / link latency: **%.2f**.\n",
 		s.P99VsFlood, s.P99VsDefault, s.P99OverLink)
-	w("- `PublishPractice` call (gate, sign, store, index, hand to gossipsub): p50 %.1f ms, p99 %.1f ms. Failed publishes: %d.\n",
+	w("- `PublishPractice` call (gate, sign, store, hand to gossipsub): p50 %.1f ms, p99 %.1f ms. Failed publishes: %d.\n",
 		s.PublishCall.P50, s.PublishCall.P99, s.Failed)
-	w("- Sync traffic during the publishing window (sessions started by gap detection, see below): %d sessions, %s.\n",
-		s.WindowSyncStreams, kib(s.WindowSyncBytes))
-	w("- One sync round afterwards (%d sessions, %d failed, %.1f s, %s): %d of %d (record, subscriber) pairs held = %s.\n",
-		s.SyncSessions, s.SyncErrors, s.SyncRoundS, kib(s.SyncRoundBytes), s.SyncedDelivered, s.Livinglab.Expected, pct(s.SyncedRatio))
+	w("- Sync traffic during the publishing window (exchanges started by gap detection, see below): %d exchanges, %s.\n",
+		s.WindowSyncExchanges, kib(s.WindowSyncBytes))
+	w("- Sync rounds afterwards, each node syncing every topic it follows with one random member (first round: %d exchanges, %d failed, %.1f s, %s): ",
+		s.SyncExchanges, s.SyncErrors, s.SyncRoundS, kib(s.SyncRoundBytes))
+	for i, r := range s.RoundRatios {
+		if i > 0 {
+			w(", ")
+		}
+		w("%s after round %d", pct(r), i+1)
+	}
+	w(" of the (record, subscriber) pairs of all phases.\n")
+	if o := s.Overload; o != nil {
+		w("- Overload phase on the same federation, livinglab only: %d more practices at %.0f/s: p50 %.0f ms, p99 %.0f ms, delivered live %s, ",
+			s.Records, s.OverloadRate, o.Latency.P50, o.Latency.P99, pct(o.LiveRatio))
+		w("`PublishPractice` p50 %.0f ms; %.1f CPU s (%.2f cores); %d gap-triggered sync exchanges.\n",
+			s.OverloadPublishCall.P50, o.Resources.CPUS, o.Resources.CPUCores, s.OverloadSyncExchanges)
+	}
 	w("- livinglab process resources during the publishing window: %.1f CPU s (%.2f cores), heap in use %.0f MiB, RSS %.0f MiB for all %d nodes; peak RSS of the process so far %.0f MiB.\n\n",
 		s.Livinglab.Resources.CPUS, s.Livinglab.Resources.CPUCores, s.Livinglab.Resources.HeapInuseMiB, s.Livinglab.Resources.RSSMiB,
 		s.Nodes, s.Livinglab.Resources.PeakRSSMiB)
 	w("![latency distributions](%s/latency.png)\n\n", bench)
+}
+
+func first(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return v[0]
 }
 
 func bareP99(s *SteadyResult, name string) float64 {

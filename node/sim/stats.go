@@ -236,3 +236,63 @@ func readLoad() (load1, cpuSome float64) {
 	}
 	return load1, cpuSome
 }
+
+// QuietWait is how long a measurement waited for the machine to calm down.
+type QuietWait struct {
+	WaitedS  float64 `json:"waited_s"`
+	Runnable float64 `json:"other_runnable"` // mean runnable threads besides the sampler over the last window
+	Quiet    bool    `json:"quiet"`          // false: gave up after the maximum wait
+}
+
+// WaitForQuiet waits until, over a window, on average at most maxRunnable
+// other threads are runnable (/proc/loadavg), or maxWait passes.
+func WaitForQuiet(maxRunnable float64, window, maxWait time.Duration) QuietWait {
+	start := time.Now()
+	for {
+		sum, n := 0.0, 0
+		for t0 := time.Now(); time.Since(t0) < window; time.Sleep(250 * time.Millisecond) {
+			if r, ok := runnable(); ok {
+				sum += r
+				n++
+			}
+		}
+		mean := 0.0
+		if n > 0 {
+			mean = sum / float64(n)
+		}
+		q := QuietWait{WaitedS: round(time.Since(start).Seconds(), 1), Runnable: round(mean, 2)}
+		if n == 0 || mean <= maxRunnable {
+			q.Quiet = true
+			return q
+		}
+		if time.Since(start) >= maxWait {
+			return q
+		}
+	}
+}
+
+// runnable returns the number of runnable threads minus the one reading.
+func runnable() (float64, bool) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 4 {
+		return 0, false
+	}
+	r, _, ok := strings.Cut(f[3], "/")
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(r, 64)
+	if err != nil {
+		return 0, false
+	}
+	return max(0, v-1), true
+}
+
+// BeforeMeasure is called right before each timed phase of a scenario;
+// the report uses it to wait for a quiet machine. It does nothing by
+// default.
+var BeforeMeasure = func(phase string) {}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -100,7 +102,7 @@ func SetupJoined(c *Cluster, n int, topics []string, prefix string) ([]*SimNode,
 		return nil, res, err
 	}
 	res.MeshS = round(time.Since(meshStart).Seconds(), 2)
-	// Let the catch-up sessions that every connection starts finish, and
+	// Let the catch-up exchanges that every connection starts finish, and
 	// the gossipsub mesh form (heartbeat 1 s).
 	c.WaitQuiet(nodes, 2*time.Second, 90*time.Second)
 	time.Sleep(2 * time.Second)
@@ -141,10 +143,13 @@ type SteadyConfig struct {
 	Latency time.Duration
 	Records int
 	Rate    float64 // publications per second
-	Settle  time.Duration
-	Seed    uint64
-	Bare    bool // also run bare gossipsub on the same schedule
-	Dir     string
+	// OverloadRate, if set, publishes Records more at this rate after the
+	// main phase (livinglab only) to show where the nodes saturate.
+	OverloadRate float64
+	Settle       time.Duration
+	Seed         uint64
+	Bare         bool // also run bare gossipsub on the same schedule
+	Dir          string
 }
 
 // SteadyResult is the outcome of the steady-state scenario.
@@ -156,23 +161,30 @@ type SteadyResult struct {
 	Topics      []string    `json:"topics"`
 	Setup       SetupResult `json:"setup"`
 	RecordBytes Dist        `json:"record_bytes"` // sizes of the encoded records (not ms)
-	PublishCall Dist        `json:"publish_call"` // PublishPractice: gate, sign, store, index, send
+	PublishCall Dist        `json:"publish_call"` // PublishPractice: gate, sign, store, send
 	Failed      int         `json:"publish_failed"`
 	Livinglab   LatencyRun  `json:"livinglab"`
 	// Sync traffic during the publish window: gap-triggered catch-up.
-	WindowSyncStreams int64 `json:"window_sync_streams"`
-	WindowSyncBytes   int64 `json:"window_sync_bytes"`
-	// After one sync round (every node, every topic it follows, one random member).
-	SyncedDelivered int          `json:"synced_delivered"`
-	SyncedRatio     float64      `json:"synced_ratio"`
-	SyncRoundS      float64      `json:"sync_round_s"`
-	SyncRoundBytes  int64        `json:"sync_round_bytes"`
-	SyncSessions    int          `json:"sync_sessions"`
-	SyncErrors      int          `json:"sync_errors"`
-	Bare            []LatencyRun `json:"bare,omitempty"`
-	P99VsFlood      float64      `json:"p99_ratio_vs_flood_publish"`
-	P99VsDefault    float64      `json:"p99_ratio_vs_defaults"`
-	P99OverLink     float64      `json:"p99_over_link_latency"`
+	WindowSyncExchanges int64 `json:"window_sync_exchanges"`
+	WindowSyncBytes     int64 `json:"window_sync_bytes"`
+	// Sync rounds (every node, every topic it follows, one random member
+	// each), repeated until every pair is held or five rounds.
+	SyncedDelivered int       `json:"synced_delivered"`
+	SyncedRatio     float64   `json:"synced_ratio"` // after the last round
+	RoundRatios     []float64 `json:"ratio_after_each_round"`
+	SyncRoundS      float64   `json:"sync_round_s"` // first round
+	SyncRoundBytes  int64     `json:"sync_round_bytes"`
+	SyncExchanges   int       `json:"sync_exchanges"`
+	SyncErrors      int       `json:"sync_errors"`
+	// The overload phase (OverloadRate).
+	Overload              *LatencyRun  `json:"overload,omitempty"`
+	OverloadRate          float64      `json:"overload_rate_per_s,omitempty"`
+	OverloadPublishCall   Dist         `json:"overload_publish_call"`
+	OverloadSyncExchanges int64        `json:"overload_window_sync_exchanges"`
+	Bare                  []LatencyRun `json:"bare,omitempty"`
+	P99VsFlood            float64      `json:"p99_ratio_vs_flood_publish"`
+	P99VsDefault          float64      `json:"p99_ratio_vs_defaults"`
+	P99OverLink           float64      `json:"p99_over_link_latency"`
 }
 
 type pubOutcome struct {
@@ -183,31 +195,20 @@ type pubOutcome struct {
 	err  error
 }
 
-// RunSteady runs the steady-state scenario: N regions, everyone linked to
-// everyone, R practices published at a steady rate from random members.
-func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, error) {
-	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
-	c, err := NewCluster(filepath.Join(cfg.Dir, "steady"), cfg.Latency, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	res := &SteadyResult{Nodes: cfg.Nodes, Records: cfg.Records, LinkMs: Ms(cfg.Latency), Rate: cfg.Rate, Topics: DefaultTopics}
-	log("steady: forming a federation of %d nodes (Invite/Join)", cfg.Nodes)
-	nodes, setup, err := SetupJoined(c, cfg.Nodes, DefaultTopics, "r")
-	if err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
-	}
-	res.Setup = setup
-	log("steady: federation formed in %.1f s (join p50 %.0f ms); publishing %d records at %.0f/s",
-		setup.TotalS, setup.Join.P50, cfg.Records, cfg.Rate)
+// phase is one publish schedule run on the federation.
+type phase struct {
+	sched  []Pub
+	out    []pubOutcome
+	run    LatencyRun
+	window MeterSnapshot
+	calls  Dist
+	sizes  Dist
+	failed int
+}
 
-	sched := Schedule(rng, cfg.Records, cfg.Nodes, cfg.Rate, DefaultTopics)
-	prs := make([]protocol.Practice, len(sched))
-	for k := range prs {
-		prs[k] = GenPractice(rng, k)
-	}
-	out := make([]pubOutcome, len(sched))
+func publishPhase(ctx context.Context, nodes []*SimNode, sched []Pub, prs []protocol.Practice, settle time.Duration, system string) *phase {
+	ph := &phase{sched: sched, out: make([]pubOutcome, len(sched))}
+	BeforeMeasure("steady: " + system)
 	before := MeterTotal(nodes)
 	u0 := ReadUsage()
 	start := time.Now()
@@ -225,30 +226,28 @@ func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, 
 			if err == nil {
 				o.cid, o.raw = pub.Record.CID, pub.Record.Raw
 			}
-			out[k] = o
+			ph.out[k] = o
 		}()
 	}
 	wg.Wait()
-	time.Sleep(cfg.Settle)
+	time.Sleep(settle)
 	cutoff := time.Now()
 	u1 := ReadUsage()
-	window := MeterTotal(nodes).Sub(before)
-
+	ph.window = MeterTotal(nodes).Sub(before)
 	var sizes, calls []float64
-	for _, o := range out {
+	for _, o := range ph.out {
 		if o.err != nil {
-			res.Failed++
+			ph.failed++
 			continue
 		}
 		sizes = append(sizes, float64(len(o.raw)))
 		calls = append(calls, Ms(o.call))
 	}
-	res.RecordBytes = Summarise(sizes)
-	res.PublishCall = Summarise(calls)
-	run := LatencyRun{System: "livinglab", Resources: Cost(u0, u1)}
+	ph.sizes, ph.calls = Summarise(sizes), Summarise(calls)
+	run := LatencyRun{System: system, Resources: Cost(u0, u1)}
 	var lat, arr []float64
 	for k, p := range sched {
-		o := out[k]
+		o := ph.out[k]
 		if o.err != nil {
 			continue
 		}
@@ -267,70 +266,65 @@ func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, 
 			}
 		}
 	}
-	fillRun(&run, lat, arr, window)
-	res.Livinglab = run
-	res.WindowSyncStreams = window.Opened[CatSync] / 2 // each session is counted by both ends
-	res.WindowSyncBytes = window.Out[CatSync]
-	log("steady: livinglab p50 %.1f ms p99 %.1f ms, live %.2f%%, %.1f copies per delivery",
-		run.Latency.P50, run.Latency.P99, 100*run.LiveRatio, run.Copies)
+	fillRun(&run, lat, arr, ph.window)
+	ph.run = run
+	return ph
+}
 
-	// One sync round, then count again.
-	b2 := MeterTotal(nodes)
-	t := time.Now()
-	results := c.SyncRound(ctx, nodes, rng, 16)
-	res.SyncRoundS = round(time.Since(t).Seconds(), 2)
-	res.SyncRoundBytes = MeterTotal(nodes).Sub(b2).Out[CatSync]
-	res.SyncSessions = len(results)
-	for _, r := range results {
-		if r.Error != "" {
-			res.SyncErrors++
-		}
-	}
-	for k, p := range sched {
-		if out[k].err != nil {
-			continue
-		}
-		for j, sn := range nodes {
-			if j != p.Author && sn.Subscribes(p.Topic) && sn.Node().Store().Has(out[k].cid) {
-				res.SyncedDelivered++
+// held counts the (record, subscriber) pairs of the phases that are stored.
+func held(nodes []*SimNode, phases ...*phase) int {
+	h := 0
+	for _, ph := range phases {
+		for k, p := range ph.sched {
+			o := ph.out[k]
+			if o.err != nil {
+				continue
+			}
+			for j, sn := range nodes {
+				if j != p.Author && sn.Subscribes(p.Topic) && sn.Node().Store().Has(o.cid) {
+					h++
+				}
 			}
 		}
 	}
-	if run.Expected > 0 {
-		res.SyncedRatio = float64(res.SyncedDelivered) / float64(run.Expected)
-	}
-	log("steady: after one sync round %.2f%% delivered", 100*res.SyncedRatio)
-	if err := c.Close(); err != nil {
-		log("steady: stopping nodes: %v", err)
-	}
+	return h
+}
 
+// RunSteady runs the steady-state scenario: N regions, everyone linked to
+// everyone, R practices published at a steady rate from random members.
+// The bare gossipsub runs follow once the livinglab nodes are stopped and
+// their memory released.
+func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, error) {
+	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
+	res := &SteadyResult{Nodes: cfg.Nodes, Records: cfg.Records, LinkMs: Ms(cfg.Latency), Rate: cfg.Rate, Topics: DefaultTopics}
+	sched := Schedule(rng, cfg.Records, cfg.Nodes, cfg.Rate, DefaultTopics)
+	sizes, err := runSteadyLivinglab(ctx, cfg, rng, sched, res, log)
+	if err != nil {
+		return nil, err
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
 	if cfg.Bare {
 		var subs [][]string
 		for i := range cfg.Nodes {
 			subs = append(subs, SubsFor(DefaultTopics, i))
 		}
-		var bsizes []int
-		for k := range sched {
-			if out[k].err != nil {
-				bsizes = append(bsizes, 0)
-			} else {
-				bsizes = append(bsizes, len(out[k].raw))
-			}
-		}
 		for _, flood := range []bool{false, true} {
-			br, err := RunBare(ctx, BareConfig{Nodes: cfg.Nodes, Latency: cfg.Latency, Schedule: sched, Sizes: bsizes,
+			br, err := RunBare(ctx, BareConfig{Nodes: cfg.Nodes, Latency: cfg.Latency, Schedule: sched, Sizes: sizes,
 				Subs: subs, Flood: flood, Settle: cfg.Settle, Seed: cfg.Seed})
 			if err != nil {
 				return nil, fmt.Errorf("bare gossipsub: %w", err)
 			}
 			log("steady: %s p50 %.1f ms p99 %.1f ms, live %.2f%%", br.System, br.Latency.P50, br.Latency.P99, 100*br.LiveRatio)
 			res.Bare = append(res.Bare, *br)
+			runtime.GC()
+			debug.FreeOSMemory()
 		}
 		for _, b := range res.Bare {
 			if b.Latency.P99 <= 0 {
 				continue
 			}
-			r := round(run.Latency.P99/b.Latency.P99, 2)
+			r := round(res.Livinglab.Latency.P99/b.Latency.P99, 2)
 			if b.System == BareFlood {
 				res.P99VsFlood = r
 			} else {
@@ -339,10 +333,94 @@ func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, 
 		}
 	}
 	if cfg.Latency > 0 {
-		res.P99OverLink = round(run.Latency.P99/Ms(cfg.Latency), 2)
+		res.P99OverLink = round(res.Livinglab.Latency.P99/Ms(cfg.Latency), 2)
 	}
 	return res, nil
 }
+
+// runSteadyLivinglab runs the livinglab phases and returns the encoded
+// record sizes of the main schedule (0 for failed publishes).
+func runSteadyLivinglab(ctx context.Context, cfg SteadyConfig, rng *rand.Rand, sched []Pub, res *SteadyResult, log Logf) ([]int, error) {
+	c, err := NewCluster(filepath.Join(cfg.Dir, "steady"), cfg.Latency, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	log("steady: forming a federation of %d nodes (Invite/Join)", cfg.Nodes)
+	nodes, setup, err := SetupJoined(c, cfg.Nodes, DefaultTopics, "r")
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	res.Setup = setup
+	log("steady: federation formed in %.1f s (join p50 %.0f ms); publishing %d records at %.1f/s",
+		setup.TotalS, setup.Join.P50, cfg.Records, cfg.Rate)
+	prs := make([]protocol.Practice, len(sched))
+	for k := range prs {
+		prs[k] = GenPractice(rng, k)
+	}
+	ph := publishPhase(ctx, nodes, sched, prs, cfg.Settle, "livinglab")
+	res.Livinglab, res.PublishCall, res.RecordBytes, res.Failed = ph.run, ph.calls, ph.sizes, ph.failed
+	res.WindowSyncExchanges = ph.window.Opened[CatSync] / 2 // each exchange is counted by both ends
+	res.WindowSyncBytes = ph.window.Out[CatSync]
+	run := ph.run
+	log("steady: livinglab p50 %.1f ms p99 %.1f ms, live %.2f%%, %.1f copies per delivery",
+		run.Latency.P50, run.Latency.P99, 100*run.LiveRatio, run.Copies)
+
+	phases := []*phase{ph}
+	expected := run.Expected
+	if cfg.OverloadRate > 0 {
+		osched := Schedule(rng, cfg.Records, cfg.Nodes, cfg.OverloadRate, DefaultTopics)
+		oprs := make([]protocol.Practice, len(osched))
+		for k := range oprs {
+			oprs[k] = GenPractice(rng, 100_000+k)
+		}
+		log("steady: overload phase, %d records at %.0f/s", cfg.Records, cfg.OverloadRate)
+		oph := publishPhase(ctx, nodes, osched, oprs, cfg.Settle, fmt.Sprintf("livinglab at %.0f/s", cfg.OverloadRate))
+		res.Overload, res.OverloadRate, res.OverloadPublishCall = &oph.run, cfg.OverloadRate, oph.calls
+		res.OverloadSyncExchanges = oph.window.Opened[CatSync] / 2
+		log("steady: overload p50 %.1f ms p99 %.1f ms, live %.2f%%", oph.run.Latency.P50, oph.run.Latency.P99, 100*oph.run.LiveRatio)
+		phases = append(phases, oph)
+		expected += oph.run.Expected
+	}
+
+	// Sync rounds until every pair of every phase is held.
+	for round := 0; round < 5; round++ {
+		b := MeterTotal(nodes)
+		t := time.Now()
+		results := c.SyncRound(ctx, nodes, rng, 16)
+		if round == 0 {
+			res.SyncRoundS = round2(time.Since(t).Seconds())
+			res.SyncRoundBytes = MeterTotal(nodes).Sub(b).Out[CatSync]
+			res.SyncExchanges = len(results)
+			for _, r := range results {
+				if r.Error != "" {
+					res.SyncErrors++
+				}
+			}
+		}
+		h := held(nodes, phases...)
+		r := float64(h) / float64(max(1, expected))
+		res.RoundRatios = append(res.RoundRatios, r)
+		res.SyncedDelivered, res.SyncedRatio = h, r
+		if h == expected {
+			break
+		}
+	}
+	log("steady: after %d sync round(s) %.2f%% delivered (%.2f%% after the first)", len(res.RoundRatios),
+		100*res.SyncedRatio, 100*res.RoundRatios[0])
+	if err := c.Close(); err != nil {
+		log("steady: stopping nodes: %v", err)
+	}
+	sizes := make([]int, len(sched))
+	for k := range sched {
+		if ph.out[k].err == nil {
+			sizes[k] = len(ph.out[k].raw)
+		}
+	}
+	return sizes, nil
+}
+
+func round2(v float64) float64 { return round(v, 2) }
 
 func fillRun(run *LatencyRun, lat, arr []float64, window MeterSnapshot) {
 	run.Latency = Summarise(lat)
