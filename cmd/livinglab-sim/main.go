@@ -268,8 +268,24 @@ func runCmd() *cobra.Command {
 					c.Latency = latency
 				}
 				res, err = sim.RunIngest(ctx, c, logf)
+			case "attack":
+				c := sim.DefaultAttackConfig()
+				c.Dir, c.Seed, c.Log = dir, seed, logf
+				if set("nodes") {
+					c.Nodes = nodes
+				}
+				if set("records") {
+					c.Records = records
+				}
+				if set("latency") {
+					c.Latency = latency
+				}
+				if set("rate") {
+					c.Rate = rate
+				}
+				res, err = sim.RunAttack(ctx, c)
 			default:
-				return fmt.Errorf("unknown scenario %q (steady, churn, partition, latejoin, catchup, ingest, memory, search)", scenario)
+				return fmt.Errorf("unknown scenario %q (steady, churn, partition, latejoin, catchup, ingest, memory, search, attack)", scenario)
 			}
 			if err != nil {
 				return err
