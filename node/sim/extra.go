@@ -116,20 +116,46 @@ func RunFTS5Comparison(ctx context.Context, repo, dir string, res *SearchResult,
 
 func parseFTS5Table(md string) []FTS5Row {
 	var rows []FTS5Row
-	for _, l := range strings.Split(md, "\n") {
+	col := map[string]int{}
+	cells := func(l string) []string {
 		f := strings.Split(strings.Trim(strings.TrimSpace(l), "|"), "|")
-		if len(f) < 6 {
-			continue
-		}
 		for i := range f {
 			f[i] = strings.TrimSpace(f[i])
 		}
-		if f[1] != "true" && f[1] != "false" {
+		return f
+	}
+	for _, l := range strings.Split(md, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "|") {
 			continue
 		}
-		num := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
-		rows = append(rows, FTS5Row{Class: f[0], Facets: f[1] == "true", BleveP50: num(f[2]), BleveP99: num(f[3]),
-			FTSP50: num(f[4]), FTSP99: num(f[5])})
+		f := cells(l)
+		if len(col) == 0 {
+			for i, h := range f {
+				col[strings.ToLower(h)] = i
+			}
+			continue
+		}
+		get := func(name string) (float64, bool) {
+			i, ok := col[name]
+			if !ok || i >= len(f) {
+				return 0, false
+			}
+			v, err := strconv.ParseFloat(f[i], 64)
+			return v, err == nil
+		}
+		fi, ok := col["facets"]
+		if !ok || fi >= len(f) || (f[fi] != "true" && f[fi] != "false") {
+			continue
+		}
+		r := FTS5Row{Class: f[0], Facets: f[fi] == "true"}
+		var ok1, ok2, ok3, ok4 bool
+		r.BleveP50, ok1 = get("bleve p50 ms")
+		r.BleveP99, ok2 = get("bleve p99 ms")
+		r.FTSP50, ok3 = get("fts5 p50 ms")
+		r.FTSP99, ok4 = get("fts5 p99 ms")
+		if ok1 && ok2 && ok3 && ok4 {
+			rows = append(rows, r)
+		}
 	}
 	return rows
 }

@@ -30,6 +30,7 @@ func cdf(samples []float64) plotter.XYs {
 func save(p *plot.Plot, path string) error {
 	p.Legend.Top = true
 	p.Legend.Left = false
+	p.Legend.YOffs = -vg.Points(14)
 	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
 }
 
@@ -110,6 +111,7 @@ func PlotCatchUp(cu *CatchUpResult, lj *LateJoinResult, path string) error {
 	p.Add(plotter.NewGrid())
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs = vg.Points(40)
+	p.Legend.YOffs = -vg.Points(14)
 	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
 }
 
@@ -151,6 +153,7 @@ func PlotSearch(sr *SearchResult, path string) error {
 	p.Add(plotter.NewGrid())
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs = vg.Points(40)
+	p.Legend.YOffs = -vg.Points(14)
 	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
 }
 

@@ -56,10 +56,12 @@ func TestSummarise(t *testing.T) {
 }
 
 func TestParseFTS5Table(t *testing.T) {
-	md := "| queries | facets | bleve p50 ms | bleve p99 ms | FTS5 p50 ms | FTS5 p99 ms | p99 bleve/FTS5 | mean |\n" +
-		"|---|---|---:|---:|---:|---:|---:|---:|\n| one-term | false | 1.50 | 3.00 | 0.50 | 1.00 | 3.00 | 10 / 10 |\n"
+	md := "| queries | facets | bleve p50 ms | bleve p99 ms | bleve CPU p99 ms | FTS5 p50 ms | FTS5 p99 ms | p99 bleve/FTS5 | mean |\n" +
+		"|---|---|---:|---:|---:|---:|---:|---:|---:|\n| one-term | false | 1.50 | 3.00 | 9.00 | 0.50 | 1.00 | 3.00 | 10 / 10 |\n" +
+		"| phrase | true | 1 | 2 | 3 | 4 | 5 | 6 | 7 |\n"
 	rows := parseFTS5Table(md)
-	if len(rows) != 1 || rows[0].Class != "one-term" || rows[0].Facets || rows[0].BleveP99 != 3 || rows[0].FTSP50 != 0.5 {
+	if len(rows) != 2 || rows[0].Class != "one-term" || rows[0].Facets || rows[0].BleveP99 != 3 || rows[0].FTSP50 != 0.5 ||
+		rows[0].FTSP99 != 1 || !rows[1].Facets || rows[1].FTSP99 != 5 {
 		t.Fatalf("%+v", rows)
 	}
 }
