@@ -372,16 +372,24 @@ type ListOptions struct {
 
 // List returns held records, oldest first unless NewestFirst.
 func (s *Store) List(o ListOptions) ([]*protocol.Signed, error) {
-	var pfx []byte
-	switch {
-	case o.Topic != "":
-		pfx = cat(pfxTopic, []byte(o.Topic), []byte{0})
-	case o.Kind != "":
-		pfx = cat(pfxKind, []byte(o.Kind), []byte{0})
-	default:
-		pfx = pfxRecord
-	}
 	var out []*protocol.Signed
+	err := s.Each(o, func(rec *protocol.Signed) error {
+		out = append(out, rec)
+		return nil
+	})
+	return out, err
+}
+
+// errStopEach ends an Each walk early without an error.
+var errStopEach = errors.New("stop")
+
+// Each calls fn for every record List would return, one at a time, so a
+// caller walking the whole store (reindexing, exporting) does not hold
+// every record in memory at once. An error from fn ends the walk and is
+// returned.
+func (s *Store) Each(o ListOptions, fn func(*protocol.Signed) error) error {
+	pfx := s.listPrefix(o)
+	n := 0
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx, Reverse: o.NewestFirst})
 		defer it.Close()
@@ -390,16 +398,9 @@ func (s *Store) List(o ListOptions) ([]*protocol.Signed, error) {
 			start = append(append([]byte{}, pfx...), 0xff)
 		}
 		for it.Seek(start); it.Valid(); it.Next() {
-			k := it.Item().Key()
-			var c cid.Cid
-			var err error
-			if bytes.Equal(pfx, pfxRecord) {
-				c, err = cid.Cast(k[len(pfx):])
-			} else {
-				c, err = cid.Cast(k[len(pfx)+8:])
-			}
+			c, err := listKeyCID(pfx, it.Item().Key())
 			if err != nil {
-				return fmt.Errorf("bad index key %x: %w", k, err)
+				return err
 			}
 			if !o.IncludeOld {
 				if _, err := txn.Get(cat(pfxSuper, c.Bytes())); err == nil {
@@ -427,14 +428,76 @@ func (s *Store) List(o ListOptions) ([]*protocol.Signed, error) {
 			if o.Author != "" && rec.Record.Author != o.Author {
 				continue
 			}
-			out = append(out, rec)
-			if o.Limit > 0 && len(out) >= o.Limit {
-				break
+			if err := fn(rec); err != nil {
+				return err
+			}
+			n++
+			if o.Limit > 0 && n >= o.Limit {
+				return errStopEach
 			}
 		}
 		return nil
 	})
-	return out, err
+	if errors.Is(err, errStopEach) {
+		return nil
+	}
+	return err
+}
+
+func (s *Store) listPrefix(o ListOptions) []byte {
+	switch {
+	case o.Topic != "":
+		return cat(pfxTopic, []byte(o.Topic), []byte{0})
+	case o.Kind != "":
+		return cat(pfxKind, []byte(o.Kind), []byte{0})
+	default:
+		return pfxRecord
+	}
+}
+
+// listKeyCID reads the record CID out of a key under one of List's
+// prefixes: records are keyed by CID, the kind and topic indexes by
+// (creation time, CID).
+func listKeyCID(pfx, k []byte) (cid.Cid, error) {
+	var c cid.Cid
+	var err error
+	if bytes.Equal(pfx, pfxRecord) {
+		c, err = cid.Cast(k[len(pfx):])
+	} else if len(k) >= len(pfx)+8 {
+		c, err = cid.Cast(k[len(pfx)+8:])
+	} else {
+		err = errors.New("short key")
+	}
+	if err != nil {
+		return cid.Undef, fmt.Errorf("bad index key %x: %w", k, err)
+	}
+	return c, nil
+}
+
+// CountKind counts the current (not superseded) records of a kind from the
+// keys alone, without reading or decoding a record: the start-up check that
+// the search index is in step with the store must not load the store.
+func (s *Store) CountKind(kind protocol.Kind) (int, error) {
+	pfx := cat(pfxKind, []byte(kind), []byte{0})
+	n := 0
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			c, err := listKeyCID(pfx, it.Item().Key())
+			if err != nil {
+				return err
+			}
+			if _, err := txn.Get(cat(pfxSuper, c.Bytes())); err == nil {
+				continue
+			} else if !errors.Is(err, badger.ErrKeyNotFound) {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
 }
 
 // TopicItem is one entry of a topic's record set, as reconciled by sync.

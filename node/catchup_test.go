@@ -813,6 +813,36 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 		eventually(t, 5*time.Second, "B shows the new version 2", func() error {
 			return latestIs(b, out.Record.CID, v1, v1, out.Record.CID)
 		})
+		// The start-up check counts what the index should hold from the
+		// store's keys; after versions and a retraction it must agree
+		// with the index, or every restart would rebuild it.
+		for _, tn := range []*testNode{a, b} {
+			eventually(t, 5*time.Second, tn.name+"'s key count agrees with its index", func() error {
+				if err := tn.Node().FlushIndex(ctx); err != nil {
+					return err
+				}
+				want, err := tn.Node().countIndexable()
+				if err != nil {
+					return err
+				}
+				got, err := tn.Node().searchIndex().Count()
+				if err != nil {
+					return err
+				}
+				listed := 0
+				for _, k := range indexableKinds {
+					recs, err := tn.Node().Store().List(knowledge.ListOptions{Kind: k})
+					if err != nil {
+						return err
+					}
+					listed += len(recs)
+				}
+				if uint64(want) != got || want != listed {
+					return fmt.Errorf("counted %d from keys, index holds %d, store lists %d", want, got, listed)
+				}
+				return nil
+			})
+		}
 	})
 }
 

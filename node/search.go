@@ -90,24 +90,25 @@ func (n *Node) searchIndex() *search.Index {
 	return n.index
 }
 
-func (n *Node) indexable() ([]*protocol.Signed, error) {
-	var out []*protocol.Signed
-	for _, k := range []protocol.Kind{protocol.KindPractice, protocol.KindLesson} {
-		recs, err := n.store.List(knowledge.ListOptions{Kind: k})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, recs...)
-	}
-	return out, nil
-}
+// indexableKinds are the record kinds the search index holds.
+var indexableKinds = []protocol.Kind{protocol.KindPractice, protocol.KindLesson}
 
+// countIndexable counts what the index should hold from the store's keys,
+// without reading a record.
 func (n *Node) countIndexable() (int, error) {
-	recs, err := n.indexable()
-	return len(recs), err
+	total := 0
+	for _, k := range indexableKinds {
+		c, err := n.store.CountKind(k)
+		if err != nil {
+			return 0, err
+		}
+		total += c
+	}
+	return total, nil
 }
 
-// Reindex rebuilds the search index from the store.
+// Reindex rebuilds the search index from the store, streaming the records
+// so that memory does not grow with the size of the store.
 func (n *Node) Reindex(progress func(done, total int)) error {
 	n.idxMu.Lock()
 	defer n.idxMu.Unlock()
@@ -115,17 +116,23 @@ func (n *Node) Reindex(progress func(done, total int)) error {
 		n.index.Close()
 		n.index = nil
 	}
-	recs, err := n.indexable()
+	total, err := n.countIndexable()
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	ix, err := search.Rebuild(n.home.Index(), len(recs), func(yield func(search.Doc) error) error {
-		for _, r := range recs {
-			if d, ok := docOf(r); ok {
-				if err := yield(d); err != nil {
-					return err
+	seen := 0
+	ix, err := search.Rebuild(n.home.Index(), total, func(yield func(search.Doc) error) error {
+		for _, k := range indexableKinds {
+			err := n.store.Each(knowledge.ListOptions{Kind: k}, func(r *protocol.Signed) error {
+				seen++
+				if d, ok := docOf(r); ok {
+					return yield(d)
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 		}
 		return nil
@@ -141,7 +148,7 @@ func (n *Node) Reindex(progress func(done, total int)) error {
 		return fmt.Errorf("rebuild search index: %w", err)
 	}
 	n.index = ix
-	n.log.Info("search index rebuilt", "records", len(recs), "took", time.Since(start).Round(time.Millisecond))
+	n.log.Info("search index rebuilt", "records", seen, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
