@@ -210,10 +210,23 @@ type indexQueue struct {
 	running bool
 	pending []indexOp
 	wake    chan struct{}
+	flush   chan struct{} // FlushIndex: apply what is queued now
+	// applying is set while the indexer applies a batch it has taken
+	// off pending.
+	applying bool
 }
 
-// maxIndexBatch bounds one batch, so searches see new records promptly.
-const maxIndexBatch = 2000
+const (
+	// maxIndexBatch bounds one batch, so searches see new records promptly.
+	maxIndexBatch = 2000
+	// indexBatchMin and indexDelay: a change waits up to indexDelay for
+	// others to join it until indexBatchMin are queued. Every batch
+	// becomes a bleve segment that later has to be merged, so applying
+	// each record of a slow stream on its own costs far more than the
+	// record (most of a node's CPU in a busy federation).
+	indexBatchMin = 64
+	indexDelay    = 500 * time.Millisecond
+)
 
 // indexer applies queued index changes until ctx ends, then drains the
 // queue and leaves later changes to be applied synchronously.
@@ -225,7 +238,9 @@ func (n *Node) indexer(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-n.idxq.wake:
+		case <-n.idxq.flush:
 		}
+		n.gatherIndexBatch(ctx)
 		for {
 			n.idxq.mu.Lock()
 			batch := n.idxq.pending
@@ -239,11 +254,40 @@ func (n *Node) indexer(ctx context.Context) error {
 				n.idxq.mu.Unlock()
 				return nil
 			}
+			n.idxq.applying = len(batch) > 0
 			n.idxq.mu.Unlock()
 			if len(batch) == 0 {
 				break
 			}
 			n.applyIndex(batch)
+			n.idxq.mu.Lock()
+			n.idxq.applying = false
+			n.idxq.mu.Unlock()
+		}
+	}
+}
+
+// gatherIndexBatch waits, after the first queued change, until enough
+// changes are queued, indexDelay has passed, a flush is asked for or ctx
+// ends.
+func (n *Node) gatherIndexBatch(ctx context.Context) {
+	deadline := time.NewTimer(indexDelay)
+	defer deadline.Stop()
+	for {
+		n.idxq.mu.Lock()
+		enough := len(n.idxq.pending) >= indexBatchMin
+		n.idxq.mu.Unlock()
+		if enough {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.idxq.flush:
+			return
+		case <-deadline.C:
+			return
+		case <-n.idxq.wake:
 		}
 	}
 }
@@ -293,14 +337,14 @@ func (n *Node) applyIndex(ops []indexOp) {
 func (n *Node) FlushIndex(ctx context.Context) error {
 	for {
 		n.idxq.mu.Lock()
-		empty := len(n.idxq.pending) == 0
+		done := len(n.idxq.pending) == 0 && !n.idxq.applying
 		n.idxq.mu.Unlock()
-		if empty {
-			// The indexer may still be applying the last batch: taking the
-			// write lock waits for it.
-			n.idxMu.Lock()
-			n.idxMu.Unlock()
+		if done {
 			return nil
+		}
+		select {
+		case n.idxq.flush <- struct{}{}:
+		default:
 		}
 		select {
 		case <-ctx.Done():
