@@ -58,7 +58,27 @@ func (s *Store) put(rec *protocol.Signed, own bool) (PutResult, error) {
 	if err != nil {
 		return res, err
 	}
-	err = s.db.Update(func(txn *badger.Txn) error {
+	// Gossip and sync may deliver the same record, or a record and its
+	// retraction, at the same moment: Badger then refuses the second
+	// transaction with ErrConflict. Running it again sees what the first
+	// one wrote (the record already held, a tombstone), so a conflict is
+	// retried rather than reported.
+	for attempt := 0; ; attempt++ {
+		res, err = s.putTxn(rec, payload, own)
+		if !errors.Is(err, badger.ErrConflict) || attempt >= 8 {
+			break
+		}
+	}
+	if err != nil {
+		return PutResult{}, fmt.Errorf("store %s: %w", rec.CID, err)
+	}
+	return res, nil
+}
+
+func (s *Store) putTxn(rec *protocol.Signed, payload protocol.Payload, own bool) (PutResult, error) {
+	var res PutResult
+	r := &rec.Record
+	err := s.db.Update(func(txn *badger.Txn) error {
 		res = PutResult{}
 		ck := rec.CID.Bytes()
 		if _, err := txn.Get(cat(pfxRecord, ck)); err == nil {
@@ -159,10 +179,7 @@ func (s *Store) put(rec *protocol.Signed, own bool) (PutResult, error) {
 		res.Added = true
 		return nil
 	})
-	if err != nil {
-		return PutResult{}, fmt.Errorf("store %s: %w", rec.CID, err)
-	}
-	return res, nil
+	return res, err
 }
 
 // deleteContent removes a record's content and indexes, keeping nothing but
