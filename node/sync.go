@@ -137,6 +137,32 @@ type syncState struct {
 	gaps map[string]time.Time
 	// open sync sessions served, per peer
 	perPeer map[peer.ID]int
+	// topics: one session at a time per topic started by this node
+	topics map[string]chan struct{}
+}
+
+// lockTopic waits until no other session this node started is
+// reconciling topic. A node that meets several members at once (joining,
+// coming back online) would otherwise fetch the same missing records from
+// each of them in parallel; one after the other, the later sessions find
+// only what the earlier ones could not supply.
+func (n *Node) lockTopic(ctx context.Context, topic string) (func(), error) {
+	n.syncSt.mu.Lock()
+	if n.syncSt.topics == nil {
+		n.syncSt.topics = map[string]chan struct{}{}
+	}
+	ch := n.syncSt.topics[topic]
+	if ch == nil {
+		ch = make(chan struct{}, 1)
+		n.syncSt.topics[topic] = ch
+	}
+	n.syncSt.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // SyncResult describes one finished sync session.
@@ -289,6 +315,11 @@ func (n *Node) SyncTopic(ctx context.Context, p peer.ID, topic string) (res Sync
 	if nw == nil {
 		return res, errors.New("not running")
 	}
+	unlock, err := n.lockTopic(ctx, topic)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	set, err := n.topicSet(topic)
 	if err != nil {
 		return res, err
