@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	dto "github.com/prometheus/client_model/go"
 	"log/slog"
 	"slices"
 	"sync"
@@ -612,6 +613,27 @@ func TestLateJoinerCatchUp(t *testing.T) {
 	took := time.Since(joined)
 	t.Logf("C got %d records %s after subscribing (%s per record)", len(cids), took.Round(time.Millisecond),
 		(took / time.Duration(len(cids))).Round(time.Microsecond))
+	// C meets A and B at the same moment; its sessions for the topic run
+	// one after the other, so it does not fetch every record from both
+	// (A and B also push to C in sessions they start, which this does not
+	// count: the bound catches records fetched again and again).
+	raw, in := 0, 0
+	for _, x := range cids {
+		rec, err := c.Node().Store().Get(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw += len(rec.Raw)
+	}
+	var m dto.Metric
+	if err := c.Node().stats.syncBytes.WithLabelValues("in").Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	in = int(m.GetCounter().GetValue())
+	t.Logf("C's sync sessions read %d bytes for %d bytes of records", in, raw)
+	if in > raw*3/2 {
+		t.Errorf("C's sync sessions read %d bytes for %d bytes of records (%.2fx): records fetched more than once", in, raw, float64(in)/float64(raw))
+	}
 	want := slices.Concat(heldTopicCIDs(t, a, catchupTopic), heldTopicCIDs(t, b, catchupTopic))
 	slices.Sort(want)
 	got := heldTopicCIDs(t, c, catchupTopic)

@@ -18,6 +18,7 @@ type stats struct {
 	apiLat    *prometheus.HistogramVec
 	syncRuns  *prometheus.CounterVec
 	syncRecs  *prometheus.CounterVec
+	syncBytes *prometheus.CounterVec
 }
 
 func newStats() *stats {
@@ -35,8 +36,10 @@ func newStats() *stats {
 			Help: "Sync sessions, by result."}, []string{"result"}),
 		syncRecs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livinglab_sync_records_total",
 			Help: "Records moved by sync, by direction."}, []string{"direction"}),
+		syncBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livinglab_sync_bytes_total",
+			Help: "Bytes of the sync sessions this node started, by direction."}, []string{"direction"}),
 	}
-	s.reg.MustRegister(s.published, s.received, s.rejects, s.apiLat, s.syncRuns, s.syncRecs,
+	s.reg.MustRegister(s.published, s.received, s.rejects, s.apiLat, s.syncRuns, s.syncRecs, s.syncBytes,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return s
 }

@@ -334,7 +334,11 @@ func (n *Node) SyncTopic(ctx context.Context, p peer.ID, topic string) (res Sync
 	cw := &countWriter{w: s}
 	cr := &countReader{r: s}
 	br := bufio.NewReader(cr)
-	defer func() { res.BytesOut, res.BytesIn = cw.n, cr.n }()
+	defer func() {
+		res.BytesOut, res.BytesIn = cw.n, cr.n
+		n.stats.syncBytes.WithLabelValues("out").Add(float64(cw.n))
+		n.stats.syncBytes.WithLabelValues("in").Add(float64(cr.n))
+	}()
 	send := func(m *SyncMsg) error {
 		s.SetWriteDeadline(time.Now().Add(syncFrameTimeout))
 		return protocol.WriteFrame(cw, m)
