@@ -78,6 +78,9 @@ type LimitsConfig struct {
 	ConnsLow      int `json:"conns_low"`
 	ConnsHigh     int `json:"conns_high"`
 	MaxMemoryMB   int `json:"max_memory_mb"`
+	// GoMemoryLimitMB is the Go runtime's soft memory limit for the
+	// daemon process (0: none); GOMEMLIMIT in the environment wins.
+	GoMemoryLimitMB int `json:"go_memory_limit_mb"`
 	MaxConnsPerIP int `json:"max_conns_per_ip"`
 	PublishPerMin int `json:"publish_per_min"`
 	PublishBurst  int `json:"publish_burst"`
@@ -135,7 +138,7 @@ func DefaultConfig() Config {
 		NAT:       NATConfig{PortMapping: true, HolePunching: true},
 		Store: StoreConfig{Profile: "small", MemTableMB: 16, NumMemtables: 2, BlockCacheMB: 16, IndexCacheMB: 16,
 			ValueLogFileMB: 64, NumCompactors: 2, GCInterval: Duration(10 * time.Minute)},
-		Limits: LimitsConfig{ConnsLow: 64, ConnsHigh: 128, MaxMemoryMB: 256, MaxConnsPerIP: 8,
+		Limits: LimitsConfig{ConnsLow: 64, ConnsHigh: 128, MaxMemoryMB: 256, GoMemoryLimitMB: 64, MaxConnsPerIP: 8,
 			PublishPerMin: 60, PublishBurst: 120, MaxRequestKB: 1024},
 		Sync:      SyncConfig{Interval: Duration(30 * time.Second)},
 		Anonymise: AnonymiseConfig{K: 5},
@@ -157,6 +160,9 @@ func (c *Config) Validate() error {
 		if err := protocol.ValidTopic(t); err != nil || t == protocol.ControlTopic {
 			return fmt.Errorf("config: topic %q is not a valid topic name", t)
 		}
+	}
+	if c.Limits.GoMemoryLimitMB < 0 {
+		return fmt.Errorf("config: limits.go_memory_limit_mb must be 0 (no limit) or more, is %d", c.Limits.GoMemoryLimitMB)
 	}
 	if c.Anonymise.K < 2 {
 		return fmt.Errorf("config: anonymise.k must be at least 2, is %d", c.Anonymise.K)

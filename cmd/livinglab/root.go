@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -125,6 +126,10 @@ func runCmd() *cobra.Command {
 				handler = slog.NewJSONHandler(os.Stderr, hopts)
 			}
 			log := slog.New(handler)
+			if lim := cfg.Limits.GoMemoryLimitMB; lim > 0 && os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(int64(lim) << 20)
+				log.Debug("Go memory limit set", "mib", lim)
+			}
 			out := cmd.OutOrStdout()
 			var n *node.Node
 			n, err = node.New(h, node.Options{Listen: listen, API: api, Bootstrap: bootstrap, Logger: log,
