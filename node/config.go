@@ -75,16 +75,16 @@ type StoreConfig struct {
 
 // LimitsConfig bounds connections and resources.
 type LimitsConfig struct {
-	ConnsLow      int `json:"conns_low"`
-	ConnsHigh     int `json:"conns_high"`
-	MaxMemoryMB   int `json:"max_memory_mb"`
+	ConnsLow    int `json:"conns_low"`
+	ConnsHigh   int `json:"conns_high"`
+	MaxMemoryMB int `json:"max_memory_mb"`
 	// GoMemoryLimitMB is the Go runtime's soft memory limit for the
 	// daemon process (0: none); GOMEMLIMIT in the environment wins.
 	GoMemoryLimitMB int `json:"go_memory_limit_mb"`
-	MaxConnsPerIP int `json:"max_conns_per_ip"`
-	PublishPerMin int `json:"publish_per_min"`
-	PublishBurst  int `json:"publish_burst"`
-	MaxRequestKB  int `json:"max_request_kb"`
+	MaxConnsPerIP   int `json:"max_conns_per_ip"`
+	PublishPerMin   int `json:"publish_per_min"`
+	PublishBurst    int `json:"publish_burst"`
+	MaxRequestKB    int `json:"max_request_kb"`
 }
 
 // SyncConfig tunes catch-up.
