@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,25 +39,29 @@ type MemoryConfig struct {
 	Repo   string // module root, to build ./cmd/livinglab
 	Dir    string
 	Settle time.Duration
+	// LimitMiB, if set, runs the daemon a second time in a memory cgroup
+	// limited to this much (needs root; skipped with the reason if not).
+	LimitMiB int
 }
 
 // MemoryResult is the outcome of the memory scenario.
 type MemoryResult struct {
-	Records        int       `json:"records"`
-	Peers          int       `json:"peers"`
-	PeersConnected int       `json:"peers_connected"` // as the daemon's status reports
-	StartS         float64   `json:"start_s"`
-	RSSIdleMiB     float64   `json:"rss_before_peers_mib"`
-	RSSMiB         float64   `json:"rss_mib"` // with the peers, at the end of the settle time
-	RSSMinMiB      float64   `json:"rss_min_mib"`
-	RSSMaxMiB      float64   `json:"rss_max_mib"`
-	HWMMiB         float64   `json:"peak_rss_mib"` // VmHWM since the daemon started
-	AnonMiB        float64   `json:"rss_anon_mib"` // anonymous memory (heap, stacks, Badger's tables)
-	FileMiB        float64   `json:"rss_file_mib"` // file-backed pages (memory-mapped store and index files)
-	HeapInuseMiB   float64   `json:"heap_inuse_mib"`
-	Goroutines     float64   `json:"goroutines"`
-	CPUPercent     float64   `json:"idle_cpu_percent"` // daemon CPU during the settle time
-	Series         []float64 `json:"rss_series_mib"`   // one sample a second with the peers
+	Records        int         `json:"records"`
+	Peers          int         `json:"peers"`
+	PeersConnected int         `json:"peers_connected"` // as the daemon's status reports
+	StartS         float64     `json:"start_s"`
+	RSSIdleMiB     float64     `json:"rss_before_peers_mib"`
+	RSSMiB         float64     `json:"rss_mib"` // with the peers, at the end of the settle time
+	RSSMinMiB      float64     `json:"rss_min_mib"`
+	RSSMaxMiB      float64     `json:"rss_max_mib"`
+	HWMMiB         float64     `json:"peak_rss_mib"` // VmHWM since the daemon started
+	AnonMiB        float64     `json:"rss_anon_mib"` // anonymous memory (heap, stacks, Badger's tables)
+	FileMiB        float64     `json:"rss_file_mib"` // file-backed pages (memory-mapped store and index files)
+	HeapInuseMiB   float64     `json:"heap_inuse_mib"`
+	Goroutines     float64     `json:"goroutines"`
+	CPUPercent     float64     `json:"idle_cpu_percent"` // daemon CPU during the settle time
+	Series         []float64   `json:"rss_series_mib"`   // one sample a second with the peers
+	Limited        *LimitedRun `json:"limited,omitempty"`
 }
 
 // RunMemory runs the real livinglab binary on a home holding the records,
@@ -158,13 +163,100 @@ func RunMemory(ctx context.Context, cfg MemoryConfig, log Logf) (*MemoryResult, 
 	}
 
 	log("memory: starting the daemon on a store of %d practices", res.Records)
-	errLog, err := os.Create(filepath.Join(cfg.Dir, "daemon.log"))
+	ph, err := runDaemonPhase(ctx, bin, h, cfg, peers, "", log)
+	if err != nil {
+		return nil, err
+	}
+	res.StartS, res.RSSIdleMiB, res.Series = ph.startS, ph.rssIdle, ph.series
+	res.RSSMiB, res.HWMMiB, res.AnonMiB, res.FileMiB = ph.rss, ph.hwm, ph.anon, ph.file
+	res.CPUPercent, res.HeapInuseMiB, res.Goroutines, res.PeersConnected = ph.cpu, ph.heap, ph.goroutines, ph.peers
+	if len(res.Series) > 0 {
+		res.RSSMinMiB, res.RSSMaxMiB = res.Series[0], res.Series[0]
+		for _, v := range res.Series {
+			res.RSSMinMiB, res.RSSMaxMiB = min(res.RSSMinMiB, v), max(res.RSSMaxMiB, v)
+		}
+	}
+	log("memory: %d members connected, %.1f MiB resident (peak %.1f MiB)", res.PeersConnected, res.RSSMiB, res.HWMMiB)
+
+	if cfg.LimitMiB > 0 {
+		cg, err := newMemoryCgroup(fmt.Sprintf("livinglab-sim-%d", os.Getpid()), cfg.LimitMiB)
+		if err != nil {
+			log("memory: no memory cgroup for the limited run: %v", err)
+			res.Limited = &LimitedRun{LimitMiB: cfg.LimitMiB, Skipped: err.Error()}
+			return res, nil
+		}
+		defer cg.remove()
+		lr := &LimitedRun{LimitMiB: cfg.LimitMiB, Cgroup: cg.kind}
+		// Pages of the binary, store and index still cached from the
+		// first run would be charged to the cgroup that read them first,
+		// not to this one: drop them so the daemon pays for all it uses.
+		syscall.Sync()
+		lr.ColdCache = os.WriteFile("/proc/sys/vm/drop_caches", []byte("3"), 0o200) == nil
+		log("memory: restarting the daemon in a memory cgroup limited to %d MiB (%s, page cache dropped: %v)", cfg.LimitMiB, cg.kind, lr.ColdCache)
+		res.Limited = lr
+		ph, err := runDaemonPhase(ctx, bin, h, cfg, peers, cg.procs, log)
+		if err != nil {
+			lr.Error = err.Error()
+			return res, nil
+		}
+		lr.RSSMiB, lr.AnonMiB, lr.FileMiB, lr.PeersConnected = ph.rss, ph.anon, ph.file, ph.peers
+		lr.SearchOK, lr.Healthy, lr.Exit = ph.searchOK, ph.healthy, ph.exit
+		lr.PeakMiB, lr.OOMKills = cg.stats()
+		log("memory: limited to %d MiB: %.1f MiB resident, cgroup peak %.1f MiB, %d OOM kills, healthy %v, search %v",
+			cfg.LimitMiB, lr.RSSMiB, lr.PeakMiB, lr.OOMKills, lr.Healthy, lr.SearchOK)
+	}
+	return res, nil
+}
+
+// LimitedRun is the daemon run again under a hard memory limit (a memory
+// cgroup, as systemd's MemoryMax sets up): does it keep working?
+type LimitedRun struct {
+	LimitMiB       int     `json:"limit_mib"`
+	Cgroup         string  `json:"cgroup,omitempty"` // "v1" or "v2"
+	ColdCache      bool    `json:"cold_cache"`       // the page cache was dropped before the run
+	Skipped        string  `json:"skipped,omitempty"`
+	Error          string  `json:"error,omitempty"`
+	RSSMiB         float64 `json:"rss_mib"`
+	AnonMiB        float64 `json:"rss_anon_mib"`
+	FileMiB        float64 `json:"rss_file_mib"`
+	PeakMiB        float64 `json:"cgroup_peak_mib"` // the cgroup's peak charge (memory + page cache)
+	OOMKills       int     `json:"oom_kills"`
+	PeersConnected int     `json:"peers_connected"`
+	Healthy        bool    `json:"healthy"`   // /api/v1/health answered 200 at the end
+	SearchOK       bool    `json:"search_ok"` // a search over the 100,000 practices answered
+	Exit           string  `json:"exit"`      // how the daemon ended on SIGTERM
+}
+
+type daemonPhase struct {
+	startS, rssIdle, rss, hwm, anon, file, cpu, heap, goroutines float64
+	series                                                       []float64
+	peers                                                        int
+	healthy, searchOK                                            bool
+	exit                                                         string
+}
+
+// runDaemonPhase starts the daemon on home (inside the cgroup whose
+// cgroup.procs file is procs, if set), connects the peers, samples its
+// memory for the settle time, checks that it still answers, and stops it.
+func runDaemonPhase(ctx context.Context, bin string, h node.Home, cfg MemoryConfig, peers []host.Host, procs string, log Logf) (*daemonPhase, error) {
+	ph := &daemonPhase{}
+	logName := "daemon.log"
+	if procs != "" {
+		logName = "daemon-limited.log"
+	}
+	errLog, err := os.Create(filepath.Join(cfg.Dir, logName))
 	if err != nil {
 		return nil, err
 	}
 	defer errLog.Close()
-	cmd := exec.Command(bin, "run", "--home", cfg.Home, "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0",
-		"--log-level", "warn")
+	args := []string{"run", "--home", h.Dir, "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0", "--log-level", "warn"}
+	cmd := exec.Command(bin, args...)
+	if procs != "" {
+		// Join the cgroup before exec, so that everything the daemon
+		// allocates is charged to it.
+		cmd = exec.Command("/bin/sh", append([]string{"-c", `echo $$ > "$LL_CGROUP_PROCS" && exec "$@"`, "sh", bin}, args...)...)
+		cmd.Env = append(os.Environ(), "LL_CGROUP_PROCS="+procs)
+	}
 	cmd.Stderr = errLog
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -174,11 +266,13 @@ func RunMemory(ctx context.Context, cfg MemoryConfig, log Logf) (*MemoryResult, 
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
 	stopped := false
 	defer func() {
 		if !stopped {
 			cmd.Process.Kill()
-			cmd.Wait()
+			<-done
 		}
 	}()
 	var apiAddr string
@@ -214,24 +308,24 @@ func RunMemory(ctx context.Context, cfg MemoryConfig, log Logf) (*MemoryResult, 
 	case <-time.After(15 * time.Minute):
 		return nil, errors.New("the daemon was not ready within 15 minutes")
 	}
-	res.StartS = round(time.Since(t0).Seconds(), 1)
+	ph.startS = round(time.Since(t0).Seconds(), 1)
 	if daemon == nil {
 		return nil, errors.New("the daemon printed no TCP listen address")
 	}
 	pid := cmd.Process.Pid
 	time.Sleep(5 * time.Second)
 	if s, err := ProcStatus(pid); err == nil {
-		res.RSSIdleMiB = mib(s["VmRSS"])
+		ph.rssIdle = mib(s["VmRSS"])
 	}
-	log("memory: daemon up in %.1f s, %.1f MiB resident; connecting %d members", res.StartS, res.RSSIdleMiB, cfg.Peers)
+	log("memory: daemon up in %.1f s, %.1f MiB resident; connecting %d members", ph.startS, ph.rssIdle, len(peers))
 	var wg sync.WaitGroup
-	for _, ph := range peers {
+	for _, p := range peers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
 			defer ccancel()
-			_ = ph.Connect(cctx, *daemon)
+			_ = p.Connect(cctx, *daemon)
 		}()
 	}
 	wg.Wait()
@@ -244,52 +338,149 @@ func RunMemory(ctx context.Context, cfg MemoryConfig, log Logf) (*MemoryResult, 
 	for time.Since(c0) < settle {
 		time.Sleep(time.Second)
 		if s, err := ProcStatus(pid); err == nil {
-			res.Series = append(res.Series, mib(s["VmRSS"]))
+			ph.series = append(ph.series, mib(s["VmRSS"]))
 		}
 	}
 	if cpu1, err := procCPU(pid); err == nil {
-		res.CPUPercent = round(100*(cpu1-cpu0).Seconds()/time.Since(c0).Seconds(), 1)
+		ph.cpu = round(100*(cpu1-cpu0).Seconds()/time.Since(c0).Seconds(), 1)
 	}
 	if s, err := ProcStatus(pid); err == nil {
-		res.RSSMiB, res.HWMMiB = mib(s["VmRSS"]), mib(s["VmHWM"])
-		res.AnonMiB, res.FileMiB = mib(s["RssAnon"]), mib(s["RssFile"])
-	}
-	if len(res.Series) > 0 {
-		res.RSSMinMiB, res.RSSMaxMiB = res.Series[0], res.Series[0]
-		for _, v := range res.Series {
-			res.RSSMinMiB, res.RSSMaxMiB = min(res.RSSMinMiB, v), max(res.RSSMaxMiB, v)
-		}
+		ph.rss, ph.hwm = mib(s["VmRSS"]), mib(s["VmHWM"])
+		ph.anon, ph.file = mib(s["RssAnon"]), mib(s["RssFile"])
 	}
 	if m, err := scrapeMetrics("http://" + apiAddr + "/metrics"); err == nil {
-		res.HeapInuseMiB = round(m["go_memstats_heap_inuse_bytes"]/(1<<20), 1)
-		res.Goroutines = m["go_goroutines"]
+		ph.heap = round(m["go_memstats_heap_inuse_bytes"]/(1<<20), 1)
+		ph.goroutines = m["go_goroutines"]
 	}
-	if tok, err := h.LoadToken(); err == nil {
-		if st, err := apiStatus("http://"+apiAddr+"/api/v1/status", tok); err == nil {
-			res.PeersConnected = st.Peers
+	tok, _ := h.LoadToken()
+	if st, err := apiStatus("http://"+apiAddr+"/api/v1/status", tok); err == nil {
+		ph.peers = st.Peers
+	}
+	if ph.peers == 0 {
+		for _, p := range peers {
+			if p.Network().Connectedness(daemon.ID) == network.Connected {
+				ph.peers++
+			}
 		}
 	}
-	connected := 0
-	for _, ph := range peers {
-		if ph.Network().Connectedness(daemon.ID) == network.Connected {
-			connected++
-		}
+	if resp, err := http.Get("http://" + apiAddr + "/api/v1/health"); err == nil {
+		ph.healthy = resp.StatusCode == http.StatusOK
+		resp.Body.Close()
 	}
-	if res.PeersConnected == 0 {
-		res.PeersConnected = connected
-	}
-	log("memory: %d members connected, %.1f MiB resident (peak %.1f MiB)", res.PeersConnected, res.RSSMiB, res.HWMMiB)
+	ph.searchOK = apiSearchWorks("http://"+apiAddr+"/api/v1/search?q=volunteers", tok)
 	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		ph.exit = "clean"
+		if err != nil {
+			ph.exit = err.Error()
+		}
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
 		<-done
+		ph.exit = "killed after 60 s"
 	}
 	stopped = true
-	return res, nil
+	return ph, nil
+}
+
+// apiSearchWorks tells whether a search answers with hits.
+func apiSearchWorks(url, token string) bool {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Total uint64 `json:"total"`
+	}
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&r) == nil && r.Total > 0
+}
+
+// memoryCgroup is a memory cgroup made for one limited run.
+type memoryCgroup struct {
+	dir, procs, kind string
+}
+
+// newMemoryCgroup creates a memory cgroup limited to limitMiB, with
+// cgroup v2 where its memory controller is available, else v1. It needs
+// root (or a delegated cgroup); the caller reports why when it fails.
+func newMemoryCgroup(name string, limitMiB int) (*memoryCgroup, error) {
+	limit := strconv.Itoa(limitMiB << 20)
+	for _, root := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		ctl, err := os.ReadFile(filepath.Join(root, "cgroup.controllers"))
+		if err != nil || !slices.Contains(strings.Fields(string(ctl)), "memory") {
+			continue
+		}
+		dir := filepath.Join(root, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return nil, err
+		}
+		cg := &memoryCgroup{dir: dir, procs: filepath.Join(dir, "cgroup.procs"), kind: "v2"}
+		if err := os.WriteFile(filepath.Join(dir, "memory.max"), []byte(limit), 0o644); err != nil {
+			cg.remove()
+			return nil, err
+		}
+		os.WriteFile(filepath.Join(dir, "memory.swap.max"), []byte("0"), 0o644)
+		return cg, nil
+	}
+	root := "/sys/fs/cgroup/memory"
+	if _, err := os.Stat(filepath.Join(root, "memory.limit_in_bytes")); err != nil {
+		return nil, errors.New("no cgroup memory controller (v1 or v2) on this machine")
+	}
+	dir := filepath.Join(root, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, err
+	}
+	cg := &memoryCgroup{dir: dir, procs: filepath.Join(dir, "cgroup.procs"), kind: "v1"}
+	if err := os.WriteFile(filepath.Join(dir, "memory.limit_in_bytes"), []byte(limit), 0o644); err != nil {
+		cg.remove()
+		return nil, err
+	}
+	return cg, nil
+}
+
+// stats reads the cgroup's peak charge and its count of OOM kills.
+func (cg *memoryCgroup) stats() (peakMiB float64, oomKills int) {
+	read := func(name string) string {
+		b, _ := os.ReadFile(filepath.Join(cg.dir, name))
+		return string(b)
+	}
+	field := func(text, key string) int {
+		for _, l := range strings.Split(text, "\n") {
+			if f := strings.Fields(l); len(f) == 2 && f[0] == key {
+				n, _ := strconv.Atoi(f[1])
+				return n
+			}
+		}
+		return 0
+	}
+	peak := "memory.peak"
+	if cg.kind == "v1" {
+		peak = "memory.max_usage_in_bytes"
+		oomKills = field(read("memory.oom_control"), "oom_kill")
+	} else {
+		oomKills = field(read("memory.events"), "oom_kill")
+	}
+	if v, err := strconv.ParseUint(strings.TrimSpace(read(peak)), 10, 64); err == nil {
+		peakMiB = mib(v)
+	}
+	return peakMiB, oomKills
+}
+
+func (cg *memoryCgroup) remove() {
+	// The daemon has exited; a cgroup without processes can be removed.
+	for range 50 {
+		if err := os.Remove(cg.dir); err == nil || errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // procCPU returns the user + system CPU time of a process (clock ticks of

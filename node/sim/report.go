@@ -50,7 +50,7 @@ func DefaultReportConfig() ReportConfig {
 		LateJoin:  LateJoinConfig{Members: 4, Records: 1000, Latency: 20 * time.Millisecond},
 		CatchUp:   CatchUpConfig{Total: 100_000, Missing: 1000, Latency: 20 * time.Millisecond},
 		Ingest:    IngestConfig{Records: 20_000},
-		Memory:    MemoryConfig{Peers: 50, Settle: 30 * time.Second},
+		Memory:    MemoryConfig{Peers: 50, Settle: 30 * time.Second, LimitMiB: 95},
 		SearchQ:   20,
 		QuietWait: 5 * time.Minute,
 	}
@@ -344,8 +344,14 @@ func Markdown(r *Results, bench string) string {
 	}
 	if mm := r.Memory; mm != nil {
 		mb := mm.RSSMiB * (1 << 20) / 1e6
-		w("| memory: daemon, %d practices, %d peers | resident memory (VmRSS) | %.1f MB (%.1f MiB) | < 100 MB | %s |\n",
-			mm.Records, mm.PeersConnected, mb, mm.RSSMiB, verdict(mb < 100))
+		w("| memory: daemon, %d practices, %d peers | resident memory (VmRSS), no memory pressure | %.1f MB (%.1f MiB; %.1f MiB anonymous) | < 100 MB | %s |\n",
+			mm.Records, mm.PeersConnected, mb, mm.RSSMiB, mm.AnonMiB, verdict(mb < 100))
+		if l := mm.Limited; l != nil && l.Skipped == "" && l.Error == "" {
+			lmb := l.RSSMiB * (1 << 20) / 1e6
+			ok := l.OOMKills == 0 && l.Healthy && l.SearchOK && l.PeersConnected == mm.PeersConnected && lmb < 100
+			w("| memory: the same, in a %d MiB memory cgroup (cold page cache) | VmRSS; OOM kills; health and search answered | %.1f MB; %d; %v, %v | < 100 MB, works | %s |\n",
+				l.LimitMiB, lmb, l.OOMKills, l.Healthy, l.SearchOK, verdict(ok))
+		}
 	}
 	if s := r.Search; s != nil && s.All.N > 0 {
 		w("| search, %d practices | query p50 / p99 on the node's index | %.1f / %.1f ms | — | |\n", s.Docs, s.All.P50, s.All.P99)
@@ -432,7 +438,26 @@ func Markdown(r *Results, bench string) string {
 		w("| of which anonymous (RssAnon) / file-backed (RssFile: memory-mapped Badger and index files) | %.1f / %.1f MiB |\n", mm.AnonMiB, mm.FileMiB)
 		w("| RSS range over that time | %.1f – %.1f MiB |\n| peak RSS since start (VmHWM) | %.1f MiB |\n| Go heap in use (/metrics) | %.1f MiB |\n| goroutines | %.0f |\n| daemon CPU while idle with the peers | %.1f %% of one core |\n\n",
 			mm.RSSMinMiB, mm.RSSMaxMiB, mm.HWMMiB, mm.HeapInuseMiB, mm.Goroutines, mm.CPUPercent)
-		w("Go returns freed heap to the OS lazily, so RSS after a start-up spike (opening the index counts the stored records) settles slowly; ")
+		w("The daemon runs with its default soft Go memory limit (`limits.go_memory_limit_mb`, 64 MiB). ")
+		w("The file-backed part is clean pages of the executable and of the memory-mapped index and store files: ")
+		w("the kernel leaves them mapped while memory is plentiful (this machine has %s GB) and takes them back under pressure.\n\n", r.Machine.MemoryGB)
+		if l := mm.Limited; l != nil {
+			switch {
+			case l.Skipped != "":
+				w("The run under a memory limit was skipped: %s.\n\n", l.Skipped)
+			case l.Error != "":
+				w("The run under a memory limit of %d MiB failed: %s.\n\n", l.LimitMiB, l.Error)
+			default:
+				w("**Under a hard limit.** The daemon was then started again on the same home inside a memory cgroup (%s) limited to %d MiB, ", l.Cgroup, l.LimitMiB)
+				w("what `MemoryMax=%dM` in the systemd unit sets up, after dropping the page cache (%v) so that every page it touches is charged to it, ", l.LimitMiB, l.ColdCache)
+				w("and the same %d members connected:\n\n", l.PeersConnected)
+				w("| | |\n|---|---|\n| RSS with %d peers, after the settle time | %.1f MiB (%.1f MB) |\n| of which anonymous / file-backed | %.1f / %.1f MiB |\n",
+					l.PeersConnected, l.RSSMiB, l.RSSMiB*(1<<20)/1e6, l.AnonMiB, l.FileMiB)
+				w("| cgroup's peak charge (memory and page cache) | %.1f MiB |\n| OOM kills | %d |\n| `/api/v1/health` and a search over the %d practices | %v, %v |\n| exit on SIGTERM | %s |\n\n",
+					l.PeakMiB, l.OOMKills, mm.Records, l.Healthy, l.SearchOK, l.Exit)
+			}
+		}
+		w("Go returns freed heap to the OS lazily, so RSS after the start-up peak settles slowly; ")
 		w("the series in the plot shows it.\n\n![memory](%s/memory.png)\n\n", bench)
 	}
 	if s := r.Search; s != nil {
