@@ -286,7 +286,7 @@ func checkMigrated(t *testing.T, s *Store, f *v1Fixture) {
 	if v, err := s.SchemaOf(); err != nil || v != SchemaVersion {
 		t.Fatalf("schema after migration: %d, %v; want %d", v, err, SchemaVersion)
 	}
-	if SchemaVersion != 2 {
+	if SchemaVersion != 3 {
 		t.Logf("SchemaVersion is %d: extend these tests with the new version's layout", SchemaVersion)
 	}
 
@@ -385,6 +385,24 @@ func checkMigrated(t *testing.T, s *Store, f *v1Fixture) {
 		if n, err := s.CountTopic(topic); err != nil || n != want {
 			t.Fatalf("CountTopic(%s) = %d, %v; want %d", topic, n, err, want)
 		}
+	}
+
+	// Version 3: every held practice and lesson counted in its author's
+	// minute of signing (the retracted practice A was deleted before).
+	if got := rawKeys(t, s, "l/"); len(got) != 4 {
+		t.Fatalf("window counts after migration: %q, want 4 (B1, B2, C, the lesson)", got)
+	}
+	one := AuthorLimit{Burst: 1, Minutes: 1}
+	for _, c := range []struct {
+		author string
+		rec    *protocol.Signed
+	}{{f.own, f.b1}, {f.own, f.b2}, {f.other, f.c}, {f.other, f.lesson}} {
+		if ok, err := s.AuthorRoom(c.author, c.rec.Record.Created, one); err != nil || ok {
+			t.Fatalf("AuthorRoom at %s's minute = %v, %v; want it counted", c.rec.CID, ok, err)
+		}
+	}
+	if ok, err := s.AuthorRoom(f.own, f.retracted.Record.Created, one); err != nil || !ok {
+		t.Fatalf("AuthorRoom at the retracted record's minute = %v, %v; want room", ok, err)
 	}
 
 	// New writes after the migration use the new layout alongside the old data.

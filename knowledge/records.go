@@ -49,9 +49,15 @@ type RemovedRef struct {
 // content of its target and keeps a tombstone; a new version marks the one
 // it supersedes. Storing a record already held is a no-op; storing one that
 // was retracted is refused with protocol.ErrRetracted.
-func (s *Store) Put(rec *protocol.Signed) (PutResult, error) { return s.put(rec, false) }
+func (s *Store) Put(rec *protocol.Signed) (PutResult, error) { return s.put(rec, false, AuthorLimit{}) }
 
-func (s *Store) put(rec *protocol.Signed, own bool) (PutResult, error) {
+// PutLimited is Put refusing, with ErrAuthorLimit, a practice or lesson
+// that would put its author over lim (see AuthorLimit).
+func (s *Store) PutLimited(rec *protocol.Signed, lim AuthorLimit) (PutResult, error) {
+	return s.put(rec, false, lim)
+}
+
+func (s *Store) put(rec *protocol.Signed, own bool, lim AuthorLimit) (PutResult, error) {
 	var res PutResult
 	r := &rec.Record
 	payload, err := r.DecodePayload()
@@ -64,7 +70,7 @@ func (s *Store) put(rec *protocol.Signed, own bool) (PutResult, error) {
 	// one wrote (the record already held, a tombstone), so a conflict is
 	// retried rather than reported.
 	for attempt := 0; ; attempt++ {
-		res, err = s.putTxn(rec, payload, own)
+		res, err = s.putTxn(rec, payload, own, lim)
 		if !errors.Is(err, badger.ErrConflict) || attempt >= 8 {
 			break
 		}
@@ -75,7 +81,7 @@ func (s *Store) put(rec *protocol.Signed, own bool) (PutResult, error) {
 	return res, nil
 }
 
-func (s *Store) putTxn(rec *protocol.Signed, payload protocol.Payload, own bool) (PutResult, error) {
+func (s *Store) putTxn(rec *protocol.Signed, payload protocol.Payload, own bool, lim AuthorLimit) (PutResult, error) {
 	var res PutResult
 	r := &rec.Record
 	err := s.db.Update(func(txn *badger.Txn) error {
@@ -93,6 +99,18 @@ func (s *Store) putTxn(rec *protocol.Signed, payload protocol.Payload, own bool)
 		for _, t := range tombs {
 			if t.By == r.Author {
 				return fmt.Errorf("%w: %s", protocol.ErrRetracted, rec.CID)
+			}
+		}
+		if limited(r.Kind) {
+			ok, err := windowRoom(txn, r.Author, r.Created, lim)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("%w: %d records in %d minute(s)", ErrAuthorLimit, lim.Burst, lim.Minutes)
+			}
+			if err := countRecord(txn, r); err != nil {
+				return err
 			}
 		}
 		set := func(k, v []byte) error { return txn.Set(k, v) }
@@ -611,7 +629,15 @@ func (s *Store) LastOwn() (seq uint64, prev string, err error) {
 
 // PutOwn stores a record this node signed and advances its sequence number
 // in the same transaction.
-func (s *Store) PutOwn(rec *protocol.Signed) (PutResult, error) { return s.put(rec, true) }
+func (s *Store) PutOwn(rec *protocol.Signed) (PutResult, error) {
+	return s.put(rec, true, AuthorLimit{})
+}
+
+// PutOwnLimited is PutOwn refusing, with ErrAuthorLimit, a practice or
+// lesson over lim; the own sequence number then does not advance.
+func (s *Store) PutOwnLimited(rec *protocol.Signed, lim AuthorLimit) (PutResult, error) {
+	return s.put(rec, true, lim)
+}
 
 func beU64(b []byte) uint64 {
 	var v uint64

@@ -1,8 +1,14 @@
 package knowledge
 
 import (
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/libp2p/go-libp2p/core/crypto"
 
 	"github.com/livinglab/livinglab/protocol"
 )
@@ -63,4 +69,112 @@ func TestConcurrentPutsOfTheSameRecords(t *testing.T) {
 	if n, err := s.CountTopic("elderly-care"); err != nil || n != len(recs) {
 		t.Fatalf("CountTopic = %d, %v; want %d", n, err, len(recs))
 	}
+}
+
+// sealAt signs a practice by key created at ms.
+func sealAt(t *testing.T, key crypto.PrivKey, seq uint64, ms int64) *protocol.Signed {
+	t.Helper()
+	r := protocol.Record{Federation: "improve", Seq: seq, Created: ms, Topics: []string{"transport"}}
+	if err := r.SetPayload(v1Practice(fmt.Sprintf("Practice %d", seq))); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := protocol.Seal(r, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// The publishing limit counts records by the minute they were signed, so
+// it holds whatever order records arrive in, and survives a reopen.
+func TestAuthorLimit(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, author := v1Key(t, 3)
+	other, _ := v1Key(t, 4)
+	minute := func(m int64) int64 { return v1Base + m*60_000 + 1000 }
+	// A burst of 2 refilled at 1 a minute: one minute holds at most 3,
+	// two consecutive minutes at most 4.
+	lim := AuthorLimit{Burst: 2, PerMin: 1, Minutes: 2}
+	seq := uint64(0)
+	put := func(k crypto.PrivKey, m int64) (*protocol.Signed, error) {
+		seq++
+		rec := sealAt(t, k, seq, minute(m))
+		_, err := s.PutLimited(rec, lim)
+		return rec, err
+	}
+	mustPut := func(m int64) *protocol.Signed {
+		t.Helper()
+		rec, err := put(key, m)
+		if err != nil {
+			t.Fatalf("record at minute %d: %v", m, err)
+		}
+		return rec
+	}
+	refused := func(m int64, why string) {
+		t.Helper()
+		if _, err := put(key, m); !errors.Is(err, ErrAuthorLimit) {
+			t.Fatalf("record at minute %d (%s): %v, want ErrAuthorLimit", m, why, err)
+		}
+	}
+	mustPut(10)
+	mustPut(10)
+	mustPut(10)
+	refused(10, "a fourth in one minute")
+	mustPut(12)
+	mustPut(12)
+	// Minute 11 sits in [10,11] (3 held) and [11,12] (2 held).
+	held := mustPut(11)
+	refused(11, "[10,11] would hold 5")
+	// Signed earlier but arriving later: [9,10] has room for one.
+	mustPut(9)
+	refused(9, "[9,10] would hold 5")
+	mustPut(14)
+	if _, err := put(other, 11); err != nil {
+		t.Fatalf("another author: %v", err)
+	}
+	// A record already held is not counted again.
+	if _, err := s.PutLimited(held, lim); err != nil {
+		t.Fatalf("storing a held record again: %v", err)
+	}
+	if ok, err := s.AuthorRoom(author, minute(11), lim); err != nil || ok {
+		t.Fatalf("AuthorRoom at minute 11 = %v, %v; want false", ok, err)
+	}
+	if ok, err := s.AuthorRoom(author, minute(17), lim); err != nil || !ok {
+		t.Fatalf("AuthorRoom at minute 16 = %v, %v; want true", ok, err)
+	}
+
+	// A store of schema version 2 has no counts: the migration builds
+	// them from the records it holds.
+	err = s.db.Update(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxWindow})
+		var keys [][]byte
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys = append(keys, it.Item().KeyCopy(nil))
+		}
+		it.Close()
+		if len(keys) == 0 {
+			return errors.New("no window counts written")
+		}
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		return txn.Set(keySchema, binary.BigEndian.AppendUint32(nil, 2))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = reopen(t, dir)
+	defer s.Close()
+	if v, err := s.SchemaOf(); err != nil || v != SchemaVersion {
+		t.Fatalf("schema after migration %d, %v", v, err)
+	}
+	refused(11, "after the migration")
+	mustPut(17)
 }

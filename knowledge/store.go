@@ -17,7 +17,7 @@ import (
 )
 
 // SchemaVersion is the version of the store layout this code writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrNotFound is returned when a record or entity is not held.
 var ErrNotFound = errors.New("not found")
@@ -36,6 +36,7 @@ var (
 	pfxTomb   = []byte("x/")    // x/<cid>\x00<signer>         -> tombstone (v1: x/<cid>)
 	pfxSuper  = []byte("s/")    // s/<cid>                    -> cid of the version superseding it
 	pfxVers   = []byte("v/")    // v/<practice id>\x00<ver>   -> cid
+	// l/<author>\x00<minute>: see limit.go
 )
 
 // Options tunes Badger. The zero value is the small-server profile.
@@ -156,6 +157,9 @@ var migrations = []migration{
 			}
 		}
 	}, Run: migrateTombKeys},
+	// Version 3 counts each author's practices and lessons per minute of
+	// signing time, for the publishing limit.
+	{From: 2, Prepare: migrateWindowCounts, Run: func(*badger.Txn) error { return nil }},
 }
 
 // migrateTombKeys moves version 1's single tombstone per target
