@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -106,6 +107,41 @@ func TestPublishLimitByGossip(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	if later, _ := b.Node().Store().CountTopic(topic); later != stored {
 		t.Fatalf("B holds %d records of the flood later, %d right after it", later, stored)
+	}
+
+	// The side door: A pushes the whole flood to B by sync, then B itself
+	// reconciles the topic with A and fetches what A offers. A's recent
+	// records from A count against A's rate whichever way they come.
+	var flood [][]byte
+	for i := range sent {
+		flood = append(flood, signedPractice(t, key, uint64(100+i), fmt.Sprintf("Bulk %d", i), topic).Raw)
+	}
+	s, err := a.host.NewStream(context.Background(), b.ID(), protocol.SyncProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(s)
+	for i := 0; i < len(flood); i += syncBatch {
+		if err := protocol.WriteFrame(s, &SyncMsg{Op: "push", Topic: topic, Records: flood[i:min(i+syncBatch, len(flood))]}); err != nil {
+			t.Fatal(err)
+		}
+		var ack SyncMsg
+		if err := protocol.ReadFrame(br, &ack, maxSyncFrame); err != nil || ack.Op != "ack" {
+			t.Fatalf("push: %+v, %v", ack, err)
+		}
+	}
+	protocol.WriteFrame(s, &SyncMsg{Op: "done"})
+	s.Close()
+	if _, err := b.Node().SyncTopic(context.Background(), a.ID(), topic); err != nil {
+		t.Fatalf("B syncing with A: %v", err)
+	}
+	elapsed = time.Since(start)
+	allowed = burst + int(math.Ceil(elapsed.Seconds()*perMin/60))
+	pushed, _ := b.Node().Store().CountTopic(topic)
+	t.Logf("after A pushed all %d by sync and B synced with A, %s after the flood began: B holds %d (limit allows %d)",
+		sent, elapsed.Round(time.Millisecond), pushed, allowed)
+	if pushed > allowed {
+		t.Fatalf("B holds %d records of the flood after sync, the limit allows %d", pushed, allowed)
 	}
 }
 
@@ -757,5 +793,48 @@ func TestNoSecretsInLogs(t *testing.T) {
 	t.Logf("%d log lines checked for %d secrets", lines, len(secrets))
 	if testing.Verbose() {
 		t.Log(logs)
+	}
+}
+
+// A region's own node does not sign records beyond the federation's
+// publishing limit: the others would refuse them. The API says so with
+// 429 and Retry-After, and the sequence of own records has no gap.
+func TestOwnPublishingLimit(t *testing.T) {
+	_, nodes := newFederation(t, 1)
+	a := nodes[0]
+	if err := a.Node().updateConfig(func(c *Config) { c.Limits.PublishPerMin, c.Limits.PublishBurst = 1, 2 }); err != nil {
+		t.Fatal(err)
+	}
+	// A burst of 2 refilled at 1 a minute: at most 3 signed in one minute.
+	// The three may straddle a minute boundary, which leaves room for
+	// one more; four in a row never fit.
+	var last cid.Cid
+	refused := false
+	for i := range 5 {
+		in := PracticeInput{Practice: protocol.Practice{Title: fmt.Sprintf("Limited %d", i), Summary: "Volunteers co-designed it.",
+			Language: "en"}, Topics: []string{"transport"}}
+		out, err := a.Node().PublishPractice(context.Background(), in, Review{FailClosed: true}, false)
+		if errors.Is(err, ErrPublishLimit) {
+			if i < 3 {
+				t.Fatalf("record %d refused: %v", i, err)
+			}
+			refused = true
+			rec := httptest.NewRecorder()
+			writeError(rec, err)
+			if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+				t.Fatalf("API answer to the limit: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last.Defined() && out.Record.Record.Prev != last.String() {
+			t.Fatalf("record %d follows %s, want %s", i, out.Record.Record.Prev, last)
+		}
+		last = out.Record.CID
+	}
+	if !refused {
+		t.Fatal("five records in a row were all signed under a limit of 2 at once and 1 a minute")
 	}
 }

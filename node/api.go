@@ -52,6 +52,9 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrBadRequest), errors.Is(err, protocol.ErrInvalid), errors.Is(err, protocol.ErrMissing),
 		errors.Is(err, protocol.ErrBadInvite), errors.Is(err, protocol.ErrTooLarge), errors.Is(err, knowledge.ErrInvalid):
 		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
+	case errors.Is(err, ErrPublishLimit):
+		w.Header().Set("Retry-After", "60")
+		writeErr(w, http.StatusTooManyRequests, "publish_limit", err.Error())
 	case errors.Is(err, errNotInFederation):
 		writeErr(w, http.StatusConflict, "not_in_federation", err.Error())
 	case errors.Is(err, context.DeadlineExceeded):

@@ -114,6 +114,7 @@ func (f *federation) addNode(name string, found bool) *testNode {
 	if _, err := Init(dir, o); err != nil {
 		f.t.Fatalf("init %s: %v", name, err)
 	}
+	bulkLimits(f.t, Home{Dir: dir})
 	tn := &testNode{name: name, home: Home{Dir: dir}, log: &logBuffer{}, f: f}
 	f.nodes = append(f.nodes, tn)
 	f.start(tn)
@@ -351,4 +352,19 @@ func rejected(t testing.TB, tn *testNode, reason string) float64 {
 		}
 	}
 	return 0
+}
+
+// bulkLimits raises a home's publishing limit far above the default, for
+// tests that publish hundreds of records in a second; the tests of the
+// limit itself set their own.
+func bulkLimits(t testing.TB, h Home) {
+	t.Helper()
+	cfg, err := LoadConfig(h.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100_000, 100_000
+	if err := SaveConfig(h.Config(), cfg); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -280,8 +280,16 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 			return pubsub.ValidationAccept
 		}
 		rec, err := n.val.Check(name, m.Data)
-		if err == nil && !n.authorAllowed(rec) {
-			err = errRateLimited
+		if err == nil && !n.store.Has(rec.CID) {
+			// Over the author's arrival rate, or over the limit by
+			// signing time as this node's store counts it: not relayed.
+			if !n.authorAllowed(rec) {
+				err = errRateLimited
+			} else if k := rec.Record.Kind; k == protocol.KindPractice || k == protocol.KindLesson {
+				if ok, serr := n.store.AuthorRoom(rec.Record.Author, rec.Record.Created, n.authorLimit()); serr == nil && !ok {
+					err = errRateLimited
+				}
+			}
 		}
 		if err != nil {
 			n.stats.rejected(err)

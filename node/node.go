@@ -221,12 +221,48 @@ func (n *Node) signAndStore(p protocol.Payload, topics []string) (*protocol.Sign
 	if err := n.val.CheckSigned("", rec); err != nil {
 		return nil, fmt.Errorf("refused by this node's own validator: %w", err)
 	}
-	res, err := n.store.PutOwn(rec)
+	// The federation's publishing limit is counted by signing time, by
+	// every node: a record over it would be refused everywhere, so it is
+	// not signed (the store checks and counts in one transaction).
+	res, err := n.store.PutOwnLimited(rec, n.authorLimit())
+	if errors.Is(err, knowledge.ErrAuthorLimit) {
+		l := n.Config().Limits
+		return nil, fmt.Errorf("%w: at most %d records at once and %d a minute; try again in a minute", ErrPublishLimit, l.PublishBurst, l.PublishPerMin)
+	}
 	if err != nil {
 		return nil, err
 	}
 	n.afterStore(rec, res, "")
 	return rec, nil
+}
+
+// recentWindow is how recently signed a record must be for the arrival
+// rate to apply to it by sync. Older records are history a node catches
+// up on; the limit by signing time still bounds them.
+const recentWindow = 10 * time.Minute
+
+// recentFromAuthor tells whether rec is a practice or lesson, signed
+// within recentWindow, that this node does not hold yet.
+func (n *Node) recentFromAuthor(rec *protocol.Signed) bool {
+	k := rec.Record.Kind
+	if k != protocol.KindPractice && k != protocol.KindLesson {
+		return false
+	}
+	if time.Since(rec.Record.CreatedTime()) > recentWindow {
+		return false
+	}
+	return !n.store.Has(rec.CID)
+}
+
+// ErrPublishLimit is returned when publishing would put this region over
+// the federation's publishing limit (limits.publish_per_min and
+// limits.publish_burst).
+var ErrPublishLimit = errors.New("publishing limit reached")
+
+// authorLimit is the federation's publishing limit as the store counts it.
+func (n *Node) authorLimit() knowledge.AuthorLimit {
+	l := n.Config().Limits
+	return knowledge.LimitFor(l.PublishPerMin, l.PublishBurst)
 }
 
 var errNotInFederation = errors.New("this node is not in a federation yet: found one with init --federation or join one with an invite")
@@ -255,9 +291,19 @@ func (n *Node) accept(topic string, raw []byte, from peer.ID) (*protocol.Signed,
 	if !n.keeps(rec) {
 		return rec, false, nil
 	}
-	res, err := n.store.Put(rec)
+	// A member's own recent records that it pushes or serves by sync
+	// count against its arrival rate as they would by gossip: a flood
+	// refused live cannot come in by the side door.
+	if topic == "" && from != "" && rec.Record.Author == from.String() && n.recentFromAuthor(rec) && !n.authorAllowed(rec) {
+		n.stats.rejected(errRateLimited)
+		return rec, false, errRateLimited
+	}
+	// The publishing limit by signing time holds on every path, gossip or
+	// sync, from the author or from anyone: a flood beyond it, however it
+	// is dated, is never stored.
+	res, err := n.store.PutLimited(rec, n.authorLimit())
 	if err != nil {
-		if errors.Is(err, protocol.ErrRetracted) {
+		if errors.Is(err, protocol.ErrRetracted) || errors.Is(err, knowledge.ErrAuthorLimit) {
 			n.stats.rejected(err)
 		}
 		return rec, false, err
@@ -300,13 +346,15 @@ func (n *Node) closeIndex() {
 	}
 }
 
-var errRateLimited = errors.New("author over the federation's publishing limit")
+// errRateLimited is a record refused for its author's publishing limit,
+// by arrival rate (gossip) or by signing time (the store).
+var errRateLimited = knowledge.ErrAuthorLimit
 
 // authorAllowed applies the per-author publishing limit (records per minute
 // with a burst) to practices and lessons arriving live by gossip, so a
-// flooding member's excess is dropped by every node and never relayed.
-// Sync is not limited by it: catching up on history is bounded by the sync
-// protocol's own limits. Control records are not limited.
+// flooding member's excess is dropped by every node and never relayed,
+// and to the member's own recent records arriving by sync (see accept).
+// Control records are not limited.
 func (n *Node) authorAllowed(rec *protocol.Signed) bool {
 	if rec.Record.Kind != protocol.KindPractice && rec.Record.Kind != protocol.KindLesson {
 		return true

@@ -138,6 +138,11 @@ func (c *Cluster) AddNode(name string, founder bool, topics []string) (*SimNode,
 	cfg.Discovery = node.DiscoveryConfig{}
 	cfg.NAT = node.NATConfig{}
 	cfg.Sync.Interval = node.Duration(c.SyncInterval)
+	// Scenarios publish hundreds of records a second from one region and
+	// prefill stores with a record a second: the simulated federation
+	// sets its per-author limit far above that (the attack scenario sets
+	// the default back on its nodes).
+	cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 1_000_000, 1_000_000
 	if err := node.SaveConfig(h.Config(), cfg); err != nil {
 		return nil, err
 	}
