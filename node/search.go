@@ -223,9 +223,11 @@ const (
 	// others to join it until indexBatchMin are queued. Every batch
 	// becomes a bleve segment that later has to be merged, so applying
 	// each record of a slow stream on its own costs far more than the
-	// record (most of a node's CPU in a busy federation).
-	indexBatchMin = 64
-	indexDelay    = 500 * time.Millisecond
+	// record (most of a node's CPU in a busy federation). Nobody sees
+	// the delay: every search, local or from a peer, first applies what
+	// is queued.
+	indexBatchMin = 512
+	indexDelay    = 10 * time.Second
 )
 
 // indexer applies queued index changes until ctx ends, then drains the
@@ -498,13 +500,18 @@ func (n *Node) handleSearch(s network.Stream) {
 		q.PageSize = 50
 	}
 	q.Page = 1
+	ctx, cancel := context.WithTimeout(context.Background(), searchDeadline)
+	defer cancel()
+	// Answer with every record stored, including those whose index
+	// change is still queued.
+	fctx, fcancel := context.WithTimeout(ctx, searchDeadline/2)
+	n.FlushIndex(fctx)
+	fcancel()
 	ix := n.searchIndex()
 	if ix == nil {
 		send(&SearchAnswer{Status: protocol.StatusBusy, Error: "index not ready"})
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), searchDeadline)
-	defer cancel()
 	r, err := ix.Search(ctx, q)
 	if err != nil {
 		code := protocol.StatusInternal

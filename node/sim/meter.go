@@ -292,7 +292,11 @@ func (s *meteredStream) err() error {
 
 func (s *meteredStream) start() {
 	s.once.Do(func() {
-		s.q = make(chan chunk, 4096)
+		// Writes block when this many are in flight, like a full
+		// transport window. Every stream gets its own queue, and sync and
+		// search open many short streams: a larger buffer made this
+		// harness the federation's largest allocator.
+		s.q = make(chan chunk, 256)
 		s.stop = make(chan struct{})
 		go s.deliver()
 	})
