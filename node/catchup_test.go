@@ -1006,3 +1006,48 @@ func (f *federation) startLinkedTo(tn *testNode, peers ...*testNode) {
 	tn.n, tn.host, tn.cancel, tn.done = n, h, cancel, done
 	tn.mu.Unlock()
 }
+
+// A record that gossip did not bring is fetched by its CID as soon as its
+// successor arrives, long before the next periodic sync.
+func TestGapFetchedByCID(t *testing.T) {
+	f, nodes := newFederation(t, 2)
+	a, b := nodes[0], nodes[1]
+	if err := b.Node().updateConfig(func(c *Config) { c.Sync.Interval = Duration(time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	f.subscribe(b, catchupTopic, a)
+	// Let the sessions that subscribing starts finish.
+	eventually(t, 5*time.Second, "B's subscription syncs finish", func() error {
+		var m dto.Metric
+		b.Node().stats.syncRuns.WithLabelValues("ok").Write(&m)
+		if m.GetCounter().GetValue() == 0 {
+			return errors.New("no sync session yet")
+		}
+		return nil
+	})
+	time.Sleep(500 * time.Millisecond)
+	// X is stored by A but never gossiped (as if B missed it).
+	key, err := a.home.LoadKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, prev, err := a.Node().Store().LastOwn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := sealPractice(t, key, seq+1, prev, protocol.Practice{Version: 1, Title: "Missed by gossip",
+		Summary: "Volunteers run the service.", Language: "en", Region: "Region A", Country: "FI"}, catchupTopic)
+	if _, err := a.Node().Store().PutOwn(x); err != nil {
+		t.Fatal(err)
+	}
+	var before dto.Metric
+	b.Node().stats.syncRuns.WithLabelValues("ok").Write(&before)
+	y := publish(t, a, "Follows the missed one", catchupTopic)
+	waitHas(t, b, y, 5*time.Second)
+	waitHas(t, b, x.CID, 6*time.Second)
+	var after dto.Metric
+	b.Node().stats.syncRuns.WithLabelValues("ok").Write(&after)
+	if d := after.GetCounter().GetValue() - before.GetCounter().GetValue(); d != 0 {
+		t.Errorf("B ran %.0f topic sync sessions to fill a one-record gap", d)
+	}
+}

@@ -252,9 +252,21 @@ func (n *Node) syncLoop(ctx context.Context) error {
 	}
 }
 
+// maxGapWalk is how many missing predecessors in a row checkGap fetches
+// one by one before it reconciles the record's topics instead.
+const maxGapWalk = 8
+
 // checkGap fetches what is missing when a gossiped record's predecessor by
-// the same author is not held: the sender is asked for the record's topics.
+// the same author is not held. A moment later (records still in flight may
+// land), the sender is asked for that one record; if it is one this node
+// keeps, its own predecessor is checked in turn. A predecessor on a topic
+// this node does not follow simply ends the walk, and a long run of
+// missing records falls back to reconciling the record's topics.
 func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, from peer.ID) {
+	n.walkGap(ctx, rec, from, 0)
+}
+
+func (n *Node) walkGap(ctx context.Context, rec *protocol.Signed, from peer.ID, depth int) {
 	if rec.Record.Prev == "" || from == "" {
 		return
 	}
@@ -265,24 +277,15 @@ func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, from peer.ID)
 	if _, err := n.store.Tomb(prev); err == nil {
 		return
 	}
-	// The predecessor may belong to a topic this node does not follow, so a
-	// missing one is only a hint: each topic gets at most one gap fetch per
-	// gapInterval, a moment later so records still in flight can land.
-	for _, t := range rec.Record.Topics {
-		if !slices.Contains(n.Config().Topics, t) {
-			continue
-		}
-		n.syncSt.mu.Lock()
-		if n.syncSt.gaps == nil {
-			n.syncSt.gaps = map[string]time.Time{}
-		}
-		if time.Since(n.syncSt.gaps[t]) < gapInterval {
-			n.syncSt.mu.Unlock()
-			continue
-		}
-		n.syncSt.gaps[t] = time.Now()
-		n.syncSt.mu.Unlock()
-		n.spawn(func() {
+	if depth >= maxGapWalk {
+		n.syncGapTopics(ctx, rec, from)
+		return
+	}
+	if !n.gapWanted("cid:" + prev.String()) {
+		return
+	}
+	n.spawn(func() {
+		if depth == 0 {
 			select {
 			case <-ctx.Done():
 				return
@@ -291,11 +294,112 @@ func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, from peer.ID)
 			if n.store.Has(prev) {
 				return
 			}
+		}
+		got, err := n.fetchRecords(ctx, from, []cid.Cid{prev})
+		if err != nil {
+			n.log.Debug("gap fetch failed", "peer", from, "cid", prev, "err", err)
+			return
+		}
+		for _, r := range got {
+			if n.store.Has(r.CID) {
+				n.walkGap(ctx, r, from, depth+1)
+			}
+		}
+	})
+}
+
+// syncGapTopics reconciles rec's followed topics with from, each topic at
+// most once per gapInterval.
+func (n *Node) syncGapTopics(ctx context.Context, rec *protocol.Signed, from peer.ID) {
+	for _, t := range rec.Record.Topics {
+		if !slices.Contains(n.Config().Topics, t) || !n.gapWanted("topic:"+t) {
+			continue
+		}
+		n.spawn(func() {
 			if _, err := n.SyncTopic(ctx, from, t); err != nil {
-				n.log.Debug("gap fetch failed", "peer", from, "topic", t, "err", err)
+				n.log.Debug("gap sync failed", "peer", from, "topic", t, "err", err)
 			}
 		})
 	}
+}
+
+// gapWanted debounces gap fetches: true at most once per gapInterval for
+// a key.
+func (n *Node) gapWanted(key string) bool {
+	n.syncSt.mu.Lock()
+	defer n.syncSt.mu.Unlock()
+	if n.syncSt.gaps == nil {
+		n.syncSt.gaps = map[string]time.Time{}
+	}
+	now := time.Now()
+	if now.Sub(n.syncSt.gaps[key]) < gapInterval {
+		return false
+	}
+	if len(n.syncSt.gaps) > 4096 {
+		for k, at := range n.syncSt.gaps {
+			if now.Sub(at) >= gapInterval {
+				delete(n.syncSt.gaps, k)
+			}
+		}
+	}
+	n.syncSt.gaps[key] = now
+	return true
+}
+
+// fetchRecords asks peer p for records by CID (at most syncBatch) and
+// stores those this node keeps; it returns the valid records received.
+func (n *Node) fetchRecords(ctx context.Context, p peer.ID, cids []cid.Cid) ([]*protocol.Signed, error) {
+	nw := n.net
+	if nw == nil {
+		return nil, errors.New("not running")
+	}
+	if len(cids) > syncBatch {
+		cids = cids[:syncBatch]
+	}
+	ctx, cancel := context.WithTimeout(ctx, syncFrameTimeout)
+	defer cancel()
+	s, err := nw.host.NewStream(network.WithAllowLimitedConn(ctx, "sync"), p, protocol.SyncProtocol)
+	if err != nil {
+		return nil, fmt.Errorf("open sync stream: %w", err)
+	}
+	defer s.Close()
+	cw := &countWriter{w: s}
+	cr := &countReader{r: s}
+	defer func() {
+		n.stats.syncBytes.WithLabelValues("out").Add(float64(cw.n))
+		n.stats.syncBytes.WithLabelValues("in").Add(float64(cr.n))
+	}()
+	s.SetDeadline(time.Now().Add(syncFrameTimeout))
+	want := make([][]byte, len(cids))
+	for i, c := range cids {
+		want[i] = c.Bytes()
+	}
+	if err := protocol.WriteFrame(cw, &SyncMsg{Op: "get", Want: want}); err != nil {
+		return nil, err
+	}
+	var m SyncMsg
+	if err := protocol.ReadFrame(bufio.NewReader(cr), &m, maxSyncFrame); err != nil {
+		return nil, err
+	}
+	if m.Status != protocol.StatusOK {
+		return nil, fmt.Errorf("peer answered status %d: %s", m.Status, m.Error)
+	}
+	if m.Op != "records" {
+		return nil, fmt.Errorf("%w: expected %q, got %q", protocol.ErrMalformed, "records", m.Op)
+	}
+	var out []*protocol.Signed
+	for _, raw := range m.Records {
+		rec, added, err := n.accept("", raw, p)
+		if err != nil || !slices.ContainsFunc(cids, rec.CID.Equals) {
+			continue
+		}
+		if added {
+			n.stats.syncRecs.WithLabelValues("in").Inc()
+		}
+		out = append(out, rec)
+	}
+	protocol.WriteFrame(cw, &SyncMsg{Op: "done"})
+	return out, nil
 }
 
 // SyncTopic reconciles one topic with peer p: it fetches what this node
