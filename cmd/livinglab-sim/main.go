@@ -130,7 +130,7 @@ func reportCmd() *cobra.Command {
 	f.StringVar(&cfg.Out, "out", cfg.Out, "markdown report to write")
 	f.StringVar(&cfg.BenchDir, "bench", cfg.BenchDir, "folder for plots, the CPU profile and results.json")
 	f.StringVar(&cfg.Repo, "repo", cfg.Repo, "module root")
-	f.StringVar(&only, "only", "", "comma-separated scenarios: steady,churn,partition,latejoin,ingest,catchup,memory,search,anon")
+	f.StringVar(&only, "only", "", "comma-separated scenarios: steady,churn,partition,latejoin,ingest,catchup,memory,search,anon,attack")
 	f.BoolVar(&quick, "quick", false, "small sizes everywhere (a smoke run, not for publishing)")
 	f.BoolVar(&cfg.SkipFTS5, "skip-fts5", false, "do not run knowledge/search's SQLite FTS5 comparison")
 	f.DurationVar(&cfg.QuietWait, "quiet-wait", cfg.QuietWait, "before each timed phase, wait at most this long for a quiet machine (0: do not wait)")

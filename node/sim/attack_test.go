@@ -20,7 +20,7 @@ func TestAttackSmoke(t *testing.T) {
 	defer cancel()
 	res, err := RunAttack(ctx, AttackConfig{Nodes: 5, Latency: 5 * time.Millisecond, Records: 20, Rate: 10,
 		PublishPerMin: 60, PublishBurst: 10, FloodFactor: 100, FloodValidS: 1, InvalidEvery: 4, Outsiders: 2,
-		DialEvery: 100 * time.Millisecond, OutsidersPastGate: true, Settle: time.Second, Seed: 1, Dir: t.TempDir(), Log: t.Logf})
+		DialEvery: 100 * time.Millisecond, OutsidersPastGate: true, Settle: time.Second, Seed: 1, SyncPush: true, Dir: t.TempDir(), Log: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +29,9 @@ func TestAttackSmoke(t *testing.T) {
 	}
 	if res.FloodStoredMax > res.FloodAllowed || res.FloodStoredMaxSynced > res.FloodAllowed {
 		t.Errorf("a node holds %d flood records (%d after sync), the limit allows %d", res.FloodStoredMax, res.FloodStoredMaxSynced, res.FloodAllowed)
+	}
+	if res.FloodPushed == 0 || res.FloodStoredMaxPushed > res.FloodAllowedPushed {
+		t.Errorf("after the flooder pushed %d records by sync a node holds %d, the limit allows %d", res.FloodPushed, res.FloodStoredMaxPushed, res.FloodAllowedPushed)
 	}
 	if res.FloodStoredMin < 1 {
 		t.Errorf("a node holds none of the flood: the limit's burst should have been let through")

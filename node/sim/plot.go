@@ -66,6 +66,36 @@ func PlotLatency(st *SteadyResult, path string) error {
 	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
 }
 
+// PlotAttack compares honest publish-to-stored latency without and with
+// the attack.
+func PlotAttack(a *AttackResult, path string) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Honest records, %d regions, %.0f ms links: without and with a flood at 100x the limit", a.Nodes, a.LinkMs)
+	for i, r := range []LatencyRun{a.Baseline, a.Attack} {
+		if len(r.Samples) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(cdf(r.Samples))
+		if err != nil {
+			return err
+		}
+		l.Color = plotutil.Color(i)
+		l.Width = vg.Points(2)
+		l.Dashes = plotutil.Dashes(i)
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("%s (p99 %.1f ms)", r.System, r.Latency.P99), l)
+	}
+	p.Add(plotter.NewGrid())
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.X.Label.Text = "latency (ms, log scale)"
+	p.Y.Label.Text = "fraction of deliveries"
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Legend.Top = false
+	p.Legend.Left = false
+	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
+}
+
 func groupedBars(p *plot.Plot, labels []string, series []string, values [][]float64) error {
 	w := vg.Points(18)
 	n := len(series)

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/livinglab/livinglab/node"
 )
 
 // ReportConfig sets every scenario of the full report.
@@ -31,6 +33,7 @@ type ReportConfig struct {
 	CatchUp   CatchUpConfig
 	Ingest    IngestConfig
 	Memory    MemoryConfig
+	Attack    AttackConfig
 	SearchQ   int // rounds of the search queries
 	SkipFTS5  bool
 	// QuietWait bounds the wait, before each timed phase, until on average
@@ -51,6 +54,7 @@ func DefaultReportConfig() ReportConfig {
 		CatchUp:   CatchUpConfig{Total: 100_000, Missing: 1000, Latency: 20 * time.Millisecond},
 		Ingest:    IngestConfig{Records: 20_000},
 		Memory:    MemoryConfig{Peers: 50, Settle: 30 * time.Second, LimitMiB: 95},
+		Attack:    DefaultAttackConfig(),
 		SearchQ:   20,
 		QuietWait: 5 * time.Minute,
 	}
@@ -68,6 +72,7 @@ type Results struct {
 	CatchUp   *CatchUpResult    `json:"catch_up,omitempty"`
 	Ingest    *IngestResult     `json:"ingest,omitempty"`
 	Memory    *MemoryResult     `json:"memory,omitempty"`
+	Attack    *AttackResult     `json:"attack,omitempty"`
 	Search    *SearchResult     `json:"search,omitempty"`
 	Anon      *AnonResult       `json:"anon,omitempty"`
 	Errors    map[string]string `json:"errors,omitempty"`
@@ -194,6 +199,10 @@ func RunReport(ctx context.Context, cfg ReportConfig) (*Results, error) {
 	if cfg.want("anon") {
 		step("anon", func() error { res.Anon = RunAnonBench(ctx, cfg.Repo, log); return nil })
 	}
+	if cfg.want("attack") {
+		cfg.Attack.Dir, cfg.Attack.Log = work, log
+		step("attack", func() error { res.Attack, err = RunAttack(ctx, cfg.Attack); return err })
+	}
 	res.Contention["all"] = all.Stop()
 	res.TookS = round(time.Since(start).Seconds(), 0)
 
@@ -225,6 +234,9 @@ func RunReport(ctx context.Context, cfg ReportConfig) (*Results, error) {
 	if res.Partition != nil {
 		plot("partition.png", func(p string) error { return PlotPartition(res.Partition, p) })
 	}
+	if res.Attack != nil {
+		plot("attack.png", func(p string) error { return PlotAttack(res.Attack, p) })
+	}
 	b, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return res, err
@@ -242,6 +254,34 @@ func RunReport(ctx context.Context, cfg ReportConfig) (*Results, error) {
 		}
 	}
 	return res, nil
+}
+
+// attackSection writes the abuse scenario.
+func attackSection(w func(string, ...any), a *AttackResult, bench string) {
+	w("## Abuse: a flooding member and outsiders\n\n")
+	w("%d honest regions with %.0f ms links publish %d practices at %.0f/s, once without and once during an attack: ", a.Nodes, a.LinkMs, a.Records, a.Rate)
+	w("one more member, whose key runs a modified node, floods valid records at %.0f/s (100 times the per-author limit of %d a minute with a burst of %d) for %.0f s, ",
+		a.FloodRatePerS, a.PublishPerMin, a.PublishBurst, a.FloodS)
+	w("then one in four with a bad signature, and afterwards pushes its whole flood to every region by sync; ")
+	w("outsiders with identities of their own dial random regions all along (mocknet has no connection gater, so each dial is put to the region's gate, `Node.GateInbound`). ")
+	w("All regions run in one process on this machine's CPUs, so the flood's validation and the allowed burst's storage and indexing cost every region's CPU at once.\n\n")
+	w("| | without the attack | during the attack |\n|---|---:|---:|\n")
+	w("| honest publish-to-stored p50 | %.1f ms | %.1f ms |\n| honest p99 | %.1f ms | %.1f ms |\n| honest delivered live | %s | %s |\n\n",
+		a.Baseline.Latency.P50, a.Attack.Latency.P50, a.Baseline.Latency.P99, a.Attack.Latency.P99, pct(a.Baseline.LiveRatio), pct(a.Attack.LiveRatio))
+	w("| flood | |\n|---|---|\n| valid / invalid records sent | %d / %d |\n| allowed per region (burst + rate x %.1f s) | %d |\n", a.FloodValid, a.FloodInvalid, a.FloodS, a.FloodAllowed)
+	w("| held per region, live (min – max; union over regions) | %d – %d; %d |\n| most held by one region after a sync round | %d |\n", a.FloodStoredMin, a.FloodStoredMax, a.FloodUnion, a.FloodStoredMaxSynced)
+	if a.FloodPushed > 0 {
+		w("| most held by one region after the flooder pushed %d records by sync (allowed by then: %d) | %d |\n", a.FloodPushed, a.FloodAllowedPushed, a.FloodStoredMaxPushed)
+	}
+	w("| flooder graylisted (score below %.0f) | at %d of %d regions, the last %.1f s after the flood began |\n", node.ScoreGraylistThreshold, a.GraylistedAt, a.Nodes, a.GraylistS)
+	w("| lowest score of an honest member at an honest region | %.2f |\n", a.HonestMinScore)
+	w("| outsiders: dials; refused before / after the handshake; connected; records stored | %d; %d / %d; %d; %d of %d sent |\n\n",
+		a.OutsiderDials, a.OutsiderRefusedPre, a.OutsiderRefusedPost, a.OutsiderConnected, a.OutsiderStored, a.OutsiderSent)
+	w("Checks:\n\n")
+	for _, c := range a.Checks {
+		w("- %s\n", c)
+	}
+	w("\n![attack](%s/attack.png)\n\n", bench)
 }
 
 func verdict(ok bool) string {
@@ -330,6 +370,19 @@ func Markdown(r *Results, bench string) string {
 			conv = fmt.Sprintf("%.2f s", p.ConvergeS)
 		}
 		w("| partition heals, %d nodes | time to identical sets | %s | — | %s |\n", p.Nodes, conv, verdict(p.Converged))
+	}
+	if a := r.Attack; a != nil {
+		w("| attack, %d regions, flood at 100x the limit | honest p99 with / without the attack | %.2fx (%.0f / %.0f ms) | ≤ 1.5x | %s |\n",
+			a.Nodes, a.P99Ratio, a.Attack.Latency.P99, a.Baseline.Latency.P99, verdict(a.P99Ratio <= 1.5))
+		held, allowed := max(a.FloodStoredMax, a.FloodStoredMaxSynced), a.FloodAllowed
+		if a.FloodPushed > 0 {
+			held, allowed = max(held, a.FloodStoredMaxPushed), a.FloodAllowedPushed
+		}
+		w("| attack | flood records held by one region (live, after sync, after the flooder pushed by sync) / allowed | %d / %d | ≤ allowed | %s |\n",
+			held, allowed, verdict(held <= allowed))
+		w("| attack | honest records live / after sync; flooder graylisted | %s / %s; %d of %d | ≥ 99.9 %% / 100 %%; all | %s |\n",
+			pct(a.Attack.LiveRatio), pct(a.SyncedRatio), a.GraylistedAt, a.Nodes,
+			verdict(a.Attack.LiveRatio >= 0.999 && a.SyncedRatio == 1 && a.GraylistedAt == a.Nodes))
 	}
 	if l := r.LateJoin; l != nil {
 		w("| late join | records received of %d | %d in %.2f s | all | %s |\n", l.Records, l.Held, l.AllS, verdict(l.Held == l.Records))
@@ -493,6 +546,9 @@ func Markdown(r *Results, bench string) string {
 		} else {
 			w("Not measured: %s\n\n", oneLine(a.Error))
 		}
+	}
+	if a := r.Attack; a != nil {
+		attackSection(w, a, bench)
 	}
 	w("## Method and limits\n\n")
 	w("- One process, %d cores: every node, the mock network and the measuring share the CPUs, so latency under load includes ", r.Machine.CPUs)
