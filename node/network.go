@@ -24,6 +24,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 
+	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -355,9 +356,14 @@ func (nw *p2p) readTopic(ctx context.Context, name string, sub *pubsub.Subscript
 		if !n.keeps(rec) {
 			continue
 		}
-		res, err := n.store.Put(rec)
+		// The validator only read the author's count: records validated
+		// side by side could still pass it together.
+		res, err := n.store.PutLimited(rec, n.authorLimit())
 		if err != nil {
-			if !errors.Is(err, protocol.ErrRetracted) {
+			switch {
+			case errors.Is(err, knowledge.ErrAuthorLimit):
+				n.stats.rejected(err)
+			case !errors.Is(err, protocol.ErrRetracted):
 				n.log.Error("store gossiped record", "cid", rec.CID, "err", err)
 			}
 			continue

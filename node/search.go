@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"slices"
@@ -273,7 +274,10 @@ func (n *Node) indexer(ctx context.Context) error {
 // changes are queued, indexDelay has passed, a flush is asked for or ctx
 // ends.
 func (n *Node) gatherIndexBatch(ctx context.Context) {
-	deadline := time.NewTimer(indexDelay)
+	// Spread over half to one and a half indexDelay, so that nodes that
+	// received the same records do not all index them at the same moment
+	// (several nodes on one machine).
+	deadline := time.NewTimer(indexDelay/2 + rand.N(indexDelay))
 	defer deadline.Stop()
 	for {
 		n.idxq.mu.Lock()
