@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -53,6 +54,16 @@ func LimitFor(perMin, burst int) AuthorLimit {
 }
 
 func (l AuthorLimit) on() bool { return l.Burst > 0 && l.Minutes > 0 }
+
+// authorStripes is the number of locks that serialise the stores of
+// records by one author (see Store.put).
+const authorStripes = 64
+
+func authorStripe(author string) int {
+	h := fnv.New32a()
+	h.Write([]byte(author))
+	return int(h.Sum32() % authorStripes)
+}
 
 func limited(k protocol.Kind) bool { return k == protocol.KindPractice || k == protocol.KindLesson }
 

@@ -64,6 +64,14 @@ func (s *Store) put(rec *protocol.Signed, own bool, lim AuthorLimit) (PutResult,
 	if err != nil {
 		return res, err
 	}
+	// Records by one author update the same count of the publishing
+	// limit: they are stored one at a time, so a burst from one author
+	// does not turn into a storm of transaction conflicts.
+	if limited(r.Kind) {
+		mu := &s.authorMu[authorStripe(r.Author)]
+		mu.Lock()
+		defer mu.Unlock()
+	}
 	// Gossip and sync may deliver the same record, or a record and its
 	// retraction, at the same moment: Badger then refuses the second
 	// transaction with ErrConflict. Running it again sees what the first

@@ -178,3 +178,41 @@ func TestAuthorLimit(t *testing.T) {
 	refused(11, "after the migration")
 	mustPut(17)
 }
+
+// A burst of one author's records stored side by side (a catch-up, a
+// prefilled store) all update that author's count of the publishing
+// limit: none may fail with a transaction conflict.
+func TestConcurrentPutsByOneAuthor(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key, _ := v1Key(t, 9)
+	const n, writers = 400, 8
+	recs := make([]*protocol.Signed, n)
+	for i := range recs {
+		recs[i] = sealAt(t, key, uint64(i+1), v1Base+int64(i)) // all in one minute
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += writers {
+				if _, err := s.PutLimited(recs[i], AuthorLimit{Burst: n, PerMin: 1, Minutes: 2}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("put: %v", err)
+	}
+	if c, err := s.CountKind(protocol.KindPractice); err != nil || c != n {
+		t.Fatalf("CountKind = %d, %v; want %d", c, err, n)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -80,6 +81,8 @@ func (o Options) withDefaults() Options {
 type Store struct {
 	db  *badger.DB
 	log *slog.Logger
+	// authorMu serialises the stores of one author's records (striped).
+	authorMu [authorStripes]sync.Mutex
 }
 
 // Open opens (or creates) the store in dir and runs pending migrations.
