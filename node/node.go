@@ -236,6 +236,22 @@ func (n *Node) signAndStore(p protocol.Payload, topics []string) (*protocol.Sign
 	return rec, nil
 }
 
+// checkFork refuses a record of a removed member whose sequence number
+// this node already holds a different record for. The removal keeps the
+// member's records up to a sequence number valid; a stolen key can still
+// sign records numbered below it, and a node holding the member's
+// history recognises them as second versions of a sequence number.
+func (n *Node) checkFork(rec *protocol.Signed) error {
+	r := &rec.Record
+	if ok, _ := n.roster.MemberStatus(r.Author, 0); ok {
+		return nil
+	}
+	if c, held := n.store.AuthorCID(r.Author, r.Seq); held && !c.Equals(rec.CID) {
+		return fmt.Errorf("%w: a removed member's key signed a second record with sequence number %d", protocol.ErrNotAuthorised, r.Seq)
+	}
+	return nil
+}
+
 // recentWindow is how recently signed a record must be for the arrival
 // rate to apply to it by sync. Older records are history a node catches
 // up on; the limit by signing time still bounds them.
@@ -287,6 +303,10 @@ func (n *Node) accept(topic string, raw []byte, from peer.ID) (*protocol.Signed,
 	if err != nil {
 		n.stats.rejected(err)
 		return nil, false, err
+	}
+	if err := n.checkFork(rec); err != nil {
+		n.stats.rejected(err)
+		return rec, false, err
 	}
 	if !n.keeps(rec) {
 		return rec, false, nil
