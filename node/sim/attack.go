@@ -757,7 +757,6 @@ func publishWindow(ctx context.Context, c *Cluster, nodes []*SimNode, cfg Attack
 		}
 	}
 	fillRun(&run, lat, arr, MeterTotal(nodes).Sub(before))
-	run.Samples = nil
 	res.run = run
 	return res, nil
 }

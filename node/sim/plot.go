@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"slices"
@@ -71,6 +72,9 @@ func PlotLatency(st *SteadyResult, path string) error {
 func PlotAttack(a *AttackResult, path string) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Honest records, %d regions, %.0f ms links: without and with a flood at 100x the limit", a.Nodes, a.LinkMs)
+	if len(a.Baseline.Samples) == 0 && len(a.Attack.Samples) == 0 {
+		return errors.New("no latency samples")
+	}
 	for i, r := range []LatencyRun{a.Baseline, a.Attack} {
 		if len(r.Samples) == 0 {
 			continue
