@@ -358,34 +358,21 @@ func (n *Node) fetchRecords(ctx context.Context, p peer.ID, cids []cid.Cid) ([]*
 	}
 	ctx, cancel := context.WithTimeout(ctx, syncFrameTimeout)
 	defer cancel()
-	s, err := nw.host.NewStream(network.WithAllowLimitedConn(ctx, "sync"), p, protocol.SyncProtocol)
+	ss, err := n.openSync(ctx, nw, p)
 	if err != nil {
-		return nil, fmt.Errorf("open sync stream: %w", err)
+		return nil, err
 	}
-	defer s.Close()
-	cw := &countWriter{w: s}
-	cr := &countReader{r: s}
-	defer func() {
-		n.stats.syncBytes.WithLabelValues("out").Add(float64(cw.n))
-		n.stats.syncBytes.WithLabelValues("in").Add(float64(cr.n))
-	}()
-	s.SetDeadline(time.Now().Add(syncFrameTimeout))
+	defer ss.close()
 	want := make([][]byte, len(cids))
 	for i, c := range cids {
 		want[i] = c.Bytes()
 	}
-	if err := protocol.WriteFrame(cw, &SyncMsg{Op: "get", Want: want}); err != nil {
+	if err := ss.send(&SyncMsg{Op: "get", Want: want}); err != nil {
 		return nil, err
 	}
-	var m SyncMsg
-	if err := protocol.ReadFrame(bufio.NewReader(cr), &m, maxSyncFrame); err != nil {
+	m, err := ss.recv("records")
+	if err != nil {
 		return nil, err
-	}
-	if m.Status != protocol.StatusOK {
-		return nil, fmt.Errorf("peer answered status %d: %s", m.Status, m.Error)
-	}
-	if m.Op != "records" {
-		return nil, fmt.Errorf("%w: expected %q, got %q", protocol.ErrMalformed, "records", m.Op)
 	}
 	var out []*protocol.Signed
 	for _, raw := range m.Records {
@@ -398,8 +385,56 @@ func (n *Node) fetchRecords(ctx context.Context, p peer.ID, cids []cid.Cid) ([]*
 		}
 		out = append(out, rec)
 	}
-	protocol.WriteFrame(cw, &SyncMsg{Op: "done"})
+	ss.send(&SyncMsg{Op: "done"})
 	return out, nil
+}
+
+// syncSession is a sync stream this node opened, counting its bytes.
+type syncSession struct {
+	n  *Node
+	s  network.Stream
+	cw *countWriter
+	cr *countReader
+	br *bufio.Reader
+}
+
+func (n *Node) openSync(ctx context.Context, nw *p2p, p peer.ID) (*syncSession, error) {
+	s, err := nw.host.NewStream(network.WithAllowLimitedConn(ctx, "sync"), p, protocol.SyncProtocol)
+	if err != nil {
+		return nil, fmt.Errorf("open sync stream: %w", err)
+	}
+	ss := &syncSession{n: n, s: s, cw: &countWriter{w: s}, cr: &countReader{r: s}}
+	ss.br = bufio.NewReader(ss.cr)
+	return ss, nil
+}
+
+func (ss *syncSession) send(m *SyncMsg) error {
+	ss.s.SetWriteDeadline(time.Now().Add(syncFrameTimeout))
+	return protocol.WriteFrame(ss.cw, m)
+}
+
+// recv reads the next frame, which must be an op want with status OK.
+func (ss *syncSession) recv(want string) (*SyncMsg, error) {
+	ss.s.SetReadDeadline(time.Now().Add(syncFrameTimeout))
+	var m SyncMsg
+	if err := protocol.ReadFrame(ss.br, &m, maxSyncFrame); err != nil {
+		return nil, err
+	}
+	if m.Status != protocol.StatusOK {
+		return nil, fmt.Errorf("peer answered status %d: %s", m.Status, m.Error)
+	}
+	if m.Op != want {
+		return nil, fmt.Errorf("%w: expected %q, got %q", protocol.ErrMalformed, want, m.Op)
+	}
+	return &m, nil
+}
+
+// close closes the stream and counts its bytes; it returns them.
+func (ss *syncSession) close() (out, in int) {
+	ss.s.Close()
+	ss.n.stats.syncBytes.WithLabelValues("out").Add(float64(ss.cw.n))
+	ss.n.stats.syncBytes.WithLabelValues("in").Add(float64(ss.cr.n))
+	return ss.cw.n, ss.cr.n
 }
 
 // SyncTopic reconciles one topic with peer p: it fetches what this node
@@ -430,37 +465,12 @@ func (n *Node) SyncTopic(ctx context.Context, p peer.ID, topic string) (res Sync
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	s, err := nw.host.NewStream(network.WithAllowLimitedConn(ctx, "sync"), p, protocol.SyncProtocol)
+	ss, err := n.openSync(ctx, nw, p)
 	if err != nil {
-		return res, fmt.Errorf("open sync stream: %w", err)
+		return res, err
 	}
-	defer s.Close()
-	cw := &countWriter{w: s}
-	cr := &countReader{r: s}
-	br := bufio.NewReader(cr)
-	defer func() {
-		res.BytesOut, res.BytesIn = cw.n, cr.n
-		n.stats.syncBytes.WithLabelValues("out").Add(float64(cw.n))
-		n.stats.syncBytes.WithLabelValues("in").Add(float64(cr.n))
-	}()
-	send := func(m *SyncMsg) error {
-		s.SetWriteDeadline(time.Now().Add(syncFrameTimeout))
-		return protocol.WriteFrame(cw, m)
-	}
-	recv := func(want string) (*SyncMsg, error) {
-		s.SetReadDeadline(time.Now().Add(syncFrameTimeout))
-		var m SyncMsg
-		if err := protocol.ReadFrame(br, &m, maxSyncFrame); err != nil {
-			return nil, err
-		}
-		if m.Status != protocol.StatusOK {
-			return nil, fmt.Errorf("peer answered status %d: %s", m.Status, m.Error)
-		}
-		if m.Op != want {
-			return nil, fmt.Errorf("%w: expected %q, got %q", protocol.ErrMalformed, want, m.Op)
-		}
-		return &m, nil
-	}
+	defer func() { res.BytesOut, res.BytesIn = ss.close() }()
+	send, recv := ss.send, ss.recv
 	rc := recon.NewReconciler(set, recon.Options{})
 	msg, err := rc.Initiate()
 	if err != nil {

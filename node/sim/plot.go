@@ -38,44 +38,29 @@ func save(p *plot.Plot, path string) error {
 // PlotLatency draws the publish-to-stored distributions of livinglab and
 // bare gossipsub.
 func PlotLatency(st *SteadyResult, path string) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Publish to stored, %d nodes, %.0f ms links, %d records at %.1f/s", st.Nodes, st.LinkMs, st.Records, st.Rate)
-	p.X.Label.Text = "latency (ms)"
-	p.Y.Label.Text = "fraction of deliveries"
 	runs := append([]LatencyRun{st.Livinglab}, st.Bare...)
 	if st.Overload != nil {
 		runs = append(runs, *st.Overload)
 	}
-	for i, r := range runs {
-		l, err := plotter.NewLine(cdf(r.Samples))
-		if err != nil {
-			return err
-		}
-		l.Color = plotutil.Color(i)
-		l.Width = vg.Points(2)
-		l.Dashes = plotutil.Dashes(i)
-		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s (p99 %.1f ms)", r.System, r.Latency.P99), l)
-	}
-	p.Add(plotter.NewGrid())
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-	p.X.Label.Text = "latency (ms, log scale)"
-	p.Y.Min, p.Y.Max = 0, 1
-	p.Legend.Top = false
-	p.Legend.Left = false
-	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
+	return plotCDFs(fmt.Sprintf("Publish to stored, %d nodes, %.0f ms links, %d records at %.1f/s", st.Nodes, st.LinkMs, st.Records, st.Rate), runs, path)
 }
 
 // PlotAttack compares honest publish-to-stored latency without and with
 // the attack.
 func PlotAttack(a *AttackResult, path string) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Honest records, %d regions, %.0f ms links: without and with a flood at 100x the limit", a.Nodes, a.LinkMs)
 	if len(a.Baseline.Samples) == 0 && len(a.Attack.Samples) == 0 {
 		return errors.New("no latency samples")
 	}
-	for i, r := range []LatencyRun{a.Baseline, a.Attack} {
+	return plotCDFs(fmt.Sprintf("Honest records, %d regions, %.0f ms links: without and with a flood at 100x the limit", a.Nodes, a.LinkMs),
+		[]LatencyRun{a.Baseline, a.Attack}, path)
+}
+
+// plotCDFs draws the latency distribution of each run that has samples,
+// on a log scale.
+func plotCDFs(title string, runs []LatencyRun, path string) error {
+	p := plot.New()
+	p.Title.Text = title
+	for i, r := range runs {
 		if len(r.Samples) == 0 {
 			continue
 		}
