@@ -493,7 +493,7 @@ func Markdown(r *Results, bench string) string {
 			mm.RSSMinMiB, mm.RSSMaxMiB, mm.HWMMiB, mm.HeapInuseMiB, mm.Goroutines, mm.CPUPercent)
 		w("The daemon runs with its default soft Go memory limit (`limits.go_memory_limit_mb`, 64 MiB). ")
 		w("The file-backed part is clean pages of the executable and of the memory-mapped index and store files: ")
-		w("the kernel leaves them mapped while memory is plentiful (this machine has %s GB) and takes them back under pressure.\n\n", r.Machine.MemoryGB)
+		w("the kernel leaves them mapped while memory is plentiful (this machine has %s) and takes them back under pressure.\n\n", r.Machine.MemoryGB)
 		if l := mm.Limited; l != nil {
 			switch {
 			case l.Skipped != "":
