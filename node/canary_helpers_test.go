@@ -7,11 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -26,7 +24,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	p2pproto "github.com/libp2p/go-libp2p/core/protocol"
-	ma "github.com/multiformats/go-multiaddr"
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/livinglab/livinglab/protocol"
@@ -268,58 +265,11 @@ func (f *federation) addTappedNode(name string, found bool, c *wireCapture, link
 	if found {
 		o.Federation, o.Country = testFederation, "FI"
 	}
-	dir := filepath.Join(f.dir, name)
-	if _, err := Init(dir, o); err != nil {
-		f.t.Fatalf("init %s: %v", name, err)
-	}
-	tn := &testNode{name: name, home: Home{Dir: dir}, log: &logBuffer{}, f: f}
-	f.nodes = append(f.nodes, tn)
-
-	key, err := tn.home.LoadKey()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	id, err := peer.IDFromPrivateKey(key)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.port++
-	inner, err := f.mn.AddPeer(key, ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", f.port)))
-	if err != nil {
-		f.t.Fatalf("mocknet host for %s: %v", name, err)
-	}
-	for _, o := range linkTo {
-		if _, err := f.mn.LinkPeers(inner.ID(), o.host.ID()); err != nil {
-			f.t.Fatal(err)
-		}
-	}
+	tn := f.initNode(name, o)
+	inner := f.mockHost(tn, nil, linkTo)
 	h := &tappedHost{Host: inner, node: name, cap: c}
-	tr := &capTracer{self: id, name: name, cap: c}
-	log := slog.New(slog.NewTextHandler(tn.log, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", name)
-	ready := make(chan struct{})
-	n, err := New(tn.home, Options{Host: h, NoAPI: true, Logger: log, Ready: func(string) { close(ready) },
-		PubsubOptions: []pubsub.Option{pubsub.WithRawTracer(tr)}})
-	if err != nil {
-		inner.Close()
-		f.t.Fatalf("new node %s: %v", name, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
-		inner.Close()
-		f.t.Fatalf("node %s stopped at start: %v", name, err)
-	case <-time.After(15 * time.Second):
-		cancel()
-		inner.Close()
-		f.t.Fatalf("node %s not ready in 15 s", name)
-	}
-	tn.mu.Lock()
-	tn.n, tn.host, tn.cancel, tn.done = n, h, cancel, done
-	tn.mu.Unlock()
+	tr := &capTracer{self: inner.ID(), name: name, cap: c}
+	f.run(tn, h, pubsub.WithRawTracer(tr))
 	return tn
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	dto "github.com/prometheus/client_model/go"
-	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -968,43 +967,7 @@ func partitionLeaks(t *testing.T, f *federation, left, right []*testNode, topics
 // peers (running nodes), not to every running node.
 func (f *federation) startLinkedTo(tn *testNode, peers ...*testNode) {
 	f.t.Helper()
-	key, err := tn.home.LoadKey()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.port++
-	h, err := f.mn.AddPeer(key, ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", f.port)))
-	if err != nil {
-		f.t.Fatalf("mocknet host for %s: %v", tn.name, err)
-	}
-	for _, o := range peers {
-		if _, err := f.mn.LinkPeers(h.ID(), o.host.ID()); err != nil {
-			f.t.Fatal(err)
-		}
-	}
-	log := slog.New(slog.NewTextHandler(tn.log, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", tn.name)
-	ready := make(chan struct{})
-	n, err := New(tn.home, Options{Host: h, NoAPI: true, Logger: log, Ready: func(string) { close(ready) }})
-	if err != nil {
-		h.Close()
-		f.t.Fatalf("new node %s: %v", tn.name, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
-		h.Close()
-		f.t.Fatalf("node %s stopped at start: %v", tn.name, err)
-	case <-time.After(15 * time.Second):
-		cancel()
-		f.t.Fatalf("node %s not ready in 15 s", tn.name)
-	}
-	tn.mu.Lock()
-	tn.n, tn.host, tn.cancel, tn.done = n, h, cancel, done
-	tn.mu.Unlock()
+	f.run(tn, f.mockHost(tn, nil, peers))
 }
 
 // A record that gossip did not bring is fetched by its CID as soon as its

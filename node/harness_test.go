@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -110,14 +111,21 @@ func (f *federation) addNode(name string, found bool) *testNode {
 	if found {
 		o.Federation, o.Country = testFederation, "FI"
 	}
+	tn := f.initNode(name, o)
+	bulkLimits(f.t, tn.home)
+	f.start(tn)
+	return tn
+}
+
+// initNode initialises a home for a node of the federation, not started.
+func (f *federation) initNode(name string, o InitOptions) *testNode {
+	f.t.Helper()
 	dir := filepath.Join(f.dir, name)
 	if _, err := Init(dir, o); err != nil {
 		f.t.Fatalf("init %s: %v", name, err)
 	}
-	bulkLimits(f.t, Home{Dir: dir})
 	tn := &testNode{name: name, home: Home{Dir: dir}, log: &logBuffer{}, f: f}
 	f.nodes = append(f.nodes, tn)
-	f.start(tn)
 	return tn
 }
 
@@ -125,25 +133,50 @@ func (f *federation) addNode(name string, found bool) *testNode {
 // home's identity, linked to every other running node.
 func (f *federation) start(tn *testNode) {
 	f.t.Helper()
+	f.run(tn, f.mockHost(tn, nil, f.othersRunning(tn)))
+}
+
+// othersRunning lists the running nodes other than tn.
+func (f *federation) othersRunning(tn *testNode) []*testNode {
+	var out []*testNode
+	for _, o := range f.nodes {
+		if o != tn && o.running() {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// mockHost adds a mocknet host with tn's identity at addr (nil: the next
+// loopback port) and links it to peers.
+func (f *federation) mockHost(tn *testNode, addr ma.Multiaddr, peers []*testNode) host.Host {
+	f.t.Helper()
 	key, err := tn.home.LoadKey()
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.port++
-	h, err := f.mn.AddPeer(key, ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", f.port)))
+	if addr == nil {
+		f.port++
+		addr = ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", f.port))
+	}
+	h, err := f.mn.AddPeer(key, addr)
 	if err != nil {
 		f.t.Fatalf("mocknet host for %s: %v", tn.name, err)
 	}
-	for _, o := range f.nodes {
-		if o != tn && o.running() {
-			if _, err := f.mn.LinkPeers(h.ID(), o.host.ID()); err != nil {
-				f.t.Fatal(err)
-			}
+	for _, o := range peers {
+		if _, err := f.mn.LinkPeers(h.ID(), o.host.ID()); err != nil {
+			f.t.Fatal(err)
 		}
 	}
+	return h
+}
+
+// run starts a node on tn's home over h and waits until it is ready.
+func (f *federation) run(tn *testNode, h host.Host, ps ...pubsub.Option) {
+	f.t.Helper()
 	log := slog.New(slog.NewTextHandler(tn.log, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", tn.name)
 	ready := make(chan struct{})
-	n, err := New(tn.home, Options{Host: h, NoAPI: true, Logger: log, Ready: func(string) { close(ready) }})
+	n, err := New(tn.home, Options{Host: h, NoAPI: true, Logger: log, Ready: func(string) { close(ready) }, PubsubOptions: ps})
 	if err != nil {
 		h.Close()
 		f.t.Fatalf("new node %s: %v", tn.name, err)
@@ -159,6 +192,7 @@ func (f *federation) start(tn *testNode) {
 		f.t.Fatalf("node %s stopped at start: %v", tn.name, err)
 	case <-time.After(15 * time.Second):
 		cancel()
+		h.Close()
 		f.t.Fatalf("node %s not ready in 15 s", tn.name)
 	}
 	tn.mu.Lock()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -192,43 +191,7 @@ func TestInvalidFloodGraylisted(t *testing.T) {
 // given address.
 func startAt(f *federation, tn *testNode, addr ma.Multiaddr) {
 	f.t.Helper()
-	key, err := tn.home.LoadKey()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	h, err := f.mn.AddPeer(key, addr)
-	if err != nil {
-		f.t.Fatalf("mocknet host for %s: %v", tn.name, err)
-	}
-	for _, o := range f.nodes {
-		if o != tn && o.running() {
-			if _, err := f.mn.LinkPeers(h.ID(), o.host.ID()); err != nil {
-				f.t.Fatal(err)
-			}
-		}
-	}
-	log := slog.New(slog.NewTextHandler(tn.log, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", tn.name)
-	ready := make(chan struct{})
-	n, err := New(tn.home, Options{Host: h, NoAPI: true, Logger: log, Ready: func(string) { close(ready) }})
-	if err != nil {
-		h.Close()
-		f.t.Fatalf("new node %s: %v", tn.name, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
-		f.t.Fatalf("node %s stopped at start: %v", tn.name, err)
-	case <-time.After(15 * time.Second):
-		cancel()
-		f.t.Fatalf("node %s not ready in 15 s", tn.name)
-	}
-	tn.mu.Lock()
-	tn.n, tn.host, tn.cancel, tn.done = n, h, cancel, done
-	tn.mu.Unlock()
+	f.run(tn, f.mockHost(tn, addr, f.othersRunning(tn)))
 }
 
 // addNodeAt initialises a home and starts it on addr.
@@ -238,12 +201,7 @@ func addNodeAt(f *federation, name string, found bool, addr ma.Multiaddr) *testN
 	if found {
 		o.Federation = testFederation
 	}
-	dir := filepath.Join(f.dir, name)
-	if _, err := Init(dir, o); err != nil {
-		f.t.Fatalf("init %s: %v", name, err)
-	}
-	tn := &testNode{name: name, home: Home{Dir: dir}, log: &logBuffer{}, f: f}
-	f.nodes = append(f.nodes, tn)
+	tn := f.initNode(name, o)
 	startAt(f, tn, addr)
 	return tn
 }
