@@ -708,28 +708,9 @@ func publishWindow(ctx context.Context, c *Cluster, nodes []*SimNode, cfg Attack
 	for k, p := range sched {
 		prs[k] = node.PracticeInput{Practice: GenPractice(rng, 1_000_000*(window+1)+k), Topics: []string{p.Topic}}
 	}
-	out := make([]pubOutcome, len(sched))
 	before := MeterTotal(nodes)
 	u0 := ReadUsage()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for k, p := range sched {
-		if d := time.Until(start.Add(p.At)); d > 0 {
-			time.Sleep(d)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t0 := time.Now()
-			pub, err := publishPractice(ctx, nodes[p.Author].Node(), prs[k])
-			o := pubOutcome{t0: t0, call: time.Since(t0), err: err}
-			if err == nil {
-				o.cid, o.raw = pub.Record.CID, pub.Record.Raw
-			}
-			out[k] = o
-		}()
-	}
-	wg.Wait()
+	out := publishSchedule(ctx, nodes, sched, func(k int, _ Pub) node.PracticeInput { return prs[k] })
 	time.Sleep(cfg.Settle)
 	cutoff := time.Now()
 	run := LatencyRun{System: fmt.Sprintf("livinglab window %d", window), Resources: Cost(u0, ReadUsage())}

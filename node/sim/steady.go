@@ -206,11 +206,11 @@ type phase struct {
 	failed int
 }
 
-func publishPhase(ctx context.Context, nodes []*SimNode, sched []Pub, prs []protocol.Practice, settle time.Duration, system string) *phase {
-	ph := &phase{sched: sched, out: make([]pubOutcome, len(sched))}
-	BeforeMeasure("steady: " + system)
-	before := MeterTotal(nodes)
-	u0 := ReadUsage()
+// publishSchedule publishes sched's practices (input gives each one) from
+// their authors at their times, and returns how each publication went
+// once all have returned.
+func publishSchedule(ctx context.Context, nodes []*SimNode, sched []Pub, input func(k int, p Pub) node.PracticeInput) []pubOutcome {
+	out := make([]pubOutcome, len(sched))
 	start := time.Now()
 	var wg sync.WaitGroup
 	for k, p := range sched {
@@ -221,15 +221,26 @@ func publishPhase(ctx context.Context, nodes []*SimNode, sched []Pub, prs []prot
 		go func() {
 			defer wg.Done()
 			t0 := time.Now()
-			pub, err := publishPractice(ctx, nodes[p.Author].Node(), node.PracticeInput{Practice: prs[k], Topics: []string{p.Topic}})
+			pub, err := publishPractice(ctx, nodes[p.Author].Node(), input(k, p))
 			o := pubOutcome{t0: t0, call: time.Since(t0), err: err}
 			if err == nil {
 				o.cid, o.raw = pub.Record.CID, pub.Record.Raw
 			}
-			ph.out[k] = o
+			out[k] = o
 		}()
 	}
 	wg.Wait()
+	return out
+}
+
+func publishPhase(ctx context.Context, nodes []*SimNode, sched []Pub, prs []protocol.Practice, settle time.Duration, system string) *phase {
+	ph := &phase{sched: sched}
+	BeforeMeasure("steady: " + system)
+	before := MeterTotal(nodes)
+	u0 := ReadUsage()
+	ph.out = publishSchedule(ctx, nodes, sched, func(k int, p Pub) node.PracticeInput {
+		return node.PracticeInput{Practice: prs[k], Topics: []string{p.Topic}}
+	})
 	time.Sleep(settle)
 	cutoff := time.Now()
 	u1 := ReadUsage()
