@@ -170,70 +170,39 @@ func runCmd() *cobra.Command {
 				defer os.RemoveAll(dir)
 			}
 			def := sim.DefaultReportConfig()
-			set := func(name string) bool { return cmd.Flags().Changed(name) }
+			fs := cmd.Flags()
 			var res any
 			switch scenario {
 			case "steady":
 				c := def.Steady
-				c.Dir, c.Seed, c.Bare = dir, seed, bare
-				if set("nodes") {
-					c.Nodes = nodes
-				}
-				if set("records") {
-					c.Records = records
-				}
-				if set("latency") {
-					c.Latency = latency
-				}
-				if set("rate") {
-					c.Rate = rate
-				}
-				if set("settle") {
-					c.Settle = settle
-				}
-				c.OverloadRate = overload
+				c.Dir, c.Seed, c.Bare, c.OverloadRate = dir, seed, bare, overload
+				flagInto(fs, "nodes", &c.Nodes, nodes)
+				flagInto(fs, "records", &c.Records, records)
+				flagInto(fs, "latency", &c.Latency, latency)
+				flagInto(fs, "rate", &c.Rate, rate)
+				flagInto(fs, "settle", &c.Settle, settle)
 				res, err = sim.RunSteady(ctx, c, logf)
 			case "churn":
 				c := def.Churn
 				c.Dir, c.Seed = dir, seed
-				if set("nodes") {
-					c.Nodes = nodes
-				}
-				if set("records") {
-					c.Records = records
-				}
-				if set("latency") {
-					c.Latency = latency
-				}
-				if set("rate") {
-					c.Rate = rate
-				}
+				flagInto(fs, "nodes", &c.Nodes, nodes)
+				flagInto(fs, "records", &c.Records, records)
+				flagInto(fs, "latency", &c.Latency, latency)
+				flagInto(fs, "rate", &c.Rate, rate)
 				res, err = sim.RunChurn(ctx, c, logf)
 			case "partition":
 				c := def.Partition
 				c.Dir, c.Seed = dir, seed
-				if set("nodes") {
-					c.Nodes = nodes
-				}
-				if set("records") {
-					c.RecordsPerSide = records / 2
-				}
-				if set("latency") {
-					c.Latency = latency
-				}
+				flagInto(fs, "nodes", &c.Nodes, nodes)
+				flagInto(fs, "records", &c.RecordsPerSide, records/2)
+				flagInto(fs, "latency", &c.Latency, latency)
 				res, err = sim.RunPartition(ctx, c, logf)
 			case "latejoin":
 				c := def.LateJoin
 				c.Dir, c.Seed = dir, seed
-				if set("nodes") {
-					c.Members = nodes
-				}
-				if set("records") {
-					c.Records = records
-				}
-				if set("latency") {
-					c.Latency = latency
-				}
+				flagInto(fs, "nodes", &c.Members, nodes)
+				flagInto(fs, "records", &c.Records, records)
+				flagInto(fs, "latency", &c.Latency, latency)
 				res, err = sim.RunLateJoin(ctx, c, logf)
 			case "catchup", "memory", "search":
 				r := def
@@ -242,18 +211,10 @@ func runCmd() *cobra.Command {
 				r.Only = []string{scenario}
 				r.SkipFTS5 = true
 				r.QuietWait = 0
-				if set("records") {
-					r.CatchUp.Total = records
-				}
-				if set("missing") {
-					r.CatchUp.Missing = missing
-				}
-				if set("latency") {
-					r.CatchUp.Latency = latency
-				}
-				if set("peers") {
-					r.Memory.Peers = peers
-				}
+				flagInto(fs, "records", &r.CatchUp.Total, records)
+				flagInto(fs, "missing", &r.CatchUp.Missing, missing)
+				flagInto(fs, "latency", &r.CatchUp.Latency, latency)
+				flagInto(fs, "peers", &r.Memory.Peers, peers)
 				var rr *sim.Results
 				if rr, err = sim.RunReport(ctx, r); err == nil {
 					res = rr
@@ -261,28 +222,16 @@ func runCmd() *cobra.Command {
 			case "ingest":
 				c := def.Ingest
 				c.Dir, c.Seed = dir, seed
-				if set("records") {
-					c.Records = records
-				}
-				if set("latency") {
-					c.Latency = latency
-				}
+				flagInto(fs, "records", &c.Records, records)
+				flagInto(fs, "latency", &c.Latency, latency)
 				res, err = sim.RunIngest(ctx, c, logf)
 			case "attack":
-				c := sim.DefaultAttackConfig()
+				c := def.Attack
 				c.Dir, c.Seed, c.Log = dir, seed, logf
-				if set("nodes") {
-					c.Nodes = nodes
-				}
-				if set("records") {
-					c.Records = records
-				}
-				if set("latency") {
-					c.Latency = latency
-				}
-				if set("rate") {
-					c.Rate = rate
-				}
+				flagInto(fs, "nodes", &c.Nodes, nodes)
+				flagInto(fs, "records", &c.Records, records)
+				flagInto(fs, "latency", &c.Latency, latency)
+				flagInto(fs, "rate", &c.Rate, rate)
 				res, err = sim.RunAttack(ctx, c)
 			default:
 				return fmt.Errorf("unknown scenario %q (steady, churn, partition, latejoin, catchup, ingest, memory, search, attack)", scenario)
@@ -314,4 +263,12 @@ func runCmd() *cobra.Command {
 	f.BoolVar(&bare, "bare", true, "steady: also run bare gossipsub (defaults and flood publish) on the same schedule")
 	f.StringVar(&out, "json", "", "write the results to this file instead of standard output")
 	return c
+}
+
+// flagInto sets *dst to v when the flag name was given on the command line,
+// leaving the scenario's default otherwise.
+func flagInto[T any](fs interface{ Changed(string) bool }, name string, dst *T, v T) {
+	if fs.Changed(name) {
+		*dst = v
+	}
 }
