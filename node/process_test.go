@@ -90,37 +90,11 @@ type daemon struct {
 	err  error // from Wait, once done is closed
 }
 
-// startDaemon runs `livinglab run` on home and waits until it prints ready.
+// startDaemon runs `livinglab run` on home, on any free port, and waits
+// until it prints ready.
 func startDaemon(t *testing.T, name, home string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, name: name, home: home, out: &logBuffer{}, errs: &logBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command(livinglabBin(t), "run", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0")
-	d.cmd.Env = cleanEnv()
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.errs
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		d.err = d.cmd.Wait()
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		d.stop(false)
-		if t.Failed() {
-			t.Logf("--- %s stdout ---\n%s\n--- %s stderr ---\n%s", name, tail(d.out.String(), 20), name, tail(d.errs.String(), 40))
-		}
-	})
-	deadline := time.After(30 * time.Second)
-	for !strings.Contains(d.out.String(), "ready\n") {
-		select {
-		case <-d.done:
-			t.Fatalf("daemon %s exited at start (%v): %s", name, d.err, d.errs.String())
-		case <-deadline:
-			t.Fatalf("daemon %s not ready in 30 s: %s", name, d.errs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return d
+	return opsStart(t, name, home, 0)
 }
 
 // stop sends SIGTERM and waits; after 15 s it kills. With check set, it
