@@ -29,7 +29,7 @@ import (
 )
 
 // rejectedBy returns how many records (or connections, queries) n refused
-// for reason.
+// for reason (a label of livinglab_records_rejected_total).
 func rejectedBy(t testing.TB, n *Node, reason string) float64 {
 	t.Helper()
 	mfs, err := n.stats.reg.Gather()

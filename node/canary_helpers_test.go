@@ -6,10 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
@@ -280,11 +278,10 @@ func (f *federation) addTappedNode(name string, found bool, c *wireCapture, link
 // canaryAPI calls a node's HTTP API through its handler, with its token,
 // and records every answer body in the capture.
 type canaryAPI struct {
-	t     *testing.T
-	name  string
-	h     http.Handler
-	token string
-	cap   *wireCapture
+	t    *testing.T
+	name string
+	api  *labAPI
+	cap  *wireCapture
 }
 
 func newCanaryAPI(t *testing.T, tn *testNode, c *wireCapture) *canaryAPI {
@@ -293,7 +290,8 @@ func newCanaryAPI(t *testing.T, tn *testNode, c *wireCapture) *canaryAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &canaryAPI{t: t, name: tn.name, h: tn.Node().apiHandler("127.0.0.1:1"), token: tok, cap: c}
+	api := &labAPI{t: t, n: tn.Node(), h: tn.Node().apiHandler("127.0.0.1:1"), token: tok}
+	return &canaryAPI{t: t, name: tn.name, api: api, cap: c}
 }
 
 // call sends a request and requires status want; out, if not nil, gets
@@ -302,33 +300,9 @@ func newCanaryAPI(t *testing.T, tn *testNode, c *wireCapture) *canaryAPI {
 // by design and only to the lab's own users.
 func (a *canaryAPI) call(want int, method, path string, body, out any) []byte {
 	a.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			a.t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	req.Host = "127.0.0.1:1"
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	rec := httptest.NewRecorder()
-	a.h.ServeHTTP(rec, req)
-	if rec.Code != want {
-		a.t.Fatalf("%s: %s %s: status %d, want %d: %.2000s", a.name, method, path, rec.Code, want, rec.Body.String())
-	}
-	b := rec.Body.Bytes()
+	b := []byte(a.api.must(want, method, path, body, out))
 	if method == http.MethodGet {
 		a.cap.addAnswer("http "+a.name+" "+method+" "+path, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			a.t.Fatalf("%s: %s %s: decode: %v", a.name, method, path, err)
-		}
 	}
 	return b
 }

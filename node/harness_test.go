@@ -369,23 +369,7 @@ func waitHas(t testing.TB, tn *testNode, c cid.Cid, timeout time.Duration) time.
 // livinglab_records_rejected_total).
 func rejected(t testing.TB, tn *testNode, reason string) float64 {
 	t.Helper()
-	mfs, err := tn.Node().stats.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "livinglab_records_rejected_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return rejectedBy(t, tn.Node(), reason)
 }
 
 // bulkLimits raises a home's publishing limit far above the default, for

@@ -20,13 +20,13 @@ import (
 // labAPI is a node that founded a federation, served through its HTTP
 // handler without networking.
 type labAPI struct {
-	t     *testing.T
+	t     testing.TB
 	n     *Node
 	h     http.Handler
 	token string
 }
 
-func newLabAPI(t *testing.T) *labAPI {
+func newLabAPI(t testing.TB) *labAPI {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := Init(dir, InitOptions{Region: "North Karelia", Country: "FI", Federation: "improve"}); err != nil {
