@@ -145,16 +145,8 @@ func newOutsider(t *testing.T, f *federation) (host.Host, crypto.PrivKey, *pubsu
 // sealAs builds a valid, signed practice record by key.
 func sealAs(t *testing.T, key crypto.PrivKey, seq uint64, topics ...string) *protocol.Signed {
 	t.Helper()
-	r := protocol.Record{Federation: testFederation, Seq: seq, Created: time.Now().UnixMilli(), Topics: topics}
-	if err := r.SetPayload(&protocol.Practice{Version: 1, Title: "Free money for everybody",
-		Summary: "Click the link.", Language: "en", Licence: protocol.DefaultLicence}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := protocol.Seal(r, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return sealPractice(t, key, seq, "", protocol.Practice{Version: 1, Title: "Free money for everybody",
+		Summary: "Click the link.", Language: "en"}, topics...)
 }
 
 // An outsider that publishes a validly signed record under the right gossip

@@ -21,16 +21,8 @@ import (
 // signedPractice seals a practice by key; title makes it unique.
 func signedPractice(t testing.TB, key crypto.PrivKey, seq uint64, title string, topics ...string) *protocol.Signed {
 	t.Helper()
-	r := protocol.Record{Federation: testFederation, Seq: seq, Created: time.Now().UnixMilli(), Topics: topics}
-	if err := r.SetPayload(&protocol.Practice{Version: 1, Title: title, Summary: "Weekly workshops in the village hall.",
-		Language: "en", Licence: protocol.DefaultLicence}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := protocol.Seal(r, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return sealPractice(t, key, seq, "", protocol.Practice{Version: 1, Title: title, Summary: "Weekly workshops in the village hall.",
+		Language: "en"}, topics...)
 }
 
 // badSignature returns rec's envelope with one bit of the signature
