@@ -281,9 +281,6 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 			return pubsub.ValidationAccept
 		}
 		rec, err := n.val.Check(name, m.Data)
-		if err == nil {
-			err = n.checkFork(rec)
-		}
 		if err == nil && !n.store.Has(rec.CID) {
 			// Over the author's arrival rate, or over the limit by
 			// signing time as this node's store counts it: not relayed.

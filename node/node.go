@@ -188,6 +188,11 @@ func (n *Node) RetractedBy(c cid.Cid) []string {
 // AuthorOf implements protocol.Ledger.
 func (n *Node) AuthorOf(c cid.Cid) (string, bool) { return n.store.AuthorOf(c) }
 
+// AuthorCID implements protocol.Ledger.
+func (n *Node) AuthorCID(author string, seq uint64) (cid.Cid, bool) {
+	return n.store.AuthorCID(author, seq)
+}
+
 // Close closes the store. Serve closes it on return; Close is for nodes
 // that never served.
 func (n *Node) Close() error {
@@ -234,22 +239,6 @@ func (n *Node) signAndStore(p protocol.Payload, topics []string) (*protocol.Sign
 	}
 	n.afterStore(rec, res, "")
 	return rec, nil
-}
-
-// checkFork refuses a record of a removed member whose sequence number
-// this node already holds a different record for. The removal keeps the
-// member's records up to a sequence number valid; a stolen key can still
-// sign records numbered below it, and a node holding the member's
-// history recognises them as second versions of a sequence number.
-func (n *Node) checkFork(rec *protocol.Signed) error {
-	r := &rec.Record
-	if ok, _ := n.roster.MemberStatus(r.Author, 0); ok {
-		return nil
-	}
-	if c, held := n.store.AuthorCID(r.Author, r.Seq); held && !c.Equals(rec.CID) {
-		return fmt.Errorf("%w: a removed member's key signed a second record with sequence number %d", protocol.ErrNotAuthorised, r.Seq)
-	}
-	return nil
 }
 
 // recentWindow is how recently signed a record must be for the arrival
@@ -303,10 +292,6 @@ func (n *Node) accept(topic string, raw []byte, from peer.ID) (*protocol.Signed,
 	if err != nil {
 		n.stats.rejected(err)
 		return nil, false, err
-	}
-	if err := n.checkFork(rec); err != nil {
-		n.stats.rejected(err)
-		return rec, false, err
 	}
 	if !n.keeps(rec) {
 		return rec, false, nil

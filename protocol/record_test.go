@@ -567,7 +567,8 @@ type fakeLedger struct {
 	members   map[string]fakeMember
 	retracted map[cid.Cid]string
 	authors   map[cid.Cid]string
-	asked     []uint64 // seq numbers MemberStatus was asked about
+	seqs      map[cid.Cid]uint64 // sequence numbers of the records in authors
+	asked     []uint64           // seq numbers MemberStatus was asked about
 }
 
 type fakeMember struct {
@@ -593,6 +594,15 @@ func (l *fakeLedger) RetractedBy(c cid.Cid) []string {
 		return []string{by}
 	}
 	return nil
+}
+
+func (l *fakeLedger) AuthorCID(author string, seq uint64) (cid.Cid, bool) {
+	for c, a := range l.authors {
+		if a == author && l.seqs[c] == seq {
+			return c, true
+		}
+	}
+	return cid.Undef, false
 }
 
 func (l *fakeLedger) AuthorOf(c cid.Cid) (string, bool) {
@@ -718,6 +728,23 @@ func TestValidator(t *testing.T) {
 		}
 		if len(l.asked) == 0 || l.asked[len(l.asked)-1] != 42 {
 			t.Fatalf("MemberStatus asked about seq %v, want 42", l.asked)
+		}
+	})
+	t.Run("a removed member's second record for a held sequence number", func(t *testing.T) {
+		l := newLedger()
+		held := withSeq(gone, 2)
+		l.authors[held.CID] = G
+		l.seqs = map[cid.Cid]uint64{held.CID: 2}
+		v := &Validator{Federation: testFed, Founder: F, Ledger: l}
+		if err := v.CheckSigned("", held); err != nil {
+			t.Fatalf("the held record: %v", err)
+		}
+		fork := mustSeal(t, func() Record { r := practiceRecord(t, gone); r.Seq, r.Created = 2, r.Created+1; return r }(), gone)
+		if err := v.CheckSigned("", fork); !errors.Is(err, ErrNotAuthorised) {
+			t.Fatalf("a second record with the held sequence number: %v, want ErrNotAuthorised", err)
+		}
+		if err := v.CheckSigned("", withSeq(gone, 3)); err != nil {
+			t.Fatalf("a kept sequence number with no record held: %v", err)
 		}
 	})
 	t.Run("Check opens before judging", func(t *testing.T) {

@@ -27,6 +27,9 @@ type Ledger interface {
 	RetractedBy(c cid.Cid) (by []string)
 	// AuthorOf returns the author of a record held (or retracted) here.
 	AuthorOf(c cid.Cid) (author string, ok bool)
+	// AuthorCID returns the record held here that author signed with
+	// sequence number seq.
+	AuthorCID(author string, seq uint64) (c cid.Cid, ok bool)
 }
 
 // Validator checks records exactly the same way whether they arrive by
@@ -87,9 +90,19 @@ func (v *Validator) CheckSigned(topic string, s *Signed) error {
 		}
 		return nil
 	}
+	current, _ := v.Ledger.MemberStatus(r.Author, 0)
 	member, admin := v.Ledger.MemberStatus(r.Author, r.Seq)
 	if !member {
 		return fmt.Errorf("%w: %s", ErrNotMember, r.Author)
+	}
+	if !current {
+		// A removal keeps the member's records up to a sequence number; a
+		// stolen key can still sign new ones numbered below it. Where the
+		// genuine record for that number is held, the new one is a second
+		// version of it.
+		if c, held := v.Ledger.AuthorCID(r.Author, r.Seq); held && !c.Equals(s.CID) {
+			return fmt.Errorf("%w: a removed member's key signed a second record with sequence number %d", ErrNotAuthorised, r.Seq)
+		}
 	}
 	switch p := p.(type) {
 	case *Membership:
