@@ -417,28 +417,27 @@ func newMemoryCgroup(name string, limitMiB int) (*memoryCgroup, error) {
 		if err != nil || !slices.Contains(strings.Fields(string(ctl)), "memory") {
 			continue
 		}
-		dir := filepath.Join(root, name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
+		cg, err := makeCgroup(filepath.Join(root, name), "v2", "memory.max", limit)
+		if err != nil {
 			return nil, err
 		}
-		cg := &memoryCgroup{dir: dir, procs: filepath.Join(dir, "cgroup.procs"), kind: "v2"}
-		if err := os.WriteFile(filepath.Join(dir, "memory.max"), []byte(limit), 0o644); err != nil {
-			cg.remove()
-			return nil, err
-		}
-		os.WriteFile(filepath.Join(dir, "memory.swap.max"), []byte("0"), 0o644)
+		os.WriteFile(filepath.Join(cg.dir, "memory.swap.max"), []byte("0"), 0o644)
 		return cg, nil
 	}
 	root := "/sys/fs/cgroup/memory"
 	if _, err := os.Stat(filepath.Join(root, "memory.limit_in_bytes")); err != nil {
 		return nil, errors.New("no cgroup memory controller (v1 or v2) on this machine")
 	}
-	dir := filepath.Join(root, name)
+	return makeCgroup(filepath.Join(root, name), "v1", "memory.limit_in_bytes", limit)
+}
+
+// makeCgroup creates the cgroup dir and writes limit to its limitFile.
+func makeCgroup(dir, kind, limitFile, limit string) (*memoryCgroup, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, err
 	}
-	cg := &memoryCgroup{dir: dir, procs: filepath.Join(dir, "cgroup.procs"), kind: "v1"}
-	if err := os.WriteFile(filepath.Join(dir, "memory.limit_in_bytes"), []byte(limit), 0o644); err != nil {
+	cg := &memoryCgroup{dir: dir, procs: filepath.Join(dir, "cgroup.procs"), kind: kind}
+	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(limit), 0o644); err != nil {
 		cg.remove()
 		return nil, err
 	}
