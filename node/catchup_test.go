@@ -254,6 +254,19 @@ func TestCatchUpOffline500(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("B's index does not find the last record caught up on: %v", err)
 	}
+	// Every one of them: a burst is indexed in batches split over
+	// several bleve batches at once.
+	if err := b.Node().FlushIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cids {
+		if ok, err := b.Node().searchIndex().Has(c.String()); err != nil || !ok {
+			t.Fatalf("B's index lacks %s (%v)", c, err)
+		}
+	}
+	if n, err := b.Node().searchIndex().Count(); err != nil || n != uint64(len(cids)) {
+		t.Fatalf("B's index holds %d documents (%v), want %d", n, err, len(cids))
+	}
 	for _, tn := range []*testNode{a, c} {
 		res, err := b.Node().SyncTopic(context.Background(), tn.ID(), catchupTopic)
 		if err != nil || !res.InSync || res.Got != 0 {

@@ -331,12 +331,27 @@ func (n *Node) applyIndex(ops []indexOp) {
 			docs = append(docs, d)
 		}
 	}
-	if len(docs) > 0 {
-		if err := ix.PutBatch(docs); err != nil {
-			n.log.Error("search index put", "records", len(docs), "err", err)
-		}
+	// bleve builds each batch's segment on one goroutine after analysing
+	// its documents in parallel; two halves applied at once keep both
+	// cores busy. Each document is in one half only, so the order of
+	// changes to one record is kept.
+	parts := [][]search.Doc{docs}
+	if len(docs) >= 2*minIndexSplit {
+		parts = [][]search.Doc{docs[:len(docs)/2], docs[len(docs)/2:]}
 	}
+	var wg sync.WaitGroup
+	for _, part := range parts {
+		wg.Go(func() {
+			if err := ix.PutBatch(part); err != nil {
+				n.log.Error("search index put", "records", len(part), "err", err)
+			}
+		})
+	}
+	wg.Wait()
 }
+
+// minIndexSplit is the smallest half worth a batch of its own.
+const minIndexSplit = 64
 
 // FlushIndex waits until every queued index change is applied (tests,
 // and searches that must see a record just stored).
