@@ -566,7 +566,7 @@ func TestRetractedRecordReoffered(t *testing.T) {
 	t.Run("gossip", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		ps, err := pubsub.NewGossipSub(ctx, h, pubsub.WithFloodPublish(true))
+		ps, err := pubsub.NewGossipSub(ctx, h, append(GossipWireOptions(), pubsub.WithFloodPublish(true))...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/protocol"
@@ -40,9 +41,22 @@ func TestTopicChannels(t *testing.T) {
 	t.Logf("elderly-care record reached B in %s", dt)
 	bus := publish(t, a, "On-demand village bus", "transport")
 	waitHas(t, c, bus, 5*time.Second)
+	syncedIn := func(tn *testNode) float64 {
+		var m dto.Metric
+		if err := tn.Node().stats.syncRecs.WithLabelValues("in").Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetCounter().GetValue()
+	}
+	before := syncedIn(c)
 	both := publish(t, a, "Volunteer drivers for hospital visits", "elderly-care", "transport")
 	waitHas(t, b, both, 5*time.Second)
 	waitHas(t, c, both, 5*time.Second)
+	// A record in two topics is a gossip message in each: C, following only
+	// the second, has it by gossip, not from a later sync.
+	if got := syncedIn(c); got != before {
+		t.Errorf("C received %v records by sync while the two-topic record was published, want none", got-before)
+	}
 
 	time.Sleep(2 * time.Second)
 	if c.Node().Store().Has(care) {
@@ -135,7 +149,7 @@ func newOutsider(t *testing.T, f *federation) (host.Host, crypto.PrivKey, *pubsu
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() { cancel(); h.Close() })
-	ps, err := pubsub.NewGossipSub(ctx, h, pubsub.WithFloodPublish(true))
+	ps, err := pubsub.NewGossipSub(ctx, h, append(GossipWireOptions(), pubsub.WithFloodPublish(true))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,9 +85,30 @@ func (n *Node) mayConnect(p peer.ID, dir network.Direction) bool {
 	return dir == network.DirInbound && n.hasOpenInvites()
 }
 
+// GossipWireOptions are the gossipsub options that shape what goes on the
+// wire, which every peer of a federation's topics must share (the version
+// in protocol.GossipTopic names them). A message carries one signed record
+// and nothing else: no gossipsub signature, sender or sequence number. The
+// record's own signature authenticates it (the validator checks it before
+// anything is forwarded), so a second signature by the sending peer would
+// cost every receiver another verification and about 100 bytes for
+// nothing; the message ID is the hash of the topic and the record, so
+// copies of one record are one message whoever forwards them, and a record
+// in two topics is a message in each.
+func GossipWireOptions() []pubsub.Option {
+	return []pubsub.Option{
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithMessageIdFn(msgID),
+		pubsub.WithMaxMessageSize(protocol.MaxRecordBytes + 16<<10),
+	}
+}
+
 func msgID(m *pb.Message) string {
-	h := sha256.Sum256(m.Data)
-	return string(h[:])
+	h := sha256.New()
+	h.Write([]byte(m.GetTopic()))
+	h.Write([]byte{0})
+	h.Write(m.Data)
+	return string(h.Sum(nil))
 }
 
 // onlyLoopback tells whether every listen address is a loopback address,
@@ -156,13 +177,11 @@ func (n *Node) startNetwork(ctx context.Context) (*p2p, error) {
 			}
 		}
 	}
-	psOpts := []pubsub.Option{
+	psOpts := append(GossipWireOptions(),
 		pubsub.WithFloodPublish(true),
-		pubsub.WithMessageIdFn(msgID),
-		pubsub.WithMaxMessageSize(protocol.MaxRecordBytes + 16<<10),
 		pubsub.WithPeerOutboundQueueSize(256),
 		pubsub.WithValidateQueueSize(1024),
-	}
+	)
 	psOpts = append(psOpts, n.scoringOptions()...)
 	psOpts = append(psOpts, n.opts.PubsubOptions...)
 	ps, err := pubsub.NewGossipSub(ctx, nw.host, psOpts...)

@@ -229,7 +229,7 @@ func TestColocatedMembersNotPenalised(t *testing.T) {
 	}
 	octx, ocancel := context.WithCancel(context.Background())
 	t.Cleanup(func() { ocancel(); oh.Close() })
-	if _, err := pubsub.NewGossipSub(octx, oh); err != nil {
+	if _, err := pubsub.NewGossipSub(octx, oh, GossipWireOptions()...); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.mn.LinkPeers(oh.ID(), nodes[0].ID()); err != nil {

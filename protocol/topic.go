@@ -31,7 +31,15 @@ func ValidFederation(f string) error {
 	return nil
 }
 
+// GossipVersion is the version of the gossip messages, part of every gossip
+// topic's name so that nodes whose messages would not be understood do not
+// share topics (they still exchange records by sync). Version 2: a message
+// is one signed record without a gossipsub signature, sender or sequence
+// number, identified by the record's hash (version 1 messages were signed
+// by the sending peer as well).
+const GossipVersion = 2
+
 // GossipTopic maps a topic channel to its gossipsub topic, scoped by federation.
 func GossipTopic(federation, topic string) string {
-	return "/livinglab/1/" + federation + "/" + topic
+	return fmt.Sprintf("/livinglab/%d/%s/%s", GossipVersion, federation, topic)
 }

@@ -394,7 +394,7 @@ func startFlooder(ctx context.Context, c *Cluster, sn *SimNode, honest []*SimNod
 		return nil, err
 	}
 	mh := NewMeteredHost(h, NewMeter(), c.delay)
-	ps, err := pubsub.NewGossipSub(ctx, mh, pubsub.WithFloodPublish(true), pubsub.WithPeerOutboundQueueSize(1024))
+	ps, err := pubsub.NewGossipSub(ctx, mh, append(node.GossipWireOptions(), pubsub.WithFloodPublish(true), pubsub.WithPeerOutboundQueueSize(1024))...)
 	if err != nil {
 		h.Close()
 		return nil, err
@@ -550,7 +550,7 @@ func startOutsiders(ctx context.Context, c *Cluster, nodes []*SimNode, cfg Attac
 		if err != nil {
 			return nil, err
 		}
-		ps, err := pubsub.NewGossipSub(ctx, NewMeteredHost(h, NewMeter(), c.delay), pubsub.WithFloodPublish(true))
+		ps, err := pubsub.NewGossipSub(ctx, NewMeteredHost(h, NewMeter(), c.delay), append(node.GossipWireOptions(), pubsub.WithFloodPublish(true))...)
 		if err != nil {
 			h.Close()
 			return nil, err

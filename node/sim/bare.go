@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -20,7 +21,15 @@ import (
 const (
 	BareDefaults = "gossipsub (defaults)"
 	BareFlood    = "gossipsub (flood publish)"
+	BareSame     = "gossipsub (livinglab's options)"
 )
+
+// BareVariants are the bare gossipsub configurations the steady scenario
+// compares with: the library's defaults; flood publishing, as livinglab
+// sets; and every option livinglab sets that shapes delivery (flood
+// publishing, unsigned messages with a content-hash ID, queue sizes), so
+// that the remaining difference is livinglab's own work.
+var BareVariants = []string{BareDefaults, BareFlood, BareSame}
 
 // BareConfig runs a publish schedule on plain go-libp2p-pubsub gossipsub.
 type BareConfig struct {
@@ -29,7 +38,7 @@ type BareConfig struct {
 	Schedule []Pub
 	Sizes    []int      // message size of each publication (0: skipped)
 	Subs     [][]string // topics each host subscribes to
-	Flood    bool       // pubsub.WithFloodPublish(true)
+	Variant  string     // one of BareVariants
 	Settle   time.Duration
 	Seed     uint64
 }
@@ -65,8 +74,15 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 		return nil, err
 	}
 	var opts []pubsub.Option
-	if cfg.Flood {
+	switch cfg.Variant {
+	case BareDefaults:
+	case BareFlood:
 		opts = append(opts, pubsub.WithFloodPublish(true))
+	case BareSame:
+		opts = append(node.GossipWireOptions(), pubsub.WithFloodPublish(true),
+			pubsub.WithPeerOutboundQueueSize(256), pubsub.WithValidateQueueSize(1024))
+	default:
+		return nil, fmt.Errorf("bare gossipsub: unknown variant %q", cfg.Variant)
 	}
 	for i, bh := range hosts {
 		ps, err := pubsub.NewGossipSub(ctx, bh.h, opts...)
@@ -136,10 +152,7 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 	}
 	time.Sleep(3 * time.Second)
 
-	name := BareDefaults
-	if cfg.Flood {
-		name = BareFlood
-	}
+	name := cfg.Variant
 	BeforeMeasure("steady: " + name)
 	var all []*SimNode // only for MeterTotal
 	for _, bh := range hosts {

@@ -111,7 +111,7 @@ func RunMemory(ctx context.Context, cfg MemoryConfig, log Logf) (*MemoryResult, 
 			return nil, err
 		}
 		peers = append(peers, ph)
-		ps, err := pubsub.NewGossipSub(pctx, ph)
+		ps, err := pubsub.NewGossipSub(pctx, ph, node.GossipWireOptions()...)
 		if err != nil {
 			return nil, err
 		}

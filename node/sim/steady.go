@@ -184,6 +184,7 @@ type SteadyResult struct {
 	Bare                  []LatencyRun `json:"bare,omitempty"`
 	P99VsFlood            float64      `json:"p99_ratio_vs_flood_publish"`
 	P99VsDefault          float64      `json:"p99_ratio_vs_defaults"`
+	P99VsSame             float64      `json:"p99_ratio_vs_same_options"`
 	P99OverLink           float64      `json:"p99_over_link_latency"`
 }
 
@@ -320,9 +321,9 @@ func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, 
 		for i := range cfg.Nodes {
 			subs = append(subs, SubsFor(DefaultTopics, i))
 		}
-		for _, flood := range []bool{false, true} {
+		for _, v := range BareVariants {
 			br, err := RunBare(ctx, BareConfig{Nodes: cfg.Nodes, Latency: cfg.Latency, Schedule: sched, Sizes: sizes,
-				Subs: subs, Flood: flood, Settle: cfg.Settle, Seed: cfg.Seed})
+				Subs: subs, Variant: v, Settle: cfg.Settle, Seed: cfg.Seed})
 			if err != nil {
 				return nil, fmt.Errorf("bare gossipsub: %w", err)
 			}
@@ -336,10 +337,13 @@ func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, 
 				continue
 			}
 			r := round(res.Livinglab.Latency.P99/b.Latency.P99, 2)
-			if b.System == BareFlood {
+			switch b.System {
+			case BareFlood:
 				res.P99VsFlood = r
-			} else {
+			case BareDefaults:
 				res.P99VsDefault = r
+			case BareSame:
+				res.P99VsSame = r
 			}
 		}
 	}
