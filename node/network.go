@@ -295,7 +295,7 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 	}
 	n := nw.n
 	gt := protocol.GossipTopic(n.Federation(), name)
-	err := nw.ps.RegisterTopicValidator(gt, func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	err := nw.ps.RegisterTopicValidator(gt, func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		if from == n.id {
 			return pubsub.ValidationAccept
 		}
@@ -319,6 +319,32 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 			return n.gossipVerdict(from, rec, err)
 		}
 		m.ValidatorData = rec
+		if !n.keeps(rec) {
+			return pubsub.ValidationAccept
+		}
+		// Stored here, as soon as it is known to be valid, rather than by
+		// the subscription's reader after gossipsub's event loop has handed
+		// the message on: that loop also runs heartbeats and scoring, and
+		// waiting for it was most of the time from arrival to storage.
+		// The validator only read the author's count: records validated
+		// side by side could still pass it together, PutLimited cannot.
+		res, err := n.store.PutLimited(rec, n.authorLimit())
+		switch {
+		case errors.Is(err, knowledge.ErrAuthorLimit):
+			n.stats.rejected(err)
+			return n.gossipVerdict(from, rec, errRateLimited)
+		case errors.Is(err, protocol.ErrRetracted):
+			return pubsub.ValidationIgnore
+		case err != nil:
+			// This node could not store it (a full disk, say); the record
+			// is valid and the others may, so it is still relayed.
+			n.log.Error("store gossiped record", "cid", rec.CID, "err", err)
+		case res.Added:
+			n.stats.received.Inc()
+			n.log.Debug("received record", "topic", name, "cid", rec.CID, "from", from)
+			n.afterStore(rec, res, from)
+			n.checkGap(ctx, rec, from) // the node's context: the validator's ends with it
+		}
 		return pubsub.ValidationAccept
 	}, pubsub.WithValidatorTimeout(5*time.Second))
 	if err != nil {
@@ -340,7 +366,7 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 	}
 	tctx, cancel := context.WithCancel(ctx)
 	nw.topics[name] = &topicChan{name: name, topic: t, sub: sub, cancel: cancel}
-	go nw.readTopic(tctx, name, sub)
+	go nw.readTopic(tctx, sub)
 	return nil
 }
 
@@ -358,40 +384,13 @@ func (nw *p2p) leave(name string) {
 	delete(nw.topics, name)
 }
 
-func (nw *p2p) readTopic(ctx context.Context, name string, sub *pubsub.Subscription) {
-	n := nw.n
+// readTopic drains the topic's subscription: the validator stores what
+// arrives, but gossipsub delivers a topic's messages only to a node that
+// reads its subscription.
+func (nw *p2p) readTopic(ctx context.Context, sub *pubsub.Subscription) {
 	for {
-		m, err := sub.Next(ctx)
-		if err != nil {
+		if _, err := sub.Next(ctx); err != nil {
 			return
-		}
-		if m.ReceivedFrom == n.id {
-			continue
-		}
-		rec, ok := m.ValidatorData.(*protocol.Signed)
-		if !ok {
-			continue
-		}
-		if !n.keeps(rec) {
-			continue
-		}
-		// The validator only read the author's count: records validated
-		// side by side could still pass it together.
-		res, err := n.store.PutLimited(rec, n.authorLimit())
-		if err != nil {
-			switch {
-			case errors.Is(err, knowledge.ErrAuthorLimit):
-				n.stats.rejected(err)
-			case !errors.Is(err, protocol.ErrRetracted):
-				n.log.Error("store gossiped record", "cid", rec.CID, "err", err)
-			}
-			continue
-		}
-		if res.Added {
-			n.stats.received.Inc()
-			n.log.Debug("received record", "topic", name, "cid", rec.CID, "from", m.ReceivedFrom)
-			n.afterStore(rec, res, m.ReceivedFrom)
-			n.checkGap(ctx, rec, m.ReceivedFrom)
 		}
 	}
 }
