@@ -843,3 +843,28 @@ func TestOwnPublishingLimit(t *testing.T) {
 		t.Fatal("five records in a row were all signed under a limit of 2 at once and 1 a minute")
 	}
 }
+
+// A member that publishes more than the burst at once reaches the others
+// all the same: what their arrival rate refused live is fetched from the
+// author once the rate allows it, well before the next periodic sync.
+func TestBurstBeyondArrivalRateFollowedUp(t *testing.T) {
+	f, nodes := newFederation(t, 2)
+	a, b := nodes[0], nodes[1]
+	f.subscribe(b, catchupTopic, a)
+	// B: 5 records at once, then 10 a second, from any author; no
+	// periodic sync within the test.
+	if err := b.Node().updateConfig(func(c *Config) {
+		c.Limits.PublishBurst, c.Limits.PublishPerMin = 5, 600
+		c.Sync.Interval = Duration(time.Hour)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := rejectedBy(t, b.Node(), "rate_limited")
+	cids := publishMany(t, catchupTopic, 30, a)
+	took := waitHoldsAll(t, b, cids, 15*time.Second)
+	refused := rejectedBy(t, b.Node(), "rate_limited") - before
+	t.Logf("B holds all %d records %s after A published them; %v refused on the way", len(cids), took.Round(time.Millisecond), refused)
+	if refused == 0 {
+		t.Fatalf("B's arrival rate refused none of a burst of %d (burst 5): the test tests nothing", len(cids))
+	}
+}

@@ -305,6 +305,7 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 			// signing time as this node's store counts it: not relayed.
 			if !n.authorAllowed(rec) {
 				err = errRateLimited
+				n.rateRefused(rec, name)
 			} else if k := rec.Record.Kind; k == protocol.KindPractice || k == protocol.KindLesson {
 				if ok, serr := n.store.AuthorRoom(rec.Record.Author, rec.Record.Created, n.authorLimit()); serr == nil && !ok {
 					err = errRateLimited

@@ -81,6 +81,7 @@ type Node struct {
 
 	rateMu    sync.Mutex
 	rates     map[string]*rate.Limiter
+	follows   map[string]*rateFollow // by author, under rateMu
 	searchLim searchLimiter
 }
 
@@ -301,6 +302,7 @@ func (n *Node) accept(topic string, raw []byte, from peer.ID) (*protocol.Signed,
 	// refused live cannot come in by the side door.
 	if topic == "" && from != "" && rec.Record.Author == from.String() && n.recentFromAuthor(rec) && !n.authorAllowed(rec) {
 		n.stats.rejected(errRateLimited)
+		n.rateRefused(rec, "")
 		return rec, false, errRateLimited
 	}
 	// The publishing limit by signing time holds on every path, gossip or
