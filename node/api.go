@@ -53,7 +53,9 @@ func writeError(w http.ResponseWriter, err error) {
 		errors.Is(err, protocol.ErrBadInvite), errors.Is(err, protocol.ErrTooLarge), errors.Is(err, knowledge.ErrInvalid):
 		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
 	case errors.Is(err, ErrPublishLimit):
-		w.Header().Set("Retry-After", "60")
+		// The limit counts records by minute of signing time: room comes
+		// back when the minute turns (perhaps not enough; then again).
+		w.Header().Set("Retry-After", strconv.Itoa(60-time.Now().Second()))
 		writeErr(w, http.StatusTooManyRequests, "publish_limit", err.Error())
 	case errors.Is(err, errNotInFederation):
 		writeErr(w, http.StatusConflict, "not_in_federation", err.Error())

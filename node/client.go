@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -19,6 +20,12 @@ type Client struct {
 	Base  string
 	Token string
 	HTTP  *http.Client
+	// WaitPublishLimit: when the region's publishing limit refuses a
+	// record (HTTP 429, nothing was signed), wait as the daemon says and
+	// send it again, for at most this long in all; 0 returns the error.
+	WaitPublishLimit time.Duration
+	// OnWait, if set, is told before each such wait.
+	OnWait func(d time.Duration, err error)
 }
 
 // ErrNoDaemon is returned when no daemon runs on the home.
@@ -43,20 +50,44 @@ func NewClient(h Home) (*Client, error) {
 // Do sends a request with a JSON body (if in != nil) and decodes the JSON
 // answer into out (if out != nil). API errors come back as *APIErrorResponse.
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
+	var body []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		body = bytes.NewReader(b)
+		body = b
+	}
+	deadline := time.Now().Add(c.WaitPublishLimit)
+	for {
+		err := c.do(ctx, method, path, body, in != nil, out)
+		var ae *APIErrorResponse
+		if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests || ae.Code != "publish_limit" ||
+			ae.RetryAfter <= 0 || time.Now().Add(ae.RetryAfter).After(deadline) {
+			return err
+		}
+		if c.OnWait != nil {
+			c.OnWait(ae.RetryAfter, err)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(ae.RetryAfter):
+		}
+	}
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in []byte, hasBody bool, out any) error {
+	var body io.Reader
+	if hasBody {
+		body = bytes.NewReader(in)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, body)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token)
-	if in != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.HTTP.Do(req)
@@ -73,7 +104,11 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		if json.Unmarshal(b, &e) != nil || e.Error == "" {
 			e = APIError{Error: strings.TrimSpace(string(b)), Code: http.StatusText(resp.StatusCode)}
 		}
-		return &APIErrorResponse{Status: resp.StatusCode, APIError: e}
+		ae := &APIErrorResponse{Status: resp.StatusCode, APIError: e}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			ae.RetryAfter = time.Duration(secs) * time.Second
+		}
+		return ae
 	}
 	if out != nil {
 		if raw, ok := out.(*json.RawMessage); ok {
@@ -89,7 +124,8 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 
 // APIErrorResponse is an error answer of the API.
 type APIErrorResponse struct {
-	Status int
+	Status     int
+	RetryAfter time.Duration // from the Retry-After header, if any
 	APIError
 }
 

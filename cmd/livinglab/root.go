@@ -24,7 +24,23 @@ var homeDir string
 
 func home() node.Home { return node.Home{Dir: homeDir} }
 
-func client() (*node.Client, error) { return node.NewClient(home()) }
+// client talks to the home's daemon. A record refused by the region's
+// publishing limit (a bulk import) is sent again when the daemon says
+// there is room, with a note on standard error, for up to publishWait.
+func client() (*node.Client, error) {
+	c, err := node.NewClient(home())
+	if err != nil {
+		return nil, err
+	}
+	c.WaitPublishLimit = publishWait
+	c.OnWait = func(d time.Duration, err error) {
+		fmt.Fprintf(os.Stderr, "livinglab: %v; trying again in %s\n", err, d)
+	}
+	return c, nil
+}
+
+// publishWait bounds how long a command waits for the publishing limit.
+const publishWait = 10 * time.Minute
 
 func ctx() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
