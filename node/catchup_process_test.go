@@ -79,6 +79,9 @@ func TestCatchUpProcesses(t *testing.T) {
 	home := func(n string) string { return filepath.Join(base, n) }
 	mustCLI(t, "", "init", "--home", home("a"), "--region", "North Karelia", "--country", "FI", "--federation", testFederation)
 	mustCLI(t, "", "init", "--home", home("b"), "--region", "Region b", "--country", "SE")
+	for _, n := range []string{"a", "b"} {
+		bulkLimits(t, Home{Dir: home(n)})
+	}
 	a := startDaemon(t, "a", home("a"))
 	b := startDaemon(t, "b", home("b"))
 	lines := strings.Split(strings.TrimSpace(mustCLI(t, home("a"), "invite")), "\n")

@@ -139,7 +139,7 @@ func DefaultConfig() Config {
 		Store: StoreConfig{Profile: "small", MemTableMB: 16, NumMemtables: 2, BlockCacheMB: 16, IndexCacheMB: 16,
 			ValueLogFileMB: 64, NumCompactors: 2, GCInterval: Duration(10 * time.Minute)},
 		Limits: LimitsConfig{ConnsLow: 64, ConnsHigh: 128, MaxMemoryMB: 256, GoMemoryLimitMB: 64, MaxConnsPerIP: 8,
-			PublishPerMin: 60, PublishBurst: 120, MaxRequestKB: 1024},
+			PublishPerMin: 60, PublishBurst: 30, MaxRequestKB: 1024},
 		Sync:      SyncConfig{Interval: Duration(30 * time.Second)},
 		Anonymise: AnonymiseConfig{K: 5},
 		Log:       LogConfig{Level: "info", Format: "text"},

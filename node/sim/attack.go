@@ -63,7 +63,7 @@ type AttackConfig struct {
 // DefaultAttackConfig is the configuration of the published numbers.
 func DefaultAttackConfig() AttackConfig {
 	return AttackConfig{Nodes: 20, Latency: 20 * time.Millisecond, Records: 200, Rate: 10, PublishPerMin: 60,
-		PublishBurst: 120, FloodFactor: 100, FloodValidS: 5, InvalidEvery: 4, Outsiders: 5,
+		PublishBurst: 30, FloodFactor: 100, FloodValidS: 5, InvalidEvery: 4, Outsiders: 5,
 		DialEvery: 200 * time.Millisecond, Settle: 5 * time.Second, Seed: 1, SyncPush: true}
 }
 
