@@ -438,12 +438,17 @@ func TestCompromisedKeyReadmitted(t *testing.T) {
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	f.subscribe(a, topic, b, c)
 	f.subscribe(c, topic, a, b)
+	f.subscribe(a, "transport", b)
 	old1 := publish(t, b, "Before the compromise, one", topic)
+	// Only A follows transport: C and D will hold no record of B's with
+	// this sequence number.
+	mid := publish(t, b, "Before the compromise, on another topic", "transport")
 	old2 := publish(t, b, "Before the compromise, two", topic)
 	for _, x := range []*testNode{a, c} {
 		waitHas(t, x, old1, 5*time.Second)
 		waitHas(t, x, old2, 5*time.Second)
 	}
+	waitHas(t, a, mid, 5*time.Second)
 	oldKey, err := b.home.LoadKey()
 	if err != nil {
 		t.Fatal(err)
@@ -455,6 +460,9 @@ func TestCompromisedKeyReadmitted(t *testing.T) {
 	}
 	p, _ := removal.Record.DecodePayload()
 	keep := p.(*protocol.Membership).KeepUntilSeq
+	if last := p.(*protocol.Membership).KeepUntil; last != old2.String() {
+		t.Fatalf("the removal names %q as the last record kept, want %s", last, old2)
+	}
 	eventually(t, 10*time.Second, "C learns of the removal", func() error {
 		if m, _ := c.Node().Roster().Get(oldID.String()); !m.Removed || m.KeepUntilSeq != keep {
 			return fmt.Errorf("C's entry %+v", m)
@@ -530,9 +538,35 @@ func TestCompromisedKeyReadmitted(t *testing.T) {
 		waitHas(t, x, fresh, 5*time.Second)
 	}
 
-	// Not covered: a node that does not hold the genuine record for a kept
-	// sequence number cannot tell a fork from it (the removal names only
-	// the number, not the last kept record).
+	// Where a node holds no record for a kept number (C and D do not follow
+	// transport), the chain back from the last kept record tells: each
+	// node learns it from the others (A holds the transport record) and
+	// refuses a record off it.
+	midRec, err := a.Node().Store().Get(mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forkMid := signedPractice(t, oldKey, midRec.Record.Seq, "A second record where C and D hold none", topic)
+	for _, x := range []*testNode{c, d} {
+		if _, held := x.Node().Store().AuthorCID(oldID.String(), midRec.Record.Seq); held {
+			t.Fatalf("%s holds a record of the old key at sequence %d: the test tests nothing", x.name, midRec.Record.Seq)
+		}
+		eventually(t, 15*time.Second, x.name+" learns the records the removal kept", func() error {
+			if !x.Node().Store().KeptDone(oldID.String()) {
+				return errors.New("not yet")
+			}
+			return nil
+		})
+		if kept, known := x.Node().KeptRecord(oldID.String(), mid); !kept || !known {
+			t.Fatalf("%s: the transport record kept %v, known %v", x.name, kept, known)
+		}
+		if _, added, err := x.Node().accept("", forkMid.Raw, c.ID()); !errors.Is(err, protocol.ErrNotAuthorised) || added {
+			t.Fatalf("%s took a record of the old key off the kept chain at sequence %d: added %v, err %v", x.name, midRec.Record.Seq, added, err)
+		}
+		if x.Node().Store().Has(mid) {
+			t.Fatalf("%s stored a record of a topic it does not follow while learning the chain", x.name)
+		}
+	}
 }
 
 // One member sending search queries as fast as it can: beyond the per-peer

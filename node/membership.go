@@ -23,6 +23,7 @@ type Member struct {
 	Removed      bool      `json:"removed,omitempty"`
 	RemovedAt    time.Time `json:"removed_at,omitzero"`
 	KeepUntilSeq uint64    `json:"-"`
+	KeepUntil    string    `json:"-"` // CID of the last record kept, if the removal names it
 	Addrs        []string  `json:"addrs,omitempty"`
 }
 
@@ -140,6 +141,7 @@ func (r *Roster) apply(rec *protocol.Signed) bool {
 		old.Removed = true
 		old.RemovedAt = at
 		old.KeepUntilSeq = m.KeepUntilSeq
+		old.KeepUntil = m.KeepUntil
 	default:
 		return false
 	}

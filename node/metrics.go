@@ -58,7 +58,7 @@ func rejectReason(err error) string {
 		{protocol.ErrMalformed, "malformed"}, {protocol.ErrNotMember, "not_member"},
 		{protocol.ErrWrongFed, "wrong_federation"}, {protocol.ErrWrongTopic, "wrong_topic"},
 		{protocol.ErrRetracted, "retracted"}, {protocol.ErrNotAuthorised, "not_authorised"},
-		{errRateLimited, "rate_limited"},
+		{errRateLimited, "rate_limited"}, {protocol.ErrUnverified, "unverified"},
 	} {
 		if errors.Is(err, c.err) {
 			return c.reason

@@ -82,6 +82,7 @@ type Node struct {
 	rateMu    sync.Mutex
 	rates     map[string]*rate.Limiter
 	follows   map[string]*rateFollow // by author, under rateMu
+	kept      keptWalks
 	searchLim searchLimiter
 }
 
@@ -194,6 +195,19 @@ func (n *Node) AuthorCID(author string, seq uint64) (cid.Cid, bool) {
 	return n.store.AuthorCID(author, seq)
 }
 
+// KeptRecord implements protocol.Ledger from the chain walked back from
+// the record a removal names (see walkKept).
+func (n *Node) KeptRecord(author string, c cid.Cid) (kept, known bool) {
+	m, ok := n.roster.Get(author)
+	if !ok || !m.Removed || m.KeepUntil == "" || m.KeepUntil == c.String() {
+		return true, true
+	}
+	if _, ok := n.store.KeptLink(author, c); ok {
+		return true, true
+	}
+	return false, n.store.KeptDone(author)
+}
+
 // Close closes the store. Serve closes it on return; Close is for nodes
 // that never served.
 func (n *Node) Close() error {
@@ -282,6 +296,9 @@ func (n *Node) afterStore(rec *protocol.Signed, res knowledge.PutResult, from pe
 	n.updateIndex(rec, res)
 	if rec.Record.Kind == protocol.KindMembership {
 		n.roster.Add(rec)
+		if nw := n.net; nw != nil && nw.ctx != nil {
+			n.walkRemovedChains(nw.ctx)
+		}
 	}
 	n.events.publish(Event{Type: "record", Record: rec, From: from, Removed: res.Removed, Superseded: res.Superseded})
 }

@@ -231,16 +231,21 @@ func (n *Node) RemoveMember(ctx context.Context, id string, retractAll bool) (*p
 	if p == n.id {
 		return nil, fmt.Errorf("%w: a node cannot remove itself", ErrBadRequest)
 	}
+	// The last record of the member's held here is the last one kept;
+	// naming it names the whole chain before it.
 	var keep uint64
+	var keepCID string
 	if !retractAll {
 		if recs, err := n.store.List(knowledge.ListOptions{Author: p.String(), IncludeOld: true}); err == nil {
 			for _, r := range recs {
-				keep = max(keep, r.Record.Seq)
+				if r.Record.Seq > keep {
+					keep, keepCID = r.Record.Seq, r.CID.String()
+				}
 			}
 		}
 	}
 	rec, err := n.signAndStore(&protocol.Membership{Action: protocol.ActionRemove, Member: p.String(),
-		RetractAll: retractAll, KeepUntilSeq: keep}, nil)
+		RetractAll: retractAll, KeepUntilSeq: keep, KeepUntil: keepCID}, nil)
 	if err != nil {
 		return nil, err
 	}

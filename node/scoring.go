@@ -409,7 +409,7 @@ func (n *Node) gossipVerdict(from peer.ID, rec *protocol.Signed, err error) pubs
 			n.guard().chargeFlood(rec.Record.Author)
 		}
 		return pubsub.ValidationIgnore
-	case errors.Is(err, protocol.ErrRetracted), errors.Is(err, protocol.ErrFuture),
+	case errors.Is(err, protocol.ErrRetracted), errors.Is(err, protocol.ErrFuture), errors.Is(err, protocol.ErrUnverified),
 		errors.Is(err, protocol.ErrBadVersion), errors.Is(err, protocol.ErrBadKind):
 		return pubsub.ValidationIgnore
 	case errors.Is(err, protocol.ErrNotMember), errors.Is(err, protocol.ErrNotAuthorised):

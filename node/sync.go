@@ -248,6 +248,7 @@ func (n *Node) syncLoop(ctx context.Context) error {
 		if len(ps) == 0 || n.Federation() == "" {
 			continue
 		}
+		n.walkRemovedChains(ctx)
 		n.syncAllTopics(ctx, ps[rand.IntN(len(ps))])
 	}
 }
@@ -346,9 +347,9 @@ func (n *Node) gapWanted(key string) bool {
 	return true
 }
 
-// fetchRecords asks peer p for records by CID (at most syncBatch) and
-// stores those this node keeps; it returns the valid records received.
-func (n *Node) fetchRecords(ctx context.Context, p peer.ID, cids []cid.Cid) ([]*protocol.Signed, error) {
+// fetchRaw asks peer p for records by CID (at most syncBatch) and returns
+// what it sent, unchecked.
+func (n *Node) fetchRaw(ctx context.Context, p peer.ID, cids []cid.Cid) ([][]byte, error) {
 	nw := n.net
 	if nw == nil {
 		return nil, errors.New("not running")
@@ -374,8 +375,19 @@ func (n *Node) fetchRecords(ctx context.Context, p peer.ID, cids []cid.Cid) ([]*
 	if err != nil {
 		return nil, err
 	}
+	ss.send(&SyncMsg{Op: "done"})
+	return m.Records, nil
+}
+
+// fetchRecords asks p for records by CID and stores those this node keeps,
+// as any record from a peer; it returns the valid records received.
+func (n *Node) fetchRecords(ctx context.Context, p peer.ID, cids []cid.Cid) ([]*protocol.Signed, error) {
+	raws, err := n.fetchRaw(ctx, p, cids)
+	if err != nil {
+		return nil, err
+	}
 	var out []*protocol.Signed
-	for _, raw := range m.Records {
+	for _, raw := range raws {
 		rec, added, err := n.accept("", raw, p)
 		if err != nil || !slices.ContainsFunc(cids, rec.CID.Equals) {
 			continue
@@ -385,7 +397,6 @@ func (n *Node) fetchRecords(ctx context.Context, p peer.ID, cids []cid.Cid) ([]*
 		}
 		out = append(out, rec)
 	}
-	ss.send(&SyncMsg{Op: "done"})
 	return out, nil
 }
 

@@ -225,6 +225,11 @@ type Membership struct {
 	// KeepUntilSeq, on a removal, keeps the member's records up to this
 	// sequence number valid; anything it signs later is refused.
 	KeepUntilSeq uint64 `cbor:"keep_until_seq" json:"keep_until_seq"`
+	// KeepUntil, on a removal, is the CID of the member's record with
+	// sequence number KeepUntilSeq. Each record names its predecessor, so
+	// it names the whole history kept: a record the member's key signs
+	// later with a lower number (a stolen key) is not on that chain.
+	KeepUntil string `cbor:"keep_until,omitempty" json:"keep_until,omitempty"`
 }
 
 func (*Membership) Kind() Kind { return KindMembership }
@@ -245,6 +250,14 @@ func (m *Membership) Validate() error {
 		}
 		if m.Role != RoleAdmin && m.Role != RoleMember {
 			return fmt.Errorf("%w: role %q", ErrInvalid, m.Role)
+		}
+	}
+	if m.KeepUntil != "" {
+		if m.Action != ActionRemove || m.KeepUntilSeq == 0 {
+			return fmt.Errorf("%w: keep_until is for a removal that keeps records", ErrInvalid)
+		}
+		if _, err := cid.Decode(m.KeepUntil); err != nil {
+			return fmt.Errorf("%w: keep_until %q: %v", ErrInvalid, m.KeepUntil, err)
 		}
 	}
 	if m.Country != "" && !validCountry(m.Country) {

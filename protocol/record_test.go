@@ -569,6 +569,18 @@ type fakeLedger struct {
 	authors   map[cid.Cid]string
 	seqs      map[cid.Cid]uint64 // sequence numbers of the records in authors
 	asked     []uint64           // seq numbers MemberStatus was asked about
+	// chains: the records removals kept, by author; chainKnown: whether
+	// the whole chain is known. An author without a chain: kept.
+	chains     map[string]map[cid.Cid]bool
+	chainKnown map[string]bool
+}
+
+func (l *fakeLedger) KeptRecord(author string, c cid.Cid) (bool, bool) {
+	chain, ok := l.chains[author]
+	if !ok || chain[c] {
+		return true, true
+	}
+	return false, l.chainKnown[author]
 }
 
 type fakeMember struct {
@@ -745,6 +757,30 @@ func TestValidator(t *testing.T) {
 		}
 		if err := v.CheckSigned("", withSeq(gone, 3)); err != nil {
 			t.Fatalf("a kept sequence number with no record held: %v", err)
+		}
+	})
+	t.Run("a removed member's record off the chain its removal kept", func(t *testing.T) {
+		l := newLedger()
+		genuine, fork := withSeq(gone, 2), mustSeal(t, func() Record { r := practiceRecord(t, gone); r.Seq, r.Created = 2, r.Created+1; return r }(), gone)
+		l.chains = map[string]map[cid.Cid]bool{G: {genuine.CID: true}}
+		l.chainKnown = map[string]bool{}
+		v := &Validator{Federation: testFed, Founder: F, Ledger: l}
+		// Neither is held here: only the chain tells them apart.
+		if err := v.CheckSigned("", genuine); err != nil {
+			t.Fatalf("the kept record: %v", err)
+		}
+		if err := v.CheckSigned("", fork); !errors.Is(err, ErrUnverified) {
+			t.Fatalf("a record not on the part of the chain known so far: %v, want ErrUnverified", err)
+		}
+		l.chainKnown[G] = true
+		if err := v.CheckSigned("", fork); !errors.Is(err, ErrNotAuthorised) {
+			t.Fatalf("a record off the whole chain: %v, want ErrNotAuthorised", err)
+		}
+		// A current member's records are not judged by any chain.
+		l.chains[Al] = map[cid.Cid]bool{}
+		l.chainKnown[Al] = true
+		if err := v.CheckSigned("", withSeq(alice, 7)); err != nil {
+			t.Fatalf("a current member's record: %v", err)
 		}
 	})
 	t.Run("Check opens before judging", func(t *testing.T) {

@@ -16,6 +16,10 @@ var (
 	ErrWrongTopic    = errors.New("record does not belong to this topic")
 	ErrRetracted     = errors.New("record was retracted")
 	ErrNotAuthorised = errors.New("author may not do this")
+	// ErrUnverified: the record may be valid, but this node cannot tell
+	// yet (it is still learning which records a removal kept). It is
+	// not held against the sender, and sync offers it again later.
+	ErrUnverified = errors.New("record cannot be verified yet")
 )
 
 // Ledger is the node state that validation needs.
@@ -30,6 +34,12 @@ type Ledger interface {
 	// AuthorCID returns the record held here that author signed with
 	// sequence number seq.
 	AuthorCID(author string, seq uint64) (c cid.Cid, ok bool)
+	// KeptRecord tells whether c, signed by a removed member with a
+	// sequence number its removal keeps, is on the chain of records the
+	// removal names (Membership.KeepUntil); kept is true as well when the
+	// removal names none. known is false while the node does not know
+	// the whole chain yet and c is not on the part it knows.
+	KeptRecord(author string, c cid.Cid) (kept, known bool)
 }
 
 // Validator checks records exactly the same way whether they arrive by
@@ -102,6 +112,14 @@ func (v *Validator) CheckSigned(topic string, s *Signed) error {
 		// version of it.
 		if c, held := v.Ledger.AuthorCID(r.Author, r.Seq); held && !c.Equals(s.CID) {
 			return fmt.Errorf("%w: a removed member's key signed a second record with sequence number %d", ErrNotAuthorised, r.Seq)
+		}
+		// Where the genuine record is not held, the chain the removal
+		// names tells.
+		if kept, known := v.Ledger.KeptRecord(r.Author, s.CID); !kept {
+			if known {
+				return fmt.Errorf("%w: record %d of removed member %s is not one its removal kept", ErrNotAuthorised, r.Seq, r.Author)
+			}
+			return fmt.Errorf("%w: whether the removal of %s kept record %d is not known yet", ErrUnverified, r.Author, r.Seq)
 		}
 	}
 	switch p := p.(type) {
