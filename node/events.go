@@ -2,6 +2,7 @@ package node
 
 import (
 	"sync"
+	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -16,6 +17,7 @@ type Event struct {
 	From       peer.ID // "" for this node's own records
 	Removed    []cid.Cid
 	Superseded cid.Cid
+	At         time.Time // when the node stored the record
 }
 
 // events is a small fan-out of node events to in-process listeners. A slow

@@ -300,7 +300,7 @@ func (n *Node) afterStore(rec *protocol.Signed, res knowledge.PutResult, from pe
 			n.walkRemovedChains(nw.ctx)
 		}
 	}
-	n.events.publish(Event{Type: "record", Record: rec, From: from, Removed: res.Removed, Superseded: res.Superseded})
+	n.events.publish(Event{Type: "record", Record: rec, From: from, Removed: res.Removed, Superseded: res.Superseded, At: time.Now()})
 }
 
 // accept validates a record that arrived from a peer (by gossip, sync or

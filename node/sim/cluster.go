@@ -247,7 +247,9 @@ func (c *Cluster) Start(sn *SimNode, so StartOptions) error {
 			if ev.Type != "record" || ev.Record == nil {
 				continue
 			}
-			t := time.Now()
+			// When the node stored it, not when this goroutine got to
+			// run: on a busy machine that can be milliseconds later.
+			t := ev.At
 			sn.mu.Lock()
 			if _, ok := sn.stored[ev.Record.CID]; !ok {
 				sn.stored[ev.Record.CID] = t
