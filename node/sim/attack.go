@@ -173,16 +173,16 @@ func RunAttack(ctx context.Context, cfg AttackConfig) (*AttackResult, error) {
 		return nil, fmt.Errorf("flooder: %w", err)
 	}
 	defer fl.h.Close()
-	c.WaitQuiet(nodes, time.Second, 30*time.Second)
-	time.Sleep(2 * time.Second)
 	log("attack: federation ready in %.1f s; baseline window: %d records at %.0f/s", res.SetupS, cfg.Records, cfg.Rate)
 
+	settleForWindow(ctx, c, nodes)
 	base, err := publishWindow(ctx, c, nodes, cfg, rng, 0)
 	if err != nil {
 		return nil, err
 	}
 	res.Baseline = base.run
 	log("attack: baseline p50 %.1f ms p99 %.1f ms, live %.2f%%", base.run.Latency.P50, base.run.Latency.P99, 100*base.run.LiveRatio)
+	settleForWindow(ctx, c, nodes)
 
 	// The attack window.
 	floodRate := cfg.FloodFactor * float64(cfg.PublishPerMin) / 60
@@ -698,6 +698,23 @@ type deliveryPair struct {
 type windowResult struct {
 	run   LatencyRun
 	pairs []deliveryPair
+}
+
+// settleForWindow brings the federation to the same state before each
+// window: nothing queued for the search indexes (a node builds its queue
+// into a segment 30-90 s after the first change, so without this the
+// second window would pay for the first window's index work) and no sync
+// under way.
+func settleForWindow(ctx context.Context, c *Cluster, nodes []*SimNode) {
+	for _, sn := range nodes {
+		if n := sn.Node(); n != nil {
+			fctx, cancel := context.WithTimeout(ctx, time.Minute)
+			n.FlushIndex(fctx)
+			cancel()
+		}
+	}
+	c.WaitQuiet(nodes, time.Second, 30*time.Second)
+	time.Sleep(2 * time.Second)
 }
 
 // publishWindow publishes cfg.Records practices from random honest regions
