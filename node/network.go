@@ -325,10 +325,10 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 		}
 		// Stored here, as soon as it is known to be valid, rather than by
 		// the subscription's reader after gossipsub's event loop has handed
-		// the message on: that loop also runs heartbeats and scoring, and
-		// waiting for it was most of the time from arrival to storage.
-		// The validator only read the author's count: records validated
-		// side by side could still pass it together, PutLimited cannot.
+		// the message on: a record that would put its author over the limit
+		// by signing time is then refused before it is relayed. The
+		// validator only read the author's count: records validated side
+		// by side could still pass it together, PutLimited cannot.
 		res, err := n.store.PutLimited(rec, n.authorLimit())
 		switch {
 		case errors.Is(err, knowledge.ErrAuthorLimit):
