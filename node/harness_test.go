@@ -318,7 +318,11 @@ func (f *federation) subscribe(tn *testNode, topic string, others ...*testNode) 
 		f.t.Fatalf("%s subscribes %s: %v", tn.name, topic, err)
 	}
 	gt := protocol.GossipTopic(testFederation, topic)
-	eventually(f.t, 10*time.Second, tn.name+"'s subscription to "+topic+" is known", func() error {
+	// Usually milliseconds; after a node restarted with the same identity
+	// the others' gossipsub may first write to the old connection's dead
+	// stream and announce subscriptions only after its backoff, which on
+	// a loaded machine has taken over 10 s.
+	eventually(f.t, 30*time.Second, tn.name+"'s subscription to "+topic+" is known", func() error {
 		for _, o := range others {
 			if !slices.Contains(o.Node().net.ps.ListPeers(gt), tn.ID()) {
 				return fmt.Errorf("%s does not know", o.name)
