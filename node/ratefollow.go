@@ -71,6 +71,18 @@ func (n *Node) rateRefused(rec *protocol.Signed, topic string) {
 // then reconciles the refused records' topics with the author, if it is
 // connected (the periodic sync rounds cover the rest).
 func (n *Node) followUp(author string) {
+	n.rateMu.Lock()
+	f := n.follows[author]
+	n.rateMu.Unlock()
+	// However this ends (the node stopping included), the next refusal
+	// schedules a new follow-up.
+	defer func() {
+		n.rateMu.Lock()
+		if n.follows[author] == f {
+			delete(n.follows, author)
+		}
+		n.rateMu.Unlock()
+	}()
 	var ctx context.Context
 	if nw := n.net; nw != nil {
 		ctx = nw.ctx
@@ -90,7 +102,6 @@ func (n *Node) followUp(author string) {
 		return
 	}
 	n.rateMu.Lock()
-	f := n.follows[author]
 	wait := followMin
 	if lim := n.rates[author]; lim != nil && lim.Limit() > 0 {
 		// The bucket holds at most a burst: more than that comes in
