@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -12,7 +13,10 @@ import (
 // the chain back:
 //
 //	c/<author>\x00<cid> -> the record's predecessor ("" for the author's first)
-//	c/<author>\x00      -> nil, once the walk reached the first record
+//	c/<author>\x00      -> the floor (8 bytes), once the walk ended: 0 when it
+//	                       reached the first record, else the sequence number
+//	                       of a retracted record no node holds any more, below
+//	                       which the chain cannot be followed
 var pfxChain = []byte("c/")
 
 func chainKey(author string, c cid.Cid) []byte {
@@ -46,22 +50,31 @@ func (s *Store) KeptLink(author string, c cid.Cid) (prev string, ok bool) {
 	return prev, err == nil
 }
 
-// SetKeptDone records that author's kept chain has been walked to its
-// first record.
-func (s *Store) SetKeptDone(author string) error {
-	err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(chainDoneKey(author), nil) })
+// SetKeptDone records that the walk of author's kept chain ended: at its
+// first record (floor 0), or at the retracted record with sequence number
+// floor.
+func (s *Store) SetKeptDone(author string, floor uint64) error {
+	err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(chainDoneKey(author), u64(floor)) })
 	if err != nil {
 		return fmt.Errorf("store end of %s's kept records: %w", author, err)
 	}
 	return nil
 }
 
-// KeptDone tells whether author's kept chain has been walked to its first
-// record.
-func (s *Store) KeptDone(author string) bool {
+// KeptDone tells whether the walk of author's kept chain has ended, and
+// at which floor (see SetKeptDone).
+func (s *Store) KeptDone(author string) (done bool, floor uint64) {
 	err := s.db.View(func(txn *badger.Txn) error {
-		_, err := txn.Get(chainDoneKey(author))
-		return err
+		item, err := txn.Get(chainDoneKey(author))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) == 8 {
+				floor = binary.BigEndian.Uint64(v)
+			}
+			return nil
+		})
 	})
-	return err == nil
+	return err == nil, floor
 }

@@ -21,10 +21,10 @@ func TestKeptChainPersists(t *testing.T) {
 	if err := s.PutKeptLink("alice", first, ""); err != nil {
 		t.Fatal(err)
 	}
-	if s.KeptDone("alice") {
+	if done, _ := s.KeptDone("alice"); done {
 		t.Fatal("done before SetKeptDone")
 	}
-	if err := s.SetKeptDone("alice"); err != nil {
+	if err := s.SetKeptDone("alice", 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -42,14 +42,26 @@ func TestKeptChainPersists(t *testing.T) {
 	if prev, ok := s.KeptLink("alice", first); !ok || prev != "" {
 		t.Fatalf("first link after a restart: %q, %v", prev, ok)
 	}
-	if !s.KeptDone("alice") {
-		t.Fatal("alice's chain not done after a restart")
+	if done, floor := s.KeptDone("alice"); !done || floor != 0 {
+		t.Fatalf("alice's chain after a restart: done %v floor %d", done, floor)
 	}
-	if _, ok := s.KeptLink("bob", second); ok || s.KeptDone("bob") {
+	if _, ok := s.KeptLink("bob", second); ok {
 		t.Fatal("bob shares alice's chain")
 	}
+	if done, _ := s.KeptDone("bob"); done {
+		t.Fatal("bob shares alice's end of walk")
+	}
+	if err := s.SetKeptDone("bob", 7); err != nil {
+		t.Fatal(err)
+	}
+	if done, floor := s.KeptDone("bob"); !done || floor != 7 {
+		t.Fatalf("bob's walk: done %v floor %d, want 7", done, floor)
+	}
 	// An author whose ID extends another's does not see its links.
-	if _, ok := s.KeptLink("alic", second); ok || s.KeptDone("alic") {
+	if _, ok := s.KeptLink("alic", second); ok {
 		t.Fatal("a prefix of alice's ID shares her chain")
+	}
+	if done, _ := s.KeptDone("alic"); done {
+		t.Fatal("a prefix of alice's ID shares her end of walk")
 	}
 }

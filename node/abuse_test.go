@@ -552,12 +552,12 @@ func TestCompromisedKeyReadmitted(t *testing.T) {
 			t.Fatalf("%s holds a record of the old key at sequence %d: the test tests nothing", x.name, midRec.Record.Seq)
 		}
 		eventually(t, 15*time.Second, x.name+" learns the records the removal kept", func() error {
-			if !x.Node().Store().KeptDone(oldID.String()) {
+			if done, _ := x.Node().Store().KeptDone(oldID.String()); !done {
 				return errors.New("not yet")
 			}
 			return nil
 		})
-		if kept, known := x.Node().KeptRecord(oldID.String(), mid); !kept || !known {
+		if kept, known := x.Node().KeptRecord(oldID.String(), midRec.Record.Seq, mid); !kept || !known {
 			t.Fatalf("%s: the transport record kept %v, known %v", x.name, kept, known)
 		}
 		if _, added, err := x.Node().accept("", forkMid.Raw, c.ID()); !errors.Is(err, protocol.ErrNotAuthorised) || added {
@@ -900,5 +900,75 @@ func TestBurstBeyondArrivalRateFollowedUp(t *testing.T) {
 	t.Logf("B holds all %d records %s after A published them; %v refused on the way", len(cids), took.Round(time.Millisecond), refused)
 	if refused == 0 {
 		t.Fatalf("B's arrival rate refused none of a burst of %d (burst 5): the test tests nothing", len(cids))
+	}
+}
+
+// A record the removed member retracted before its removal is gone from
+// every node, so the chain of kept records cannot be followed past it:
+// the records below it stay valid (a node that joins later still gets
+// them), judged only by the held-record rule.
+func TestKeptChainBelowRetraction(t *testing.T) {
+	const topic = "elderly-care"
+	f, nodes := newFederation(t, 3)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	f.subscribe(a, topic, b, c)
+	f.subscribe(c, topic, a, b)
+	first := publish(t, b, "Kept, below the retraction", topic)
+	gone := publish(t, b, "Retracted before the removal", topic)
+	last := publish(t, b, "Kept, the last one", topic)
+	for _, x := range []*testNode{a, c} {
+		waitHas(t, x, last, 5*time.Second)
+	}
+	tomb, err := b.Node().Retract(context.Background(), gone, "withdrawn by the region")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the retraction reaches A and C", func() error {
+		for _, x := range []*testNode{a, c} {
+			if x.Node().Store().Has(gone) {
+				return fmt.Errorf("%s still holds it", x.name)
+			}
+		}
+		return nil
+	})
+	firstRec, err := c.Node().Store().Get(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goneSeq := firstRec.Record.Seq + 1
+	removal, err := a.Node().RemoveMember(context.Background(), b.ID().String(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// B's last record is its retraction; the chain runs back through the
+	// retracted record.
+	if p, _ := removal.Record.DecodePayload(); p.(*protocol.Membership).KeepUntil != tomb.CID.String() {
+		t.Fatalf("the removal names %+v, want the retraction %s last", p, tomb.CID)
+	}
+	f.stop(b)
+
+	d := f.addNode("D", false)
+	f.admit(a, d)
+	f.waitMesh(a, c, d)
+	f.subscribe(d, topic, a, c)
+	for _, x := range []*testNode{a, c, d} {
+		eventually(t, 15*time.Second, x.name+" walks the kept chain", func() error {
+			if done, floor := x.Node().Store().KeptDone(b.ID().String()); !done || floor != goneSeq {
+				return fmt.Errorf("done %v, floor %d (want %d)", done, floor, goneSeq)
+			}
+			return nil
+		})
+	}
+	// D joined after the removal and still gets the record below the gap.
+	waitHas(t, d, first, 15*time.Second)
+	waitHas(t, d, last, 15*time.Second)
+	// A second record for the held number below the gap is refused.
+	key, err := b.home.LoadKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fork := signedPractice(t, key, firstRec.Record.Seq, "A second record below the gap", topic)
+	if _, added, err := d.Node().accept("", fork.Raw, c.ID()); !errors.Is(err, protocol.ErrNotAuthorised) || added {
+		t.Fatalf("D took a second record for a held number below the gap: added %v, err %v", added, err)
 	}
 }

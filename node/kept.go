@@ -34,7 +34,7 @@ const keptRetryMax = 5 * time.Minute
 // names its last kept record and whose chain is not known yet.
 func (n *Node) walkRemovedChains(ctx context.Context) {
 	for _, m := range n.roster.List(true) {
-		if m.Removed && m.KeepUntil != "" && !n.store.KeptDone(m.PeerID) {
+		if done, _ := n.store.KeptDone(m.PeerID); m.Removed && m.KeepUntil != "" && !done {
 			n.spawn(func() { n.walkKept(ctx, m.PeerID) })
 		}
 	}
@@ -59,10 +59,11 @@ func (n *Node) walkKept(ctx context.Context, author string) {
 	}()
 
 	m, ok := n.roster.Get(author)
-	if !ok || !m.Removed || m.KeepUntil == "" || n.store.KeptDone(author) {
+	if done, _ := n.store.KeptDone(author); !ok || !m.Removed || m.KeepUntil == "" || done {
 		return
 	}
 	cur, seq := m.KeepUntil, m.KeepUntilSeq
+	var floor uint64
 	wait := time.Second
 	for cur != "" {
 		c, err := cid.Decode(cur)
@@ -76,6 +77,12 @@ func (n *Node) walkKept(ctx context.Context, author string) {
 		}
 		rec := n.findRecord(ctx, c, author)
 		if rec == nil {
+			if _, err := n.store.Tomb(c); err == nil {
+				// Retracted: no node keeps it, so its predecessor is
+				// unknown. The chain ends here.
+				floor = seq
+				break
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -94,11 +101,11 @@ func (n *Node) walkKept(ctx context.Context, author string) {
 		}
 		cur, seq = rec.Record.Prev, seq-1
 	}
-	if err := n.store.SetKeptDone(author); err != nil {
+	if err := n.store.SetKeptDone(author, floor); err != nil {
 		n.log.Error("chain of kept records", "member", author, "err", err)
 		return
 	}
-	n.log.Info("learnt which records a removal kept", "member", author, "records", m.KeepUntilSeq)
+	n.log.Info("learnt which records a removal kept", "member", author, "records", m.KeepUntilSeq, "followed_down_to", floor)
 }
 
 // findRecord returns the record c, from the store or from a connected

@@ -197,7 +197,7 @@ func (n *Node) AuthorCID(author string, seq uint64) (cid.Cid, bool) {
 
 // KeptRecord implements protocol.Ledger from the chain walked back from
 // the record a removal names (see walkKept).
-func (n *Node) KeptRecord(author string, c cid.Cid) (kept, known bool) {
+func (n *Node) KeptRecord(author string, seq uint64, c cid.Cid) (kept, known bool) {
 	m, ok := n.roster.Get(author)
 	if !ok || !m.Removed || m.KeepUntil == "" || m.KeepUntil == c.String() {
 		return true, true
@@ -205,7 +205,13 @@ func (n *Node) KeptRecord(author string, c cid.Cid) (kept, known bool) {
 	if _, ok := n.store.KeptLink(author, c); ok {
 		return true, true
 	}
-	return false, n.store.KeptDone(author)
+	done, floor := n.store.KeptDone(author)
+	if done && seq < floor {
+		// Below a retracted record nobody holds, the chain cannot be
+		// followed: only a second record for a held number is refused.
+		return true, true
+	}
+	return false, done
 }
 
 // Close closes the store. Serve closes it on return; Close is for nodes

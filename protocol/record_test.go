@@ -575,7 +575,7 @@ type fakeLedger struct {
 	chainKnown map[string]bool
 }
 
-func (l *fakeLedger) KeptRecord(author string, c cid.Cid) (bool, bool) {
+func (l *fakeLedger) KeptRecord(author string, _ uint64, c cid.Cid) (bool, bool) {
 	chain, ok := l.chains[author]
 	if !ok || chain[c] {
 		return true, true

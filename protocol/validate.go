@@ -34,12 +34,13 @@ type Ledger interface {
 	// AuthorCID returns the record held here that author signed with
 	// sequence number seq.
 	AuthorCID(author string, seq uint64) (c cid.Cid, ok bool)
-	// KeptRecord tells whether c, signed by a removed member with a
-	// sequence number its removal keeps, is on the chain of records the
-	// removal names (Membership.KeepUntil); kept is true as well when the
-	// removal names none. known is false while the node does not know
-	// the whole chain yet and c is not on the part it knows.
-	KeptRecord(author string, c cid.Cid) (kept, known bool)
+	// KeptRecord tells whether c, signed by a removed member with
+	// sequence number seq (one its removal keeps), is on the chain of
+	// records the removal names (Membership.KeepUntil); kept is true as
+	// well when the removal names none, or below a retracted link of the
+	// chain that no node holds any more. known is false while the node
+	// does not know the whole chain yet and c is not on the part it knows.
+	KeptRecord(author string, seq uint64, c cid.Cid) (kept, known bool)
 }
 
 // Validator checks records exactly the same way whether they arrive by
@@ -115,7 +116,7 @@ func (v *Validator) CheckSigned(topic string, s *Signed) error {
 		}
 		// Where the genuine record is not held, the chain the removal
 		// names tells.
-		if kept, known := v.Ledger.KeptRecord(r.Author, s.CID); !kept {
+		if kept, known := v.Ledger.KeptRecord(r.Author, r.Seq, s.CID); !kept {
 			if known {
 				return fmt.Errorf("%w: record %d of removed member %s is not one its removal kept", ErrNotAuthorised, r.Seq, r.Author)
 			}
