@@ -241,12 +241,18 @@ func (g IDs) IBAN(cc string, grouped bool) string {
 	if !grouped {
 		return full
 	}
+	return inFours(full)
+}
+
+// inFours writes s in groups of four characters separated by spaces, as
+// IBANs and card numbers are printed.
+func inFours(s string) string {
 	var b strings.Builder
-	for i := 0; i < len(full); i++ {
+	for i := 0; i < len(s); i++ {
 		if i > 0 && i%4 == 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteByte(full[i])
+		b.WriteByte(s[i])
 	}
 	return b.String()
 }
@@ -258,14 +264,7 @@ func (g IDs) Card(prefix string, length int) string {
 		d += string(byte('0' + g.R.Intn(10)))
 	}
 	d += string(LuhnDigit(d))
-	var b strings.Builder
-	for i := 0; i < len(d); i++ {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteByte(d[i])
-	}
-	return b.String()
+	return inFours(d)
 }
 
 // CheckKnownNumbers verifies the check-digit helpers on published valid
