@@ -329,10 +329,9 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 		// by signing time is then refused before it is relayed. The
 		// validator only read the author's count: records validated side
 		// by side could still pass it together, PutLimited cannot.
-		res, err := n.store.PutLimited(rec, n.authorLimit())
+		res, err := n.storeReceived(rec, from)
 		switch {
 		case errors.Is(err, knowledge.ErrAuthorLimit):
-			n.stats.rejected(err)
 			return n.gossipVerdict(from, rec, errRateLimited)
 		case errors.Is(err, protocol.ErrRetracted):
 			return pubsub.ValidationIgnore
@@ -341,9 +340,7 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 			// is valid and the others may, so it is still relayed.
 			n.log.Error("store gossiped record", "cid", rec.CID, "err", err)
 		case res.Added:
-			n.stats.received.Inc()
 			n.log.Debug("received record", "topic", name, "cid", rec.CID, "from", from)
-			n.afterStore(rec, res, from)
 			n.checkGap(ctx, rec, from) // the node's context: the validator's ends with it
 		}
 		return pubsub.ValidationAccept

@@ -328,21 +328,27 @@ func (n *Node) accept(topic string, raw []byte, from peer.ID) (*protocol.Signed,
 		n.rateRefused(rec, "")
 		return rec, false, errRateLimited
 	}
-	// The publishing limit by signing time holds on every path, gossip or
-	// sync, from the author or from anyone: a flood beyond it, however it
-	// is dated, is never stored.
+	res, err := n.storeReceived(rec, from)
+	return rec, res.Added, err
+}
+
+// storeReceived stores a valid record from a peer (by gossip, sync or
+// join) and announces it. The publishing limit by signing time holds on
+// every path, gossip or sync, from the author or from anyone: a flood
+// beyond it, however it is dated, is never stored.
+func (n *Node) storeReceived(rec *protocol.Signed, from peer.ID) (knowledge.PutResult, error) {
 	res, err := n.store.PutLimited(rec, n.authorLimit())
 	if err != nil {
 		if errors.Is(err, protocol.ErrRetracted) || errors.Is(err, knowledge.ErrAuthorLimit) {
 			n.stats.rejected(err)
 		}
-		return rec, false, err
+		return res, err
 	}
 	if res.Added {
 		n.stats.received.Inc()
 	}
 	n.afterStore(rec, res, from)
-	return rec, res.Added, nil
+	return res, nil
 }
 
 // keeps tells whether this node stores rec: control records always, others
