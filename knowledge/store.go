@@ -85,13 +85,11 @@ type Store struct {
 	authorMu [authorStripes]sync.Mutex
 }
 
-// Open opens (or creates) the store in dir and runs pending migrations.
-func Open(dir string, o Options) (*Store, error) {
+// Badger returns the Badger options the store opens dir with (defaults
+// applied), for tools that measure Badger as the node uses it.
+func (o Options) Badger(dir string) badger.Options {
 	o = o.withDefaults()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", dir, err)
-	}
-	bo := badger.DefaultOptions(dir).
+	return badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{o.Logger.With("component", "badger")}).
 		WithMemTableSize(o.MemTableMB << 20).
 		WithNumMemtables(o.NumMemtables).
@@ -104,6 +102,15 @@ func Open(dir string, o Options) (*Store, error) {
 		WithCompression(options.ZSTD).
 		WithSyncWrites(o.SyncWrites).
 		WithValueThreshold(1 << 10)
+}
+
+// Open opens (or creates) the store in dir and runs pending migrations.
+func Open(dir string, o Options) (*Store, error) {
+	o = o.withDefaults()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	bo := o.Badger(dir)
 	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)

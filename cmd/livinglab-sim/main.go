@@ -260,7 +260,7 @@ func runCmd() *cobra.Command {
 	f.DurationVar(&settle, "settle", 0, "steady: wait after the last publication before counting")
 	f.Float64Var(&rate, "rate", 0, "publications per second")
 	f.Float64Var(&overload, "overload-rate", 0, "steady: then publish as many records again at this rate (livinglab only)")
-	f.BoolVar(&bare, "bare", true, "steady: also run bare gossipsub (defaults and flood publish) on the same schedule")
+	f.BoolVar(&bare, "bare", true, "steady: also run bare gossipsub on the same schedule (defaults; flood publish; livinglab's options; those plus verifying and storing each record)")
 	f.StringVar(&out, "json", "", "write the results to this file instead of standard output")
 	return c
 }

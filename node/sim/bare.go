@@ -5,14 +5,18 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/protocol"
 )
@@ -22,30 +26,41 @@ const (
 	BareDefaults = "gossipsub (defaults)"
 	BareFlood    = "gossipsub (flood publish)"
 	BareSame     = "gossipsub (livinglab's options)"
+	BareStore    = "gossipsub (livinglab's options) + verify + store"
 )
 
 // BareVariants are the bare gossipsub configurations the steady scenario
 // compares with: the library's defaults; flood publishing, as livinglab
-// sets; and every option livinglab sets that shapes delivery (flood
+// sets; every option livinglab sets that shapes delivery (flood
 // publishing, unsigned messages with a content-hash ID, queue sizes), so
-// that the remaining difference is livinglab's own work.
-var BareVariants = []string{BareDefaults, BareFlood, BareSame}
+// that the remaining difference is livinglab's own work; and those options
+// plus the least any node keeping signed records must do with each one
+// before it counts as stored: a validator that opens the record (decode,
+// canonical-encoding check, signature) and writes it to Badger under its
+// CID, with the node's Badger options. The last gossips the very records
+// livinglab published.
+var BareVariants = []string{BareDefaults, BareFlood, BareSame, BareStore}
 
 // BareConfig runs a publish schedule on plain go-libp2p-pubsub gossipsub.
 type BareConfig struct {
 	Nodes    int
 	Latency  time.Duration
 	Schedule []Pub
-	Sizes    []int      // message size of each publication (0: skipped)
-	Subs     [][]string // topics each host subscribes to
-	Variant  string     // one of BareVariants
-	Settle   time.Duration
-	Seed     uint64
+	// Records are livinglab's encoded records of the schedule (nil:
+	// skipped). BareStore publishes them as they are; the other variants
+	// publish random bytes of the same sizes.
+	Records [][]byte
+	Subs    [][]string // topics each host subscribes to
+	Variant string     // one of BareVariants
+	Settle  time.Duration
+	Seed    uint64
+	Dir     string // BareStore: a directory for the hosts' Badger databases
 }
 
 // RunBare runs the schedule on bare gossipsub hosts: the same mock network
 // (every host linked to and connected with every other, same latency), the
-// same subscriptions, message sizes and timing, no validation or storage.
+// same subscriptions, message sizes and timing; no validation or storage
+// but BareStore's.
 func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -78,11 +93,26 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 	case BareDefaults:
 	case BareFlood:
 		opts = append(opts, pubsub.WithFloodPublish(true))
-	case BareSame:
+	case BareSame, BareStore:
 		opts = append(node.GossipWireOptions(), pubsub.WithFloodPublish(true),
 			pubsub.WithPeerOutboundQueueSize(256), pubsub.WithValidateQueueSize(1024))
 	default:
 		return nil, fmt.Errorf("bare gossipsub: unknown variant %q", cfg.Variant)
+	}
+	store := cfg.Variant == BareStore
+	var index map[string]uint64 // BareStore: record CID -> schedule index
+	if store {
+		index = map[string]uint64{}
+		for k, rec := range cfg.Records {
+			if rec == nil {
+				continue
+			}
+			s, err := protocol.Open(rec, time.Now())
+			if err != nil {
+				return nil, fmt.Errorf("bare gossipsub: record %d: %w", k, err)
+			}
+			index[s.CID.String()] = uint64(k)
+		}
 	}
 	for i, bh := range hosts {
 		ps, err := pubsub.NewGossipSub(ctx, bh.h, opts...)
@@ -90,6 +120,39 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 			return nil, err
 		}
 		bh.ps = ps
+		if store {
+			db, err := badger.Open(knowledge.Options{Logger: NodeLog}.Badger(filepath.Join(cfg.Dir, fmt.Sprintf("h%d", i))))
+			if err != nil {
+				return nil, fmt.Errorf("bare gossipsub: %w", err)
+			}
+			defer db.Close()
+			self := bh.h.ID()
+			for _, t := range allTopics(cfg) {
+				err := ps.RegisterTopicValidator(protocol.GossipTopic(Federation, t), func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+					s, err := protocol.Open(m.Data, time.Now())
+					if err != nil {
+						return pubsub.ValidationReject
+					}
+					if err := db.Update(func(txn *badger.Txn) error { return txn.Set(s.CID.Bytes(), m.Data) }); err != nil {
+						return pubsub.ValidationIgnore
+					}
+					if from != self {
+						now := time.Now()
+						bh.mu.Lock()
+						if k, ok := index[s.CID.String()]; ok {
+							if _, ok := bh.recv[k]; !ok {
+								bh.recv[k] = now
+							}
+						}
+						bh.mu.Unlock()
+					}
+					return pubsub.ValidationAccept
+				})
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
 		for _, t := range cfg.Subs[i] {
 			tp, err := ps.Join(protocol.GossipTopic(Federation, t))
 			if err != nil {
@@ -107,8 +170,8 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 					if err != nil {
 						return
 					}
-					if m.ReceivedFrom == self || len(m.Data) < 8 {
-						continue
+					if store || m.ReceivedFrom == self || len(m.Data) < 8 {
+						continue // BareStore: stored by the validator
 					}
 					now := time.Now()
 					k := binary.BigEndian.Uint64(m.Data)
@@ -159,14 +222,17 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 		all = append(all, &SimNode{Meter: bh.h.M})
 	}
 	payloads := make([][]byte, len(cfg.Schedule))
-	for k, s := range cfg.Sizes {
-		if s == 0 {
-			continue
+	for k, rec := range cfg.Records {
+		switch {
+		case rec == nil:
+		case store:
+			payloads[k] = rec
+		default:
+			b := make([]byte, max(len(rec), 8))
+			_, _ = crand.Read(b)
+			binary.BigEndian.PutUint64(b, uint64(k))
+			payloads[k] = b
 		}
-		b := make([]byte, max(s, 8))
-		_, _ = crand.Read(b)
-		binary.BigEndian.PutUint64(b, uint64(k))
-		payloads[k] = b
 	}
 	t0s := make([]time.Time, len(cfg.Schedule))
 	errs := make([]error, len(cfg.Schedule))
@@ -235,4 +301,23 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 		bh.h.Close()
 	}
 	return &run, nil
+}
+
+// allTopics lists the topics the hosts of cfg publish or subscribe to.
+func allTopics(cfg BareConfig) []string {
+	var ts []string
+	add := func(t string) {
+		if !slices.Contains(ts, t) {
+			ts = append(ts, t)
+		}
+	}
+	for _, subs := range cfg.Subs {
+		for _, t := range subs {
+			add(t)
+		}
+	}
+	for _, p := range cfg.Schedule {
+		add(p.Topic)
+	}
+	return ts
 }

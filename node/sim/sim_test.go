@@ -7,7 +7,8 @@ import (
 )
 
 // Four nodes admitted with invites publish a few practices; after one sync
-// round every subscriber holds every record of its topics.
+// round every subscriber holds every record of its topics. The same
+// schedule on every bare gossipsub variant delivers every message.
 func TestSteadySmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four nodes")
@@ -15,7 +16,7 @@ func TestSteadySmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := RunSteady(ctx, SteadyConfig{Nodes: 4, Latency: 5 * time.Millisecond, Records: 12, Rate: 20,
-		Settle: time.Second, Seed: 1, Dir: t.TempDir()}, t.Logf)
+		Settle: time.Second, Seed: 1, Dir: t.TempDir(), Bare: true}, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +40,17 @@ func TestSteadySmoke(t *testing.T) {
 	}
 	t.Logf("live %d/%d, p50 %.1f ms, p99 %.1f ms, %.2f copies, %.0f gossip bytes per delivery",
 		run.Delivered, run.Expected, run.Latency.P50, run.Latency.P99, run.Copies, run.BytesPerDelivery)
+	if len(res.Bare) != len(BareVariants) {
+		t.Fatalf("%d bare runs, want %d", len(res.Bare), len(BareVariants))
+	}
+	for _, b := range res.Bare {
+		if b.Expected != run.Expected || b.LiveRatio != 1 || b.Latency.P50 <= 0 {
+			t.Fatalf("%s: %d of %d delivered (livinglab expected %d), p50 %.1f ms", b.System, b.Delivered, b.Expected, run.Expected, b.Latency.P50)
+		}
+	}
+	if res.P99VsStore <= 0 || res.P99VsSame <= 0 {
+		t.Fatalf("ratios not computed: vs same options %.2f, vs verify and store %.2f", res.P99VsSame, res.P99VsStore)
+	}
 }
 
 func TestSummarise(t *testing.T) {

@@ -185,6 +185,7 @@ type SteadyResult struct {
 	P99VsFlood            float64      `json:"p99_ratio_vs_flood_publish"`
 	P99VsDefault          float64      `json:"p99_ratio_vs_defaults"`
 	P99VsSame             float64      `json:"p99_ratio_vs_same_options"`
+	P99VsStore            float64      `json:"p99_ratio_vs_verify_and_store"`
 	P99OverLink           float64      `json:"p99_over_link_latency"`
 }
 
@@ -310,7 +311,7 @@ func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, 
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
 	res := &SteadyResult{Nodes: cfg.Nodes, Records: cfg.Records, LinkMs: Ms(cfg.Latency), Rate: cfg.Rate, Topics: DefaultTopics}
 	sched := Schedule(rng, cfg.Records, cfg.Nodes, cfg.Rate, DefaultTopics)
-	sizes, err := runSteadyLivinglab(ctx, cfg, rng, sched, res, log)
+	raws, err := runSteadyLivinglab(ctx, cfg, rng, sched, res, log)
 	if err != nil {
 		return nil, err
 	}
@@ -322,8 +323,8 @@ func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, 
 			subs = append(subs, SubsFor(DefaultTopics, i))
 		}
 		for _, v := range BareVariants {
-			br, err := RunBare(ctx, BareConfig{Nodes: cfg.Nodes, Latency: cfg.Latency, Schedule: sched, Sizes: sizes,
-				Subs: subs, Variant: v, Settle: cfg.Settle, Seed: cfg.Seed})
+			br, err := RunBare(ctx, BareConfig{Nodes: cfg.Nodes, Latency: cfg.Latency, Schedule: sched, Records: raws,
+				Subs: subs, Variant: v, Settle: cfg.Settle, Seed: cfg.Seed, Dir: filepath.Join(cfg.Dir, "bare")})
 			if err != nil {
 				return nil, fmt.Errorf("bare gossipsub: %w", err)
 			}
@@ -344,6 +345,8 @@ func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, 
 				res.P99VsDefault = r
 			case BareSame:
 				res.P99VsSame = r
+			case BareStore:
+				res.P99VsStore = r
 			}
 		}
 	}
@@ -354,8 +357,8 @@ func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, 
 }
 
 // runSteadyLivinglab runs the livinglab phases and returns the encoded
-// record sizes of the main schedule (0 for failed publishes).
-func runSteadyLivinglab(ctx context.Context, cfg SteadyConfig, rng *rand.Rand, sched []Pub, res *SteadyResult, log Logf) ([]int, error) {
+// records of the main schedule (nil for failed publishes).
+func runSteadyLivinglab(ctx context.Context, cfg SteadyConfig, rng *rand.Rand, sched []Pub, res *SteadyResult, log Logf) ([][]byte, error) {
 	c, err := NewCluster(filepath.Join(cfg.Dir, "steady"), cfg.Latency, nil)
 	if err != nil {
 		return nil, err
@@ -426,13 +429,13 @@ func runSteadyLivinglab(ctx context.Context, cfg SteadyConfig, rng *rand.Rand, s
 	if err := c.Close(); err != nil {
 		log("steady: stopping nodes: %v", err)
 	}
-	sizes := make([]int, len(sched))
+	raws := make([][]byte, len(sched))
 	for k := range sched {
 		if ph.out[k].err == nil {
-			sizes[k] = len(ph.out[k].raw)
+			raws[k] = ph.out[k].raw
 		}
 	}
-	return sizes, nil
+	return raws, nil
 }
 
 func round2(v float64) float64 { return round(v, 2) }
