@@ -33,6 +33,10 @@ type PutResult struct {
 	RemovedFrom map[cid.Cid]RemovedRef
 	// Superseded is the earlier version this record replaces, if held.
 	Superseded cid.Cid
+	// Newer is a later version of this practice that was already held
+	// when this one arrived (Undef if none): this one is not the current
+	// version.
+	Newer cid.Cid
 }
 
 // RemovedRef locates a deleted record in the topic sets.
@@ -156,6 +160,11 @@ func (s *Store) putTxn(rec *protocol.Signed, payload protocol.Payload, own bool,
 			if err := set(cat(pfxVers, []byte(pid), []byte{0}, u64(uint64(p.Version))), ck); err != nil {
 				return err
 			}
+			if newer, ok, err := heldSuccessor(txn, ck); err != nil {
+				return err
+			} else if ok {
+				res.Newer = newer
+			}
 			if p.Version == 1 {
 				// Versions of this practice signed by another region may
 				// have arrived before it, when nobody could tell they were
@@ -206,6 +215,32 @@ func (s *Store) putTxn(rec *protocol.Signed, payload protocol.Payload, own bool,
 		return nil
 	})
 	return res, err
+}
+
+// heldSuccessor returns the version that supersedes the record ck, if
+// that version is held.
+func heldSuccessor(txn *badger.Txn, ck []byte) (cid.Cid, bool, error) {
+	item, err := txn.Get(cat(pfxSuper, ck))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return cid.Undef, false, nil
+	}
+	if err != nil {
+		return cid.Undef, false, err
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return cid.Undef, false, err
+	}
+	next, err := cid.Cast(v)
+	if err != nil {
+		return cid.Undef, false, nil // unreadable counts as none, as in SupersededBy
+	}
+	if _, err := txn.Get(cat(pfxRecord, next.Bytes())); errors.Is(err, badger.ErrKeyNotFound) {
+		return cid.Undef, false, nil
+	} else if err != nil {
+		return cid.Undef, false, err
+	}
+	return next, true, nil
 }
 
 // deleteContent removes a record's content and indexes, keeping nothing but

@@ -216,3 +216,38 @@ func TestConcurrentPutsByOneAuthor(t *testing.T) {
 		t.Fatalf("CountKind = %d, %v; want %d", c, err, n)
 	}
 }
+
+// A practice's versions can arrive in any order. The put that stores an
+// older version after a newer one says so (PutResult.Newer), so the node
+// keeps the newer one in its search index without reading the store
+// again; stored in order, neither names a newer version.
+func TestPutReportsNewerVersion(t *testing.T) {
+	key, _ := v1Key(t, 9)
+	v1 := v1Seal(t, key, 1, nil, []string{"transport"}, v1Practice("Demand-responsive village bus"))
+	p2 := v1Practice("Demand-responsive village bus, second year")
+	p2.Version, p2.PracticeID, p2.Supersedes = 2, v1.CID.String(), v1.CID.String()
+	v2 := v1Seal(t, key, 2, v1, []string{"transport"}, p2)
+	for _, tc := range []struct {
+		name      string
+		order     []*protocol.Signed
+		wantNewer []bool
+	}{
+		{"in order", []*protocol.Signed{v1, v2}, []bool{false, false}},
+		{"newer first", []*protocol.Signed{v2, v1}, []bool{false, true}},
+	} {
+		s, err := Open(t.TempDir(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, rec := range tc.order {
+			res, err := s.Put(rec)
+			if err != nil || !res.Added {
+				t.Fatalf("%s: put %d: added %v, %v", tc.name, i, res.Added, err)
+			}
+			if got := res.Newer.Defined(); got != tc.wantNewer[i] || (got && !res.Newer.Equals(v2.CID)) {
+				t.Fatalf("%s: put %d reports newer %v, want %v (%s)", tc.name, i, res.Newer, tc.wantNewer[i], v2.CID)
+			}
+		}
+		s.Close()
+	}
+}

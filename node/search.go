@@ -173,10 +173,13 @@ func (n *Node) updateIndex(rec *protocol.Signed, res knowledge.PutResult) {
 	if res.Superseded.Defined() {
 		op.del = append(op.del, res.Superseded.String())
 	}
-	if d, ok := docOf(rec); ok {
-		if next, ok := n.store.SupersededBy(rec.CID); !ok || !n.store.Has(next) {
-			op.put = &d // not an older version arriving late
-		}
+	// Everything needed comes from the store's answer. A read here would
+	// first wait until Badger has published the commit just made (its
+	// read watermark, kept by another goroutine): with 50 nodes sharing
+	// two cores that wait was 1.5 ms at the median, on the way of every
+	// gossiped record to being stored.
+	if d, ok := docOf(rec); ok && !res.Newer.Defined() {
+		op.put = &d // not an older version arriving late
 	}
 	if op.put == nil && len(op.del) == 0 && len(restored) == 0 {
 		return
