@@ -263,16 +263,31 @@ const maxGapWalk = 8
 // keeps, its own predecessor is checked in turn. A predecessor on a topic
 // this node does not follow simply ends the walk, and a long run of
 // missing records falls back to reconciling the record's topics.
+//
+// The gossip validator calls it: everything, the store lookups included,
+// happens on another goroutine, so that relaying the record does not wait
+// for them.
 func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, from peer.ID) {
-	n.walkGap(ctx, rec, from, 0)
-}
-
-func (n *Node) walkGap(ctx context.Context, rec *protocol.Signed, from peer.ID, depth int) {
 	if rec.Record.Prev == "" || from == "" {
 		return
 	}
+	n.spawn(func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(gapDelay):
+		}
+		n.walkGap(ctx, rec, from, 0)
+	})
+}
+
+// gapDelay is how long a gossiped record's missing predecessor may still
+// be in flight before it is fetched.
+const gapDelay = 2 * time.Second
+
+func (n *Node) walkGap(ctx context.Context, rec *protocol.Signed, from peer.ID, depth int) {
 	prev, err := cid.Decode(rec.Record.Prev)
-	if err != nil || n.store.Has(prev) {
+	if rec.Record.Prev == "" || err != nil || n.store.Has(prev) {
 		return
 	}
 	if _, err := n.store.Tomb(prev); err == nil {
@@ -285,28 +300,16 @@ func (n *Node) walkGap(ctx context.Context, rec *protocol.Signed, from peer.ID, 
 	if !n.gapWanted("cid:" + prev.String()) {
 		return
 	}
-	n.spawn(func() {
-		if depth == 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(2 * time.Second):
-			}
-			if n.store.Has(prev) {
-				return
-			}
+	got, err := n.fetchRecords(ctx, from, []cid.Cid{prev})
+	if err != nil {
+		n.log.Debug("gap fetch failed", "peer", from, "cid", prev, "err", err)
+		return
+	}
+	for _, r := range got {
+		if n.store.Has(r.CID) {
+			n.walkGap(ctx, r, from, depth+1)
 		}
-		got, err := n.fetchRecords(ctx, from, []cid.Cid{prev})
-		if err != nil {
-			n.log.Debug("gap fetch failed", "peer", from, "cid", prev, "err", err)
-			return
-		}
-		for _, r := range got {
-			if n.store.Has(r.CID) {
-				n.walkGap(ctx, r, from, depth+1)
-			}
-		}
-	})
+	}
 }
 
 // syncGapTopics reconciles rec's followed topics with from, each topic at
