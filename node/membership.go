@@ -37,6 +37,9 @@ type Roster struct {
 	applied  map[string]bool // membership record CIDs applied
 	pending  []*protocol.Signed
 	onChange func()
+	// current holds the current members by peer ID, built on first use
+	// after a change (nil: to be built).
+	current map[peer.ID]bool
 }
 
 // NewRoster creates an empty roster for a federation founded by founder.
@@ -88,6 +91,9 @@ func (r *Roster) Add(recs ...*protocol.Signed) bool {
 			}
 		}
 		r.pending = rest
+	}
+	if changed {
+		r.current = nil
 	}
 	cb := r.onChange
 	r.mu.Unlock()
@@ -162,10 +168,27 @@ func (r *Roster) MemberStatus(author string, seq uint64) (member, admin bool) {
 	return true, m.Role == protocol.RoleAdmin
 }
 
-// IsMember tells whether p is a current member.
+// IsMember tells whether p is a current member. Gossipsub's peer scoring
+// asks for every message from every peer, so it is a single lookup by
+// peer ID, without turning p into its text form.
 func (r *Roster) IsMember(p peer.ID) bool {
-	ok, _ := r.MemberStatus(p.String(), 0)
-	return ok
+	r.mu.RLock()
+	cur := r.current
+	r.mu.RUnlock()
+	if cur == nil {
+		r.mu.Lock()
+		if r.current == nil {
+			r.current = make(map[peer.ID]bool, len(r.members))
+			for id, m := range r.members {
+				if pid, err := peer.Decode(id); err == nil && !m.Removed {
+					r.current[pid] = true
+				}
+			}
+		}
+		cur = r.current
+		r.mu.Unlock()
+	}
+	return cur[p]
 }
 
 // Get returns a member's entry.

@@ -196,8 +196,7 @@ func (n *Node) scoringOptions() []pubsub.Option {
 		}
 	}
 	appSpecific := func(p peer.ID) float64 {
-		member, _ := n.roster.MemberStatus(g.idString(p), 0)
-		return g.appScore(member, p)
+		return g.appScore(n.roster.IsMember(p), p)
 	}
 	params := &pubsub.PeerScoreParams{
 		Topics:                      topics,
@@ -310,13 +309,7 @@ func (g *guardState) appScore(member bool, p peer.ID) float64 {
 	return s
 }
 
-// idString returns p.String(), cached.
-func (g *guardState) idString(p peer.ID) string {
-	g.scoreMu.Lock()
-	defer g.scoreMu.Unlock()
-	return g.idStringLocked(p)
-}
-
+// idStringLocked returns p.String(), cached; g.scoreMu is held.
 func (g *guardState) idStringLocked(p peer.ID) string {
 	if s, ok := g.ids[p]; ok {
 		return s
