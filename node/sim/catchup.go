@@ -384,7 +384,9 @@ type IngestResult struct {
 	CPUPerRec       float64   `json:"cpu_us_per_record"` // whole process (both nodes)
 	Resources       Resources `json:"resources"`
 	Profile         string    `json:"profile,omitempty"`
-	TopProfile      string    `json:"top_profile,omitempty"`
+	// ProfiledPerSecond is the rate of the run that took the profile.
+	ProfiledPerSecond float64 `json:"profiled_records_per_s,omitempty"`
+	TopProfile        string  `json:"top_profile,omitempty"`
 }
 
 // RunIngest measures how fast a node takes in a burst of valid practices
