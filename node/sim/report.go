@@ -571,7 +571,8 @@ func Markdown(r *Results, bench string) string {
 	}
 	w("## Method and limits\n\n")
 	w("- One process, %d cores: every node, the mock network and the measuring share the CPUs, so latency under load includes ", r.Machine.CPUs)
-	w("scheduling delay that separate machines would not have; the bare gossipsub runs pay the same cost for their hosts (but do no validation, storage or indexing).\n")
+	w("scheduling delay that separate machines would not have: a record's receivers do their work at the same moment, on the same CPUs. ")
+	w("The bare gossipsub runs pay the same cost for their hosts; three of them do nothing with a message, the fourth verifies and stores each record, none indexes.\n")
 	w("- Link latency model: %s. ", r.LinkModel)
 	w("The mock network's own latency makes each write on a stream wait until the previous write has arrived (one write per link latency per stream), ")
 	w("which at 20 ms caps a gossipsub stream at 50 RPCs per second and queues messages for seconds at the publish rates used here; ")
