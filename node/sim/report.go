@@ -622,6 +622,13 @@ func steadySection(w func(string, ...any), s *SteadyResult, bench string) {
 	w(".\n\n")
 	w("- p99 ratio livinglab / gossipsub with flood publish: **%.2f**; / gossipsub defaults: **%.2f**; / gossipsub with livinglab's options: **%.2f**; / gossipsub with livinglab's options + verify + store: **%.2f**; livinglab p99 / link latency: **%.2f**.\n",
 		s.P99VsFlood, s.P99VsDefault, s.P99VsSame, s.P99VsStore, s.P99OverLink)
+	if st, same := bareP99(s, BareStore), bareP99(s, BareSame); st > 0 && same > 0 {
+		w("- Verifying and storing alone (the fourth bare run) take p99 from %.1f to %.1f ms, %.2f times; ", same, st, st/same)
+		if st/same > 1.1 {
+			w("on this machine a ratio of 1.1 to gossipsub with the same options is out of reach of any node that checks a signature and writes each record before counting it stored. ")
+		}
+		w("livinglab's p99 is %.2f times that floor.\n", s.P99VsStore)
+	}
 	w("- `PublishPractice` call (gate, sign, store, hand to gossipsub): p50 %.1f ms, p99 %.1f ms. Failed publishes: %d.\n",
 		s.PublishCall.P50, s.PublishCall.P99, s.Failed)
 	w("- Sync traffic during the publishing window (exchanges started by gap detection, see below): %d exchanges, %s.\n",
