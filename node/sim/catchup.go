@@ -384,6 +384,9 @@ type IngestResult struct {
 	CPUPerRec       float64   `json:"cpu_us_per_record"` // whole process (both nodes)
 	Resources       Resources `json:"resources"`
 	Profile         string    `json:"profile,omitempty"`
+	// RunsPerSecond are the rates of every measured run of a report,
+	// lowest first; the result is the median run.
+	RunsPerSecond []float64 `json:"runs_records_per_s,omitempty"`
 	// ProfiledPerSecond is the rate of the run that took the profile.
 	ProfiledPerSecond float64 `json:"profiled_records_per_s,omitempty"`
 	TopProfile        string  `json:"top_profile,omitempty"`
