@@ -34,7 +34,10 @@ const keptRetryMax = 5 * time.Minute
 // names its last kept record and whose chain is not known yet.
 func (n *Node) walkRemovedChains(ctx context.Context) {
 	for _, m := range n.roster.List(true) {
-		if done, _ := n.store.KeptDone(m.PeerID); m.Removed && m.KeepUntil != "" && !done {
+		if !m.Removed || m.KeepUntil == "" {
+			continue
+		}
+		if done, _ := n.store.KeptDone(m.PeerID); !done {
 			n.spawn(func() { n.walkKept(ctx, m.PeerID) })
 		}
 	}
