@@ -37,8 +37,8 @@ type Roster struct {
 	applied  map[string]bool // membership record CIDs applied
 	pending  []*protocol.Signed
 	onChange func()
-	// current holds the current members by peer ID, built on first use
-	// after a change (nil: to be built).
+	// current holds the current members by peer ID, rebuilt on every
+	// change.
 	current map[peer.ID]bool
 }
 
@@ -93,7 +93,12 @@ func (r *Roster) Add(recs ...*protocol.Signed) bool {
 		r.pending = rest
 	}
 	if changed {
-		r.current = nil
+		r.current = make(map[peer.ID]bool, len(r.members))
+		for id, m := range r.members {
+			if pid, err := peer.Decode(id); err == nil && !m.Removed {
+				r.current[pid] = true
+			}
+		}
 	}
 	cb := r.onChange
 	r.mu.Unlock()
@@ -173,22 +178,8 @@ func (r *Roster) MemberStatus(author string, seq uint64) (member, admin bool) {
 // peer ID, without turning p into its text form.
 func (r *Roster) IsMember(p peer.ID) bool {
 	r.mu.RLock()
-	cur := r.current
-	r.mu.RUnlock()
-	if cur == nil {
-		r.mu.Lock()
-		if r.current == nil {
-			r.current = make(map[peer.ID]bool, len(r.members))
-			for id, m := range r.members {
-				if pid, err := peer.Decode(id); err == nil && !m.Removed {
-					r.current[pid] = true
-				}
-			}
-		}
-		cur = r.current
-		r.mu.Unlock()
-	}
-	return cur[p]
+	defer r.mu.RUnlock()
+	return r.current[p]
 }
 
 // Get returns a member's entry.
