@@ -60,7 +60,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	}
 	deadline := time.Now().Add(c.WaitPublishLimit)
 	for {
-		err := c.do(ctx, method, path, body, in != nil, out)
+		err := c.do(ctx, method, path, body, out)
 		var ae *APIErrorResponse
 		if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests || ae.Code != "publish_limit" ||
 			ae.RetryAfter <= 0 || time.Now().Add(ae.RetryAfter).After(deadline) {
@@ -77,9 +77,10 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	}
 }
 
-func (c *Client) do(ctx context.Context, method, path string, in []byte, hasBody bool, out any) error {
+// do sends one request; in is the JSON body, nil for none.
+func (c *Client) do(ctx context.Context, method, path string, in []byte, out any) error {
 	var body io.Reader
-	if hasBody {
+	if in != nil {
 		body = bytes.NewReader(in)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, body)
@@ -87,7 +88,7 @@ func (c *Client) do(ctx context.Context, method, path string, in []byte, hasBody
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token)
-	if hasBody {
+	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.HTTP.Do(req)
