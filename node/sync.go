@@ -286,8 +286,8 @@ func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, from peer.ID)
 const gapDelay = 2 * time.Second
 
 func (n *Node) walkGap(ctx context.Context, rec *protocol.Signed, from peer.ID, depth int) {
-	prev, err := cid.Decode(rec.Record.Prev)
-	if rec.Record.Prev == "" || err != nil || n.store.Has(prev) {
+	prev, err := cid.Decode(rec.Record.Prev) // "" (the author's first record) does not decode
+	if err != nil || n.store.Has(prev) {
 		return
 	}
 	if _, err := n.store.Tomb(prev); err == nil {
