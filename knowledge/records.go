@@ -220,6 +220,22 @@ func (s *Store) putTxn(rec *protocol.Signed, payload protocol.Payload, own bool,
 // heldSuccessor returns the version that supersedes the record ck, if
 // that version is held.
 func heldSuccessor(txn *badger.Txn, ck []byte) (cid.Cid, bool, error) {
+	next, ok, err := successor(txn, ck)
+	if !ok || err != nil {
+		return cid.Undef, false, err
+	}
+	if _, err := txn.Get(cat(pfxRecord, next.Bytes())); errors.Is(err, badger.ErrKeyNotFound) {
+		return cid.Undef, false, nil
+	} else if err != nil {
+		return cid.Undef, false, err
+	}
+	return next, true, nil
+}
+
+// successor returns the version that supersedes the record ck, if the
+// store names one (held or not); an unreadable entry counts as none. err
+// reports a failed read.
+func successor(txn *badger.Txn, ck []byte) (cid.Cid, bool, error) {
 	item, err := txn.Get(cat(pfxSuper, ck))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return cid.Undef, false, nil
@@ -233,12 +249,7 @@ func heldSuccessor(txn *badger.Txn, ck []byte) (cid.Cid, bool, error) {
 	}
 	next, err := cid.Cast(v)
 	if err != nil {
-		return cid.Undef, false, nil // unreadable counts as none, as in SupersededBy
-	}
-	if _, err := txn.Get(cat(pfxRecord, next.Bytes())); errors.Is(err, badger.ErrKeyNotFound) {
 		return cid.Undef, false, nil
-	} else if err != nil {
-		return cid.Undef, false, err
 	}
 	return next, true, nil
 }
@@ -400,19 +411,12 @@ func (s *Store) Has(c cid.Cid) bool {
 // SupersededBy returns the CID of the version that supersedes c, if any.
 func (s *Store) SupersededBy(c cid.Cid) (cid.Cid, bool) {
 	var out cid.Cid
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(cat(pfxSuper, c.Bytes()))
-		if err != nil {
-			return err
-		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		out, err = cid.Cast(v)
+	var ok bool
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		out, ok, err = successor(txn, c.Bytes())
 		return err
 	})
-	return out, err == nil
+	return out, ok && err == nil
 }
 
 // Versions returns the CIDs of a practice's versions, oldest first.
