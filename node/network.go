@@ -103,6 +103,18 @@ func GossipWireOptions() []pubsub.Option {
 	}
 }
 
+// GossipDeliveryOptions are every gossipsub option of the node that shapes
+// delivery: the wire options, flood publishing (a region's record goes to
+// every subscriber it is connected to at once) and queue sizes. Peer
+// scoring and validators come on top.
+func GossipDeliveryOptions() []pubsub.Option {
+	return append(GossipWireOptions(),
+		pubsub.WithFloodPublish(true),
+		pubsub.WithPeerOutboundQueueSize(256),
+		pubsub.WithValidateQueueSize(1024),
+	)
+}
+
 func msgID(m *pb.Message) string {
 	h := sha256.New()
 	h.Write([]byte(m.GetTopic()))
@@ -177,12 +189,7 @@ func (n *Node) startNetwork(ctx context.Context) (*p2p, error) {
 			}
 		}
 	}
-	psOpts := append(GossipWireOptions(),
-		pubsub.WithFloodPublish(true),
-		pubsub.WithPeerOutboundQueueSize(256),
-		pubsub.WithValidateQueueSize(1024),
-	)
-	psOpts = append(psOpts, n.scoringOptions()...)
+	psOpts := append(GossipDeliveryOptions(), n.scoringOptions()...)
 	psOpts = append(psOpts, n.opts.PubsubOptions...)
 	ps, err := pubsub.NewGossipSub(ctx, nw.host, psOpts...)
 	if err != nil {

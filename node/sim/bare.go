@@ -94,8 +94,7 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 	case BareFlood:
 		opts = append(opts, pubsub.WithFloodPublish(true))
 	case BareSame, BareStore:
-		opts = append(node.GossipWireOptions(), pubsub.WithFloodPublish(true),
-			pubsub.WithPeerOutboundQueueSize(256), pubsub.WithValidateQueueSize(1024))
+		opts = node.GossipDeliveryOptions()
 	default:
 		return nil, fmt.Errorf("bare gossipsub: unknown variant %q", cfg.Variant)
 	}
