@@ -20,7 +20,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/livinglab/livinglab/node/sim"
+	"github.com/livinglab/livinglab/cmd/livinglab-sim/internal/sim"
 )
 
 func main() {

@@ -227,10 +227,10 @@ func (dn *demoNode) serve(bootstrap []string) error {
 		return fmt.Errorf("%s: %w", dn.r.Name, err)
 	}
 	dn.n, dn.password = n, demoPassword()
-	if n.Store().HasUser("demo") {
-		err = n.Store().SetPassword("demo", dn.password)
+	if n.HasUser("demo") {
+		err = n.SetPassword("demo", dn.password)
 	} else {
-		err = n.Store().AddUser("demo", dn.password)
+		err = n.AddUser("demo", dn.password)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: demo account: %w", dn.r.Name, err)
