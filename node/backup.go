@@ -3,22 +3,17 @@ package node
 import (
 	"archive/tar"
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/livinglab/livinglab/knowledge"
-	"github.com/livinglab/livinglab/protocol"
 )
 
 // BackupManifest describes a backup archive.
@@ -202,74 +197,10 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 	return last, nil
 }
 
-func (n *Node) apiBackup(w http.ResponseWriter, r *http.Request) {
-	since := uint64(0)
-	if s := r.URL.Query().Get("since"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			writeErr(w, http.StatusBadRequest, "bad_request", "since must be a backup version number")
-			return
-		}
-		since = v
-	}
-	w.Header().Set("Content-Type", "application/x-tar")
-	m, err := n.WriteBackup(w, since)
-	if err != nil {
-		n.log.Error("backup failed", "err", err)
-		return
-	}
-	n.log.Info("backup written", "since", m.Since, "until", m.Until)
-}
-
 // ExportRow is one public record in an open-data export.
 type ExportRow struct {
 	PracticeView
 	Kind string `json:"kind"`
-}
-
-func (n *Node) apiExport(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	format := q.Get("format")
-	if format == "" {
-		format = "json"
-	}
-	if format != "json" && format != "csv" {
-		writeErr(w, http.StatusBadRequest, "bad_request", "format must be json or csv")
-		return
-	}
-	topic := q.Get("topic")
-	if topic != "" {
-		if err := protocol.ValidTopic(topic); err != nil {
-			writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
-			return
-		}
-	}
-	recs, err := n.store.List(knowledge.ListOptions{Kind: protocol.KindPractice, Topic: topic})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	var views []*PracticeView
-	for _, rec := range recs {
-		if v, err := n.ViewPractice(rec); err == nil {
-			views = append(views, v)
-		}
-	}
-	if format == "json" {
-		writeJSON(w, http.StatusOK, nonNil(views))
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"cid", "practice_id", "version", "title", "summary", "problem", "approach", "results", "resources",
-		"difficulties", "lessons", "transferability", "stakeholder_roles", "topics", "language", "region", "country",
-		"period", "licence", "author", "created"})
-	for _, v := range views {
-		cw.Write([]string{v.CID, v.PracticeID, strconv.Itoa(v.Version), v.Title, v.Summary, v.Problem, v.Approach, v.Results,
-			v.Resources, v.Difficulties, strings.Join(v.Lessons, " | "), v.Transferability, strings.Join(v.StakeholderRoles, " | "),
-			strings.Join(v.Topics, " "), v.Language, v.Region, v.Country, v.Period, v.Licence, v.Author, v.Created.Format(time.RFC3339)})
-	}
-	cw.Flush()
 }
 
 // ReadManifest reads the manifest of a backup archive.

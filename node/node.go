@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"slices"
 	"sync"
@@ -39,6 +40,9 @@ type Options struct {
 	// PubsubOptions are added to gossipsub's options (tracers in tests
 	// and measurements).
 	PubsubOptions []pubsub.Option
+	// Handler builds what the node serves on its API address, the HTTP
+	// API and web UI (node/server wires them); required unless NoAPI.
+	Handler func(n *Node, bound string) http.Handler
 	// Ready is called once the node is serving, with the bound API address.
 	Ready func(apiAddr string)
 }
@@ -227,7 +231,7 @@ func (n *Node) Close() error {
 func (n *Node) signAndStore(p protocol.Payload, topics []string) (*protocol.Signed, error) {
 	fed := n.Federation()
 	if fed == "" {
-		return nil, errNotInFederation
+		return nil, ErrNotInFederation
 	}
 	n.pubMu.Lock()
 	defer n.pubMu.Unlock()
@@ -291,7 +295,8 @@ func (n *Node) authorLimit() knowledge.AuthorLimit {
 	return knowledge.LimitFor(l.PublishPerMin, l.PublishBurst)
 }
 
-var errNotInFederation = errors.New("this node is not in a federation yet: found one with init --federation or join one with an invite")
+// ErrNotInFederation refuses what needs a federation before the node has one.
+var ErrNotInFederation = errors.New("this node is not in a federation yet: found one with init --federation or join one with an invite")
 
 // afterStore updates derived state after a record was stored.
 func (n *Node) afterStore(rec *protocol.Signed, res knowledge.PutResult, from peer.ID) {

@@ -20,7 +20,7 @@ import (
 
 // The web UI is server-rendered HTML that works without JavaScript; a small
 // script adds the live feed (server-sent events). It is served on the API's
-// address, so the Host check and security headers of apiHandler apply.
+// address, so the Host check and security headers of the API (node/api) apply.
 // Browsers authenticate with a session cookie and a per-session CSRF token;
 // programs keep using the API token.
 
@@ -102,8 +102,29 @@ func (n *Node) mountUI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /account", u.page(u.accountPage))
 	mux.HandleFunc("POST /account/password", u.form(u.passwordForm))
 	u.mountLab(mux)
-	u.mountUsersAPI(mux)
 	mux.HandleFunc("/", u.notFound)
+}
+
+// WebUI is the node's web UI as the HTTP API meets it (see api.UI): its
+// pages on the API's mux, and its browser sessions.
+type WebUI struct{ n *Node }
+
+// WebUI returns the node's web UI.
+func (n *Node) WebUI() WebUI { return WebUI{n: n} }
+
+// Mount adds the web UI's pages to mux, which must also serve the API: the
+// lab pages call the API through it.
+func (w WebUI) Mount(mux *http.ServeMux) { w.n.mountUI(mux) }
+
+// SessionAuthorised tells whether the request carries a signed-in session
+// (and, for a request that changes state, its CSRF token).
+func (w WebUI) SessionAuthorised(r *http.Request) bool { return w.n.sessionAuthorised(r) }
+
+// EndSessions ends every session of a user.
+func (w WebUI) EndSessions(user string) {
+	if u := w.n.webUI(); u != nil {
+		u.endSessions(user, "")
+	}
 }
 
 // sessionAuthorised tells whether the request carries a signed-in session.

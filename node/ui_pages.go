@@ -441,7 +441,7 @@ func statusOf(err error) int {
 	case errors.Is(err, ErrBadRequest), errors.Is(err, protocol.ErrInvalid), errors.Is(err, protocol.ErrMissing),
 		errors.Is(err, protocol.ErrTooLarge), errors.Is(err, knowledge.ErrInvalid):
 		return http.StatusBadRequest
-	case errors.Is(err, errNotInFederation), errors.Is(err, knowledge.ErrConflict):
+	case errors.Is(err, ErrNotInFederation), errors.Is(err, knowledge.ErrConflict):
 		return http.StatusConflict
 	}
 	return http.StatusInternalServerError

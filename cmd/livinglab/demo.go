@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/livinglab/livinglab/node"
+	"github.com/livinglab/livinglab/node/server"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -221,7 +222,7 @@ func (dn *demoNode) serve(bootstrap []string) error {
 	log := slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelInfo})).With("region", dn.r.Name)
 	ready := make(chan string, 1)
 	n, err := node.New(dn.home, node.Options{Listen: []string{"/ip4/127.0.0.1/tcp/0"}, API: "127.0.0.1:0",
-		Bootstrap: bootstrap, Logger: log, Ready: func(a string) { ready <- a }})
+		Bootstrap: bootstrap, Logger: log, Handler: server.Handler, Ready: func(a string) { ready <- a }})
 	if err != nil {
 		lf.Close()
 		return fmt.Errorf("%s: %w", dn.r.Name, err)

@@ -1,4 +1,13 @@
-package node
+// Package api serves the node's HTTP API, /api/v1: its routes, the API
+// token and session authorisation, the CSRF check of session requests, the
+// Host check against DNS rebinding and the security headers of every
+// answer (the web UI's pages included, which it mounts on the same mux).
+//
+// It owns the HTTP side only: every handler is a call to the node's service
+// API, the Service interface, which *node.Node implements. It may import
+// node, knowledge (types and errors) and protocol; never Badger, libp2p or
+// the node's store, roster or network.
+package api
 
 import (
 	"context"
@@ -7,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -14,17 +24,146 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/knowledge/search"
+	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/protocol"
 )
 
-// APIError is the JSON body of every error answer.
-type APIError struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
+// Service is the node as the API uses it; *node.Node implements it.
+type Service interface {
+	Health() node.Health
+	Identity() node.Identity
+	Status() node.Status
+	Config() node.Config
+	Logger() *slog.Logger
+	APIToken() (string, error)
+	RequestLimit() int64
+	Metrics() http.Handler
+	ObserveRequest(pattern string, status int, d time.Duration)
+
+	Members(all bool) []node.MemberView
+	RemoveMember(ctx context.Context, id string, retractAll bool) (*protocol.Signed, error)
+	Invite() (string, time.Time, error)
+	Join(ctx context.Context, token string) error
+	Subscribe(ctx context.Context, topic string) error
+	Unsubscribe(topic string) error
+
+	Practices(q node.PracticeQuery) ([]*node.PracticeView, error)
+	Practice(c cid.Cid) (*node.PracticeView, error)
+	History(c cid.Cid) ([]*node.PracticeView, error)
+	Record(c cid.Cid) (*protocol.Signed, error)
+	PublishPractice(ctx context.Context, in node.PracticeInput, rv node.Review, dryRun bool) (*node.Published, error)
+	Retract(ctx context.Context, c cid.Cid, reason string) (*protocol.Signed, error)
+	Search(ctx context.Context, q search.Query, networkWide bool) (*node.SearchResult, error)
+	Reindex(progress func(done, total int)) error
+	IndexCount() uint64
+	WriteBackup(w io.Writer, since uint64) (node.BackupManifest, error)
+
+	Initiatives() node.LabKind[knowledge.Initiative]
+	Stakeholders() node.LabKind[knowledge.Stakeholder]
+	Activities() node.LabKind[knowledge.Activity]
+	Evaluations() node.LabKind[knowledge.Evaluation]
+	Lessons() node.LabKind[knowledge.DraftLesson]
+	Drafts() node.LabKind[knowledge.Draft]
+	Stages() ([]knowledge.Stage, error)
+	SetStages([]knowledge.Stage) error
+	ExportLab(w io.Writer) error
+	CreateDraft(initiative string) (*knowledge.Draft, error)
+	PreviewDraft(ctx context.Context, id string, dd node.DraftDecisions) (*node.DraftPreview, error)
+	ApproveDraft(ctx context.Context, id string, req node.ApproveRequest) (*node.DraftPreview, error)
+	PublishDraft(ctx context.Context, id string) (*node.Published, error)
+	PublishLabLesson(ctx context.Context, id string, dryRun bool) (*node.PublishedLesson, error)
+
+	Users() ([]node.UserView, error)
+	AddUser(name, password string) error
+	SetPassword(name, password string) error
+	DeleteUser(name string) error
 }
+
+// UI is the web UI as the API meets it: it mounts its pages on the same
+// mux, vouches for signed-in browser sessions and ends a user's sessions
+// when the account changes.
+type UI interface {
+	Mount(mux *http.ServeMux)
+	// SessionAuthorised tells whether the request carries a signed-in
+	// session (and, for a request that changes state, its CSRF token).
+	SessionAuthorised(r *http.Request) bool
+	EndSessions(user string)
+}
+
+// server is the API of one node.
+type server struct {
+	svc   Service
+	ui    UI
+	token string
+}
+
+// Handler serves the API, and ui's pages if ui is not nil, for a node
+// listening on bound.
+func Handler(svc Service, bound string, ui UI) http.Handler {
+	token, _ := svc.APIToken()
+	s := &server{svc: svc, ui: ui, token: token}
+	mux := http.NewServeMux()
+	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.auth(h)) }
+
+	mux.HandleFunc("GET /api/v1/health", s.health)
+	mux.Handle("GET /metrics", svc.Metrics())
+	handle("GET /api/v1/id", s.id)
+	handle("GET /api/v1/status", s.status)
+	handle("GET /api/v1/members", s.members)
+	handle("DELETE /api/v1/members/{id}", s.removeMember)
+	handle("POST /api/v1/invites", s.invite)
+	handle("POST /api/v1/join", s.join)
+	handle("GET /api/v1/topics", s.topics)
+	handle("PUT /api/v1/topics/{name}", s.subscribe)
+	handle("DELETE /api/v1/topics/{name}", s.unsubscribe)
+	handle("GET /api/v1/practices", s.listPractices)
+	handle("POST /api/v1/practices", s.publish)
+	handle("GET /api/v1/practices/{cid}", s.showPractice)
+	handle("GET /api/v1/practices/{cid}/history", s.history)
+	handle("POST /api/v1/practices/{cid}/retract", s.retract)
+	handle("GET /api/v1/records/{cid}", s.record)
+	handle("GET /api/v1/search", s.search)
+	handle("POST /api/v1/reindex", s.reindex)
+	handle("GET /api/v1/backup", s.backup)
+	handle("GET /api/v1/export", s.export)
+	s.mountLab(handle)
+	s.mountUsers(mux)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, http.StatusNotFound, "not_found", "no such API endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	if ui != nil {
+		ui.Mount(mux)
+	}
+
+	log := svc.Logger()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostAllowed(r.Host, bound) {
+			writeErr(w, http.StatusForbidden, "bad_host", "Host header "+strconv.Quote(r.Host)+" is not this node's address")
+			return
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		defer func() {
+			if rec := recover(); rec != nil {
+				log.Error("API handler panic", "path", r.URL.Path, "panic", rec)
+				writeErr(sw, http.StatusInternalServerError, "internal", "internal error")
+			}
+			_, pattern := mux.Handler(r)
+			svc.ObserveRequest(pattern, sw.code, time.Since(start))
+		}()
+		mux.ServeHTTP(sw, r)
+	})
+}
+
+// APIError is the JSON body of every error answer.
+type APIError = node.APIError
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -42,28 +181,45 @@ func writeErr(w http.ResponseWriter, status int, code, msg string) {
 // writeError maps an error to an HTTP status.
 func writeError(w http.ResponseWriter, err error) {
 	var mbe *http.MaxBytesError
+	var ce *node.ConflictError
+	var re *node.RetractedError
 	switch {
 	case errors.As(err, &mbe):
 		writeErr(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body over %d bytes", mbe.Limit))
+	case errors.As(err, &ce):
+		writeErr(w, http.StatusConflict, ce.Code, ce.Msg)
+	case errors.As(err, &re):
+		writeErr(w, http.StatusGone, "retracted", re.Error())
+	case errors.Is(err, knowledge.ErrConflict):
+		writeErr(w, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, knowledge.ErrNotFound):
 		writeErr(w, http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(err, ErrForbidden), errors.Is(err, protocol.ErrNotAuthorised):
+	case errors.Is(err, node.ErrForbidden), errors.Is(err, protocol.ErrNotAuthorised):
 		writeErr(w, http.StatusForbidden, "forbidden", err.Error())
-	case errors.Is(err, ErrBadRequest), errors.Is(err, protocol.ErrInvalid), errors.Is(err, protocol.ErrMissing),
+	case errors.Is(err, node.ErrBadRequest), errors.Is(err, protocol.ErrInvalid), errors.Is(err, protocol.ErrMissing),
 		errors.Is(err, protocol.ErrBadInvite), errors.Is(err, protocol.ErrTooLarge), errors.Is(err, knowledge.ErrInvalid):
 		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
-	case errors.Is(err, ErrPublishLimit):
+	case errors.Is(err, node.ErrPublishLimit):
 		// The limit counts records by minute of signing time: room comes
 		// back when the minute turns (perhaps not enough; then again).
 		w.Header().Set("Retry-After", strconv.Itoa(60-time.Now().Second()))
 		writeErr(w, http.StatusTooManyRequests, "publish_limit", err.Error())
-	case errors.Is(err, errNotInFederation):
+	case errors.Is(err, node.ErrNotInFederation):
 		writeErr(w, http.StatusConflict, "not_in_federation", err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		writeErr(w, http.StatusGatewayTimeout, "timeout", err.Error())
 	default:
 		writeErr(w, http.StatusInternalServerError, "internal", err.Error())
 	}
+}
+
+// answer writes v with status, or the error.
+func answer(w http.ResponseWriter, status int, v any, err error) {
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, status, v)
 }
 
 // decodeBody reads a JSON body strictly: size limit, no unknown fields.
@@ -77,12 +233,12 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) erro
 			return err
 		}
 		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("%w: empty body, expected JSON", ErrBadRequest)
+			return fmt.Errorf("%w: empty body, expected JSON", node.ErrBadRequest)
 		}
-		return fmt.Errorf("%w: invalid JSON: %v", ErrBadRequest, err)
+		return fmt.Errorf("%w: invalid JSON: %v", node.ErrBadRequest, err)
 	}
 	if dec.More() {
-		return fmt.Errorf("%w: trailing data after the JSON value", ErrBadRequest)
+		return fmt.Errorf("%w: trailing data after the JSON value", node.ErrBadRequest)
 	}
 	return nil
 }
@@ -121,146 +277,47 @@ func hostAllowed(host, bound string) bool {
 	return h == bh && bh != "" && bh != "0.0.0.0" && bh != "::"
 }
 
-func (n *Node) apiHandler(bound string) http.Handler {
-	token, _ := n.home.LoadToken()
-	mux := http.NewServeMux()
-	auth := func(route string, h http.HandlerFunc) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !n.apiAuthorised(r, token) {
-				writeErr(w, http.StatusUnauthorized, "unauthorised", "missing or wrong API token (send Authorization: Bearer TOKEN; the token is in the home's api.token) or sign in")
-				return
-			}
-			h(w, r)
-		})
+// bearer is the API token a request carries, "" if none.
+func bearer(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimPrefix(h, "Bearer ")
 	}
-	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, auth(pattern, h)) }
+	return r.Header.Get("X-API-Key")
+}
 
-	mux.HandleFunc("GET /api/v1/health", n.apiHealth)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(n.stats.reg, promhttp.HandlerOpts{}))
-	handle("GET /api/v1/id", n.apiID)
-	handle("GET /api/v1/status", n.apiStatus)
-	handle("GET /api/v1/members", n.apiMembers)
-	handle("DELETE /api/v1/members/{id}", n.apiRemoveMember)
-	handle("POST /api/v1/invites", n.apiInvite)
-	handle("POST /api/v1/join", n.apiJoin)
-	handle("GET /api/v1/topics", n.apiTopics)
-	handle("PUT /api/v1/topics/{name}", n.apiSubscribe)
-	handle("DELETE /api/v1/topics/{name}", n.apiUnsubscribe)
-	handle("GET /api/v1/practices", n.apiListPractices)
-	handle("POST /api/v1/practices", n.apiPublish)
-	handle("GET /api/v1/practices/{cid}", n.apiShowPractice)
-	handle("GET /api/v1/practices/{cid}/history", n.apiHistory)
-	handle("POST /api/v1/practices/{cid}/retract", n.apiRetract)
-	handle("GET /api/v1/records/{cid}", n.apiRecord)
-	handle("GET /api/v1/search", n.apiSearch)
-	handle("POST /api/v1/reindex", n.apiReindex)
-	handle("GET /api/v1/backup", n.apiBackup)
-	handle("GET /api/v1/export", n.apiExport)
-	n.mountLabAPI(handle)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeErr(w, http.StatusNotFound, "not_found", "no such API endpoint: "+r.Method+" "+r.URL.Path)
-	})
-	n.mountUI(mux)
+func tokensEqual(a, b string) bool {
+	return a != "" && b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
 
+// auth lets a request through with the API token or a signed-in session.
+func (s *server) auth(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !hostAllowed(r.Host, bound) {
-			writeErr(w, http.StatusForbidden, "bad_host", "Host header "+strconv.Quote(r.Host)+" is not this node's address")
+		if !tokensEqual(bearer(r), s.token) && (s.ui == nil || !s.ui.SessionAuthorised(r)) {
+			writeErr(w, http.StatusUnauthorized, "unauthorised", "missing or wrong API token (send Authorization: Bearer TOKEN; the token is in the home's api.token) or sign in")
 			return
 		}
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, code: 200}
-		defer func() {
-			if rec := recover(); rec != nil {
-				n.log.Error("API handler panic", "path", r.URL.Path, "panic", rec)
-				writeErr(sw, http.StatusInternalServerError, "internal", "internal error")
-			}
-			_, pattern := mux.Handler(r)
-			n.stats.apiLat.WithLabelValues(pattern, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
-		}()
-		mux.ServeHTTP(sw, r)
+		h(w, r)
 	})
 }
 
-func (n *Node) apiAuthorised(r *http.Request, token string) bool {
-	got := ""
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		got = strings.TrimPrefix(h, "Bearer ")
-	} else if h := r.Header.Get("X-API-Key"); h != "" {
-		got = h
-	}
-	if got != "" && token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1 {
-		return true
-	}
-	return n.sessionAuthorised(r)
+func (s *server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.svc.Health())
 }
 
-// Health is the answer of /api/v1/health.
-type Health struct {
-	Status     string `json:"status"`
-	PeerID     string `json:"peer_id"`
-	Federation string `json:"federation"`
-	Peers      int    `json:"peers"`
-	Version    string `json:"version"`
+func (s *server) id(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.svc.Identity())
 }
 
-func (n *Node) apiHealth(w http.ResponseWriter, r *http.Request) {
-	h := Health{Status: "ok", PeerID: n.id.String(), Federation: n.Federation(), Version: Version}
-	if nw := n.net; nw != nil {
-		h.Peers = len(nw.host.Network().Peers())
-	}
-	writeJSON(w, http.StatusOK, h)
+func (s *server) status(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.svc.Status())
 }
 
-// Identity is the answer of /api/v1/id.
-type Identity struct {
-	PeerID     string   `json:"peer_id"`
-	Region     string   `json:"region"`
-	Country    string   `json:"country,omitempty"`
-	Federation string   `json:"federation,omitempty"`
-	Addrs      []string `json:"addrs"`
+func (s *server) members(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.svc.Members(r.URL.Query().Get("all") == "true"))
 }
 
-func (n *Node) apiID(w http.ResponseWriter, r *http.Request) {
-	cfg := n.Config()
-	writeJSON(w, http.StatusOK, Identity{PeerID: n.id.String(), Region: cfg.Region, Country: cfg.Country,
-		Federation: cfg.Federation.Name, Addrs: nonNil(n.Addrs())})
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-func (n *Node) apiMembers(w http.ResponseWriter, r *http.Request) {
-	ms := n.roster.List(r.URL.Query().Get("all") == "true")
-	type view struct {
-		Member
-		Connected bool `json:"connected"`
-		Self      bool `json:"self"`
-	}
-	out := []view{}
-	for _, m := range ms {
-		v := view{Member: m, Self: m.PeerID == n.id.String()}
-		if nw := n.net; nw != nil && !v.Self {
-			for _, p := range nw.host.Network().Peers() {
-				if p.String() == m.PeerID {
-					v.Connected = true
-				}
-			}
-		}
-		out = append(out, v)
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func (n *Node) apiRemoveMember(w http.ResponseWriter, r *http.Request) {
-	rec, err := n.RemoveMember(r.Context(), r.PathValue("id"), r.URL.Query().Get("retract_all") == "true")
+func (s *server) removeMember(w http.ResponseWriter, r *http.Request) {
+	rec, err := s.svc.RemoveMember(r.Context(), r.PathValue("id"), r.URL.Query().Get("retract_all") == "true")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -268,16 +325,12 @@ func (n *Node) apiRemoveMember(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"cid": rec.CID.String(), "removed": r.PathValue("id")})
 }
 
-func (n *Node) apiInvite(w http.ResponseWriter, r *http.Request) {
-	tok, exp, err := n.Invite()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "expires": exp.UTC()})
+func (s *server) invite(w http.ResponseWriter, r *http.Request) {
+	tok, exp, err := s.svc.Invite()
+	answer(w, http.StatusCreated, map[string]any{"token": tok, "expires": exp.UTC()}, err)
 }
 
-func (n *Node) apiJoin(w http.ResponseWriter, r *http.Request) {
+func (s *server) join(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Token string `json:"token"`
 	}
@@ -285,190 +338,112 @@ func (n *Node) apiJoin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if err := n.Join(r.Context(), req.Token); err != nil {
+	if err := s.svc.Join(r.Context(), req.Token); err != nil {
 		if !errors.Is(err, protocol.ErrBadInvite) {
-			err = fmt.Errorf("%w: %v", ErrBadRequest, err)
+			err = fmt.Errorf("%w: %v", node.ErrBadRequest, err)
 		}
 		writeError(w, err)
 		return
 	}
-	cfg := n.Config()
-	writeJSON(w, http.StatusOK, map[string]any{"federation": cfg.Federation.Name, "members": len(n.roster.List(false))})
+	writeJSON(w, http.StatusOK, map[string]any{"federation": s.svc.Config().Federation.Name, "members": len(s.svc.Members(false))})
 }
 
-func (n *Node) apiTopics(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, nonNil(n.Config().Topics))
+func (s *server) topicList() []string {
+	if ts := s.svc.Config().Topics; ts != nil {
+		return ts
+	}
+	return []string{}
 }
 
-func (n *Node) apiSubscribe(w http.ResponseWriter, r *http.Request) {
-	if err := n.Subscribe(r.Context(), r.PathValue("name")); err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, nonNil(n.Config().Topics))
+func (s *server) topics(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.topicList())
 }
 
-func (n *Node) apiUnsubscribe(w http.ResponseWriter, r *http.Request) {
-	if err := n.Unsubscribe(r.PathValue("name")); err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, nonNil(n.Config().Topics))
+func (s *server) subscribe(w http.ResponseWriter, r *http.Request) {
+	err := s.svc.Subscribe(r.Context(), r.PathValue("name"))
+	answer(w, http.StatusOK, s.topicList(), err)
 }
 
-// PracticeView is a practice as the API and CLI show it.
-type PracticeView struct {
-	CID string `json:"cid"`
-	protocol.Practice
-	Author       string    `json:"author"`
-	Topics       []string  `json:"topics"`
-	Created      time.Time `json:"created"`
-	Seq          uint64    `json:"seq"`
-	SupersededBy string    `json:"superseded_by,omitempty"`
+func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	err := s.svc.Unsubscribe(r.PathValue("name"))
+	answer(w, http.StatusOK, s.topicList(), err)
 }
 
-// ViewPractice turns a stored practice record into its view.
-func (n *Node) ViewPractice(rec *protocol.Signed) (*PracticeView, error) {
-	p, err := rec.Record.DecodePayload()
-	if err != nil {
-		return nil, err
-	}
-	pr, ok := p.(*protocol.Practice)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s is a %s, not a practice", ErrBadRequest, rec.CID, rec.Record.Kind)
-	}
-	v := &PracticeView{CID: rec.CID.String(), Practice: *pr, Author: rec.Record.Author, Topics: rec.Record.Topics,
-		Created: rec.Record.CreatedTime(), Seq: rec.Record.Seq}
-	if v.Lessons == nil {
-		v.Lessons = []string{}
-	}
-	if s, ok := n.store.SupersededBy(rec.CID); ok && n.store.Has(s) {
-		v.SupersededBy = s.String()
-	}
-	return v, nil
-}
-
-func (n *Node) apiListPractices(w http.ResponseWriter, r *http.Request) {
+func (s *server) listPractices(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	topic := q.Get("topic")
 	if topic != "" {
 		if err := protocol.ValidTopic(topic); err != nil {
-			writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
+			writeError(w, fmt.Errorf("%w: %v", node.ErrBadRequest, err))
 			return
 		}
 	}
 	limit := 0
-	if s := q.Get("limit"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 || v > 100000 {
+	if v := q.Get("limit"); v != "" {
+		l, err := strconv.Atoi(v)
+		if err != nil || l < 1 || l > 100000 {
 			writeErr(w, http.StatusBadRequest, "bad_request", "limit must be a number from 1 to 100000")
 			return
 		}
-		limit = v
+		limit = l
 	}
-	recs, err := n.store.List(knowledge.ListOptions{Kind: protocol.KindPractice, Topic: topic, Limit: limit,
-		NewestFirst: true, IncludeOld: q.Get("all") == "true", Author: q.Get("author")})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	out := []*PracticeView{}
-	for _, rec := range recs {
-		if v, err := n.ViewPractice(rec); err == nil {
-			out = append(out, v)
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
+	out, err := s.svc.Practices(node.PracticeQuery{Topic: topic, Limit: limit, All: q.Get("all") == "true", Author: q.Get("author")})
+	answer(w, http.StatusOK, out, err)
 }
 
 func pathCID(r *http.Request) (cid.Cid, error) {
 	c, err := cid.Decode(r.PathValue("cid"))
 	if err != nil {
-		return cid.Undef, fmt.Errorf("%w: %q is not a CID", ErrBadRequest, r.PathValue("cid"))
+		return cid.Undef, fmt.Errorf("%w: %q is not a CID", node.ErrBadRequest, r.PathValue("cid"))
 	}
 	return c, nil
 }
 
-func (n *Node) apiShowPractice(w http.ResponseWriter, r *http.Request) {
+// byCID answers with what get returns for the request's {cid}.
+func byCID[T any](w http.ResponseWriter, r *http.Request, get func(cid.Cid) (T, error)) {
 	c, err := pathCID(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	rec, err := n.store.Get(c)
-	if err != nil {
-		if t, terr := n.store.Tomb(c); terr == nil {
-			writeErr(w, http.StatusGone, "retracted", fmt.Sprintf("%s was retracted: %s", c, t.Reason))
-			return
-		}
-		writeError(w, err)
-		return
-	}
-	v, err := n.ViewPractice(rec)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	v, err := get(c)
+	answer(w, http.StatusOK, v, err)
 }
 
-func (n *Node) apiHistory(w http.ResponseWriter, r *http.Request) {
-	c, err := pathCID(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	rec, err := n.store.Get(c)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	v, err := n.ViewPractice(rec)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	pid := v.PracticeID
-	if pid == "" {
-		pid = v.CID
-	}
-	cids, err := n.store.Versions(pid)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	out := []*PracticeView{}
-	for _, c := range cids {
-		if rec, err := n.store.Get(c); err == nil {
-			if v, err := n.ViewPractice(rec); err == nil {
-				out = append(out, v)
-			}
+func (s *server) showPractice(w http.ResponseWriter, r *http.Request) { byCID(w, r, s.svc.Practice) }
+
+func (s *server) history(w http.ResponseWriter, r *http.Request) { byCID(w, r, s.svc.History) }
+
+func (s *server) record(w http.ResponseWriter, r *http.Request) {
+	byCID(w, r, func(c cid.Cid) (map[string]any, error) {
+		rec, err := s.svc.Record(c)
+		if err != nil {
+			return nil, err
 		}
-	}
-	writeJSON(w, http.StatusOK, out)
+		p, _ := rec.Record.DecodePayload()
+		return map[string]any{"cid": rec.CID.String(), "kind": rec.Record.Kind, "author": rec.Record.Author,
+			"seq": rec.Record.Seq, "prev": rec.Record.Prev, "created": rec.Record.CreatedTime(), "topics": rec.Record.Topics,
+			"federation": rec.Record.Federation, "payload": p}, nil
+	})
 }
 
-func (n *Node) apiPublish(w http.ResponseWriter, r *http.Request) {
-	var in PracticeInput
-	if err := decodeBody(w, r, &in, int64(n.Config().Limits.MaxRequestKB)<<10); err != nil {
+func (s *server) publish(w http.ResponseWriter, r *http.Request) {
+	var in node.PracticeInput
+	if err := decodeBody(w, r, &in, int64(s.svc.Config().Limits.MaxRequestKB)<<10); err != nil {
 		writeError(w, err)
 		return
 	}
 	// A complete practice submitted in one step fails closed: every
 	// finding and every uncertain name is redacted.
-	out, err := n.PublishPractice(r.Context(), in, Review{FailClosed: true}, r.URL.Query().Get("dry_run") == "true")
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	out, err := s.svc.PublishPractice(r.Context(), in, node.Review{FailClosed: true}, r.URL.Query().Get("dry_run") == "true")
 	status := http.StatusCreated
-	if out.DryRun {
+	if out != nil && out.DryRun {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, out)
+	answer(w, status, out, err)
 }
 
-func (n *Node) apiRetract(w http.ResponseWriter, r *http.Request) {
+func (s *server) retract(w http.ResponseWriter, r *http.Request) {
 	c, err := pathCID(r)
 	if err != nil {
 		writeError(w, err)
@@ -481,7 +456,7 @@ func (n *Node) apiRetract(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	rec, err := n.Retract(r.Context(), c, req.Reason)
+	rec, err := s.svc.Retract(r.Context(), c, req.Reason)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -489,32 +464,11 @@ func (n *Node) apiRetract(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"retracted": c.String(), "tombstone": rec.CID.String()})
 }
 
-func (n *Node) apiRecord(w http.ResponseWriter, r *http.Request) {
-	c, err := pathCID(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	rec, err := n.store.Get(c)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	p, _ := rec.Record.DecodePayload()
-	writeJSON(w, http.StatusOK, map[string]any{"cid": rec.CID.String(), "kind": rec.Record.Kind, "author": rec.Record.Author,
-		"seq": rec.Record.Seq, "prev": rec.Record.Prev, "created": rec.Record.CreatedTime(), "topics": rec.Record.Topics,
-		"federation": rec.Record.Federation, "payload": p})
-}
-
-func (n *Node) apiReindex(w http.ResponseWriter, r *http.Request) {
+func (s *server) reindex(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if err := n.Reindex(nil); err != nil {
+	if err := s.svc.Reindex(nil); err != nil {
 		writeError(w, err)
 		return
 	}
-	var c uint64
-	if ix := n.searchIndex(); ix != nil {
-		c, _ = ix.Count()
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"records": c, "took": time.Since(start).Round(time.Millisecond).String()})
+	writeJSON(w, http.StatusOK, map[string]any{"records": s.svc.IndexCount(), "took": time.Since(start).Round(time.Millisecond).String()})
 }
