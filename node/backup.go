@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/livinglab/livinglab/knowledge"
 )
 
@@ -64,7 +62,7 @@ func (n *Node) WriteBackup(w io.Writer, since uint64) (BackupManifest, error) {
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	bw := bufio.NewWriter(tmp)
-	until, err := n.store.DB().Backup(bw, since)
+	until, err := n.store.Dump(bw, since)
 	if err != nil {
 		return m, fmt.Errorf("backup store: %w", err)
 	}
@@ -101,7 +99,7 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 		return BackupManifest{}, err
 	}
 	var last BackupManifest
-	var db *badger.DB
+	var db *knowledge.Loader
 	defer func() {
 		if db != nil {
 			db.Close()
@@ -134,8 +132,7 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 			case "store.badger":
 				if db == nil {
 					var err error
-					db, err = badger.Open(badger.DefaultOptions(h.Store()).WithLogger(nil).
-						WithMemTableSize(16 << 20).WithNumMemtables(2).WithBlockCacheSize(16 << 20).WithIndexCacheSize(16 << 20))
+					db, err = knowledge.NewLoader(h.Store())
 					if err != nil {
 						return last, err
 					}
@@ -143,7 +140,7 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 				if progress != nil {
 					progress(fmt.Sprintf("loading store from archive %d (%d bytes)", i+1, hdr.Size))
 				}
-				if err := db.Load(tr, 256); err != nil {
+				if err := db.Load(tr); err != nil {
 					return last, fmt.Errorf("load store from archive %d: %w", i+1, err)
 				}
 			case fileConfig, fileKey, fileToken, "manifest.json":
