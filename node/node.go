@@ -133,12 +133,6 @@ func New(home Home, opts Options) (*Node, error) {
 // ID returns the node's peer ID.
 func (n *Node) ID() peer.ID { return n.id }
 
-// Store returns the node's store.
-func (n *Node) Store() *knowledge.Store { return n.store }
-
-// Roster returns the federation roster.
-func (n *Node) Roster() *Roster { return n.roster }
-
 // Config returns a copy of the current config.
 func (n *Node) Config() Config {
 	n.cfgMu.Lock()

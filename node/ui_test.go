@@ -56,7 +56,7 @@ func startUINode(t *testing.T, region, country, federation string) *uiNode {
 		t.Fatal(err)
 	}
 	un.n = n
-	if err := n.Store().AddUser(uiTestUser, uiTestPassword); err != nil {
+	if err := n.store.AddUser(uiTestUser, uiTestPassword); err != nil {
 		t.Fatal(err)
 	}
 	un.token, _ = un.home.LoadToken()
@@ -309,7 +309,7 @@ func TestUICSRF(t *testing.T) {
 
 func TestUISignInAndLockout(t *testing.T) {
 	un := startUINode(t, "North Karelia", "FI", "improve")
-	if err := un.n.Store().AddUser("sven", "fjallrav-99"); err != nil {
+	if err := un.n.store.AddUser("sven", "fjallrav-99"); err != nil {
 		t.Fatal(err)
 	}
 	from := func(ip string) *testBrowser { return newTestBrowserFrom(t, un.base, ip) }
