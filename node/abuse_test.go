@@ -747,7 +747,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	const user, pass = "aino", "kantele-2024-secret"
 	a := startLiveNode(t, "A", liveOptions{found: true, api: true, level: slog.LevelDebug, user: user, pass: pass})
 	b := startLiveNode(t, "B", liveOptions{api: true, level: slog.LevelDebug})
-	secrets := map[string]string{"API token": a.token, "B's API token": b.token, "feed token": deriveFeedToken(a.token),
+	secrets := map[string]string{"API token": a.token, "B's API token": b.token, "feed token": FeedToken(a.token),
 		"password": pass}
 
 	// API calls, right and wrong.
@@ -762,7 +762,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		t.Fatalf("a wrong token: %d", code)
 	}
 	a.apiCall("GET", "/api/v1/search?q=bus", "", nil)
-	a.apiCall("GET", "/feeds/transport.atom?token="+url.QueryEscape(deriveFeedToken(a.token)), "", map[string]string{"Authorization": ""})
+	a.apiCall("GET", "/feeds/transport.atom?token="+url.QueryEscape(FeedToken(a.token)), "", map[string]string{"Authorization": ""})
 	a.apiCall("GET", "/feeds/transport.atom?token="+url.QueryEscape(wrong), "", map[string]string{"Authorization": ""})
 
 	// An invite: created by A, garbled, then used by B to join.

@@ -1,6 +1,9 @@
 package node
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -271,3 +274,66 @@ func (n *Node) Users() ([]UserView, error) {
 
 // DeleteUser removes a web UI account.
 func (n *Node) DeleteUser(name string) error { return n.store.DeleteUser(name) }
+
+// CheckPassword checks an account's password.
+func (n *Node) CheckPassword(name, password string) error {
+	return n.store.CheckPassword(name, password)
+}
+
+// TouchUser records that an account signed in now.
+func (n *Node) TouchUser(name string) error { return n.store.TouchUser(name) }
+
+// HomeDir is the directory of the node's home.
+func (n *Node) HomeDir() string { return n.home.Dir }
+
+// FeedToken derives the read-only token that Atom feed URLs carry, so that
+// a feed reader never holds the full API token.
+func FeedToken(apiToken string) string {
+	if apiToken == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, []byte(apiToken))
+	m.Write([]byte("livinglab atom feeds v1"))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// Tombstone returns the retraction of a record, if the node holds one.
+func (n *Node) Tombstone(c cid.Cid) (*knowledge.Tombstone, error) { return n.store.Tomb(c) }
+
+// Member returns the roster's entry of a peer ID.
+func (n *Node) Member(id string) (Member, bool) { return n.roster.Get(id) }
+
+// IsAdmin tells whether this node may admit and remove members.
+func (n *Node) IsAdmin() bool {
+	_, admin := n.roster.MemberStatus(n.id.String(), 0)
+	return admin
+}
+
+// PeerView is a connected peer.
+type PeerView struct {
+	ID     string
+	Member bool // a current federation member
+}
+
+// ConnectedPeers lists the peers the node is connected to now.
+func (n *Node) ConnectedPeers() []PeerView {
+	nw := n.net
+	if nw == nil {
+		return nil
+	}
+	var out []PeerView
+	for _, p := range nw.host.Network().Peers() {
+		out = append(out, PeerView{ID: p.String(), Member: n.roster.IsMember(p)})
+	}
+	return out
+}
+
+// Serving returns a channel closed when the node stops serving, or nil if
+// it is not serving.
+func (n *Node) Serving() <-chan struct{} {
+	nw := n.net
+	if nw == nil {
+		return nil
+	}
+	return nw.ctx.Done()
+}

@@ -1,5 +1,5 @@
 // Package server wires a node's front ends together: the HTTP API
-// (node/api) and the web UI on one handler, served on the node's API
+// (node/api) and the web UI (node/web) on one handler, served on the node's API
 // address. Programs pass Handler as node.Options.Handler.
 //
 // It may import node and its front-end packages; nothing imports it but
@@ -11,9 +11,10 @@ import (
 
 	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/node/api"
+	"github.com/livinglab/livinglab/node/web"
 )
 
 // Handler serves n's API and web UI for a node listening on bound.
 func Handler(n *node.Node, bound string) http.Handler {
-	return api.Handler(n, bound, n.WebUI())
+	return api.Handler(n, bound, web.New(n))
 }

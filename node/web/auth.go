@@ -1,4 +1,4 @@
-package node
+package web
 
 import (
 	"crypto/hmac"
@@ -238,7 +238,7 @@ func (u *webUI) signinForm(w http.ResponseWriter, r *http.Request, status int, u
 	if r.Method == http.MethodPost {
 		next = r.PostForm.Get("next")
 	}
-	users, _ := u.n.store.ListUsers()
+	users, _ := u.n.Users()
 	u.render(w, r, status, "signin", view{Title: "Sign in", Error: msg, Data: signinData{Next: safeNext(next),
 		Username: user, Token: tok, NoUsers: len(users) == 0}})
 }
@@ -264,23 +264,23 @@ func (u *webUI) signIn(w http.ResponseWriter, r *http.Request) {
 			"Too many failed sign-ins for this account or from this computer. Try again in "+max(wait, time.Minute).String()+".")
 		return
 	}
-	if err := u.n.store.CheckPassword(name, pw); err != nil {
+	if err := u.n.CheckPassword(name, pw); err != nil {
 		if !errors.Is(err, knowledge.ErrBadPassword) {
-			u.n.log.Error("sign-in", "err", err)
+			u.log.Error("sign-in", "err", err)
 			u.signinForm(w, r, http.StatusInternalServerError, name, "The account store could not be read.")
 			return
 		}
 		u.limiter.fail(userKey, ipKey)
-		u.n.log.Warn("failed sign-in", "user", name, "client", clientIP(r))
+		u.log.Warn("failed sign-in", "user", name, "client", clientIP(r))
 		u.signinForm(w, r, http.StatusUnauthorized, name, "Wrong user name or password.")
 		return
 	}
 	u.limiter.succeed(userKey)
-	u.n.store.TouchUser(name)
+	u.n.TouchUser(name)
 	s := u.newSession(name)
 	u.setCookie(w, r, u.cookie, s.ID, int(sessionMax.Seconds()))
 	u.setCookie(w, r, u.preCookie, "", -1)
-	u.n.log.Info("signed in", "user", name, "client", clientIP(r))
+	u.log.Info("signed in", "user", name, "client", clientIP(r))
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
 }
 
@@ -295,16 +295,16 @@ func (u *webUI) signOut(w http.ResponseWriter, r *http.Request, s *session) {
 // ---- account ----
 
 func (u *webUI) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
-	users, _ := u.n.store.ListUsers()
+	users, _ := u.n.Users()
 	u.render(w, r, http.StatusOK, "account", view{Title: "Your account", Nav: "account", Data: users})
 }
 
 func (u *webUI) passwordForm(w http.ResponseWriter, r *http.Request, s *session) {
-	users, _ := u.n.store.ListUsers()
+	users, _ := u.n.Users()
 	fail := func(status int, msg string) {
 		u.render(w, r, status, "account", view{Title: "Your account", Nav: "account", Error: msg, Data: users})
 	}
-	if err := u.n.store.CheckPassword(s.User, r.PostForm.Get("current")); err != nil {
+	if err := u.n.CheckPassword(s.User, r.PostForm.Get("current")); err != nil {
 		fail(http.StatusForbidden, "The current password is wrong.")
 		return
 	}
@@ -313,7 +313,7 @@ func (u *webUI) passwordForm(w http.ResponseWriter, r *http.Request, s *session)
 		fail(http.StatusBadRequest, "The new password and its repetition differ.")
 		return
 	}
-	if err := u.n.store.SetPassword(s.User, pw); err != nil {
+	if err := u.n.SetPassword(s.User, pw); err != nil {
 		fail(http.StatusBadRequest, strings.TrimPrefix(err.Error(), knowledge.ErrInvalid.Error()+": "))
 		return
 	}

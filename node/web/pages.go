@@ -1,4 +1,4 @@
-package node
+package web
 
 import (
 	"errors"
@@ -16,18 +16,19 @@ import (
 
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/knowledge/search"
+	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/protocol"
 )
 
 // ---- dashboard ----
 
 type dashData struct {
-	Status    Status
+	Status    node.Status
 	Addrs     []string
-	Recent    []*PracticeView
+	Recent    []*node.PracticeView
 	Own       int
 	Held      int
-	Topics    []TopicStatus
+	Topics    []node.TopicStatus
 	Connected int // other members connected
 	Others    int // other members
 }
@@ -48,16 +49,14 @@ func (u *webUI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 			}
 		}
 	}
-	if recs, err := u.n.store.List(knowledge.ListOptions{Kind: protocol.KindPractice, NewestFirst: true}); err == nil {
-		d.Held = len(recs)
-		for _, rec := range recs {
-			if rec.Record.Author == u.n.id.String() {
+	if views, err := u.n.Practices(node.PracticeQuery{}); err == nil {
+		d.Held = len(views)
+		for _, v := range views {
+			if v.Author == u.self {
 				d.Own++
 			}
 			if len(d.Recent) < 6 {
-				if v, err := u.n.ViewPractice(rec); err == nil {
-					d.Recent = append(d.Recent, v)
-				}
+				d.Recent = append(d.Recent, v)
 			}
 		}
 	}
@@ -66,10 +65,10 @@ func (u *webUI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 
 // regionOf names the region of a member's peer ID.
 func (u *webUI) regionOf(id string) string {
-	if id == u.n.id.String() {
+	if id == u.self {
 		return u.n.Config().Region
 	}
-	if m, ok := u.n.roster.Get(id); ok && m.Region != "" {
+	if m, ok := u.n.Member(id); ok && m.Region != "" {
 		return m.Region
 	}
 	return ""
@@ -78,7 +77,7 @@ func (u *webUI) regionOf(id string) string {
 // ---- search ----
 
 type uiHit struct {
-	SearchHit
+	node.SearchHit
 	TitleHTML template.HTML
 	Snippets  []uiSnippet
 	Stage     int
@@ -112,7 +111,7 @@ type searchData struct {
 	Network  bool
 	Sort     string
 	Searched bool
-	Result   *SearchResult
+	Result   *node.SearchResult
 	Hits     []uiHit
 	Facets   []uiFacet
 	Pages    []uiPageLink
@@ -173,14 +172,14 @@ func (u *webUI) searchPage(w http.ResponseWriter, r *http.Request, s *session) {
 	res, err := u.n.Search(r.Context(), q, d.Network)
 	status := http.StatusOK
 	if err != nil {
-		if errors.Is(err, ErrBadRequest) {
+		if errors.Is(err, node.ErrBadRequest) {
 			status = http.StatusBadRequest
-			errMsg = "The query could not be read: " + strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": ")
+			errMsg = "The query could not be read: " + strings.TrimPrefix(err.Error(), node.ErrBadRequest.Error()+": ")
 		} else {
 			status = http.StatusInternalServerError
 			errMsg = "Search failed: " + err.Error()
 		}
-		res = &SearchResult{Page: 1, PageSize: q.PageSize}
+		res = &node.SearchResult{Page: 1, PageSize: q.PageSize}
 	}
 	d.Result, d.Searched = res, true
 	for _, h := range res.Hits {
@@ -294,7 +293,7 @@ func safeSnippet(s string) template.HTML {
 // ---- practices ----
 
 type practicesData struct {
-	Practices []*PracticeView
+	Practices []*node.PracticeView
 	Topic     string
 	Mine      bool
 	Topics    []string
@@ -303,7 +302,7 @@ type practicesData struct {
 func (u *webUI) practicesPage(w http.ResponseWriter, r *http.Request, s *session) {
 	v := r.URL.Query()
 	d := practicesData{Topic: v.Get("topic"), Mine: v.Get("mine") == "on", Topics: u.n.Config().Topics}
-	o := knowledge.ListOptions{Kind: protocol.KindPractice, NewestFirst: true, Limit: 200}
+	o := node.PracticeQuery{Limit: 200}
 	errMsg := ""
 	if d.Topic != "" {
 		if protocol.ValidTopic(d.Topic) != nil {
@@ -312,17 +311,13 @@ func (u *webUI) practicesPage(w http.ResponseWriter, r *http.Request, s *session
 		o.Topic = d.Topic
 	}
 	if d.Mine {
-		o.Author = u.n.id.String()
+		o.Author = u.self
 	}
-	recs, err := u.n.store.List(o)
+	views, err := u.n.Practices(o)
 	if err != nil {
 		errMsg = err.Error()
 	}
-	for _, rec := range recs {
-		if pv, err := u.n.ViewPractice(rec); err == nil {
-			d.Practices = append(d.Practices, pv)
-		}
-	}
+	d.Practices = append(d.Practices, views...)
 	u.render(w, r, http.StatusOK, "practices", view{Title: "Practices", Nav: "practices", Error: errMsg, Data: d})
 }
 
@@ -334,7 +329,7 @@ type versionLink struct {
 }
 
 type practiceData struct {
-	P            *PracticeView
+	P            *node.PracticeView
 	AuthorRegion string
 	Verified     bool
 	VerifyErr    string
@@ -364,9 +359,9 @@ func (u *webUI) showPractice(w http.ResponseWriter, r *http.Request, status int,
 		u.errorPage(w, r, http.StatusBadRequest, strconv.Quote(r.PathValue("cid"))+" is not a CID.")
 		return
 	}
-	rec, err := u.n.store.Get(c)
+	rec, err := u.n.Record(c)
 	if err != nil {
-		if t, terr := u.n.store.Tomb(c); terr == nil {
+		if t, terr := u.n.Tombstone(c); terr == nil {
 			d := practiceData{Retracted: t, RetractedBy: u.regionOf(t.By), RetractedAt: time.UnixMilli(t.At)}
 			u.render(w, r, http.StatusGone, "practice", view{Title: "Retracted record", Nav: "practices", Data: d})
 			return
@@ -379,25 +374,15 @@ func (u *webUI) showPractice(w http.ResponseWriter, r *http.Request, status int,
 		u.errorPage(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	d := practiceData{P: pv, AuthorRegion: u.regionOf(pv.Author), Own: pv.Author == u.n.id.String(), Reason: reason}
+	d := practiceData{P: pv, AuthorRegion: u.regionOf(pv.Author), Own: pv.Author == u.self, Reason: reason}
 	if _, err := protocol.OpenExpect(rec.Raw, rec.CID, time.Now().Add(time.Hour)); err != nil {
 		d.VerifyErr = err.Error()
 	} else {
 		d.Verified = true
 	}
-	pid := pv.PracticeID
-	if pid == "" {
-		pid = pv.CID
-	}
-	if cids, err := u.n.store.Versions(pid); err == nil {
-		for _, vc := range cids {
-			vr, err := u.n.store.Get(vc)
-			if err != nil {
-				continue
-			}
-			if vv, err := u.n.ViewPractice(vr); err == nil {
-				d.Versions = append(d.Versions, versionLink{CID: vv.CID, Version: vv.Version, Created: vv.Created, Current: vv.CID == pv.CID})
-			}
+	if vs, err := u.n.History(c); err == nil {
+		for _, vv := range vs {
+			d.Versions = append(d.Versions, versionLink{CID: vv.CID, Version: vv.Version, Created: vv.Created, Current: vv.CID == pv.CID})
 		}
 	}
 	for lang, t := range pv.Translations {
@@ -427,7 +412,7 @@ func (u *webUI) retractForm(w http.ResponseWriter, r *http.Request, s *session) 
 		u.showPractice(w, r, statusOf(err), "The record could not be retracted: "+err.Error(), reason)
 		return
 	}
-	u.n.log.Info("retracted from the web UI", "cid", c, "user", s.User)
+	u.log.Info("retracted from the web UI", "cid", c, "user", s.User)
 	http.Redirect(w, r, "/practices/"+url.PathEscape(c.String())+"?done=retracted", http.StatusSeeOther)
 }
 
@@ -436,12 +421,12 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, knowledge.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ErrForbidden), errors.Is(err, protocol.ErrNotAuthorised):
+	case errors.Is(err, node.ErrForbidden), errors.Is(err, protocol.ErrNotAuthorised):
 		return http.StatusForbidden
-	case errors.Is(err, ErrBadRequest), errors.Is(err, protocol.ErrInvalid), errors.Is(err, protocol.ErrMissing),
+	case errors.Is(err, node.ErrBadRequest), errors.Is(err, protocol.ErrInvalid), errors.Is(err, protocol.ErrMissing),
 		errors.Is(err, protocol.ErrTooLarge), errors.Is(err, knowledge.ErrInvalid):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrNotInFederation), errors.Is(err, knowledge.ErrConflict):
+	case errors.Is(err, node.ErrNotInFederation), errors.Is(err, knowledge.ErrConflict):
 		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
@@ -450,7 +435,7 @@ func statusOf(err error) int {
 // userMessage strips the error-class prefixes from a message for people.
 func userMessage(err error) string {
 	msg := err.Error()
-	for _, p := range []error{ErrBadRequest, knowledge.ErrInvalid, ErrForbidden} {
+	for _, p := range []error{node.ErrBadRequest, knowledge.ErrInvalid, node.ErrForbidden} {
 		msg = strings.TrimPrefix(msg, p.Error()+": ")
 	}
 	return msg
@@ -480,8 +465,8 @@ type publishData struct {
 // previewView is what would leave, with every redaction marked.
 type previewView struct {
 	Fields     []previewField
-	Findings   []GateFinding
-	Candidates []GateCandidate
+	Findings   []node.GateFinding
+	Candidates []node.GateCandidate
 	Topics     []string
 }
 
@@ -512,13 +497,13 @@ func splitLines(s string) []string {
 	return out
 }
 
-func (f *practiceForm) input() PracticeInput {
+func (f *practiceForm) input() node.PracticeInput {
 	topics := slices.Clone(f.Topics)
 	for _, t := range strings.FieldsFunc(f.OtherTopic, func(r rune) bool { return r == ',' || r == ' ' }) {
 		topics = append(topics, strings.ToLower(t))
 	}
 	roles := splitLines(strings.ReplaceAll(f.Roles, ",", "\n"))
-	in := PracticeInput{Topics: topics, Practice: protocol.Practice{Title: f.Title, Summary: f.Summary, Problem: f.Problem,
+	in := node.PracticeInput{Topics: topics, Practice: protocol.Practice{Title: f.Title, Summary: f.Summary, Problem: f.Problem,
 		Approach: f.Approach, Results: f.Results, Resources: f.Resources, Difficulties: f.Difficulties,
 		Transferability: f.Transferability, Lessons: splitLines(f.Lessons), StakeholderRoles: roles,
 		Period: f.Period, Links: splitLines(f.Links), Language: f.Language, Stage: f.Stage, Supersedes: f.Supersedes}}
@@ -542,7 +527,7 @@ func (u *webUI) publishPage(w http.ResponseWriter, r *http.Request, s *session) 
 	f := practiceForm{Language: defaultLanguage(u.n.Config().Country)}
 	if sup := r.URL.Query().Get("supersedes"); sup != "" {
 		if c, err := cid.Decode(sup); err == nil {
-			if rec, err := u.n.store.Get(c); err == nil && rec.Record.Author == u.n.id.String() {
+			if rec, err := u.n.Record(c); err == nil && rec.Record.Author == u.self {
 				if pv, err := u.n.ViewPractice(rec); err == nil {
 					f = formOf(pv)
 				}
@@ -552,7 +537,7 @@ func (u *webUI) publishPage(w http.ResponseWriter, r *http.Request, s *session) 
 	u.render(w, r, http.StatusOK, "publish", view{Title: "Publish a practice", Nav: "publish", Data: u.publishData(f)})
 }
 
-func formOf(pv *PracticeView) practiceForm {
+func formOf(pv *node.PracticeView) practiceForm {
 	f := practiceForm{Title: pv.Title, Summary: pv.Summary, Problem: pv.Problem, Approach: pv.Approach,
 		Results: pv.Results, Resources: pv.Resources, Difficulties: pv.Difficulties, Transferability: pv.Transferability,
 		Lessons: strings.Join(pv.Lessons, "\n"), Roles: strings.Join(pv.StakeholderRoles, ", "), Period: pv.Period,
@@ -590,7 +575,7 @@ func (u *webUI) publishForm(w http.ResponseWriter, r *http.Request, s *session) 
 	if dry {
 		path += "?dry_run=true"
 	}
-	var out Published
+	var out node.Published
 	if err := u.call(r.Context(), "POST", path, f.input(), &out); err != nil {
 		u.render(w, r, apiStatus(err), "publish", view{Title: "Publish a practice", Nav: "publish",
 			Error: "Not published: " + apiMessage(err), Data: d})
@@ -601,13 +586,13 @@ func (u *webUI) publishForm(w http.ResponseWriter, r *http.Request, s *session) 
 		u.render(w, r, http.StatusOK, "publish", view{Title: "Preview: " + out.Practice.Title, Nav: "publish", Data: d})
 		return
 	}
-	u.n.log.Info("published from the web UI", "cid", out.CID, "user", s.User)
+	u.log.Info("published from the web UI", "cid", out.CID, "user", s.User)
 	http.Redirect(w, r, "/practices/"+url.PathEscape(out.CID)+"?done=published", http.StatusSeeOther)
 }
 
 // previewOf lays out the public content of a practice with every redaction
 // the gate made marked up.
-func previewOf(p *protocol.Practice, rep GateReport, topics []string) *previewView {
+func previewOf(p *protocol.Practice, rep node.GateReport, topics []string) *previewView {
 	pv := &previewView{Findings: rep.Findings, Candidates: rep.Candidates, Topics: topics}
 	var repl []string
 	for _, f := range rep.Findings {
@@ -665,7 +650,7 @@ func markRedactions(text string, repl []string) template.HTML {
 // ---- topics ----
 
 type topicRow struct {
-	TopicStatus
+	node.TopicStatus
 	Feed string
 }
 
@@ -736,7 +721,7 @@ type peerRow struct {
 }
 
 type fedData struct {
-	Status  Status
+	Status  node.Status
 	Members []memberRow
 	Peers   []peerRow
 	Addrs   []string
@@ -746,7 +731,7 @@ type fedData struct {
 }
 
 type memberRow struct {
-	Member
+	node.Member
 	Connected bool
 	Self      bool
 	LastSync  time.Time
@@ -760,23 +745,21 @@ func (u *webUI) federationPage(w http.ResponseWriter, r *http.Request, s *sessio
 func (u *webUI) renderFederation(w http.ResponseWriter, r *http.Request, status int, errMsg, invite string, exp time.Time) {
 	st := u.n.Status()
 	d := fedData{Status: st, Addrs: u.n.Addrs(), Invite: invite, Expires: exp}
-	_, d.Admin = u.n.roster.MemberStatus(u.n.id.String(), 0)
-	sync := map[string]MemberSync{}
+	d.Admin = u.n.IsAdmin()
+	sync := map[string]node.MemberSync{}
 	for _, m := range st.Members {
 		sync[m.PeerID] = m
 	}
-	for _, m := range u.n.roster.List(false) {
+	for _, mv := range u.n.Members(false) {
+		m := mv.Member
 		ms := sync[m.PeerID]
-		d.Members = append(d.Members, memberRow{Member: m, Connected: ms.Connected, Self: ms.Self || m.PeerID == u.n.id.String(),
+		d.Members = append(d.Members, memberRow{Member: m, Connected: ms.Connected, Self: ms.Self || m.PeerID == u.self,
 			LastSync: ms.LastSync, InSync: ms.InSync})
 	}
-	if nw := u.n.net; nw != nil {
-		for _, p := range nw.host.Network().Peers() {
-			pr := peerRow{ID: p.String(), Region: u.regionOf(p.String()), Member: u.n.roster.IsMember(p)}
-			d.Peers = append(d.Peers, pr)
-		}
-		sort.Slice(d.Peers, func(i, j int) bool { return d.Peers[i].Region < d.Peers[j].Region })
+	for _, p := range u.n.ConnectedPeers() {
+		d.Peers = append(d.Peers, peerRow{ID: p.ID, Region: u.regionOf(p.ID), Member: p.Member})
 	}
+	sort.Slice(d.Peers, func(i, j int) bool { return d.Peers[i].Region < d.Peers[j].Region })
 	u.render(w, r, status, "federation", view{Title: "Federation", Nav: "federation", Error: errMsg, Data: d})
 }
 
@@ -786,6 +769,6 @@ func (u *webUI) inviteForm(w http.ResponseWriter, r *http.Request, s *session) {
 		u.renderFederation(w, r, statusOf(err), "No invite: "+err.Error(), "", time.Time{})
 		return
 	}
-	u.n.log.Info("invite created from the web UI", "user", s.User, "expires", exp)
+	u.log.Info("invite created from the web UI", "user", s.User, "expires", exp)
 	u.renderFederation(w, r, http.StatusOK, "", tok, exp)
 }
