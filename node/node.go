@@ -1,7 +1,15 @@
-// Package node wires a livinglab node together: the libp2p host, gossipsub
+// Package node is a livinglab node as a service: the libp2p host, gossipsub
 // topic channels and their validators, federation membership and the
-// connection gate, discovery, catch-up sync, federated search, the local
-// HTTP API and web UI, and the daemon's lifecycle.
+// connection gate, discovery, catch-up sync, federated search, publishing
+// behind the anonymisation gate, the lab data and drafts, backups, and the
+// daemon's lifecycle.
+//
+// Its exported methods are the node's service API (service.go lists the
+// small ones): the front ends (node/api, node/web, the commands) use the
+// node through them alone and never reach its store, roster or network.
+// The package may import knowledge and protocol; it never imports its front
+// ends or the commands (node/server wires the front ends, and the
+// commands pass its handler in Options.Handler).
 package node
 
 import (
