@@ -1,12 +1,9 @@
 package web
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
@@ -49,17 +46,6 @@ func randomToken() string {
 
 func tokensEqual(a, b string) bool {
 	return a != "" && b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// deriveFeedToken derives the read-only token that Atom feed URLs carry, so
-// that a feed reader never holds the full API token.
-func deriveFeedToken(apiToken string) string {
-	if apiToken == "" {
-		return ""
-	}
-	m := hmac.New(sha256.New, []byte(apiToken))
-	m.Write([]byte("livinglab atom feeds v1"))
-	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // session returns the live session of the request's cookie, or nil.
