@@ -4,4 +4,7 @@
 //
 // Badger is the source of truth. Everything else (the full-text index, the
 // per-topic reconciliation sets) is derived from it and can be rebuilt.
+//
+// It is the only package that imports Badger; it may import protocol, never
+// node or the programs (layers_test.go at the module root checks this).
 package knowledge

@@ -600,47 +600,13 @@ func (v *Initiative) normalise(nStages int) error {
 }
 
 // PutInitiative creates an initiative (empty ID) or replaces one.
-func (s *Store) PutInitiative(v Initiative) (*Initiative, error) {
-	err := s.labUpdate(func(txn *badger.Txn) error {
-		st, err := stagesIn(txn)
-		if err != nil {
-			return err
-		}
-		in := v
-		if err := in.normalise(len(st)); err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		if in.ID == "" {
-			in.ID, in.Created = newID(txn, labInitiative), now
-		} else {
-			old, err := labGet[Initiative](txn, labInitiative, in.ID)
-			if err != nil {
-				return err
-			}
-			in.Created = old.Created
-		}
-		in.Updated = now
-		v = in
-		return labSet(txn, labInitiative, in.ID, in)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
+func (s *Store) PutInitiative(v Initiative) (*Initiative, error) { return initiatives.put(s, v) }
 
 // GetInitiative returns an initiative.
-func (s *Store) GetInitiative(id string) (*Initiative, error) {
-	return labView(s, func(txn *badger.Txn) (*Initiative, error) { return labGet[Initiative](txn, labInitiative, id) })
-}
+func (s *Store) GetInitiative(id string) (*Initiative, error) { return initiatives.get(s, id) }
 
 // ListInitiatives returns every initiative, oldest first.
-func (s *Store) ListInitiatives() ([]Initiative, error) {
-	out, err := labView(s, func(txn *badger.Txn) ([]Initiative, error) { return labList[Initiative](txn, labInitiative, nil) })
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
-	return out, err
-}
+func (s *Store) ListInitiatives() ([]Initiative, error) { return initiatives.list(s, "") }
 
 // DeleteInitiative deletes an initiative. One that has activities or
 // evaluations is refused unless cascade is set, which deletes them too.
@@ -772,57 +738,18 @@ func (v *Stakeholder) normalise(txn *badger.Txn) error {
 }
 
 // PutStakeholder creates a stakeholder (empty ID) or replaces one.
-func (s *Store) PutStakeholder(v Stakeholder) (*Stakeholder, error) {
-	err := s.labUpdate(func(txn *badger.Txn) error {
-		in := v
-		if err := in.normalise(txn); err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		if in.ID == "" {
-			in.ID, in.Created = newID(txn, labStakeholder), now
-		} else {
-			old, err := labGet[Stakeholder](txn, labStakeholder, in.ID)
-			if err != nil {
-				return err
-			}
-			in.Created = old.Created
-		}
-		in.Updated = now
-		v = in
-		return labSet(txn, labStakeholder, in.ID, in)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
+func (s *Store) PutStakeholder(v Stakeholder) (*Stakeholder, error) { return stakeholders.put(s, v) }
 
 // GetStakeholder returns a stakeholder.
-func (s *Store) GetStakeholder(id string) (*Stakeholder, error) {
-	return labView(s, func(txn *badger.Txn) (*Stakeholder, error) { return labGet[Stakeholder](txn, labStakeholder, id) })
-}
+func (s *Store) GetStakeholder(id string) (*Stakeholder, error) { return stakeholders.get(s, id) }
 
 // ListStakeholders returns the stakeholders of an initiative ("" for all).
 func (s *Store) ListStakeholders(initiativeID string) ([]Stakeholder, error) {
-	out, err := labView(s, func(txn *badger.Txn) ([]Stakeholder, error) {
-		return labList[Stakeholder](txn, labStakeholder, func(v *Stakeholder) bool {
-			return initiativeID == "" || slices.Contains(v.InitiativeIDs, initiativeID)
-		})
-	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
-	return out, err
+	return stakeholders.list(s, initiativeID)
 }
 
 // DeleteStakeholder deletes a stakeholder.
-func (s *Store) DeleteStakeholder(id string) error {
-	return s.labUpdate(func(txn *badger.Txn) error {
-		if _, err := labGet[Stakeholder](txn, labStakeholder, id); err != nil {
-			return err
-		}
-		return txn.Delete(labKey(labStakeholder, id))
-	})
-}
+func (s *Store) DeleteStakeholder(id string) error { return stakeholders.del(s, id) }
 
 // ---- activities ----
 
@@ -895,51 +822,15 @@ func (v *Activity) normalise(txn *badger.Txn, nStages int) error {
 
 // PutActivity creates an activity (empty ID) or replaces one. Its
 // initiative must exist; a stage left 0 is the initiative's current stage.
-func (s *Store) PutActivity(v Activity) (*Activity, error) {
-	err := s.labUpdate(func(txn *badger.Txn) error {
-		st, err := stagesIn(txn)
-		if err != nil {
-			return err
-		}
-		in := v
-		if err := in.normalise(txn, len(st)); err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		if in.ID == "" {
-			in.ID, in.Created = newID(txn, labActivity), now
-		} else {
-			old, err := labGet[Activity](txn, labActivity, in.ID)
-			if err != nil {
-				return err
-			}
-			in.Created = old.Created
-		}
-		in.Updated = now
-		v = in
-		return labSet(txn, labActivity, in.ID, in)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
+func (s *Store) PutActivity(v Activity) (*Activity, error) { return activities.put(s, v) }
 
 // GetActivity returns an activity.
-func (s *Store) GetActivity(id string) (*Activity, error) {
-	return labView(s, func(txn *badger.Txn) (*Activity, error) { return labGet[Activity](txn, labActivity, id) })
-}
+func (s *Store) GetActivity(id string) (*Activity, error) { return activities.get(s, id) }
 
 // ListActivities returns the activities of an initiative ("" for all), by
 // date.
 func (s *Store) ListActivities(initiativeID string) ([]Activity, error) {
-	out, err := labView(s, func(txn *badger.Txn) ([]Activity, error) {
-		return labList[Activity](txn, labActivity, func(v *Activity) bool {
-			return initiativeID == "" || v.InitiativeID == initiativeID
-		})
-	})
-	sortActivities(out)
-	return out, err
+	return activities.list(s, initiativeID)
 }
 
 func sortActivities(out []Activity) {
@@ -952,14 +843,7 @@ func sortActivities(out []Activity) {
 }
 
 // DeleteActivity deletes an activity.
-func (s *Store) DeleteActivity(id string) error {
-	return s.labUpdate(func(txn *badger.Txn) error {
-		if _, err := labGet[Activity](txn, labActivity, id); err != nil {
-			return err
-		}
-		return txn.Delete(labKey(labActivity, id))
-	})
-}
+func (s *Store) DeleteActivity(id string) error { return activities.del(s, id) }
 
 // ---- evaluations ----
 
@@ -993,57 +877,18 @@ func (v *Evaluation) normalise(txn *badger.Txn) error {
 }
 
 // PutEvaluation creates an evaluation (empty ID) or replaces one.
-func (s *Store) PutEvaluation(v Evaluation) (*Evaluation, error) {
-	err := s.labUpdate(func(txn *badger.Txn) error {
-		in := v
-		if err := in.normalise(txn); err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		if in.ID == "" {
-			in.ID, in.Created = newID(txn, labEvaluation), now
-		} else {
-			old, err := labGet[Evaluation](txn, labEvaluation, in.ID)
-			if err != nil {
-				return err
-			}
-			in.Created = old.Created
-		}
-		in.Updated = now
-		v = in
-		return labSet(txn, labEvaluation, in.ID, in)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
+func (s *Store) PutEvaluation(v Evaluation) (*Evaluation, error) { return evaluations.put(s, v) }
 
 // GetEvaluation returns an evaluation.
-func (s *Store) GetEvaluation(id string) (*Evaluation, error) {
-	return labView(s, func(txn *badger.Txn) (*Evaluation, error) { return labGet[Evaluation](txn, labEvaluation, id) })
-}
+func (s *Store) GetEvaluation(id string) (*Evaluation, error) { return evaluations.get(s, id) }
 
 // ListEvaluations returns the evaluations of an initiative ("" for all).
 func (s *Store) ListEvaluations(initiativeID string) ([]Evaluation, error) {
-	out, err := labView(s, func(txn *badger.Txn) ([]Evaluation, error) {
-		return labList[Evaluation](txn, labEvaluation, func(v *Evaluation) bool {
-			return initiativeID == "" || v.InitiativeID == initiativeID
-		})
-	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
-	return out, err
+	return evaluations.list(s, initiativeID)
 }
 
 // DeleteEvaluation deletes an evaluation.
-func (s *Store) DeleteEvaluation(id string) error {
-	return s.labUpdate(func(txn *badger.Txn) error {
-		if _, err := labGet[Evaluation](txn, labEvaluation, id); err != nil {
-			return err
-		}
-		return txn.Delete(labKey(labEvaluation, id))
-	})
-}
+func (s *Store) DeleteEvaluation(id string) error { return evaluations.del(s, id) }
 
 // ---- lessons ----
 
@@ -1081,62 +926,19 @@ func (v *DraftLesson) normalise(txn *badger.Txn, nStages int) error {
 
 // PutLesson creates a draft lesson (empty ID) or replaces one. Published
 // is kept from the stored lesson; MarkLessonPublished sets it.
-func (s *Store) PutLesson(v DraftLesson) (*DraftLesson, error) {
-	err := s.labUpdate(func(txn *badger.Txn) error {
-		st, err := stagesIn(txn)
-		if err != nil {
-			return err
-		}
-		in := v
-		if err := in.normalise(txn, len(st)); err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		if in.ID == "" {
-			in.ID, in.Created, in.Published = newID(txn, labLesson), now, ""
-		} else {
-			old, err := labGet[DraftLesson](txn, labLesson, in.ID)
-			if err != nil {
-				return err
-			}
-			in.Created, in.Published = old.Created, old.Published
-		}
-		in.Updated = now
-		v = in
-		return labSet(txn, labLesson, in.ID, in)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
+func (s *Store) PutLesson(v DraftLesson) (*DraftLesson, error) { return lessons.put(s, v) }
 
 // GetLesson returns a draft lesson.
-func (s *Store) GetLesson(id string) (*DraftLesson, error) {
-	return labView(s, func(txn *badger.Txn) (*DraftLesson, error) { return labGet[DraftLesson](txn, labLesson, id) })
-}
+func (s *Store) GetLesson(id string) (*DraftLesson, error) { return lessons.get(s, id) }
 
 // ListLessons returns the draft lessons of an initiative ("" for all).
 func (s *Store) ListLessons(initiativeID string) ([]DraftLesson, error) {
-	out, err := labView(s, func(txn *badger.Txn) ([]DraftLesson, error) {
-		return labList[DraftLesson](txn, labLesson, func(v *DraftLesson) bool {
-			return initiativeID == "" || v.InitiativeID == initiativeID
-		})
-	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
-	return out, err
+	return lessons.list(s, initiativeID)
 }
 
 // DeleteLesson deletes a draft lesson (a published lesson stays public;
 // retract it separately).
-func (s *Store) DeleteLesson(id string) error {
-	return s.labUpdate(func(txn *badger.Txn) error {
-		if _, err := labGet[DraftLesson](txn, labLesson, id); err != nil {
-			return err
-		}
-		return txn.Delete(labKey(labLesson, id))
-	})
-}
+func (s *Store) DeleteLesson(id string) error { return lessons.del(s, id) }
 
 // MarkLessonPublished records the CID a lesson was published as.
 func (s *Store) MarkLessonPublished(id, c string) (*DraftLesson, error) {
@@ -1218,62 +1020,17 @@ func (v *Draft) normalise(txn *badger.Txn, nStages int) error {
 // advances the revision and clears the approval: an edited draft must be
 // previewed and approved again. Published is kept from the stored draft, and
 // the initiative a draft was assembled from cannot be changed.
-func (s *Store) PutDraft(v Draft) (*Draft, error) {
-	err := s.labUpdate(func(txn *badger.Txn) error {
-		st, err := stagesIn(txn)
-		if err != nil {
-			return err
-		}
-		in := v
-		now := time.Now().UTC()
-		if in.ID == "" {
-			in.ID, in.Created, in.Published, in.Rev = newID(txn, labDraft), now, "", 1
-		} else {
-			old, err := labGet[Draft](txn, labDraft, in.ID)
-			if err != nil {
-				return err
-			}
-			in.Created, in.Published, in.InitiativeID, in.Rev = old.Created, old.Published, old.InitiativeID, old.Rev+1
-		}
-		if err := in.normalise(txn, len(st)); err != nil {
-			return err
-		}
-		in.Approval, in.Updated = nil, now
-		v = in
-		return labSet(txn, labDraft, in.ID, in)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &v, nil
-}
+func (s *Store) PutDraft(v Draft) (*Draft, error) { return drafts.put(s, v) }
 
 // GetDraft returns a draft.
-func (s *Store) GetDraft(id string) (*Draft, error) {
-	return labView(s, func(txn *badger.Txn) (*Draft, error) { return labGet[Draft](txn, labDraft, id) })
-}
+func (s *Store) GetDraft(id string) (*Draft, error) { return drafts.get(s, id) }
 
 // ListDrafts returns the drafts of an initiative ("" for all), newest first.
-func (s *Store) ListDrafts(initiativeID string) ([]Draft, error) {
-	out, err := labView(s, func(txn *badger.Txn) ([]Draft, error) {
-		return labList[Draft](txn, labDraft, func(v *Draft) bool {
-			return initiativeID == "" || v.InitiativeID == initiativeID
-		})
-	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
-	return out, err
-}
+func (s *Store) ListDrafts(initiativeID string) ([]Draft, error) { return drafts.list(s, initiativeID) }
 
 // DeleteDraft deletes a draft (what it published stays public; retract it
 // separately).
-func (s *Store) DeleteDraft(id string) error {
-	return s.labUpdate(func(txn *badger.Txn) error {
-		if _, err := labGet[Draft](txn, labDraft, id); err != nil {
-			return err
-		}
-		return txn.Delete(labKey(labDraft, id))
-	})
-}
+func (s *Store) DeleteDraft(id string) error { return drafts.del(s, id) }
 
 // ApproveDraft stores a reviewer's decisions on uncertain names (nil keeps
 // the stored ones) and their approval, provided the draft is still at

@@ -3,22 +3,15 @@ package node
 import (
 	"archive/tar"
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/livinglab/livinglab/knowledge"
-	"github.com/livinglab/livinglab/protocol"
 )
 
 // BackupManifest describes a backup archive.
@@ -69,7 +62,7 @@ func (n *Node) WriteBackup(w io.Writer, since uint64) (BackupManifest, error) {
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	bw := bufio.NewWriter(tmp)
-	until, err := n.store.DB().Backup(bw, since)
+	until, err := n.store.Dump(bw, since)
 	if err != nil {
 		return m, fmt.Errorf("backup store: %w", err)
 	}
@@ -106,7 +99,7 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 		return BackupManifest{}, err
 	}
 	var last BackupManifest
-	var db *badger.DB
+	var db *knowledge.Loader
 	defer func() {
 		if db != nil {
 			db.Close()
@@ -139,8 +132,7 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 			case "store.badger":
 				if db == nil {
 					var err error
-					db, err = badger.Open(badger.DefaultOptions(h.Store()).WithLogger(nil).
-						WithMemTableSize(16 << 20).WithNumMemtables(2).WithBlockCacheSize(16 << 20).WithIndexCacheSize(16 << 20))
+					db, err = knowledge.NewLoader(h.Store())
 					if err != nil {
 						return last, err
 					}
@@ -148,7 +140,7 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 				if progress != nil {
 					progress(fmt.Sprintf("loading store from archive %d (%d bytes)", i+1, hdr.Size))
 				}
-				if err := db.Load(tr, 256); err != nil {
+				if err := db.Load(tr); err != nil {
 					return last, fmt.Errorf("load store from archive %d: %w", i+1, err)
 				}
 			case fileConfig, fileKey, fileToken, "manifest.json":
@@ -202,74 +194,10 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 	return last, nil
 }
 
-func (n *Node) apiBackup(w http.ResponseWriter, r *http.Request) {
-	since := uint64(0)
-	if s := r.URL.Query().Get("since"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			writeErr(w, http.StatusBadRequest, "bad_request", "since must be a backup version number")
-			return
-		}
-		since = v
-	}
-	w.Header().Set("Content-Type", "application/x-tar")
-	m, err := n.WriteBackup(w, since)
-	if err != nil {
-		n.log.Error("backup failed", "err", err)
-		return
-	}
-	n.log.Info("backup written", "since", m.Since, "until", m.Until)
-}
-
 // ExportRow is one public record in an open-data export.
 type ExportRow struct {
 	PracticeView
 	Kind string `json:"kind"`
-}
-
-func (n *Node) apiExport(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	format := q.Get("format")
-	if format == "" {
-		format = "json"
-	}
-	if format != "json" && format != "csv" {
-		writeErr(w, http.StatusBadRequest, "bad_request", "format must be json or csv")
-		return
-	}
-	topic := q.Get("topic")
-	if topic != "" {
-		if err := protocol.ValidTopic(topic); err != nil {
-			writeError(w, fmt.Errorf("%w: %v", ErrBadRequest, err))
-			return
-		}
-	}
-	recs, err := n.store.List(knowledge.ListOptions{Kind: protocol.KindPractice, Topic: topic})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	var views []*PracticeView
-	for _, rec := range recs {
-		if v, err := n.ViewPractice(rec); err == nil {
-			views = append(views, v)
-		}
-	}
-	if format == "json" {
-		writeJSON(w, http.StatusOK, nonNil(views))
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"cid", "practice_id", "version", "title", "summary", "problem", "approach", "results", "resources",
-		"difficulties", "lessons", "transferability", "stakeholder_roles", "topics", "language", "region", "country",
-		"period", "licence", "author", "created"})
-	for _, v := range views {
-		cw.Write([]string{v.CID, v.PracticeID, strconv.Itoa(v.Version), v.Title, v.Summary, v.Problem, v.Approach, v.Results,
-			v.Resources, v.Difficulties, strings.Join(v.Lessons, " | "), v.Transferability, strings.Join(v.StakeholderRoles, " | "),
-			strings.Join(v.Topics, " "), v.Language, v.Region, v.Country, v.Period, v.Licence, v.Author, v.Created.Format(time.RFC3339)})
-	}
-	cw.Flush()
 }
 
 // ReadManifest reads the manifest of a backup archive.

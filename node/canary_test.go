@@ -524,7 +524,7 @@ func TestCanaryNothingPersonalLeavesTheNode(t *testing.T) {
 	})
 	for _, tn := range []*testNode{a, b, c} {
 		eventually(t, 10*time.Second, tn.name+" lists D", func() error {
-			if !tn.Node().Roster().IsMember(d.ID()) {
+			if !tn.Node().roster.IsMember(d.ID()) {
 				return fmt.Errorf("not yet")
 			}
 			return nil
@@ -590,7 +590,7 @@ func TestCanaryNothingPersonalLeavesTheNode(t *testing.T) {
 	}
 	for _, tn := range []*testNode{b, c, d} {
 		eventually(t, 20*time.Second, tn.name+" holds the tombstone", func() error {
-			_, err := tn.Node().Store().Tomb(withdrawn)
+			_, err := tn.Node().store.Tomb(withdrawn)
 			return err
 		})
 	}
@@ -622,7 +622,7 @@ func TestCanaryNothingPersonalLeavesTheNode(t *testing.T) {
 		waitHas(t, e, x, 30*time.Second)
 	}
 	eventually(t, 20*time.Second, "E holds the tombstone", func() error {
-		_, err := e.Node().Store().Tomb(withdrawn)
+		_, err := e.Node().store.Tomb(withdrawn)
 		return err
 	})
 	api := newCanaryAPI(t, e, capt)
@@ -736,7 +736,7 @@ func canaryCheckPublished(t *testing.T, a *testNode, cids, controls map[string]s
 		if err != nil {
 			t.Fatalf("%s: CID %q: %v", name, s, err)
 		}
-		rec, err := a.Node().Store().Get(x)
+		rec, err := a.Node().store.Get(x)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -754,7 +754,7 @@ func canaryCheckSlots(t *testing.T, a *testNode, cids map[string]string, lab *ca
 	t.Helper()
 	var all []byte
 	for _, s := range cids {
-		rec, err := a.Node().Store().Get(cid.MustParse(s))
+		rec, err := a.Node().store.Get(cid.MustParse(s))
 		if err != nil {
 			t.Fatal(err)
 		}

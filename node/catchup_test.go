@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	dto "github.com/prometheus/client_model/go"
 	"slices"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/knowledge/search"
@@ -30,7 +30,7 @@ const catchupTopic = "elderly-care"
 func heldTopicCIDs(t testing.TB, tn *testNode, topic string) []string {
 	t.Helper()
 	var out []string
-	err := tn.Node().Store().TopicItems(topic, func(ti knowledge.TopicItem) error {
+	err := tn.Node().store.TopicItems(topic, func(ti knowledge.TopicItem) error {
 		out = append(out, ti.CID.String())
 		return nil
 	})
@@ -44,7 +44,7 @@ func heldTopicCIDs(t testing.TB, tn *testNode, topic string) []string {
 func countMissing(tn *testNode, cids []cid.Cid) int {
 	k := 0
 	for _, c := range cids {
-		if !tn.Node().Store().Has(c) {
+		if !tn.Node().store.Has(c) {
 			k++
 		}
 	}
@@ -102,7 +102,7 @@ func publishMany(t testing.TB, topic string, n int, nodes ...*testNode) []cid.Ci
 // listedCIDSet returns the CIDs Store().List returns with default options.
 func listedCIDSet(t testing.TB, tn *testNode) map[string]bool {
 	t.Helper()
-	recs, err := tn.Node().Store().List(knowledge.ListOptions{})
+	recs, err := tn.Node().store.List(knowledge.ListOptions{})
 	if err != nil {
 		t.Fatalf("%s: list: %v", tn.name, err)
 	}
@@ -188,7 +188,7 @@ func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNo
 	}
 	eventually(t, 15*time.Second, "the test member is on every roster", func() error {
 		for _, tn := range all {
-			if !tn.Node().Roster().IsMember(h.ID()) {
+			if !tn.Node().roster.IsMember(h.ID()) {
 				return fmt.Errorf("%s does not list it", tn.name)
 			}
 		}
@@ -359,7 +359,7 @@ func TestPartitionHealConverges(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "the right half applies the retraction", func() error {
 		for _, tn := range right {
-			if tn.Node().Store().Has(shared) {
+			if tn.Node().store.Has(shared) {
 				return fmt.Errorf("%s still holds it", tn.name)
 			}
 		}
@@ -370,7 +370,7 @@ func TestPartitionHealConverges(t *testing.T) {
 		if k := countMissing(l, rightMain); k != len(rightMain) {
 			t.Fatalf("%s received %d records across the split", l.name, len(rightMain)-k)
 		}
-		if !l.Node().Store().Has(shared) {
+		if !l.Node().store.Has(shared) {
 			t.Fatalf("the retraction crossed the split to %s", l.name)
 		}
 	}
@@ -397,7 +397,7 @@ func TestPartitionHealConverges(t *testing.T) {
 			if k := countMissing(tn, all); k > 0 {
 				return fmt.Errorf("%s misses %d of %d records", tn.name, k, len(all))
 			}
-			if tn.Node().Store().Has(shared) {
+			if tn.Node().store.Has(shared) {
 				return fmt.Errorf("%s still holds the retracted record", tn.name)
 			}
 		}
@@ -414,21 +414,21 @@ func TestPartitionHealConverges(t *testing.T) {
 	t.Logf("6 nodes converged on %d records and a retraction %s after the links came back (%s since the heal began)",
 		len(all), dt.Round(time.Millisecond), time.Since(healed).Round(time.Millisecond))
 	for _, tn := range nodes {
-		tb, err := tn.Node().Store().Tomb(shared)
+		tb, err := tn.Node().store.Tomb(shared)
 		if err != nil || tb.Retraction != tomb.CID.String() {
 			t.Fatalf("%s: tombstone %+v, %v", tn.name, tb, err)
 		}
 	}
 	perTopic := map[string]int{}
 	for _, c := range all {
-		rec, err := nodes[0].Node().Store().Get(c)
+		rec, err := nodes[0].Node().store.Get(c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		perTopic[rec.Record.Topics[0]]++
 	}
 	for _, tp := range topics {
-		if n, _ := nodes[0].Node().Store().CountTopic(tp); n != perTopic[tp] {
+		if n, _ := nodes[0].Node().store.CountTopic(tp); n != perTopic[tp] {
 			t.Fatalf("%s: %d records, want %d", tp, n, perTopic[tp])
 		}
 	}
@@ -463,10 +463,10 @@ func TestTombstoneWhileOffline(t *testing.T) {
 	back := time.Now()
 	f.start(b)
 	eventually(t, 20*time.Second, "B applies the retraction", func() error {
-		if b.Node().Store().Has(doomed) {
+		if b.Node().store.Has(doomed) {
 			return errors.New("content still held")
 		}
-		tb, err := b.Node().Store().Tomb(doomed)
+		tb, err := b.Node().store.Tomb(doomed)
 		if err != nil {
 			return fmt.Errorf("no tombstone: %w", err)
 		}
@@ -480,11 +480,11 @@ func TestTombstoneWhileOffline(t *testing.T) {
 	check := func(when string) {
 		t.Helper()
 		n := b.Node()
-		if _, err := n.Store().Get(doomed); !errors.Is(err, knowledge.ErrNotFound) {
+		if _, err := n.store.Get(doomed); !errors.Is(err, knowledge.ErrNotFound) {
 			t.Fatalf("%s: Get of the retracted record: %v", when, err)
 		}
 		for _, o := range []knowledge.ListOptions{{}, {Kind: protocol.KindPractice}, {Topic: catchupTopic}, {IncludeOld: true}} {
-			recs, err := n.Store().List(o)
+			recs, err := n.store.List(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -508,7 +508,7 @@ func TestTombstoneWhileOffline(t *testing.T) {
 		}); err != nil {
 			t.Fatalf("%s: search: %v", when, err)
 		}
-		if !n.Store().Has(kept) {
+		if !n.store.Has(kept) {
 			t.Fatalf("%s: B lost the record that was kept", when)
 		}
 	}
@@ -533,7 +533,7 @@ func TestRetractedRecordReoffered(t *testing.T) {
 	time.Sleep(6*time.Second - time.Since(published))
 	f.subscribe(b, catchupTopic, a)
 	waitHas(t, b, x, 10*time.Second)
-	rec, err := b.Node().Store().Get(x)
+	rec, err := b.Node().store.Get(x)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,10 +542,10 @@ func TestRetractedRecordReoffered(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "B applies the retraction", func() error {
-		if b.Node().Store().Has(x) {
+		if b.Node().store.Has(x) {
 			return errors.New("still held")
 		}
-		_, err := b.Node().Store().Tomb(x)
+		_, err := b.Node().store.Tomb(x)
 		return err
 	})
 
@@ -558,7 +558,7 @@ func TestRetractedRecordReoffered(t *testing.T) {
 		if after := rejected(t, b, "retracted"); after <= before {
 			t.Fatalf("refusals for retracted records: %v, was %v", after, before)
 		}
-		if b.Node().Store().Has(x) {
+		if b.Node().store.Has(x) {
 			t.Fatalf("B stored the retracted record again")
 		}
 	})
@@ -600,7 +600,7 @@ func TestRetractedRecordReoffered(t *testing.T) {
 			return nil
 		})
 		time.Sleep(500 * time.Millisecond)
-		if b.Node().Store().Has(x) || a.Node().Store().Has(x) {
+		if b.Node().store.Has(x) || a.Node().store.Has(x) {
 			t.Fatalf("the retracted record came back by gossip")
 		}
 	})
@@ -631,7 +631,7 @@ func TestLateJoinerCatchUp(t *testing.T) {
 	// count: the bound catches records fetched again and again).
 	raw, in := 0, 0
 	for _, x := range cids {
-		rec, err := c.Node().Store().Get(x)
+		rec, err := c.Node().store.Get(x)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -710,7 +710,7 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 		if old.Defined() && ls[old.String()] {
 			return fmt.Errorf("%s lists the superseded %s", tn.name, old)
 		}
-		vs, err := tn.Node().Store().Versions(v1.String())
+		vs, err := tn.Node().store.Versions(v1.String())
 		if err != nil {
 			return err
 		}
@@ -723,7 +723,7 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 		eventually(t, 5*time.Second, tn.name+" shows version 2 as the latest", func() error {
 			return latestIs(tn, v2, v1, v1, v2)
 		})
-		rec, err := tn.Node().Store().Get(v1)
+		rec, err := tn.Node().store.Get(v1)
 		if err != nil {
 			t.Fatalf("%s lost version 1: %v", tn.name, err)
 		}
@@ -741,7 +741,7 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 	}
 
 	t.Run("another region publishes a version", func(t *testing.T) {
-		seq, _, _ := c.Node().Store().LastOwn()
+		seq, _, _ := c.Node().store.LastOwn()
 		for _, target := range []cid.Cid{v1, v2} {
 			in := PracticeInput{Practice: protocol.Practice{Title: "Taken over", Summary: "Another region's edit.",
 				Language: "en", Supersedes: target.String()}, Topics: []string{catchupTopic}}
@@ -750,7 +750,7 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 				t.Fatalf("C superseding %s: %v, want an error wrapping ErrForbidden", target, err)
 			}
 		}
-		if s, _, _ := c.Node().Store().LastOwn(); s != seq {
+		if s, _, _ := c.Node().store.LastOwn(); s != seq {
 			t.Fatalf("C signed a record (sequence %d, was %d)", s, seq)
 		}
 	})
@@ -758,7 +758,7 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 	t.Run("forged version by sync", func(t *testing.T) {
 		// C signs versions of A's practice itself and serves them by sync,
 		// as a member running modified software would.
-		seq, prev, _ := c.Node().Store().LastOwn()
+		seq, prev, _ := c.Node().store.LastOwn()
 		forged := []*protocol.Signed{
 			sealPractice(t, c.Node().key, seq+1, prev, protocol.Practice{Version: 3, PracticeID: v1.String(),
 				Supersedes: v2.String(), Title: "Hijacked telecare", Summary: "Not by the author.", Language: "en"}, catchupTopic),
@@ -785,7 +785,7 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 				t.Fatalf("%s counted %v refusals as not authorised, want %v more than %v", tn.name, after, len(forged), before)
 			}
 			for _, fr := range forged {
-				if tn.Node().Store().Has(fr.CID) {
+				if tn.Node().store.Has(fr.CID) {
 					t.Fatalf("%s stored a version forged by another region", tn.name)
 				}
 			}
@@ -807,12 +807,12 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 		}
 		for _, tn := range []*testNode{a, b} {
 			eventually(t, 10*time.Second, tn.name+" shows version 1 as the latest again", func() error {
-				if tn.Node().Store().Has(v2) {
+				if tn.Node().store.Has(v2) {
 					return errors.New("version 2 still held")
 				}
 				return latestIs(tn, v1, cid.Undef, v1)
 			})
-			rec, err := tn.Node().Store().Get(v1)
+			rec, err := tn.Node().store.Get(v1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -865,7 +865,7 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 				}
 				listed := 0
 				for _, k := range indexableKinds {
-					recs, err := tn.Node().Store().List(knowledge.ListOptions{Kind: k})
+					recs, err := tn.Node().store.List(knowledge.ListOptions{Kind: k})
 					if err != nil {
 						return err
 					}
@@ -891,7 +891,7 @@ func TestVersionForgedBeforeOriginal(t *testing.T) {
 	v1 := publish(t, a, "Village sedgeberry telecare pilot", catchupTopic)
 
 	// C signs a second version of A's practice and keeps it as its own.
-	seq, prev, _ := c.Node().Store().LastOwn()
+	seq, prev, _ := c.Node().store.LastOwn()
 	forged := sealPractice(t, c.Node().key, seq+1, prev, protocol.Practice{Version: 2, PracticeID: v1.String(),
 		Supersedes: v1.String(), Title: "Hijacked telecare", Summary: "Not by the author.", Language: "en"}, catchupTopic)
 	res, err := c.Node().store.Put(forged)
@@ -910,7 +910,7 @@ func TestVersionForgedBeforeOriginal(t *testing.T) {
 	if _, err := d.Node().SyncTopic(ctx, c.ID(), catchupTopic); err != nil {
 		t.Fatal(err)
 	}
-	if !d.Node().Store().Has(forged.CID) {
+	if !d.Node().store.Has(forged.CID) {
 		t.Fatalf("D did not receive C's record: the scenario needs it to arrive first")
 	}
 	// Then A is back and D gets the original.
@@ -925,10 +925,10 @@ func TestVersionForgedBeforeOriginal(t *testing.T) {
 	if !ls[v1.String()] {
 		t.Errorf("D does not list A's practice: a version forged by C hides it")
 	}
-	if ls[forged.CID.String()] || d.Node().Store().Has(forged.CID) {
+	if ls[forged.CID.String()] || d.Node().store.Has(forged.CID) {
 		t.Errorf("D keeps C's forged version of A's practice after receiving the original")
 	}
-	if vs, _ := d.Node().Store().Versions(v1.String()); !slices.Equal(cidStrings(vs), []string{v1.String()}) {
+	if vs, _ := d.Node().store.Versions(v1.String()); !slices.Equal(cidStrings(vs), []string{v1.String()}) {
 		t.Errorf("D's versions of A's practice: %v, want only %s", vs, v1)
 	}
 }
@@ -1007,13 +1007,13 @@ func TestGapFetchedByCID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seq, prev, err := a.Node().Store().LastOwn()
+	seq, prev, err := a.Node().store.LastOwn()
 	if err != nil {
 		t.Fatal(err)
 	}
 	x := sealPractice(t, key, seq+1, prev, protocol.Practice{Version: 1, Title: "Missed by gossip",
 		Summary: "Volunteers run the service.", Language: "en", Region: "Region A", Country: "FI"}, catchupTopic)
-	if _, err := a.Node().Store().PutOwn(x); err != nil {
+	if _, err := a.Node().store.PutOwn(x); err != nil {
 		t.Fatal(err)
 	}
 	var before dto.Metric

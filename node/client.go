@@ -131,3 +131,9 @@ type APIErrorResponse struct {
 }
 
 func (e *APIErrorResponse) Error() string { return e.APIError.Error }
+
+// APIError is the JSON body of every error answer of the HTTP API.
+type APIError struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}

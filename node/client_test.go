@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,12 @@ import (
 	"testing"
 	"time"
 )
+
+func answerJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
 
 // A record refused by the publishing limit is sent again once the daemon's
 // Retry-After has passed, while the client may wait; other errors, and
@@ -20,15 +27,15 @@ func TestClientWaitsForPublishLimit(t *testing.T) {
 		case "/limited-once":
 			if calls.Add(1) == 1 {
 				w.Header().Set("Retry-After", "1")
-				writeErr(w, http.StatusTooManyRequests, "publish_limit", "publishing limit reached")
+				answerJSON(w, http.StatusTooManyRequests, APIError{Error: "publishing limit reached", Code: "publish_limit"})
 				return
 			}
-			writeJSON(w, http.StatusOK, map[string]string{"cid": "ok"})
+			answerJSON(w, http.StatusOK, map[string]string{"cid": "ok"})
 		case "/limited-long":
 			w.Header().Set("Retry-After", "3600")
-			writeErr(w, http.StatusTooManyRequests, "publish_limit", "publishing limit reached")
+			answerJSON(w, http.StatusTooManyRequests, APIError{Error: "publishing limit reached", Code: "publish_limit"})
 		default:
-			writeErr(w, http.StatusTooManyRequests, "busy", "busy")
+			answerJSON(w, http.StatusTooManyRequests, APIError{Error: "busy", Code: "busy"})
 		}
 	}))
 	defer srv.Close()

@@ -282,7 +282,7 @@ func (f *federation) waitMesh(nodes ...*testNode) {
 	eventually(f.t, 20*time.Second, "federation fully connected", func() error {
 		for _, a := range nodes {
 			for _, b := range nodes {
-				if !a.Node().Roster().IsMember(b.ID()) {
+				if !a.Node().roster.IsMember(b.ID()) {
 					return fmt.Errorf("%s does not list %s as a member", a.name, b.name)
 				}
 				if a != b && a.host.Network().Connectedness(b.ID()) != network.Connected {
@@ -362,7 +362,7 @@ func publish(t testing.TB, tn *testNode, title string, topics ...string) cid.Cid
 func waitHas(t testing.TB, tn *testNode, c cid.Cid, timeout time.Duration) time.Duration {
 	t.Helper()
 	return eventually(t, timeout, tn.name+" holds "+c.String(), func() error {
-		if !tn.Node().Store().Has(c) {
+		if !tn.Node().store.Has(c) {
 			return fmt.Errorf("not held")
 		}
 		return nil

@@ -81,7 +81,7 @@ func (n *Node) hasOpenInvites() bool {
 func (n *Node) Invite() (string, time.Time, error) {
 	cfg := n.Config()
 	if cfg.Federation.Name == "" {
-		return "", time.Time{}, errNotInFederation
+		return "", time.Time{}, ErrNotInFederation
 	}
 	if n.net == nil {
 		return "", time.Time{}, errors.New("the daemon is not running")

@@ -59,14 +59,14 @@ func TestTopicChannels(t *testing.T) {
 	}
 
 	time.Sleep(2 * time.Second)
-	if c.Node().Store().Has(care) {
+	if c.Node().store.Has(care) {
 		t.Errorf("C stored %s, a record of a topic it does not follow", care)
 	}
-	if b.Node().Store().Has(bus) {
+	if b.Node().store.Has(bus) {
 		t.Errorf("B stored %s, a record of a topic it does not follow", bus)
 	}
 	// Of elderly-care, C holds only the record that is also on transport.
-	c.Node().Store().TopicItems("elderly-care", func(ti knowledge.TopicItem) error {
+	c.Node().store.TopicItems("elderly-care", func(ti knowledge.TopicItem) error {
 		if !ti.CID.Equals(both) {
 			t.Errorf("C holds elderly-care record %s", ti.CID)
 		}
@@ -74,13 +74,13 @@ func TestTopicChannels(t *testing.T) {
 	})
 	// The publisher keeps its own records, though it follows neither topic.
 	for _, x := range []cid.Cid{care, bus, both} {
-		if !a.Node().Store().Has(x) {
+		if !a.Node().store.Has(x) {
 			t.Errorf("A lost its own record %s", x)
 		}
 	}
 	// What B received is the record A signed, byte for byte.
-	ra, _ := a.Node().Store().Get(care)
-	rb, err := b.Node().Store().Get(care)
+	ra, _ := a.Node().store.Get(care)
+	rb, err := b.Node().store.Get(care)
 	if err != nil || string(ra.Raw) != string(rb.Raw) || rb.Record.Author != a.ID().String() {
 		t.Fatalf("B's copy differs from A's: %v", err)
 	}
@@ -95,10 +95,10 @@ func TestTopicChannels(t *testing.T) {
 	}
 	later := publish(t, a, "Meals on wheels by e-bike", "elderly-care")
 	time.Sleep(1500 * time.Millisecond)
-	if b.Node().Store().Has(later) {
+	if b.Node().store.Has(later) {
 		t.Errorf("B stored %s after unsubscribing", later)
 	}
-	if !b.Node().Store().Has(care) {
+	if !b.Node().store.Has(care) {
 		t.Errorf("B dropped %s when unsubscribing", care)
 	}
 }
@@ -210,10 +210,10 @@ func TestOutsiderIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(2 * time.Second)
-		if b.Node().Store().Has(rec.CID) {
+		if b.Node().store.Has(rec.CID) {
 			t.Fatalf("B stored a record by an outsider")
 		}
-		if a.Node().Store().Has(rec.CID) {
+		if a.Node().store.Has(rec.CID) {
 			t.Fatalf("A stored a record by an outsider")
 		}
 	})
@@ -231,7 +231,7 @@ func TestOutsiderIsRefused(t *testing.T) {
 		if resp.Status != protocol.StatusNotMember {
 			t.Fatalf("B answered %+v, want status not-member", resp)
 		}
-		if b.Node().Store().Has(rec.CID) {
+		if b.Node().store.Has(rec.CID) {
 			t.Fatalf("B stored a record pushed by an outsider")
 		}
 	})
@@ -243,7 +243,7 @@ func TestOutsiderIsRefused(t *testing.T) {
 		if resp.Status != protocol.StatusForbidden || len(resp.Records) != 0 {
 			t.Fatalf("B answered status %d (%s) with %d records", resp.Status, resp.Error, len(resp.Records))
 		}
-		if b.Node().Roster().IsMember(h.ID()) || a.Node().Roster().IsMember(h.ID()) {
+		if b.Node().roster.IsMember(h.ID()) || a.Node().roster.IsMember(h.ID()) {
 			t.Fatalf("the outsider became a member")
 		}
 	})
@@ -271,10 +271,10 @@ func TestOutsiderIsRefused(t *testing.T) {
 		// Joining again with the used token fails for another node too.
 		d := f.addNode("D", false)
 		err = d.Node().Join(context.Background(), tok)
-		if err == nil || d.Node().Roster().IsMember(d.ID()) {
+		if err == nil || d.Node().roster.IsMember(d.ID()) {
 			t.Fatalf("a second node joined with a used token (err %v)", err)
 		}
-		if a.Node().Roster().IsMember(h.ID()) || a.Node().Roster().IsMember(d.ID()) {
+		if a.Node().roster.IsMember(h.ID()) || a.Node().roster.IsMember(d.ID()) {
 			t.Fatalf("a refused node is on the roster")
 		}
 	})
@@ -330,7 +330,7 @@ func TestRestartKeepsState(t *testing.T) {
 	id := b.ID()
 	members := func(n *Node) []string {
 		var out []string
-		for _, m := range n.Roster().List(false) {
+		for _, m := range n.roster.List(false) {
 			out = append(out, m.PeerID+"/"+m.Role+"/"+m.Region)
 		}
 		return out
@@ -339,7 +339,7 @@ func TestRestartKeepsState(t *testing.T) {
 	if len(before) != 3 {
 		t.Fatalf("B lists %d members before the restart", len(before))
 	}
-	seq, _, _ := b.Node().Store().LastOwn()
+	seq, _, _ := b.Node().store.LastOwn()
 
 	f.restart(b)
 	n := b.Node()
@@ -354,11 +354,11 @@ func TestRestartKeepsState(t *testing.T) {
 		t.Fatalf("config after restart: topics %v federation %+v", cfg.Topics, cfg.Federation)
 	}
 	for _, x := range []cid.Cid{care, own} {
-		if !n.Store().Has(x) {
+		if !n.store.Has(x) {
 			t.Fatalf("record %s lost across the restart", x)
 		}
 	}
-	if s, _, _ := n.Store().LastOwn(); s != seq {
+	if s, _, _ := n.store.LastOwn(); s != seq {
 		t.Fatalf("own sequence number %d after restart, was %d", s, seq)
 	}
 	// It reconnects by itself and goes on receiving and publishing.
@@ -369,7 +369,7 @@ func TestRestartKeepsState(t *testing.T) {
 	waitHas(t, c, own, 5*time.Second)
 	f.subscribe(c, "housing", b)
 	mine := publish(t, b, "B after the restart", "housing")
-	rec, _ := n.Store().Get(mine)
+	rec, _ := n.store.Get(mine)
 	if rec.Record.Seq != seq+1 || rec.Record.Prev != own.String() {
 		t.Fatalf("B's next record has seq %d prev %s, want %d and %s", rec.Record.Seq, rec.Record.Prev, seq+1, own)
 	}
@@ -393,7 +393,7 @@ func TestOfflineCatchUp(t *testing.T) {
 	waitHas(t, b, doomed, 5*time.Second)
 	waitHas(t, b, kept, 5*time.Second)
 
-	doomedRec, err := a.Node().Store().Get(doomed)
+	doomedRec, err := a.Node().store.Get(doomed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func TestOfflineCatchUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Node().Store().Has(doomed) {
+	if a.Node().store.Has(doomed) {
 		t.Fatalf("A still holds the record it retracted")
 	}
 	bus := publish(t, a, "On-demand bus", "transport")
@@ -421,7 +421,7 @@ func TestOfflineCatchUp(t *testing.T) {
 	eventually(t, 45*time.Second, "B catches up", func() error {
 		missing := 0
 		for _, x := range cids {
-			if !b.Node().Store().Has(x) {
+			if !b.Node().store.Has(x) {
 				missing++
 			}
 		}
@@ -433,10 +433,10 @@ func TestOfflineCatchUp(t *testing.T) {
 	took := time.Since(start)
 	t.Logf("B caught up on %d records in %s (%s per record)", count, took.Round(time.Millisecond), (took / count).Round(time.Microsecond))
 	eventually(t, 10*time.Second, "B drops the retracted record", func() error {
-		if b.Node().Store().Has(doomed) {
+		if b.Node().store.Has(doomed) {
 			return errors.New("still held")
 		}
-		tb, err := b.Node().Store().Tomb(doomed)
+		tb, err := b.Node().store.Tomb(doomed)
 		if err != nil {
 			return err
 		}
@@ -445,22 +445,22 @@ func TestOfflineCatchUp(t *testing.T) {
 		}
 		return nil
 	})
-	if !b.Node().Store().Has(kept) {
+	if !b.Node().store.Has(kept) {
 		t.Fatalf("B lost %s", kept)
 	}
-	if _, err := b.Node().Store().Get(doomed); !errors.Is(err, knowledge.ErrNotFound) {
+	if _, err := b.Node().store.Get(doomed); !errors.Is(err, knowledge.ErrNotFound) {
 		t.Fatalf("Get of a retracted record: %v", err)
 	}
-	n, _ := b.Node().Store().CountTopic("elderly-care")
+	n, _ := b.Node().store.CountTopic("elderly-care")
 	if n != count+1 {
 		t.Fatalf("B holds %d elderly-care records, want %d", n, count+1)
 	}
 	// C follows transport only: none of the 200 reached it, the tombstone did.
-	if n, _ := c.Node().Store().CountTopic("elderly-care"); n != 0 {
+	if n, _ := c.Node().store.CountTopic("elderly-care"); n != 0 {
 		t.Fatalf("C holds %d elderly-care records", n)
 	}
 	eventually(t, 5*time.Second, "C holds the tombstone", func() error {
-		_, err := c.Node().Store().Tomb(doomed)
+		_, err := c.Node().store.Tomb(doomed)
 		return err
 	})
 	// B and A now agree on the topic.
@@ -479,7 +479,7 @@ func TestOfflineCatchUp(t *testing.T) {
 		if _, added, err := tn.Node().accept("", doomedRec.Raw, c.ID()); !errors.Is(err, protocol.ErrRetracted) || added {
 			t.Fatalf("%s re-accepting a retracted record: added %v, err %v", tn.name, added, err)
 		}
-		if tn.Node().Store().Has(doomed) {
+		if tn.Node().store.Has(doomed) {
 			t.Fatalf("the retracted record came back to %s", tn.name)
 		}
 	}

@@ -1,13 +1,22 @@
-// Package node wires a livinglab node together: the libp2p host, gossipsub
+// Package node is a livinglab node as a service: the libp2p host, gossipsub
 // topic channels and their validators, federation membership and the
-// connection gate, discovery, catch-up sync, federated search, the local
-// HTTP API and web UI, and the daemon's lifecycle.
+// connection gate, discovery, catch-up sync, federated search, publishing
+// behind the anonymisation gate, the lab data and drafts, backups, and the
+// daemon's lifecycle.
+//
+// Its exported methods are the node's service API (service.go lists the
+// small ones): the front ends (node/api, node/web, the commands) use the
+// node through them alone and never reach its store, roster or network.
+// The package may import knowledge and protocol; it never imports its front
+// ends or the commands (node/server wires the front ends, and the
+// commands pass its handler in Options.Handler).
 package node
 
 import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"slices"
 	"sync"
@@ -39,6 +48,9 @@ type Options struct {
 	// PubsubOptions are added to gossipsub's options (tracers in tests
 	// and measurements).
 	PubsubOptions []pubsub.Option
+	// Handler builds what the node serves on its API address, the HTTP
+	// API and web UI (node/server wires them); required unless NoAPI.
+	Handler func(n *Node, bound string) http.Handler
 	// Ready is called once the node is serving, with the bound API address.
 	Ready func(apiAddr string)
 }
@@ -128,12 +140,6 @@ func New(home Home, opts Options) (*Node, error) {
 
 // ID returns the node's peer ID.
 func (n *Node) ID() peer.ID { return n.id }
-
-// Store returns the node's store.
-func (n *Node) Store() *knowledge.Store { return n.store }
-
-// Roster returns the federation roster.
-func (n *Node) Roster() *Roster { return n.roster }
 
 // Config returns a copy of the current config.
 func (n *Node) Config() Config {
@@ -227,7 +233,7 @@ func (n *Node) Close() error {
 func (n *Node) signAndStore(p protocol.Payload, topics []string) (*protocol.Signed, error) {
 	fed := n.Federation()
 	if fed == "" {
-		return nil, errNotInFederation
+		return nil, ErrNotInFederation
 	}
 	n.pubMu.Lock()
 	defer n.pubMu.Unlock()
@@ -291,7 +297,8 @@ func (n *Node) authorLimit() knowledge.AuthorLimit {
 	return knowledge.LimitFor(l.PublishPerMin, l.PublishBurst)
 }
 
-var errNotInFederation = errors.New("this node is not in a federation yet: found one with init --federation or join one with an invite")
+// ErrNotInFederation refuses what needs a federation before the node has one.
+var ErrNotInFederation = errors.New("this node is not in a federation yet: found one with init --federation or join one with an invite")
 
 // afterStore updates derived state after a record was stored.
 func (n *Node) afterStore(rec *protocol.Signed, res knowledge.PutResult, from peer.ID) {

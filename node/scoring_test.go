@@ -157,7 +157,7 @@ func TestInvalidFloodGraylisted(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond)
-	if a.Node().Store().Has(valid.CID) {
+	if a.Node().store.Has(valid.CID) {
 		t.Errorf("A stored a record sent by a graylisted member")
 	}
 	if got := rejected(t, a, "bad_signature"); got != checked {
@@ -166,7 +166,7 @@ func TestInvalidFloodGraylisted(t *testing.T) {
 
 	// The honest member: its record arrived, its score is not negative.
 	eventually(t, 5*time.Second, "A holds B's record", func() error {
-		if n, _ := a.Node().Store().CountTopic(topic); n < 1 {
+		if n, _ := a.Node().store.CountTopic(topic); n < 1 {
 			return errors.New("not yet")
 		}
 		return nil

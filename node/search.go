@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -694,74 +692,4 @@ func (n *Node) askSearch(ctx context.Context, p peer.ID, q search.Query) (*Searc
 		return nil, fmt.Errorf("status %d: %s", a.Status, a.Error)
 	}
 	return &a, nil
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// parseSearchQuery reads /api/v1/search's query parameters.
-func parseSearchQuery(r *http.Request) (search.Query, bool, error) {
-	v := r.URL.Query()
-	q := search.Query{Text: v.Get("q"), Topics: splitList(v.Get("topic")), Regions: splitList(v.Get("region")),
-		Countries: splitList(v.Get("country")), Languages: splitList(v.Get("lang")), Kind: v.Get("kind"),
-		Sort: v.Get("sort"), Facets: v.Get("facets") != "false"}
-	ints := func(name string) ([]int, error) {
-		var out []int
-		for _, s := range splitList(v.Get(name)) {
-			i, err := strconv.Atoi(s)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %s must be a number, got %q", ErrBadRequest, name, s)
-			}
-			out = append(out, i)
-		}
-		return out, nil
-	}
-	var err error
-	if q.Stages, err = ints("stage"); err != nil {
-		return q, false, err
-	}
-	if q.Years, err = ints("year"); err != nil {
-		return q, false, err
-	}
-	for _, p := range []struct {
-		name string
-		dst  *int
-	}{{"page", &q.Page}, {"page_size", &q.PageSize}} {
-		if s := v.Get(p.name); s != "" {
-			i, err := strconv.Atoi(s)
-			if err != nil {
-				return q, false, fmt.Errorf("%w: %s must be a number, got %q", ErrBadRequest, p.name, s)
-			}
-			*p.dst = i
-		}
-	}
-	for k := range v {
-		switch k {
-		case "q", "topic", "region", "country", "lang", "kind", "sort", "facets", "stage", "year", "page", "page_size", "network":
-		default:
-			return q, false, fmt.Errorf("%w: unknown search parameter %q", ErrBadRequest, k)
-		}
-	}
-	return q, v.Get("network") == "true", nil
-}
-
-func (n *Node) apiSearch(w http.ResponseWriter, r *http.Request) {
-	q, nw, err := parseSearchQuery(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	res, err := n.Search(r.Context(), q, nw)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
 }

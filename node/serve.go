@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/libp2p/go-libp2p/core/network"
 	"net"
 	"net/http"
 	"os"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/livinglab/livinglab/protocol"
@@ -59,6 +59,13 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 
 	apiAddr := ""
 	if !n.opts.NoAPI {
+		handler := n.opts.Handler
+		if handler == nil {
+			handler = defaultHandler
+		}
+		if handler == nil {
+			return errors.New("the node has no HTTP handler: set Options.Handler or Options.NoAPI")
+		}
 		addr := n.Config().API
 		if n.opts.API != "" {
 			addr = n.opts.API
@@ -68,7 +75,7 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 			return fmt.Errorf("HTTP API cannot listen on %s: %w", addr, err)
 		}
 		apiAddr = ln.Addr().String()
-		srv := &http.Server{Handler: n.apiHandler(apiAddr), ReadHeaderTimeout: 10 * time.Second,
+		srv := &http.Server{Handler: handler(n, apiAddr), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: 60 * time.Second, WriteTimeout: 0, IdleTimeout: 120 * time.Second,
 			MaxHeaderBytes: 64 << 10,
 			// Requests (live feeds above all) end when the node stops.
@@ -106,6 +113,10 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 	n.log.Info("node stopping")
 	return err
 }
+
+// defaultHandler is the handler of nodes whose Options name none; only the
+// package's tests set it (to node/server's, which this package cannot import).
+var defaultHandler func(n *Node, bound string) http.Handler
 
 // gcLoop runs Badger's value-log GC on the configured schedule.
 func (n *Node) gcLoop(ctx context.Context) error {

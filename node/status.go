@@ -1,7 +1,6 @@
 package node
 
 import (
-	"net/http"
 	"slices"
 	"time"
 
@@ -100,8 +99,4 @@ func (n *Node) Status() Status {
 		st.Members = append(st.Members, ms)
 	}
 	return st
-}
-
-func (n *Node) apiStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, n.Status())
 }

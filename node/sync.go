@@ -1,3 +1,7 @@
+// This file is over 600 lines: it holds both sides of the catch-up sync
+// protocol (SyncTopic asks, handleSync answers) and the topic sets they
+// reconcile, which change together.
+
 package node
 
 import (

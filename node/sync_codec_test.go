@@ -198,13 +198,13 @@ func TestSyncCodecBadInput(t *testing.T) {
 		}
 		connect()
 		recs := rawSyncTopic(t, h, a.ID(), catchupTopic)
-		if n, _ := a.Node().Store().CountTopic(catchupTopic); len(recs) != n || n < len(held) {
+		if n, _ := a.Node().store.CountTopic(catchupTopic); len(recs) != n || n < len(held) {
 			t.Fatalf("a hand-driven sync got %d records, A holds %d", len(recs), n)
 		}
 	}
 	stillServes(t)
 
-	goodRec, err := a.Node().Store().Get(held[0])
+	goodRec, err := a.Node().store.Get(held[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,7 @@ func TestSyncCodecBadInput(t *testing.T) {
 			stillServes(t)
 		})
 	}
-	if n, _ := a.Node().Store().CountTopic(catchupTopic); n != len(held) {
+	if n, _ := a.Node().store.CountTopic(catchupTopic); n != len(held) {
 		t.Fatalf("A holds %d records of %s after the bad input, want %d", n, catchupTopic, len(held))
 	}
 
@@ -354,7 +354,7 @@ func TestSyncCodecNonMember(t *testing.T) {
 			t.Fatalf("%s from a non-member: error %q", req.Op, o.answer.Error)
 		}
 	}
-	if n, _ := a.Node().Store().CountTopic(catchupTopic); n != 1 {
+	if n, _ := a.Node().store.CountTopic(catchupTopic); n != 1 {
 		t.Fatalf("A holds %d records of %s, want 1", n, catchupTopic)
 	}
 }

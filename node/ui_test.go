@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -56,7 +55,7 @@ func startUINode(t *testing.T, region, country, federation string) *uiNode {
 		t.Fatal(err)
 	}
 	un.n = n
-	if err := n.Store().AddUser(uiTestUser, uiTestPassword); err != nil {
+	if err := n.store.AddUser(uiTestUser, uiTestPassword); err != nil {
 		t.Fatal(err)
 	}
 	un.token, _ = un.home.LoadToken()
@@ -307,9 +306,13 @@ func TestUICSRF(t *testing.T) {
 	}
 }
 
+// signinMaxFails is node/web's number of failed sign-ins that lock a user
+// name or an address.
+const signinMaxFails = 5
+
 func TestUISignInAndLockout(t *testing.T) {
 	un := startUINode(t, "North Karelia", "FI", "improve")
-	if err := un.n.Store().AddUser("sven", "fjallrav-99"); err != nil {
+	if err := un.n.store.AddUser("sven", "fjallrav-99"); err != nil {
 		t.Fatal(err)
 	}
 	from := func(ip string) *testBrowser { return newTestBrowserFrom(t, un.base, ip) }
@@ -359,30 +362,6 @@ func TestUISignInAndLockout(t *testing.T) {
 	}
 }
 
-func TestUISigninLimiterWindow(t *testing.T) {
-	var l signinLimiter
-	for i := 0; i < signinMaxFails-1; i++ {
-		l.fail("user:a")
-	}
-	if !l.lockedUntil("user:a").IsZero() {
-		t.Fatal("locked before the fifth failure")
-	}
-	l.fail("user:a")
-	if until := l.lockedUntil("user:a", "ip:x"); time.Until(until) < signinLockout-time.Minute {
-		t.Fatalf("locked until %v, want about %v from now", until, signinLockout)
-	}
-	if !l.lockedUntil("user:b").IsZero() {
-		t.Fatal("another key is locked")
-	}
-	// Old failures fall out of the window.
-	l.keys["user:c"] = &signinTrack{fails: []time.Time{time.Now().Add(-20 * time.Minute), time.Now().Add(-19 * time.Minute),
-		time.Now().Add(-18 * time.Minute), time.Now().Add(-17 * time.Minute)}}
-	l.fail("user:c")
-	if !l.lockedUntil("user:c").IsZero() {
-		t.Fatal("failures older than the window counted")
-	}
-}
-
 // publishTestPractice publishes a practice through the API.
 func publishTestPractice(t *testing.T, un *uiNode, title, topic, lang string) string {
 	t.Helper()
@@ -417,7 +396,7 @@ func TestUIAtomFeed(t *testing.T) {
 	if code, _, _ := fetch("?token=wrong", nil); code != http.StatusUnauthorized {
 		t.Errorf("feed with a wrong token = %d, want 401", code)
 	}
-	for name, q := range map[string]string{"feed token": "?token=" + deriveFeedToken(un.token), "API token": "?token=" + un.token} {
+	for name, q := range map[string]string{"feed token": "?token=" + FeedToken(un.token), "API token": "?token=" + un.token} {
 		code, body, ctype := fetch(q, nil)
 		if code != http.StatusOK || !strings.HasPrefix(ctype, "application/atom+xml") {
 			t.Fatalf("feed with the %s = %d %s", name, code, ctype)
@@ -597,42 +576,6 @@ func TestUIUsersAPI(t *testing.T) {
 	}
 	if code := un.apiDo("DELETE", "/api/v1/users/sven", nil, nil); code != http.StatusNotFound {
 		t.Errorf("remove twice = %d, want 404", code)
-	}
-}
-
-func TestSafeSnippet(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"plain &amp; text", "plain &amp; text"},
-		{"a <mark>telecare</mark> pilot", "a <mark>telecare</mark> pilot"},
-		{"<mark>a</mark> and <mark>b</mark>", "<mark>a</mark> and <mark>b</mark>"},
-		{"<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"},
-		{"<mark><mark>x</mark></mark>", "x"},
-		{"<mark>open", "open"},
-		{"x</mark>", "x"},
-		{`<mark onclick="x">y</mark>`, "&lt;mark onclick=&#34;x&#34;&gt;y"},
-	} {
-		if got := safeSnippet(c.in); got != template.HTML(c.want) {
-			t.Errorf("safeSnippet(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
-func TestMarkRedactions(t *testing.T) {
-	got := markRedactions("Ask [person] at [email] <b>now</b>; fewer than 5 came.", []string{"[person]", "[email]", "fewer than 5"})
-	want := `Ask <mark class="redaction" title="removed by the anonymisation gate">[person]</mark> at ` +
-		`<mark class="redaction" title="removed by the anonymisation gate">[email]</mark> &lt;b&gt;now&lt;/b&gt;; ` +
-		`<mark class="redaction" title="removed by the anonymisation gate">fewer than 5</mark> came.`
-	if string(got) != want {
-		t.Errorf("markRedactions:\n got %s\nwant %s", got, want)
-	}
-}
-
-func TestSafeNext(t *testing.T) {
-	for in, want := range map[string]string{"": "/", "/search?q=x": "/search?q=x", "//evil.example/": "/",
-		"https://evil.example/": "/", "/\\evil": "/", "search": "/"} {
-		if got := safeNext(in); got != want {
-			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 

@@ -7,6 +7,9 @@
 // the author a member? was the record retracted?) are expressed against small
 // interfaces that the node implements.
 //
+// It imports no other package of this module: knowledge and node build on
+// it (layers_test.go at the module root checks the layers).
+//
 // # Records
 //
 // Every public record is an [Envelope]: the deterministic CBOR encoding of a

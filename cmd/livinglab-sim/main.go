@@ -2,6 +2,8 @@
 // mock network and measures them: latency against bare gossipsub, churn,
 // partitions, late joins, catch-up cost, ingest rate, the daemon's memory
 // and search latency. `livinglab-sim report` regenerates BENCHMARKS.md.
+//
+// The scenarios live in internal/sim.
 package main
 
 import (
@@ -20,7 +22,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/livinglab/livinglab/node/sim"
+	"github.com/livinglab/livinglab/cmd/livinglab-sim/internal/sim"
 )
 
 func main() {

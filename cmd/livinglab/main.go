@@ -1,4 +1,9 @@
 // Command livinglab runs and controls a living-lab federation node.
+//
+// It is a thin program: `livinglab run` starts a node (package node) with
+// its front ends (node/server), and every other command is a client of the
+// node's HTTP API, /api/v1 (node.Client), or, for a stopped node, uses the
+// node's exported methods. It never opens the store itself.
 package main
 
 import (

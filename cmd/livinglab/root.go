@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/livinglab/livinglab/node"
+	"github.com/livinglab/livinglab/node/server"
 )
 
 var homeDir string
@@ -148,7 +149,7 @@ func runCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			var n *node.Node
-			n, err = node.New(h, node.Options{Listen: listen, API: api, Bootstrap: bootstrap, Logger: log,
+			n, err = node.New(h, node.Options{Listen: listen, API: api, Bootstrap: bootstrap, Logger: log, Handler: server.Handler,
 				Ready: func(apiAddr string) {
 					fmt.Fprintf(out, "peer ID: %s\n", n.ID())
 					for _, a := range n.Addrs() {

@@ -35,25 +35,24 @@ type accounts interface {
 }
 
 type localAccounts struct {
-	st      *knowledge.Store
+	n       *node.Node
 	release func()
 }
 
-func (a *localAccounts) Add(_ context.Context, name, pw string) error { return a.st.AddUser(name, pw) }
+func (a *localAccounts) Add(_ context.Context, name, pw string) error { return a.n.AddUser(name, pw) }
 func (a *localAccounts) SetPassword(_ context.Context, name, pw string) error {
-	return a.st.SetPassword(name, pw)
+	return a.n.SetPassword(name, pw)
 }
-func (a *localAccounts) Remove(_ context.Context, name string) error { return a.st.DeleteUser(name) }
+func (a *localAccounts) Remove(_ context.Context, name string) error { return a.n.DeleteUser(name) }
 func (a *localAccounts) List(context.Context) ([]node.UserView, error) {
-	us, err := a.st.ListUsers()
-	out := []node.UserView{}
-	for _, u := range us {
-		out = append(out, node.UserView{Name: u.Name, Created: u.Created, LastSeen: u.LastSeen})
+	out, err := a.n.Users()
+	if out == nil {
+		out = []node.UserView{}
 	}
 	return out, err
 }
 func (a *localAccounts) Close() error {
-	err := a.st.Close()
+	err := a.n.Close()
 	a.release()
 	return err
 }
@@ -92,12 +91,12 @@ func openAccounts() (accounts, error) {
 		return &apiAccounts{cl: cl}, nil
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := knowledge.Open(h.Store(), knowledge.Options{Logger: log})
+	n, err := node.New(h, node.Options{NoAPI: true, Logger: log})
 	if err != nil {
 		release()
 		return nil, err
 	}
-	return &localAccounts{st: st, release: release}, nil
+	return &localAccounts{n: n, release: release}, nil
 }
 
 // readPassword reads a new password from a file, from the terminal (asked

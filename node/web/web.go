@@ -1,11 +1,24 @@
-package node
+// Package web serves the node's web UI: server-rendered HTML pages that
+// work without JavaScript (a small script adds the live feed), their
+// templates and static files, browser sessions with a per-session CSRF
+// token, and the sign-in limiter.
+//
+// It is served on the API's address, inside node/api's handler, so the
+// Host check and security headers apply. The lab and draft pages drive the
+// node's own API in-process, so browsers and programs share one
+// implementation of every rule. It uses the node only through the Service
+// interface, which *node.Node implements; it may import node, knowledge
+// (types) and protocol, never Badger, libp2p or the node's store.
+package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"path"
@@ -15,22 +28,59 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipfs/go-cid"
+
 	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/knowledge/search"
+	"github.com/livinglab/livinglab/node"
+	"github.com/livinglab/livinglab/protocol"
 )
 
-// The web UI is server-rendered HTML that works without JavaScript; a small
-// script adds the live feed (server-sent events). It is served on the API's
-// address, so the Host check and security headers of apiHandler apply.
-// Browsers authenticate with a session cookie and a per-session CSRF token;
-// programs keep using the API token.
-
-//go:embed web/templates/*.html web/static/*
+//go:embed templates/*.html static/*
 var webFS embed.FS
+
+// Service is the node as the web UI uses it; *node.Node implements it.
+type Service interface {
+	Identity() node.Identity
+	Config() node.Config
+	Logger() *slog.Logger
+	APIToken() (string, error)
+	HomeDir() string
+	Status() node.Status
+	Addrs() []string
+	Events(buf int) (<-chan node.Event, func())
+	Serving() <-chan struct{}
+
+	Members(all bool) []node.MemberView
+	Member(id string) (node.Member, bool)
+	IsAdmin() bool
+	ConnectedPeers() []node.PeerView
+	Invite() (string, time.Time, error)
+	Subscribe(ctx context.Context, topic string) error
+	Unsubscribe(topic string) error
+
+	Practices(q node.PracticeQuery) ([]*node.PracticeView, error)
+	Record(c cid.Cid) (*protocol.Signed, error)
+	Tombstone(c cid.Cid) (*knowledge.Tombstone, error)
+	History(c cid.Cid) ([]*node.PracticeView, error)
+	ViewPractice(rec *protocol.Signed) (*node.PracticeView, error)
+	PublishPractice(ctx context.Context, in node.PracticeInput, rv node.Review, dryRun bool) (*node.Published, error)
+	Retract(ctx context.Context, c cid.Cid, reason string) (*protocol.Signed, error)
+	Search(ctx context.Context, q search.Query, networkWide bool) (*node.SearchResult, error)
+	Stages() ([]knowledge.Stage, error)
+
+	Users() ([]node.UserView, error)
+	CheckPassword(name, password string) error
+	TouchUser(name string) error
+	SetPassword(name, password string) error
+}
 
 // webUI is the state of one node's web UI: templates, sessions and the
 // sign-in limiter.
 type webUI struct {
-	n         *Node
+	n         Service
+	self      string // the node's peer ID
+	log       *slog.Logger
 	pages     map[string]*template.Template
 	static    http.Handler
 	api       http.Handler // the node's API routes, for in-process calls
@@ -45,42 +95,68 @@ type webUI struct {
 	limiter signinLimiter
 }
 
-// uiByNode maps a node to its web UI state.
-var uiByNode sync.Map // *Node -> *webUI
+// uiByNode maps a node to its web UI state, so that sessions outlive a
+// rebuilt handler.
+var uiByNode sync.Map // Service -> *webUI
 
-func (n *Node) webUI() *webUI {
-	v, ok := uiByNode.Load(n)
-	if !ok {
-		return nil
-	}
-	return v.(*webUI)
-}
+// UI is a node's web UI as the HTTP API meets it (see api.UI).
+type UI struct{ u *webUI }
 
-// mountUI adds the web UI's routes.
-func (n *Node) mountUI(mux *http.ServeMux) {
-	token, _ := n.home.LoadToken()
-	suffix := n.id.String()
+// New returns the web UI of the node svc.
+func New(svc Service) UI {
+	token, _ := svc.APIToken()
+	self := svc.Identity().PeerID
+	suffix := self
 	if len(suffix) > 10 {
 		suffix = suffix[len(suffix)-10:]
 	}
-	fresh := &webUI{n: n, token: token, feedToken: deriveFeedToken(token), sessions: map[string]*session{},
+	fresh := &webUI{n: svc, self: self, log: svc.Logger(), sessions: map[string]*session{},
 		cookie: "livinglab_session_" + suffix, preCookie: "livinglab_signin_" + suffix}
-	v, _ := uiByNode.LoadOrStore(n, fresh)
+	v, _ := uiByNode.LoadOrStore(svc, fresh)
 	u := v.(*webUI)
-	u.token, u.feedToken = token, deriveFeedToken(token)
+	u.mu.Lock()
+	u.token, u.feedToken = token, node.FeedToken(token)
+	u.mu.Unlock()
+	return UI{u: u}
+}
+
+// Mount adds the web UI's pages to mux, which must also serve the API: the
+// lab pages call the API through it.
+func (ui UI) Mount(mux *http.ServeMux) { ui.u.mount(mux) }
+
+// SessionAuthorised tells whether the request carries a signed-in session.
+// Requests that change state must also carry the session's CSRF token in
+// the X-CSRF-Token header.
+func (ui UI) SessionAuthorised(r *http.Request) bool {
+	s := ui.u.session(r)
+	if s == nil {
+		return false
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return tokensEqual(r.Header.Get("X-CSRF-Token"), s.CSRF)
+}
+
+// EndSessions ends every session of a user.
+func (ui UI) EndSessions(user string) { ui.u.endSessions(user, "") }
+
+// mount adds the web UI's routes.
+func (u *webUI) mount(mux *http.ServeMux) {
 	if u.pages == nil {
 		pages, err := parsePages()
 		if err != nil {
-			n.log.Error("web UI templates", "err", err)
+			u.log.Error("web UI templates", "err", err)
 			return
 		}
 		u.pages = pages
-		sub, _ := fs.Sub(webFS, "web/static")
+		sub, _ := fs.Sub(webFS, "static")
 		u.static = http.StripPrefix("/static/", http.FileServerFS(sub))
 	}
 
-	if users, err := n.store.ListUsers(); err == nil && len(users) == 0 {
-		n.log.Info("the web UI has no accounts yet; add one with: livinglab users add NAME --home " + n.home.Dir)
+	if users, err := u.n.Users(); err == nil && len(users) == 0 {
+		u.log.Info("the web UI has no accounts yet; add one with: livinglab users add NAME --home " + u.n.HomeDir())
 	}
 	mux.HandleFunc("GET /{$}", u.index)
 	mux.HandleFunc("POST /signin", u.signIn)
@@ -102,27 +178,7 @@ func (n *Node) mountUI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /account", u.page(u.accountPage))
 	mux.HandleFunc("POST /account/password", u.form(u.passwordForm))
 	u.mountLab(mux)
-	u.mountUsersAPI(mux)
 	mux.HandleFunc("/", u.notFound)
-}
-
-// sessionAuthorised tells whether the request carries a signed-in session.
-// Requests that change state must also carry the session's CSRF token in
-// the X-CSRF-Token header.
-func (n *Node) sessionAuthorised(r *http.Request) bool {
-	u := n.webUI()
-	if u == nil {
-		return false
-	}
-	s := u.session(r)
-	if s == nil {
-		return false
-	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return true
-	}
-	return tokensEqual(r.Header.Get("X-CSRF-Token"), s.CSRF)
 }
 
 func (u *webUI) serveStatic(w http.ResponseWriter, r *http.Request) {
@@ -167,7 +223,7 @@ var uiFuncs = template.FuncMap{
 
 // parsePages parses each page template together with the layout.
 func parsePages() (map[string]*template.Template, error) {
-	names, err := fs.Glob(webFS, "web/templates/*.html")
+	names, err := fs.Glob(webFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +233,7 @@ func parsePages() (map[string]*template.Template, error) {
 		if base == "layout.html" || base == "partials.html" {
 			continue
 		}
-		t, err := template.New(base).Funcs(uiFuncs).ParseFS(webFS, "web/templates/layout.html", "web/templates/partials.html", name)
+		t, err := template.New(base).Funcs(uiFuncs).ParseFS(webFS, "templates/layout.html", "templates/partials.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", base, err)
 		}
@@ -216,7 +272,7 @@ func (u *webUI) render(w http.ResponseWriter, r *http.Request, status int, page 
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		u.n.log.Error("web UI render", "page", page, "err", err)
+		u.log.Error("web UI render", "page", page, "err", err)
 		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
 		return
 	}
@@ -314,7 +370,7 @@ var suggestedTopics = []string{"elderly-care", "transport", "health", "housing",
 // stageNames returns the lab's stage names (stage 1 first), the
 // methodology's defaults when the store holds none.
 func (u *webUI) stageNames() []knowledge.Stage {
-	if st, err := u.n.store.Stages(); err == nil && len(st) > 0 {
+	if st, err := u.n.Stages(); err == nil && len(st) > 0 {
 		return st
 	}
 	return knowledge.DefaultStages()

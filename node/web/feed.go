@@ -1,4 +1,4 @@
-package node
+package web
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -19,7 +19,7 @@ import (
 const feedItems = 40
 
 type feedData struct {
-	Items  []*PracticeView
+	Items  []*node.PracticeView
 	Topics []string
 	Now    time.Time
 }
@@ -30,19 +30,16 @@ type feedData struct {
 func (u *webUI) feedPage(w http.ResponseWriter, r *http.Request, s *session) {
 	topics := u.n.Config().Topics
 	d := feedData{Topics: topics, Now: time.Now()}
-	recs, err := u.n.store.List(knowledge.ListOptions{Kind: protocol.KindPractice, NewestFirst: true})
+	views, err := u.n.Practices(node.PracticeQuery{})
 	errMsg := ""
 	if err != nil {
 		errMsg = err.Error()
 	}
-	for _, rec := range recs {
+	for _, pv := range views {
 		if len(d.Items) >= feedItems {
 			break
 		}
-		if !u.inFeed(rec, topics) {
-			continue
-		}
-		if pv, err := u.n.ViewPractice(rec); err == nil {
+		if u.inFeed(pv.Author, pv.Topics, topics) {
 			d.Items = append(d.Items, pv)
 		}
 	}
@@ -51,17 +48,21 @@ func (u *webUI) feedPage(w http.ResponseWriter, r *http.Request, s *session) {
 
 // inFeed tells whether a record belongs in the feed: one of the
 // subscribed topics, or this node's own.
-func (u *webUI) inFeed(rec *protocol.Signed, topics []string) bool {
-	if rec.Record.Author == u.n.id.String() {
+func (u *webUI) inFeed(author string, recTopics, topics []string) bool {
+	if author == u.self {
 		return true
 	}
-	for _, t := range rec.Record.Topics {
+	for _, t := range recTopics {
 		if slices.Contains(topics, t) {
 			return true
 		}
 	}
 	return false
 }
+
+// started is when the program started: the Atom feeds' "updated" while
+// they have no entries.
+var started = time.Now()
 
 // feedEvent is one server-sent event of the live feed.
 type feedEvent struct {
@@ -79,8 +80,8 @@ type feedEvent struct {
 
 func (u *webUI) feedEvents(w http.ResponseWriter, r *http.Request, s *session) {
 	fl, ok := w.(http.Flusher)
-	nw := u.n.net
-	if !ok || nw == nil {
+	done := u.n.Serving()
+	if !ok || done == nil {
 		http.Error(w, "live feed unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -106,7 +107,7 @@ func (u *webUI) feedEvents(w http.ResponseWriter, r *http.Request, s *session) {
 		select {
 		case <-r.Context().Done():
 			return
-		case <-nw.ctx.Done():
+		case <-done:
 			return
 		case <-ping.C:
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
@@ -131,7 +132,7 @@ func (u *webUI) feedEvents(w http.ResponseWriter, r *http.Request, s *session) {
 				}
 			}
 			rec := ev.Record
-			if rec.Record.Kind != protocol.KindPractice || !u.inFeed(rec, u.n.Config().Topics) {
+			if rec.Record.Kind != protocol.KindPractice || !u.inFeed(rec.Record.Author, rec.Record.Topics, u.n.Config().Topics) {
 				continue
 			}
 			pv, err := u.n.ViewPractice(rec)
@@ -140,7 +141,7 @@ func (u *webUI) feedEvents(w http.ResponseWriter, r *http.Request, s *session) {
 			}
 			if !send("practice", feedEvent{CID: pv.CID, Title: pv.Title, Summary: pv.Summary, Region: pv.Region,
 				Country: pv.Country, Lang: pv.Language, Topics: pv.Topics, Created: pv.Created.Local().Format("2 Jan 2006 15:04"),
-				URL: "/practices/" + url.PathEscape(pv.CID), Own: pv.Author == u.n.id.String()}) {
+				URL: "/practices/" + url.PathEscape(pv.CID), Own: pv.Author == u.self}) {
 				return
 			}
 		}
@@ -213,7 +214,7 @@ func (u *webUI) atomFeed(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "This feed needs ?token=FEEDTOKEN (shown on the web UI's topics page) or a signed-in session.")
 		return
 	}
-	recs, err := u.n.store.List(knowledge.ListOptions{Kind: protocol.KindPractice, Topic: topic, NewestFirst: true, Limit: 50})
+	views, err := u.n.Practices(node.PracticeQuery{Topic: topic, Limit: 50})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -226,13 +227,9 @@ func (u *webUI) atomFeed(w http.ResponseWriter, r *http.Request) {
 		Updated:   started.UTC().Format(time.RFC3339),
 		Links:     []atomLink{{Rel: "self", Type: "application/atom+xml", Href: base + "/feeds/" + url.PathEscape(topic) + ".atom"}, {Rel: "alternate", Type: "text/html", Href: base + "/practices?topic=" + url.QueryEscape(topic)}},
 		Author:    atomPerson{Name: cfg.Region},
-		Generator: "livinglab " + Version}
+		Generator: "livinglab " + node.Version}
 	var newest time.Time
-	for _, rec := range recs {
-		pv, err := u.n.ViewPractice(rec)
-		if err != nil {
-			continue
-		}
+	for _, pv := range views {
 		if pv.Created.After(newest) {
 			newest = pv.Created
 		}
@@ -265,7 +262,7 @@ func (u *webUI) atomFeed(w http.ResponseWriter, r *http.Request) {
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
 	if err := enc.Encode(f); err != nil {
-		u.n.log.Warn("atom feed", "topic", topic, "err", err)
+		u.log.Warn("atom feed", "topic", topic, "err", err)
 	}
 }
 

@@ -294,7 +294,7 @@ func held(nodes []*SimNode, phases ...*phase) int {
 				continue
 			}
 			for j, sn := range nodes {
-				if j != p.Author && sn.Subscribes(p.Topic) && sn.Node().Store().Has(o.cid) {
+				if j != p.Author && sn.Subscribes(p.Topic) && sn.Node().Has(o.cid) {
 					h++
 				}
 			}

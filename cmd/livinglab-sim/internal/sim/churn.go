@@ -176,7 +176,7 @@ func RunChurn(ctx context.Context, cfg ChurnConfig, log Logf) (*ChurnResult, err
 		h := 0
 		for _, p := range pubs {
 			for j, sn := range nodes {
-				if j != p.author && sn.Subscribes(sched[p.k].Topic) && sn.Node().Store().Has(p.rec.CID) {
+				if j != p.author && sn.Subscribes(sched[p.k].Topic) && sn.Node().Has(p.rec.CID) {
 					h++
 				}
 			}

@@ -1,3 +1,6 @@
+// This file is over 600 lines: it is the one template of BENCHMARKS.md,
+// every section of the report in the order it is printed.
+
 package sim
 
 import (

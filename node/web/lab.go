@@ -1,4 +1,4 @@
-package node
+package web
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -59,14 +60,14 @@ func (u *webUI) call(ctx context.Context, method, path string, in, out any) erro
 	rec := httptest.NewRecorder()
 	u.api.ServeHTTP(rec, req)
 	if rec.Code >= 400 {
-		var e APIError
+		var e node.APIError
 		if json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error == "" {
-			e = APIError{Error: strings.TrimSpace(rec.Body.String()), Code: http.StatusText(rec.Code)}
+			e = node.APIError{Error: strings.TrimSpace(rec.Body.String()), Code: http.StatusText(rec.Code)}
 		}
 		if rec.Code == http.StatusNotFound && e.Code == "not_found" && strings.HasPrefix(e.Error, "no such API endpoint") {
 			e.Error = "this node has no lab data API yet"
 		}
-		return &APIErrorResponse{Status: rec.Code, APIError: e}
+		return &node.APIErrorResponse{Status: rec.Code, APIError: e}
 	}
 	if out != nil {
 		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
@@ -78,7 +79,7 @@ func (u *webUI) call(ctx context.Context, method, path string, in, out any) erro
 
 // apiStatus returns the HTTP status of an error of call.
 func apiStatus(err error) int {
-	var ae *APIErrorResponse
+	var ae *node.APIErrorResponse
 	if errors.As(err, &ae) {
 		return ae.Status
 	}
@@ -86,10 +87,10 @@ func apiStatus(err error) int {
 }
 
 func apiMessage(err error) string {
-	var ae *APIErrorResponse
+	var ae *node.APIErrorResponse
 	if errors.As(err, &ae) {
 		msg := ae.APIError.Error
-		for _, p := range []error{ErrBadRequest, knowledge.ErrInvalid, ErrForbidden} {
+		for _, p := range []error{node.ErrBadRequest, knowledge.ErrInvalid, node.ErrForbidden} {
 			msg = strings.TrimPrefix(msg, p.Error()+": ")
 		}
 		return msg
@@ -420,7 +421,7 @@ type draftPreview struct {
 	Rev       int               `json:"rev"`
 	Practice  protocol.Practice `json:"practice"`
 	Topics    []string          `json:"topics"`
-	Report    GateReport        `json:"report"`
+	Report    node.GateReport   `json:"report"`
 	Hash      string            `json:"hash"`
 	Confirmed []string          `json:"confirmed"`
 	Redact    []string          `json:"redact"`
@@ -567,7 +568,7 @@ func (u *webUI) approveDraft(w http.ResponseWriter, r *http.Request, s *session)
 		u.renderDraft(w, r, apiStatus(err), "Not approved: "+apiMessage(err), nil, dec)
 		return
 	}
-	u.n.log.Info("draft approved in the web UI", "draft", id, "user", s.User)
+	u.log.Info("draft approved in the web UI", "draft", id, "user", s.User)
 	http.Redirect(w, r, "/drafts/"+url.PathEscape(id)+"?done=approved#publish", http.StatusSeeOther)
 }
 
@@ -580,7 +581,7 @@ func (u *webUI) publishDraft(w http.ResponseWriter, r *http.Request, s *session)
 		u.renderDraft(w, r, apiStatus(err), "Not published: "+apiMessage(err), nil, nil)
 		return
 	}
-	u.n.log.Info("draft published in the web UI", "draft", id, "cid", out.CID, "user", s.User)
+	u.log.Info("draft published in the web UI", "draft", id, "cid", out.CID, "user", s.User)
 	http.Redirect(w, r, "/practices/"+url.PathEscape(out.CID)+"?done=published", http.StatusSeeOther)
 }
 

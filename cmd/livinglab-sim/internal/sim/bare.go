@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -120,7 +119,7 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 		}
 		bh.ps = ps
 		if store {
-			db, err := badger.Open(knowledge.Options{Logger: NodeLog}.Badger(filepath.Join(cfg.Dir, fmt.Sprintf("h%d", i))))
+			db, err := knowledge.OpenRawKV(filepath.Join(cfg.Dir, fmt.Sprintf("h%d", i)), knowledge.Options{Logger: NodeLog})
 			if err != nil {
 				return nil, fmt.Errorf("bare gossipsub: %w", err)
 			}
@@ -132,7 +131,7 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 					if err != nil {
 						return pubsub.ValidationReject
 					}
-					if err := db.Update(func(txn *badger.Txn) error { return txn.Set(s.CID.Bytes(), m.Data) }); err != nil {
+					if err := db.Set(s.CID.Bytes(), m.Data); err != nil {
 						return pubsub.ValidationIgnore
 					}
 					if from != self {

@@ -424,7 +424,7 @@ func (c *Cluster) WaitFederated(nodes []*SimNode, wait time.Duration) (int, erro
 				if a == b {
 					continue
 				}
-				if !a.Node().Roster().IsMember(b.ID) {
+				if !a.Node().IsMember(b.ID) {
 					return nil, fmt.Errorf("%s does not list %s as a member", a.Name, b.Name)
 				}
 				if a.Index < b.Index && !Connected(a, b) {

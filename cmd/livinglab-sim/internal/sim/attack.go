@@ -1,3 +1,6 @@
+// This file is over 600 lines: each attack scenario and the check of its
+// outcome sit together, so that what is attacked and what must hold read as one.
+
 package sim
 
 import (
@@ -255,7 +258,7 @@ func RunAttack(ctx context.Context, cfg AttackConfig) (*AttackResult, error) {
 		}
 	}
 	for _, p := range att.pairs {
-		if nodes[p.sub].Node().Store().Has(p.cid) {
+		if nodes[p.sub].Node().Has(p.cid) {
 			res.SyncedDelivered++
 		} else {
 			if res.MissingAfterSync == nil {
@@ -668,7 +671,7 @@ func floodHeld(nodes []*SimNode, recs []cid.Cid) (lo, hi, union int) {
 	for _, sn := range nodes {
 		k := 0
 		for _, c := range recs {
-			if sn.Node().Store().Has(c) {
+			if sn.Node().Has(c) {
 				k++
 				seen[c] = true
 			}
@@ -682,7 +685,7 @@ func outsiderHeld(nodes []*SimNode, recs []cid.Cid) int {
 	k := 0
 	for _, sn := range nodes {
 		for _, c := range recs {
-			if sn.Node().Store().Has(c) {
+			if sn.Node().Has(c) {
 				k++
 			}
 		}

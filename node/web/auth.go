@@ -1,12 +1,9 @@
-package node
+package web
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
@@ -49,17 +46,6 @@ func randomToken() string {
 
 func tokensEqual(a, b string) bool {
 	return a != "" && b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// deriveFeedToken derives the read-only token that Atom feed URLs carry, so
-// that a feed reader never holds the full API token.
-func deriveFeedToken(apiToken string) string {
-	if apiToken == "" {
-		return ""
-	}
-	m := hmac.New(sha256.New, []byte(apiToken))
-	m.Write([]byte("livinglab atom feeds v1"))
-	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // session returns the live session of the request's cookie, or nil.
@@ -238,7 +224,7 @@ func (u *webUI) signinForm(w http.ResponseWriter, r *http.Request, status int, u
 	if r.Method == http.MethodPost {
 		next = r.PostForm.Get("next")
 	}
-	users, _ := u.n.store.ListUsers()
+	users, _ := u.n.Users()
 	u.render(w, r, status, "signin", view{Title: "Sign in", Error: msg, Data: signinData{Next: safeNext(next),
 		Username: user, Token: tok, NoUsers: len(users) == 0}})
 }
@@ -264,23 +250,23 @@ func (u *webUI) signIn(w http.ResponseWriter, r *http.Request) {
 			"Too many failed sign-ins for this account or from this computer. Try again in "+max(wait, time.Minute).String()+".")
 		return
 	}
-	if err := u.n.store.CheckPassword(name, pw); err != nil {
+	if err := u.n.CheckPassword(name, pw); err != nil {
 		if !errors.Is(err, knowledge.ErrBadPassword) {
-			u.n.log.Error("sign-in", "err", err)
+			u.log.Error("sign-in", "err", err)
 			u.signinForm(w, r, http.StatusInternalServerError, name, "The account store could not be read.")
 			return
 		}
 		u.limiter.fail(userKey, ipKey)
-		u.n.log.Warn("failed sign-in", "user", name, "client", clientIP(r))
+		u.log.Warn("failed sign-in", "user", name, "client", clientIP(r))
 		u.signinForm(w, r, http.StatusUnauthorized, name, "Wrong user name or password.")
 		return
 	}
 	u.limiter.succeed(userKey)
-	u.n.store.TouchUser(name)
+	u.n.TouchUser(name)
 	s := u.newSession(name)
 	u.setCookie(w, r, u.cookie, s.ID, int(sessionMax.Seconds()))
 	u.setCookie(w, r, u.preCookie, "", -1)
-	u.n.log.Info("signed in", "user", name, "client", clientIP(r))
+	u.log.Info("signed in", "user", name, "client", clientIP(r))
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
 }
 
@@ -295,16 +281,16 @@ func (u *webUI) signOut(w http.ResponseWriter, r *http.Request, s *session) {
 // ---- account ----
 
 func (u *webUI) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
-	users, _ := u.n.store.ListUsers()
+	users, _ := u.n.Users()
 	u.render(w, r, http.StatusOK, "account", view{Title: "Your account", Nav: "account", Data: users})
 }
 
 func (u *webUI) passwordForm(w http.ResponseWriter, r *http.Request, s *session) {
-	users, _ := u.n.store.ListUsers()
+	users, _ := u.n.Users()
 	fail := func(status int, msg string) {
 		u.render(w, r, status, "account", view{Title: "Your account", Nav: "account", Error: msg, Data: users})
 	}
-	if err := u.n.store.CheckPassword(s.User, r.PostForm.Get("current")); err != nil {
+	if err := u.n.CheckPassword(s.User, r.PostForm.Get("current")); err != nil {
 		fail(http.StatusForbidden, "The current password is wrong.")
 		return
 	}
@@ -313,7 +299,7 @@ func (u *webUI) passwordForm(w http.ResponseWriter, r *http.Request, s *session)
 		fail(http.StatusBadRequest, "The new password and its repetition differ.")
 		return
 	}
-	if err := u.n.store.SetPassword(s.User, pw); err != nil {
+	if err := u.n.SetPassword(s.User, pw); err != nil {
 		fail(http.StatusBadRequest, strings.TrimPrefix(err.Error(), knowledge.ErrInvalid.Error()+": "))
 		return
 	}
@@ -322,86 +308,3 @@ func (u *webUI) passwordForm(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 // ---- /api/v1/users: local accounts for programs (API token only) ----
-
-// UserView is an account as /api/v1/users shows it.
-type UserView struct {
-	Name     string    `json:"name"`
-	Created  time.Time `json:"created"`
-	LastSeen time.Time `json:"last_seen,omitzero"`
-}
-
-func (u *webUI) mountUsersAPI(mux *http.ServeMux) {
-	tokenOnly := func(h http.HandlerFunc) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if got == "" {
-				got = r.Header.Get("X-API-Key")
-			}
-			if !tokensEqual(got, u.token) {
-				writeErr(w, http.StatusUnauthorized, "unauthorised", "managing accounts needs the API token (Authorization: Bearer TOKEN; the token is in the home's api.token)")
-				return
-			}
-			h(w, r)
-		}
-	}
-	mux.HandleFunc("GET /api/v1/users", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
-		us, err := u.n.store.ListUsers()
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		out := []UserView{}
-		for _, x := range us {
-			out = append(out, UserView{Name: x.Name, Created: x.Created, LastSeen: x.LastSeen})
-		}
-		writeJSON(w, http.StatusOK, out)
-	}))
-	mux.HandleFunc("POST /api/v1/users", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Name     string `json:"name"`
-			Password string `json:"password"`
-		}
-		if err := decodeBody(w, r, &req, 16<<10); err != nil {
-			writeError(w, err)
-			return
-		}
-		if err := u.n.store.AddUser(req.Name, req.Password); err != nil {
-			writeUserErr(w, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, map[string]string{"name": req.Name})
-	}))
-	mux.HandleFunc("PUT /api/v1/users/{name}/password", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Password string `json:"password"`
-		}
-		if err := decodeBody(w, r, &req, 16<<10); err != nil {
-			writeError(w, err)
-			return
-		}
-		name := r.PathValue("name")
-		if err := u.n.store.SetPassword(name, req.Password); err != nil {
-			writeUserErr(w, err)
-			return
-		}
-		u.endSessions(name, "")
-		writeJSON(w, http.StatusOK, map[string]string{"name": name})
-	}))
-	mux.HandleFunc("DELETE /api/v1/users/{name}", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
-		name := r.PathValue("name")
-		if err := u.n.store.DeleteUser(name); err != nil {
-			writeUserErr(w, err)
-			return
-		}
-		u.endSessions(name, "")
-		writeJSON(w, http.StatusOK, map[string]string{"removed": name})
-	}))
-}
-
-func writeUserErr(w http.ResponseWriter, err error) {
-	if errors.Is(err, knowledge.ErrExists) {
-		writeErr(w, http.StatusConflict, "exists", err.Error())
-		return
-	}
-	writeError(w, err)
-}

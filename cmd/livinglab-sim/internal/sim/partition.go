@@ -122,7 +122,7 @@ func RunPartition(ctx context.Context, cfg PartitionConfig, log Logf) (*Partitio
 		for _, sn := range nodes {
 			for _, t := range sn.Topics {
 				have := map[cid.Cid]bool{}
-				_ = sn.Node().Store().TopicItems(t, func(ti knowledge.TopicItem) error {
+				_ = sn.Node().TopicRecords(t, func(ti knowledge.TopicItem) error {
 					have[ti.CID] = true
 					return nil
 				})

@@ -1,0 +1,232 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/node"
+)
+
+// The region's private lab data and its drafts: every kind of lab entity
+// is served by the one generic implementation in mountKind.
+
+// mountLab adds the private lab data routes.
+func (s *server) mountLab(handle func(string, http.HandlerFunc)) {
+	mountKind(s, handle, "/api/v1/lab/", s.svc.Initiatives(), nil, nil)
+	mountKind(s, handle, "/api/v1/lab/", s.svc.Stakeholders(), nil, nil)
+	mountKind(s, handle, "/api/v1/lab/", s.svc.Activities(), func(v *knowledge.Activity, keys map[string]json.RawMessage) {
+		if _, ok := keys["counts"]; ok {
+			v.Counts = nil // replaced, not merged
+		}
+	}, nil)
+	mountKind(s, handle, "/api/v1/lab/", s.svc.Evaluations(), nil, nil)
+	mountKind(s, handle, "/api/v1/lab/", s.svc.Lessons(), nil, nil)
+	handle("POST /api/v1/lab/lessons/{id}/publish", s.publishLesson)
+	handle("GET /api/v1/lab/stages", s.stages)
+	handle("PUT /api/v1/lab/stages", s.setStages)
+	handle("GET /api/v1/lab/export", s.labExport)
+
+	mountKind(s, handle, "/api/v1/", s.svc.Drafts(), nil, s.createDraft)
+	handle("POST /api/v1/drafts/{id}/preview", s.previewDraft)
+	handle("POST /api/v1/drafts/{id}/approve", s.approveDraft)
+	handle("POST /api/v1/drafts/{id}/publish", s.publishDraft)
+}
+
+// mountKind adds list and create on prefix+kind.Name, and get, update and
+// delete on its /{id}. An update changes the fields present in the body and
+// keeps the others; reset, if set, first prepares the stored entity for the
+// body's top-level keys (e.g. clears a map the body replaces). create, if
+// set, replaces the plain create handler.
+func mountKind[T any](s *server, handle func(string, http.HandlerFunc), prefix string, kind node.LabKind[T],
+	reset func(*T, map[string]json.RawMessage), create http.HandlerFunc) {
+	base := prefix + kind.Name
+	handle("GET "+base, func(w http.ResponseWriter, r *http.Request) {
+		out, err := kind.List(r.URL.Query().Get("initiative"))
+		answer(w, http.StatusOK, out, err)
+	})
+	if create == nil {
+		create = func(w http.ResponseWriter, r *http.Request) {
+			var v T
+			if err := s.readBody(w, r, &v, false); err != nil {
+				writeError(w, err)
+				return
+			}
+			kind.SetID(&v, "")
+			out, err := kind.Put(v)
+			answer(w, http.StatusCreated, out, err)
+		}
+	}
+	handle("POST "+base, create)
+	handle("GET "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+		out, err := kind.Get(r.PathValue("id"))
+		answer(w, http.StatusOK, out, err)
+	})
+	handle("PUT "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		cur, err := kind.Get(id)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		b, err := readAll(w, r, s.svc.RequestLimit())
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if reset != nil {
+			var keys map[string]json.RawMessage
+			if json.Unmarshal(b, &keys) == nil {
+				reset(cur, keys)
+			}
+		}
+		if err := unmarshalStrict(b, cur); err != nil {
+			writeError(w, err)
+			return
+		}
+		kind.SetID(cur, id)
+		out, err := kind.Put(*cur)
+		answer(w, http.StatusOK, out, err)
+	})
+	handle("DELETE "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+		cascade := false
+		if v := r.URL.Query().Get("cascade"); v != "" {
+			switch v {
+			case "true", "1":
+				cascade = true
+			case "false", "0":
+			default:
+				writeError(w, fmt.Errorf("%w: cascade=%q, want true or false", node.ErrBadRequest, v))
+				return
+			}
+		}
+		id := r.PathValue("id")
+		err := kind.Delete(id, cascade)
+		answer(w, http.StatusOK, map[string]string{"deleted": id}, err)
+	})
+}
+
+// readAll reads a request body up to limit bytes.
+func readAll(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: reading the body: %v", node.ErrBadRequest, err)
+	}
+	return b, nil
+}
+
+// unmarshalStrict decodes one JSON value with no unknown fields into v
+// (keeping the fields of v the body does not name).
+func unmarshalStrict(b []byte, v any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return fmt.Errorf("%w: empty body, expected JSON", node.ErrBadRequest)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: invalid JSON: %v", node.ErrBadRequest, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: trailing data after the JSON value", node.ErrBadRequest)
+	}
+	return nil
+}
+
+// readBody decodes a JSON body into v; an empty body is an error unless
+// optional.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	b, err := readAll(w, r, s.svc.RequestLimit())
+	if err != nil {
+		return err
+	}
+	if optional && len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	return unmarshalStrict(b, v)
+}
+
+func (s *server) stages(w http.ResponseWriter, r *http.Request) {
+	st, err := s.svc.Stages()
+	answer(w, http.StatusOK, st, err)
+}
+
+func (s *server) setStages(w http.ResponseWriter, r *http.Request) {
+	var st []knowledge.Stage
+	if err := s.readBody(w, r, &st, false); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.svc.SetStages(st); err != nil {
+		writeError(w, err)
+		return
+	}
+	s.stages(w, r)
+}
+
+func (s *server) labExport(w http.ResponseWriter, r *http.Request) {
+	var buf bytes.Buffer
+	if err := s.svc.ExportLab(&buf); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="livinglab-lab-data.json"`)
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
+}
+
+func (s *server) createDraft(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Initiative string `json:"initiative"`
+	}
+	if err := s.readBody(w, r, &req, false); err != nil {
+		writeError(w, err)
+		return
+	}
+	d, err := s.svc.CreateDraft(req.Initiative)
+	answer(w, http.StatusCreated, d, err)
+}
+
+func (s *server) previewDraft(w http.ResponseWriter, r *http.Request) {
+	var req node.DraftDecisions
+	if err := s.readBody(w, r, &req, true); err != nil {
+		writeError(w, err)
+		return
+	}
+	pv, err := s.svc.PreviewDraft(r.Context(), r.PathValue("id"), req)
+	answer(w, http.StatusOK, pv, err)
+}
+
+func (s *server) approveDraft(w http.ResponseWriter, r *http.Request) {
+	var req node.ApproveRequest
+	if err := s.readBody(w, r, &req, false); err != nil {
+		writeError(w, err)
+		return
+	}
+	pv, err := s.svc.ApproveDraft(r.Context(), r.PathValue("id"), req)
+	answer(w, http.StatusOK, pv, err)
+}
+
+func (s *server) publishDraft(w http.ResponseWriter, r *http.Request) {
+	out, err := s.svc.PublishDraft(r.Context(), r.PathValue("id"))
+	answer(w, http.StatusCreated, out, err)
+}
+
+func (s *server) publishLesson(w http.ResponseWriter, r *http.Request) {
+	dryRun := r.URL.Query().Get("dry_run") == "true"
+	out, err := s.svc.PublishLabLesson(r.Context(), r.PathValue("id"), dryRun)
+	status := http.StatusCreated
+	if dryRun {
+		status = http.StatusOK
+	}
+	answer(w, status, out, err)
+}

@@ -1,0 +1,74 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/livinglab/livinglab/knowledge"
+)
+
+// mountUsers adds /api/v1/users, the web UI's accounts. Managing accounts
+// needs the API token: a signed-in session is not enough.
+func (s *server) mountUsers(mux *http.ServeMux) {
+	tokenOnly := func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if !tokensEqual(bearer(r), s.token) {
+				writeErr(w, http.StatusUnauthorized, "unauthorised", "managing accounts needs the API token (Authorization: Bearer TOKEN; the token is in the home's api.token)")
+				return
+			}
+			h(w, r)
+		}
+	}
+	endSessions := func(name string) {
+		if s.ui != nil {
+			s.ui.EndSessions(name)
+		}
+	}
+	mux.HandleFunc("GET /api/v1/users", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
+		out, err := s.svc.Users()
+		answer(w, http.StatusOK, out, err)
+	}))
+	mux.HandleFunc("POST /api/v1/users", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Name     string `json:"name"`
+			Password string `json:"password"`
+		}
+		if err := decodeBody(w, r, &req, 16<<10); err != nil {
+			writeError(w, err)
+			return
+		}
+		err := s.svc.AddUser(req.Name, req.Password)
+		userAnswer(w, http.StatusCreated, map[string]string{"name": req.Name}, err)
+	}))
+	mux.HandleFunc("PUT /api/v1/users/{name}/password", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Password string `json:"password"`
+		}
+		if err := decodeBody(w, r, &req, 16<<10); err != nil {
+			writeError(w, err)
+			return
+		}
+		name := r.PathValue("name")
+		err := s.svc.SetPassword(name, req.Password)
+		if err == nil {
+			endSessions(name)
+		}
+		userAnswer(w, http.StatusOK, map[string]string{"name": name}, err)
+	}))
+	mux.HandleFunc("DELETE /api/v1/users/{name}", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		err := s.svc.DeleteUser(name)
+		if err == nil {
+			endSessions(name)
+		}
+		userAnswer(w, http.StatusOK, map[string]string{"removed": name}, err)
+	}))
+}
+
+func userAnswer(w http.ResponseWriter, status int, v any, err error) {
+	if errors.Is(err, knowledge.ErrExists) {
+		writeErr(w, http.StatusConflict, "exists", err.Error())
+		return
+	}
+	answer(w, status, v, err)
+}

@@ -1,0 +1,8 @@
+package node_test
+
+import (
+	"github.com/livinglab/livinglab/node"
+	"github.com/livinglab/livinglab/node/server"
+)
+
+func init() { node.SetDefaultHandler(server.Handler) }

@@ -1,0 +1,439 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// The region's private lab data (initiatives, stakeholders, activities,
+// evaluations, lessons, stages) and the drafts that turn it into public
+// practices. Nothing here leaves the node except through PublishPractice and
+// PublishLesson, behind the anonymisation gate.
+
+// labPublishMu serialises approving and publishing drafts and lessons, so
+// that one approval publishes once.
+var labPublishMu sync.Mutex
+
+// ConflictError is a request that contradicts the node's current state.
+type ConflictError struct{ Code, Msg string }
+
+func (e *ConflictError) Error() string { return e.Msg }
+
+// LabKind is one kind of private lab entity: how to list, read, write and
+// delete it. Every kind has the same five operations, so a front end
+// serves them all with one implementation.
+type LabKind[T any] struct {
+	// Name is the kind's plural name in paths ("initiatives").
+	Name string
+	// List lists the kind's entities, those of one initiative if given.
+	List func(initiative string) ([]T, error)
+	Get  func(id string) (*T, error)
+	// Put adds an entity (empty ID) or replaces it.
+	Put func(T) (*T, error)
+	// Delete removes an entity; cascade also removes what depends on it.
+	Delete func(id string, cascade bool) error
+	SetID  func(*T, string)
+}
+
+func noCascade(del func(string) error) func(string, bool) error {
+	return func(id string, _ bool) error { return del(id) }
+}
+
+// Initiatives are the lab's initiatives.
+func (n *Node) Initiatives() LabKind[knowledge.Initiative] {
+	st := n.store
+	return LabKind[knowledge.Initiative]{Name: "initiatives",
+		List: func(string) ([]knowledge.Initiative, error) { return st.ListInitiatives() },
+		Get:  st.GetInitiative, Put: st.PutInitiative, Delete: st.DeleteInitiative,
+		SetID: func(v *knowledge.Initiative, id string) { v.ID = id }}
+}
+
+// Stakeholders are the people and organisations of the lab's initiatives.
+func (n *Node) Stakeholders() LabKind[knowledge.Stakeholder] {
+	st := n.store
+	return LabKind[knowledge.Stakeholder]{Name: "stakeholders", List: st.ListStakeholders, Get: st.GetStakeholder,
+		Put: st.PutStakeholder, Delete: noCascade(st.DeleteStakeholder),
+		SetID: func(v *knowledge.Stakeholder, id string) { v.ID = id }}
+}
+
+// Activities are what the lab's initiatives did, with their counts.
+func (n *Node) Activities() LabKind[knowledge.Activity] {
+	st := n.store
+	return LabKind[knowledge.Activity]{Name: "activities", List: st.ListActivities, Get: st.GetActivity,
+		Put: st.PutActivity, Delete: noCascade(st.DeleteActivity),
+		SetID: func(v *knowledge.Activity, id string) { v.ID = id }}
+}
+
+// Evaluations are the lab's evaluations of its initiatives.
+func (n *Node) Evaluations() LabKind[knowledge.Evaluation] {
+	st := n.store
+	return LabKind[knowledge.Evaluation]{Name: "evaluations", List: st.ListEvaluations, Get: st.GetEvaluation,
+		Put: st.PutEvaluation, Delete: noCascade(st.DeleteEvaluation),
+		SetID: func(v *knowledge.Evaluation, id string) { v.ID = id }}
+}
+
+// Lessons are the lab's lessons learnt, before and after publication.
+func (n *Node) Lessons() LabKind[knowledge.DraftLesson] {
+	st := n.store
+	return LabKind[knowledge.DraftLesson]{Name: "lessons", List: st.ListLessons, Get: st.GetLesson,
+		Put: st.PutLesson, Delete: noCascade(st.DeleteLesson),
+		SetID: func(v *knowledge.DraftLesson, id string) { v.ID = id }}
+}
+
+// Drafts are the practices the lab is preparing to publish.
+func (n *Node) Drafts() LabKind[knowledge.Draft] {
+	st := n.store
+	return LabKind[knowledge.Draft]{Name: "drafts", List: st.ListDrafts, Get: st.GetDraft,
+		Put: st.PutDraft, Delete: noCascade(st.DeleteDraft),
+		SetID: func(v *knowledge.Draft, id string) { v.ID = id }}
+}
+
+// Stages returns the lab's names of the innovation stages.
+func (n *Node) Stages() ([]knowledge.Stage, error) { return n.store.Stages() }
+
+// SetStages replaces the lab's names of the innovation stages.
+func (n *Node) SetStages(st []knowledge.Stage) error { return n.store.SetStages(st) }
+
+// ExportLab writes every private lab entity as one JSON document.
+func (n *Node) ExportLab(w io.Writer) error { return n.store.ExportPrivate(w) }
+
+// ---- drafts ----
+
+// DraftPreview is exactly what publishing a draft would send, what the
+// anonymisation gate did to it and the names it is unsure of.
+type DraftPreview struct {
+	Draft string `json:"draft"`
+	Rev   int    `json:"rev"`
+	// Practice and Topics are the public content exactly as it would
+	// leave: every finding redacted and, unless confirmed, every uncertain
+	// name too.
+	Practice protocol.Practice `json:"practice"`
+	Topics   []string          `json:"topics"`
+	// Report lists every redaction; its candidates are the uncertain names
+	// awaiting a decision (confirm to keep, redact to remove).
+	Report GateReport `json:"report"`
+	// Hash is the hex SHA-256 of the public bytes: what an approval names.
+	Hash      string   `json:"hash"`
+	Confirmed []string `json:"confirmed"`
+	Redact    []string `json:"redact"`
+	// Approved is true when the draft's approval covers exactly this.
+	Approved bool `json:"approved"`
+}
+
+// PublicHash is the hex SHA-256 of a practice's deterministic CBOR
+// encoding followed by that of its topics.
+func PublicHash(p protocol.Practice, topics []string) (string, error) {
+	pb, err := protocol.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	tb, err := protocol.Marshal(topics)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write(pb)
+	h.Write(tb)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// draftInput turns a draft into publish input. A draft published before
+// becomes a new version of the latest version held.
+func (n *Node) draftInput(d *knowledge.Draft) PracticeInput {
+	p := d.Public()
+	if d.Published != "" {
+		if c, err := cid.Decode(d.Published); err == nil && n.store.Has(c) {
+			for range 10000 {
+				next, ok := n.store.SupersededBy(c)
+				if !ok || !n.store.Has(next) {
+					break
+				}
+				c = next
+			}
+			p.Supersedes = c.String()
+		}
+	}
+	return PracticeInput{Practice: p, Topics: slices.Clone(d.Topics)}
+}
+
+// previewDraft computes what publishing d with the given decisions would
+// send, through the one publish path in dry-run mode.
+func (n *Node) previewDraft(ctx context.Context, d *knowledge.Draft, confirmed, redact []string) (*DraftPreview, error) {
+	in := n.draftInput(d)
+	open, err := n.PublishPractice(ctx, in, Review{Confirmed: confirmed, Redact: redact, FailClosed: false}, true)
+	if err != nil {
+		return nil, err
+	}
+	out := open
+	if len(open.Report.Candidates) > 0 {
+		// Publishing fails closed: undecided names are redacted too.
+		if out, err = n.PublishPractice(ctx, in, Review{Confirmed: confirmed, Redact: redact, FailClosed: true}, true); err != nil {
+			return nil, err
+		}
+	}
+	hash, err := PublicHash(out.Practice, out.Topics)
+	if err != nil {
+		return nil, err
+	}
+	report := out.Report
+	report.Candidates = open.Report.Candidates
+	if report.Findings == nil {
+		report.Findings = []GateFinding{}
+	}
+	if report.Candidates == nil {
+		report.Candidates = []GateCandidate{}
+	}
+	return &DraftPreview{Draft: d.ID, Rev: d.Rev, Practice: out.Practice, Topics: out.Topics, Report: report, Hash: hash,
+		Confirmed: nonNil(confirmed), Redact: nonNil(redact), Approved: d.Approval != nil && d.Approval.Hash == hash}, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// CreateDraft assembles a new draft from an initiative's lab data.
+func (n *Node) CreateDraft(initiative string) (*knowledge.Draft, error) {
+	initiative = strings.TrimSpace(initiative)
+	if initiative == "" {
+		return nil, fmt.Errorf("%w: initiative is required: the ID of the initiative to assemble a draft from", ErrBadRequest)
+	}
+	d, err := n.store.AssembleDraft(initiative)
+	if errors.Is(err, knowledge.ErrNotFound) {
+		err = fmt.Errorf("%w: initiative: there is no initiative %q", ErrBadRequest, initiative)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return n.store.PutDraft(*d)
+}
+
+// DraftDecisions are a reviewer's decisions on uncertain names.
+type DraftDecisions struct {
+	Confirmed []string `json:"confirmed"` // nil: the draft's stored decisions
+	Redact    []string `json:"redact"`
+}
+
+func (dd DraftDecisions) apply(d *knowledge.Draft) (confirmed, redact []string) {
+	confirmed, redact = d.Confirmed, d.Redact
+	if dd.Confirmed != nil {
+		confirmed = cleanNames(dd.Confirmed)
+	}
+	if dd.Redact != nil {
+		redact = cleanNames(dd.Redact)
+	}
+	return confirmed, redact
+}
+
+func cleanNames(l []string) []string {
+	out := []string{}
+	for _, v := range l {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// PreviewDraft shows what publishing the draft would send with the given
+// decisions (nil lists: the draft's stored ones).
+func (n *Node) PreviewDraft(ctx context.Context, id string, dd DraftDecisions) (*DraftPreview, error) {
+	d, err := n.store.GetDraft(id)
+	if err != nil {
+		return nil, err
+	}
+	conf, red := dd.apply(d)
+	return n.previewDraft(ctx, d, conf, red)
+}
+
+// ApproveRequest approves the previewed public content of a draft.
+type ApproveRequest struct {
+	Hash string `json:"hash"`
+	DraftDecisions
+	By string `json:"by"` // who reviewed it (kept locally)
+}
+
+// ApproveDraft approves a draft's public content, named by the hash of
+// its preview; a draft changed since that preview is refused.
+func (n *Node) ApproveDraft(ctx context.Context, id string, req ApproveRequest) (*DraftPreview, error) {
+	req.Hash = strings.ToLower(strings.TrimSpace(req.Hash))
+	if req.Hash == "" {
+		return nil, fmt.Errorf("%w: hash is required: preview the draft and approve the hash the preview shows", ErrBadRequest)
+	}
+	labPublishMu.Lock()
+	defer labPublishMu.Unlock()
+	d, err := n.store.GetDraft(id)
+	if err != nil {
+		return nil, err
+	}
+	conf, red := req.apply(d)
+	pv, err := n.previewDraft(ctx, d, conf, red)
+	if err != nil {
+		return nil, err
+	}
+	changed := &ConflictError{Code: "draft_changed", Msg: "the draft changed since the preview: what would leave is no longer what was previewed; preview it again and approve the new hash"}
+	if pv.Hash != req.Hash {
+		return nil, changed
+	}
+	by := strings.TrimSpace(req.By)
+	if by == "" {
+		by = "api"
+	}
+	if _, err := n.store.ApproveDraft(d.ID, d.Rev, conf, red, knowledge.Approval{Hash: pv.Hash, By: by}); err != nil {
+		if errors.Is(err, knowledge.ErrConflict) {
+			err = changed
+		}
+		return nil, err
+	}
+	pv.Approved = true
+	n.log.Info("approved draft", "draft", d.ID, "hash", pv.Hash)
+	return pv, nil
+}
+
+// PublishDraft publishes an approved draft, if what would leave is still
+// exactly what was approved.
+func (n *Node) PublishDraft(ctx context.Context, id string) (*Published, error) {
+	labPublishMu.Lock()
+	defer labPublishMu.Unlock()
+	d, err := n.store.GetDraft(id)
+	if err != nil {
+		return nil, err
+	}
+	if d.Approval == nil {
+		return nil, &ConflictError{Code: "not_approved", Msg: fmt.Sprintf("draft %s is not approved: it was never approved, "+
+			"or it was edited after its approval; preview it and approve the previewed hash. Nothing was published.", d.ID)}
+	}
+	pv, err := n.previewDraft(ctx, d, d.Confirmed, d.Redact)
+	if err != nil {
+		return nil, err
+	}
+	if pv.Hash != d.Approval.Hash {
+		return nil, &ConflictError{Code: "draft_changed", Msg: fmt.Sprintf("the draft changed after it was approved: "+
+			"what would leave (hash %s) is no longer what was approved (hash %s). Nothing was published; preview and approve it again.",
+			pv.Hash, d.Approval.Hash)}
+	}
+	out, err := n.PublishPractice(ctx, n.draftInput(d), Review{Confirmed: d.Confirmed, Redact: d.Redact, FailClosed: true}, false)
+	if err != nil {
+		return nil, err
+	}
+	if h, _ := PublicHash(out.Practice, out.Topics); h != d.Approval.Hash {
+		n.log.Error("published practice differs from the approved preview", "draft", d.ID, "cid", out.CID, "hash", h, "approved", d.Approval.Hash)
+	}
+	if _, err := n.store.MarkDraftPublished(d.ID, out.CID); err != nil {
+		n.log.Error("record the draft's publication", "draft", d.ID, "cid", out.CID, "err", err)
+	}
+	return out, nil
+}
+
+// ---- lessons ----
+
+// PublishedLesson is the outcome of publishing a lesson.
+type PublishedLesson struct {
+	CID    string          `json:"cid"`
+	Report GateReport      `json:"report"`
+	DryRun bool            `json:"dry_run"`
+	Lesson protocol.Lesson `json:"lesson"` // exactly as it leaves (or would leave)
+	Topics []string        `json:"topics"`
+}
+
+// publicLesson returns the public form of a lesson: region and country
+// from the config, insight and context scrubbed by the anonymisation gate
+// (failing closed), validated.
+func (n *Node) publicLesson(l protocol.Lesson) (*protocol.Lesson, GateReport, error) {
+	cfg := n.Config()
+	l.Region, l.Country = cfg.Region, cfg.Country
+	clean, report, err := n.gateLesson(&l, Review{FailClosed: true})
+	if err != nil {
+		return nil, GateReport{}, err
+	}
+	if err := clean.Validate(); err != nil {
+		return nil, report, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	return clean, report, nil
+}
+
+// PublishLesson runs a lesson through the anonymisation gate, signs it and
+// publishes it to its topic.
+func (n *Node) PublishLesson(ctx context.Context, l protocol.Lesson, topic string) (*protocol.Signed, GateReport, error) {
+	topics, err := normaliseTopics([]string{topic})
+	if err != nil {
+		return nil, GateReport{}, err
+	}
+	clean, report, err := n.publicLesson(l)
+	if err != nil {
+		return nil, report, err
+	}
+	rec, err := n.signAndStore(clean, topics)
+	if err != nil {
+		return nil, report, err
+	}
+	n.stats.published.Inc()
+	n.broadcast(ctx, rec)
+	n.log.Info("published lesson", "cid", rec.CID, "topic", topics[0], "redactions", len(report.Findings))
+	return rec, report, nil
+}
+
+// PublishLabLesson publishes the lab's lesson id (or, with dryRun, shows
+// what would leave) to its topic or its initiative's first topic.
+func (n *Node) PublishLabLesson(ctx context.Context, id string, dryRun bool) (*PublishedLesson, error) {
+	labPublishMu.Lock()
+	defer labPublishMu.Unlock()
+	les, err := n.store.GetLesson(id)
+	if err != nil {
+		return nil, err
+	}
+	if les.Published != "" && !dryRun {
+		if c, err := cid.Decode(les.Published); err == nil && n.store.Has(c) {
+			return nil, &ConflictError{Code: "already_published", Msg: fmt.Sprintf("lesson %s is already published as %s; "+
+				"to change it, retract that record and publish the lesson again", les.ID, les.Published)}
+		}
+	}
+	topic := les.Topic
+	if topic == "" && les.InitiativeID != "" {
+		if ini, err := n.store.GetInitiative(les.InitiativeID); err == nil && len(ini.Topics) > 0 {
+			topic = ini.Topics[0]
+		}
+	}
+	if topic == "" {
+		return nil, fmt.Errorf("%w: topic: lesson %s has no topic (nor has its initiative); set one first", ErrBadRequest, les.ID)
+	}
+	pl := protocol.Lesson{Insight: les.Insight, Context: les.Context, Stage: les.Stage, Language: les.Language}
+	if dryRun {
+		if _, err := normaliseTopics([]string{topic}); err != nil {
+			return nil, err
+		}
+		clean, report, err := n.publicLesson(pl)
+		if err != nil {
+			return nil, err
+		}
+		return &PublishedLesson{Report: report, DryRun: true, Lesson: *clean, Topics: []string{topic}}, nil
+	}
+	rec, report, err := n.PublishLesson(ctx, pl, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := &PublishedLesson{CID: rec.CID.String(), Report: report, Topics: rec.Record.Topics}
+	if p, err := rec.Record.DecodePayload(); err == nil {
+		if l, ok := p.(*protocol.Lesson); ok {
+			out.Lesson = *l
+		}
+	}
+	if _, err := n.store.MarkLessonPublished(les.ID, out.CID); err != nil {
+		n.log.Error("record the lesson's publication", "lesson", les.ID, "cid", out.CID, "err", err)
+	}
+	return out, nil
+}

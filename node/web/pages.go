@@ -1,0 +1,441 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/knowledge/search"
+	"github.com/livinglab/livinglab/node"
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// ---- dashboard ----
+
+type dashData struct {
+	Status    node.Status
+	Addrs     []string
+	Recent    []*node.PracticeView
+	Own       int
+	Held      int
+	Topics    []node.TopicStatus
+	Connected int // other members connected
+	Others    int // other members
+}
+
+func (u *webUI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
+	st := u.n.Status()
+	d := dashData{Status: st, Addrs: u.n.Addrs()}
+	for _, t := range st.Topics {
+		if t.Topic != protocol.ControlTopic {
+			d.Topics = append(d.Topics, t)
+		}
+	}
+	for _, m := range st.Members {
+		if !m.Self {
+			d.Others++
+			if m.Connected {
+				d.Connected++
+			}
+		}
+	}
+	if views, err := u.n.Practices(node.PracticeQuery{}); err == nil {
+		d.Held = len(views)
+		for _, v := range views {
+			if v.Author == u.self {
+				d.Own++
+			}
+			if len(d.Recent) < 6 {
+				d.Recent = append(d.Recent, v)
+			}
+		}
+	}
+	u.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Data: d})
+}
+
+// regionOf names the region of a member's peer ID.
+func (u *webUI) regionOf(id string) string {
+	if id == u.self {
+		return u.n.Config().Region
+	}
+	if m, ok := u.n.Member(id); ok && m.Region != "" {
+		return m.Region
+	}
+	return ""
+}
+
+// ---- search ----
+
+type uiHit struct {
+	node.SearchHit
+	TitleHTML template.HTML
+	Snippets  []uiSnippet
+	Stage     int
+}
+
+type uiSnippet struct {
+	Field string
+	HTML  template.HTML
+}
+
+type uiFacet struct {
+	Name, Label, Param string
+	Values             []uiFacetValue
+}
+
+type uiFacetValue struct {
+	Value, Label string
+	Count        int
+	Checked      bool
+	ID           string
+}
+
+type uiPageLink struct {
+	N       int
+	URL     string
+	Current bool
+}
+
+type searchData struct {
+	Q        string
+	Network  bool
+	Sort     string
+	Searched bool
+	Result   *node.SearchResult
+	Hits     []uiHit
+	Facets   []uiFacet
+	Pages    []uiPageLink
+	Prev     string
+	Next     string
+	First    int
+	Last     int
+}
+
+var facetParams = []struct{ name, param, label string }{
+	{"topic", "topic", "Topic"}, {"region", "region", "Region"}, {"country", "country", "Country"},
+	{"stage", "stage", "Stage"}, {"language", "lang", "Language"}, {"year", "year", "Year"},
+}
+
+// formValues returns the values of a repeated (or comma-separated) query
+// parameter.
+func formValues(v url.Values, name string) []string {
+	var out []string
+	for _, s := range v[name] {
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func (u *webUI) searchPage(w http.ResponseWriter, r *http.Request, s *session) {
+	v := r.URL.Query()
+	q := search.Query{Text: strings.TrimSpace(v.Get("q")), Topics: formValues(v, "topic"), Regions: formValues(v, "region"),
+		Countries: formValues(v, "country"), Languages: formValues(v, "lang"), Sort: v.Get("sort"), Facets: true, PageSize: 10}
+	if q.Sort != search.SortDate {
+		q.Sort = ""
+	}
+	d := searchData{Q: q.Text, Network: v.Get("network") == "on", Sort: q.Sort}
+	var bad []string
+	for _, p := range []struct {
+		name string
+		dst  *[]int
+	}{{"stage", &q.Stages}, {"year", &q.Years}} {
+		for _, s := range formValues(v, p.name) {
+			i, err := strconv.Atoi(s)
+			if err != nil {
+				bad = append(bad, p.name+" "+strconv.Quote(s))
+				continue
+			}
+			*p.dst = append(*p.dst, i)
+		}
+	}
+	if p, err := strconv.Atoi(v.Get("page")); err == nil && p > 0 {
+		q.Page = min(p, search.MaxResultWindow/q.PageSize)
+	}
+	errMsg := ""
+	if len(bad) > 0 {
+		errMsg = "Ignored filters that are not numbers: " + strings.Join(bad, ", ")
+	}
+	res, err := u.n.Search(r.Context(), q, d.Network)
+	status := http.StatusOK
+	if err != nil {
+		if errors.Is(err, node.ErrBadRequest) {
+			status = http.StatusBadRequest
+			errMsg = "The query could not be read: " + strings.TrimPrefix(err.Error(), node.ErrBadRequest.Error()+": ")
+		} else {
+			status = http.StatusInternalServerError
+			errMsg = "Search failed: " + err.Error()
+		}
+		res = &node.SearchResult{Page: 1, PageSize: q.PageSize}
+	}
+	d.Result, d.Searched = res, true
+	for _, h := range res.Hits {
+		uh := uiHit{SearchHit: h, TitleHTML: template.HTML(template.HTMLEscapeString(h.Title))}
+		if t := h.Snippets["title"]; len(t) > 0 {
+			uh.TitleHTML = safeSnippet(t[0])
+		}
+		for _, f := range []string{"summary", "lessons", "body"} {
+			for _, frag := range h.Snippets[f] {
+				uh.Snippets = append(uh.Snippets, uiSnippet{Field: f, HTML: safeSnippet(frag)})
+			}
+		}
+		if len(uh.Snippets) > 3 {
+			uh.Snippets = uh.Snippets[:3]
+		}
+		d.Hits = append(d.Hits, uh)
+	}
+	stageName := map[string]string{}
+	for _, st := range u.stageNames() {
+		stageName[strconv.Itoa(st.Number)] = strconv.Itoa(st.Number) + " " + st.Name
+	}
+	for _, fp := range facetParams {
+		f := uiFacet{Name: fp.name, Label: fp.label, Param: fp.param}
+		selected := formValues(v, fp.param)
+		seen := map[string]bool{}
+		for _, fc := range res.Facets[fp.name] {
+			label := fc.Value
+			switch fp.name {
+			case "language":
+				label = languageName(fc.Value)
+			case "stage":
+				if n, ok := stageName[fc.Value]; ok {
+					label = n
+				}
+			}
+			seen[fc.Value] = true
+			f.Values = append(f.Values, uiFacetValue{Value: fc.Value, Label: label, Count: fc.Count,
+				Checked: slices.Contains(selected, fc.Value)})
+		}
+		for _, sv := range selected {
+			if !seen[sv] {
+				f.Values = append(f.Values, uiFacetValue{Value: sv, Label: sv, Checked: true})
+			}
+		}
+		for i := range f.Values {
+			f.Values[i].ID = "f-" + fp.param + "-" + strconv.Itoa(i)
+		}
+		if len(f.Values) > 0 {
+			d.Facets = append(d.Facets, f)
+		}
+	}
+	page := max(res.Page, 1)
+	size := max(res.PageSize, 1)
+	pages := int((res.Total + uint64(size) - 1) / uint64(size))
+	pages = min(pages, search.MaxResultWindow/size)
+	link := func(p int) string {
+		c := url.Values{}
+		for k, vs := range v {
+			if k != "page" {
+				c[k] = vs
+			}
+		}
+		if p > 1 {
+			c.Set("page", strconv.Itoa(p))
+		}
+		return "/search?" + c.Encode()
+	}
+	if pages > 1 {
+		lo, hi := max(1, page-3), min(pages, page+3)
+		for p := lo; p <= hi; p++ {
+			d.Pages = append(d.Pages, uiPageLink{N: p, URL: link(p), Current: p == page})
+		}
+		if page > 1 {
+			d.Prev = link(page - 1)
+		}
+		if page < pages {
+			d.Next = link(page + 1)
+		}
+	}
+	if len(d.Hits) > 0 {
+		d.First = (page-1)*size + 1
+		d.Last = d.First + len(d.Hits) - 1
+	}
+	u.render(w, r, status, "search", view{Title: "Search", Nav: "search", Error: errMsg, Data: d})
+}
+
+// safeSnippet returns an index snippet as HTML after checking that it is
+// what the index promises: escaped text in which only <mark> and </mark>
+// are markup, correctly nested. Anything else is shown escaped.
+func safeSnippet(s string) template.HTML {
+	rest := strings.NewReplacer("<mark>", "\x00", "</mark>", "\x01").Replace(s)
+	ok := !strings.ContainsAny(rest, "<>")
+	open := false
+	for i := 0; ok && i < len(rest); i++ {
+		switch rest[i] {
+		case 0:
+			ok = !open
+			open = true
+		case 1:
+			ok = open
+			open = false
+		}
+	}
+	if !ok || open {
+		plain := strings.NewReplacer("<mark>", "", "</mark>", "").Replace(s)
+		return template.HTML(template.HTMLEscapeString(plain))
+	}
+	return template.HTML(s)
+}
+
+// ---- practices ----
+
+type practicesData struct {
+	Practices []*node.PracticeView
+	Topic     string
+	Mine      bool
+	Topics    []string
+}
+
+func (u *webUI) practicesPage(w http.ResponseWriter, r *http.Request, s *session) {
+	v := r.URL.Query()
+	d := practicesData{Topic: v.Get("topic"), Mine: v.Get("mine") == "on", Topics: u.n.Config().Topics}
+	o := node.PracticeQuery{Limit: 200}
+	errMsg := ""
+	if d.Topic != "" {
+		if protocol.ValidTopic(d.Topic) != nil {
+			errMsg, d.Topic = "Not a topic: "+d.Topic, ""
+		}
+		o.Topic = d.Topic
+	}
+	if d.Mine {
+		o.Author = u.self
+	}
+	views, err := u.n.Practices(o)
+	if err != nil {
+		errMsg = err.Error()
+	}
+	d.Practices = append(d.Practices, views...)
+	u.render(w, r, http.StatusOK, "practices", view{Title: "Practices", Nav: "practices", Error: errMsg, Data: d})
+}
+
+type versionLink struct {
+	CID     string
+	Version int
+	Created time.Time
+	Current bool
+}
+
+type practiceData struct {
+	P            *node.PracticeView
+	AuthorRegion string
+	Verified     bool
+	VerifyErr    string
+	Own          bool
+	Versions     []versionLink
+	Translations []translationView
+	Stage        string
+	Stages       int
+	Retracted    *knowledge.Tombstone
+	RetractedBy  string
+	RetractedAt  time.Time
+	Reason       string
+}
+
+type translationView struct {
+	Lang, Name string
+	protocol.Translation
+}
+
+func (u *webUI) practicePage(w http.ResponseWriter, r *http.Request, s *session) {
+	u.showPractice(w, r, http.StatusOK, "", "")
+}
+
+func (u *webUI) showPractice(w http.ResponseWriter, r *http.Request, status int, errMsg, reason string) {
+	c, err := cid.Decode(r.PathValue("cid"))
+	if err != nil {
+		u.errorPage(w, r, http.StatusBadRequest, strconv.Quote(r.PathValue("cid"))+" is not a CID.")
+		return
+	}
+	rec, err := u.n.Record(c)
+	if err != nil {
+		if t, terr := u.n.Tombstone(c); terr == nil {
+			d := practiceData{Retracted: t, RetractedBy: u.regionOf(t.By), RetractedAt: time.UnixMilli(t.At)}
+			u.render(w, r, http.StatusGone, "practice", view{Title: "Retracted record", Nav: "practices", Data: d})
+			return
+		}
+		u.errorPage(w, r, http.StatusNotFound, "This node holds no record "+c.String()+". It may belong to a topic this node does not follow.")
+		return
+	}
+	pv, err := u.n.ViewPractice(rec)
+	if err != nil {
+		u.errorPage(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	d := practiceData{P: pv, AuthorRegion: u.regionOf(pv.Author), Own: pv.Author == u.self, Reason: reason}
+	if _, err := protocol.OpenExpect(rec.Raw, rec.CID, time.Now().Add(time.Hour)); err != nil {
+		d.VerifyErr = err.Error()
+	} else {
+		d.Verified = true
+	}
+	if vs, err := u.n.History(c); err == nil {
+		for _, vv := range vs {
+			d.Versions = append(d.Versions, versionLink{CID: vv.CID, Version: vv.Version, Created: vv.Created, Current: vv.CID == pv.CID})
+		}
+	}
+	for lang, t := range pv.Translations {
+		d.Translations = append(d.Translations, translationView{Lang: lang, Name: languageName(lang), Translation: t})
+	}
+	sort.Slice(d.Translations, func(i, j int) bool { return d.Translations[i].Lang < d.Translations[j].Lang })
+	stages := u.stageNames()
+	d.Stages = len(stages)
+	if pv.Stage > 0 && pv.Stage <= len(stages) {
+		d.Stage = stages[pv.Stage-1].Name
+	}
+	u.render(w, r, status, "practice", view{Title: pv.Title, Nav: "practices", Error: errMsg, Data: d})
+}
+
+func (u *webUI) retractForm(w http.ResponseWriter, r *http.Request, s *session) {
+	c, err := cid.Decode(r.PathValue("cid"))
+	if err != nil {
+		u.errorPage(w, r, http.StatusBadRequest, "Not a CID.")
+		return
+	}
+	reason := strings.TrimSpace(r.PostForm.Get("reason"))
+	if reason == "" {
+		u.showPractice(w, r, http.StatusBadRequest, "A retraction needs a reason: other regions see it.", "")
+		return
+	}
+	if _, err := u.n.Retract(r.Context(), c, reason); err != nil {
+		u.showPractice(w, r, statusOf(err), "The record could not be retracted: "+err.Error(), reason)
+		return
+	}
+	u.log.Info("retracted from the web UI", "cid", c, "user", s.User)
+	http.Redirect(w, r, "/practices/"+url.PathEscape(c.String())+"?done=retracted", http.StatusSeeOther)
+}
+
+// statusOf maps an error to an HTTP status like writeError does.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, knowledge.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, node.ErrForbidden), errors.Is(err, protocol.ErrNotAuthorised):
+		return http.StatusForbidden
+	case errors.Is(err, node.ErrBadRequest), errors.Is(err, protocol.ErrInvalid), errors.Is(err, protocol.ErrMissing),
+		errors.Is(err, protocol.ErrTooLarge), errors.Is(err, knowledge.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, node.ErrNotInFederation), errors.Is(err, knowledge.ErrConflict):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// userMessage strips the error-class prefixes from a message for people.
+func userMessage(err error) string {
+	msg := err.Error()
+	for _, p := range []error{node.ErrBadRequest, knowledge.ErrInvalid, node.ErrForbidden} {
+		msg = strings.TrimPrefix(msg, p.Error()+": ")
+	}
+	return msg
+}
