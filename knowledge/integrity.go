@@ -52,7 +52,7 @@ func (s *Store) Damaged() []cid.Cid {
 // when it was first stored, so only the bytes change. A record that is not
 // held, or held intact, is left alone: Repair never adds records.
 func (s *Store) Repair(c cid.Cid, raw []byte) (repaired bool, err error) {
-	if _, err := protocol.OpenExpect(raw, c, time.Now()); err != nil {
+	if err := protocol.VerifyStored(raw, c); err != nil {
 		return false, fmt.Errorf("repair %s: the copy does not verify: %w", c, err)
 	}
 	key := cat(pfxRecord, c.Bytes())
@@ -172,7 +172,7 @@ func (s *Store) Check(ctx context.Context, o CheckOptions) (CheckReport, error) 
 			}
 			_, err = decodeStored(c, raw)
 			if err == nil && o.Signatures {
-				if _, verr := protocol.OpenExpect(raw, c, time.Now()); verr != nil {
+				if verr := protocol.VerifyStored(raw, c); verr != nil {
 					err = fmt.Errorf("%w: record %s: %v", ErrDamaged, c, verr)
 				}
 			}

@@ -276,7 +276,35 @@ func textLimit(name, v string, max int) error {
 	if !utf8.ValidString(v) {
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, name)
 	}
+	return SafeText(name, v)
+}
+
+// SafeText refuses characters that can act on a reader's terminal or
+// reorder what a reader sees: C0 and C1 control characters other than tab,
+// newline and carriage return (ESC starts terminal escape sequences, BEL
+// rings, NUL truncates), DEL, and the bidirectional embeddings, overrides
+// and isolates (U+202A-U+202E, U+2066-U+2069) that can make text display in
+// another order than it is stored. Letters of every script, and the
+// left-to-right and right-to-left marks, stay allowed.
+func SafeText(name, v string) error {
+	for i, r := range v {
+		if unsafeRune(r) {
+			return fmt.Errorf("%w: %s contains the control character U+%04X at byte %d (only tab and newline are allowed)", ErrInvalid, name, r, i)
+		}
+	}
 	return nil
+}
+
+func unsafeRune(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // ValidLanguage checks an ISO 639-1 code (two lowercase letters).
