@@ -55,6 +55,7 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 	g.Go(func() error { return nw.connector(gctx) })
 	g.Go(func() error { return n.syncLoop(gctx) })
 	g.Go(func() error { return n.gcLoop(gctx) })
+	g.Go(func() error { return n.scrubLoop(gctx) })
 	g.Go(func() error { return n.indexer(gctx) })
 
 	apiAddr := ""
