@@ -86,6 +86,26 @@ func (s *Store) Repair(c cid.Cid, raw []byte) (repaired bool, err error) {
 	return repaired, nil
 }
 
+// Discard deletes the content of records that cannot be repaired here (a
+// restore that keeps the rest of a damaged archive). Their index entries
+// then point at nothing; Check with FixIndex drops them, and sync fetches
+// the records again from the members.
+func (s *Store) Discard(cs []cid.Cid) error {
+	keys := make([][]byte, len(cs))
+	for i, c := range cs {
+		keys[i] = cat(pfxRecord, c.Bytes())
+	}
+	if err := s.dropKeys(keys); err != nil {
+		return fmt.Errorf("discard damaged records: %w", err)
+	}
+	s.damagedMu.Lock()
+	for _, c := range cs {
+		delete(s.damaged, c)
+	}
+	s.damagedMu.Unlock()
+	return nil
+}
+
 // CheckOptions selects what Check does.
 type CheckOptions struct {
 	// Signatures verifies every record's signature too. The CID covers a

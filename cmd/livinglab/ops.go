@@ -117,10 +117,15 @@ func readManifest(path string) (node.BackupManifest, error) {
 }
 
 func restoreCmd() *cobra.Command {
-	return &cobra.Command{
+	var keepDamaged bool
+	c := &cobra.Command{
 		Use:   "restore FILE [FILE...] --home EMPTYDIR",
 		Short: "Restore a backup (then incremental backups in order) into an empty home",
-		Args:  cobra.MinimumNArgs(1),
+		Long: "Restores and verifies: every file against the checksum in its archive's manifest and every\n" +
+			"record against its CID and signature. A damaged archive is refused with the list of what is\n" +
+			"damaged and the home is left empty. --keep-damaged restores the rest when only records are\n" +
+			"damaged; the node then fetches those records from the members.",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rs []io.Reader
 			for _, a := range args {
@@ -132,7 +137,7 @@ func restoreCmd() *cobra.Command {
 				st, _ := f.Stat()
 				rs = append(rs, &progressReader{r: f, total: st.Size(), label: "restoring " + filepath.Base(a)})
 			}
-			m, err := node.Restore(homeDir, rs, nil)
+			m, err := node.RestoreWith(homeDir, rs, node.RestoreOptions{KeepDamaged: keepDamaged})
 			if err != nil {
 				return err
 			}
@@ -140,6 +145,8 @@ func restoreCmd() *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&keepDamaged, "keep-damaged", false, "restore an archive with damaged records, leaving those for the members to supply")
+	return c
 }
 
 func exportCmd() *cobra.Command {
