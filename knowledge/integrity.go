@@ -130,11 +130,11 @@ type Problem struct {
 
 // CheckReport is what a full scan found.
 type CheckReport struct {
-	Records    int       `json:"records"`
-	IndexKeys  int       `json:"index_keys"`
-	Tombstones int       `json:"tombstones"`
-	Problems   []Problem `json:"problems"`
-	Took       time.Duration
+	Records    int           `json:"records"`
+	IndexKeys  int           `json:"index_keys"`
+	Tombstones int           `json:"tombstones"`
+	Problems   []Problem     `json:"problems"`
+	Took       time.Duration `json:"-"`
 }
 
 // DamagedRecords lists the CIDs of records whose content is damaged.
@@ -154,7 +154,7 @@ func (r CheckReport) DamagedRecords() []cid.Cid {
 // are remembered (see Damaged) for repair.
 func (s *Store) Check(ctx context.Context, o CheckOptions) (CheckReport, error) {
 	start := time.Now()
-	var rep CheckReport
+	rep := CheckReport{Problems: []Problem{}}
 	total := 0
 	if o.Progress != nil {
 		// An estimate for the progress bar: records are about a quarter
