@@ -67,7 +67,7 @@ type Node struct {
 	net *p2p // libp2p side, set while serving
 
 	invMu   sync.Mutex
-	invites map[string]*pendingInvite
+	invites map[[32]byte]*pendingInvite
 
 	integ integrity
 
@@ -124,7 +124,7 @@ func New(home Home, opts Options) (*Node, error) {
 	}
 	n := &Node{home: home, opts: opts, log: log, cfg: cfg, key: key, id: id, store: st,
 		roster: NewRoster(cfg.Federation.Founder), events: newEvents(), stats: newStats(),
-		invites: map[string]*pendingInvite{}}
+		invites: map[[32]byte]*pendingInvite{}}
 	n.integ.wake = make(chan struct{}, 1)
 	damaged = n.damageFound
 	n.stats.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "livinglab_store_damaged_records",
@@ -135,6 +135,10 @@ func New(home Home, opts Options) (*Node, error) {
 	n.idxq.flush = make(chan struct{}, 1)
 	n.val = &protocol.Validator{Federation: cfg.Federation.Name, Founder: cfg.Federation.Founder, Ledger: n}
 	if err := n.loadRoster(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := n.loadInvites(); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -81,7 +81,13 @@ func (n *Node) Status() Status {
 		ts.InSync = ts.InSync && any && st.Integrity.Damaged == 0
 		slices.SortFunc(ts.Peers, func(a, b SyncResult) int { return b.At.Compare(a.At) })
 		if nw != nil && nw.ps != nil {
-			ts.MeshPeers = len(nw.ps.ListPeers(protocol.GossipTopic(cfg.Federation.Name, t)))
+			// Members only: a stranger let in to join may announce
+			// subscriptions, which gossip ignores (topicPeerFilter).
+			for _, p := range nw.ps.ListPeers(protocol.GossipTopic(cfg.Federation.Name, t)) {
+				if n.roster.IsMember(p) {
+					ts.MeshPeers++
+				}
+			}
 		}
 		st.Topics = append(st.Topics, ts)
 	}
