@@ -66,9 +66,11 @@ func (n *Node) scrubLoop(ctx context.Context) error {
 	if iv <= 0 {
 		iv = defaultScrubInterval
 	}
-	// The first scrub comes a while after start, spread over nodes, so a
-	// restarted federation does not check all at once.
-	next := time.NewTimer(time.Duration(rand.Int64N(int64(iv)/4)) + time.Minute)
+	// The first scrub comes soon after start (a crash is when damage is
+	// most likely), spread over nodes so that a restarted federation does
+	// not check all at once.
+	first := min(iv, 10*time.Minute)
+	next := time.NewTimer(first + time.Duration(rand.Int64N(int64(first)/4+1)))
 	defer next.Stop()
 	for {
 		select {
