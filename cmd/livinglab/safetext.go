@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/livinglab/livinglab/protocol"
 )
 
 // Records come from other regions' nodes. Their text is checked when it is
@@ -52,13 +54,12 @@ func partialRuneStart(b []byte) int {
 	return len(b)
 }
 
-// sanitizeTerminal shows control characters other than newline and tab,
-// DEL, C1 controls, bidirectional embeddings, overrides and isolates, and
-// invalid UTF-8 as Go-style escapes (\x1b, \u202e).
+// sanitizeTerminal shows the characters protocol.UnsafeRune names, and
+// invalid UTF-8, as Go-style escapes (\x1b, \u202e).
 func sanitizeTerminal(s string) string {
 	clean := true
 	for _, r := range s {
-		if r == utf8.RuneError || unsafeForTerminal(r) {
+		if r == utf8.RuneError || protocol.UnsafeRune(r) {
 			clean = false
 			break
 		}
@@ -72,9 +73,9 @@ func sanitizeTerminal(s string) string {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			fmt.Fprintf(&sb, `\x%02x`, s[i])
-		case unsafeForTerminal(r) && r < 0x100:
+		case protocol.UnsafeRune(r) && r < 0x100:
 			fmt.Fprintf(&sb, `\x%02x`, r)
-		case unsafeForTerminal(r):
+		case protocol.UnsafeRune(r):
 			fmt.Fprintf(&sb, `\u%04x`, r)
 		default:
 			sb.WriteString(s[i : i+size])
@@ -82,16 +83,4 @@ func sanitizeTerminal(s string) string {
 		i += size
 	}
 	return sb.String()
-}
-
-func unsafeForTerminal(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
 }
