@@ -367,7 +367,9 @@ func (s *Store) Tomb(c cid.Cid) (*Tombstone, error) {
 }
 
 // Get returns a held record. Records are verified before they are stored;
-// Get decodes without checking the signature again.
+// Get checks that the stored bytes still hash to the record's CID (a
+// damaged value is ErrDamaged, and reported to Options.OnDamaged) but does
+// not check the signature again: [Store.Check] does.
 func (s *Store) Get(c cid.Cid) (*protocol.Signed, error) {
 	var raw []byte
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -384,17 +386,28 @@ func (s *Store) Get(c cid.Cid) (*protocol.Signed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", c, err)
 	}
-	return decodeStored(c, raw)
+	rec, err := decodeStored(c, raw)
+	if err != nil {
+		s.reportDamaged(c, err)
+	}
+	return rec, err
 }
 
+// decodeStored decodes a stored envelope and checks that its body still
+// hashes to the CID it is stored under: the CID is the record's checksum,
+// so damage on disk (a flipped bit, a torn write, a tampered backup) is
+// found on every read instead of being served, indexed or relayed.
 func decodeStored(c cid.Cid, raw []byte) (*protocol.Signed, error) {
 	var env protocol.Envelope
 	if err := protocol.Unmarshal(raw, &env); err != nil {
-		return nil, fmt.Errorf("decode stored %s: %w", c, err)
+		return nil, fmt.Errorf("%w: record %s: envelope: %v", ErrDamaged, c, err)
+	}
+	if got := protocol.RecordCID(env.Body); !got.Equals(c) {
+		return nil, fmt.Errorf("%w: record %s: content hashes to %s", ErrDamaged, c, got)
 	}
 	s := &protocol.Signed{CID: c, Raw: raw}
 	if err := protocol.Unmarshal(env.Body, &s.Record); err != nil {
-		return nil, fmt.Errorf("decode stored %s: %w", c, err)
+		return nil, fmt.Errorf("%w: record %s: body: %v", ErrDamaged, c, err)
 	}
 	return s, nil
 }
@@ -502,7 +515,10 @@ func (s *Store) Each(o ListOptions, fn func(*protocol.Signed) error) error {
 			}
 			rec, err := decodeStored(c, raw)
 			if err != nil {
-				return err
+				// One damaged record must not hide every other one: it
+				// is reported for repair and left out of the listing.
+				s.reportDamaged(c, err)
+				continue
 			}
 			if o.Kind != "" && rec.Record.Kind != o.Kind {
 				continue
@@ -733,6 +749,9 @@ func forgedVersions(txn *badger.Txn, orig cid.Cid, author string) ([]cid.Cid, er
 			return nil, err
 		}
 		rec, err := decodeStored(c, raw)
+		if errors.Is(err, ErrDamaged) {
+			continue // reported by the scrub; it cannot prove a forgery
+		}
 		if err != nil {
 			return nil, err
 		}

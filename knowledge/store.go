@@ -50,6 +50,10 @@ type Options struct {
 	NumCompactors  int
 	SyncWrites     bool
 	Logger         *slog.Logger
+	// OnDamaged, if set, is called (at most once per record until it is
+	// repaired) when a read finds a stored record whose bytes no longer
+	// match its CID, so the node can count, log and repair it.
+	OnDamaged func(c cid.Cid, err error)
 }
 
 func (o Options) withDefaults() Options {
@@ -83,6 +87,10 @@ type Store struct {
 	log *slog.Logger
 	// authorMu serialises the stores of one author's records (striped).
 	authorMu [authorStripes]sync.Mutex
+
+	onDamaged func(cid.Cid, error)
+	damagedMu sync.Mutex
+	damaged   map[cid.Cid]error // found on read, not yet repaired
 }
 
 // Badger returns the Badger options the store opens dir with (defaults
@@ -115,7 +123,7 @@ func Open(dir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, log: o.Logger.With("component", "store")}
+	s := &Store{db: db, log: o.Logger.With("component", "store"), onDamaged: o.OnDamaged, damaged: map[cid.Cid]error{}}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, err

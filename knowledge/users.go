@@ -41,13 +41,49 @@ var BcryptCost = bcrypt.DefaultCost
 // with a letter or digit, up to 64 characters.
 var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
+// Role is what a web UI account may do.
+type Role string
+
+const (
+	// RoleAdmin may do everything, including what can take over or change
+	// the node: backups (they hold its identity), users, invites and the
+	// removal of members.
+	RoleAdmin Role = "admin"
+	// RoleChampion works with the knowledge: lab data, drafts, publishing,
+	// topics and search.
+	RoleChampion Role = "champion"
+)
+
+// ParseRole checks a role name.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(strings.ToLower(strings.TrimSpace(s))); r {
+	case RoleAdmin, RoleChampion:
+		return r, nil
+	case "administrator":
+		return RoleAdmin, nil
+	}
+	return "", fmt.Errorf("%w: role %q: use admin or champion", ErrInvalid, s)
+}
+
 // User is a local account of the web UI.
 type User struct {
-	Name     string    `json:"name"`
+	Name string `json:"name"`
+	// Role is empty for accounts made before roles existed: they keep the
+	// administrator's rights they had (see EffectiveRole).
+	Role     Role      `json:"role,omitempty"`
 	Hash     []byte    `json:"hash,omitempty"`
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`
 	LastSeen time.Time `json:"last_seen,omitzero"`
+}
+
+// EffectiveRole is the account's role; accounts made before roles existed
+// are administrators, as they could do everything then.
+func (u User) EffectiveRole() Role {
+	if u.Role == "" {
+		return RoleAdmin
+	}
+	return u.Role
 }
 
 // dummyHash is compared against when the user does not exist, so that a
@@ -114,8 +150,20 @@ func (s *Store) userUpdate(fn func(txn *badger.Txn) error) error {
 	}
 }
 
-// AddUser creates a local account.
+// AddUser creates a local account: the node's first account is an
+// administrator, every later one a champion (see AddUserRole).
 func (s *Store) AddUser(name, password string) error {
+	return s.AddUserRole(name, password, "")
+}
+
+// AddUserRole creates a local account with a role ("" for the default of
+// AddUser).
+func (s *Store) AddUserRole(name, password string, role Role) error {
+	if role != "" {
+		if _, err := ParseRole(string(role)); err != nil {
+			return err
+		}
+	}
 	name = strings.TrimSpace(name)
 	if err := ValidUserName(name); err != nil {
 		return err
@@ -134,8 +182,53 @@ func (s *Store) AddUser(name, password string) error {
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {
 			return err
 		}
-		return putUser(txn, &User{Name: name, Hash: hash, Created: now, Updated: now})
+		if role == "" {
+			role = RoleChampion
+			if first, err := noUsers(txn); err != nil {
+				return err
+			} else if first {
+				role = RoleAdmin
+			}
+		}
+		return putUser(txn, &User{Name: name, Role: role, Hash: hash, Created: now, Updated: now})
 	})
+}
+
+func noUsers(txn *badger.Txn) (bool, error) {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxUser})
+	defer it.Close()
+	it.Rewind()
+	return !it.Valid(), nil
+}
+
+// SetRole changes an account's role.
+func (s *Store) SetRole(name string, role Role) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
+	return s.userUpdate(func(txn *badger.Txn) error {
+		u, err := getUser(txn, name)
+		if err != nil {
+			return err
+		}
+		u.Role, u.Updated = role, time.Now().UTC()
+		return putUser(txn, u)
+	})
+}
+
+// GetUser returns an account without its password hash.
+func (s *Store) GetUser(name string) (User, error) {
+	var u User
+	err := s.db.View(func(txn *badger.Txn) error {
+		got, err := getUser(txn, name)
+		if err != nil {
+			return err
+		}
+		u = *got
+		return nil
+	})
+	u.Hash = nil
+	return u, err
 }
 
 // SetPassword replaces a user's password.

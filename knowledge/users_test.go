@@ -87,3 +87,43 @@ func TestUserValidation(t *testing.T) {
 		}
 	}
 }
+
+// The first account administers the node; later ones are champions unless
+// made administrators; accounts from before roles keep their rights.
+func TestUserRoles(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.AddUser("aino", "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddUser("sean", "battery staple"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddUserRole("ingrid", "another secret", RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]Role{"aino": RoleAdmin, "sean": RoleChampion, "ingrid": RoleAdmin} {
+		u, err := s.GetUser(name)
+		if err != nil || u.EffectiveRole() != want || u.Hash != nil {
+			t.Fatalf("%s: role %q (%v), want %q", name, u.EffectiveRole(), err, want)
+		}
+	}
+	if err := s.SetRole("sean", RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.GetUser("sean"); u.EffectiveRole() != RoleAdmin {
+		t.Fatalf("after SetRole: %q", u.Role)
+	}
+	if err := s.SetRole("sean", "superuser"); err == nil {
+		t.Fatal("an unknown role was accepted")
+	}
+	if _, err := ParseRole("Administrator"); err != nil {
+		t.Fatal(err)
+	}
+	if (User{Name: "old"}).EffectiveRole() != RoleAdmin {
+		t.Fatal("an account from before roles lost its rights")
+	}
+}

@@ -3,12 +3,18 @@ package node
 import (
 	"archive/tar"
 	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/livinglab/livinglab/knowledge"
@@ -25,24 +31,49 @@ type BackupManifest struct {
 	Since  uint64 `json:"since"`
 	Until  uint64 `json:"until"`
 	Schema int    `json:"schema"`
+	// SHA256 holds the hex SHA-256 of every other file in the archive
+	// (format 2 on): the store stream has no checksums of its own, so this
+	// is what finds a damaged or tampered archive before it is trusted.
+	SHA256 map[string]string `json:"sha256,omitempty"`
 }
 
-const backupFormat = 1
+// backupFormat 2 adds the files' checksums to the manifest; restore reads
+// format 1 archives too, checking their records by CID.
+const backupFormat = 2
+
+// ErrDamagedBackup is returned by Restore for an archive whose checksums or
+// records do not verify.
+var ErrDamagedBackup = errors.New("the backup is damaged")
+
+// RestoreOptions adjust Restore.
+type RestoreOptions struct {
+	Progress func(string)
+	// KeepDamaged restores an archive some of whose records are damaged:
+	// they are left out, and the node fetches them from the members at its
+	// next sync. Damage outside the records (lab data, config, identity)
+	// is still refused.
+	KeepDamaged bool
+}
 
 // WriteBackup writes a consistent snapshot (a tar archive: manifest,
 // config, identity, API token, and the store's Badger backup stream of the
 // changes after since) while the node keeps running.
 func (n *Node) WriteBackup(w io.Writer, since uint64) (BackupManifest, error) {
 	tw := tar.NewWriter(w)
+	schema, _ := n.store.SchemaOf()
+	m := BackupManifest{Format: backupFormat, PeerID: n.id.String(), Region: n.Config().Region, Created: time.Now().UTC(), Since: since, Schema: schema,
+		SHA256: map[string]string{}}
 	add := func(name string, b []byte, mode int64) error {
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(b)), ModTime: time.Now()}); err != nil {
 			return err
 		}
+		if name != "manifest.json" {
+			sum := sha256.Sum256(b)
+			m.SHA256[name] = hex.EncodeToString(sum[:])
+		}
 		_, err := tw.Write(b)
 		return err
 	}
-	schema, _ := n.store.SchemaOf()
-	m := BackupManifest{Format: backupFormat, PeerID: n.id.String(), Region: n.Config().Region, Created: time.Now().UTC(), Since: since, Schema: schema}
 	for _, f := range []struct {
 		name, path string
 	}{{fileConfig, n.home.Config()}, {fileKey, n.home.Key()}, {fileToken, n.home.Token()}} {
@@ -77,9 +108,11 @@ func (n *Node) WriteBackup(w io.Writer, since uint64) (BackupManifest, error) {
 	if err := tw.WriteHeader(&tar.Header{Name: "store.badger", Mode: 0o600, Size: size, ModTime: time.Now()}); err != nil {
 		return m, err
 	}
-	if _, err := io.Copy(tw, tmp); err != nil {
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tw, h), tmp); err != nil {
 		return m, err
 	}
+	m.SHA256["store.badger"] = hex.EncodeToString(h.Sum(nil))
 	mb, _ := json.MarshalIndent(m, "", "  ")
 	if err := add("manifest.json", mb, 0o644); err != nil {
 		return m, err
@@ -88,8 +121,19 @@ func (n *Node) WriteBackup(w io.Writer, since uint64) (BackupManifest, error) {
 }
 
 // Restore restores backup archives (a full one, then incremental ones in
-// order) into an empty home.
-func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupManifest, err error) {
+// order) into an empty home, refusing any damage (see RestoreWith).
+func Restore(dir string, archives []io.Reader, progress func(string)) (BackupManifest, error) {
+	return RestoreWith(dir, archives, RestoreOptions{Progress: progress})
+}
+
+// RestoreWith restores backup archives into an empty home and verifies
+// them: every file against the checksum in its archive's manifest, and
+// every restored record against its CID and signature. A damaged archive
+// is refused with the list of what is damaged, and the home is left empty;
+// with o.KeepDamaged, damage confined to records is accepted and those
+// records are left for the members to supply.
+func RestoreWith(dir string, archives []io.Reader, o RestoreOptions) (_ BackupManifest, err error) {
+	progress := o.Progress
 	h := Home{Dir: dir}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return BackupManifest{}, fmt.Errorf("%w: restore needs an empty home, %s is not empty", ErrHomeExists, dir)
@@ -100,6 +144,7 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 	}
 	var last BackupManifest
 	var db *knowledge.Loader
+	storeDamaged := false
 	defer func() {
 		if db != nil {
 			db.Close()
@@ -119,6 +164,7 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 	for i, a := range archives {
 		tr := tar.NewReader(a)
 		files = map[string][]byte{}
+		sums := map[string]string{}
 		var m BackupManifest
 		for {
 			hdr, err := tr.Next()
@@ -140,9 +186,15 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 				if progress != nil {
 					progress(fmt.Sprintf("loading store from archive %d (%d bytes)", i+1, hdr.Size))
 				}
-				if err := db.Load(tr); err != nil {
-					return last, fmt.Errorf("load store from archive %d: %w", i+1, err)
+				h := sha256.New()
+				if err := db.Load(io.TeeReader(tr, h)); err != nil {
+					return last, fmt.Errorf("%w: archive %d: load store: %v", ErrDamagedBackup, i+1, err)
 				}
+				// Load may stop before the end of a stream it accepts.
+				if _, err := io.Copy(h, tr); err != nil {
+					return last, err
+				}
+				sums["store.badger"] = hex.EncodeToString(h.Sum(nil))
 			case fileConfig, fileKey, fileToken, "manifest.json":
 				if hdr.Size > 1<<20 {
 					return last, fmt.Errorf("archive %d: %s too large", i+1, hdr.Name)
@@ -152,10 +204,35 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 					return last, err
 				}
 				files[hdr.Name] = b
+				sum := sha256.Sum256(b)
+				sums[hdr.Name] = hex.EncodeToString(sum[:])
 			}
 		}
-		if err := json.Unmarshal(files["manifest.json"], &m); err != nil || m.Format != backupFormat {
-			return last, fmt.Errorf("archive %d has no valid manifest", i+1)
+		if err := json.Unmarshal(files["manifest.json"], &m); err != nil || m.Format < 1 || m.Format > backupFormat {
+			return last, fmt.Errorf("%w: archive %d has no valid manifest", ErrDamagedBackup, i+1)
+		}
+		if m.Format >= 2 {
+			var bad []string
+			for name, want := range m.SHA256 {
+				if got, ok := sums[name]; !ok {
+					bad = append(bad, name+" is missing")
+				} else if got != want {
+					bad = append(bad, name+" does not match its checksum")
+				}
+			}
+			for name := range sums {
+				if _, ok := m.SHA256[name]; !ok && name != "manifest.json" {
+					bad = append(bad, name+" has no checksum")
+				}
+			}
+			if len(bad) > 0 {
+				slices.Sort(bad)
+				storeOnly := len(bad) == 1 && strings.HasPrefix(bad[0], "store.badger ")
+				if !o.KeepDamaged || !storeOnly {
+					return last, fmt.Errorf("%w: archive %d: %s", ErrDamagedBackup, i+1, strings.Join(bad, "; "))
+				}
+				storeDamaged = true
+			}
 		}
 		if i > 0 && (m.PeerID != last.PeerID || m.Since != last.Until) {
 			return last, fmt.Errorf("archive %d does not follow archive %d (since %d, expected %d from the same node)", i+1, i, m.Since, last.Until)
@@ -175,11 +252,18 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 		if err != nil {
 			return last, err
 		}
-		st, err := knowledge.Open(h.Store(), knowledge.Options{})
+		st, err := knowledge.Open(h.Store(), knowledge.Options{Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			return last, err
 		}
-		if err := st.Close(); err != nil {
+		if progress != nil {
+			progress("verifying every record against its CID and signature")
+		}
+		err = verifyRestored(st, o.KeepDamaged, storeDamaged)
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return last, err
 		}
 	}
@@ -192,6 +276,47 @@ func Restore(dir string, archives []io.Reader, progress func(string)) (_ BackupM
 		}
 	}
 	return last, nil
+}
+
+// verifyRestored checks every restored record. Damaged records are refused,
+// or with keep, dropped (with their index entries, so that sync fetches them
+// again). A store stream whose checksum failed while every record verifies
+// holds its damage elsewhere (lab data, indexes) and is always refused.
+func verifyRestored(st *knowledge.Store, keep, streamDamaged bool) error {
+	rep, err := st.Check(context.Background(), knowledge.CheckOptions{Signatures: true})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrDamagedBackup, err)
+	}
+	damaged := rep.DamagedRecords()
+	if len(damaged) == 0 {
+		if streamDamaged {
+			return fmt.Errorf("%w: the store does not match its checksum, but every record verifies: the damage is in lab data or indexes, which no member can supply", ErrDamagedBackup)
+		}
+		return nil
+	}
+	if !keep {
+		var list []string
+		for _, p := range rep.Problems {
+			if p.Where == "record" {
+				list = append(list, p.CID.String())
+			}
+		}
+		const show = 20
+		more := ""
+		if len(list) > show {
+			more = fmt.Sprintf(" and %d more", len(list)-show)
+			list = list[:show]
+		}
+		return fmt.Errorf("%w: %d of %d records do not verify: %s%s (restore with --keep-damaged to restore the rest and fetch these from the members)",
+			ErrDamagedBackup, len(damaged), rep.Records, strings.Join(list, ", "), more)
+	}
+	if err := st.Discard(damaged); err != nil {
+		return err
+	}
+	if _, err := st.Check(context.Background(), knowledge.CheckOptions{FixIndex: true}); err != nil {
+		return err
+	}
+	return nil
 }
 
 // ExportRow is one public record in an open-data export.

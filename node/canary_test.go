@@ -840,7 +840,7 @@ func canaryCheckCapture(t *testing.T, capt *wireCapture, controls map[string]str
 			}
 		}
 	}
-	if j := capt.streamBytes("E", protocol.JoinProtocol); !bytes.Contains(j, []byte(testFederation)) {
+	if j := capt.streamBytes("E", protocol.JoinProtocolV2); !bytes.Contains(j, []byte(testFederation)) {
 		t.Errorf("join streams of E: %d bytes without the federation's name", len(j))
 	}
 	for _, node := range []string{"B", "D"} {

@@ -71,6 +71,10 @@ type StoreConfig struct {
 	NumCompactors  int      `json:"num_compactors"`
 	SyncWrites     bool     `json:"sync_writes"`
 	GCInterval     Duration `json:"gc_interval"`
+	// ScrubInterval is how often the daemon checks every stored record
+	// against its CID and signature and repairs what is damaged from the
+	// members (0: the default, daily).
+	ScrubInterval Duration `json:"scrub_interval,omitempty"`
 }
 
 // LimitsConfig bounds connections and resources.

@@ -19,6 +19,10 @@ type stats struct {
 	syncRuns  *prometheus.CounterVec
 	syncRecs  *prometheus.CounterVec
 	syncBytes *prometheus.CounterVec
+	// damageFound counts stored records found damaged; repaired those
+	// replaced by intact copies from members.
+	damageFound prometheus.Counter
+	repaired    prometheus.Counter
 }
 
 func newStats() *stats {
@@ -38,7 +42,12 @@ func newStats() *stats {
 			Help: "Records moved by sync, by direction."}, []string{"direction"}),
 		syncBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livinglab_sync_bytes_total",
 			Help: "Bytes of the sync sessions this node started, by direction."}, []string{"direction"}),
+		damageFound: prometheus.NewCounter(prometheus.CounterOpts{Name: "livinglab_store_damaged_records_found_total",
+			Help: "Stored records found damaged (bytes that no longer match their CID or signature)."}),
+		repaired: prometheus.NewCounter(prometheus.CounterOpts{Name: "livinglab_store_repaired_records_total",
+			Help: "Damaged records replaced by intact copies from members."}),
 	}
+	s.reg.MustRegister(s.damageFound, s.repaired)
 	s.reg.MustRegister(s.published, s.received, s.rejects, s.apiLat, s.syncRuns, s.syncRecs, s.syncBytes,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return s

@@ -82,8 +82,17 @@ func (n *Node) mayConnect(p peer.ID, dir network.Direction) bool {
 			return true
 		}
 	}
+	if m, known := n.roster.Get(p.String()); known && m.Removed {
+		// A removed member is not a stranger coming to join.
+		return false
+	}
 	return dir == network.DirInbound && n.hasOpenInvites()
 }
+
+// topicPeerFilter keeps gossip between members: a stranger let in to join
+// (see mayConnect) may open the join protocol and nothing else, so its
+// subscriptions are ignored and it never joins a topic's mesh.
+func (n *Node) topicPeerFilter(p peer.ID, _ string) bool { return n.roster.IsMember(p) }
 
 // GossipWireOptions are the gossipsub options that shape what goes on the
 // wire, which every peer of a federation's topics must share (the version
@@ -190,6 +199,7 @@ func (n *Node) startNetwork(ctx context.Context) (*p2p, error) {
 		}
 	}
 	psOpts := append(GossipDeliveryOptions(), n.scoringOptions()...)
+	psOpts = append(psOpts, pubsub.WithPeerFilter(n.topicPeerFilter))
 	psOpts = append(psOpts, n.opts.PubsubOptions...)
 	ps, err := pubsub.NewGossipSub(ctx, nw.host, psOpts...)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
 	"github.com/livinglab/livinglab/knowledge"
@@ -78,7 +79,9 @@ type Node struct {
 	net *p2p // libp2p side, set while serving
 
 	invMu   sync.Mutex
-	invites map[string]*pendingInvite
+	invites map[[32]byte]*pendingInvite
+
+	integ integrity
 
 	sets   topicSets
 	syncSt syncState
@@ -116,22 +119,38 @@ func New(home Home, opts Options) (*Node, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// The store reports damage it finds on read before the node exists.
+	var damaged func(cid.Cid, error)
 	st, err := knowledge.Open(home.Store(), knowledge.Options{
 		MemTableMB: cfg.Store.MemTableMB, NumMemtables: cfg.Store.NumMemtables, BlockCacheMB: cfg.Store.BlockCacheMB,
 		IndexCacheMB: cfg.Store.IndexCacheMB, ValueLogFileMB: cfg.Store.ValueLogFileMB,
 		NumCompactors: cfg.Store.NumCompactors, SyncWrites: cfg.Store.SyncWrites, Logger: log,
+		OnDamaged: func(c cid.Cid, err error) {
+			if damaged != nil {
+				damaged(c, err)
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	n := &Node{home: home, opts: opts, log: log, cfg: cfg, key: key, id: id, store: st,
 		roster: NewRoster(cfg.Federation.Founder), events: newEvents(), stats: newStats(),
-		invites: map[string]*pendingInvite{}}
+		invites: map[[32]byte]*pendingInvite{}}
+	n.integ.wake = make(chan struct{}, 1)
+	damaged = n.damageFound
+	n.stats.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "livinglab_store_damaged_records",
+		Help: "Stored records known to be damaged and not yet repaired."},
+		func() float64 { return float64(len(st.Damaged())) }))
 	n.syncSt.sem = make(chan struct{}, maxSyncSessions)
 	n.idxq.wake = make(chan struct{}, 1)
 	n.idxq.flush = make(chan struct{}, 1)
 	n.val = &protocol.Validator{Federation: cfg.Federation.Name, Founder: cfg.Federation.Founder, Ledger: n}
 	if err := n.loadRoster(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := n.loadInvites(); err != nil {
 		st.Close()
 		return nil, err
 	}

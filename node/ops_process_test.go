@@ -872,7 +872,7 @@ func TestBackupRestoreFromPreviousSchema(t *testing.T) {
 	cfg.Region, cfg.Federation = "North Karelia", FederationConfig{Name: testFederation, Founder: id.String()}
 	cb, _ := json.MarshalIndent(cfg, "", "  ")
 	keyb, _ := crypto.MarshalPrivateKey(priv)
-	mb, _ := json.Marshal(BackupManifest{Format: backupFormat, PeerID: id.String(), Region: cfg.Region, Created: time.Now().UTC(), Until: until, Schema: 1})
+	mb, _ := json.Marshal(BackupManifest{Format: 1, PeerID: id.String(), Region: cfg.Region, Created: time.Now().UTC(), Until: until, Schema: 1})
 	var archive bytes.Buffer
 	tw := tar.NewWriter(&archive)
 	for _, f := range []struct {

@@ -45,16 +45,19 @@ func (n *Node) Serve(ctx context.Context) (err error) {
 		n.net = nil
 	}()
 	nw.host.SetStreamHandler(protocol.JoinProtocol, n.tracked(n.handleJoin))
+	nw.host.SetStreamHandler(protocol.JoinProtocolV2, n.tracked(n.handleJoinV2))
 	nw.host.SetStreamHandler(protocol.SyncProtocol, n.tracked(n.handleSync))
 	nw.host.SetStreamHandler(protocol.SearchProtocol, n.tracked(n.handleSearch))
 	defer nw.host.RemoveStreamHandler(protocol.SearchProtocol)
 	defer nw.host.RemoveStreamHandler(protocol.JoinProtocol)
+	defer nw.host.RemoveStreamHandler(protocol.JoinProtocolV2)
 	defer nw.host.RemoveStreamHandler(protocol.SyncProtocol)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return nw.connector(gctx) })
 	g.Go(func() error { return n.syncLoop(gctx) })
 	g.Go(func() error { return n.gcLoop(gctx) })
+	g.Go(func() error { return n.scrubLoop(gctx) })
 	g.Go(func() error { return n.indexer(gctx) })
 
 	apiAddr := ""

@@ -11,7 +11,10 @@ import (
 
 // Stream protocol IDs.
 const (
-	JoinProtocol   = "/livinglab/join/1"
+	JoinProtocol = "/livinglab/join/1"
+	// JoinProtocolV2 admits a joiner only after it has checked the
+	// inviter's offer: request, offer, confirm, admission.
+	JoinProtocolV2 = "/livinglab/join/2"
 	SyncProtocol   = "/livinglab/sync/1"
 	SearchProtocol = "/livinglab/search/1"
 )

@@ -276,7 +276,38 @@ func textLimit(name, v string, max int) error {
 	if !utf8.ValidString(v) {
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, name)
 	}
+	return SafeText(name, v)
+}
+
+// SafeText refuses characters that can act on a reader's terminal or
+// reorder what a reader sees (see UnsafeRune). Carriage returns stay
+// allowed in records: text pasted from other systems carries them, and
+// records signed before this rule may hold them.
+func SafeText(name, v string) error {
+	for i, r := range v {
+		if r != '\r' && UnsafeRune(r) {
+			return fmt.Errorf("%w: %s contains the control character U+%04X at byte %d (only tab and newline are allowed)", ErrInvalid, name, r, i)
+		}
+	}
 	return nil
+}
+
+// UnsafeRune reports the characters that act on a terminal or reorder
+// displayed text: C0 control characters other than tab and newline (ESC
+// starts terminal escape sequences, BEL rings, NUL truncates, CR returns
+// the cursor), DEL, C1 controls, and the bidirectional embeddings,
+// overrides and isolates (U+202A-U+202E, U+2066-U+2069). Letters of every
+// script and the left-to-right and right-to-left marks are not.
+func UnsafeRune(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n':
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // ValidLanguage checks an ISO 639-1 code (two lowercase letters).

@@ -213,6 +213,36 @@ func Open(raw []byte, now time.Time) (*Signed, error) {
 	return &Signed{CID: RecordCID(env.Body), Record: r, Raw: raw}, nil
 }
 
+// VerifyStored checks that stored bytes are the record want: the envelope
+// decodes, the body hashes to want and the signature verifies under the
+// author's key. Unlike Open it does not apply today's validation rules to
+// the content, so a record that was valid when it was stored stays so.
+func VerifyStored(raw []byte, want cid.Cid) error {
+	var env Envelope
+	if err := Unmarshal(raw, &env); err != nil {
+		return fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+	}
+	if got := RecordCID(env.Body); !got.Equals(want) {
+		return fmt.Errorf("%w: body hashes to %s, expected %s", ErrCIDMismatch, got, want)
+	}
+	var r Record
+	if err := Unmarshal(env.Body, &r); err != nil {
+		return fmt.Errorf("%w: body: %v", ErrMalformed, err)
+	}
+	author, err := peer.Decode(r.Author)
+	if err != nil {
+		return fmt.Errorf("%w: author %q: %v", ErrInvalid, r.Author, err)
+	}
+	pub, err := author.ExtractPublicKey()
+	if err != nil {
+		return fmt.Errorf("%w: author key: %v", ErrInvalid, err)
+	}
+	if ok, err := pub.Verify(append(append([]byte{}, signPrefix...), env.Body...), env.Sig); err != nil || !ok {
+		return fmt.Errorf("%w: record by %s", ErrBadSig, r.Author)
+	}
+	return nil
+}
+
 // OpenExpect is Open that also checks the record has the expected address.
 func OpenExpect(raw []byte, want cid.Cid, now time.Time) (*Signed, error) {
 	s, err := Open(raw, now)

@@ -227,6 +227,11 @@ func TestSealRefuses(t *testing.T) {
 			return r
 		}, ErrFuture},
 		{"too large", func() Record { return newRecord(t, key, big, "elderly-care") }, ErrTooLarge},
+		{"escape in title", func() Record {
+			p := testPractice()
+			p.Title = "Night\x1b[31m care"
+			return newRecord(t, key, p, "elderly-care")
+		}, ErrInvalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -323,6 +328,16 @@ func TestOpenRejects(t *testing.T) {
 		}(), ErrBadSig},
 		{"author is another key", withRecord(func(r *Record) { r.Author = idOf(t, other) }), ErrBadSig},
 		{"author not a peer ID", withRecord(func(r *Record) { r.Author = "region-a" }), ErrInvalid},
+
+		// Text that would act on a reader's terminal or reorder what is shown.
+		{"escape sequence in title", withPractice(func(p *Practice) { p.Title = "Telecare\x1b[2J\x1b]0;owned\x07" }), ErrInvalid},
+		{"bell in summary", withPractice(func(p *Practice) { p.Summary = "Ring \a twice" }), ErrInvalid},
+		{"NUL in a lesson", withPractice(func(p *Practice) { p.Lessons = []string{"one\x00two"} }), ErrInvalid},
+		{"C1 control in approach", withPractice(func(p *Practice) { p.Approach = "a\u009bb" }), ErrInvalid},
+		{"bidi override in a translation", withPractice(func(p *Practice) {
+			p.Translations = map[string]Translation{"sv": {Title: "Natt", Summary: "\u202egnirts desrever"}}
+		}), ErrInvalid},
+		{"bidi isolate in region", withPractice(func(p *Practice) { p.Region = "Vestland\u2067x\u2069" }), ErrInvalid},
 
 		// Versions and kinds.
 		{"unknown version 2", withRecord(func(r *Record) { r.Version = 2 }), ErrBadVersion},
@@ -494,6 +509,19 @@ func TestOpenClock(t *testing.T) {
 	r.Created = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	if _, err := Open(signRecord(t, key, r), testNow); err != nil {
 		t.Fatalf("an old record is refused: %v", err)
+	}
+}
+
+// Text in every script, tabs, line breaks and the directional marks
+// that right-to-left names need stay allowed.
+func TestSafeTextKeepsOrdinaryText(t *testing.T) {
+	for _, v := range []string{
+		"Þjónusta við aldraða í Borgarbyggð", "Äldreomsorg i Timrå\n\tsteg 2", "Ó Dónaill’s café\r\n",
+		"Kotihoito – yöpäivystys", "مرحبا \u200fعربي\u200e", "Москва", "emoji 👵🏽",
+	} {
+		if err := SafeText("title", v); err != nil {
+			t.Errorf("%q refused: %v", v, err)
+		}
 	}
 }
 

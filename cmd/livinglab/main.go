@@ -19,9 +19,9 @@ func main() {
 	if err := root.Execute(); err != nil {
 		var api *node.APIErrorResponse
 		if errors.As(err, &api) {
-			fmt.Fprintf(os.Stderr, "Error: %s\n", api.APIError.Error)
+			fmt.Fprintf(os.Stderr, "Error: %s\n", sanitizeTerminal(api.APIError.Error))
 		} else {
-			fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+			fmt.Fprintf(os.Stderr, "Error: %s\n", sanitizeTerminal(err.Error()))
 		}
 		os.Exit(1)
 	}

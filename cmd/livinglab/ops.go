@@ -67,7 +67,7 @@ func download(path, out string) (int64, error) {
 
 func backupCmd() *cobra.Command {
 	var since uint64
-	var incremental bool
+	var incremental, encrypt bool
 	c := &cobra.Command{
 		Use:   "backup FILE [--incremental]",
 		Short: "Write a consistent backup of the running node (store, identity, config)",
@@ -83,13 +83,35 @@ func backupCmd() *cobra.Command {
 				}
 				since, _ = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
 			}
-			n, err := download("/api/v1/backup?since="+strconv.FormatUint(since, 10), args[0])
+			var passphrase string
+			if encrypt {
+				var err error
+				if passphrase, err = readPassphrase(true); err != nil {
+					return err
+				}
+			}
+			plain := args[0]
+			if encrypt {
+				tmp, err := os.CreateTemp(dirOf(args[0]), ".backup-*.tar.part")
+				if err != nil {
+					return err
+				}
+				tmp.Close()
+				defer os.Remove(tmp.Name())
+				plain = tmp.Name()
+			}
+			n, err := download("/api/v1/backup?since="+strconv.FormatUint(since, 10), plain)
 			if err != nil {
 				return err
 			}
-			m, err := readManifest(args[0])
+			m, err := readManifest(plain)
 			if err != nil {
 				return err
+			}
+			if encrypt {
+				if err := encryptFile(plain, args[0], passphrase); err != nil {
+					return fmt.Errorf("encrypt backup: %w", err)
+				}
 			}
 			if m.Until > 0 {
 				os.WriteFile(state, []byte(strconv.FormatUint(m.Until, 10)+"\n"), 0o600)
@@ -98,14 +120,22 @@ func backupCmd() *cobra.Command {
 			if m.Since > 0 {
 				kind = fmt.Sprintf("incremental since %d", m.Since)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Backup written to %s (%d bytes, %s, up to version %d).\nIt holds the node's private key: keep it safe.\n", args[0], n, kind, m.Until)
+			fmt.Fprintf(cmd.OutOrStdout(), "Backup written to %s (%d bytes, %s, up to version %d).\n", args[0], n, kind, m.Until)
+			if encrypt {
+				fmt.Fprintln(cmd.OutOrStdout(), "It is encrypted with your passphrase: restore asks for it.")
+			} else {
+				fmt.Fprintln(cmd.OutOrStdout(), "It holds the node's private key: keep it safe (--encrypt seals it with a passphrase).")
+			}
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&encrypt, "encrypt", false, "seal the backup with a passphrase (asked on the terminal, or "+passphraseEnv+")")
 	c.Flags().BoolVar(&incremental, "incremental", false, "only what changed since the last backup")
 	c.Flags().Uint64Var(&since, "since", 0, "only what changed after this backup version")
 	return c
 }
+
+func dirOf(path string) string { return filepath.Dir(path) }
 
 func readManifest(path string) (node.BackupManifest, error) {
 	f, err := os.Open(path)
@@ -117,10 +147,15 @@ func readManifest(path string) (node.BackupManifest, error) {
 }
 
 func restoreCmd() *cobra.Command {
-	return &cobra.Command{
+	var keepDamaged bool
+	c := &cobra.Command{
 		Use:   "restore FILE [FILE...] --home EMPTYDIR",
 		Short: "Restore a backup (then incremental backups in order) into an empty home",
-		Args:  cobra.MinimumNArgs(1),
+		Long: "Restores and verifies: every file against the checksum in its archive's manifest and every\n" +
+			"record against its CID and signature. A damaged archive is refused with the list of what is\n" +
+			"damaged and the home is left empty. --keep-damaged restores the rest when only records are\n" +
+			"damaged; the node then fetches those records from the members.",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rs []io.Reader
 			for _, a := range args {
@@ -130,9 +165,13 @@ func restoreCmd() *cobra.Command {
 				}
 				defer f.Close()
 				st, _ := f.Stat()
-				rs = append(rs, &progressReader{r: f, total: st.Size(), label: "restoring " + filepath.Base(a)})
+				r, err := openBackup(&progressReader{r: f, total: st.Size(), label: "restoring " + filepath.Base(a)}, a)
+				if err != nil {
+					return err
+				}
+				rs = append(rs, r)
 			}
-			m, err := node.Restore(homeDir, rs, nil)
+			m, err := node.RestoreWith(homeDir, rs, node.RestoreOptions{KeepDamaged: keepDamaged})
 			if err != nil {
 				return err
 			}
@@ -140,6 +179,8 @@ func restoreCmd() *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&keepDamaged, "keep-damaged", false, "restore an archive with damaged records, leaving those for the members to supply")
+	return c
 }
 
 func exportCmd() *cobra.Command {

@@ -60,12 +60,18 @@ func newRoot() *cobra.Command {
 		Long:          "livinglab runs one region's node: private lab data, anonymised practices published to topic channels,\nand the shared knowledge of the federation, searchable and kept in sync.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Everything a command prints may carry text from other regions'
+		// records: it reaches the terminal escaped (see safetext.go).
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			cmd.SetOut(newSafeWriter(cmd.OutOrStdout()))
+		},
 	}
 	root.PersistentFlags().StringVar(&homeDir, "home", node.DefaultHome(), "node home directory (env LIVINGLAB_HOME)")
 	root.AddCommand(initCmd(), runCmd(), idCmd(), inviteCmd(), joinCmd(), membersCmd(), topicsCmd(),
 		practiceCmd(), practicesCmd(), statusCmd(), versionCmd())
 	root.AddCommand(labCmds()...)
 	root.AddCommand(opsCmds()...)
+	root.AddCommand(checkCmd())
 	root.AddCommand(searchCmds()...)
 	root.AddCommand(uiCmds()...)
 	return root

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/livinglab/livinglab/node"
+)
+
+func checkCmd() *cobra.Command {
+	var repair, asJSON bool
+	c := &cobra.Command{
+		Use:   "check [--repair] --home DIR",
+		Short: "Check a stopped node's store: every record against its CID and signature, every index entry",
+		Long: "Scans the whole store of a stopped node. Exit status 0: nothing damaged; 1: damage found.\n" +
+			"--repair discards damaged records and index entries that point at nothing; the node fetches\n" +
+			"those records from the members at its next sync and rebuilds its search index at start.\n" +
+			"A running daemon checks itself daily and repairs from the members by itself.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var bar *progressbar.ProgressBar
+			progress := func(done, total int) {
+				if !term.IsTerminal(int(os.Stderr.Fd())) {
+					return
+				}
+				if bar == nil {
+					bar = progressbar.Default(int64(total), "checking")
+				}
+				bar.ChangeMax(total)
+				bar.Set(done)
+			}
+			rep, err := node.CheckHome(cmd.Context(), homeDir, node.CheckHomeOptions{Repair: repair, Progress: progress})
+			if bar != nil {
+				bar.Finish()
+				fmt.Fprintln(os.Stderr)
+			}
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(out, "Checked %d records, %d index entries and %d tombstones in %s.\n",
+					rep.Records, rep.IndexKeys, rep.Tombstones, rep.Took.Round(1e6))
+				for _, p := range rep.Problems {
+					fixed := ""
+					if p.Fixed {
+						fixed = " (repaired)"
+					}
+					fmt.Fprintf(out, "  %s %s: %s%s\n", p.Where, p.CID, p.Problem, fixed)
+				}
+			}
+			if len(rep.Problems) == 0 {
+				if !asJSON {
+					fmt.Fprintln(out, "No damage found.")
+				}
+				return nil
+			}
+			if repair {
+				if !asJSON {
+					fmt.Fprintln(out, "Repaired: start the node and it fetches the discarded records from the members.")
+				}
+				return nil
+			}
+			return fmt.Errorf("%d problems found; run with --repair to repair them", len(rep.Problems))
+		},
+	}
+	c.Flags().BoolVar(&repair, "repair", false, "discard damaged records and dangling index entries for the node to restore")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return c
+}

@@ -1,0 +1,66 @@
+package node
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A backup for moving a node is sealed with a passphrase: the file shows
+// neither the identity key nor the token, and restore needs the passphrase.
+func TestEncryptedBackupRoundTrip(t *testing.T) {
+	bin := livinglabBin(t)
+	base := t.TempDir()
+	home := filepath.Join(base, "a")
+	mustCLI(t, "", "init", "--home", home, "--region", "Vestland", "--country", "NO", "--federation", testFederation)
+	d := startDaemon(t, "a", home)
+	run := func(pass string, args ...string) cliResult {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = cleanEnv()
+		if pass != "" {
+			cmd.Env = append(cmd.Env, "LIVINGLAB_BACKUP_PASSPHRASE="+pass)
+		}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		r := cliResult{stdout: out.String(), stderr: errb.String()}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	file := filepath.Join(base, "a.bak")
+	if r := run("fjord and fell 2026", "backup", file, "--encrypt", "--home", home); r.code != 0 || !strings.Contains(r.stdout, "encrypted") {
+		t.Fatalf("encrypted backup: %s", r)
+	}
+	d.stop(true)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := os.ReadFile(Home{Dir: home}.Key())
+	token, _ := os.ReadFile(Home{Dir: home}.Token())
+	if !bytes.HasPrefix(b, []byte("age-encryption.org/v1\n")) || bytes.Contains(b, key[4:20]) ||
+		bytes.Contains(b, bytes.TrimSpace(token)) || bytes.Contains(b, []byte("manifest.json")) {
+		t.Fatal("the encrypted backup is readable without the passphrase")
+	}
+	to := filepath.Join(base, "restored")
+	if r := run("", "restore", file, "--home", to); r.code == 0 || !strings.Contains(r.stderr, "encrypted") {
+		t.Fatalf("restore without a passphrase: %s", r)
+	}
+	if r := run("not the passphrase", "restore", file, "--home", to); r.code == 0 || !strings.Contains(r.stderr, "wrong passphrase") {
+		t.Fatalf("restore with a wrong passphrase: %s", r)
+	}
+	if r := run("fjord and fell 2026", "restore", file, "--home", to); r.code != 0 {
+		t.Fatalf("restore with the passphrase: %s", r)
+	}
+	if got, _ := os.ReadFile(Home{Dir: to}.Key()); !bytes.Equal(got, key) {
+		t.Fatal("the restored home has another identity")
+	}
+}
