@@ -254,7 +254,9 @@ func (n *Node) RequestLimit() int64 {
 
 // UserView is an account as /api/v1/users shows it.
 type UserView struct {
-	Name     string    `json:"name"`
+	Name string `json:"name"`
+	// Role is "admin" or "champion" (see knowledge.Role).
+	Role     string    `json:"role"`
 	Created  time.Time `json:"created"`
 	LastSeen time.Time `json:"last_seen,omitzero"`
 }
@@ -267,9 +269,40 @@ func (n *Node) Users() ([]UserView, error) {
 	}
 	out := []UserView{}
 	for _, x := range us {
-		out = append(out, UserView{Name: x.Name, Created: x.Created, LastSeen: x.LastSeen})
+		out = append(out, UserView{Name: x.Name, Role: string(x.EffectiveRole()), Created: x.Created, LastSeen: x.LastSeen})
 	}
 	return out, nil
+}
+
+// AddUserRole creates a web UI account with a role ("admin" or
+// "champion"; "" for AddUser's default).
+func (n *Node) AddUserRole(name, password, role string) error {
+	var r knowledge.Role
+	if role != "" {
+		var err error
+		if r, err = knowledge.ParseRole(role); err != nil {
+			return err
+		}
+	}
+	return n.store.AddUserRole(name, password, r)
+}
+
+// SetUserRole changes an account's role.
+func (n *Node) SetUserRole(name, role string) error {
+	r, err := knowledge.ParseRole(role)
+	if err != nil {
+		return err
+	}
+	return n.store.SetRole(name, r)
+}
+
+// UserRole is an account's role: "admin" or "champion".
+func (n *Node) UserRole(name string) (string, error) {
+	u, err := n.store.GetUser(name)
+	if err != nil {
+		return "", err
+	}
+	return string(u.EffectiveRole()), nil
 }
 
 // DeleteUser removes a web UI account.

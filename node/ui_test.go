@@ -99,6 +99,9 @@ func (un *uiNode) apiDo(method, path string, in, out any) int {
 	}
 	req, _ := http.NewRequest(method, un.base+path, body)
 	req.Header.Set("Authorization", "Bearer "+un.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		un.t.Fatal(err)

@@ -27,7 +27,8 @@ func uiCmds() []*cobra.Command { return []*cobra.Command{usersCmd(), demoCmd()} 
 // accounts manages the web UI's local accounts, in the store directly when
 // no daemon runs on the home, else through the daemon's API.
 type accounts interface {
-	Add(ctx context.Context, name, password string) error
+	Add(ctx context.Context, name, password, role string) error
+	SetRole(ctx context.Context, name, role string) error
 	SetPassword(ctx context.Context, name, password string) error
 	List(ctx context.Context) ([]node.UserView, error)
 	Remove(ctx context.Context, name string) error
@@ -39,7 +40,12 @@ type localAccounts struct {
 	release func()
 }
 
-func (a *localAccounts) Add(_ context.Context, name, pw string) error { return a.n.AddUser(name, pw) }
+func (a *localAccounts) Add(_ context.Context, name, pw, role string) error {
+	return a.n.AddUserRole(name, pw, role)
+}
+func (a *localAccounts) SetRole(_ context.Context, name, role string) error {
+	return a.n.SetUserRole(name, role)
+}
 func (a *localAccounts) SetPassword(_ context.Context, name, pw string) error {
 	return a.n.SetPassword(name, pw)
 }
@@ -59,8 +65,11 @@ func (a *localAccounts) Close() error {
 
 type apiAccounts struct{ cl *node.Client }
 
-func (a *apiAccounts) Add(ctx context.Context, name, pw string) error {
-	return a.cl.Do(ctx, "POST", "/api/v1/users", map[string]string{"name": name, "password": pw}, nil)
+func (a *apiAccounts) Add(ctx context.Context, name, pw, role string) error {
+	return a.cl.Do(ctx, "POST", "/api/v1/users", map[string]string{"name": name, "password": pw, "role": role}, nil)
+}
+func (a *apiAccounts) SetRole(ctx context.Context, name, role string) error {
+	return a.cl.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(name)+"/role", map[string]string{"role": role}, nil)
 }
 func (a *apiAccounts) SetPassword(ctx context.Context, name, pw string) error {
 	return a.cl.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(name)+"/password", map[string]string{"password": pw}, nil)
@@ -147,11 +156,14 @@ func usersCmd() *cobra.Command {
 		Long: "Local accounts sign in to the web UI. These commands work on the home's store directly when no\n" +
 			"daemon runs, and through the daemon's API (with the API token) when one does.",
 	}
-	var pwFile string
+	var pwFile, role string
 	add := &cobra.Command{
-		Use:   "add NAME [--password-file FILE]",
+		Use:   "add NAME [--role admin|champion] [--password-file FILE]",
 		Short: "Create an account (the password is asked for, or read from a file or standard input)",
-		Args:  cobra.ExactArgs(1),
+		Long: "Creates a web UI account. Champions work with lab data, drafts, publishing, topics and search;\n" +
+			"administrators may also make backups, invite regions and remove members. The node's first\n" +
+			"account is an administrator, later ones are champions unless --role admin is given.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if err := knowledge.ValidUserName(name); err != nil {
@@ -168,7 +180,12 @@ func usersCmd() *cobra.Command {
 			defer a.Close()
 			cx, cancel := ctx()
 			defer cancel()
-			if err := a.Add(cx, name, pw); err != nil {
+			if role != "" {
+				if _, err := knowledge.ParseRole(role); err != nil {
+					return err
+				}
+			}
+			if err := a.Add(cx, name, pw, role); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Added %s. They sign in to the web UI (the address is printed by livinglab run).\n", name)
@@ -176,6 +193,29 @@ func usersCmd() *cobra.Command {
 		},
 	}
 	add.Flags().StringVar(&pwFile, "password-file", "", "read the password from this file (its first line)")
+	add.Flags().StringVar(&role, "role", "", "admin or champion (default: admin for the node's first account, else champion)")
+	roleCmd := &cobra.Command{
+		Use:   "role NAME admin|champion",
+		Short: "Change an account's role (signs it out everywhere)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := knowledge.ParseRole(args[1]); err != nil {
+				return err
+			}
+			a, err := openAccounts()
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			cx, cancel := ctx()
+			defer cancel()
+			if err := a.SetRole(cx, args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s.\n", args[0], args[1])
+			return nil
+		},
+	}
 	var pwFile2 string
 	passwd := &cobra.Command{
 		Use:   "passwd NAME [--password-file FILE]",
@@ -227,13 +267,13 @@ func usersCmd() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tCREATED\tLAST SIGN-IN")
+			fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tLAST SIGN-IN")
 			for _, u := range us {
 				last := "never"
 				if !u.LastSeen.IsZero() {
 					last = u.LastSeen.Local().Format(time.DateTime)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Created.Local().Format(time.DateOnly), last)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Created.Local().Format(time.DateOnly), last)
 			}
 			return tw.Flush()
 		},
@@ -259,6 +299,6 @@ func usersCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.AddCommand(add, passwd, list, remove)
+	c.AddCommand(add, roleCmd, passwd, list, remove)
 	return c
 }

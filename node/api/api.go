@@ -10,6 +10,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -17,11 +18,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ipfs/go-cid"
 
@@ -78,6 +81,9 @@ type Service interface {
 
 	Users() ([]node.UserView, error)
 	AddUser(name, password string) error
+	AddUserRole(name, password, role string) error
+	SetUserRole(name, role string) error
+	UserRole(name string) (string, error)
 	SetPassword(name, password string) error
 	DeleteUser(name string) error
 }
@@ -87,9 +93,10 @@ type Service interface {
 // when the account changes.
 type UI interface {
 	Mount(mux *http.ServeMux)
-	// SessionAuthorised tells whether the request carries a signed-in
-	// session (and, for a request that changes state, its CSRF token).
-	SessionAuthorised(r *http.Request) bool
+	// SessionUser names the account of the request's signed-in session,
+	// if it carries one (and, for a request that changes state, the
+	// session's CSRF token).
+	SessionUser(r *http.Request) (string, bool)
 	EndSessions(user string)
 }
 
@@ -107,15 +114,18 @@ func Handler(svc Service, bound string, ui UI) http.Handler {
 	s := &server{svc: svc, ui: ui, token: token}
 	mux := http.NewServeMux()
 	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.auth(h)) }
+	// What can take over or change the node itself is for administrators
+	// (and the API token): backups hold the node's identity.
+	admin := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.admin(h)) }
 
 	mux.HandleFunc("GET /api/v1/health", s.health)
 	mux.Handle("GET /metrics", svc.Metrics())
 	handle("GET /api/v1/id", s.id)
 	handle("GET /api/v1/status", s.status)
 	handle("GET /api/v1/members", s.members)
-	handle("DELETE /api/v1/members/{id}", s.removeMember)
-	handle("POST /api/v1/invites", s.invite)
-	handle("POST /api/v1/join", s.join)
+	admin("DELETE /api/v1/members/{id}", s.removeMember)
+	admin("POST /api/v1/invites", s.invite)
+	admin("POST /api/v1/join", s.join)
 	handle("GET /api/v1/topics", s.topics)
 	handle("PUT /api/v1/topics/{name}", s.subscribe)
 	handle("DELETE /api/v1/topics/{name}", s.unsubscribe)
@@ -126,8 +136,8 @@ func Handler(svc Service, bound string, ui UI) http.Handler {
 	handle("POST /api/v1/practices/{cid}/retract", s.retract)
 	handle("GET /api/v1/records/{cid}", s.record)
 	handle("GET /api/v1/search", s.search)
-	handle("POST /api/v1/reindex", s.reindex)
-	handle("GET /api/v1/backup", s.backup)
+	admin("POST /api/v1/reindex", s.reindex)
+	admin("GET /api/v1/backup", s.backup)
 	handle("GET /api/v1/export", s.export)
 	s.mountLab(handle)
 	s.mountUsers(mux)
@@ -186,6 +196,8 @@ func writeError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.As(err, &mbe):
 		writeErr(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body over %d bytes", mbe.Limit))
+	case errors.Is(err, errMediaType):
+		writeErr(w, http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error())
 	case errors.As(err, &ce):
 		writeErr(w, http.StatusConflict, ce.Code, ce.Msg)
 	case errors.As(err, &re):
@@ -225,7 +237,22 @@ func answer(w http.ResponseWriter, status int, v any, err error) {
 // decodeBody reads a JSON body strictly: size limit, no unknown fields.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if len(body) == 0 {
+		return fmt.Errorf("%w: empty body, expected JSON", node.ErrBadRequest)
+	}
+	if err := jsonContentType(r); err != nil {
+		return err
+	}
+	// encoding/json would replace invalid UTF-8 by U+FFFD without a word,
+	// and the altered text would be signed and published.
+	if !utf8.Valid(body) {
+		return fmt.Errorf("%w: the body is not valid UTF-8", node.ErrBadRequest)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
@@ -239,6 +266,24 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) erro
 	}
 	if dec.More() {
 		return fmt.Errorf("%w: trailing data after the JSON value", node.ErrBadRequest)
+	}
+	return nil
+}
+
+// errMediaType is a request body that is not declared as JSON.
+var errMediaType = errors.New("unsupported media type")
+
+// jsonContentType requires a JSON endpoint's body to say it is JSON: a
+// form or text/plain body is what a cross-site form can send without the
+// browser asking first.
+func jsonContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return fmt.Errorf("%w: send the body as Content-Type: application/json (got %q)", errMediaType, ct)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return fmt.Errorf("%w: JSON bodies are UTF-8 (got charset %q)", errMediaType, cs)
 	}
 	return nil
 }
@@ -259,6 +304,8 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // hostAllowed protects against DNS rebinding: only loopback names and the
 // bound address are accepted as Host.
 func hostAllowed(host, bound string) bool {
+	// Host names compare without regard to case (RFC 4343).
+	host, bound = strings.ToLower(host), strings.ToLower(bound)
 	if host == bound {
 		return true
 	}
@@ -292,12 +339,44 @@ func tokensEqual(a, b string) bool {
 // auth lets a request through with the API token or a signed-in session.
 func (s *server) auth(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !tokensEqual(bearer(r), s.token) && (s.ui == nil || !s.ui.SessionAuthorised(r)) {
+		if _, ok := s.caller(r); !ok {
 			writeErr(w, http.StatusUnauthorized, "unauthorised", "missing or wrong API token (send Authorization: Bearer TOKEN; the token is in the home's api.token) or sign in")
 			return
 		}
 		h(w, r)
 	})
+}
+
+// admin is auth for what only administrators may do.
+func (s *server) admin(h http.HandlerFunc) http.Handler {
+	return s.auth(func(w http.ResponseWriter, r *http.Request) {
+		if role, _ := s.caller(r); role != string(knowledge.RoleAdmin) {
+			writeErr(w, http.StatusForbidden, "forbidden", "this needs an administrator's account (or the API token): backups, invites, joining, removing members and reindexing change or expose the node itself")
+			return
+		}
+		h(w, r)
+	})
+}
+
+// caller is the role of the request's credentials: the API token is the
+// node's administrator; a signed-in session has its account's role.
+func (s *server) caller(r *http.Request) (role string, ok bool) {
+	if tokensEqual(bearer(r), s.token) {
+		return string(knowledge.RoleAdmin), true
+	}
+	if s.ui == nil {
+		return "", false
+	}
+	user, ok := s.ui.SessionUser(r)
+	if !ok {
+		return "", false
+	}
+	role, err := s.svc.UserRole(user)
+	if err != nil {
+		// The account was removed while its session lived.
+		return "", false
+	}
+	return role, true
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {

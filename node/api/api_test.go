@@ -80,9 +80,18 @@ type fakeUI struct{ ended []string }
 func (u *fakeUI) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "home page") })
 }
-func (u *fakeUI) SessionAuthorised(r *http.Request) bool {
+func (u *fakeUI) SessionUser(r *http.Request) (string, bool) {
 	c, err := r.Cookie("session")
-	return err == nil && c.Value == "signed-in" && (r.Method == http.MethodGet || r.Header.Get("X-CSRF-Token") == "csrf")
+	if err != nil || (r.Method != http.MethodGet && r.Header.Get("X-CSRF-Token") != "csrf") {
+		return "", false
+	}
+	switch c.Value {
+	case "signed-in":
+		return "aino", true
+	case "champion":
+		return "sean", true
+	}
+	return "", false
 }
 func (u *fakeUI) EndSessions(user string) { u.ended = append(u.ended, user) }
 
@@ -99,6 +108,9 @@ func testCID() cid.Cid {
 func send(h http.Handler, method, target, host, body string, hdr ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, target, strings.NewReader(body))
 	req.Host = host
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -198,5 +210,69 @@ func TestErrorAnswers(t *testing.T) {
 	}
 	if rec := send(h, "POST", "/api/v1/practices", bound, `{"title":"x","extra":1}`, "Authorization", "Bearer secret"); rec.Code != 400 {
 		t.Errorf("unknown field: %d %s", rec.Code, rec.Body)
+	}
+	// A JSON endpoint takes JSON only, in UTF-8: a text/plain or form body
+	// is what a cross-site form can send, and invalid UTF-8 would be
+	// replaced silently and signed.
+	valid := `{"title":"Village transport","summary":"s","language":"en","topics":["transport"]}`
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1"} {
+		if rec := send(h, "POST", "/api/v1/practices", bound, valid, "Authorization", "Bearer secret", "Content-Type", ct); rec.Code != 415 || errorCode(t, rec) != "unsupported_media_type" {
+			t.Errorf("Content-Type %s: %d %s", ct, rec.Code, rec.Body)
+		}
+	}
+	if rec := send(h, "POST", "/api/v1/practices", bound, "{\"title\":\"Caf\xe9\",\"summary\":\"s\",\"language\":\"en\",\"topics\":[\"transport\"]}",
+		"Authorization", "Bearer secret"); rec.Code != 400 || !strings.Contains(rec.Body.String(), "UTF-8") {
+		t.Errorf("invalid UTF-8: %d %s", rec.Code, rec.Body)
+	}
+	for _, host := range []string{"LOCALHOST:7777", "LocalHost", strings.ToUpper(bound)} {
+		if rec := send(h, "GET", "/api/v1/health", host, ""); rec.Code != 200 {
+			t.Errorf("Host %s: %d", host, rec.Code)
+		}
+	}
+}
+
+func (f *fakeNode) UserRole(name string) (string, error) {
+	switch name {
+	case "aino":
+		return "admin", nil
+	case "sean":
+		return "champion", nil
+	}
+	return "", knowledge.ErrNotFound
+}
+
+func (f *fakeNode) WriteBackup(w io.Writer, since uint64) (node.BackupManifest, error) {
+	io.WriteString(w, "archive")
+	return node.BackupManifest{}, nil
+}
+
+// A champion works with the knowledge; what can take over or change the
+// node itself (a backup holds its identity) is for administrators and the
+// API token.
+func TestRoles(t *testing.T) {
+	f := &fakeNode{}
+	h := Handler(f, bound, &fakeUI{})
+	champion := []string{"Cookie", "session=champion", "X-CSRF-Token", "csrf"}
+	admin := []string{"Cookie", "session=signed-in", "X-CSRF-Token", "csrf"}
+	for _, rt := range []struct{ method, path, body string }{
+		{"GET", "/api/v1/backup", ""},
+		{"POST", "/api/v1/invites", "{}"},
+		{"DELETE", "/api/v1/members/12D3KooWExample", ""},
+		{"POST", "/api/v1/join", `{"token":"llinv1.x"}`},
+		{"POST", "/api/v1/reindex", ""},
+	} {
+		if rec := send(h, rt.method, rt.path, bound, rt.body, champion...); rec.Code != 403 || errorCode(t, rec) != "forbidden" {
+			t.Errorf("champion %s %s: %d %s", rt.method, rt.path, rec.Code, rec.Body)
+		}
+	}
+	if rec := send(h, "GET", "/api/v1/backup", bound, "", admin...); rec.Code != 200 {
+		t.Errorf("administrator's backup: %d %s", rec.Code, rec.Body)
+	}
+	if rec := send(h, "GET", "/api/v1/backup", bound, "", "Authorization", "Bearer secret"); rec.Code != 200 {
+		t.Errorf("backup with the API token: %d %s", rec.Code, rec.Body)
+	}
+	practice := `{"title":"Village transport","summary":"s","language":"en","topics":["transport"]}`
+	if rec := send(h, "POST", "/api/v1/practices", bound, practice, champion...); rec.Code != 201 {
+		t.Errorf("a champion publishes: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -32,13 +32,31 @@ func (s *server) mountUsers(mux *http.ServeMux) {
 		var req struct {
 			Name     string `json:"name"`
 			Password string `json:"password"`
+			Role     string `json:"role,omitempty"`
 		}
 		if err := decodeBody(w, r, &req, 16<<10); err != nil {
 			writeError(w, err)
 			return
 		}
-		err := s.svc.AddUser(req.Name, req.Password)
+		err := s.svc.AddUserRole(req.Name, req.Password, req.Role)
 		userAnswer(w, http.StatusCreated, map[string]string{"name": req.Name}, err)
+	}))
+	mux.HandleFunc("PUT /api/v1/users/{name}/role", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Role string `json:"role"`
+		}
+		if err := decodeBody(w, r, &req, 4<<10); err != nil {
+			writeError(w, err)
+			return
+		}
+		name := r.PathValue("name")
+		err := s.svc.SetUserRole(name, req.Role)
+		if err == nil {
+			// A session keeps the rights it was checked with per request,
+			// but a demoted account should sign in again all the same.
+			endSessions(name)
+		}
+		userAnswer(w, http.StatusOK, map[string]string{"name": name, "role": req.Role}, err)
 	}))
 	mux.HandleFunc("PUT /api/v1/users/{name}/password", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {

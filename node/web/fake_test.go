@@ -109,3 +109,10 @@ func newJar(t *testing.T) http.CookieJar {
 	}
 	return j
 }
+
+func (f *fakeNode) UserRole(name string) (string, error) {
+	if name == "aino" {
+		return "admin", nil
+	}
+	return "champion", nil
+}

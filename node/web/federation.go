@@ -91,8 +91,10 @@ type fedData struct {
 	Peers   []peerRow
 	Addrs   []string
 	Admin   bool
-	Invite  string
-	Expires time.Time
+	// CanInvite: the signed-in account is an administrator.
+	CanInvite bool
+	Invite    string
+	Expires   time.Time
 }
 
 type memberRow struct {
@@ -104,12 +106,18 @@ type memberRow struct {
 }
 
 func (u *webUI) federationPage(w http.ResponseWriter, r *http.Request, s *session) {
-	u.renderFederation(w, r, http.StatusOK, "", "", time.Time{})
+	u.renderFederation(w, r, s, http.StatusOK, "", "", time.Time{})
 }
 
-func (u *webUI) renderFederation(w http.ResponseWriter, r *http.Request, status int, errMsg, invite string, exp time.Time) {
+// isAdmin tells whether the session's account administers the node.
+func (u *webUI) isAdmin(s *session) bool {
+	role, err := u.n.UserRole(s.User)
+	return err == nil && role == "admin"
+}
+
+func (u *webUI) renderFederation(w http.ResponseWriter, r *http.Request, s *session, status int, errMsg, invite string, exp time.Time) {
 	st := u.n.Status()
-	d := fedData{Status: st, Addrs: u.n.Addrs(), Invite: invite, Expires: exp}
+	d := fedData{Status: st, Addrs: u.n.Addrs(), Invite: invite, Expires: exp, CanInvite: u.isAdmin(s)}
 	d.Admin = u.n.IsAdmin()
 	sync := map[string]node.MemberSync{}
 	for _, m := range st.Members {
@@ -129,11 +137,15 @@ func (u *webUI) renderFederation(w http.ResponseWriter, r *http.Request, status 
 }
 
 func (u *webUI) inviteForm(w http.ResponseWriter, r *http.Request, s *session) {
+	if !u.isAdmin(s) {
+		u.renderFederation(w, r, s, http.StatusForbidden, "Only an administrator of this node can invite a region.", "", time.Time{})
+		return
+	}
 	tok, exp, err := u.n.Invite()
 	if err != nil {
-		u.renderFederation(w, r, statusOf(err), "No invite: "+err.Error(), "", time.Time{})
+		u.renderFederation(w, r, s, statusOf(err), "No invite: "+err.Error(), "", time.Time{})
 		return
 	}
 	u.log.Info("invite created from the web UI", "user", s.User, "expires", exp)
-	u.renderFederation(w, r, http.StatusOK, "", tok, exp)
+	u.renderFederation(w, r, s, http.StatusOK, "", tok, exp)
 }

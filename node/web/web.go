@@ -70,6 +70,7 @@ type Service interface {
 	Stages() ([]knowledge.Stage, error)
 
 	Users() ([]node.UserView, error)
+	UserRole(name string) (string, error)
 	CheckPassword(name, password string) error
 	TouchUser(name string) error
 	SetPassword(name, password string) error
@@ -124,19 +125,19 @@ func New(svc Service) UI {
 // lab pages call the API through it.
 func (ui UI) Mount(mux *http.ServeMux) { ui.u.mount(mux) }
 
-// SessionAuthorised tells whether the request carries a signed-in session.
+// SessionUser names the account of the request's signed-in session.
 // Requests that change state must also carry the session's CSRF token in
 // the X-CSRF-Token header.
-func (ui UI) SessionAuthorised(r *http.Request) bool {
+func (ui UI) SessionUser(r *http.Request) (string, bool) {
 	s := ui.u.session(r)
 	if s == nil {
-		return false
+		return "", false
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return true
+		return s.User, true
 	}
-	return tokensEqual(r.Header.Get("X-CSRF-Token"), s.CSRF)
+	return s.User, tokensEqual(r.Header.Get("X-CSRF-Token"), s.CSRF)
 }
 
 // EndSessions ends every session of a user.
