@@ -189,3 +189,19 @@ func BenchmarkAnalyze(b *testing.B) {
 		})
 	}
 }
+
+func TestNames(t *testing.T) {
+	n, err := LoadNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Kind("Sven")&Given == 0 || n.Kind("virtanen")&Family == 0 || n.Kind("kommunen") != 0 {
+		t.Errorf("kinds: Sven %v virtanen %v kommunen %v", n.Kind("Sven"), n.Kind("virtanen"), n.Kind("kommunen"))
+	}
+	if _, err := OpenNames(fstest.MapFS{}); !errors.Is(err, ErrData) {
+		t.Errorf("missing names: %v", err)
+	}
+	if _, err := OpenNames(fstest.MapFS{"data/names.txt.gz": {Data: gz(t, []byte("NAMES 1\nx\tfoo\n"))}}); !errors.Is(err, ErrData) {
+		t.Errorf("corrupt names: %v", err)
+	}
+}

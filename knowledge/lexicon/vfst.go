@@ -370,7 +370,7 @@ func splitParts(o string) []fstPart {
 				cur = &fstPart{}
 			}
 			if tag == "[Xp]" {
-				cur.lemma = o[i : i+k]
+				cur.lemma = strings.ReplaceAll(o[i:i+k], "=", "")
 			} else if tag == "[Xj]" {
 				derived = true
 			}

@@ -4,7 +4,7 @@
 // Install the sources and run it from the repository root:
 //
 //	apt-get install hunspell-sv hunspell-da hunspell-no hunspell-is \
-//	    hunspell-en-gb myspell-ga voikko-fi
+//	    hunspell-en-gb myspell-ga voikko-fi python3-fake-factory
 //	go run ./knowledge/lexicon/cmd/build
 //
 // For each Hunspell dictionary it writes data/<lang>.lex.gz: the affix rules
@@ -13,6 +13,9 @@
 // and numbered flags, lower-cased, sorted and deduplicated. A stem that the
 // dictionary only has capitalised is marked as a proper noun. For Finnish it
 // copies Voikko's morphology transducer, compressed, to data/fi.vfst.gz.
+// The list of known given names and surnames, data/names.txt.gz, comes from
+// the person providers of Faker (Debian package python3-fake-factory) for
+// Finnish, Swedish, Norwegian, Danish and English locales.
 // The output depends only on the input files: gzip headers carry no name or
 // time, so running the command twice gives the same bytes.
 package main
@@ -25,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -54,6 +58,7 @@ func main() {
 	hunspellDir := flag.String("hunspell", "/usr/share/hunspell", "directory of the Hunspell .aff/.dic files")
 	voikko := flag.String("voikko", "/usr/lib/voikko/5/mor-standard/mor.vfst", "Voikko morphology transducer")
 	out := flag.String("out", "knowledge/lexicon/data", "output directory")
+	python := flag.String("python", "/usr/bin/python3", "Debian's Python 3, with python3-fake-factory installed")
 	flag.Parse()
 	for _, s := range sources {
 		if err := buildHunspell(filepath.Join(*hunspellDir, s.base), filepath.Join(*out, s.lang+".lex.gz"), s.lang); err != nil {
@@ -70,6 +75,56 @@ func main() {
 		slog.Error("writing Finnish morphology", "err", err)
 		os.Exit(1)
 	}
+	if err := buildNames(*python, filepath.Join(*out, "names.txt.gz")); err != nil {
+		slog.Error("building name list", "err", err)
+		os.Exit(1)
+	}
+}
+
+// nameScript prints the given names and surnames of Faker's person
+// providers for the network's locales, one "g<TAB>name" or "s<TAB>name" a
+// line.
+const nameScript = `
+import importlib
+for loc in ["fi_FI", "sv_SE", "no_NO", "dk_DK", "en_GB", "en_US", "en"]:
+    p = importlib.import_module("faker.providers.person." + loc).Provider
+    for n in getattr(p, "first_names", ()):
+        print("g\t" + n)
+    for n in getattr(p, "last_names", ()):
+        print("s\t" + n)
+`
+
+// buildNames derives the list of known given names and surnames from the
+// Debian package python3-fake-factory (Faker).
+func buildNames(python, out string) error {
+	cmd := exec.Command(python, "-c", nameScript)
+	raw, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("running %s with faker (apt-get install python3-fake-factory): %w", python, err)
+	}
+	seen := map[string]bool{}
+	var lines []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		kind, name, ok := strings.Cut(strings.TrimSpace(l), "\t")
+		if !ok || name == "" {
+			continue
+		}
+		for _, part := range strings.Fields(strings.ToLower(name)) {
+			if utf8.RuneCountInString(part) < 2 {
+				continue
+			}
+			k := kind + "\t" + part
+			if !seen[k] {
+				seen[k] = true
+				lines = append(lines, k)
+			}
+		}
+	}
+	if len(lines) < 1000 {
+		return fmt.Errorf("only %d names from faker", len(lines))
+	}
+	sort.Strings(lines)
+	return writeGzip(out, []byte("NAMES 1\n"+strings.Join(lines, "\n")+"\n"))
 }
 
 func writeGzip(path string, data []byte) error {
