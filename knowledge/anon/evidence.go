@@ -1,0 +1,503 @@
+package anon
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/livinglab/livinglab/knowledge/lexicon"
+)
+
+// The gate tells names of people from ordinary words with evidence: whether
+// a word (or its lemma) is a common word of the text's language in the
+// lexicon (derived from Debian's spelling dictionaries and Voikko's Finnish
+// morphology), whether it is a known given name or surname, its position in
+// the sentence, and the words around it.
+
+// lexicons holds every supported language's lexicon and the name list.
+type lexicons struct {
+	byLang map[lexicon.Lang]*lexicon.Lexicon
+	names  *lexicon.Names
+}
+
+var (
+	lexOnce sync.Once
+	lexData *lexicons
+	lexErr  error
+)
+
+// loadLexicons loads the embedded lexicons once.
+func loadLexicons() (*lexicons, error) {
+	lexOnce.Do(func() {
+		l := &lexicons{byLang: map[lexicon.Lang]*lexicon.Lexicon{}}
+		for _, lang := range lexicon.Languages() {
+			x, err := lexicon.Load(lang)
+			if err != nil {
+				lexErr = fmt.Errorf("anonymisation gate: %w", err)
+				return
+			}
+			l.byLang[lang] = x
+		}
+		n, err := lexicon.LoadNames()
+		if err != nil {
+			lexErr = fmt.Errorf("anonymisation gate: %w", err)
+			return
+		}
+		l.names = n
+		lexData = l
+	})
+	return lexData, lexErr
+}
+
+// Ready loads the gate's lexicons and reports whether they are usable. A
+// node calls it at start-up so that missing or corrupt lexicon data is a
+// clear error there. A gate whose lexicons cannot be loaded still works,
+// failing closed: every capitalised word it cannot place is then an
+// uncertain name.
+func Ready() error {
+	_, err := loadLexicons()
+	return err
+}
+
+// facts is what the lexicons say about one word in one text language.
+type facts struct {
+	common    bool   // an ordinary word of the text's language, or an inflection of one
+	commonAny bool   // an ordinary word of some supported language
+	proper    bool   // a proper noun in some dictionary (a name or a place)
+	given     bool   // a known given name
+	surname   bool   // a known surname
+	place     bool   // a place name (Finnish morphology)
+	lemmas    string // lemmas of proper-noun readings, space-separated, for registry matching
+}
+
+// factCache memoises facts per language and word across scans; it is
+// dropped whole when it grows too large.
+var (
+	factCache atomic.Pointer[sync.Map]
+	factCount atomic.Int64
+)
+
+const factCacheMax = 200000
+
+func init() { factCache.Store(&sync.Map{}) }
+
+// wordFacts returns the lexicons' evidence about a folded word in lang
+// ("" when the text's language is unknown).
+func wordFacts(lx *lexicons, lang lexicon.Lang, w string) facts {
+	key := string(lang) + "\x00" + w
+	m := factCache.Load()
+	if v, ok := m.Load(key); ok {
+		return v.(facts)
+	}
+	f := computeFacts(lx, lang, w)
+	if factCount.Add(1) > factCacheMax {
+		factCache.Store(&sync.Map{})
+		factCount.Store(0)
+		m = factCache.Load()
+	}
+	m.Store(key, f)
+	return f
+}
+
+func computeFacts(lx *lexicons, lang lexicon.Lang, w string) facts {
+	var f facts
+	base := stripPossessive(w)
+	if k := lx.names.Kind(w) | lx.names.Kind(base); k != 0 {
+		f.given = k&lexicon.Given != 0
+		f.surname = k&lexicon.Family != 0
+	}
+	var lemmas []string
+	for l, x := range lx.byLang {
+		for _, a := range x.Analyze(w) {
+			switch a.Class {
+			case lexicon.Common:
+				f.commonAny = true
+				if l == lang {
+					f.common = true
+				}
+			case lexicon.GivenName:
+				f.given = true
+				lemmas = append(lemmas, a.Lemma)
+			case lexicon.Surname:
+				f.surname = true
+				lemmas = append(lemmas, a.Lemma)
+			case lexicon.Place:
+				f.place = true
+			default:
+				f.proper = true
+				lemmas = append(lemmas, a.Lemma)
+			}
+		}
+	}
+	if lang == lexicon.Norwegian || lang == lexicon.Bokmal || lang == lexicon.Nynorsk {
+		// both written standards count as the text's language
+		if x := lx.byLang[lexicon.Norwegian]; x != nil && x.Common(w) {
+			f.common = true
+		}
+	}
+	if !f.commonAny && !f.proper && strings.ContainsAny(w, "-\u2010\u2011") {
+		// a hyphenated compound of common words ("e-health", "Dún-Laoghaire" is not)
+		all := true
+		for _, p := range strings.FieldsFunc(w, isHyphen) {
+			if utf8.RuneCountInString(p) <= 2 {
+				continue
+			}
+			if wordFacts(lx, lang, p).commonAny == false {
+				all = false
+				break
+			}
+		}
+		if all {
+			f.commonAny = true
+			f.common = true
+		}
+	}
+	if !f.commonAny && !f.proper && !f.given && !f.surname && !f.place && utf8.RuneCountInString(w) >= 7 {
+		// a compound of common words of the text's language ("anropsstyrd")
+		if x := lx.byLang[lang]; lang != "" && x != nil && len(x.Split(w)) >= 2 {
+			f.common, f.commonAny = true, true
+		} else {
+			for l, x := range lx.byLang {
+				if l != lang && l != lexicon.English && len(x.Split(w)) >= 2 {
+					f.commonAny = true
+					break
+				}
+			}
+		}
+	}
+	f.lemmas = strings.Join(lemmas, " ")
+	return f
+}
+
+// detectLanguage guesses the language of a text from its lower-case words:
+// the language whose lexicon knows most of a sample of them. It returns ""
+// when no language knows at least a third of the sample.
+func detectLanguage(lx *lexicons, words []word) lexicon.Lang {
+	seen := map[string]bool{}
+	var sample []string
+	for _, w := range words {
+		if w.capital || w.allCaps || utf8.RuneCountInString(w.lower) < 2 || seen[w.lower] {
+			continue
+		}
+		seen[w.lower] = true
+		sample = append(sample, w.lower)
+		if len(sample) == 40 {
+			break
+		}
+	}
+	if len(sample) == 0 {
+		return ""
+	}
+	best, bestN := lexicon.Lang(""), 0
+	for _, l := range lexicon.Languages() {
+		n := 0
+		for _, w := range sample {
+			if knownCached(lx, l, w) {
+				n++
+			}
+		}
+		if n > bestN {
+			best, bestN = l, n
+		}
+	}
+	if bestN*3 < len(sample) {
+		return ""
+	}
+	return best
+}
+
+var knownCache sync.Map
+
+func knownCached(lx *lexicons, l lexicon.Lang, w string) bool {
+	key := string(l) + "\x00" + w
+	if v, ok := knownCache.Load(key); ok {
+		return v.(bool)
+	}
+	k := lx.byLang[l].Common(w)
+	if factCount.Add(1) <= factCacheMax {
+		knownCache.Store(key, k)
+	}
+	return k
+}
+
+// Cue words around a run of capitalised words. They are grammar, not
+// vocabulary: prepositions that put a place after them, articles and
+// nouns that introduce an organisation or project, and verbs of speech
+// that follow a person.
+var placeCues = map[string]bool{
+	"in": true, "at": true, "from": true, "near": true, "to": true, "into": true, "across": true, "around": true,
+	"outside": true, "throughout": true, "i": true, "på": true, "från": true, "fra": true, "frá": true,
+	"í": true, "á": true, "til": true, "till": true, "ved": true, "vid": true, "kring": true, "omkring": true,
+	"mellom": true, "mellan": true, "nær": true, "nära": true, "county": true, "co": true,
+	"sa": true, "go": true, "um": true, "frå": true, "utanför": true, "udenfor": true,
+}
+
+var orgCues = map[string]bool{
+	"the": true, "projektet": true, "prosjektet": true, "project": true, "projekt": true, "programme": true,
+	"program": true, "programmet": true, "hanke": true, "hankkeen": true, "hankkeessa": true, "verkefnið": true,
+	"verkefninu": true, "appen": true, "app": true, "tjänsten": true, "tenesta": true, "tjenesten": true,
+	"tjenesta": true, "service": true, "platform": true, "plattformen": true, "nätverket": true,
+	"nettverket": true, "netværket": true, "palvelu": true, "sovellus": true, "initiative": true,
+	"scheme": true, "network": true, "foreningen": true, "föreningen": true,
+}
+
+var speechVerbs = map[string]bool{
+	"said": true, "says": true, "told": true, "explained": true, "explains": true, "wrote": true, "added": true,
+	"sanoo": true, "sanoi": true, "kertoo": true, "kertoi": true, "toteaa": true, "totesi": true,
+	"säger": true, "sa": true, "sade": true, "berättar": true, "berättade": true, "sier": true,
+	"fortalte": true, "forteller": true, "siger": true, "sagde": true, "fortæller": true, "segir": true,
+	"sagði": true, "sagðist": true, "dúirt": true, "deir": true, "adeir": true,
+}
+
+// nameParticlesStrong join an Irish or Dutch-style name ("Ní Bhriain",
+// "Ó Murchú", "Mac Carthaigh") and are evidence of a person by themselves.
+var nameParticlesStrong = map[string]bool{"ní": true, "ó": true, "nic": true, "mac": true, "uí": true, "mhic": true}
+
+// personSuffixes end patronymics and common surname forms.
+var personSuffixes = []string{"sson", "sdóttir", "sdottir", "dóttir", "dottir", "sen", "ssen", "nen"}
+
+// hasInnerCapital reports a CamelCase word ("SilverLine", "eHealth").
+func hasInnerCapital(s string) bool {
+	first := true
+	prevLower := false
+	for _, r := range s {
+		if first {
+			first = false
+			prevLower = unicode.IsLower(r)
+			continue
+		}
+		if unicode.IsUpper(r) && prevLower {
+			return true
+		}
+		prevLower = unicode.IsLower(r)
+	}
+	return false
+}
+
+// verdict on a run of capitalised words.
+type verdict struct {
+	score    int
+	reason   string // short reason shown to the reviewer
+	evidence []string
+}
+
+func (v *verdict) add(n int, ev string) {
+	v.score += n
+	v.evidence = append(v.evidence, ev)
+}
+
+// findCandidates marks runs of capitalised words that may be names of
+// people and weighs the evidence for each: a run with enough evidence of a
+// person (score >= 2) or with too little either way (score 1) becomes a
+// candidate; a run that the lexicons place among ordinary words, places
+// or organisations is kept.
+func (sc *scan) findCandidates() {
+	mask := make([]bool, len(sc.text)+1)
+	for _, f := range sc.found {
+		for i := f.Start; i < f.End; i++ {
+			mask[i] = true
+		}
+	}
+	for _, u := range sc.urls {
+		for i := u.start; i < u.end; i++ {
+			mask[i] = true
+		}
+	}
+	words := sc.words
+	masked := func(i int) bool { return mask[words[i].start] || mask[words[i].end-1] }
+	adjacent := func(a, b int) bool { return onlySpaceBetween(sc.text, words[a].end, words[b].start) }
+	lx, lerr := loadLexicons()
+	lang := sc.g.lang
+	if lerr == nil && lang == "" {
+		lang = detectLanguage(lx, words)
+	}
+	sc.lang = lang
+	startable := func(i int) bool {
+		w := words[i]
+		if !w.capital || w.glued || masked(i) || isTitle(w.lower) {
+			return false
+		}
+		// an e-mail-like or file-like token ("Report.pdf") is not a name
+		if w.end < len(sc.text) && (sc.text[w.end] == '@' || sc.text[w.end] == '.' && w.end+1 < len(sc.text) && isASCIILetter(sc.text[w.end+1])) {
+			return false
+		}
+		return true
+	}
+	extendable := func(j int) bool {
+		w := words[j]
+		if masked(j) || stopWords[w.lower] || isTitle(w.lower) || w.sentStart {
+			return false
+		}
+		return w.capital && !w.glued
+	}
+	for i := 0; i < len(words); i++ {
+		if !startable(i) {
+			continue
+		}
+		first, last := i, i
+		for j := i + 1; j < len(words) && j-first < 5; j++ {
+			if !adjacent(j-1, j) {
+				break
+			}
+			if (nameParticles[words[j].lower] || nameParticlesStrong[words[j].lower]) && j+1 < len(words) && adjacent(j, j+1) && words[j+1].capital && !masked(j+1) {
+				continue
+			}
+			if !extendable(j) {
+				break
+			}
+			last = j
+		}
+		for first > 0 && nameParticles[words[first-1].lower] && adjacent(first-1, first) && !masked(first-1) && !words[first-1].capital {
+			first--
+		}
+		i = last
+		start, end := words[first].start, words[last].end
+		text := sc.text[start:end]
+		if _, ok := sc.g.confirmed[strings.Join(strings.Fields(foldSameLen(text)), " ")]; ok {
+			continue
+		}
+		var v verdict
+		if lerr != nil {
+			v = verdict{score: 1, reason: "unknown capitalised word", evidence: []string{"lexicon unavailable: " + lerr.Error()}}
+		} else {
+			v = sc.weigh(lx, lang, first, last)
+		}
+		if v.score <= 0 {
+			continue
+		}
+		sc.cands = append(sc.cands, Candidate{Field: sc.field, Start: start, End: end, Text: text, Reason: v.reason,
+			Evidence: strings.Join(v.evidence, "; "), Certain: v.score >= 2})
+	}
+}
+
+// weigh scores the run words[first..last] (capitalised words and name
+// particles): positive means a person.
+func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict {
+	words := sc.words
+	ix := sc.g.names
+	var v verdict
+	v.reason = "unknown capitalised word"
+	prev := ""
+	if first > 0 && onlySpaceBetween(sc.text, words[first-1].end, words[first].start) {
+		prev = words[first-1].lower
+	} else if first > 0 && sc.text[words[first-1].end] == '.' && adjacent2(sc.text, words[first-1].end+1, words[first].start) {
+		prev = words[first-1].lower
+	}
+	next := ""
+	if last+1 < len(words) && onlySpaceBetween(sc.text, words[last].end, words[last+1].start) {
+		next = words[last+1].lower
+	}
+	if prev != "" && isTitle(prev) {
+		v.reason = "follows a title"
+		v.add(5, "after the title \""+prev+"\"")
+	}
+	names, others, content := 0, 0, 0
+	for k := first; k <= last; k++ {
+		w := words[k]
+		if nameParticlesStrong[w.lower] {
+			if k < last {
+				v.add(3, "Irish name particle \""+w.lower+"\"")
+			}
+			continue
+		}
+		if nameParticles[w.lower] && !w.capital {
+			continue
+		}
+		content++
+		if _, ok := sc.nearby[w.start]; ok || ix.nearRegistered(w.lower) {
+			v.reason = "near registered name"
+			v.add(3, "\""+sc.text[w.start:w.end]+"\" resembles a registered name")
+			names++
+			continue
+		}
+		if _, ok := sc.g.vocab[w.lower]; ok {
+			v.add(-3, "\""+w.lower+"\" confirmed public")
+			others++
+			continue
+		}
+		if orgMarkers[w.lower] {
+			v.add(-4, "organisation word \""+w.lower+"\"")
+			others++
+			continue
+		}
+		f := wordFacts(lx, lang, w.lower)
+		surface := sc.text[w.start:w.end]
+		// A sentence-initial word that is both a given name and a common
+		// word ("Will", "Anna") is a name only when a name follows.
+		nameFollows := false
+		if k < last {
+			nf := wordFacts(lx, lang, words[k+1].lower)
+			nameFollows = nf.given || nf.surname || !nf.commonAny && !nf.place
+		}
+		strongCommon := f.common || (lang == "" && f.commonAny)
+		switch {
+		case hasInnerCapital(surface):
+			v.add(-3, "\""+surface+"\" is written like a product or project name")
+			others++
+		case f.given && (!w.sentStart || !strongCommon || nameFollows):
+			v.reason = "known name"
+			v.add(2, "\""+surface+"\" is a known given name")
+			names++
+		case f.surname && !f.given && content+last-k == 1 && f.proper && !strongCommon:
+			// a lone surname that is also some other proper noun ("English")
+			v.add(0, "\""+surface+"\" is a surname or another proper noun")
+		case f.surname && (!w.sentStart || !strongCommon):
+			v.reason = "known name"
+			v.add(2, "\""+surface+"\" is a known surname")
+			names++
+		case strongCommon:
+			v.add(-2, "\""+surface+"\" is a common word")
+			others++
+		case f.place || isPlace(w.lower):
+			v.add(-2, "\""+surface+"\" is a place name")
+			others++
+		case hasAnySuffix(w.lower, personSuffixes) != "" && !f.commonAny:
+			v.add(2, "\""+surface+"\" has a surname ending")
+			names++
+		case f.proper:
+			// a proper noun of some dictionary: a name or a place
+			v.add(0, "\""+surface+"\" is a proper noun (name or place)")
+		case f.commonAny && w.sentStart && last == first:
+			v.add(-1, "\""+surface+"\" is a common word in another language")
+		case f.commonAny:
+			v.add(0, "\""+surface+"\" is a common word in another language")
+		default:
+			v.add(1, "\""+surface+"\" is in no lexicon")
+		}
+	}
+	if content >= 2 && others == 0 {
+		v.add(2, "several capitalised names in a row")
+	}
+	if names > 0 && content == 1 && v.score < 2 {
+		v.add(0, "")
+	}
+	if prev != "" && placeCues[prev] && names == 0 {
+		v.add(-3, "after \""+prev+"\"")
+	}
+	if prev != "" && orgCues[prev] {
+		v.add(-4, "after \""+prev+"\"")
+	}
+	if next != "" && orgMarkers[next] {
+		v.add(-4, "before organisation word \""+next+"\"")
+	}
+	if next != "" && speechVerbs[next] {
+		v.add(2, "before \""+next+"\"")
+	}
+	if v.score >= 2 && v.reason == "unknown capitalised word" {
+		v.reason = "name evidence"
+	}
+	if prev != "" && isTitle(prev) {
+		v.reason = "follows a title"
+	}
+	ev := v.evidence[:0]
+	for _, e := range v.evidence {
+		if e != "" {
+			ev = append(ev, e)
+		}
+	}
+	v.evidence = ev
+	return v
+}
