@@ -74,7 +74,7 @@ func (sc *scan) findAddresses() {
 			continue
 		}
 		e = sc.flatSuffix(e)
-		sc.add(TypeAddress, start, e, "[address]", "street-address")
+		sc.add(TypeAddress, start, e, sc.g.words.address, "street-address")
 	}
 	sc.findEnglishAddresses()
 	sc.findFlats()
@@ -229,7 +229,7 @@ func (sc *scan) findEnglishAddresses() {
 		if fs := sc.flatBefore(p); fs >= 0 {
 			start = fs
 		}
-		sc.add(TypeAddress, start, end, "[address]", "street-address-en")
+		sc.add(TypeAddress, start, end, sc.g.words.address, "street-address-en")
 		wi = last
 	}
 }
@@ -286,7 +286,7 @@ func (sc *scan) findFlats() {
 		if !boundaryAfter(sc.text, d) || unitAfter(sc.lower, d) {
 			continue
 		}
-		sc.add(TypeAddress, w.start, d, "[address]", "flat-number")
+		sc.add(TypeAddress, w.start, d, sc.g.words.address, "flat-number")
 	}
 }
 

@@ -280,9 +280,9 @@ func (sc *scan) findRegistryNames() {
 				continue
 			}
 			det := "registry-name"
-			repl := "[person]"
+			repl := sc.g.words.person
 			if e.org {
-				det, repl = "registry-organisation", "[organisation]"
+				det, repl = "registry-organisation", sc.g.words.organisation
 			}
 			if e.redact {
 				det = "confirmed-personal"
@@ -330,7 +330,7 @@ func (sc *scan) findRegistryNames() {
 		if hit.redact {
 			det = "confirmed-personal"
 		}
-		sc.add(TypePerson, w.start, sc.possessiveEnd(w), "[person]", det)
+		sc.add(TypePerson, w.start, sc.possessiveEnd(w), sc.g.words.person, det)
 		covered[i] = true
 	}
 }

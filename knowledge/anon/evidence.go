@@ -433,22 +433,25 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			nameFollows = nf.given || nf.surname || !nf.commonAny && !nf.place
 		}
 		strongCommon := f.common || (lang == "" && f.commonAny)
+		// English words stand at the start of sentences in every language's
+		// records ("Case reference ...").
+		startCommon := strongCommon || w.sentStart && lang != lexicon.English && wordFacts(lx, lexicon.English, w.lower).common
 		switch {
 		case hasInnerCapital(surface):
 			v.add(-3, "\""+surface+"\" is written like a product or project name")
 			others++
-		case f.given && (!w.sentStart || !strongCommon || nameFollows):
+		case f.given && (!w.sentStart || !startCommon || nameFollows):
 			v.reason = "known name"
 			v.add(2, "\""+surface+"\" is a known given name")
 			names++
 		case f.surname && !f.given && content+last-k == 1 && f.proper && !strongCommon:
 			// a lone surname that is also some other proper noun ("English")
 			v.add(0, "\""+surface+"\" is a surname or another proper noun")
-		case f.surname && (!w.sentStart || !strongCommon):
+		case f.surname && (!w.sentStart || !startCommon):
 			v.reason = "known name"
 			v.add(2, "\""+surface+"\" is a known surname")
 			names++
-		case strongCommon:
+		case strongCommon || startCommon:
 			v.add(-2, "\""+surface+"\" is a common word")
 			others++
 		case f.place || isPlace(w.lower):
@@ -500,4 +503,80 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 	}
 	v.evidence = ev
 	return v
+}
+
+// roleMailbox reports whether an e-mail local part names a role or an
+// office rather than a person ("registrator", "kirjaamo", "postmottak",
+// "info", "kundtjanst"): every part of it (split at dots, dashes,
+// underscores and plus signs) is a common word of some language, or a
+// compound of such words, possibly written without its Nordic letters,
+// and none is a known given name or surname.
+func roleMailbox(local string) bool {
+	lx, err := loadLexicons()
+	if err != nil || local == "" {
+		return false
+	}
+	parts := strings.FieldsFunc(strings.ToLower(local), func(r rune) bool { return r == '.' || r == '-' || r == '_' || r == '+' })
+	if len(parts) == 0 || len(parts) > 3 {
+		return false
+	}
+	for _, p := range parts {
+		if utf8.RuneCountInString(p) < 2 || strings.ContainsAny(p, "0123456789") {
+			return false
+		}
+		f := wordFacts(lx, "", p)
+		if f.given || f.surname {
+			return false
+		}
+		if f.commonAny {
+			continue
+		}
+		if !commonWithNordicLetters(lx, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// commonWithNordicLetters tries an ASCII spelling of a word with its Nordic
+// letters restored ("kundtjanst" -> "kundtjänst", "radhus" -> "rådhus").
+func commonWithNordicLetters(lx *lexicons, w string) bool {
+	subst := map[byte][]string{'a': {"ä", "å", "æ", "á"}, 'o': {"ö", "ø", "ó"}, 'u': {"ü", "ú"}, 'e': {"é"}, 'i': {"í"}, 'y': {"ý"}}
+	var idx []int
+	for i := 0; i < len(w); i++ {
+		if _, ok := subst[w[i]]; ok {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) > 6 {
+		return false
+	}
+	tries := 0
+	var rec func(k int, cur string) bool
+	rec = func(k int, cur string) bool {
+		if tries > 200 {
+			return false
+		}
+		if k == len(idx) {
+			tries++
+			if cur == w {
+				return false
+			}
+			f := wordFacts(lx, "", cur)
+			return f.commonAny && !f.given && !f.surname
+		}
+		if rec(k+1, cur) {
+			return true
+		}
+		// positions shift as replacements grow: rebuild from w
+		for _, r := range subst[w[idx[k]]] {
+			off := len(cur) - len(w)
+			pos := idx[k] + off
+			if rec(k+1, cur[:pos]+r+cur[pos+1:]) {
+				return true
+			}
+		}
+		return false
+	}
+	return rec(0, w)
 }

@@ -119,6 +119,16 @@ func New(opts Options) *Gate {
 	}
 	g.names = newNameIndex(opts.Registry.Names, opts.Redact, g.isPublic)
 	g.contacts = buildContacts(opts.Registry.Contacts, g.isPublic)
+	for i := range g.contacts {
+		switch g.contacts[i].typ {
+		case TypeEmail:
+			g.contacts[i].repl = g.words.email
+		case TypePhone:
+			g.contacts[i].repl = g.words.phone
+		case TypeAddress:
+			g.contacts[i].repl = g.words.address
+		}
+	}
 	g.contactIndex = indexContacts(g.contacts)
 	return g
 }
