@@ -26,6 +26,7 @@ type nameIndex struct {
 	stems   map[string][]tokRef // folded stem -> tokens it belongs to
 	public  func(string) bool
 	near    map[rune][]string // person tokens by first letter, compared with unknown words
+	glued   []string          // ASCII forms of person names as they appear in URLs and handles
 }
 
 // orgMarkers are words that make a registered name an organisation.
@@ -166,10 +167,18 @@ func newNameIndex(names, redact []string, public func(string) bool) *nameIndex {
 		}
 		ei := len(ix.entries)
 		ix.entries = append(ix.entries, e)
+		if !e.org {
+			ix.glued = append(ix.glued, gluedForms(toks, public)...)
+		}
 		for ti, tk := range toks {
 			ref := tokRef{entry: ei, idx: ti}
 			for _, st := range nameStems(tk) {
 				ix.stems[st] = append(ix.stems[st], ref)
+			}
+			for _, v := range spellingVariants(tk) {
+				for _, st := range nameStems(v) {
+					ix.stems[st] = append(ix.stems[st], ref)
+				}
 			}
 			if !e.org && utf8.RuneCountInString(tk) >= 4 && !public(tk) {
 				r, _ := utf8.DecodeRuneInString(tk)
@@ -237,6 +246,17 @@ func (sc *scan) findRegistryNames() {
 			continue
 		}
 		refs, exact := ix.lookup(w.lower)
+		if refs == nil && w.capital {
+			// an inflected form the lexicons know: "Guðrúnar" -> "guðrún"
+			if lx, err := loadLexicons(); err == nil {
+				for _, l := range strings.Fields(wordFacts(lx, sc.lang, w.lower).lemmas) {
+					if r, ok := ix.stems[l]; ok && l != w.lower {
+						refs = r
+						break
+					}
+				}
+			}
+		}
 		if refs == nil {
 			continue
 		}

@@ -310,11 +310,7 @@ func (sc *scan) findCandidates() {
 	masked := func(i int) bool { return mask[words[i].start] || mask[words[i].end-1] }
 	adjacent := func(a, b int) bool { return onlySpaceBetween(sc.text, words[a].end, words[b].start) }
 	lx, lerr := loadLexicons()
-	lang := sc.g.lang
-	if lerr == nil && lang == "" {
-		lang = detectLanguage(lx, words)
-	}
-	sc.lang = lang
+	lang := sc.lang
 	startable := func(i int) bool {
 		w := words[i]
 		if !w.capital || w.glued || masked(i) || isTitle(w.lower) {

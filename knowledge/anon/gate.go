@@ -236,6 +236,12 @@ func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, cand
 	}
 	sc := &scan{g: g, field: field, text: text, lower: foldSameLen(text)}
 	sc.words = tokenizeWords(text, sc.lower)
+	sc.lang = g.lang
+	if sc.lang == "" {
+		if lx, err := loadLexicons(); err == nil {
+			sc.lang = detectLanguage(lx, sc.words)
+		}
+	}
 
 	sc.findURLs()
 	sc.findEmails()
@@ -247,6 +253,7 @@ func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, cand
 	sc.findPostcodes()
 	sc.findContacts()
 	sc.findRegistryNames()
+	sc.findRegistryInGlued()
 	sc.findCounts()
 	sc.findAges()
 	sc.resolveURLs()
@@ -281,6 +288,11 @@ func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, cand
 			break
 		}
 		findings = mergeFindings(sc.text, sc.found)
+	}
+	for i := range findings {
+		if findings[i].Evidence == "" {
+			findings[i].Evidence = detectorEvidence[findings[i].Detector]
+		}
 	}
 	clean = apply(text, findings)
 	for _, c := range sc.cands {
