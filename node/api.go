@@ -456,7 +456,8 @@ func (n *Node) apiPublish(w http.ResponseWriter, r *http.Request) {
 	}
 	// A complete practice submitted in one step fails closed: every
 	// finding and every uncertain name is redacted.
-	out, err := n.PublishPractice(r.Context(), in, Review{FailClosed: true}, r.URL.Query().Get("dry_run") == "true")
+	out, err := n.PublishPractice(r.Context(), in, Review{Confirmed: in.Keep, Redact: in.Redact, FailClosed: true},
+		r.URL.Query().Get("dry_run") == "true")
 	if err != nil {
 		writeError(w, err)
 		return
