@@ -28,13 +28,14 @@ työntekijät opiskelijaa opiskelijat oppilasta oppilaat kotitaloutta naista nai
 poikaa vastaajaa vastaajat jäsentä jäsenet kyläläistä kuntalaista kuntalaiset eläkeläistä omaishoitajaa
 deltagare invånare personer person patienter klienter brukare användare frivilliga volontärer barn
 elever familjer hushåll äldre kvinnor män flickor pojkar ungdomar medlemmar anställda respondenter
-boende pensionärer besökare kunder föräldrar
+boende pensionärer besökare kunder föräldrar ungdomar gymnasieelever
+lukiolaista lukiolaiset veteraania veteraanit veteraanille seanóirí
 deltakere innbyggere beboere pasienter brukere frivillige familier husstander eldre kvinner menn
 jenter gutter ungdommer medlemmer ansatte pensjonister besøkende kunder foreldre personar deltakarar
 deltagere borgere beboere patienter brugere frivillige børn familier husstande ældre kvinder mænd
 piger drenge unge medlemmer ansatte pensionister besøgende kunder forældre
 þátttakendur þátttakendum íbúar íbúa íbúum íbúi einstaklingum sjúklingum notendum börnum nemendum
-fjölskyldum konum körlum manns einstaklingar einstaklinga sjúklingar notendur
+fjölskyldum konum körlum manns ungmenni ungmenna einstaklingar einstaklinga sjúklingar notendur
 sjálfboðaliðar börn nemendur fjölskyldur konur karlar eldri ungmenni starfsmenn félagar
 rannpháirtithe daoine cónaitheoirí othair páistí mic léinn teaghlaigh
 `) {
@@ -51,7 +52,7 @@ respondents respondent interviewees interviewee attendees attendee inhabitants i
 villager individuals individual migrants migrant refugees refugee youths youth adults adult parents
 parent mothers mother fathers father customers customer visitors visitor applicants applicant
 beneficiaries beneficiary tenants tenant workers worker doctors doctor teachers teacher farmers farmer
-elders elder service-users
+elders elder service-users teenagers teenager
 `
 
 // enCountNouns are the English entries of countNouns.
@@ -74,6 +75,10 @@ var numberWords = map[string]int{
 	"neljän": 4, "neljälle": 4, "neljällä": 4, "neljää": 4, "viiden": 5, "viidelle": 5, "tveimur": 2, "tveggja": 2,
 	"þremur": 3, "þriggja": 3, "fjórum": 4, "fjögurra": 4,
 }
+
+// personalNumerals count people by themselves: Irish "beirt" (two people),
+// "triúr", "ceathrar".
+var personalNumerals = map[string]bool{"beirt": true, "triúr": true, "ceathrar": true}
 
 // ambiguousNumberWords are also ordinary words; they count only right before
 // a people noun.
@@ -116,14 +121,16 @@ func (sc *scan) findCounts() {
 		if !ok || n >= k {
 			continue
 		}
-		if ambiguousNumberWords[w.lower] {
+		nordic := sc.lang == lexicon.Swedish || sc.lang == lexicon.Norwegian || sc.lang == lexicon.Bokmal ||
+			sc.lang == lexicon.Nynorsk || sc.lang == lexicon.Danish
+		if ambiguousNumberWords[w.lower] && !nordic {
 			// Scandinavian "to", "tre", "fire" only before a Nordic people noun
 			if wi+1 >= len(sc.words) || !countNouns[sc.words[wi+1].lower] || enCountNouns[sc.words[wi+1].lower] ||
 				!onlySpaceBetween(t, w.end, sc.words[wi+1].start) {
 				continue
 			}
 		}
-		if !sc.peopleFollow(w.end) {
+		if !personalNumerals[w.lower] && !sc.peopleFollow(w.end) {
 			continue
 		}
 		repl := sc.g.fewerThan()
@@ -234,6 +241,20 @@ func (sc *scan) isPeopleNoun(w string) bool {
 		}
 		countLemmas = m
 	})
+	key := string(sc.lang) + "\x00" + w
+	if v, ok := peopleNounCache.Load(key); ok {
+		return v.(bool)
+	}
+	ok := sc.peopleNounLexicon(lx, w)
+	if factCount.Add(1) <= factCacheMax {
+		peopleNounCache.Store(key, ok)
+	}
+	return ok
+}
+
+var peopleNounCache sync.Map
+
+func (sc *scan) peopleNounLexicon(lx *lexicons, w string) bool {
 	langs := []lexicon.Lang{sc.lang}
 	if sc.lang == "" {
 		langs = lexicon.Languages()
@@ -430,4 +451,48 @@ func (g *Gate) ScrubCounts(counts map[string]int) (shown map[string]string, tota
 		total = Suppressed
 	}
 	return shown, total
+}
+
+// findAgesAfterPersons bands a bare number right after a person's name:
+// "Margaret Thompson, 88, said", "Dorothy Bell (81)".
+func (sc *scan) findAgesAfterPersons() {
+	ends := make([]int, 0, len(sc.cands)+8)
+	for _, c := range sc.cands {
+		ends = append(ends, c.End)
+	}
+	for _, f := range sc.found {
+		if f.Type == TypePerson {
+			ends = append(ends, f.End)
+		}
+	}
+	t := sc.text
+	for _, e := range ends {
+		i := e
+		if i < len(t) && (t[i] == ',' || t[i] == ' ') {
+			i++
+		}
+		i = skipSpaces(t, i)
+		if i < len(t) && t[i] == '(' {
+			i++
+		} else if i == e || t[e] != ',' {
+			continue
+		}
+		if i >= len(t) || !isDigit(t[i]) {
+			continue
+		}
+		d := digitRun(t, i)
+		if d-i > 3 {
+			continue
+		}
+		n := atoiSmall(t[i:d])
+		if n < 0 || n > 120 {
+			continue
+		}
+		if d < len(t) && (t[d] == ',' || t[d] == ')' || t[d] == '.' || t[d] == ' ' || t[d] == ';') {
+			if d+1 < len(t) && t[d] == '.' && isDigit(t[d+1]) {
+				continue
+			}
+			sc.add(TypeAge, i, d, AgeBand(n), "exact-age")
+		}
+	}
 }

@@ -242,7 +242,7 @@ func (sc *scan) findRegistryNames() {
 	}
 	ms := make([]match, len(words))
 	for i, w := range words {
-		if utf8.RuneCountInString(w.lower) < 2 {
+		if utf8.RuneCountInString(w.lower) < 2 && !nameParticlesStrong[w.lower] {
 			continue
 		}
 		refs, exact := ix.lookup(w.lower)

@@ -256,11 +256,20 @@ var speechVerbs = map[string]bool{
 // "Ó Murchú", "Mac Carthaigh") and are evidence of a person by themselves.
 var nameParticlesStrong = map[string]bool{"ní": true, "ó": true, "nic": true, "mac": true, "uí": true, "mhic": true}
 
-// personSuffixes end patronymics and common surname forms.
-var personSuffixes = []string{"sson", "sdóttir", "sdottir", "dóttir", "dottir", "sen", "ssen", "nen"}
+// personSuffixes end common surname forms.
+var personSuffixes = []string{"sson", "sen", "ssen", "nen"}
+
+// patronymics end Icelandic patronymic surnames, which are capitalised
+// only as names, even where the dictionary lists them as words.
+var patronymics = []string{"sdóttir", "sdottir", "sdóttur", "sdottur", "ssonar", "ssyni", "sson"}
 
 // hasInnerCapital reports a CamelCase word ("SilverLine", "eHealth").
 func hasInnerCapital(s string) bool {
+	for _, p := range []string{"Mc", "Mac", "O'", "O’", "Fitz"} {
+		if strings.HasPrefix(s, p) {
+			return false // McGinley, MacCarthy, O'Brien
+		}
+	}
 	first := true
 	prevLower := false
 	for _, r := range s {
@@ -350,6 +359,14 @@ func (sc *scan) findCandidates() {
 			first--
 		}
 		i = last
+		if first < last && words[first].sentStart && lerr == nil {
+			// "Farþeginn Ólafur Gunnarsson": an ordinary word opening the
+			// sentence is not part of the name after it
+			f := wordFacts(lx, lang, words[first].lower)
+			if (f.common || f.commonAny || wordFacts(lx, lexicon.English, words[first].lower).common) && !f.given && !f.surname {
+				first++
+			}
+		}
 		start, end := words[first].start, words[last].end
 		text := sc.text[start:end]
 		if _, ok := sc.g.confirmed[strings.Join(strings.Fields(foldSameLen(text)), " ")]; ok {
@@ -403,6 +420,13 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			continue
 		}
 		content++
+		if k > first && nameParticlesStrong[words[k-1].lower] {
+			// after "Ó", "Ní", "Mac": a surname, even when made of common
+			// words ("Nic Giolla Easpaig")
+			v.add(1, "\""+sc.text[w.start:w.end]+"\" follows an Irish name particle")
+			names++
+			continue
+		}
 		if _, ok := sc.nearby[w.start]; ok || ix.nearRegistered(w.lower) {
 			v.reason = "near registered name"
 			v.add(3, "\""+sc.text[w.start:w.end]+"\" resembles a registered name")
@@ -433,6 +457,10 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		// records ("Case reference ...").
 		startCommon := strongCommon || w.sentStart && lang != lexicon.English && wordFacts(lx, lexicon.English, w.lower).common
 		switch {
+		case hasAnySuffix(w.lower, patronymics) != "":
+			v.reason = "known name"
+			v.add(2, "\""+surface+"\" is a patronymic")
+			names++
 		case hasInnerCapital(surface):
 			v.add(-3, "\""+surface+"\" is written like a product or project name")
 			others++
@@ -473,7 +501,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 	if names > 0 && content == 1 && v.score < 2 {
 		v.add(0, "")
 	}
-	if prev != "" && placeCues[prev] && names == 0 {
+	if prev != "" && placeCues[prev] && (names == 0 || content == 1 && v.reason != "near registered name") {
 		v.add(-3, "after \""+prev+"\"")
 	}
 	if prev != "" && orgCues[prev] {
@@ -521,7 +549,7 @@ func roleMailbox(local string) bool {
 			return false
 		}
 		f := wordFacts(lx, "", p)
-		if f.given || f.surname {
+		if f.given || f.surname || f.proper {
 			return false
 		}
 		if f.commonAny {
@@ -559,7 +587,7 @@ func commonWithNordicLetters(lx *lexicons, w string) bool {
 				return false
 			}
 			f := wordFacts(lx, "", cur)
-			return f.commonAny && !f.given && !f.surname
+			return f.commonAny && !f.given && !f.surname && !f.proper && len(cur) >= 5
 		}
 		if rec(k+1, cur) {
 			return true

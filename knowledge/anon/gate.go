@@ -259,6 +259,7 @@ func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, cand
 	sc.resolveURLs()
 	sc.findCandidates()
 
+	sc.findAgesAfterPersons()
 	if g.failClosed {
 		for _, c := range sc.cands {
 			det := "uncertain-name"

@@ -61,6 +61,9 @@ func (sc *scan) orgIDAt(i int) (int, string) {
 		if validDKCVR(t[i:d1]) && ctx() {
 			return d1, "dk-cvr"
 		}
+		if precededBy(sc.lower, i, 24, []string{"company number", "company no", "registered number", "company registration number", "companies house"}) {
+			return d1, "uk-company-number"
+		}
 	case n1 == 2:
 		// Danish CVR written in pairs: "29 18 98 03"
 		gs := sc.groupsAt(i, " ", 8)

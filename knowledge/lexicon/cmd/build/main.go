@@ -15,7 +15,8 @@
 // copies Voikko's morphology transducer, compressed, to data/fi.vfst.gz.
 // The list of known given names and surnames, data/names.txt.gz, comes from
 // the person providers of Faker (Debian package python3-fake-factory) for
-// Finnish, Swedish, Norwegian, Danish and English locales.
+// Finnish, Swedish, Norwegian, Danish, British and American locales (not
+// Faker's long generic English list, which holds many ordinary words).
 // The output depends only on the input files: gzip headers carry no name or
 // time, so running the command twice gives the same bytes.
 package main
@@ -86,7 +87,7 @@ func main() {
 // line.
 const nameScript = `
 import importlib
-for loc in ["fi_FI", "sv_SE", "no_NO", "dk_DK", "en_GB", "en_US", "en"]:
+for loc in ["fi_FI", "sv_SE", "no_NO", "dk_DK", "en_GB", "en_US"]:
     p = importlib.import_module("faker.providers.person." + loc).Provider
     for n in getattr(p, "first_names", ()):
         print("g\t" + n)
