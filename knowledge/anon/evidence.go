@@ -363,7 +363,7 @@ func (sc *scan) findCandidates() {
 			// "Farþeginn Ólafur Gunnarsson": an ordinary word opening the
 			// sentence is not part of the name after it
 			f := wordFacts(lx, lang, words[first].lower)
-			if (f.common || f.commonAny || wordFacts(lx, lexicon.English, words[first].lower).common) && !f.given && !f.surname {
+			if (f.common || lang == "" && f.commonAny || wordFacts(lx, lexicon.English, words[first].lower).common) && !f.given && !f.surname {
 				first++
 			}
 		}
