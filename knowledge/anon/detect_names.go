@@ -2,6 +2,7 @@ package anon
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -27,6 +28,9 @@ type nameIndex struct {
 	public  func(string) bool
 	near    map[rune][]string // person tokens by first letter, compared with unknown words
 	glued   []string          // ASCII forms of person names as they appear in URLs and handles
+	heads   map[string]bool   // the first two bytes of every stem: a quick miss for most words
+	nearMu  sync.Mutex
+	nearMem map[string]bool // nearRegistered answers
 }
 
 // orgMarkers are words that make a registered name an organisation.
@@ -202,13 +206,21 @@ func newNameIndex(names, redact []string, public func(string) bool) *nameIndex {
 	for _, n := range redact {
 		addEntry(n, true)
 	}
+	ix.heads = make(map[string]bool, len(ix.stems))
+	for st := range ix.stems {
+		// three bytes, or two for a stem that short
+		if len(st) >= 2 {
+			ix.heads[st[:min(3, len(st))]] = true
+		}
+	}
+	ix.nearMem = make(map[string]bool)
 	return ix
 }
 
 // lookup returns the registered tokens that the folded word w is a form of,
 // and whether w is the bare token.
 func (ix *nameIndex) lookup(w string) ([]tokRef, bool) {
-	if len(ix.stems) == 0 {
+	if len(ix.stems) == 0 || len(w) < 2 || !ix.heads[w[:min(3, len(w))]] && !ix.heads[w[:2]] {
 		return nil, false
 	}
 	for l := 0; l <= maxInflection && l < len(w); l++ {
@@ -380,6 +392,23 @@ func (ix *nameIndex) nearRegistered(w string) bool {
 	if len(ix.near) == 0 || w == "" {
 		return false
 	}
+	ix.nearMu.Lock()
+	v, ok := ix.nearMem[w]
+	ix.nearMu.Unlock()
+	if ok {
+		return v
+	}
+	v = ix.nearUncached(w)
+	ix.nearMu.Lock()
+	if len(ix.nearMem) > 50000 {
+		ix.nearMem = make(map[string]bool)
+	}
+	ix.nearMem[w] = v
+	ix.nearMu.Unlock()
+	return v
+}
+
+func (ix *nameIndex) nearUncached(w string) bool {
 	first, _ := utf8.DecodeRuneInString(w)
 	wr := []rune(w)
 	for _, tk := range ix.near[first] {

@@ -316,7 +316,10 @@ const propagateBudget = 256
 // "Mattila-Virtanen" too.
 func (sc *scan) propagate(from []Finding, seen map[string]bool) {
 	for _, f := range from {
-		if f.Type == TypeCount || f.Type == TypeAge {
+		switch f.Type {
+		case TypeCount, TypeAge, TypeIBAN, TypeCard, TypeEmail:
+			// counts and ages depend on their context; the others are
+			// recognised wherever they stand, so repeating them finds nothing new
 			continue
 		}
 		// Values are compared case-insensitively, except a name that is also
