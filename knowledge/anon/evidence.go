@@ -232,7 +232,7 @@ var placeCues = map[string]bool{
 	"outside": true, "throughout": true, "i": true, "på": true, "från": true, "fra": true, "frá": true,
 	"í": true, "á": true, "til": true, "till": true, "ved": true, "vid": true, "kring": true, "omkring": true,
 	"mellom": true, "mellan": true, "nær": true, "nära": true, "county": true, "co": true,
-	"sa": true, "go": true, "um": true, "frå": true, "utanför": true, "udenfor": true,
+	"sa": true, "go": true, "ó": true, "um": true, "frå": true, "utanför": true, "udenfor": true,
 }
 
 var orgCues = map[string]bool{
@@ -255,6 +255,15 @@ var speechVerbs = map[string]bool{
 // nameParticlesStrong join an Irish or Dutch-style name ("Ní Bhriain",
 // "Ó Murchú", "Mac Carthaigh") and are evidence of a person by themselves.
 var nameParticlesStrong = map[string]bool{"ní": true, "ó": true, "nic": true, "mac": true, "uí": true, "mhic": true}
+
+// finnishPlaceCases are the Finnish local cases in which place names
+// usually stand ("Kelvästä", "Pankakoskelta").
+var finnishPlaceCases = []string{"ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle"}
+
+func isUpperStart(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsUpper(r)
+}
 
 // personSuffixes end common surname forms.
 var personSuffixes = []string{"sson", "sen", "ssen", "nen"}
@@ -347,7 +356,7 @@ func (sc *scan) findCandidates() {
 			if !adjacent(j-1, j) {
 				break
 			}
-			if (nameParticles[words[j].lower] || nameParticlesStrong[words[j].lower]) && j+1 < len(words) && adjacent(j, j+1) && words[j+1].capital && !masked(j+1) {
+			if (nameParticles[words[j].lower] || nameParticlesStrong[words[j].lower] && isUpperStart(sc.text[words[j].start:])) && j+1 < len(words) && adjacent(j, j+1) && words[j+1].capital && !masked(j+1) {
 				continue
 			}
 			if !extendable(j) {
@@ -410,7 +419,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 	names, others, content := 0, 0, 0
 	for k := first; k <= last; k++ {
 		w := words[k]
-		if nameParticlesStrong[w.lower] {
+		if nameParticlesStrong[w.lower] && isUpperStart(sc.text[w.start:]) {
 			if k < last {
 				v.add(3, "Irish name particle \""+w.lower+"\"")
 			}
@@ -420,7 +429,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			continue
 		}
 		content++
-		if k > first && nameParticlesStrong[words[k-1].lower] {
+		if k > first && nameParticlesStrong[words[k-1].lower] && isUpperStart(sc.text[words[k-1].start:]) {
 			// after "Ó", "Ní", "Mac": a surname, even when made of common
 			// words ("Nic Giolla Easpaig")
 			v.add(1, "\""+sc.text[w.start:w.end]+"\" follows an Irish name particle")
@@ -491,6 +500,8 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			v.add(-1, "\""+surface+"\" is a common word in another language")
 		case f.commonAny:
 			v.add(0, "\""+surface+"\" is a common word in another language")
+		case lang == lexicon.Finnish && hasAnySuffix(w.lower, finnishPlaceCases) != "":
+			v.add(-1, "\""+surface+"\" is unknown but in a local case, as places are")
 		default:
 			v.add(1, "\""+surface+"\" is in no lexicon")
 		}
