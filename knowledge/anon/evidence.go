@@ -256,6 +256,13 @@ var speechVerbs = map[string]bool{
 // "Ó Murchú", "Mac Carthaigh") and are evidence of a person by themselves.
 var nameParticlesStrong = map[string]bool{"ní": true, "ó": true, "nic": true, "mac": true, "uí": true, "mhic": true}
 
+// orgHeads end words that name a kind of organisation ("studieförbund",
+// "pensionärsförening", "kyläyhdistys", "íþróttafélag").
+var orgHeads = []string{"förbund", "förbundet", "förening", "föreningen", "forbund", "forbundet", "forening", "foreningen",
+	"yhdistys", "liitto", "seura", "säätiö", "osuuskunta", "samband", "félag", "félagið", "stofnun", "kommun", "kommune",
+	"kunta", "kaupunki", "fylkeskommune", "region", "regionen", "selskab", "selskap", "sällskap", "lag", "laget",
+	"partnership", "association", "council", "trust", "foundation", "society", "network", "partnerskap"}
+
 // finnishPlaceCases are the Finnish local cases in which place names
 // usually stand ("Kelvästä", "Pankakoskelta").
 var finnishPlaceCases = []string{"ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle"}
@@ -314,9 +321,14 @@ func (v *verdict) add(n int, ev string) {
 // or organisations is kept.
 func (sc *scan) findCandidates() {
 	mask := make([]bool, len(sc.text)+1)
+	sc.personAt = make(map[int]bool)
 	for _, f := range sc.found {
 		for i := f.Start; i < f.End; i++ {
 			mask[i] = true
+		}
+		if f.Type == TypePerson {
+			sc.personAt[f.Start] = true
+			sc.personAt[-f.End] = true
 		}
 	}
 	for _, u := range sc.urls {
@@ -462,6 +474,11 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			nameFollows = nf.given || nf.surname || !nf.commonAny && !nf.place
 		}
 		strongCommon := f.common || (lang == "" && f.commonAny)
+		knownNameNext := false
+		if k < last {
+			nf := wordFacts(lx, lang, words[k+1].lower)
+			knownNameNext = (nf.given || nf.surname) && !nf.common
+		}
 		// English words stand at the start of sentences in every language's
 		// records ("Case reference ...").
 		startCommon := strongCommon || w.sentStart && lang != lexicon.English && wordFacts(lx, lexicon.English, w.lower).common
@@ -484,6 +501,10 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			v.reason = "known name"
 			v.add(2, "\""+surface+"\" is a known surname")
 			names++
+		case strongCommon && !w.sentStart && knownNameNext:
+			// "his neighbour Pat Graham": a capitalised common word inside
+			// the sentence, before a known name, is read as part of it
+			v.add(0, "\""+surface+"\" is capitalised before a known name")
 		case strongCommon || startCommon:
 			v.add(-2, "\""+surface+"\" is a common word")
 			others++
@@ -518,8 +539,12 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 	if prev != "" && orgCues[prev] {
 		v.add(-4, "after \""+prev+"\"")
 	}
-	if next != "" && orgMarkers[next] {
+	if next != "" && (orgMarkers[next] || hasAnySuffix(next, orgHeads) != "") {
 		v.add(-4, "before organisation word \""+next+"\"")
+	}
+	if last+1 < len(words) && onlySpaceBetween(sc.text, words[last].end, words[last+1].start) && sc.personAt[words[last+1].start] ||
+		first > 0 && onlySpaceBetween(sc.text, words[first-1].end, words[first].start) && sc.personAt[-words[first-1].end] {
+		v.add(2, "next to a redacted name")
 	}
 	if next != "" && speechVerbs[next] {
 		v.add(2, "before \""+next+"\"")
@@ -576,14 +601,14 @@ func roleMailbox(local string) bool {
 // commonWithNordicLetters tries an ASCII spelling of a word with its Nordic
 // letters restored ("kundtjanst" -> "kundtjänst", "radhus" -> "rådhus").
 func commonWithNordicLetters(lx *lexicons, w string) bool {
-	subst := map[byte][]string{'a': {"ä", "å", "æ", "á"}, 'o': {"ö", "ø", "ó"}, 'u': {"ü", "ú"}, 'e': {"é"}, 'i': {"í"}, 'y': {"ý"}}
+	subst := map[byte][]string{'a': {"ä", "å", "æ", "á"}, 'o': {"ö", "ø", "ó"}, 'u': {"ü", "ú"}, 'e': {"é"}, 'i': {"í"}, 'y': {"ý"}, 'd': {"ð"}}
 	var idx []int
 	for i := 0; i < len(w); i++ {
 		if _, ok := subst[w[i]]; ok {
 			idx = append(idx, i)
 		}
 	}
-	if len(idx) > 6 {
+	if len(idx) > 7 {
 		return false
 	}
 	tries := 0
@@ -614,4 +639,54 @@ func commonWithNordicLetters(lx *lexicons, w string) bool {
 		return false
 	}
 	return rec(0, w)
+}
+
+// personalHandle reports whether a social-media handle (without its '@')
+// names a person: it begins with a known given name followed by more
+// letters ("margaretbell_44", "kent.aberg", "haakon_eide"), possibly
+// written without Nordic letters.
+func personalHandle(h string) (bool, string) {
+	lx, err := loadLexicons()
+	if err != nil {
+		return false, ""
+	}
+	low := strings.ToLower(h)
+	// the leading run of letters, up to a separator or digit
+	end := len(low)
+	for i, r := range low {
+		if !unicode.IsLetter(r) {
+			end = i
+			break
+		}
+	}
+	first := low[:end]
+	rest := strings.TrimLeft(low[end:], "._-0123456789")
+	isGiven := func(w string) bool {
+		f := wordFacts(lx, "", w)
+		return f.given && (f.proper || !f.commonAny)
+	}
+	variants := func(w string) []string {
+		return []string{w, strings.NewReplacer("aa", "å", "ae", "æ", "oe", "ø").Replace(w),
+			strings.NewReplacer("aa", "å", "ae", "ä", "oe", "ö").Replace(w)}
+	}
+	// first.last, first_last
+	if rest != "" && utf8.RuneCountInString(first) >= 3 {
+		for _, v := range variants(first) {
+			if isGiven(v) {
+				return true, "\"" + first + "\" is a known given name"
+			}
+		}
+	}
+	// firstlast glued: the longest known given name at the start
+	for n := len(first) - 3; n >= 3; n-- {
+		if !utf8.RuneStart(first[n]) {
+			continue
+		}
+		for _, v := range variants(first[:n]) {
+			if isGiven(v) {
+				return true, "begins with the known given name \"" + first[:n] + "\""
+			}
+		}
+	}
+	return false, ""
 }

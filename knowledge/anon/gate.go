@@ -208,6 +208,7 @@ type scan struct {
 	letterRuns map[string][]int // folded run of letters -> its starts, for propagate
 	scans      int              // text scans spent by propagate
 	lang       lexicon.Lang     // the text's language, given or guessed
+	personAt   map[int]bool     // starts (and negated ends) of person findings, for findCandidates
 }
 
 func (sc *scan) add(typ string, start, end int, repl, det string) {

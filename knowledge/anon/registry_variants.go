@@ -149,9 +149,6 @@ func gluedForms(toks []string, common func(string) bool) []string {
 // ("facebook.com/ainomattila", "@bjorndaehlie").
 func (sc *scan) findRegistryInGlued() {
 	ix := sc.g.names
-	if len(ix.glued) == 0 {
-		return
-	}
 	check := func(s, e int) bool {
 		l := lettersASCII(sc.text[s:e])
 		for _, p := range ix.glued {
@@ -190,6 +187,8 @@ func (sc *scan) findRegistryInGlued() {
 		}
 		if check(i, e) {
 			sc.addEv(TypePerson, i, e, sc.g.words.person, "registry-name-in-handle", "a registered name spelt inside the handle")
+		} else if ok, ev := personalHandle(t[i+1 : e]); ok && t[i] == '@' {
+			sc.addEv(TypePerson, i, e, sc.g.words.person, "personal-handle", ev)
 		}
 		i = e - 1
 	}
