@@ -19,6 +19,8 @@ var streetSuffixes = []string{
 	"gade", "vej", "vænget", "stræde", "torv", "plads", "sti",
 	// Icelandic
 	"vegur", "stræti", "stígur", "braut", "gata", "tún", "hlíð", "gerði", "vellir", "torg", "teigur", "holt", "sund",
+	// Icelandic dative and accusative ("býr á Brekkugötu 5", "á Laugavegi 24")
+	"götu", "vegi", "veg", "stíg", "braut", "túni", "hlíð", "gerði", "völlum", "teig", "holti", "sundi", "stræti",
 }
 
 // streetWords are street types written as a separate word after a name:

@@ -244,6 +244,10 @@ var orgCues = map[string]bool{
 	"scheme": true, "network": true, "foreningen": true, "föreningen": true,
 }
 
+// personCues are prepositions that put a person after them: "heima hjá
+// Bryndísi", "hemma hos", "together with".
+var personCues = map[string]bool{"hjá": true, "hos": true, "with": true, "med": true, "með": true, "mukana": true}
+
 var speechVerbs = map[string]bool{
 	"said": true, "says": true, "told": true, "explained": true, "explains": true, "wrote": true, "added": true,
 	"sanoo": true, "sanoi": true, "kertoo": true, "kertoi": true, "toteaa": true, "totesi": true,
@@ -546,6 +550,9 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		first > 0 && onlySpaceBetween(sc.text, words[first-1].end, words[first].start) && sc.personAt[-words[first-1].end] {
 		v.add(2, "next to a redacted name")
 	}
+	if prev != "" && personCues[prev] && names+content > 0 {
+		v.add(1, "after \""+prev+"\", which is followed by people")
+	}
 	if next != "" && speechVerbs[next] {
 		v.add(2, "before \""+next+"\"")
 	}
@@ -591,11 +598,52 @@ func roleMailbox(local string) bool {
 		if f.commonAny {
 			continue
 		}
+		if commonCompound(lx, p) {
+			continue
+		}
 		if !commonWithNordicLetters(lx, p) {
 			return false
 		}
 	}
 	return true
+}
+
+// commonCompound reports whether w splits into common words of some
+// language, as written or with Nordic digraphs restored ("adultsocialcare",
+// "aeldreraadet" for "ældrerådet").
+func commonCompound(lx *lexicons, w string) bool {
+	cands := []string{w,
+		strings.NewReplacer("aa", "å", "ae", "æ", "oe", "ø").Replace(w),
+		strings.NewReplacer("aa", "å", "ae", "ä", "oe", "ö").Replace(w)}
+	for i, c := range cands {
+		if i > 0 && c == w {
+			continue
+		}
+		if i > 0 {
+			if f := wordFacts(lx, "", c); f.commonAny && !f.proper && !f.given && !f.surname {
+				return true
+			}
+		}
+		if utf8.RuneCountInString(c) < 7 {
+			continue
+		}
+		for _, x := range lx.byLang {
+			ps := x.Split(c)
+			if len(ps) < 2 {
+				continue
+			}
+			named := false
+			for _, p := range ps {
+				if f := wordFacts(lx, "", p); f.given || f.surname || f.proper {
+					named = true // "johnsmith" is two names, not a role
+				}
+			}
+			if !named {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // commonWithNordicLetters tries an ASCII spelling of a word with its Nordic
