@@ -342,11 +342,20 @@ func (sc *scan) findCandidates() {
 	}
 	words := sc.words
 	masked := func(i int) bool { return mask[words[i].start] || mask[words[i].end-1] }
-	adjacent := func(a, b int) bool { return onlySpaceBetween(sc.text, words[a].end, words[b].start) }
+	initial := func(i int) bool { return isInitial(sc.text, words[i], words[i].end) }
+	adjacent := func(a, b int) bool {
+		if initial(a) {
+			return onlySpaceBetween(sc.text, words[a].end+1, words[b].start)
+		}
+		return onlySpaceBetween(sc.text, words[a].end, words[b].start)
+	}
 	lx, lerr := loadLexicons()
 	lang := sc.lang
 	startable := func(i int) bool {
 		w := words[i]
+		if initial(i) && i+1 < len(words) && adjacent(i, i+1) && (words[i+1].capital || initial(i+1)) && !masked(i) {
+			return true
+		}
 		if !w.capital || w.glued || masked(i) || isTitle(w.lower) {
 			return false
 		}
@@ -361,7 +370,7 @@ func (sc *scan) findCandidates() {
 		if masked(j) || stopWords[w.lower] || isTitle(w.lower) || w.sentStart {
 			return false
 		}
-		return w.capital && !w.glued
+		return w.capital && !w.glued || initial(j)
 	}
 	for i := 0; i < len(words); i++ {
 		if !startable(i) {
@@ -372,7 +381,8 @@ func (sc *scan) findCandidates() {
 			if !adjacent(j-1, j) {
 				break
 			}
-			if (nameParticles[words[j].lower] || nameParticlesStrong[words[j].lower] && isUpperStart(sc.text[words[j].start:])) && j+1 < len(words) && adjacent(j, j+1) && words[j+1].capital && !masked(j+1) {
+			if (nameParticles[words[j].lower] || nameParticlesStrong[words[j].lower] && isUpperStart(sc.text[words[j].start:])) && j+1 < len(words) && adjacent(j, j+1) && !masked(j+1) &&
+				(words[j+1].capital || nameParticles[words[j+1].lower] && j+2 < len(words) && words[j+2].capital) {
 				continue
 			}
 			if !extendable(j) {
@@ -442,6 +452,11 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			continue
 		}
 		if nameParticles[w.lower] && !w.capital {
+			continue
+		}
+		if isInitial(sc.text, w, w.end) {
+			v.add(1, "initial \""+sc.text[w.start:w.end+1]+"\"")
+			names++
 			continue
 		}
 		content++
@@ -598,12 +613,13 @@ func roleMailbox(local string) bool {
 		if f.commonAny {
 			continue
 		}
-		if commonCompound(lx, p) {
+		if commonCompound(lx, p) || commonWithNordicLetters(lx, p) {
 			continue
 		}
-		if !commonWithNordicLetters(lx, p) {
-			return false
+		if th := strings.ReplaceAll(p, "th", "þ"); th != p && (wordFacts(lx, "", th).commonAny || commonWithNordicLetters(lx, th)) {
+			continue // "thjonusta" for "þjónusta"
 		}
+		return false
 	}
 	return true
 }

@@ -444,7 +444,7 @@ func mergeFindings(text string, fs []Finding) []Finding {
 	}
 	for _, f := range fs[1:] {
 		overlap := f.Start < cur.End
-		if !overlap && f.Type == TypePerson && win.Type == TypePerson && onlySpaceBetween(text, cur.End, f.Start) {
+		if !overlap && f.Type == TypePerson && win.Type == TypePerson && (onlySpaceBetween(text, cur.End, f.Start) || particlesBetween(text, cur.End, f.Start)) {
 			overlap = true
 		}
 		if overlap {
@@ -482,3 +482,21 @@ func apply(text string, fs []Finding) string {
 
 // fewerThan is the replacement for a suppressed count.
 func (g *Gate) fewerThan() string { return g.words.fewerThan(g.k) }
+
+// particlesBetween reports whether text[a:b] holds only name particles and
+// spaces ("Peter van der Berg" found as two names).
+func particlesBetween(text string, a, b int) bool {
+	if b-a > 12 || b <= a {
+		return false
+	}
+	fs := strings.Fields(text[a:b])
+	if len(fs) == 0 {
+		return false
+	}
+	for _, f := range fs {
+		if !nameParticles[strings.ToLower(f)] {
+			return false
+		}
+	}
+	return true
+}
