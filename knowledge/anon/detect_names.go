@@ -49,6 +49,11 @@ var orgMarkers = map[string]bool{
 	"verkosto": true, "nätverk": true, "project": true, "hanke": true, "ministry": true, "agency": true,
 	"services": true, "palvelut": true, "kollektiivi": true, "partnership": true, "forum": true,
 	"sveitarfélag": true, "sveitarfélagið": true, "byggð": true, "ehf.,": true, "k/s": true, "i/s": true,
+	// facilities and bodies: "Grace Court", "Eden Hall", "Hope Street Surgery"
+	"court": true, "hall": true, "house": true, "surgery": true, "committee": true, "programme": true,
+	"library": true, "museum": true, "church": true, "parish": true, "board": true, "authority": true,
+	"hub": true, "shed": true, "café": true, "cafe": true, "centret": true, "huset": true, "hallen": true,
+	"alliance": true, "federation": true, "union": true, "scheme": true, "initiative": true,
 }
 
 // inflectionSuffixes are endings accepted after a registered name or its

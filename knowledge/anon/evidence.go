@@ -520,6 +520,10 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			v.reason = "known name"
 			v.add(2, "\""+surface+"\" is a known surname")
 			names++
+		case strongCommon && !w.sentStart && k > first && prevNameish(lx, lang, words[k-1].lower):
+			// "Niels Bak", "Jón Steinn": a surname that is also a word
+			v.add(1, "\""+surface+"\" is capitalised after a first name")
+			names++
 		case strongCommon && !w.sentStart && knownNameNext:
 			// "his neighbour Pat Graham": a capitalised common word inside
 			// the sentence, before a known name, is read as part of it
@@ -753,4 +757,11 @@ func personalHandle(h string) (bool, string) {
 		}
 	}
 	return false, ""
+}
+
+// prevNameish reports whether a word can be a first name before a surname:
+// a known given name, or a proper noun that is no place and no common word.
+func prevNameish(lx *lexicons, lang lexicon.Lang, w string) bool {
+	f := wordFacts(lx, lang, w)
+	return f.given || f.proper && !f.place && !f.common && !isPlace(w)
 }
