@@ -265,7 +265,24 @@ var nameParticlesStrong = map[string]bool{"ní": true, "ó": true, "nic": true, 
 var orgHeads = []string{"förbund", "förbundet", "förening", "föreningen", "forbund", "forbundet", "forening", "foreningen",
 	"yhdistys", "liitto", "seura", "säätiö", "osuuskunta", "samband", "félag", "félagið", "stofnun", "kommun", "kommune",
 	"kunta", "kaupunki", "fylkeskommune", "region", "regionen", "selskab", "selskap", "sällskap", "lag", "laget",
-	"partnership", "association", "council", "trust", "foundation", "society", "network", "partnerskap"}
+	"partnership", "association", "council", "trust", "foundation", "society", "network", "partnerskap",
+	"råd", "rådet", "ráð", "ráðið", "neuvosto", "utvalg", "utvalget", "nämnd", "nämnden", "udvalg", "udvalget"}
+
+// icelandicPlaceEnds end Icelandic place names, in the lemma or an
+// inflected form.
+var icelandicPlaceEnds = []string{"vík", "víkur", "fjörður", "fjarðar", "firði", "nes", "ness", "nesi", "dalur", "dals",
+	"dal", "eyri", "eyrar", "staðir", "stöðum", "staða", "höfn", "hafnar", "ey", "eyjar", "eyjum", "holt", "holti",
+	"fell", "felli", "vellir", "völlum", "hlíð", "borg", "borgar", "bær", "bæjar", "sveit", "sveitar", "byggð",
+	"strönd", "vogur", "vogi", "gil", "skógar", "hraun", "hrauni", "tunga", "tungu", "múli", "sandur", "sandi", "foss"}
+
+func icelandicPlace(lemmas string) bool {
+	for _, l := range strings.Fields(lemmas) {
+		if hasAnySuffix(l, icelandicPlaceEnds) != "" {
+			return true
+		}
+	}
+	return false
+}
 
 // finnishPlaceCases are the Finnish local cases in which place names
 // usually stand ("Kelvästä", "Pankakoskelta").
@@ -478,7 +495,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			others++
 			continue
 		}
-		if orgMarkers[w.lower] {
+		if orgMarkers[w.lower] || k > first && hasAnySuffix(w.lower, orgHeads) != "" {
 			v.add(-4, "organisation word \""+w.lower+"\"")
 			others++
 			continue
@@ -537,6 +554,11 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		case hasAnySuffix(w.lower, personSuffixes) != "" && !f.commonAny:
 			v.add(2, "\""+surface+"\" has a surname ending")
 			names++
+		case f.proper && lang == lexicon.Icelandic && !icelandicPlace(f.lemmas+" "+w.lower):
+			// Icelandic place names end in a handful of place words
+			// (-vík, -fjörður, -nes, -dalur...); other proper nouns of
+			// the dictionary are mostly given names
+			v.add(1, "\""+surface+"\" is an Icelandic proper noun that is not a place name")
 		case f.proper:
 			// a proper noun of some dictionary: a name or a place
 			v.add(0, "\""+surface+"\" is a proper noun (name or place)")
@@ -571,6 +593,11 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 	}
 	if prev != "" && personCues[prev] && names+content > 0 {
 		v.add(1, "after \""+prev+"\", which is followed by people")
+	}
+	if last+1 < len(sc.text) && words[last].end < len(sc.text) {
+		if j := skipSpaces(sc.text, words[last].end); j < len(sc.text) && j > words[last].end && isDigit(sc.text[j]) && names > 0 && content == 1 {
+			v.add(-3, "followed by a number, as a date is (\"May 2024\")")
+		}
 	}
 	if next != "" && speechVerbs[next] {
 		v.add(2, "before \""+next+"\"")
