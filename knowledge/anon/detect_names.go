@@ -631,7 +631,11 @@ func (sc *scan) findContacts() {
 	}
 	ns := string(norm)
 	byPrefix := sc.g.contactIndex
+	first := &sc.g.contactFirst
 	for j := 0; j+contactPrefix <= len(ns); j++ {
+		if !first[ns[j]] {
+			continue
+		}
 		for _, pi := range byPrefix[ns[j:j+contactPrefix]] {
 			p := pats[pi]
 			if !strings.HasPrefix(ns[j:], p.norm) {

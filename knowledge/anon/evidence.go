@@ -73,32 +73,46 @@ type facts struct {
 	lemmas    string // lemmas of proper-noun readings, space-separated, for registry matching
 }
 
-// factCache memoises facts per language and word across scans; it is
-// dropped whole when it grows too large.
+// factCache memoises facts per language and word across scans, one map
+// per language so that a lookup needs no key built; it is dropped whole
+// when it grows too large.
+type factMaps map[lexicon.Lang]*sync.Map
+
 var (
-	factCache atomic.Pointer[sync.Map]
+	factCache atomic.Pointer[factMaps]
 	factCount atomic.Int64
 )
 
 const factCacheMax = 200000
 
-func init() { factCache.Store(&sync.Map{}) }
+func newFactMaps() *factMaps {
+	m := factMaps{"": {}}
+	for _, l := range []lexicon.Lang{lexicon.English, lexicon.Finnish, lexicon.Swedish, lexicon.Bokmal, lexicon.Nynorsk,
+		lexicon.Norwegian, lexicon.Danish, lexicon.Icelandic, lexicon.Irish} {
+		m[l] = &sync.Map{}
+	}
+	return &m
+}
+
+func init() { factCache.Store(newFactMaps()) }
 
 // wordFacts returns the lexicons' evidence about a folded word in lang
 // ("" when the text's language is unknown).
 func wordFacts(lx *lexicons, lang lexicon.Lang, w string) facts {
-	key := string(lang) + "\x00" + w
-	m := factCache.Load()
-	if v, ok := m.Load(key); ok {
+	m := (*factCache.Load())[lang]
+	if m == nil {
+		return computeFacts(lx, lang, w)
+	}
+	if v, ok := m.Load(w); ok {
 		return v.(facts)
 	}
 	f := computeFacts(lx, lang, w)
 	if factCount.Add(1) > factCacheMax {
-		factCache.Store(&sync.Map{})
+		factCache.Store(newFactMaps())
 		factCount.Store(0)
-		m = factCache.Load()
+		m = (*factCache.Load())[lang]
 	}
-	m.Store(key, f)
+	m.Store(w, f)
 	return f
 }
 
@@ -625,6 +639,19 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 // compound of such words, possibly written without its Nordic letters,
 // and none is a known given name or surname.
 func roleMailbox(local string) bool {
+	if v, ok := roleCache.Load(local); ok {
+		return v.(bool)
+	}
+	r := roleMailboxUncached(local)
+	if factCount.Add(1) <= factCacheMax {
+		roleCache.Store(local, r)
+	}
+	return r
+}
+
+var roleCache sync.Map
+
+func roleMailboxUncached(local string) bool {
 	lx, err := loadLexicons()
 	if err != nil || local == "" {
 		return false

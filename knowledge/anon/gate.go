@@ -83,6 +83,7 @@ type Gate struct {
 	names        *nameIndex          // registry names and Options.Redact
 	contacts     []contactPattern
 	contactIndex map[string][]int // contact patterns by their first bytes
+	contactFirst [256]bool        // first bytes of contact patterns
 	lang         lexicon.Lang     // the record's language, "" to guess per text
 	words        placeholderWords // replacement texts in the record's language
 }
@@ -130,6 +131,9 @@ func New(opts Options) *Gate {
 		}
 	}
 	g.contactIndex = indexContacts(g.contacts)
+	for _, c := range g.contacts {
+		g.contactFirst[c.norm[0]] = true
+	}
 	return g
 }
 
