@@ -29,8 +29,12 @@ var (
 	lexErr  error
 )
 
-// loadLexicons loads the embedded lexicons once.
-func loadLexicons() (*lexicons, error) {
+// loadLexicons returns the lexicons; a variable so that tests can make
+// them unavailable.
+var loadLexicons = loadEmbeddedLexicons
+
+// loadEmbeddedLexicons loads the embedded lexicons once.
+func loadEmbeddedLexicons() (*lexicons, error) {
 	lexOnce.Do(func() {
 		l := &lexicons{byLang: map[lexicon.Lang]*lexicon.Lexicon{}}
 		for _, lang := range lexicon.Languages() {
