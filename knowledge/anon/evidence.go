@@ -555,6 +555,11 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			v.reason = "known name"
 			v.add(2, "\""+surface+"\" is a known surname")
 			names++
+		case !f.common && !f.given && !f.surname && sc.g.isPublic(w.lower):
+			// the gate's own public-sector, care and place vocabulary
+			// ("Telecare", "Gaeltacht")
+			v.add(-2, "\""+surface+"\" is in the gate's public vocabulary")
+			others++
 		case strongCommon && !w.sentStart && k > first && prevNameish(lx, lang, words[k-1].lower):
 			// "Niels Bak", "Jón Steinn": a surname that is also a word
 			v.add(1, "\""+surface+"\" is capitalised after a first name")
