@@ -22,15 +22,17 @@ type GateFinding struct {
 	End         int    `json:"end"`
 	Replacement string `json:"replacement"`
 	Detector    string `json:"detector"`
+	Evidence    string `json:"evidence,omitempty"` // what decided the redaction
 }
 
 // GateCandidate is a possible person name for a person to confirm.
 type GateCandidate struct {
-	Field  string `json:"field"`
-	Start  int    `json:"start"`
-	End    int    `json:"end"`
-	Text   string `json:"text"`
-	Reason string `json:"reason"`
+	Field    string `json:"field"`
+	Start    int    `json:"start"`
+	End      int    `json:"end"`
+	Text     string `json:"text"`
+	Reason   string `json:"reason"`
+	Evidence string `json:"evidence,omitempty"`
 }
 
 // Review carries a person's decisions on uncertain names.
@@ -38,6 +40,7 @@ type Review struct {
 	Confirmed  []string // candidates confirmed as not personal: kept
 	Redact     []string // candidates confirmed as personal: redacted
 	FailClosed bool     // redact every remaining uncertain candidate
+	Language   string   // the record's language; set from the record when empty
 }
 
 // newGate builds the anonymisation gate with the lab's registered
@@ -48,7 +51,7 @@ func (n *Node) newGate(rv Review) (*anon.Gate, error) {
 		return nil, fmt.Errorf("read the lab's stakeholder registry: %w", err)
 	}
 	return anon.New(anon.Options{K: n.Config().Anonymise.K, Registry: reg, Confirmed: rv.Confirmed,
-		Redact: rv.Redact, FailClosed: rv.FailClosed}), nil
+		Redact: rv.Redact, FailClosed: rv.FailClosed, Language: rv.Language}), nil
 }
 
 // scrubber applies a gate to text fields and collects the report.
@@ -64,10 +67,11 @@ func (s *scrubber) text(field, v string) string {
 	clean, fs, cs := s.g.Scrub(field, v)
 	for _, f := range fs {
 		s.rep.Findings = append(s.rep.Findings, GateFinding{Field: field, Type: f.Type, Start: f.Start, End: f.End,
-			Replacement: f.Replacement, Detector: f.Detector})
+			Replacement: f.Replacement, Detector: f.Detector, Evidence: f.Evidence})
 	}
 	for _, c := range cs {
-		s.rep.Candidates = append(s.rep.Candidates, GateCandidate{Field: field, Start: c.Start, End: c.End, Text: c.Text, Reason: c.Reason})
+		s.rep.Candidates = append(s.rep.Candidates, GateCandidate{Field: field, Start: c.Start, End: c.End, Text: c.Text,
+			Reason: c.Reason, Evidence: c.Evidence})
 	}
 	return clean
 }
@@ -88,6 +92,9 @@ func (s *scrubber) list(field string, vs []string) []string {
 // lab entities have no path onto the wire); every free-text field is
 // scrubbed. With rv.FailClosed, uncertain names are redacted too.
 func (n *Node) gatePractice(p *protocol.Practice, rv Review) (*protocol.Practice, GateReport, error) {
+	if rv.Language == "" {
+		rv.Language = p.Language
+	}
 	g, err := n.newGate(rv)
 	if err != nil {
 		return nil, GateReport{}, err
@@ -135,6 +142,9 @@ func (n *Node) gatePractice(p *protocol.Practice, rv Review) (*protocol.Practice
 
 // gateLesson returns the public form of a lesson.
 func (n *Node) gateLesson(l *protocol.Lesson, rv Review) (*protocol.Lesson, GateReport, error) {
+	if rv.Language == "" {
+		rv.Language = l.Language
+	}
 	g, err := n.newGate(rv)
 	if err != nil {
 		return nil, GateReport{}, err

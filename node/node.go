@@ -31,6 +31,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/knowledge/anon"
 	"github.com/livinglab/livinglab/knowledge/search"
 	"github.com/livinglab/livinglab/protocol"
 )
@@ -105,6 +106,11 @@ type Node struct {
 func New(home Home, opts Options) (*Node, error) {
 	cfg, err := LoadConfig(home.Config())
 	if err != nil {
+		return nil, err
+	}
+	// The anonymisation gate's lexicons ship inside the binary; a build
+	// without them must not start publishing.
+	if err := anon.Ready(); err != nil {
 		return nil, err
 	}
 	key, err := home.LoadKey()

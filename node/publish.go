@@ -24,6 +24,11 @@ var ErrForbidden = errors.New("forbidden")
 type PracticeInput struct {
 	protocol.Practice
 	Topics []string `json:"topics"`
+	// Keep and Redact are a reviewer's decisions on uncertain names, as for
+	// drafts: words or phrases to keep, and words or phrases to redact. They
+	// are not part of the record.
+	Keep   []string `json:"keep,omitempty"`
+	Redact []string `json:"redact,omitempty"`
 }
 
 // Published is the outcome of a publish: the record and what the

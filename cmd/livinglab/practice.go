@@ -36,14 +36,16 @@ func readPracticeFile(path string) (*node.PracticeInput, error) {
 
 func publishCmd() *cobra.Command {
 	var file, supersedes string
+	var keep, redact []string
 	var dryRun, asJSON bool
 	c := &cobra.Command{
-		Use:   "publish (DRAFT-ID | --file practice.json)",
+		Use:   "publish (DRAFT-ID | --file practice.json [--keep WORD]... [--redact WORD]...)",
 		Short: "Publish an approved draft, or anonymise, sign and publish a practice file",
 		Long: "With DRAFT-ID, signs and publishes a draft exactly as approved after its preview (nothing is\n" +
 			"published if it changed since). With --file, runs a complete practice through the anonymisation gate\n" +
 			"in one step (failing closed: every finding and every uncertain name is redacted), prints the\n" +
-			"redaction report, signs and publishes it and prints its CID.",
+			"redaction report, signs and publishes it and prints its CID. --keep and --redact carry a reviewer's\n" +
+			"decisions on uncertain names, as for drafts (run with --dry-run first to see the candidates).",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -62,6 +64,8 @@ func publishCmd() *cobra.Command {
 			if supersedes != "" {
 				in.Supersedes = supersedes
 			}
+			in.Keep = append(in.Keep, keep...)
+			in.Redact = append(in.Redact, redact...)
 			cl, err := client()
 			if err != nil {
 				return err
@@ -91,6 +95,8 @@ func publishCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&file, "file", "", "practice JSON file")
 	c.Flags().StringVar(&supersedes, "supersedes", "", "CID of the version this one replaces")
+	c.Flags().StringArrayVar(&keep, "keep", nil, "a word or phrase that is not personal: kept (repeatable)")
+	c.Flags().StringArrayVar(&redact, "redact", nil, "a word or phrase that is personal: always redacted (repeatable)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would leave")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -104,7 +110,7 @@ func printReport(w interface{ Write([]byte) (int, error) }, r node.GateReport) {
 	fmt.Fprintf(w, "Anonymisation: %d redaction(s)\n", len(r.Findings))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, f := range r.Findings {
-		fmt.Fprintf(tw, "  %s\t%s\t[%d:%d]\t-> %s\n", f.Field, f.Type, f.Start, f.End, f.Replacement)
+		fmt.Fprintf(tw, "  %s\t%s\t[%d:%d]\t-> %s\t%s\t%s\n", f.Field, f.Type, f.Start, f.End, f.Replacement, f.Detector, f.Evidence)
 	}
 	tw.Flush()
 	for _, c := range r.Candidates {

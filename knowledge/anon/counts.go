@@ -4,8 +4,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/livinglab/livinglab/knowledge/lexicon"
 )
 
 // countNouns are words for people that make a preceding small number a count
@@ -25,12 +28,14 @@ työntekijät opiskelijaa opiskelijat oppilasta oppilaat kotitaloutta naista nai
 poikaa vastaajaa vastaajat jäsentä jäsenet kyläläistä kuntalaista kuntalaiset eläkeläistä omaishoitajaa
 deltagare invånare personer person patienter klienter brukare användare frivilliga volontärer barn
 elever familjer hushåll äldre kvinnor män flickor pojkar ungdomar medlemmar anställda respondenter
-boende pensionärer besökare kunder föräldrar
+boende pensionärer besökare kunder föräldrar ungdomar gymnasieelever
+lukiolaista lukiolaiset veteraania veteraanit veteraanille seanóirí
 deltakere innbyggere beboere pasienter brukere frivillige familier husstander eldre kvinner menn
 jenter gutter ungdommer medlemmer ansatte pensjonister besøkende kunder foreldre personar deltakarar
 deltagere borgere beboere patienter brugere frivillige børn familier husstande ældre kvinder mænd
 piger drenge unge medlemmer ansatte pensionister besøgende kunder forældre
-þátttakendur þátttakendum íbúar íbúa manns einstaklingar einstaklinga sjúklingar notendur
+þátttakendur þátttakendum íbúar íbúa íbúum íbúi einstaklingum sjúklingum notendum börnum nemendum
+fjölskyldum konum körlum manns ungmenni ungmenna einstaklingar einstaklinga sjúklingar notendur
 sjálfboðaliðar börn nemendur fjölskyldur konur karlar eldri ungmenni starfsmenn félagar
 rannpháirtithe daoine cónaitheoirí othair páistí mic léinn teaghlaigh
 `) {
@@ -47,7 +52,7 @@ respondents respondent interviewees interviewee attendees attendee inhabitants i
 villager individuals individual migrants migrant refugees refugee youths youth adults adult parents
 parent mothers mother fathers father customers customer visitors visitor applicants applicant
 beneficiaries beneficiary tenants tenant workers worker doctors doctor teachers teacher farmers farmer
-elders elder service-users
+elders elder service-users teenagers teenager
 `
 
 // enCountNouns are the English entries of countNouns.
@@ -65,7 +70,15 @@ var numberWords = map[string]int{
 	"seks": 6, "syv": 7, "åtte": 8, "otte": 8, "ni": 9, "ti": 10, "tveir": 2, "tvær": 2, "tvö": 2,
 	"þrír": 3, "þrjár": 3, "þrjú": 3, "fjórir": 4, "fjórar": 4, "fjögur": 4, "fimm": 5, "dhá": 2, "trí": 3,
 	"ceithre": 4, "cúig": 5, "beirt": 2, "triúr": 3, "ceathrar": 4, "cúigear": 5,
+	// case forms: Finnish genitive, allative, adessive, partitive; Icelandic dative and genitive
+	"kahden": 2, "kahdelle": 2, "kahdella": 2, "kahta": 2, "kolmen": 3, "kolmelle": 3, "kolmella": 3, "kolmea": 3,
+	"neljän": 4, "neljälle": 4, "neljällä": 4, "neljää": 4, "viiden": 5, "viidelle": 5, "tveimur": 2, "tveggja": 2,
+	"þremur": 3, "þriggja": 3, "fjórum": 4, "fjögurra": 4,
 }
+
+// personalNumerals count people by themselves: Irish "beirt" (two people),
+// "triúr", "ceathrar".
+var personalNumerals = map[string]bool{"beirt": true, "triúr": true, "ceathrar": true}
 
 // ambiguousNumberWords are also ordinary words; they count only right before
 // a people noun.
@@ -108,14 +121,16 @@ func (sc *scan) findCounts() {
 		if !ok || n >= k {
 			continue
 		}
-		if ambiguousNumberWords[w.lower] {
+		nordic := sc.lang == lexicon.Swedish || sc.lang == lexicon.Norwegian || sc.lang == lexicon.Bokmal ||
+			sc.lang == lexicon.Nynorsk || sc.lang == lexicon.Danish
+		if ambiguousNumberWords[w.lower] && !nordic {
 			// Scandinavian "to", "tre", "fire" only before a Nordic people noun
 			if wi+1 >= len(sc.words) || !countNouns[sc.words[wi+1].lower] || enCountNouns[sc.words[wi+1].lower] ||
 				!onlySpaceBetween(t, w.end, sc.words[wi+1].start) {
 				continue
 			}
 		}
-		if !sc.peopleFollow(w.end) {
+		if !personalNumerals[w.lower] && !sc.peopleFollow(w.end) {
 			continue
 		}
 		repl := sc.g.fewerThan()
@@ -126,21 +141,36 @@ func (sc *scan) findCounts() {
 	}
 }
 
-// peopleFollow reports whether a people noun follows position e, allowing up
-// to two lower-case words between ("3 older residents") or "of the"
-// ("3 of the residents").
+// countModifiers may stand between a number and a people noun: "3 older
+// residents", "kolme yli 90-vuotiasta asukasta", "two Syrian families".
+var countModifiers = map[string]bool{
+	"of": true, "the": true, "out": true, "av": true, "af": true, "among": true, "heistä": true, "joista": true,
+	"þeirra": true, "yli": true, "alle": true, "over": true, "under": true, "över": true, "yfir": true, "undir": true,
+	"more": true, "new": true, "young": true, "older": true, "elderly": true, "local": true, "other": true,
+	"äldre": true, "eldre": true, "ældre": true, "eldri": true, "nya": true, "nye": true, "unga": true, "unge": true,
+	"uusia": true, "nuorta": true, "iäkästä": true, "muuta": true, "andra": true, "andre": true, "aðrir": true,
+}
+
+// peopleFollow reports whether a people noun (in any inflected form)
+// follows position e, allowing modifiers between: one lower-case word,
+// capitalised adjectives inside the sentence ("Syrian"), age forms
+// ("90-vuotiasta") and the modifier words above.
 func (sc *scan) peopleFollow(e int) bool {
 	t := sc.text
 	pos := e
-	for step := 0; step < 4; step++ {
+	free := 1
+	for step := 0; step < 5; step++ {
 		k := skipSpaces(t, pos)
 		if k == pos {
 			return false
 		}
 		j := k
+		digits := false
 		for j < len(t) {
 			r, size := utf8.DecodeRuneInString(t[j:])
-			if !unicode.IsLetter(r) && !isApostrophe(r) && !isHyphen(r) {
+			if unicode.IsDigit(r) {
+				digits = true
+			} else if !unicode.IsLetter(r) && !isApostrophe(r) && !isHyphen(r) {
 				break
 			}
 			j += size
@@ -149,20 +179,96 @@ func (sc *scan) peopleFollow(e int) bool {
 			return false
 		}
 		w := sc.lower[k:j]
-		if countNouns[w] {
+		if !digits && sc.isPeopleNoun(w) {
 			return true
 		}
-		if r, _ := utf8.DecodeRuneInString(t[k:]); unicode.IsUpper(r) {
+		switch {
+		case countModifiers[w]:
+		case digits && strings.ContainsAny(w, "-") && unicode.IsLetter(runeBefore(w, len(w))):
+			// an age form: "90-vuotiasta", "80-year-old"
+		case digits:
 			return false
-		}
-		switch w {
-		case "of", "the", "out", "av", "af", "among", "heistä", "joista", "þeirra":
 		default:
-			if step >= 1 {
-				return false // one adjective at most: "3 older residents"
+			if r, _ := utf8.DecodeRuneInString(t[k:]); unicode.IsUpper(r) {
+				// a capitalised adjective inside the sentence ("Syrian"),
+				// not a month or another common word ("3 March")
+				if lx, err := loadLexicons(); err == nil {
+					if f := wordFacts(lx, sc.lang, w); !f.common && (sc.lang != "" || !f.commonAny) {
+						break
+					}
+				}
+				return false
 			}
+			if free == 0 {
+				return false
+			}
+			free--
 		}
 		pos = j
+	}
+	return false
+}
+
+var (
+	countLemmasOnce sync.Once
+	countLemmas     map[string]bool
+)
+
+// isPeopleNoun reports whether w is a word for people, or an inflected
+// form of one: the lexicon's lemma of w is compared with the lemmas of the
+// people nouns ("íbúum" -> "íbúi", like "íbúar").
+func (sc *scan) isPeopleNoun(w string) bool {
+	if countNouns[w] {
+		return true
+	}
+	lx, err := loadLexicons()
+	if err != nil {
+		return false
+	}
+	countLemmasOnce.Do(func() {
+		m := map[string]bool{}
+		for n := range countNouns {
+			for l, x := range lx.byLang {
+				if l == lexicon.English {
+					continue // English people nouns are listed in both numbers; its affixes derive too freely
+				}
+				for _, a := range x.Analyze(n) {
+					if a.Class == lexicon.Common && utf8.RuneCountInString(a.Lemma) >= 3 {
+						m[a.Lemma] = true
+					}
+				}
+			}
+		}
+		countLemmas = m
+	})
+	key := string(sc.lang) + "\x00" + w
+	if v, ok := peopleNounCache.Load(key); ok {
+		return v.(bool)
+	}
+	ok := sc.peopleNounLexicon(lx, w)
+	if factCount.Add(1) <= factCacheMax {
+		peopleNounCache.Store(key, ok)
+	}
+	return ok
+}
+
+var peopleNounCache sync.Map
+
+func (sc *scan) peopleNounLexicon(lx *lexicons, w string) bool {
+	langs := []lexicon.Lang{sc.lang}
+	if sc.lang == "" {
+		langs = lexicon.Languages()
+	}
+	for _, l := range langs {
+		x := lx.byLang[l]
+		if x == nil || l == lexicon.English {
+			continue
+		}
+		for _, a := range x.Analyze(w) {
+			if a.Class == lexicon.Common && countLemmas[a.Lemma] {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -174,10 +280,14 @@ var agesBefore = []string{"aged", "age", "age:", "ålder", "alder", "ikä", "iä
 // "aged 65 and over", "aged 18-25".
 var notExactAge = []string{"+", "-", "–", " -", " –", " to ", " and over", " or over", " and older",
 	" or older", " and above", " and under", " or more", " ja yli", " ja vanhemmat", " och äldre", " og eldre",
-	" og ældre", " og over", " ára og eldri"}
+	" og ældre", " og over", " ára og eldri", " years and over", " years and older", " years or older",
+	" years or over", " år och äldre", " år og eldre", " år og ældre", " år eller äldre", " vuotta täyttäneet",
+	" vuotta täyttänyt", " ára og eldri", " ára eða eldri", " bliain d'aois agus níos sine", "-vuotiaat ja vanhemmat",
+	"-vuotiaat ja sitä vanhemmat", " and up", "s and over"}
 
 // notExactAgeBefore before a number makes it a threshold: "over 75 years old".
-var notExactAgeBefore = []string{"over", "under", "above", "below", "than", "yli", "alle", "över", "yfir", "undir", "mindst", "minst"}
+var notExactAgeBefore = []string{"over", "under", "above", "below", "than", "yli", "alle", "över", "yfir", "undir", "mindst", "minst",
+	"between", "from", "mellan", "mellom", "välillä", "milli", "frá", "least", "vähintään", "täyttäneet", "fyllda", "fylte", "fyldte"}
 
 // agesAfter follow an exact age.
 var agesAfter = []string{"-year-old", " year old", " years old", "-years-old", " year-old", " yrs", " y/o", "-vuotias",
@@ -341,4 +451,48 @@ func (g *Gate) ScrubCounts(counts map[string]int) (shown map[string]string, tota
 		total = Suppressed
 	}
 	return shown, total
+}
+
+// findAgesAfterPersons bands a bare number right after a person's name:
+// "Margaret Thompson, 88, said", "Dorothy Bell (81)".
+func (sc *scan) findAgesAfterPersons() {
+	ends := make([]int, 0, len(sc.cands)+8)
+	for _, c := range sc.cands {
+		ends = append(ends, c.End)
+	}
+	for _, f := range sc.found {
+		if f.Type == TypePerson {
+			ends = append(ends, f.End)
+		}
+	}
+	t := sc.text
+	for _, e := range ends {
+		i := e
+		if i < len(t) && (t[i] == ',' || t[i] == ' ') {
+			i++
+		}
+		i = skipSpaces(t, i)
+		if i < len(t) && t[i] == '(' {
+			i++
+		} else if i == e || t[e] != ',' {
+			continue
+		}
+		if i >= len(t) || !isDigit(t[i]) {
+			continue
+		}
+		d := digitRun(t, i)
+		if d-i > 3 {
+			continue
+		}
+		n := atoiSmall(t[i:d])
+		if n < 0 || n > 120 {
+			continue
+		}
+		if d < len(t) && (t[d] == ',' || t[d] == ')' || t[d] == '.' || t[d] == ' ' || t[d] == ';') {
+			if d+1 < len(t) && t[d] == '.' && isDigit(t[d+1]) {
+				continue
+			}
+			sc.add(TypeAge, i, d, AgeBand(n), "exact-age")
+		}
+	}
 }

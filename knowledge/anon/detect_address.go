@@ -19,6 +19,8 @@ var streetSuffixes = []string{
 	"gade", "vej", "vænget", "stræde", "torv", "plads", "sti",
 	// Icelandic
 	"vegur", "stræti", "stígur", "braut", "gata", "tún", "hlíð", "gerði", "vellir", "torg", "teigur", "holt", "sund",
+	// Icelandic dative and accusative ("býr á Brekkugötu 5", "á Laugavegi 24")
+	"götu", "vegi", "veg", "stíg", "braut", "túni", "hlíð", "gerði", "völlum", "teig", "holti", "sundi", "stræti",
 }
 
 // streetWords are street types written as a separate word after a name:
@@ -74,7 +76,7 @@ func (sc *scan) findAddresses() {
 			continue
 		}
 		e = sc.flatSuffix(e)
-		sc.add(TypeAddress, start, e, "[address]", "street-address")
+		sc.add(TypeAddress, start, e, sc.g.words.address, "street-address")
 	}
 	sc.findEnglishAddresses()
 	sc.findFlats()
@@ -229,7 +231,7 @@ func (sc *scan) findEnglishAddresses() {
 		if fs := sc.flatBefore(p); fs >= 0 {
 			start = fs
 		}
-		sc.add(TypeAddress, start, end, "[address]", "street-address-en")
+		sc.add(TypeAddress, start, end, sc.g.words.address, "street-address-en")
 		wi = last
 	}
 }
@@ -286,7 +288,7 @@ func (sc *scan) findFlats() {
 		if !boundaryAfter(sc.text, d) || unitAfter(sc.lower, d) {
 			continue
 		}
-		sc.add(TypeAddress, w.start, d, "[address]", "flat-number")
+		sc.add(TypeAddress, w.start, d, sc.g.words.address, "flat-number")
 	}
 }
 

@@ -245,7 +245,12 @@ func (sc *scan) findEmails() {
 		if e < 0 {
 			continue
 		}
-		sc.add(TypeEmail, s, e, "[email]", "email")
+		if roleMailbox(t[s:at]) {
+			// a role or office mailbox ("registrator@", "kirjaamo@"): public
+			off = e
+			continue
+		}
+		sc.add(TypeEmail, s, e, sc.g.words.email, "email")
 		off = e
 	}
 	sc.findObfuscatedEmails()
@@ -342,7 +347,7 @@ func (sc *scan) findObfuscatedEmails() {
 				}
 			}
 			if end > 0 {
-				sc.add(TypeEmail, ls, end, "[email]", "email-obfuscated")
+				sc.add(TypeEmail, ls, end, sc.g.words.email, "email-obfuscated")
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package anon
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -26,6 +27,10 @@ type nameIndex struct {
 	stems   map[string][]tokRef // folded stem -> tokens it belongs to
 	public  func(string) bool
 	near    map[rune][]string // person tokens by first letter, compared with unknown words
+	glued   []string          // ASCII forms of person names as they appear in URLs and handles
+	heads   map[string]bool   // the first two bytes of every stem: a quick miss for most words
+	nearMu  sync.Mutex
+	nearMem map[string]bool // nearRegistered answers
 }
 
 // orgMarkers are words that make a registered name an organisation.
@@ -44,6 +49,11 @@ var orgMarkers = map[string]bool{
 	"verkosto": true, "nätverk": true, "project": true, "hanke": true, "ministry": true, "agency": true,
 	"services": true, "palvelut": true, "kollektiivi": true, "partnership": true, "forum": true,
 	"sveitarfélag": true, "sveitarfélagið": true, "byggð": true, "ehf.,": true, "k/s": true, "i/s": true,
+	// facilities and bodies: "Grace Court", "Eden Hall", "Hope Street Surgery"
+	"court": true, "hall": true, "house": true, "surgery": true, "committee": true, "programme": true,
+	"library": true, "museum": true, "church": true, "parish": true, "board": true, "authority": true,
+	"hub": true, "shed": true, "café": true, "cafe": true, "centret": true, "huset": true, "hallen": true,
+	"alliance": true, "federation": true, "union": true, "scheme": true, "initiative": true,
 }
 
 // inflectionSuffixes are endings accepted after a registered name or its
@@ -166,10 +176,18 @@ func newNameIndex(names, redact []string, public func(string) bool) *nameIndex {
 		}
 		ei := len(ix.entries)
 		ix.entries = append(ix.entries, e)
+		if !e.org {
+			ix.glued = append(ix.glued, gluedForms(toks, public)...)
+		}
 		for ti, tk := range toks {
 			ref := tokRef{entry: ei, idx: ti}
 			for _, st := range nameStems(tk) {
 				ix.stems[st] = append(ix.stems[st], ref)
+			}
+			for _, v := range spellingVariants(tk) {
+				for _, st := range nameStems(v) {
+					ix.stems[st] = append(ix.stems[st], ref)
+				}
 			}
 			if !e.org && utf8.RuneCountInString(tk) >= 4 && !public(tk) {
 				r, _ := utf8.DecodeRuneInString(tk)
@@ -193,13 +211,21 @@ func newNameIndex(names, redact []string, public func(string) bool) *nameIndex {
 	for _, n := range redact {
 		addEntry(n, true)
 	}
+	ix.heads = make(map[string]bool, len(ix.stems))
+	for st := range ix.stems {
+		// three bytes, or two for a stem that short
+		if len(st) >= 2 {
+			ix.heads[st[:min(3, len(st))]] = true
+		}
+	}
+	ix.nearMem = make(map[string]bool)
 	return ix
 }
 
 // lookup returns the registered tokens that the folded word w is a form of,
 // and whether w is the bare token.
 func (ix *nameIndex) lookup(w string) ([]tokRef, bool) {
-	if len(ix.stems) == 0 {
+	if len(ix.stems) == 0 || len(w) < 2 || !ix.heads[w[:min(3, len(w))]] && !ix.heads[w[:2]] {
 		return nil, false
 	}
 	for l := 0; l <= maxInflection && l < len(w); l++ {
@@ -233,10 +259,21 @@ func (sc *scan) findRegistryNames() {
 	}
 	ms := make([]match, len(words))
 	for i, w := range words {
-		if utf8.RuneCountInString(w.lower) < 2 {
+		if utf8.RuneCountInString(w.lower) < 2 && !nameParticlesStrong[w.lower] {
 			continue
 		}
 		refs, exact := ix.lookup(w.lower)
+		if refs == nil && w.capital {
+			// an inflected form the lexicons know: "Guðrúnar" -> "guðrún"
+			if lx, err := loadLexicons(); err == nil {
+				for _, l := range strings.Fields(wordFacts(lx, sc.lang, w.lower).lemmas) {
+					if r, ok := ix.stems[l]; ok && l != w.lower {
+						refs = r
+						break
+					}
+				}
+			}
+		}
 		if refs == nil {
 			continue
 		}
@@ -280,9 +317,9 @@ func (sc *scan) findRegistryNames() {
 				continue
 			}
 			det := "registry-name"
-			repl := "[person]"
+			repl := sc.g.words.person
 			if e.org {
-				det, repl = "registry-organisation", "[organisation]"
+				det, repl = "registry-organisation", sc.g.words.organisation
 			}
 			if e.redact {
 				det = "confirmed-personal"
@@ -330,7 +367,7 @@ func (sc *scan) findRegistryNames() {
 		if hit.redact {
 			det = "confirmed-personal"
 		}
-		sc.add(TypePerson, w.start, sc.possessiveEnd(w), "[person]", det)
+		sc.add(TypePerson, w.start, sc.possessiveEnd(w), sc.g.words.person, det)
 		covered[i] = true
 	}
 }
@@ -360,6 +397,23 @@ func (ix *nameIndex) nearRegistered(w string) bool {
 	if len(ix.near) == 0 || w == "" {
 		return false
 	}
+	ix.nearMu.Lock()
+	v, ok := ix.nearMem[w]
+	ix.nearMu.Unlock()
+	if ok {
+		return v
+	}
+	v = ix.nearUncached(w)
+	ix.nearMu.Lock()
+	if len(ix.nearMem) > 50000 {
+		ix.nearMem = make(map[string]bool)
+	}
+	ix.nearMem[w] = v
+	ix.nearMu.Unlock()
+	return v
+}
+
+func (ix *nameIndex) nearUncached(w string) bool {
 	first, _ := utf8.DecodeRuneInString(w)
 	wr := []rune(w)
 	for _, tk := range ix.near[first] {
@@ -442,113 +496,6 @@ var ambiguousGivenNames = map[string]bool{
 var nameParticles = map[string]bool{
 	"van": true, "von": true, "af": true, "de": true, "da": true, "di": true, "du": true, "del": true,
 	"der": true, "ó": true, "ní": true, "nic": true, "mac": true, "mc": true, "ua": true, "ui": true, "bin": true,
-}
-
-// findCandidates marks runs of capitalised words that may be names of people:
-// words not in the public vocabulary, known given names and surnames, words
-// after a title ("Dr", "rouva"), and words close to a registered name.
-func (sc *scan) findCandidates() {
-	mask := make([]bool, len(sc.text)+1)
-	for _, f := range sc.found {
-		for i := f.Start; i < f.End; i++ {
-			mask[i] = true
-		}
-	}
-	for _, u := range sc.urls {
-		for i := u.start; i < u.end; i++ {
-			mask[i] = true
-		}
-	}
-	words := sc.words
-	masked := func(i int) bool { return mask[words[i].start] || mask[words[i].end-1] }
-	adjacent := func(a, b int) bool { return onlySpaceBetween(sc.text, words[a].end, words[b].start) }
-	ix := sc.g.names
-	reasonFor := func(i int) string {
-		w := words[i]
-		if !w.capital || w.glued || masked(i) {
-			return ""
-		}
-		// an e-mail-like or file-like token ("Report.pdf") is not a name
-		if w.end < len(sc.text) && sc.text[w.end] == '@' {
-			return ""
-		}
-		if _, ok := sc.nearby[w.start]; ok {
-			return "near registered name"
-		}
-		if i > 0 && adjacent(i-1, i) || i > 0 && sc.text[words[i-1].end] == '.' && adjacent2(sc.text, words[i-1].end+1, w.start) {
-			if isTitle(words[i-1].lower) {
-				return "follows a title"
-			}
-		}
-		if isKnownName(w.lower) || isKnownName(stripPossessive(w.lower)) {
-			if ix.nearRegistered(w.lower) {
-				return "near registered name"
-			}
-			return "known name"
-		}
-		if sc.g.isPublic(w.lower) {
-			return ""
-		}
-		if ix.nearRegistered(w.lower) {
-			return "near registered name"
-		}
-		return "unknown capitalised word"
-	}
-	extendable := func(i int) bool {
-		w := words[i]
-		if masked(i) || stopWords[w.lower] || isTitle(w.lower) {
-			return false
-		}
-		return w.capital || w.allCaps && utf8.RuneCountInString(w.lower) <= 3
-	}
-	for i := 0; i < len(words); i++ {
-		reason := reasonFor(i)
-		if reason == "" {
-			continue
-		}
-		first, last := i, i
-		// grow right over capitalised words and name particles
-		for j := i + 1; j < len(words) && j-first < 4; j++ {
-			if !adjacent(j-1, j) {
-				break
-			}
-			if nameParticles[words[j].lower] && j+1 < len(words) && adjacent(j, j+1) && words[j+1].capital && !masked(j+1) {
-				continue
-			}
-			if !extendable(j) {
-				break
-			}
-			last = j
-			if r := reasonFor(j); r == "near registered name" || r == "follows a title" {
-				reason = r
-			}
-		}
-		// grow left over capitalised words inside the sentence, or a known
-		// given name at its start ("Will Murphy")
-		for j := first - 1; j >= 0 && last-j < 4; j-- {
-			if !adjacent(j, j+1) || !extendable(j) {
-				break
-			}
-			if words[j+1].sentStart {
-				break
-			}
-			if words[j].sentStart && !isKnownName(words[j].lower) && !ambiguousGivenNames[words[j].lower] {
-				break
-			}
-			first = j
-		}
-		for first > 0 && nameParticles[words[first-1].lower] && adjacent(first-1, first) && !masked(first-1) && !words[first-1].capital {
-			first--
-		}
-		start, end := words[first].start, words[last].end
-		text := sc.text[start:end]
-		if _, ok := sc.g.confirmed[strings.Join(strings.Fields(foldSameLen(text)), " ")]; ok {
-			i = last
-			continue
-		}
-		sc.cands = append(sc.cands, Candidate{Field: sc.field, Start: start, End: end, Text: text, Reason: reason})
-		i = last
-	}
 }
 
 // adjacent2 reports whether only spaces lie between a and b.
@@ -684,7 +631,11 @@ func (sc *scan) findContacts() {
 	}
 	ns := string(norm)
 	byPrefix := sc.g.contactIndex
+	first := &sc.g.contactFirst
 	for j := 0; j+contactPrefix <= len(ns); j++ {
+		if !first[ns[j]] {
+			continue
+		}
 		for _, pi := range byPrefix[ns[j:j+contactPrefix]] {
 			p := pats[pi]
 			if !strings.HasPrefix(ns[j:], p.norm) {

@@ -90,6 +90,10 @@ func (sc *scan) findNumbers() {
 		next := i + 1
 		if isDigit(c) {
 			next = digitRun(t, i)
+			if e, _ := sc.orgIDAt(i); e > 0 {
+				i = e // an organisation's registry number: public, kept
+				continue
+			}
 			if e := sc.nationalIDAt(i); e > 0 {
 				i = e
 				continue
@@ -481,7 +485,8 @@ func (sc *scan) phoneAt(i int) int {
 	if total < 7 {
 		return -1
 	}
-	if currencyBefore(sc.lower, i) || precededBy(sc.lower, i, 20, notPhoneContext) && !precededBy(sc.lower, i, 20, phoneContext) {
+	if currencyBefore(sc.lower, i) || precededBy(sc.lower, i, 20, notPhoneContext) && !precededBy(sc.lower, i, 20, phoneContext) ||
+		precededBy(sc.lower, i, 32, referenceContext) && !precededBy(sc.lower, i, 20, phoneContext) {
 		return -1
 	}
 	ctx := precededBy(sc.lower, i, 25, phoneContext)
@@ -521,7 +526,7 @@ func (sc *scan) phoneAt(i int) int {
 			continue // "0 4 0 7 6 5" is not how phone numbers are written
 		}
 		if sc.validPhone(t[i:end], plus, len(sub) > 1, ctx) {
-			sc.add(TypePhone, i, end, "[phone]", "phonenumbers")
+			sc.add(TypePhone, i, end, sc.g.words.phone, "phonenumbers")
 			return end
 		}
 	}

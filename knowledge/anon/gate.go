@@ -2,9 +2,10 @@ package anon
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/livinglab/livinglab/knowledge/lexicon"
 )
 
 // Finding types.
@@ -30,6 +31,7 @@ type Finding struct {
 	Start, End  int    // byte offsets in the original text
 	Replacement string // what the span was replaced with, e.g. "[email]" or "fewer than 5"
 	Detector    string // which rule found it, e.g. "fi-henkilotunnus" or "registry-name"
+	Evidence    string // what decided it, for the reviewer (may be empty for unambiguous patterns)
 }
 
 // Candidate is a possible person name the gate is unsure of. It is left in the
@@ -40,6 +42,8 @@ type Candidate struct {
 	Start, End int    // byte offsets in the original text
 	Text       string // the words as written
 	Reason     string // why the gate is unsure
+	Evidence   string // the evidence weighed, for the reviewer
+	Certain    bool   // the evidence points to a person (not merely an unknown word)
 }
 
 // Registry holds the lab's own registered stakeholders: private data the node
@@ -57,6 +61,13 @@ type Options struct {
 	Confirmed  []string // candidates a reviewer confirmed as not personal: kept
 	Redact     []string // candidates a reviewer confirmed as personal: always redacted
 	FailClosed bool     // redact every uncertain candidate as [person] too
+	// Language is the record's language ("sv", "fi", "nb", ...). It
+	// selects the lexicon that decides which capitalised words are
+	// ordinary words, and the language of replacement texts ("färre än 5",
+	// "[henkilö]"). Empty: the language is guessed from each text and
+	// replacements are English. A language without a lexicon is guessed
+	// likewise.
+	Language string
 }
 
 // DefaultK is the small-count threshold used when Options.K is not positive.
@@ -72,6 +83,9 @@ type Gate struct {
 	names        *nameIndex          // registry names and Options.Redact
 	contacts     []contactPattern
 	contactIndex map[string][]int // contact patterns by their first bytes
+	contactFirst [256]bool        // first bytes of contact patterns
+	lang         lexicon.Lang     // the record's language, "" to guess per text
+	words        placeholderWords // replacement texts in the record's language
 }
 
 // New builds a Gate from opts.
@@ -85,6 +99,10 @@ func New(opts Options) *Gate {
 	if g.k <= 0 {
 		g.k = DefaultK
 	}
+	if l, err := lexicon.ParseLang(opts.Language); err == nil {
+		g.lang = l
+	}
+	g.words = placeholdersFor(g.lang)
 	for _, v := range opts.Vocabulary {
 		for _, f := range strings.Fields(foldSameLen(v)) {
 			g.vocab[strings.Trim(f, ".,;:!?()\"'")] = struct{}{}
@@ -102,7 +120,20 @@ func New(opts Options) *Gate {
 	}
 	g.names = newNameIndex(opts.Registry.Names, opts.Redact, g.isPublic)
 	g.contacts = buildContacts(opts.Registry.Contacts, g.isPublic)
+	for i := range g.contacts {
+		switch g.contacts[i].typ {
+		case TypeEmail:
+			g.contacts[i].repl = g.words.email
+		case TypePhone:
+			g.contacts[i].repl = g.words.phone
+		case TypeAddress:
+			g.contacts[i].repl = g.words.address
+		}
+	}
 	g.contactIndex = indexContacts(g.contacts)
+	for _, c := range g.contacts {
+		g.contactFirst[c.norm[0]] = true
+	}
 	return g
 }
 
@@ -180,6 +211,8 @@ type scan struct {
 
 	letterRuns map[string][]int // folded run of letters -> its starts, for propagate
 	scans      int              // text scans spent by propagate
+	lang       lexicon.Lang     // the text's language, given or guessed
+	personAt   map[int]bool     // starts (and negated ends) of person findings, for findCandidates
 }
 
 func (sc *scan) add(typ string, start, end int, repl, det string) {
@@ -187,6 +220,13 @@ func (sc *scan) add(typ string, start, end int, repl, det string) {
 		return
 	}
 	sc.found = append(sc.found, Finding{Type: typ, Field: sc.field, Start: start, End: end, Replacement: repl, Detector: det})
+}
+
+func (sc *scan) addEv(typ string, start, end int, repl, det, ev string) {
+	if start < 0 || end > len(sc.text) || start >= end {
+		return
+	}
+	sc.found = append(sc.found, Finding{Type: typ, Field: sc.field, Start: start, End: end, Replacement: repl, Detector: det, Evidence: ev})
 }
 
 // Scrub returns the cleaned text, the redactions applied and the remaining
@@ -201,6 +241,12 @@ func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, cand
 	}
 	sc := &scan{g: g, field: field, text: text, lower: foldSameLen(text)}
 	sc.words = tokenizeWords(text, sc.lower)
+	sc.lang = g.lang
+	if sc.lang == "" {
+		if lx, err := loadLexicons(); err == nil {
+			sc.lang = detectLanguage(lx, sc.words)
+		}
+	}
 
 	sc.findURLs()
 	sc.findEmails()
@@ -212,14 +258,20 @@ func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, cand
 	sc.findPostcodes()
 	sc.findContacts()
 	sc.findRegistryNames()
+	sc.findRegistryInGlued()
 	sc.findCounts()
 	sc.findAges()
 	sc.resolveURLs()
 	sc.findCandidates()
 
+	sc.findAgesAfterPersons()
 	if g.failClosed {
 		for _, c := range sc.cands {
-			sc.add(TypePerson, c.Start, c.End, "[person]", "uncertain-name")
+			det := "uncertain-name"
+			if c.Certain {
+				det = "name-evidence"
+			}
+			sc.addEv(TypePerson, c.Start, c.End, g.words.person, det, c.Evidence)
 		}
 		sc.cands = nil
 	}
@@ -243,6 +295,11 @@ func (g *Gate) Scrub(field, text string) (clean string, findings []Finding, cand
 		}
 		findings = mergeFindings(sc.text, sc.found)
 	}
+	for i := range findings {
+		if findings[i].Evidence == "" {
+			findings[i].Evidence = detectorEvidence[findings[i].Detector]
+		}
+	}
 	clean = apply(text, findings)
 	for _, c := range sc.cands {
 		if !overlapsAny(findings, c.Start, c.End) {
@@ -264,7 +321,10 @@ const propagateBudget = 256
 // "Mattila-Virtanen" too.
 func (sc *scan) propagate(from []Finding, seen map[string]bool) {
 	for _, f := range from {
-		if f.Type == TypeCount || f.Type == TypeAge {
+		switch f.Type {
+		case TypeCount, TypeAge, TypeIBAN, TypeCard, TypeEmail:
+			// counts and ages depend on their context; the others are
+			// recognised wherever they stand, so repeating them finds nothing new
 			continue
 		}
 		// Values are compared case-insensitively, except a name that is also
@@ -292,7 +352,7 @@ func (sc *scan) propagate(from []Finding, seen map[string]bool) {
 				if s == f.Start || e > len(hay) || hay[s:e] != val || !boundaryAfter(sc.text, e) {
 					continue
 				}
-				sc.add(f.Type, s, e, f.Replacement, f.Detector)
+				sc.addEv(f.Type, s, e, f.Replacement, f.Detector, "repeats a value redacted elsewhere in the text")
 			}
 			continue
 		}
@@ -308,7 +368,7 @@ func (sc *scan) propagate(from []Finding, seen map[string]bool) {
 			s, e := off+j, off+j+len(val)
 			off = s + 1
 			if s != f.Start && boundaryBefore(sc.text, s) && boundaryAfter(sc.text, e) {
-				sc.add(f.Type, s, e, f.Replacement, f.Detector)
+				sc.addEv(f.Type, s, e, f.Replacement, f.Detector, "repeats a value redacted elsewhere in the text")
 			}
 		}
 	}
@@ -388,7 +448,7 @@ func mergeFindings(text string, fs []Finding) []Finding {
 	}
 	for _, f := range fs[1:] {
 		overlap := f.Start < cur.End
-		if !overlap && f.Type == TypePerson && win.Type == TypePerson && onlySpaceBetween(text, cur.End, f.Start) {
+		if !overlap && f.Type == TypePerson && win.Type == TypePerson && (onlySpaceBetween(text, cur.End, f.Start) || particlesBetween(text, cur.End, f.Start)) {
 			overlap = true
 		}
 		if overlap {
@@ -425,4 +485,22 @@ func apply(text string, fs []Finding) string {
 }
 
 // fewerThan is the replacement for a suppressed count.
-func (g *Gate) fewerThan() string { return "fewer than " + strconv.Itoa(g.k) }
+func (g *Gate) fewerThan() string { return g.words.fewerThan(g.k) }
+
+// particlesBetween reports whether text[a:b] holds only name particles and
+// spaces ("Peter van der Berg" found as two names).
+func particlesBetween(text string, a, b int) bool {
+	if b-a > 12 || b <= a {
+		return false
+	}
+	fs := strings.Fields(text[a:b])
+	if len(fs) == 0 {
+		return false
+	}
+	for _, f := range fs {
+		if !nameParticles[strings.ToLower(f)] {
+			return false
+		}
+	}
+	return true
+}

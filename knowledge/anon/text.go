@@ -164,6 +164,8 @@ func tokenizeWords(s, lower string) []word {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if !unicode.IsLetter(r) {
 			switch {
+			case r == '.' && len(words) > 0 && isInitial(s, words[len(words)-1], i):
+				// "J. R. Atkinson": the full stop of an initial ends no sentence
 			case r == '.' || r == '!' || r == '?' || r == ':' || r == ';' || r == '\n' || r == '\r' ||
 				r == '\u2022' || r == '*' || r == '\u2013' || r == '\u2014':
 				sent = true
@@ -280,4 +282,14 @@ func precededBy(lower string, i, window int, keywords []string) bool {
 		}
 	}
 	return false
+}
+
+// isInitial reports whether w is a single capital letter whose full stop
+// is at i ("J." in "J. R. Atkinson").
+func isInitial(s string, w word, i int) bool {
+	if w.end != i || i >= len(s) || s[i] != '.' {
+		return false
+	}
+	r, n := utf8.DecodeRuneInString(s[w.start:])
+	return n == w.end-w.start && unicode.IsUpper(r)
 }

@@ -513,8 +513,10 @@ func (s *server) publish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A complete practice submitted in one step fails closed: every
-	// finding and every uncertain name is redacted.
-	out, err := s.svc.PublishPractice(r.Context(), in, node.Review{FailClosed: true}, r.URL.Query().Get("dry_run") == "true")
+	// finding and every uncertain name is redacted, except what the
+	// submitter decided to keep (and with what it asked to redact).
+	out, err := s.svc.PublishPractice(r.Context(), in, node.Review{Confirmed: in.Keep, Redact: in.Redact, FailClosed: true},
+		r.URL.Query().Get("dry_run") == "true")
 	status := http.StatusCreated
 	if out != nil && out.DryRun {
 		status = http.StatusOK
