@@ -139,6 +139,14 @@ var textFields = []textField{
 	{"body", 1},
 }
 
+// translationFields hold a record's translated title and summary, in the
+// translation's language, weighted a little below the original's fields.
+// They are not stored: hits show translations from fieldTranslations.
+var translationFields = []textField{
+	{"trtitle", 4},
+	{"trsummary", 2.5},
+}
+
 // crossBoost weights a match in the cross-language field. A word found in a
 // record's own language scores its field boost for the stem plus this for
 // the exact (folded) form, so exact forms rank above other inflections.

@@ -154,12 +154,28 @@ func TestFieldBoostRanking(t *testing.T) {
 	}
 }
 
-func TestAndSemanticsPhraseExclude(t *testing.T) {
+func TestBestMatchPhraseRequireExclude(t *testing.T) {
 	ix, _, _ := newFixtureIndex(t)
 
+	// Best match: the record with both words first, records with one of
+	// them after it.
 	res := search(t, ix, Query{Text: "rural households"})
-	if got := cids(res); !reflect.DeepEqual(got, []string{"en-7"}) {
+	if got := cids(res); len(got) < 2 || got[0] != "en-7" || res.Hits[0].Score <= res.Hits[1].Score {
 		t.Fatalf("rural households: got %v", got)
+	}
+	// +word is required.
+	res = search(t, ix, Query{Text: "+rural +households"})
+	if got := cids(res); !reflect.DeepEqual(got, []string{"en-7"}) {
+		t.Fatalf("+rural +households: got %v", got)
+	}
+	res = search(t, ix, Query{Text: "rural +households"})
+	if got := cids(res); !reflect.DeepEqual(got, []string{"en-7"}) {
+		t.Fatalf("rural +households: got %v", got)
+	}
+	// A word no record has does not empty the result.
+	res = search(t, ix, Query{Text: "rural households zyxwvut"})
+	if got := cids(res); len(got) == 0 || got[0] != "en-7" {
+		t.Fatalf("rural households zyxwvut: got %v", got)
 	}
 
 	res = search(t, ix, Query{Text: `"home care"`})
@@ -766,6 +782,8 @@ func TestBadQueries(t *testing.T) {
 		{"stage out of range", Query{Stages: []int{6}}, "stage 6"},
 		{"bad year", Query{Years: []int{-3}}, "year"},
 		{"invalid utf8", Query{Text: "care \xff"}, "UTF-8"},
+		{"stop words only", Query{Text: "the and of"}, "only stop words"},
+		{"stop words only, Swedish", Query{Text: "och i"}, "only stop words"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -792,7 +810,7 @@ func TestParseText(t *testing.T) {
 		{"", nil},
 		{"care", []clause{{text: "care"}}},
 		{"  elderly   care ", []clause{{text: "elderly"}, {text: "care"}}},
-		{`"home care" -pilot +rural`, []clause{{text: "home care", phrase: true}, {text: "pilot", exclude: true}, {text: "rural"}}},
+		{`"home care" -pilot +rural`, []clause{{text: "home care", phrase: true}, {text: "pilot", exclude: true}, {text: "rural", require: true}}},
 		{`-"night visits" x`, []clause{{text: "night visits", phrase: true, exclude: true}, {text: "x"}}},
 		{`a - b`, []clause{{text: "a"}, {text: "b"}}},
 		{`e-care`, []clause{{text: "e-care"}}},
@@ -970,5 +988,43 @@ func TestFragmentsValidUTF8(t *testing.T) {
 	got := markup("abc def", 0, 7, mergeSpans([]span{{0, 3}, {4, 7}, {5, 6}}, 7))
 	if got != "<mark>abc</mark> <mark>def</mark>" {
 		t.Fatalf("markup %q", got)
+	}
+}
+
+func TestTranslationsSearchedAndShown(t *testing.T) {
+	ix, _, _ := newFixtureIndex(t)
+	d := Doc{CID: "fi-tr", Kind: "practice", Language: "fi", Region: "North Karelia", Country: "FI",
+		Title:   "Yöajan etähoiva kylien vapaaehtoisten kanssa",
+		Summary: "Kylien vapaaehtoiset vastaavat hälytyksiin yöllä.",
+		Body:    "Hoitajat ja vapaaehtoiset suunnittelivat yöhoivan yhdessä.",
+		Translations: map[string]Translation{
+			"en": {Title: "Night-time telecare with village volunteers", Summary: "Village volunteers answer alarms at night."},
+			"sv": {Title: "Nattlig distansomsorg med byarnas frivilliga"},
+		}}
+	if err := ix.Put(d); err != nil {
+		t.Fatal(err)
+	}
+	res := search(t, ix, Query{Text: "night telecare", Reader: "en"})
+	if len(res.Hits) == 0 || res.Hits[0].CID != "fi-tr" {
+		t.Fatalf("night telecare: got %v", cids(res))
+	}
+	h := res.Hits[0]
+	if h.Title != d.Translations["en"].Title || h.TitleLanguage != "en" || h.OriginalTitle != d.Title || h.Summary == "" {
+		t.Fatalf("hit not shown in English: %+v", h)
+	}
+	// A Finnish reader sees the original.
+	res = search(t, ix, Query{Text: "etähoiva", Reader: "fi"})
+	if len(res.Hits) == 0 || res.Hits[0].Title != d.Title || res.Hits[0].OriginalTitle != "" {
+		t.Fatalf("etähoiva: %+v", res.Hits)
+	}
+	// Without a reader language, titles are as written.
+	res = search(t, ix, Query{Text: "volunteers"})
+	if !contains(cids(res), "fi-tr") {
+		t.Fatalf("volunteers: got %v", cids(res))
+	}
+	for _, h := range res.Hits {
+		if h.CID == "fi-tr" && h.Title != d.Title {
+			t.Fatalf("no reader: title %q", h.Title)
+		}
 	}
 }

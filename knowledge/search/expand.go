@@ -1,0 +1,211 @@
+package search
+
+import (
+	"strings"
+
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/livinglab/livinglab/knowledge/search/glossary"
+)
+
+// expansionBoost weights a match through the glossary (the query's concept
+// written in another language, or a synonym) relative to a match of the
+// query word itself, so that records using the reader's own words rank
+// first.
+const expansionBoost = 0.3
+
+// maxExpansionTerms bounds the glossary terms one query is expanded with.
+const maxExpansionTerms = 48
+
+// glossIndex finds glossary concepts in query words.
+type glossIndex struct {
+	g *glossary.Glossary
+	// keys maps a lookup key to concept indexes. Keys are "*:" + the
+	// term's folded words joined by spaces (exact, any language) and
+	// code + ":" + its stems in that language's analysis.
+	keys     map[string][]int
+	terms    [][]glossTerm // per concept
+	maxWords int
+}
+
+// glossTerm is a glossary term analysed for its language's fields.
+type glossTerm struct {
+	code   string   // per-language field suffix
+	folded string   // folded words joined by spaces
+	stems  []string // its terms in the language's fields
+}
+
+func newGlossIndex(g *glossary.Glossary, im *mapping.IndexMappingImpl) *glossIndex {
+	gi := &glossIndex{g: g, keys: map[string][]int{}}
+	fold := im.AnalyzerNamed(foldAnalyzerName)
+	add := func(key string, ci int) {
+		list := gi.keys[key]
+		if len(list) > 0 && list[len(list)-1] == ci {
+			return
+		}
+		gi.keys[key] = append(list, ci)
+	}
+	for ci, c := range g.Concepts() {
+		var ts []glossTerm
+		for _, t := range c.Terms {
+			l, ok := languageFor(t.Lang)
+			if !ok {
+				continue
+			}
+			folded := joinTerms(analyze(fold, t.Text))
+			stems := analyze(im.AnalyzerNamed(l.analyzer), t.Text)
+			gt := glossTerm{code: l.code, folded: folded}
+			for _, s := range stems {
+				gt.stems = append(gt.stems, s.term)
+			}
+			if folded != "" {
+				add("*:"+folded, ci)
+				gi.maxWords = max(gi.maxWords, strings.Count(folded, " ")+1)
+			}
+			if len(gt.stems) > 0 {
+				add(l.code+":"+strings.Join(gt.stems, " "), ci)
+				ts = append(ts, gt)
+			}
+		}
+		gi.terms = append(gi.terms, ts)
+	}
+	return gi
+}
+
+func joinTerms(ts []analyzedToken) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.term
+	}
+	return strings.Join(parts, " ")
+}
+
+// SetGlossary replaces the glossary used to expand queries; nil turns
+// expansion off.
+func (ix *Index) SetGlossary(g *glossary.Glossary) {
+	var gi *glossIndex
+	if g != nil {
+		gi = newGlossIndex(g, ix.mapping)
+	}
+	ix.glossMu.Lock()
+	ix.gloss = gi
+	ix.glossMu.Unlock()
+}
+
+func (ix *Index) glossary() *glossIndex {
+	ix.glossMu.RLock()
+	defer ix.glossMu.RUnlock()
+	return ix.gloss
+}
+
+// expandGlossary finds glossary concepts in runs of consecutive optional
+// words (longest first) and gives each word of a run the concept's other
+// terms as expansions: a record containing "kotihoito" then counts for both
+// words of "home care", below a record containing "home care" itself.
+func (pl *planner) expandGlossary(words []*word, langs []language) {
+	gi := pl.ix.glossary()
+	if gi == nil || len(words) == 0 {
+		return
+	}
+	budget := maxExpansionTerms
+	for i := 0; i < len(words) && budget > 0; {
+		n, concepts := gi.match(words[i:], langs)
+		if n == 0 {
+			i++
+			continue
+		}
+		var qs []query.Query
+		seen := map[string]bool{}
+		for _, ci := range concepts {
+			for _, gt := range gi.terms[ci] {
+				key := gt.code + ":" + strings.Join(gt.stems, " ")
+				if seen[key] || budget == 0 || gt.folded == words[i].folded && n == 1 {
+					continue
+				}
+				seen[key] = true
+				if q := pl.termQuery(gt); q != nil {
+					qs = append(qs, q)
+					budget--
+				}
+			}
+		}
+		if len(qs) > 0 {
+			for _, w := range words[i : i+n] {
+				w.expansions = append(w.expansions, qs...)
+			}
+		}
+		i += n
+	}
+}
+
+// match returns the length of the longest run at the start of words that
+// is a glossary term, and its concepts.
+func (gi *glossIndex) match(words []*word, langs []language) (int, []int) {
+	for n := min(gi.maxWords, len(words)); n >= 1; n-- {
+		run := words[:n]
+		folded := make([]string, n)
+		for i, w := range run {
+			folded[i] = w.folded
+		}
+		var out []int
+		out = append(out, gi.keys["*:"+strings.Join(folded, " ")]...)
+		for _, l := range langs {
+			stems := make([]string, 0, n)
+			for _, w := range run {
+				if s, ok := w.stems[l.code]; ok {
+					stems = append(stems, s)
+				}
+			}
+			if len(stems) == n {
+				out = append(out, gi.keys[l.code+":"+strings.Join(stems, " ")]...)
+			}
+		}
+		if len(out) > 0 {
+			return n, dedupInts(out)
+		}
+	}
+	return 0, nil
+}
+
+func dedupInts(xs []int) []int {
+	seen := map[int]bool{}
+	out := xs[:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// termQuery matches a glossary term in its language's fields: every one of
+// its stems in some text or translation field, weighted by expansionBoost.
+// nil if one of its stems occurs nowhere.
+func (pl *planner) termQuery(gt glossTerm) query.Query {
+	parts := make([]query.Query, 0, len(gt.stems))
+	for _, stem := range gt.stems {
+		var qs []query.Query
+		for _, fs := range [][]textField{textFields, translationFields} {
+			for _, tf := range fs {
+				f := langField(tf.name, gt.code)
+				if !pl.exists(f, stem) {
+					continue
+				}
+				t := query.NewTermQuery(stem)
+				t.SetField(f)
+				t.SetBoost(tf.boost * expansionBoost)
+				qs = append(qs, t)
+			}
+		}
+		if len(qs) == 0 {
+			return nil
+		}
+		parts = append(parts, disjunction(qs))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return conjunction(parts)
+}
