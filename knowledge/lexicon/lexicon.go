@@ -1,0 +1,424 @@
+// Package lexicon tells whether a word is a common word of one of the
+// network's languages (English, Finnish, Swedish, Norwegian Bokmål and
+// Nynorsk, Danish, Icelandic, Irish), in any inflected form, and what its
+// lemma is; it splits compounds into known words too.
+//
+// The data is derived from Debian's spelling dictionaries (Hunspell) and
+// from Voikko's description of Finnish morphology by the command in
+// cmd/build, and embedded compressed under data/ (see data/SOURCES.json for
+// sources and licences). A language's data is decoded on first use, once
+// per process; a missing or corrupt data file is an error, never an empty
+// lexicon, so a caller that relies on the lexicon to keep words fails closed.
+//
+// Lookups are case-insensitive and safe for concurrent use.
+package lexicon
+
+import (
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+//go:embed data/*.gz
+var embedded embed.FS
+
+// Lang is a language code: "en", "fi", "sv", "nb", "nn", "no" (Bokmål and
+// Nynorsk together), "da", "is" or "ga".
+type Lang string
+
+// The supported languages.
+const (
+	English   Lang = "en"
+	Finnish   Lang = "fi"
+	Swedish   Lang = "sv"
+	Bokmal    Lang = "nb"
+	Nynorsk   Lang = "nn"
+	Norwegian Lang = "no"
+	Danish    Lang = "da"
+	Icelandic Lang = "is"
+	Irish     Lang = "ga"
+)
+
+// Languages lists the languages in the order the gate tries them; "no"
+// stands for both written Norwegian standards.
+func Languages() []Lang {
+	return []Lang{English, Finnish, Swedish, Norwegian, Danish, Icelandic, Irish}
+}
+
+// ErrUnsupported is returned for a language code without a lexicon.
+var ErrUnsupported = errors.New("lexicon: unsupported language")
+
+// ErrData is returned (wrapped) when the lexicon data is missing or corrupt.
+var ErrData = errors.New("lexicon: lexicon data missing or corrupt")
+
+// ParseLang normalises a language tag ("sv-FI", "nb_NO", "EN", "nob") to a
+// Lang. An empty or unknown tag gives ErrUnsupported.
+func ParseLang(tag string) (Lang, error) {
+	t := strings.ToLower(strings.TrimSpace(tag))
+	if i := strings.IndexAny(t, "-_"); i >= 0 {
+		t = t[:i]
+	}
+	switch t {
+	case "en", "eng":
+		return English, nil
+	case "fi", "fin":
+		return Finnish, nil
+	case "sv", "swe":
+		return Swedish, nil
+	case "nb", "nob":
+		return Bokmal, nil
+	case "nn", "nno":
+		return Nynorsk, nil
+	case "no", "nor":
+		return Norwegian, nil
+	case "da", "dan":
+		return Danish, nil
+	case "is", "isl", "ice":
+		return Icelandic, nil
+	case "ga", "gle":
+		return Irish, nil
+	}
+	return "", fmt.Errorf("%w: %q", ErrUnsupported, tag)
+}
+
+// Class says what kind of word an analysis found.
+type Class uint8
+
+const (
+	// Common is an ordinary word of the language.
+	Common Class = iota
+	// Proper is a proper noun the dictionary knows only capitalised
+	// (a place, a name, an organisation); the Hunspell dictionaries do not
+	// say which.
+	Proper
+	// GivenName is a first name (Finnish morphology only).
+	GivenName
+	// Surname is a family name (Finnish morphology only).
+	Surname
+	// Place is a place name (Finnish morphology only).
+	Place
+)
+
+func (c Class) String() string {
+	switch c {
+	case Common:
+		return "common"
+	case Proper:
+		return "proper"
+	case GivenName:
+		return "given-name"
+	case Surname:
+		return "surname"
+	case Place:
+		return "place"
+	}
+	return fmt.Sprintf("class(%d)", uint8(c))
+}
+
+// Analysis is one reading of a word.
+type Analysis struct {
+	Lemma string // base form, lower case (for a compound: the whole compound's base form)
+	Class Class
+	// Parts are the lemmas of a compound's parts, or nil for a simple word.
+	Parts []string
+}
+
+// Lexicon answers questions about the words of one language.
+type Lexicon struct {
+	lang  Lang
+	dicts []*hunspell
+	fst   *transducer
+}
+
+// Lang is the lexicon's language.
+func (x *Lexicon) Lang() Lang { return x.lang }
+
+var (
+	cacheMu sync.Mutex
+	cache   = map[Lang]*loadResult{}
+)
+
+type loadResult struct {
+	once sync.Once
+	lex  *Lexicon
+	err  error
+}
+
+// Load returns the embedded lexicon of a language, decoding it on first use.
+func Load(l Lang) (*Lexicon, error) {
+	switch l {
+	case English, Finnish, Swedish, Bokmal, Nynorsk, Norwegian, Danish, Icelandic, Irish:
+	default:
+		return nil, fmt.Errorf("%w: %q", ErrUnsupported, string(l))
+	}
+	cacheMu.Lock()
+	r := cache[l]
+	if r == nil {
+		r = &loadResult{}
+		cache[l] = r
+	}
+	cacheMu.Unlock()
+	r.once.Do(func() { r.lex, r.err = Open(embedded, l) })
+	return r.lex, r.err
+}
+
+// Open reads a language's lexicon from fsys, which holds the files of
+// data/ under "data/". It is Load without the cache, for other data sets.
+func Open(fsys fs.FS, l Lang) (*Lexicon, error) {
+	x := &Lexicon{lang: l}
+	switch l {
+	case Finnish:
+		raw, err := readGzip(fsys, "data/fi.vfst.gz")
+		if err != nil {
+			return nil, err
+		}
+		t, err := parseTransducer(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: fi.vfst.gz: %w", ErrData, err)
+		}
+		x.fst = t
+		return x, nil
+	case Norwegian:
+		for _, sub := range []Lang{Bokmal, Nynorsk} {
+			y, err := Open(fsys, sub)
+			if err != nil {
+				return nil, err
+			}
+			x.dicts = append(x.dicts, y.dicts...)
+		}
+		return x, nil
+	case English, Swedish, Bokmal, Nynorsk, Danish, Icelandic, Irish:
+		name := "data/" + string(l) + ".lex.gz"
+		raw, err := readGzip(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		h, err := parseHunspell(raw, string(l))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrData, name, err)
+		}
+		x.dicts = []*hunspell{h}
+		return x, nil
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnsupported, string(l))
+}
+
+func readGzip(fsys fs.FS, name string) ([]byte, error) {
+	raw, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrData, err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrData, name, err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrData, name, err)
+	}
+	return out, nil
+}
+
+// normalize lower-cases a word and folds typographic apostrophes.
+func normalize(w string) string {
+	w = strings.ToLower(w)
+	if strings.ContainsRune(w, '’') {
+		w = strings.ReplaceAll(w, "’", "'")
+	}
+	return w
+}
+
+// Analyze returns the readings of a word as a whole (inflected or not),
+// without splitting it into a compound unless the language's morphology
+// does so itself (Finnish). Nil means the word is unknown.
+func (x *Lexicon) Analyze(word string) []Analysis {
+	w := normalize(word)
+	if w == "" || !utf8.ValidString(w) {
+		return nil
+	}
+	if x.fst != nil {
+		return x.fst.analyze(w)
+	}
+	var out []Analysis
+	for _, d := range x.dicts {
+		out = d.analyze(w, out)
+	}
+	return out
+}
+
+// Known reports whether the word, or an inflected form of it, is in the
+// lexicon, in any class.
+func (x *Lexicon) Known(word string) bool {
+	return len(x.Analyze(word)) > 0
+}
+
+// Common reports whether the word is an ordinary (not proper) word of the
+// language or an inflected form of one.
+func (x *Lexicon) Common(word string) bool {
+	for _, a := range x.Analyze(word) {
+		if a.Class == Common {
+			return true
+		}
+	}
+	return false
+}
+
+// Lemma returns the base form of a known word, preferring a common-word
+// reading.
+func (x *Lexicon) Lemma(word string) (string, bool) {
+	as := x.Analyze(word)
+	if len(as) == 0 {
+		return "", false
+	}
+	for _, a := range as {
+		if a.Class == Common {
+			return a.Lemma, true
+		}
+	}
+	return as[0].Lemma, true
+}
+
+// linkers are the joining letters the language puts between compound
+// parts ("anrop-s-styrd", "barn-e-hage").
+func linkers(l Lang) []string {
+	switch l {
+	case Swedish:
+		return []string{"s", "e", "a", "u", "o"}
+	case Bokmal, Nynorsk, Norwegian, Danish:
+		return []string{"s", "e"}
+	case Icelandic:
+		return []string{"s", "a", "u", "ar", "na", "ur"}
+	case English:
+		return nil
+	}
+	return nil
+}
+
+// minPart is the shortest compound part in runes.
+const minPart = 3
+
+// Split decompounds a word into known words: it returns the lemmas of the
+// parts (the last part's lemma after stripping its inflection), or nil when
+// the word is not a compound of known words. A word the lexicon knows as a
+// whole is returned as one part. Parts are common words of at least three
+// letters, optionally joined by the language's linking letters; hyphens
+// split too. Finnish compounds are split by the morphology.
+func (x *Lexicon) Split(word string) []string {
+	w := normalize(word)
+	if w == "" || !utf8.ValidString(w) {
+		return nil
+	}
+	if strings.Contains(w, "-") {
+		var out []string
+		for _, p := range strings.Split(w, "-") {
+			if p == "" {
+				continue
+			}
+			ps := x.Split(p)
+			if ps == nil {
+				return nil
+			}
+			out = append(out, ps...)
+		}
+		return out
+	}
+	if x.fst != nil {
+		for _, a := range x.fst.analyze(w) {
+			if a.Class != Common {
+				continue
+			}
+			if a.Parts != nil {
+				return a.Parts
+			}
+			return []string{a.Lemma}
+		}
+		return nil
+	}
+	if l, ok := x.commonLemma(w); ok {
+		return []string{l}
+	}
+	return x.split(w, 0)
+}
+
+func (x *Lexicon) commonLemma(w string) (string, bool) {
+	for _, d := range x.dicts {
+		if as := d.analyze(w, nil); len(as) > 0 {
+			for _, a := range as {
+				if a.Class == Common {
+					return a.Lemma, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// split finds the compound reading with the fewest parts, the head
+// (last part) inflected, the others bare stems or stems with a linker.
+func (x *Lexicon) split(w string, depth int) []string {
+	if depth > 4 {
+		return nil
+	}
+	// Try the longest first part first: fewer, longer parts are likelier.
+	idx := make([]int, 0, len(w))
+	for i := range w {
+		if i > 0 {
+			idx = append(idx, i)
+		}
+	}
+	for k := len(idx) - 1; k >= 0; k-- {
+		i := idx[k]
+		head, rest := w[:i], w[i:]
+		if utf8.RuneCountInString(head) < minPart || utf8.RuneCountInString(rest) < minPart {
+			continue
+		}
+		first, ok := x.compoundPart(head)
+		if !ok {
+			continue
+		}
+		if l, ok := x.commonLemma(rest); ok {
+			return []string{first, l}
+		}
+		if tail := x.split(rest, depth+1); tail != nil {
+			return append([]string{first}, tail...)
+		}
+	}
+	return nil
+}
+
+// compoundPart reports whether s can be a non-final compound part: a
+// common stem, or a stem followed by a linking letter.
+func (x *Lexicon) compoundPart(s string) (string, bool) {
+	if x.stemCommon(s) {
+		return s, true
+	}
+	for _, lk := range linkers(x.lang) {
+		if strings.HasSuffix(s, lk) {
+			b := s[:len(s)-len(lk)]
+			if utf8.RuneCountInString(b) >= minPart && x.stemCommon(b) {
+				return b, true
+			}
+		}
+	}
+	// An inflected form as first part (Icelandic genitives, "barnens").
+	if l, ok := x.commonLemma(s); ok {
+		return l, true
+	}
+	return "", false
+}
+
+func (x *Lexicon) stemCommon(s string) bool {
+	for _, d := range x.dicts {
+		if i, ok := d.find(s); ok && !d.proper(i) {
+			return true
+		}
+	}
+	return false
+}
