@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -579,6 +580,39 @@ func conjunction(qs []query.Query) query.Query {
 	return query.NewConjunctionQuery(qs)
 }
 
+// partBoost weights a match of all parts of a compound query word
+// ("äldreboende" in "boende för äldre") relative to the word itself.
+const partBoost = 0.6
+
+// splitTokens reads one query word's analysis in a language: its stem,
+// the stems of its lemmas, and of its compound parts. ok is false when the
+// analysis holds more than one word.
+func splitTokens(toks []analyzedToken) (main string, alts, parts []string, ok bool) {
+	pos := toks[0].pos
+	for _, t := range toks {
+		if t.pos != pos {
+			return "", nil, nil, false
+		}
+		switch t.typ {
+		case lemmaToken:
+			if !slices.Contains(alts, t.term) {
+				alts = append(alts, t.term)
+			}
+		case partToken:
+			parts = append(parts, t.term)
+		default:
+			if main == "" {
+				main = t.term
+			}
+		}
+	}
+	if main == "" {
+		return "", nil, nil, false
+	}
+	alts = slices.DeleteFunc(alts, func(a string) bool { return a == main })
+	return main, alts, parts, true
+}
+
 // Stem-prefix fallback limits.
 const (
 	prefixBoost      = 0.4 // weight of a prefix-expanded term relative to the stem
@@ -608,18 +642,24 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 			w.stop = true
 			continue
 		}
-		if len(toks) > 1 {
+		main, alts, parts, ok := splitTokens(toks)
+		if !ok {
 			// The language's tokenizer split what the fold analyzer did
 			// not; the cross-language field still finds it.
 			continue
 		}
-		stem := toks[0].term
+		stem := main
 		w.stems[l.code] = stem
 		var qs []query.Query
 		for _, tf := range textFields {
 			f := langField(tf.name, l.code)
 			if q := term(stem, f, tf.boost); q != nil {
 				qs = append(qs, q)
+			}
+			for _, a := range alts {
+				if q := term(a, f, tf.boost); q != nil {
+					qs = append(qs, q)
+				}
 			}
 			if l.prefix {
 				for _, t := range pl.expandPrefix(f, stem) {
@@ -634,12 +674,39 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 			if q := term(stem, f, tf.boost); q != nil {
 				qs = append(qs, q)
 			}
+			for _, a := range alts {
+				if q := term(a, f, tf.boost); q != nil {
+					qs = append(qs, q)
+				}
+			}
 			if l.prefix {
 				for _, t := range pl.expandPrefix(f, stem) {
 					if q := term(t, f, tf.boost*prefixBoost); q != nil {
 						qs = append(qs, q)
 					}
 				}
+			}
+		}
+		if len(parts) >= 2 {
+			// A compound also matches a record with all its parts.
+			var ps []query.Query
+			for _, p := range parts {
+				var fq []query.Query
+				for _, fs := range [][]textField{textFields, translationFields} {
+					for _, tf := range fs {
+						if q := term(p, langField(tf.name, l.code), tf.boost*partBoost); q != nil {
+							fq = append(fq, q)
+						}
+					}
+				}
+				if len(fq) == 0 {
+					ps = nil
+					break
+				}
+				ps = append(ps, disjunction(fq))
+			}
+			if len(ps) == len(parts) {
+				qs = append(qs, conjunction(ps))
 			}
 		}
 		if len(qs) > 0 {

@@ -1028,3 +1028,39 @@ func TestTranslationsSearchedAndShown(t *testing.T) {
 		}
 	}
 }
+
+func TestCompoundsAndLemmas(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "search")
+	ix, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	docs := []Doc{
+		{CID: "sv-c", Language: "sv", Title: "Nytt äldreboende i Sollefteå", Body: "Kommunen byggde om skolan."},
+		{CID: "sv-p", Language: "sv", Title: "Trygg boende för äldre på landsbygden", Body: "Grannar hjälper varandra."},
+		{CID: "da-c", Language: "da", Title: "Ungdomsrådet i Hjørring", Body: "De unge mødes hver måned."},
+		{CID: "no-c", Language: "nb", Title: "Bestillingstransport i distriktene", Body: "Bussen kommer når du ringer."},
+		{CID: "fi-c", Language: "fi", Title: "Kotihoidon yöpartio", Body: "Hoitajat käyvät öisin."},
+		{CID: "is-c", Language: "is", Title: "Heimaþjónusta fyrir aldraða", Body: "Sveitarfélagið skipulagði þjónustuna."},
+	}
+	if err := ix.PutBatch(docs); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ q, want string }{
+		{"boende för äldre", "sv-c"},
+		{"äldreboende", "sv-p"},
+		{"ungdomsråd", "da-c"},
+		{"råd for unge", "da-c"},
+		{"transport", "no-c"},
+		{"kotihoito", "fi-c"},
+		{"hoito", "fi-c"},
+		{"aldraðir", "is-c"},
+		{"þjónusta", "is-c"},
+	} {
+		res := search(t, ix, Query{Text: tc.q})
+		if !contains(cids(res), tc.want) {
+			t.Errorf("%q: got %v, want %s", tc.q, cids(res), tc.want)
+		}
+	}
+}
