@@ -144,6 +144,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := ix.normalizeFilters(&q); err != nil {
+		return nil, err
+	}
 	filters, err := buildFilters(q)
 	if err != nil {
 		return nil, err
@@ -298,15 +301,7 @@ func buildFilters(q Query) ([]query.Query, error) {
 	add(fieldTopic, q.Topics, normKeyword)
 	add(fieldRegion, q.Regions, normKeyword)
 	add(fieldCountry, q.Countries, normCountry)
-	var langs []string
-	for _, l := range q.Languages {
-		l = normLanguage(l)
-		langs = append(langs, l)
-		if l == "no" {
-			langs = append(langs, "nb", "nn")
-		}
-	}
-	add(fieldLanguage, langs, normLanguage)
+	add(fieldLanguage, q.Languages, normLanguage)
 	var stages []string
 	for _, s := range q.Stages {
 		if s < 1 || s > 5 {

@@ -329,12 +329,16 @@ func TestFilters(t *testing.T) {
 		{"country", Query{Countries: []string{"FI"}}, func(d Doc) bool { return d.Country == "FI" }},
 		{"two countries", Query{Countries: []string{"se", "DK"}}, func(d Doc) bool { return d.Country == "SE" || d.Country == "DK" }},
 		{"norwegian incl nb nn", Query{Languages: []string{"no"}}, func(d Doc) bool { return d.Country == "NO" }},
-		{"nynorsk only", Query{Languages: []string{"nn"}}, func(d Doc) bool { return d.Language == "nn" }},
+		// nb and nn also match records tagged only "no".
+		{"nynorsk and unspecified norwegian", Query{Languages: []string{"nn"}}, func(d Doc) bool { return d.Language == "nn" || d.Language == "no" }},
+		{"bokmål case-insensitive", Query{Languages: []string{"NB"}}, func(d Doc) bool { return d.Language == "nb" || d.Language == "no" }},
+		{"topic case-insensitive", Query{Topics: []string{"Youth"}}, func(d Doc) bool { return hasTopic(d, "youth") }},
 		{"topic OR", Query{Topics: []string{"youth", "energy"}}, func(d Doc) bool { return hasTopic(d, "youth", "energy") }},
 		{"stage", Query{Stages: []int{4, 5}}, func(d Doc) bool { return d.Stage >= 4 }},
 		{"year", Query{Years: []int{2021}}, func(d Doc) bool { return d.Created.Year() == 2021 }},
 		{"kind", Query{Kind: "lesson"}, func(d Doc) bool { return d.Kind == "lesson" }},
 		{"region", Query{Regions: []string{"Donegal"}}, func(d Doc) bool { return d.Region == "Donegal" }},
+		{"region case-insensitive", Query{Regions: []string{"donegal"}}, func(d Doc) bool { return d.Region == "Donegal" }},
 		{"filters AND", Query{Topics: []string{"elderly-care"}, Countries: []string{"IE"}}, func(d Doc) bool { return hasTopic(d, "elderly-care") && d.Country == "IE" }},
 		{"text and filter", Query{Text: "transport", Languages: []string{"en"}}, func(d Doc) bool {
 			return d.Language == "en" && strings.Contains(strings.ToLower(d.Title+d.Summary+d.Lessons+d.Body), "transport")
@@ -783,6 +787,8 @@ func TestBadQueries(t *testing.T) {
 		{"bad year", Query{Years: []int{-3}}, "year"},
 		{"invalid utf8", Query{Text: "care \xff"}, "UTF-8"},
 		{"stop words only", Query{Text: "the and of"}, "only stop words"},
+		{"unknown language", Query{Languages: []string{"xx"}}, "unknown language"},
+		{"topic not a slug", Query{Topics: []string{"elderly care!"}}, "unknown topic"},
 		{"stop words only, Swedish", Query{Text: "och i"}, "only stop words"},
 	}
 	for _, tc := range tests {
