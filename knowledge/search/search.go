@@ -45,6 +45,11 @@ type Query struct {
 	Page     int    // 1-based; 0 means 1
 	PageSize int    // 1..MaxPageSize; 0 means DefaultPageSize
 
+	// TieByCID orders records of equal score by CID, so that the best n of
+	// several indexes merge into the best n of their union (federated
+	// search). It costs a little: leave it off otherwise.
+	TieByCID bool `cbor:"tie_by_cid,omitempty"`
+
 	// Facets asks for counts over the whole result set. FacetFields limits
 	// them to some of FacetNames; empty means all.
 	Facets      bool
@@ -172,6 +177,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		req.Fields = []string{fieldPracticeID, fieldKind, "title", fieldLanguage, fieldRegion, fieldCountry, fieldTopic, fieldCreated, fieldTranslations}
 		if len(p.kept) > 0 {
 			req.Fields = append(req.Fields, "summary", "lessons", "body")
+		}
+		if sortOrder == SortRelevance && p.scored && q.TieByCID {
+			req.SortBy([]string{"-_score", "_id"})
 		}
 		if sortOrder == SortDate || !p.scored {
 			// Without words to rank by, newest first is the useful order.
@@ -711,8 +719,21 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 	if q := term(folded, fieldAll, crossBoost); q != nil {
 		w.cross = q
 	}
+	if len(langs) == 0 {
+		// An index without records in the network's languages (a member
+		// that holds nothing) still knows their stop words.
+		for _, code := range stopLanguages {
+			if len(analyze(pl.ix.mapping.AnalyzerNamed(languageByCode[code].analyzer), c.text)) == 0 {
+				w.stop = true
+			}
+		}
+	}
 	return w
 }
+
+// stopLanguages are the languages whose stop words count when the index
+// has no per-language fields yet.
+var stopLanguages = []string{"da", "en", "fi", "ga", "no", "sv"}
 
 // exists reports whether field has term in the snapshot being searched,
 // so that the disjunction for a word holds only terms that can match.
