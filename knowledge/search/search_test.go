@@ -1070,3 +1070,45 @@ func TestCompoundsAndLemmas(t *testing.T) {
 		}
 	}
 }
+
+func TestGlossaryExpansion(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "search")
+	ix, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	docs := []Doc{
+		{CID: "en-x", Language: "en", Title: "Home care for people living alone", Body: "Care workers visit twice a day."},
+		{CID: "fi-x", Language: "fi", Title: "Kotihoidon uusi toimintamalli", Body: "Hoitajat käyvät asiakkaiden luona."},
+		{CID: "sv-x", Language: "sv", Title: "Hemtjänst på landsbygden", Body: "Personalen åker långa sträckor."},
+		{CID: "da-y", Language: "da", Title: "Ungdomsråd i kommunen", Body: "De unge giver råd til byrådet."},
+		{CID: "en-z", Language: "en", Title: "Timetables for the village bus", Body: "The bus runs twice a day."},
+	}
+	if err := ix.PutBatch(docs); err != nil {
+		t.Fatal(err)
+	}
+	res := search(t, ix, Query{Text: "home care"})
+	got := cids(res)
+	if len(got) < 3 || got[0] != "en-x" || !contains(got, "fi-x") || !contains(got, "sv-x") {
+		t.Fatalf("home care: got %v, want en-x first, then the Finnish and Swedish home care records", got)
+	}
+	if contains(got, "en-z") {
+		t.Fatalf("home care found the bus timetable: %v", got)
+	}
+	// A Finnish query finds the Swedish and English records.
+	got = cids(search(t, ix, Query{Text: "kotihoito"}))
+	if len(got) < 3 || got[0] != "fi-x" || !contains(got, "sv-x") || !contains(got, "en-x") {
+		t.Fatalf("kotihoito: got %v", got)
+	}
+	got = cids(search(t, ix, Query{Text: "youth council"}))
+	if !contains(got, "da-y") {
+		t.Fatalf("youth council: got %v", got)
+	}
+	// Without the glossary, no expansion.
+	ix.SetGlossary(nil)
+	got = cids(search(t, ix, Query{Text: "kotihoito"}))
+	if contains(got, "sv-x") {
+		t.Fatalf("kotihoito without glossary: got %v", got)
+	}
+}

@@ -80,7 +80,7 @@ func (g *Glossary) Languages() map[string]int {
 
 const (
 	maxTermRunes = 80
-	maxTermWords = 4
+	maxTermWords = 6
 )
 
 // MaxWords is the most words a term may have.
