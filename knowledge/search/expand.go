@@ -31,9 +31,41 @@ type glossIndex struct {
 
 // glossTerm is a glossary term analysed for its language's fields.
 type glossTerm struct {
-	code   string   // per-language field suffix
-	folded string   // folded words joined by spaces
-	stems  []string // its terms in the language's fields
+	code   string      // per-language field suffix
+	folded string      // folded words joined by spaces
+	words  []glossWord // its words as analysed for the language's fields
+}
+
+// glossWord is one word of a glossary term: its stem, the stems of its
+// lemmas, and of its compound parts.
+type glossWord struct {
+	main  string
+	alts  []string
+	parts []string
+}
+
+func (gt glossTerm) key() string {
+	mains := make([]string, len(gt.words))
+	for i, w := range gt.words {
+		mains[i] = w.main
+	}
+	return gt.code + ":" + strings.Join(mains, " ")
+}
+
+// analyzeWords groups an analysis by position into words.
+func analyzeWords(toks []analyzedToken) []glossWord {
+	var out []glossWord
+	for i := 0; i < len(toks); {
+		j := i
+		for j < len(toks) && toks[j].pos == toks[i].pos {
+			j++
+		}
+		if main, alts, parts, ok := splitTokens(toks[i:j]); ok {
+			out = append(out, glossWord{main: main, alts: alts, parts: parts})
+		}
+		i = j
+	}
+	return out
 }
 
 func newGlossIndex(g *glossary.Glossary, im *mapping.IndexMappingImpl) *glossIndex {
@@ -54,17 +86,18 @@ func newGlossIndex(g *glossary.Glossary, im *mapping.IndexMappingImpl) *glossInd
 				continue
 			}
 			folded := joinTerms(analyze(fold, t.Text))
-			stems := analyze(im.AnalyzerNamed(l.analyzer), t.Text)
-			gt := glossTerm{code: l.code, folded: folded}
-			for _, s := range stems {
-				gt.stems = append(gt.stems, s.term)
-			}
+			gt := glossTerm{code: l.code, folded: folded, words: analyzeWords(analyze(im.AnalyzerNamed(l.analyzer), t.Text))}
 			if folded != "" {
 				add("*:"+folded, ci)
 				gi.maxWords = max(gi.maxWords, strings.Count(folded, " ")+1)
 			}
-			if len(gt.stems) > 0 {
-				add(l.code+":"+strings.Join(gt.stems, " "), ci)
+			if len(gt.words) > 0 {
+				add(gt.key(), ci)
+				if len(gt.words) == 1 {
+					for _, a := range gt.words[0].alts {
+						add(l.code+":"+a, ci)
+					}
+				}
 				ts = append(ts, gt)
 			}
 		}
@@ -119,7 +152,7 @@ func (pl *planner) expandGlossary(words []*word, langs []language) {
 		seen := map[string]bool{}
 		for _, ci := range concepts {
 			for _, gt := range gi.terms[ci] {
-				key := gt.code + ":" + strings.Join(gt.stems, " ")
+				key := gt.key()
 				if seen[key] || budget == 0 || gt.folded == words[i].folded && n == 1 {
 					continue
 				}
@@ -160,6 +193,11 @@ func (gi *glossIndex) match(words []*word, langs []language) (int, []int) {
 			if len(stems) == n {
 				out = append(out, gi.keys[l.code+":"+strings.Join(stems, " ")]...)
 			}
+			if n == 1 {
+				for _, a := range run[0].alts[l.code] {
+					out = append(out, gi.keys[l.code+":"+a]...)
+				}
+			}
 		}
 		if len(out) > 0 {
 			return n, dedupInts(out)
@@ -181,11 +219,11 @@ func dedupInts(xs []int) []int {
 }
 
 // termQuery matches a glossary term in its language's fields: every one of
-// its stems in some text or translation field, weighted by expansionBoost.
-// nil if one of its stems occurs nowhere.
+// its words (its stem, a lemma, or all its compound parts) in some text or
+// translation field, weighted by expansionBoost. nil if one of its words
+// occurs nowhere.
 func (pl *planner) termQuery(gt glossTerm) query.Query {
-	parts := make([]query.Query, 0, len(gt.stems))
-	for _, stem := range gt.stems {
+	inFields := func(stem string, boost float64) []query.Query {
 		var qs []query.Query
 		for _, fs := range [][]textField{textFields, translationFields} {
 			for _, tf := range fs {
@@ -195,8 +233,30 @@ func (pl *planner) termQuery(gt glossTerm) query.Query {
 				}
 				t := query.NewTermQuery(stem)
 				t.SetField(f)
-				t.SetBoost(tf.boost * expansionBoost)
+				t.SetBoost(tf.boost * boost)
 				qs = append(qs, t)
+			}
+		}
+		return qs
+	}
+	parts := make([]query.Query, 0, len(gt.words))
+	for _, w := range gt.words {
+		qs := inFields(w.main, expansionBoost)
+		for _, a := range w.alts {
+			qs = append(qs, inFields(a, expansionBoost)...)
+		}
+		if len(w.parts) >= 2 {
+			var ps []query.Query
+			for _, p := range w.parts {
+				pq := inFields(p, expansionBoost*partBoost)
+				if len(pq) == 0 {
+					ps = nil
+					break
+				}
+				ps = append(ps, disjunction(pq))
+			}
+			if len(ps) > 0 {
+				qs = append(qs, conjunction(ps))
 			}
 		}
 		if len(qs) == 0 {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 	bsearch "github.com/blevesearch/bleve/v2/search"
@@ -456,6 +457,25 @@ func (pl *planner) plan(clauses []clause, langs []language) (plan, error) {
 		if len(folded) == 0 {
 			continue // punctuation only
 		}
+		if !c.phrase && len(folded) > 1 && !c.exclude && !c.require {
+			// A word the tokenizer splits ("co-production", "drop-in")
+			// counts as its parts, which then rank higher next to each
+			// other; quote it to require the exact form.
+			for _, part := range wordParts(c.text) {
+				pf := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), part)
+				if len(pf) != 1 {
+					continue
+				}
+				w := pl.word(clause{text: part}, pf[0].term, langs)
+				if w.stop {
+					stops = append(stops, part)
+					continue
+				}
+				optional = append(optional, w)
+				lastFolded = append(lastFolded, w.folded)
+			}
+			continue
+		}
 		if c.phrase || len(folded) > 1 {
 			q := phraseQuery(c.text, folded)
 			if c.exclude {
@@ -530,6 +550,7 @@ type word struct {
 	cross  query.Query              // term query on the cross-language field, nil if absent
 	stop   bool                     // a stop word in one of the languages
 	stems  map[string]string        // language code -> the word's stem in it
+	alts   map[string][]string      // language code -> stems of the word's lemmas
 	// expansions are the word's concept in other languages, from the
 	// glossary, weighted below the word itself.
 	expansions []query.Query
@@ -583,6 +604,11 @@ func conjunction(qs []query.Query) query.Query {
 	return query.NewConjunctionQuery(qs)
 }
 
+// wordParts splits text at every character that is not a letter or digit.
+func wordParts(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
 // partBoost weights a match of all parts of a compound query word
 // ("äldreboende" in "boende för äldre") relative to the word itself.
 const partBoost = 0.6
@@ -629,7 +655,7 @@ const (
 // expansions where the language uses them, and the folded form in the
 // cross-language field.
 func (pl *planner) word(c clause, folded string, langs []language) *word {
-	w := &word{c: c, folded: folded, byLang: map[string][]query.Query{}, stems: map[string]string{}}
+	w := &word{c: c, folded: folded, byLang: map[string][]query.Query{}, stems: map[string]string{}, alts: map[string][]string{}}
 	term := func(t, field string, boost float64) query.Query {
 		if !pl.exists(field, t) {
 			return nil
@@ -652,7 +678,7 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 			continue
 		}
 		stem := main
-		w.stems[l.code] = stem
+		w.stems[l.code], w.alts[l.code] = stem, alts
 		var qs []query.Query
 		for _, tf := range textFields {
 			f := langField(tf.name, l.code)
