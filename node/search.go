@@ -415,9 +415,12 @@ type SearchResult struct {
 	Coverage string `json:"coverage,omitempty"`
 	// TotalExact is false when a member matched more records than it
 	// lists, so Total is a lower bound.
-	TotalExact bool   `json:"total_exact"`
-	Took       string `json:"took"`
-	Warning    string `json:"warning,omitempty"`
+	TotalExact bool `json:"total_exact"`
+	// QueryLanguage is the language the query was detected to be in; hits
+	// are shown in it unless the request named a reader language.
+	QueryLanguage string `json:"query_language,omitempty"`
+	Took          string `json:"took"`
+	Warning       string `json:"warning,omitempty"`
 }
 
 // SearchPeer is a member that did not answer a federated search.
@@ -519,7 +522,11 @@ func (n *Node) Search(ctx context.Context, q search.Query, networkWide bool) (*S
 		}
 		return nil, err
 	}
-	out := &SearchResult{Total: r.Total, Page: r.Page, PageSize: r.PageSize, Facets: r.Facets, Network: networkWide, TotalExact: true}
+	out := &SearchResult{Total: r.Total, Page: r.Page, PageSize: r.PageSize, Facets: r.Facets, Network: networkWide, TotalExact: true,
+		QueryLanguage: r.QueryLanguage}
+	if q.Reader == "" {
+		q.Reader = r.QueryLanguage
+	}
 	for _, h := range r.Hits {
 		sh := SearchHit{Hit: h, Source: []string{"local"}, Verified: true}
 		if c, err := cidDecode(h.CID); err == nil {

@@ -128,7 +128,12 @@ type Result struct {
 	// year) to its values, most frequent first, ties by value. Counts are
 	// exact over the whole result set.
 	Facets map[string][]FacetCount
-	Took   time.Duration
+	// QueryLanguage is the language the query text was detected to be in
+	// ("" if none stood out, or if the search was limited to languages).
+	// It decides which stop words are dropped and, without Query.Reader,
+	// the language hits are shown in.
+	QueryLanguage string
+	Took          time.Duration
 }
 
 // Search runs q and returns one page of results.
@@ -161,6 +166,13 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	detected := ""
+	if len(q.Languages) == 0 && len(clauses) > 0 {
+		detected = DetectLanguage(q.Text)
+	}
+	if q.Reader == "" {
+		q.Reader = detected
+	}
 
 	var res *bleve.SearchResult
 	var p plan
@@ -170,6 +182,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	err = ix.reader(func(b bleve.Index) error {
 		pl := ix.newPlanner(b)
 		defer pl.close()
+		pl.detected = detected
 		var err error
 		if p, err = pl.plan(clauses, pl.languages(q.Languages)); err != nil {
 			return err
@@ -219,6 +232,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		out.Hits = append(out.Hits, toHit(h, len(p.kept) > 0, q.Reader))
 	}
 	out.Facets = counts
+	out.QueryLanguage = detected
 	out.Took = time.Since(start)
 	return out, nil
 }
@@ -375,6 +389,9 @@ type planner struct {
 	b       bleve.Index
 	r       index.IndexReader
 	expands map[string][]string // field + "\x00" + stem -> prefix expansions
+	// detected is the query's language if known: only its stop words are
+	// dropped, so that a word that is a stop word elsewhere still counts.
+	detected string
 }
 
 func (ix *Index) newPlanner(b bleve.Index) *planner {
@@ -656,6 +673,18 @@ const (
 // cross-language field.
 func (pl *planner) word(c clause, folded string, langs []language) *word {
 	w := &word{c: c, folded: folded, byLang: map[string][]query.Query{}, stems: map[string]string{}, alts: map[string][]string{}}
+	var stopIn []string
+	defer func() {
+		w.stop = len(stopIn) > 0
+		if l, ok := languageFor(pl.detected); ok && len(stopIn) > 0 {
+			w.stop = slices.Contains(stopIn, l.code)
+			if !w.stop && !slices.ContainsFunc(langs, func(x language) bool { return x.code == l.code }) {
+				// The detected language has no records here: fall back
+				// to its stop words directly.
+				w.stop = len(analyze(pl.ix.mapping.AnalyzerNamed(l.analyzer), c.text)) == 0
+			}
+		}
+	}()
 	term := func(t, field string, boost float64) query.Query {
 		if !pl.exists(field, t) {
 			return nil
@@ -668,7 +697,7 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 	for _, l := range langs {
 		toks := analyze(pl.ix.mapping.AnalyzerNamed(l.analyzer), c.text)
 		if len(toks) == 0 {
-			w.stop = true
+			stopIn = append(stopIn, l.code)
 			continue
 		}
 		main, alts, parts, ok := splitTokens(toks)
@@ -750,7 +779,7 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 		// that holds nothing) still knows their stop words.
 		for _, code := range stopLanguages {
 			if len(analyze(pl.ix.mapping.AnalyzerNamed(languageByCode[code].analyzer), c.text)) == 0 {
-				w.stop = true
+				stopIn = append(stopIn, code)
 			}
 		}
 	}

@@ -1030,15 +1030,20 @@ func TestTranslationsSearchedAndShown(t *testing.T) {
 	if len(res.Hits) == 0 || res.Hits[0].Title != d.Title || res.Hits[0].OriginalTitle != "" {
 		t.Fatalf("etähoiva: %+v", res.Hits)
 	}
-	// Without a reader language, titles are as written.
+	// Without a reader language, hits are shown in the query's language.
 	res = search(t, ix, Query{Text: "volunteers"})
-	if !contains(cids(res), "fi-tr") {
-		t.Fatalf("volunteers: got %v", cids(res))
+	if res.QueryLanguage != "en" || !contains(cids(res), "fi-tr") {
+		t.Fatalf("volunteers: language %q, got %v", res.QueryLanguage, cids(res))
 	}
 	for _, h := range res.Hits {
-		if h.CID == "fi-tr" && h.Title != d.Title {
-			t.Fatalf("no reader: title %q", h.Title)
+		if h.CID == "fi-tr" && h.Title != d.Translations["en"].Title {
+			t.Fatalf("English query: title %q", h.Title)
 		}
+	}
+	// Limited to languages, no detection: titles as written.
+	res = search(t, ix, Query{Text: "vapaaehtoiset", Languages: []string{"fi"}})
+	if res.QueryLanguage != "" || len(res.Hits) == 0 || res.Hits[0].Title != d.Title {
+		t.Fatalf("Finnish only: %q %+v", res.QueryLanguage, res.Hits)
 	}
 }
 
