@@ -66,13 +66,14 @@ func newLexiconFilter(l lexicon.Lang, split bool) (*lexiconFilter, error) {
 	return &lexiconFilter{lex: lex, split: split, cache: map[string]lexEntry{}}, nil
 }
 
-func (f *lexiconFilter) entry(w string) lexEntry {
+func (f *lexiconFilter) entry(b []byte) lexEntry {
 	f.mu.RLock()
-	e, ok := f.cache[w]
+	e, ok := f.cache[string(b)] // no allocation for the lookup
 	f.mu.RUnlock()
 	if ok {
 		return e
 	}
+	w := string(b)
 	e = f.lookup(w)
 	f.mu.Lock()
 	if len(f.cache) < maxCachedWords {
@@ -128,7 +129,7 @@ func (f *lexiconFilter) Filter(input analysis.TokenStream) analysis.TokenStream 
 			}
 			continue
 		}
-		e := f.entry(string(t.Term))
+		e := f.entry(t.Term)
 		if e.lemma == "" && len(e.parts) == 0 {
 			if out != nil {
 				out = append(out, t)
