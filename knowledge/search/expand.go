@@ -245,7 +245,9 @@ func (pl *planner) termQuery(gt glossTerm) query.Query {
 		for _, a := range w.alts {
 			qs = append(qs, inFields(a, expansionBoost)...)
 		}
-		if len(w.parts) >= 2 {
+		if len(qs) == 0 && len(w.parts) >= 2 {
+			// Only when the term itself occurs nowhere: a conjunction
+			// of common parts is costly to run.
 			var ps []query.Query
 			for _, p := range w.parts {
 				pq := inFields(p, expansionBoost*partBoost)
