@@ -37,6 +37,12 @@ func docOf(rec *protocol.Signed) (search.Doc, bool) {
 		d.Title, d.Summary, d.Lessons = p.Title, p.Summary, strings.Join(p.Lessons, "\n")
 		d.Body = strings.Join([]string{p.Problem, p.Approach, p.Results, p.Resources, p.Difficulties, p.Transferability, strings.Join(p.StakeholderRoles, ", ")}, "\n")
 		d.Language, d.Region, d.Country, d.Stage = p.Language, p.Region, p.Country, p.Stage
+		if len(p.Translations) > 0 {
+			d.Translations = make(map[string]search.Translation, len(p.Translations))
+			for l, t := range p.Translations {
+				d.Translations[l] = search.Translation{Title: t.Title, Summary: t.Summary}
+			}
+		}
 	case *protocol.Lesson:
 		d.Kind = "lesson"
 		d.Title, d.Summary, d.Body = p.Insight, p.Insight, p.Context
@@ -399,8 +405,86 @@ type SearchResult struct {
 	Network  bool                           `json:"network"`
 	Asked    int                            `json:"peers_asked"`
 	Answered int                            `json:"peers_answered"`
-	Took     string                         `json:"took"`
-	Warning  string                         `json:"warning,omitempty"`
+	// Unanswered lists the members that were asked, or could not be, and
+	// gave no answer, with the reason.
+	Unanswered []SearchPeer `json:"peers_unanswered,omitempty"`
+	// Coverage says how much of the network answered, for people: "3 of 11
+	// regions answered".
+	Coverage string `json:"coverage,omitempty"`
+	// TotalExact is false when a member matched more records than it
+	// lists, so Total is a lower bound.
+	TotalExact bool `json:"total_exact"`
+	// QueryLanguage is the language the query was detected to be in; hits
+	// are shown in it unless the request named a reader language.
+	QueryLanguage string `json:"query_language,omitempty"`
+	Took          string `json:"took"`
+	Warning       string `json:"warning,omitempty"`
+}
+
+// SearchPeer is a member that did not answer a federated search.
+type SearchPeer struct {
+	Peer   string `json:"peer"`
+	Region string `json:"region"`
+	Reason string `json:"reason"`
+}
+
+// maxNetworkWindow is how deep a federated search pages: members send
+// their best results up to this many, and pages beyond it are refused.
+const maxNetworkWindow = search.MaxPageSize
+
+// checkSearchFilters rejects filter values this node cannot know of: a
+// topic that no indexed record carries and this node does not follow
+// (unless the search goes to the network, where others may follow it), a
+// region of no indexed record and no member. Case does not matter.
+func (n *Node) checkSearchFilters(ix *search.Index, q *search.Query, networkWide bool) error {
+	if len(q.Topics) > 0 && !networkWide {
+		known := map[string]bool{}
+		vals, err := ix.FacetValues("topic")
+		if err != nil {
+			return err
+		}
+		for _, v := range append(vals, n.Config().Topics...) {
+			known[strings.ToLower(v)] = true
+		}
+		for _, t := range q.Topics {
+			if !known[strings.ToLower(strings.TrimSpace(t))] {
+				return fmt.Errorf("%w: unknown topic %q: no record here carries it and this node does not follow it", ErrBadRequest, t)
+			}
+		}
+	}
+	if len(q.Regions) > 0 {
+		vals, err := ix.FacetValues("region")
+		if err != nil {
+			return err
+		}
+		if r := n.Config().Region; r != "" {
+			vals = append(vals, r)
+		}
+		for _, m := range n.roster.List(false) {
+			vals = append(vals, m.Region)
+		}
+		for _, r := range q.Regions {
+			r = strings.TrimSpace(r)
+			if !slices.ContainsFunc(vals, func(v string) bool { return strings.EqualFold(v, r) }) {
+				return fmt.Errorf("%w: unknown region %q (known: %s)", ErrBadRequest, r, strings.Join(uniqueSorted(vals), ", "))
+			}
+		}
+	}
+	for _, l := range append(slices.Clone(q.Languages), q.Reader) {
+		if l == "" {
+			continue
+		}
+		if _, err := search.ValidLanguage(l); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadRequest, err)
+		}
+	}
+	return nil
+}
+
+func uniqueSorted(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return slices.Compact(slices.DeleteFunc(out, func(s string) bool { return s == "" }))
 }
 
 // Search searches this node's index, and with network the members' too.
@@ -414,14 +498,33 @@ func (n *Node) Search(ctx context.Context, q search.Query, networkWide bool) (*S
 		return nil, errors.New("search index not ready")
 	}
 	start := time.Now()
-	r, err := ix.Search(ctx, q)
+	if err := n.checkSearchFilters(ix, &q, networkWide); err != nil {
+		return nil, err
+	}
+	page, size := max(q.Page, 1), q.PageSize
+	if size == 0 {
+		size = search.DefaultPageSize
+	}
+	lq := q
+	if networkWide {
+		// Merging needs every member's best results down to this page.
+		if page*size > maxNetworkWindow {
+			return nil, fmt.Errorf("%w: a network search shows the first %d results; page %d of %d goes beyond, narrow the search", ErrBadRequest, maxNetworkWindow, page, size)
+		}
+		lq.Page, lq.PageSize, lq.Facets, lq.TieByCID = 1, page*size, false, true
+	}
+	r, err := ix.Search(ctx, lq)
 	if err != nil {
 		if errors.Is(err, search.ErrBadQuery) {
 			return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
 		}
 		return nil, err
 	}
-	out := &SearchResult{Total: r.Total, Page: r.Page, PageSize: r.PageSize, Facets: r.Facets, Network: networkWide}
+	out := &SearchResult{Total: r.Total, Page: r.Page, PageSize: r.PageSize, Facets: r.Facets, Network: networkWide, TotalExact: true,
+		QueryLanguage: r.QueryLanguage}
+	if q.Reader == "" {
+		q.Reader = r.QueryLanguage
+	}
 	for _, h := range r.Hits {
 		sh := SearchHit{Hit: h, Source: []string{"local"}, Verified: true}
 		if c, err := cidDecode(h.CID); err == nil {
@@ -432,6 +535,7 @@ func (n *Node) Search(ctx context.Context, q search.Query, networkWide bool) (*S
 		out.Hits = append(out.Hits, sh)
 	}
 	if networkWide {
+		out.Page, out.PageSize = page, size
 		// The query text goes to every member: a query that names one of
 		// the lab's stakeholders or carries personal data stays local.
 		g, err := n.newGate(Review{})
@@ -440,8 +544,19 @@ func (n *Node) Search(ctx context.Context, q search.Query, networkWide bool) (*S
 		}
 		if _, fs, _ := g.Scrub("query", q.Text); len(fs) > 0 {
 			out.Warning = "the query contains personal data (" + fs[0].Type + "), so it was not sent to other members; results are local"
+			out.Hits = pageOf(out.Hits, page, size)
+			if q.Facets {
+				if lr, err := ix.Search(ctx, search.Query{Text: q.Text, Topics: q.Topics, Regions: q.Regions, Countries: q.Countries,
+					Languages: q.Languages, Stages: q.Stages, Years: q.Years, Kind: q.Kind, PageSize: 1, Facets: true, FacetFields: q.FacetFields}); err == nil {
+					out.Facets = lr.Facets
+				}
+			}
 		} else {
-			n.federatedSearch(ctx, q, out)
+			local, complete, err := ix.Matches(ctx, q, search.MaxMatches)
+			if err != nil {
+				return nil, err
+			}
+			n.federatedSearch(ctx, q, out, local, complete)
 		}
 	}
 	if out.Hits == nil {
@@ -449,6 +564,15 @@ func (n *Node) Search(ctx context.Context, q search.Query, networkWide bool) (*S
 	}
 	out.Took = time.Since(start).Round(time.Microsecond).String()
 	return out, nil
+}
+
+// pageOf returns page (1-based) of hits.
+func pageOf(hits []SearchHit, page, size int) []SearchHit {
+	from := (page - 1) * size
+	if from >= len(hits) {
+		return []SearchHit{}
+	}
+	return hits[from:min(from+size, len(hits))]
 }
 
 // SearchRequest is what /livinglab/search/1 carries.
@@ -462,6 +586,11 @@ type SearchAnswer struct {
 	Error   string         `cbor:"error"`
 	Total   uint64         `cbor:"total"`
 	Results []SearchRecord `cbor:"results"`
+	// Matches are all matching records (up to search.MaxMatches) with
+	// their facet values, so the asker counts each record once however
+	// many members hold it; Complete says none were left out.
+	Matches  []search.Match `cbor:"matches"`
+	Complete bool           `cbor:"complete"`
 }
 
 // SearchRecord is one matching record with its score and snippets.
@@ -519,10 +648,10 @@ func (n *Node) handleSearch(s network.Stream) {
 	}
 	q := req.Query
 	q.Facets = false
-	if q.PageSize == 0 || q.PageSize > 50 {
-		q.PageSize = 50
+	if q.PageSize <= 0 || q.PageSize > maxNetworkWindow {
+		q.PageSize = maxNetworkWindow
 	}
-	q.Page = 1
+	q.Page, q.TieByCID = 1, true
 	ctx, cancel := context.WithTimeout(context.Background(), searchDeadline)
 	defer cancel()
 	// Answer with every record stored, including those whose index
@@ -545,6 +674,9 @@ func (n *Node) handleSearch(s network.Stream) {
 		return
 	}
 	ans := &SearchAnswer{Total: r.Total}
+	if ms, complete, err := ix.Matches(ctx, q, search.MaxMatches); err == nil {
+		ans.Matches, ans.Complete = ms, complete
+	}
 	size := 0
 	for _, h := range r.Hits {
 		c, err := cidDecode(h.CID)
@@ -561,53 +693,131 @@ func (n *Node) handleSearch(s network.Stream) {
 	send(ans)
 }
 
-// federatedSearch asks every connected member, merges their answers by
-// score, de-duplicates by CID and verifies every record before showing it.
-func (n *Node) federatedSearch(ctx context.Context, q search.Query, out *SearchResult) {
-	nw := n.net
-	if nw == nil {
+// federatedSearch asks every member, merges their answers with the local
+// results by score, counts each record once (by CID) for the total and
+// the facets, verifies every record before showing it, and says which
+// members did not answer. out holds the local results down to the page
+// asked for; local are the local matches for counting.
+func (n *Node) federatedSearch(ctx context.Context, q search.Query, out *SearchResult, local []search.Match, localComplete bool) {
+	page, size := out.Page, out.PageSize
+	matches := append([]search.Match{}, local...)
+	complete := localComplete
+	defer func() {
+		seen := map[string]bool{}
+		for _, m := range matches {
+			seen[m.CID] = true
+		}
+		for _, h := range out.Hits {
+			seen[h.CID] = true
+		}
+		out.Total = uint64(len(seen))
+		out.TotalExact = complete
+		if q.Facets {
+			out.Facets = search.MergeFacets(matches, networkFacets(q.FacetFields))
+		}
+		slices.SortStableFunc(out.Hits, func(a, b SearchHit) int {
+			if q.Sort == search.SortDate {
+				return b.Created.Compare(a.Created)
+			}
+			switch {
+			case a.Score > b.Score:
+				return -1
+			case a.Score < b.Score:
+				return 1
+			}
+			return strings.Compare(a.CID, b.CID)
+		})
+		out.Hits = pageOf(out.Hits, page, size)
+		out.Coverage = fmt.Sprintf("%d of %d regions answered", out.Answered+1, out.Asked+1)
+	}()
+
+	// Every member but this node counts as asked; those not connected are
+	// reported as such.
+	connected := map[peer.ID]bool{}
+	var peers []peer.ID
+	for _, p := range n.connectedMembers() {
+		connected[p] = true
+		peers = append(peers, p)
+	}
+	self := ""
+	if n.net != nil {
+		self = n.net.host.ID().String()
+	}
+	regionOf := func(id string) string {
+		if m, ok := n.roster.Get(id); ok && m.Region != "" {
+			return m.Region
+		}
+		return id
+	}
+	for _, m := range n.roster.List(false) {
+		id, err := peer.Decode(m.PeerID)
+		if err != nil || m.PeerID == self || connected[id] {
+			continue
+		}
+		out.Asked++
+		out.Unanswered = append(out.Unanswered, SearchPeer{Peer: m.PeerID, Region: m.Region, Reason: "not connected"})
+	}
+	out.Asked += len(peers)
+	if n.net == nil || len(peers) == 0 {
 		return
 	}
-	peers := n.connectedMembers()
-	out.Asked = len(peers)
 	ctx, cancel := context.WithTimeout(ctx, searchDeadline)
 	defer cancel()
 	type answer struct {
 		from peer.ID
 		ans  *SearchAnswer
+		err  error
 	}
 	ch := make(chan answer, len(peers))
 	rq := q
-	rq.Facets = false
-	rq.Page, rq.PageSize = 1, min(max(q.PageSize, 20), 50)
+	rq.Facets, rq.FacetFields = false, nil
+	rq.Page, rq.PageSize = 1, page*size
 	for _, p := range peers {
 		go func(p peer.ID) {
 			a, err := n.askSearch(ctx, p, rq)
 			if err != nil {
 				n.log.Debug("federated search: no answer", "peer", p, "err", err)
-				a = nil
 			}
-			ch <- answer{p, a}
+			ch <- answer{p, a, err}
 		}(p)
 	}
 	byCID := map[string]int{}
 	for i, h := range out.Hits {
 		byCID[h.CID] = i
 	}
+	pending := map[peer.ID]bool{}
+	for _, p := range peers {
+		pending[p] = true
+	}
+	defer func() {
+		for p := range pending {
+			out.Unanswered = append(out.Unanswered, SearchPeer{Peer: p.String(), Region: regionOf(p.String()), Reason: "timed out"})
+		}
+		slices.SortFunc(out.Unanswered, func(a, b SearchPeer) int { return strings.Compare(a.Region, b.Region) })
+	}()
 	for range peers {
 		var a answer
 		select {
 		case a = <-ch:
 		case <-ctx.Done():
-			goto merge
+			return
 		}
+		delete(pending, a.from)
+		region := regionOf(a.from.String())
 		if a.ans == nil {
+			reason := "refused or failed"
+			if a.err != nil {
+				reason = a.err.Error()
+			}
+			out.Unanswered = append(out.Unanswered, SearchPeer{Peer: a.from.String(), Region: region, Reason: reason})
 			continue
 		}
 		out.Answered++
-		region := a.from.String()
-		if m, ok := n.roster.Get(a.from.String()); ok {
-			region = m.Region
+		if a.ans.Matches != nil || a.ans.Total == 0 {
+			matches = append(matches, a.ans.Matches...)
+			complete = complete && a.ans.Complete
+		} else {
+			complete = false // an older member: only its results count
 		}
 		for _, r := range a.ans.Results {
 			rec, err := n.val.Check("", r.Record)
@@ -620,6 +830,10 @@ func (n *Node) federatedSearch(ctx context.Context, q search.Query, out *SearchR
 				if !slices.Contains(out.Hits[i].Source, region) {
 					out.Hits[i].Source = append(out.Hits[i].Source, region)
 				}
+				// Members score with their own index statistics; the
+				// best score counts, whoever answers first, so that pages
+				// are stable.
+				out.Hits[i].Score = max(out.Hits[i].Score, r.Score)
 				continue
 			}
 			d, ok := docOf(rec)
@@ -629,27 +843,24 @@ func (n *Node) federatedSearch(ctx context.Context, q search.Query, out *SearchR
 			h := SearchHit{Hit: search.Hit{CID: key, PracticeID: d.PracticeID, Kind: d.Kind, Title: d.Title, Language: d.Language,
 				Region: d.Region, Country: d.Country, Topics: d.Topics, Created: d.Created, Score: r.Score, Snippets: sanitizeSnippets(r.Snippets)},
 				Source: []string{region}, Verified: true, Author: rec.Record.Author}
+			h.Localize(d.Translations, q.Reader)
 			byCID[key] = len(out.Hits)
 			out.Hits = append(out.Hits, h)
-			out.Total++
+			if a.ans.Matches == nil {
+				matches = append(matches, search.Match{CID: key, Facets: map[string][]string{
+					"topic": d.Topics, "region": {d.Region}, "country": {d.Country}, "language": {d.Language}}})
+			}
 		}
 	}
-merge:
-	slices.SortStableFunc(out.Hits, func(a, b SearchHit) int {
-		if q.Sort == "date" {
-			return b.Created.Compare(a.Created)
-		}
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return 0
-	})
-	if ps := max(q.PageSize, 20); len(out.Hits) > ps {
-		out.Hits = out.Hits[:ps]
+}
+
+// networkFacets are the facets a federated search can count from the
+// members' matches: all asked for but stage.
+func networkFacets(asked []string) []string {
+	if len(asked) == 0 {
+		asked = search.FacetNames
 	}
+	return slices.DeleteFunc(slices.Clone(asked), func(f string) bool { return f == "stage" })
 }
 
 // sanitizeSnippets keeps only the <mark> tags of a remote snippet; any other

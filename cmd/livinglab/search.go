@@ -21,19 +21,28 @@ func searchCmds() []*cobra.Command { return []*cobra.Command{searchCmd(), reinde
 var markRE = regexp.MustCompile(`</?mark>`)
 
 func searchCmd() *cobra.Command {
-	var topic, region, lang, country, sort string
+	var topic, region, lang, country, sort, reader string
 	var page, pageSize int
 	var network, asJSON bool
 	c := &cobra.Command{
-		Use:   `search "QUERY" [--topic T] [--region R] [--lang L] [--network] [--json]`,
+		Use:   `search [flags] [--] "QUERY"`,
 		Short: "Search the practices and lessons this node holds (or, with --network, the federation's)",
-		Args:  cobra.MaximumNArgs(1),
+		Long: `Search the practices and lessons this node holds (or, with --network, the federation's).
+
+Records matching more of the query's words rank first; a record need not
+contain all of them. "a phrase" and +word are required, -word excludes.
+A query that starts with '-' must come after '--', so that it is not read
+as a flag:
+
+  livinglab search -- "-pilot telecare"
+  livinglab search --lang fi --reader en kotihoito`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := url.Values{}
 			if len(args) == 1 {
 				q.Set("q", args[0])
 			}
-			for k, v := range map[string]string{"topic": topic, "region": region, "lang": lang, "country": country, "sort": sort} {
+			for k, v := range map[string]string{"topic": topic, "region": region, "lang": lang, "country": country, "sort": sort, "reader": reader} {
 				if v != "" {
 					q.Set(k, v)
 				}
@@ -62,10 +71,13 @@ func searchCmd() *cobra.Command {
 				return printJSON(w, res)
 			}
 			fmt.Fprintf(w, "%d results (%s)", res.Total, res.Took)
-			if res.Network {
-				fmt.Fprintf(w, ", %d of %d members answered", res.Answered, res.Asked)
+			if res.Network && res.Coverage != "" {
+				fmt.Fprintf(w, ", %s", res.Coverage)
 			}
 			fmt.Fprintln(w)
+			for _, p := range res.Unanswered {
+				fmt.Fprintf(w, "No answer from %s: %s\n", p.Region, p.Reason)
+			}
 			if res.Warning != "" {
 				fmt.Fprintf(w, "Note: %s\n", res.Warning)
 			}
@@ -88,6 +100,7 @@ func searchCmd() *cobra.Command {
 	f.StringVar(&country, "country", "", "only this country code")
 	f.StringVar(&lang, "lang", "", "only this language (ISO 639-1)")
 	f.StringVar(&sort, "sort", "", "relevance (default) or date")
+	f.StringVar(&reader, "reader", "", "show titles translated into this language where a translation exists")
 	f.IntVar(&page, "page", 0, "result page")
 	f.IntVar(&pageSize, "page-size", 0, "results per page (1-100)")
 	f.BoolVar(&network, "network", false, "also ask the other members (federated search)")

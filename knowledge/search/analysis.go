@@ -139,6 +139,14 @@ var textFields = []textField{
 	{"body", 1},
 }
 
+// translationFields hold a record's translated title and summary, in the
+// translation's language, weighted a little below the original's fields.
+// They are not stored: hits show translations from fieldTranslations.
+var translationFields = []textField{
+	{"trtitle", 4},
+	{"trsummary", 2.5},
+}
+
 // crossBoost weights a match in the cross-language field. A word found in a
 // record's own language scores its field boost for the stem plus this for
 // the exact (folded) form, so exact forms rank above other inflections.
@@ -257,15 +265,21 @@ func init() {
 			return a, nil
 		}
 	}
+	for code, l := range lexiconLanguages {
+		split := code != "ga"
+		must(registry.RegisterTokenFilter(lexiconFilterName(code), func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
+			return newLexiconFilter(l, split)
+		}))
+	}
 	// Cross-language fields and languages without their own analysis.
 	must(registry.RegisterAnalyzer(foldAnalyzerName, chain(lowercase.Name, foldFilterName)))
 	// Word pairs of the cross-language field, for phrases.
 	must(registry.RegisterAnalyzer(pairAnalyzerName, chain(lowercase.Name, foldFilterName, pairFilterName)))
 	// Icelandic: no stemmer exists; fold like the cross-language fields and
 	// let the stem-prefix fallback handle inflection.
-	must(registry.RegisterAnalyzer(icelandicAnalyzer, chain(lowercase.Name, foldFilterName)))
+	must(registry.RegisterAnalyzer(icelandicAnalyzer, chain(lowercase.Name, lexiconFilterName("is"), foldFilterName)))
 	// Irish, in the order Lucene's IrishAnalyzer uses.
-	must(registry.RegisterAnalyzer(irishAnalyzerName, chain(irishHyphenStopName, lowercase.Name, ga.ElisionName, ga.StopName, irishStemFilterName, foldFilterName)))
+	must(registry.RegisterAnalyzer(irishAnalyzerName, chain(irishHyphenStopName, lowercase.Name, ga.ElisionName, ga.StopName, lexiconFilterName("ga"), irishStemFilterName, foldFilterName)))
 	for _, code := range foldedBleveLanguages {
 		must(registry.RegisterAnalyzer("livinglab_"+code, foldedAnalyzer(code)))
 	}
@@ -288,7 +302,18 @@ func foldedAnalyzer(base string) registry.AnalyzerConstructor {
 			return nil, err
 		}
 		out := *da
-		out.TokenFilters = append(append([]analysis.TokenFilter{}, da.TokenFilters...), fold)
+		filters := append([]analysis.TokenFilter{}, da.TokenFilters...)
+		if _, ok := lexiconLanguages[base]; ok && len(filters) > 0 {
+			// Lemmas and compound parts go in before the stemmer, the
+			// last of bleve's filters.
+			lf, err := cache.TokenFilterNamed(lexiconFilterName(base))
+			if err != nil {
+				return nil, err
+			}
+			last := filters[len(filters)-1]
+			filters = append(filters[:len(filters)-1], lf, last)
+		}
+		out.TokenFilters = append(filters, fold)
 		return &out, nil
 	}
 }
@@ -297,13 +322,14 @@ func foldedAnalyzer(base string) registry.AnalyzerConstructor {
 type analyzedToken struct {
 	term string
 	pos  int
+	typ  analysis.TokenType
 }
 
 func analyze(a analysis.Analyzer, text string) []analyzedToken {
 	ts := a.Analyze([]byte(text))
 	out := make([]analyzedToken, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, analyzedToken{term: string(t.Term), pos: t.Position})
+		out = append(out, analyzedToken{term: string(t.Term), pos: t.Position, typ: t.Type})
 	}
 	return out
 }

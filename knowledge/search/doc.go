@@ -41,17 +41,29 @@
 //     "äldreomsorg". A companion field holds consecutive word pairs for
 //     phrases.
 //
+// Words of records in Finnish, Swedish, Norwegian, Danish, Icelandic and
+// Irish are also indexed as their dictionary lemma and (but for Irish) the
+// lemmas of their compound parts, from the lexicon package (Debian
+// Hunspell dictionaries, Voikko for Finnish), before stemming: Swedish
+// "äldreboendet" is also "äldre" and "boende", Finnish "kotihoidon" is
+// also "koti" and "hoito", Icelandic "aldraðra" is also "aldraður". A
+// record's translations (title and summary in other languages) are
+// indexed in fields of their language and shown to readers of it.
+//
 // A query word is analysed with the analyzer of every language present in
 // the index (or of the languages filtered on) and looked up in that
-// language's fields, and folded and looked up in the cross-language field.
+// language's fields (its stem, its lemma, and all its compound parts at a
+// lower weight), and folded and looked up in the cross-language field.
 // So Swedish "äldreomsorg" finds "äldreomsorgen" through the Swedish
-// stemmer without the user saying which language they typed. A query of
-// several words is run as one branch per language (every word in that
-// language's fields) plus one cross-language branch (every word's folded
-// form in "all"); branches in which a word has no term are dropped before
-// searching. As a record's own analyzer reproduces its indexed terms, this
-// finds the same records as "every word in some field", at a fraction of
-// the cost.
+// stemmer without the user saying which language they typed. The query's
+// language is detected from the lexicons; only its stop words are dropped.
+//
+// Glossary: the glossary package lists the field's concepts in eight
+// languages. Runs of query words that are a glossary term (by exact folded
+// form, stem or lemma) also match the concept's other terms, in their
+// languages' fields, at 0.3 of the weight: "home care" finds Finnish
+// "kotihoito" and Swedish "hemtjänst", ranked below records that say
+// "home care".
 //
 // Stem-prefix fallback: Finnish inflection changes the end of the stem
 // (consonant gradation, vowel changes), and the Snowball Finnish stemmer
@@ -64,17 +76,22 @@
 //
 // # Query syntax
 //
-//	elderly care            every word must match (AND), in some field
+//	elderly care            best match: records with more of the words first
 //	"home care"             a phrase: these words in this order, as written
+//	+telecare night         telecare is required, night is optional
 //	telecare -pilot         records with telecare but not pilot
 //
-// A word the tokenizer splits ("e-care", "drop-in") is a phrase. Phrases
-// are matched in the cross-language field, so they are exact wording
-// (ignoring case and diacritics), not stemmed. Typographic quotes count as
-// quotes; an unbalanced quote, more than MaxQueryLength characters or more
-// than MaxQueryClauses words is ErrBadQuery. Stop words of the languages
-// searched are dropped unless the query has nothing else. Empty text
-// matches everything that passes the filters, newest first.
+// Words are optional: a record must contain one of up to two words, then
+// half of them (rounded up); bleve scales a record's score by the share of
+// words it matches, and adjacent query words found next to each other in
+// the record (the word-pair field) add a proximity boost. Quoted phrases
+// and +words are required. A word the tokenizer splits ("co-production")
+// counts as its words. Phrases are matched in the cross-language field, so
+// they are exact wording (ignoring case and diacritics), not stemmed.
+// Typographic quotes count as quotes; an unbalanced quote, more than
+// MaxQueryLength characters or more than MaxQueryClauses words is
+// ErrBadQuery, and so is a query of stop words only. Empty text matches
+// everything that passes the filters, newest first.
 //
 // # Ranking, filters, facets, snippets
 //

@@ -16,13 +16,15 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/livinglab/livinglab/knowledge/search/glossary"
 )
 
 // SchemaVersion identifies the mapping and analysis of the index. Bump it
 // whenever a change makes existing index files wrong (fields, analyzers,
 // boosts stored in the mapping); Open then reports ErrStale and the caller
 // rebuilds from the record store.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	// ErrBadQuery reports a query the user can fix: syntax, length, paging,
@@ -95,6 +97,15 @@ type Doc struct {
 	Country    string
 	Stage      int       // 0 = none, else 1..5
 	Created    time.Time // the year facet is derived from it
+	// Translations of the title and summary, keyed by language code. They
+	// are searchable in their language and shown to readers of it.
+	Translations map[string]Translation
+}
+
+// Translation is a record's title and summary in another language.
+type Translation struct {
+	Title   string `json:"title"`
+	Summary string `json:"summary,omitempty"`
 }
 
 // Index is the local full-text index. Its methods are safe for concurrent
@@ -111,6 +122,9 @@ type Index struct {
 
 	langMu sync.RWMutex
 	langs  map[string]bool // canonical codes that have per-language fields in the index
+
+	glossMu sync.RWMutex
+	gloss   *glossIndex // nil: no query expansion
 }
 
 // Open opens the index in dir, creating an empty one if dir is missing or
@@ -118,6 +132,9 @@ type Index struct {
 // one written with another SchemaVersion returns an error wrapping ErrStale
 // (and ErrCorrupt). Either way the caller should call Rebuild.
 func Open(dir string) (*Index, error) {
+	if _, err := glossary.Default(); err != nil {
+		return nil, fmt.Errorf("open search index %s: %w", dir, err)
+	}
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0):
@@ -203,6 +220,9 @@ func openExisting(dir string, wantSeq uint64) (ix *Index, err error) {
 
 func newIndex(dir string, im *mapping.IndexMappingImpl, b bleve.Index) *Index {
 	ix := &Index{dir: dir, mapping: im, idx: b, langs: make(map[string]bool)}
+	if g, err := glossary.Default(); err == nil {
+		ix.gloss = newGlossIndex(g, im)
+	}
 	if fields, err := b.Fields(); err == nil {
 		for _, f := range fields {
 			if _, code, ok := strings.Cut(f, "_"); ok {
@@ -305,6 +325,7 @@ func (ix *Index) PutBatch(ds []Doc) error {
 			if l, ok := languageFor(normLanguage(d.Language)); ok {
 				added = append(added, l.code)
 			}
+			added = append(added, d.translationLanguages()...)
 		}
 		batch.SetInternal(seqKey, encodeSeq(ix.seq.Add(1)))
 		if err := b.Batch(batch); err != nil {

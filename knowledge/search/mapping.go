@@ -1,6 +1,7 @@
 package search
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,8 @@ const (
 	fieldStage      = "stage"
 	fieldYear       = "year"
 	fieldCreated    = "created"
+	// fieldTranslations stores the record's translations as JSON, for hits.
+	fieldTranslations = "translations"
 )
 
 // FacetNames lists the facets Search can count, in display order.
@@ -35,6 +38,10 @@ func facetTerm(name, value string) string { return name + "=" + value }
 //   - title_xx, summary_xx, lessons_xx, body_xx: the record's text analysed
 //     with its language's analyzer (stop words, stemmer, then ASCII folding),
 //     for records in language xx. Each field has its own boost at query time.
+//   - trtitle_xx, trsummary_xx: translations of the title and summary
+//     into language xx, analysed like the fields of a record in xx, so a
+//     Finnish practice with an English translation is found in English.
+//     The translations themselves are stored as JSON in "translations".
 //   - all: the cross-language field. Every record's four texts, as an array,
 //     analysed with the fold analyzer (Unicode word segmentation, lowercase,
 //     ASCII folding, no stop words, no stemming). It finds exact words in
@@ -88,6 +95,12 @@ func newMapping() *mapping.IndexMappingImpl {
 			dm.AddFieldMappingsAt(langField(tf.name, l.code), text(l.analyzer))
 		}
 	}
+	for _, tf := range translationFields {
+		for _, l := range languages {
+			dm.AddFieldMappingsAt(langField(tf.name, l.code), text(l.analyzer))
+		}
+	}
+	dm.AddFieldMappingsAt(fieldTranslations, stored())
 	dm.AddFieldMappingsAt(fieldAll, text(foldAnalyzerName))
 	pairs := text(pairAnalyzerName)
 	pairs.IncludeTermVectors = false
@@ -150,6 +163,25 @@ func (d *Doc) document() map[string]interface{} {
 		m[fieldAll] = texts
 		m[fieldPairs] = texts
 	}
+	if trs := d.normTranslations(lang); len(trs) > 0 {
+		for code, tr := range trs {
+			l, ok := languageFor(code)
+			if !ok || (hasSpec && l.code == spec.code) {
+				continue
+			}
+			for i, t := range []string{tr.Title, tr.Summary} {
+				if strings.TrimSpace(t) == "" {
+					continue
+				}
+				f := langField(translationFields[i].name, l.code)
+				prev, _ := m[f].([]string)
+				m[f] = append(prev, t)
+			}
+		}
+		if b, err := json.Marshal(trs); err == nil {
+			m[fieldTranslations] = string(b)
+		}
+	}
 	var facets []string
 	put := func(k, v string, facet bool) {
 		if v == "" {
@@ -200,6 +232,33 @@ func normTopics(in []string) []string {
 		}
 		seen[t] = true
 		out = append(out, t)
+	}
+	return out
+}
+
+// normTranslations returns the record's translations keyed by normalised
+// language code, without the record's own language and empty ones.
+func (d *Doc) normTranslations(own string) map[string]Translation {
+	out := map[string]Translation{}
+	for code, tr := range d.Translations {
+		code = normLanguage(code)
+		tr.Title, tr.Summary = strings.TrimSpace(tr.Title), strings.TrimSpace(tr.Summary)
+		if code == "" || code == own || (tr.Title == "" && tr.Summary == "") {
+			continue
+		}
+		out[code] = tr
+	}
+	return out
+}
+
+// translationLanguages returns the per-language codes the record's
+// translations add to the index.
+func (d *Doc) translationLanguages() []string {
+	var out []string
+	for code := range d.Translations {
+		if l, ok := languageFor(normLanguage(code)); ok {
+			out = append(out, l.code)
+		}
 	}
 	return out
 }

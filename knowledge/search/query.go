@@ -21,6 +21,7 @@ type clause struct {
 	text    string
 	phrase  bool // written in quotes, or a word the tokenizer splits ("e-care")
 	exclude bool // written with a leading '-'
+	require bool // written with a leading '+': the word must be in every hit
 }
 
 // isQuote reports whether r opens or closes a phrase. Typographic quotes
@@ -36,8 +37,8 @@ func isQuote(r rune) bool {
 // parseText splits the query text into clauses.
 //
 // Syntax: words separated by white space; "a quoted phrase"; a leading '-'
-// excludes the following word or phrase; a leading '+' is accepted and
-// ignored (every word is required anyway). Anything else is plain text that
+// excludes the following word or phrase; a leading '+' requires the
+// following word (phrases are always required). Anything else is plain text that
 // the analyzers tokenize. An unbalanced quote is an error.
 func parseText(s string) ([]clause, error) {
 	if n := utf8.RuneCountInString(s); n > MaxQueryLength {
@@ -54,9 +55,9 @@ func parseText(s string) ([]clause, error) {
 			i++
 			continue
 		}
-		exclude := false
+		exclude, require := false, false
 		if r == '-' || r == '+' {
-			exclude = r == '-'
+			exclude, require = r == '-', r == '+'
 			i++
 			if i >= len(rs) || unicode.IsSpace(rs[i]) {
 				continue // a lone '-' or '+' is punctuation
@@ -83,7 +84,7 @@ func parseText(s string) ([]clause, error) {
 		for j < len(rs) && !unicode.IsSpace(rs[j]) && !isQuote(rs[j]) {
 			j++
 		}
-		out = append(out, clause{text: string(rs[i:j]), exclude: exclude})
+		out = append(out, clause{text: string(rs[i:j]), exclude: exclude, require: require})
 		i = j
 	}
 	if len(out) > MaxQueryClauses {

@@ -2,11 +2,15 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 	bsearch "github.com/blevesearch/bleve/v2/search"
@@ -34,9 +38,18 @@ type Query struct {
 	Stages, Years                         []int
 	Kind                                  string // "" for any
 
+	// Reader is the reader's language: hits with a translation into it
+	// show the translated title and summary. Empty shows titles as written.
+	Reader string
+
 	Sort     string // SortRelevance (default) or SortDate (newest first)
 	Page     int    // 1-based; 0 means 1
 	PageSize int    // 1..MaxPageSize; 0 means DefaultPageSize
+
+	// TieByCID orders records of equal score by CID, so that the best n of
+	// several indexes merge into the best n of their union (federated
+	// search). It costs a little: leave it off otherwise.
+	TieByCID bool `cbor:"tie_by_cid,omitempty"`
 
 	// Facets asks for counts over the whole result set. FacetFields limits
 	// them to some of FacetNames; empty means all.
@@ -44,22 +57,65 @@ type Query struct {
 	FacetFields []string
 }
 
-// Hit is one record in a result page.
+// Hit is one record in a result page. JSON names are snake_case like the
+// rest of the API.
 type Hit struct {
-	CID, PracticeID, Kind, Title, Language, Region, Country string
-	Topics                                                  []string
-	Created                                                 time.Time
-	Score                                                   float64 // 0 when sorted by date
+	CID        string `json:"cid"`
+	PracticeID string `json:"practice_id"`
+	Kind       string `json:"kind"`
+	// Title is in the reader's language (Query.Reader) when the record has
+	// a translation into it, else as written; TitleLanguage says which.
+	Title         string `json:"title"`
+	TitleLanguage string `json:"title_language"`
+	// OriginalTitle is the title as written, set when Title is a
+	// translation.
+	OriginalTitle string `json:"original_title,omitempty"`
+	// Summary is the translated summary, set when Title is a translation.
+	Summary  string    `json:"summary,omitempty"`
+	Language string    `json:"language"`
+	Region   string    `json:"region"`
+	Country  string    `json:"country"`
+	Topics   []string  `json:"topics"`
+	Created  time.Time `json:"created"`
+	Score    float64   `json:"score"` // 0 when sorted by date
 	// Snippets maps a field (title, summary, lessons, body) to fragments of
 	// its text, HTML-escaped, with the matched words in <mark>...</mark>.
 	// Only fields with a match are present; nil without query text.
-	Snippets map[string][]string
+	Snippets map[string][]string `json:"snippets,omitempty"`
 }
+
+// Localize shows the hit in the reader's language when one of the
+// translations is in it ("nb" and "nn" readers also take "no" and each
+// other's translations, after their own).
+func (h *Hit) Localize(translations map[string]Translation, reader string) {
+	h.TitleLanguage = h.Language
+	reader = normLanguage(reader)
+	if reader == "" || len(translations) == 0 || sameLanguage(reader, h.Language) {
+		return
+	}
+	want := []string{reader}
+	if l, ok := languageFor(reader); ok && l.code == "no" {
+		want = append(want, "nb", "nn", "no")
+	}
+	for _, code := range want {
+		for tc, tr := range translations {
+			if normLanguage(tc) == code && strings.TrimSpace(tr.Title) != "" {
+				h.OriginalTitle = h.Title
+				h.Title, h.Summary, h.TitleLanguage = tr.Title, tr.Summary, normLanguage(tc)
+				return
+			}
+		}
+	}
+}
+
+// sameLanguage reports whether two codes name the same language for
+// display ("nb" and "nb-NO"; not "nb" and "nn").
+func sameLanguage(a, b string) bool { return normLanguage(a) == normLanguage(b) }
 
 // FacetCount is one facet value with the number of matching records.
 type FacetCount struct {
-	Value string
-	Count int
+	Value string `json:"value"`
+	Count int    `json:"count"`
 }
 
 // Result is one page of search results.
@@ -72,7 +128,12 @@ type Result struct {
 	// year) to its values, most frequent first, ties by value. Counts are
 	// exact over the whole result set.
 	Facets map[string][]FacetCount
-	Took   time.Duration
+	// QueryLanguage is the language the query text was detected to be in
+	// ("" if none stood out, or if the search was limited to languages).
+	// It decides which stop words are dropped and, without Query.Reader,
+	// the language hits are shown in.
+	QueryLanguage string
+	Took          time.Duration
 }
 
 // Search runs q and returns one page of results.
@@ -94,6 +155,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := ix.normalizeFilters(&q); err != nil {
+		return nil, err
+	}
 	filters, err := buildFilters(q)
 	if err != nil {
 		return nil, err
@@ -101,6 +165,13 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	clauses, err := parseText(q.Text)
 	if err != nil {
 		return nil, err
+	}
+	detected := ""
+	if len(q.Languages) == 0 && len(clauses) > 0 {
+		detected = DetectLanguage(q.Text)
+	}
+	if q.Reader == "" {
+		q.Reader = detected
 	}
 
 	var res *bleve.SearchResult
@@ -111,13 +182,20 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	err = ix.reader(func(b bleve.Index) error {
 		pl := ix.newPlanner(b)
 		defer pl.close()
-		p = pl.plan(clauses, pl.languages(q.Languages))
+		pl.detected = detected
+		var err error
+		if p, err = pl.plan(clauses, pl.languages(q.Languages)); err != nil {
+			return err
+		}
 		req := bleve.NewSearchRequestOptions(p.query(filters), size, (page-1)*size, false)
-		req.Fields = []string{fieldPracticeID, fieldKind, "title", fieldLanguage, fieldRegion, fieldCountry, fieldTopic, fieldCreated}
+		req.Fields = []string{fieldPracticeID, fieldKind, "title", fieldLanguage, fieldRegion, fieldCountry, fieldTopic, fieldCreated, fieldTranslations}
 		if len(p.kept) > 0 {
 			req.Fields = append(req.Fields, "summary", "lessons", "body")
 		}
-		if sortOrder == SortDate || len(p.must) == 0 {
+		if sortOrder == SortRelevance && p.scored && q.TieByCID {
+			req.SortBy([]string{"-_score", "_id"})
+		}
+		if sortOrder == SortDate || !p.scored {
 			// Without words to rank by, newest first is the useful order.
 			req.Score = "none"
 			req.SortByCustom(bsearch.SortOrder{
@@ -128,7 +206,6 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		if len(facets) > 0 {
 			sctx = fc.context(ctx)
 		}
-		var err error
 		res, err = b.SearchInContext(sctx, req)
 		if err != nil {
 			return err
@@ -144,7 +221,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrClosed) || ctx.Err() != nil {
+		if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrClosed) || errors.Is(err, ErrBadQuery) || ctx.Err() != nil {
 			return nil, err
 		}
 		return nil, fmt.Errorf("search: %w", err)
@@ -152,9 +229,10 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 
 	out := &Result{Total: res.Total, Page: page, PageSize: size, Hits: make([]Hit, 0, len(res.Hits))}
 	for _, h := range res.Hits {
-		out.Hits = append(out.Hits, toHit(h, len(p.kept) > 0))
+		out.Hits = append(out.Hits, toHit(h, len(p.kept) > 0, q.Reader))
 	}
 	out.Facets = counts
+	out.QueryLanguage = detected
 	out.Took = time.Since(start)
 	return out, nil
 }
@@ -246,15 +324,7 @@ func buildFilters(q Query) ([]query.Query, error) {
 	add(fieldTopic, q.Topics, normKeyword)
 	add(fieldRegion, q.Regions, normKeyword)
 	add(fieldCountry, q.Countries, normCountry)
-	var langs []string
-	for _, l := range q.Languages {
-		l = normLanguage(l)
-		langs = append(langs, l)
-		if l == "no" {
-			langs = append(langs, "nb", "nn")
-		}
-	}
-	add(fieldLanguage, langs, normLanguage)
+	add(fieldLanguage, q.Languages, normLanguage)
 	var stages []string
 	for _, s := range q.Stages {
 		if s < 1 || s > 5 {
@@ -279,9 +349,11 @@ func buildFilters(q Query) ([]query.Query, error) {
 
 // plan is the text part of a query compiled for bleve.
 type plan struct {
-	must []query.Query // the words (one query, see planner.plan) and each phrase
-	not  []query.Query // one per excluded word or phrase
-	kept []clause      // the clauses behind must, for snippets
+	must   []query.Query // required words, the optional words (one query), each phrase
+	should []query.Query // score-only: adjacent query words next to each other
+	not    []query.Query // one per excluded word or phrase
+	kept   []clause      // the clauses behind must, for snippets
+	scored bool          // there are words to rank by
 }
 
 // query combines the text clauses and the filters.
@@ -293,7 +365,7 @@ func (p plan) query(filters []query.Query) query.Query {
 		return query.NewConjunctionQuery(filters)
 	}
 	must := append(append([]query.Query{}, p.must...), filters...)
-	if len(must) == 1 && len(p.not) == 0 {
+	if len(must) == 1 && len(p.not) == 0 && len(p.should) == 0 {
 		return must[0]
 	}
 	b := query.NewBooleanQuery(nil, nil, nil)
@@ -301,6 +373,10 @@ func (p plan) query(filters []query.Query) query.Query {
 		must = []query.Query{query.NewMatchAllQuery()}
 	}
 	b.AddMust(must...)
+	if len(p.should) > 0 {
+		b.AddShould(p.should...)
+		b.SetMinShould(0)
+	}
 	if len(p.not) > 0 {
 		b.AddMustNot(p.not...)
 	}
@@ -313,6 +389,9 @@ type planner struct {
 	b       bleve.Index
 	r       index.IndexReader
 	expands map[string][]string // field + "\x00" + stem -> prefix expansions
+	// detected is the query's language if known: only its stop words are
+	// dropped, so that a word that is a stop word elsewhere still counts.
+	detected string
 }
 
 func (ix *Index) newPlanner(b bleve.Index) *planner {
@@ -352,39 +431,74 @@ func (pl *planner) languages(codes []string) []language {
 	return langs
 }
 
+// Best-match settings.
+const (
+	// pairBoost weights an adjacent pair of query words found next to each
+	// other in a record (proximity), on top of the words' own scores.
+	pairBoost = 2.0
+)
+
+// minShouldMatch is how many of n optional query words a record must
+// contain: one of up to two words, then half of them, rounded up. Records that contain more of them rank higher (bleve scales a
+// disjunction's score by the share of its clauses that match).
+func minShouldMatch(n int) int {
+	if n <= 2 {
+		return 1
+	}
+	return (n + 1) / 2
+}
+
+// ErrOnlyStopWords reports a query whose words are all stop words ("the",
+// "och", "og"), which would match nearly every record.
+var ErrOnlyStopWords = fmt.Errorf("%w: the query has only stop words", ErrBadQuery)
+
 // plan compiles the clauses against langs.
 //
-// Every word must match (AND). A word that is a stop word in one of the
-// languages searched ("the", "och", "og", "ja") is dropped when the query
-// has other words, as the stemmed fields do not index it; a query of stop
-// words only searches them where they are indexed.
-//
-// Words are matched per language: one branch per language requires every
-// word in that language's fields (each word analysed with the language's
-// analyzer), and a cross-language branch requires every word's folded form
-// in the cross-language field; a record matches if any branch does, and
-// scores the sum of the branches it matches. A record has the fields of
-// one language only, and its own analyzer always reproduces the terms it
-// was indexed with, so this finds the same records as requiring each word
-// in any field, but a branch missing a word is dropped before the search,
-// and the remaining branches are small conjunctions of small disjunctions.
-// Phrases are matched in the cross-language field and required on top.
-func (pl *planner) plan(clauses []clause, langs []language) plan {
+// Best match: a record matches if it contains at least minShouldMatch of
+// the optional words (in its own language's fields, a translation, the
+// cross-language field, or through a glossary expansion), and every
+// required word (+word) and quoted phrase. Records matching more words,
+// in weightier fields, and with adjacent query words next to each other
+// (the word-pair field) rank higher. Stop words of the languages searched
+// are dropped; a query of stop words only is ErrOnlyStopWords.
+func (pl *planner) plan(clauses []clause, langs []language) (plan, error) {
 	var p plan
-	var words, stops []*word
-	var phrases []query.Query
+	var optional, required []*word
+	var stops []string
 	var phraseClauses []clause
+	var lastFolded []string // folded words of the optional run, for pairs
+	var pairs []query.Query
+	seenPair := map[string]bool{}
 	for _, c := range clauses {
 		folded := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), c.text)
 		if len(folded) == 0 {
 			continue // punctuation only
+		}
+		if !c.phrase && len(folded) > 1 && !c.exclude && !c.require {
+			// A word the tokenizer splits ("co-production", "drop-in")
+			// counts as its parts, which then rank higher next to each
+			// other; quote it to require the exact form.
+			for _, part := range wordParts(c.text) {
+				pf := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), part)
+				if len(pf) != 1 {
+					continue
+				}
+				w := pl.word(clause{text: part}, pf[0].term, langs)
+				if w.stop {
+					stops = append(stops, part)
+					continue
+				}
+				optional = append(optional, w)
+				lastFolded = append(lastFolded, w.folded)
+			}
+			continue
 		}
 		if c.phrase || len(folded) > 1 {
 			q := phraseQuery(c.text, folded)
 			if c.exclude {
 				p.not = append(p.not, q)
 			} else {
-				phrases = append(phrases, q)
+				p.must = append(p.must, q)
 				phraseClauses = append(phraseClauses, c)
 			}
 			continue
@@ -393,24 +507,56 @@ func (pl *planner) plan(clauses []clause, langs []language) plan {
 		switch {
 		case c.exclude:
 			p.not = append(p.not, w.any())
+		case c.require:
+			required = append(required, w)
 		case w.stop:
-			stops = append(stops, w)
+			stops = append(stops, c.text)
 		default:
-			words = append(words, w)
+			optional = append(optional, w)
+			lastFolded = append(lastFolded, w.folded)
 		}
 	}
-	if len(words) == 0 {
-		words = stops
+	for i := 1; i < len(lastFolded); i++ {
+		pair := lastFolded[i-1] + " " + lastFolded[i]
+		if seenPair[pair] || !pl.exists(fieldPairs, pair) {
+			continue
+		}
+		seenPair[pair] = true
+		t := query.NewTermQuery(pair)
+		t.SetField(fieldPairs)
+		t.SetBoost(pairBoost)
+		pairs = append(pairs, t)
 	}
-	if len(words) > 0 {
-		p.must = append(p.must, pl.branches(words, langs))
+	if len(optional) == 0 && len(required) == 0 && len(p.must) == 0 && len(stops) > 0 {
+		return p, fmt.Errorf("%w (%s): add a word that says what to look for", ErrOnlyStopWords, strings.Join(stops, ", "))
 	}
-	p.must = append(p.must, phrases...)
-	for _, w := range words {
+	pl.expandGlossary(optional, langs)
+	for _, w := range required {
+		p.must = append(p.must, w.scored())
+	}
+	if len(optional) > 0 {
+		qs := make([]query.Query, len(optional))
+		for i, w := range optional {
+			qs[i] = w.scored()
+		}
+		if len(qs) == 1 {
+			p.must = append(p.must, qs[0])
+		} else {
+			d := query.NewDisjunctionQuery(qs)
+			d.SetMin(float64(minShouldMatch(len(qs))))
+			p.must = append(p.must, d)
+		}
+	}
+	p.should = pairs
+	for _, w := range required {
+		p.kept = append(p.kept, w.c)
+	}
+	for _, w := range optional {
 		p.kept = append(p.kept, w.c)
 	}
 	p.kept = append(p.kept, phraseClauses...)
-	return p
+	p.scored = len(required)+len(optional) > 0 || len(phraseClauses) > 0
+	return p, nil
 }
 
 // word is one query word analysed for every language searched.
@@ -420,6 +566,20 @@ type word struct {
 	byLang map[string][]query.Query // language code -> term queries on its fields
 	cross  query.Query              // term query on the cross-language field, nil if absent
 	stop   bool                     // a stop word in one of the languages
+	stems  map[string]string        // language code -> the word's stem in it
+	alts   map[string][]string      // language code -> stems of the word's lemmas
+	// expansions are the word's concept in other languages, from the
+	// glossary, weighted below the word itself.
+	expansions []query.Query
+}
+
+// scored is the word in any field or through its glossary expansions.
+func (w *word) scored() query.Query {
+	if len(w.expansions) == 0 {
+		return w.any()
+	}
+	qs := []query.Query{w.any()}
+	return disjunction(append(qs, w.expansions...))
 }
 
 // any is the word in any field: for exclusions and snippets.
@@ -461,36 +621,42 @@ func conjunction(qs []query.Query) query.Query {
 	return query.NewConjunctionQuery(qs)
 }
 
-// branches builds the per-language branches for the required words.
-func (pl *planner) branches(words []*word, langs []language) query.Query {
-	if len(words) == 1 {
-		return words[0].any()
-	}
-	var bs []query.Query
-	for _, l := range langs {
-		parts := make([]query.Query, 0, len(words))
-		for _, w := range words {
-			qs := w.byLang[l.code]
-			if len(qs) == 0 {
-				break
+// wordParts splits text at every character that is not a letter or digit.
+func wordParts(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// partBoost weights a match of all parts of a compound query word
+// ("äldreboende" in "boende för äldre") relative to the word itself.
+const partBoost = 0.6
+
+// splitTokens reads one query word's analysis in a language: its stem,
+// the stems of its lemmas, and of its compound parts. ok is false when the
+// analysis holds more than one word.
+func splitTokens(toks []analyzedToken) (main string, alts, parts []string, ok bool) {
+	pos := toks[0].pos
+	for _, t := range toks {
+		if t.pos != pos {
+			return "", nil, nil, false
+		}
+		switch t.typ {
+		case lemmaToken:
+			if !slices.Contains(alts, t.term) {
+				alts = append(alts, t.term)
 			}
-			parts = append(parts, disjunction(qs))
-		}
-		if len(parts) == len(words) {
-			bs = append(bs, conjunction(parts))
+		case partToken:
+			parts = append(parts, t.term)
+		default:
+			if main == "" {
+				main = t.term
+			}
 		}
 	}
-	parts := make([]query.Query, 0, len(words))
-	for _, w := range words {
-		if w.cross == nil {
-			break
-		}
-		parts = append(parts, w.cross)
+	if main == "" {
+		return "", nil, nil, false
 	}
-	if len(parts) == len(words) {
-		bs = append(bs, conjunction(parts))
-	}
-	return disjunction(bs)
+	alts = slices.DeleteFunc(alts, func(a string) bool { return a == main })
+	return main, alts, parts, true
 }
 
 // Stem-prefix fallback limits.
@@ -506,7 +672,19 @@ const (
 // expansions where the language uses them, and the folded form in the
 // cross-language field.
 func (pl *planner) word(c clause, folded string, langs []language) *word {
-	w := &word{c: c, folded: folded, byLang: map[string][]query.Query{}}
+	w := &word{c: c, folded: folded, byLang: map[string][]query.Query{}, stems: map[string]string{}, alts: map[string][]string{}}
+	var stopIn []string
+	defer func() {
+		w.stop = len(stopIn) > 0
+		if l, ok := languageFor(pl.detected); ok && len(stopIn) > 0 {
+			w.stop = slices.Contains(stopIn, l.code)
+			if !w.stop && !slices.ContainsFunc(langs, func(x language) bool { return x.code == l.code }) {
+				// The detected language has no records here: fall back
+				// to its stop words directly.
+				w.stop = len(analyze(pl.ix.mapping.AnalyzerNamed(l.analyzer), c.text)) == 0
+			}
+		}
+	}()
 	term := func(t, field string, boost float64) query.Query {
 		if !pl.exists(field, t) {
 			return nil
@@ -519,20 +697,27 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 	for _, l := range langs {
 		toks := analyze(pl.ix.mapping.AnalyzerNamed(l.analyzer), c.text)
 		if len(toks) == 0 {
-			w.stop = true
+			stopIn = append(stopIn, l.code)
 			continue
 		}
-		if len(toks) > 1 {
+		main, alts, parts, ok := splitTokens(toks)
+		if !ok {
 			// The language's tokenizer split what the fold analyzer did
 			// not; the cross-language field still finds it.
 			continue
 		}
-		stem := toks[0].term
+		stem := main
+		w.stems[l.code], w.alts[l.code] = stem, alts
 		var qs []query.Query
 		for _, tf := range textFields {
 			f := langField(tf.name, l.code)
 			if q := term(stem, f, tf.boost); q != nil {
 				qs = append(qs, q)
+			}
+			for _, a := range alts {
+				if q := term(a, f, tf.boost); q != nil {
+					qs = append(qs, q)
+				}
 			}
 			if l.prefix {
 				for _, t := range pl.expandPrefix(f, stem) {
@@ -542,6 +727,46 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 				}
 			}
 		}
+		for _, tf := range translationFields {
+			f := langField(tf.name, l.code)
+			if q := term(stem, f, tf.boost); q != nil {
+				qs = append(qs, q)
+			}
+			for _, a := range alts {
+				if q := term(a, f, tf.boost); q != nil {
+					qs = append(qs, q)
+				}
+			}
+			if l.prefix {
+				for _, t := range pl.expandPrefix(f, stem) {
+					if q := term(t, f, tf.boost*prefixBoost); q != nil {
+						qs = append(qs, q)
+					}
+				}
+			}
+		}
+		if len(parts) >= 2 {
+			// A compound also matches a record with all its parts.
+			var ps []query.Query
+			for _, p := range parts {
+				var fq []query.Query
+				for _, fs := range [][]textField{textFields, translationFields} {
+					for _, tf := range fs {
+						if q := term(p, langField(tf.name, l.code), tf.boost*partBoost); q != nil {
+							fq = append(fq, q)
+						}
+					}
+				}
+				if len(fq) == 0 {
+					ps = nil
+					break
+				}
+				ps = append(ps, disjunction(fq))
+			}
+			if len(ps) == len(parts) {
+				qs = append(qs, conjunction(ps))
+			}
+		}
 		if len(qs) > 0 {
 			w.byLang[l.code] = qs
 		}
@@ -549,8 +774,21 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 	if q := term(folded, fieldAll, crossBoost); q != nil {
 		w.cross = q
 	}
+	if len(langs) == 0 {
+		// An index without records in the network's languages (a member
+		// that holds nothing) still knows their stop words.
+		for _, code := range stopLanguages {
+			if len(analyze(pl.ix.mapping.AnalyzerNamed(languageByCode[code].analyzer), c.text)) == 0 {
+				stopIn = append(stopIn, code)
+			}
+		}
+	}
 	return w
 }
+
+// stopLanguages are the languages whose stop words count when the index
+// has no per-language fields yet.
+var stopLanguages = []string{"da", "en", "fi", "ga", "no", "sv"}
 
 // exists reports whether field has term in the snapshot being searched,
 // so that the disjunction for a word holds only terms that can match.
@@ -724,7 +962,7 @@ func (pl *planner) addLocations(ctx context.Context, res *bleve.SearchResult, cl
 	return nil
 }
 
-func toHit(h *bsearch.DocumentMatch, snippets bool) Hit {
+func toHit(h *bsearch.DocumentMatch, snippets bool, reader string) Hit {
 	out := Hit{
 		CID:        h.ID,
 		PracticeID: fieldString(h.Fields[fieldPracticeID]),
@@ -744,6 +982,11 @@ func toHit(h *bsearch.DocumentMatch, snippets bool) Hit {
 	if snippets {
 		out.Snippets = makeSnippets(h)
 	}
+	var trs map[string]Translation
+	if raw := fieldString(h.Fields[fieldTranslations]); raw != "" {
+		_ = json.Unmarshal([]byte(raw), &trs)
+	}
+	out.Localize(trs, reader)
 	return out
 }
 

@@ -154,12 +154,28 @@ func TestFieldBoostRanking(t *testing.T) {
 	}
 }
 
-func TestAndSemanticsPhraseExclude(t *testing.T) {
+func TestBestMatchPhraseRequireExclude(t *testing.T) {
 	ix, _, _ := newFixtureIndex(t)
 
+	// Best match: the record with both words first, records with one of
+	// them after it.
 	res := search(t, ix, Query{Text: "rural households"})
-	if got := cids(res); !reflect.DeepEqual(got, []string{"en-7"}) {
+	if got := cids(res); len(got) < 2 || got[0] != "en-7" || res.Hits[0].Score <= res.Hits[1].Score {
 		t.Fatalf("rural households: got %v", got)
+	}
+	// +word is required.
+	res = search(t, ix, Query{Text: "+rural +households"})
+	if got := cids(res); !reflect.DeepEqual(got, []string{"en-7"}) {
+		t.Fatalf("+rural +households: got %v", got)
+	}
+	res = search(t, ix, Query{Text: "rural +households"})
+	if got := cids(res); !reflect.DeepEqual(got, []string{"en-7"}) {
+		t.Fatalf("rural +households: got %v", got)
+	}
+	// A word no record has does not empty the result.
+	res = search(t, ix, Query{Text: "rural households zyxwvut"})
+	if got := cids(res); len(got) == 0 || got[0] != "en-7" {
+		t.Fatalf("rural households zyxwvut: got %v", got)
 	}
 
 	res = search(t, ix, Query{Text: `"home care"`})
@@ -181,7 +197,11 @@ func TestAndSemanticsPhraseExclude(t *testing.T) {
 	if !contains(all, "en-4") || contains(excl, "en-4") || !contains(excl, "en-7") {
 		t.Fatalf("rural %v, rural -bus %v", all, excl)
 	}
-	// Exclusion only: everything but.
+	// Exclusion only: everything but. An exclusion removes the word as
+	// written (in any language's analysis), not its glossary expansions,
+	// so compare with the word's matches without expansion.
+	ix.SetGlossary(nil)
+	all = cids(search(t, ix, Query{Text: "rural", PageSize: 100}))
 	res = search(t, ix, Query{Text: "-rural", PageSize: 100})
 	if res.Total != 30-uint64(len(all)) {
 		t.Fatalf("-rural: total %d, want %d", res.Total, 30-len(all))
@@ -313,12 +333,16 @@ func TestFilters(t *testing.T) {
 		{"country", Query{Countries: []string{"FI"}}, func(d Doc) bool { return d.Country == "FI" }},
 		{"two countries", Query{Countries: []string{"se", "DK"}}, func(d Doc) bool { return d.Country == "SE" || d.Country == "DK" }},
 		{"norwegian incl nb nn", Query{Languages: []string{"no"}}, func(d Doc) bool { return d.Country == "NO" }},
-		{"nynorsk only", Query{Languages: []string{"nn"}}, func(d Doc) bool { return d.Language == "nn" }},
+		// nb and nn also match records tagged only "no".
+		{"nynorsk and unspecified norwegian", Query{Languages: []string{"nn"}}, func(d Doc) bool { return d.Language == "nn" || d.Language == "no" }},
+		{"bokmål case-insensitive", Query{Languages: []string{"NB"}}, func(d Doc) bool { return d.Language == "nb" || d.Language == "no" }},
+		{"topic case-insensitive", Query{Topics: []string{"Youth"}}, func(d Doc) bool { return hasTopic(d, "youth") }},
 		{"topic OR", Query{Topics: []string{"youth", "energy"}}, func(d Doc) bool { return hasTopic(d, "youth", "energy") }},
 		{"stage", Query{Stages: []int{4, 5}}, func(d Doc) bool { return d.Stage >= 4 }},
 		{"year", Query{Years: []int{2021}}, func(d Doc) bool { return d.Created.Year() == 2021 }},
 		{"kind", Query{Kind: "lesson"}, func(d Doc) bool { return d.Kind == "lesson" }},
 		{"region", Query{Regions: []string{"Donegal"}}, func(d Doc) bool { return d.Region == "Donegal" }},
+		{"region case-insensitive", Query{Regions: []string{"donegal"}}, func(d Doc) bool { return d.Region == "Donegal" }},
 		{"filters AND", Query{Topics: []string{"elderly-care"}, Countries: []string{"IE"}}, func(d Doc) bool { return hasTopic(d, "elderly-care") && d.Country == "IE" }},
 		{"text and filter", Query{Text: "transport", Languages: []string{"en"}}, func(d Doc) bool {
 			return d.Language == "en" && strings.Contains(strings.ToLower(d.Title+d.Summary+d.Lessons+d.Body), "transport")
@@ -499,9 +523,12 @@ func TestDeleteAndSupersede(t *testing.T) {
 	if err := ix.Delete("en-1"); err != nil {
 		t.Fatal(err)
 	}
-	res := search(t, ix, Query{Text: "telecare donegal", Facets: true})
+	res := search(t, ix, Query{Text: "+telecare +donegal", Facets: true})
 	if got := cids(res); !reflect.DeepEqual(got, []string{"en-1-v2"}) {
 		t.Fatalf("after supersede: %v", got)
+	}
+	if got := cids(search(t, ix, Query{Text: "telecare donegal"})); got[0] != "en-1-v2" || contains(got, "en-1") {
+		t.Fatalf("after supersede, best match: %v", got)
 	}
 	if res.Hits[0].PracticeID != "en-1" || res.Hits[0].Created.Year() != 2024 {
 		t.Fatalf("superseding hit %+v", res.Hits[0])
@@ -766,6 +793,10 @@ func TestBadQueries(t *testing.T) {
 		{"stage out of range", Query{Stages: []int{6}}, "stage 6"},
 		{"bad year", Query{Years: []int{-3}}, "year"},
 		{"invalid utf8", Query{Text: "care \xff"}, "UTF-8"},
+		{"stop words only", Query{Text: "the and of"}, "only stop words"},
+		{"unknown language", Query{Languages: []string{"xx"}}, "unknown language"},
+		{"topic not a slug", Query{Topics: []string{"elderly care!"}}, "unknown topic"},
+		{"stop words only, Swedish", Query{Text: "och i"}, "only stop words"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -792,7 +823,7 @@ func TestParseText(t *testing.T) {
 		{"", nil},
 		{"care", []clause{{text: "care"}}},
 		{"  elderly   care ", []clause{{text: "elderly"}, {text: "care"}}},
-		{`"home care" -pilot +rural`, []clause{{text: "home care", phrase: true}, {text: "pilot", exclude: true}, {text: "rural"}}},
+		{`"home care" -pilot +rural`, []clause{{text: "home care", phrase: true}, {text: "pilot", exclude: true}, {text: "rural", require: true}}},
 		{`-"night visits" x`, []clause{{text: "night visits", phrase: true, exclude: true}, {text: "x"}}},
 		{`a - b`, []clause{{text: "a"}, {text: "b"}}},
 		{`e-care`, []clause{{text: "e-care"}}},
@@ -970,5 +1001,126 @@ func TestFragmentsValidUTF8(t *testing.T) {
 	got := markup("abc def", 0, 7, mergeSpans([]span{{0, 3}, {4, 7}, {5, 6}}, 7))
 	if got != "<mark>abc</mark> <mark>def</mark>" {
 		t.Fatalf("markup %q", got)
+	}
+}
+
+func TestTranslationsSearchedAndShown(t *testing.T) {
+	ix, _, _ := newFixtureIndex(t)
+	d := Doc{CID: "fi-tr", Kind: "practice", Language: "fi", Region: "North Karelia", Country: "FI",
+		Title:   "Yöajan etähoiva kylien vapaaehtoisten kanssa",
+		Summary: "Kylien vapaaehtoiset vastaavat hälytyksiin yöllä.",
+		Body:    "Hoitajat ja vapaaehtoiset suunnittelivat yöhoivan yhdessä.",
+		Translations: map[string]Translation{
+			"en": {Title: "Night-time telecare with village volunteers", Summary: "Village volunteers answer alarms at night."},
+			"sv": {Title: "Nattlig distansomsorg med byarnas frivilliga"},
+		}}
+	if err := ix.Put(d); err != nil {
+		t.Fatal(err)
+	}
+	res := search(t, ix, Query{Text: "night telecare", Reader: "en"})
+	if len(res.Hits) == 0 || res.Hits[0].CID != "fi-tr" {
+		t.Fatalf("night telecare: got %v", cids(res))
+	}
+	h := res.Hits[0]
+	if h.Title != d.Translations["en"].Title || h.TitleLanguage != "en" || h.OriginalTitle != d.Title || h.Summary == "" {
+		t.Fatalf("hit not shown in English: %+v", h)
+	}
+	// A Finnish reader sees the original.
+	res = search(t, ix, Query{Text: "etähoiva", Reader: "fi"})
+	if len(res.Hits) == 0 || res.Hits[0].Title != d.Title || res.Hits[0].OriginalTitle != "" {
+		t.Fatalf("etähoiva: %+v", res.Hits)
+	}
+	// Without a reader language, hits are shown in the query's language.
+	res = search(t, ix, Query{Text: "volunteers"})
+	if res.QueryLanguage != "en" || !contains(cids(res), "fi-tr") {
+		t.Fatalf("volunteers: language %q, got %v", res.QueryLanguage, cids(res))
+	}
+	for _, h := range res.Hits {
+		if h.CID == "fi-tr" && h.Title != d.Translations["en"].Title {
+			t.Fatalf("English query: title %q", h.Title)
+		}
+	}
+	// Limited to languages, no detection: titles as written.
+	res = search(t, ix, Query{Text: "vapaaehtoiset", Languages: []string{"fi"}})
+	if res.QueryLanguage != "" || len(res.Hits) == 0 || res.Hits[0].Title != d.Title {
+		t.Fatalf("Finnish only: %q %+v", res.QueryLanguage, res.Hits)
+	}
+}
+
+func TestCompoundsAndLemmas(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "search")
+	ix, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	docs := []Doc{
+		{CID: "sv-c", Language: "sv", Title: "Nytt äldreboende i Sollefteå", Body: "Kommunen byggde om skolan."},
+		{CID: "sv-p", Language: "sv", Title: "Trygg boende för äldre på landsbygden", Body: "Grannar hjälper varandra."},
+		{CID: "da-c", Language: "da", Title: "Ungdomsrådet i Hjørring", Body: "De unge mødes hver måned."},
+		{CID: "no-c", Language: "nb", Title: "Bestillingstransport i distriktene", Body: "Bussen kommer når du ringer."},
+		{CID: "fi-c", Language: "fi", Title: "Kotihoidon yöpartio", Body: "Hoitajat käyvät öisin."},
+		{CID: "is-c", Language: "is", Title: "Heimaþjónusta fyrir aldraða", Body: "Sveitarfélagið skipulagði þjónustuna."},
+	}
+	if err := ix.PutBatch(docs); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ q, want string }{
+		{"boende för äldre", "sv-c"},
+		{"äldreboende", "sv-p"},
+		{"ungdomsråd", "da-c"},
+		{"råd for unge", "da-c"},
+		{"transport", "no-c"},
+		{"kotihoito", "fi-c"},
+		{"hoito", "fi-c"},
+		{"aldraðir", "is-c"},
+		{"þjónusta", "is-c"},
+	} {
+		res := search(t, ix, Query{Text: tc.q})
+		if !contains(cids(res), tc.want) {
+			t.Errorf("%q: got %v, want %s", tc.q, cids(res), tc.want)
+		}
+	}
+}
+
+func TestGlossaryExpansion(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "search")
+	ix, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	docs := []Doc{
+		{CID: "en-x", Language: "en", Title: "Home care for people living alone", Body: "Care workers visit twice a day."},
+		{CID: "fi-x", Language: "fi", Title: "Kotihoidon uusi toimintamalli", Body: "Hoitajat käyvät asiakkaiden luona."},
+		{CID: "sv-x", Language: "sv", Title: "Hemtjänst på landsbygden", Body: "Personalen åker långa sträckor."},
+		{CID: "da-y", Language: "da", Title: "Ungdomsråd i kommunen", Body: "De unge giver råd til byrådet."},
+		{CID: "en-z", Language: "en", Title: "Timetables for the village bus", Body: "The bus runs twice a day."},
+	}
+	if err := ix.PutBatch(docs); err != nil {
+		t.Fatal(err)
+	}
+	res := search(t, ix, Query{Text: "home care"})
+	got := cids(res)
+	if len(got) < 3 || got[0] != "en-x" || !contains(got, "fi-x") || !contains(got, "sv-x") {
+		t.Fatalf("home care: got %v, want en-x first, then the Finnish and Swedish home care records", got)
+	}
+	if contains(got, "en-z") {
+		t.Fatalf("home care found the bus timetable: %v", got)
+	}
+	// A Finnish query finds the Swedish and English records.
+	got = cids(search(t, ix, Query{Text: "kotihoito"}))
+	if len(got) < 3 || got[0] != "fi-x" || !contains(got, "sv-x") || !contains(got, "en-x") {
+		t.Fatalf("kotihoito: got %v", got)
+	}
+	got = cids(search(t, ix, Query{Text: "youth council"}))
+	if !contains(got, "da-y") {
+		t.Fatalf("youth council: got %v", got)
+	}
+	// Without the glossary, no expansion.
+	ix.SetGlossary(nil)
+	got = cids(search(t, ix, Query{Text: "kotihoito"}))
+	if contains(got, "sv-x") {
+		t.Fatalf("kotihoito without glossary: got %v", got)
 	}
 }

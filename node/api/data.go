@@ -28,7 +28,10 @@ func parseSearchQuery(r *http.Request) (search.Query, bool, error) {
 	v := r.URL.Query()
 	q := search.Query{Text: v.Get("q"), Topics: splitList(v.Get("topic")), Regions: splitList(v.Get("region")),
 		Countries: splitList(v.Get("country")), Languages: splitList(v.Get("lang")), Kind: v.Get("kind"),
-		Sort: v.Get("sort"), Facets: v.Get("facets") != "false"}
+		Sort: v.Get("sort"), Facets: v.Get("facets") != "false", Reader: v.Get("reader")}
+	if q.Reader == "" {
+		q.Reader = acceptLanguage(r.Header.Get("Accept-Language"))
+	}
 	ints := func(name string) ([]int, error) {
 		var out []int
 		for _, s := range splitList(v.Get(name)) {
@@ -61,12 +64,24 @@ func parseSearchQuery(r *http.Request) (search.Query, bool, error) {
 	}
 	for k := range v {
 		switch k {
-		case "q", "topic", "region", "country", "lang", "kind", "sort", "facets", "stage", "year", "page", "page_size", "network":
+		case "q", "topic", "region", "country", "lang", "kind", "sort", "facets", "stage", "year", "page", "page_size", "network", "reader":
 		default:
 			return q, false, fmt.Errorf("%w: unknown search parameter %q", node.ErrBadRequest, k)
 		}
 	}
 	return q, v.Get("network") == "true", nil
+}
+
+// acceptLanguage returns the first language of an Accept-Language header
+// that search knows, or "".
+func acceptLanguage(h string) string {
+	for _, part := range strings.Split(h, ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if c, err := search.ValidLanguage(tag); err == nil {
+			return c
+		}
+	}
+	return ""
 }
 
 func (s *server) search(w http.ResponseWriter, r *http.Request) {

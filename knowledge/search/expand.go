@@ -1,0 +1,273 @@
+package search
+
+import (
+	"strings"
+
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/livinglab/livinglab/knowledge/search/glossary"
+)
+
+// expansionBoost weights a match through the glossary (the query's concept
+// written in another language, or a synonym) relative to a match of the
+// query word itself, so that records using the reader's own words rank
+// first.
+const expansionBoost = 0.3
+
+// maxExpansionTerms bounds the glossary terms one query is expanded with.
+const maxExpansionTerms = 48
+
+// glossIndex finds glossary concepts in query words.
+type glossIndex struct {
+	g *glossary.Glossary
+	// keys maps a lookup key to concept indexes. Keys are "*:" + the
+	// term's folded words joined by spaces (exact, any language) and
+	// code + ":" + its stems in that language's analysis.
+	keys     map[string][]int
+	terms    [][]glossTerm // per concept
+	maxWords int
+}
+
+// glossTerm is a glossary term analysed for its language's fields.
+type glossTerm struct {
+	code   string      // per-language field suffix
+	folded string      // folded words joined by spaces
+	words  []glossWord // its words as analysed for the language's fields
+}
+
+// glossWord is one word of a glossary term: its stem, the stems of its
+// lemmas, and of its compound parts.
+type glossWord struct {
+	main  string
+	alts  []string
+	parts []string
+}
+
+func (gt glossTerm) key() string {
+	mains := make([]string, len(gt.words))
+	for i, w := range gt.words {
+		mains[i] = w.main
+	}
+	return gt.code + ":" + strings.Join(mains, " ")
+}
+
+// analyzeWords groups an analysis by position into words.
+func analyzeWords(toks []analyzedToken) []glossWord {
+	var out []glossWord
+	for i := 0; i < len(toks); {
+		j := i
+		for j < len(toks) && toks[j].pos == toks[i].pos {
+			j++
+		}
+		if main, alts, parts, ok := splitTokens(toks[i:j]); ok {
+			out = append(out, glossWord{main: main, alts: alts, parts: parts})
+		}
+		i = j
+	}
+	return out
+}
+
+func newGlossIndex(g *glossary.Glossary, im *mapping.IndexMappingImpl) *glossIndex {
+	gi := &glossIndex{g: g, keys: map[string][]int{}}
+	fold := im.AnalyzerNamed(foldAnalyzerName)
+	add := func(key string, ci int) {
+		list := gi.keys[key]
+		if len(list) > 0 && list[len(list)-1] == ci {
+			return
+		}
+		gi.keys[key] = append(list, ci)
+	}
+	for ci, c := range g.Concepts() {
+		var ts []glossTerm
+		for _, t := range c.Terms {
+			l, ok := languageFor(t.Lang)
+			if !ok {
+				continue
+			}
+			folded := joinTerms(analyze(fold, t.Text))
+			gt := glossTerm{code: l.code, folded: folded, words: analyzeWords(analyze(im.AnalyzerNamed(l.analyzer), t.Text))}
+			if folded != "" {
+				add("*:"+folded, ci)
+				gi.maxWords = max(gi.maxWords, strings.Count(folded, " ")+1)
+			}
+			if len(gt.words) > 0 {
+				add(gt.key(), ci)
+				if len(gt.words) == 1 {
+					for _, a := range gt.words[0].alts {
+						add(l.code+":"+a, ci)
+					}
+				}
+				ts = append(ts, gt)
+			}
+		}
+		gi.terms = append(gi.terms, ts)
+	}
+	return gi
+}
+
+func joinTerms(ts []analyzedToken) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.term
+	}
+	return strings.Join(parts, " ")
+}
+
+// SetGlossary replaces the glossary used to expand queries; nil turns
+// expansion off.
+func (ix *Index) SetGlossary(g *glossary.Glossary) {
+	var gi *glossIndex
+	if g != nil {
+		gi = newGlossIndex(g, ix.mapping)
+	}
+	ix.glossMu.Lock()
+	ix.gloss = gi
+	ix.glossMu.Unlock()
+}
+
+func (ix *Index) glossary() *glossIndex {
+	ix.glossMu.RLock()
+	defer ix.glossMu.RUnlock()
+	return ix.gloss
+}
+
+// expandGlossary finds glossary concepts in runs of consecutive optional
+// words (longest first) and gives each word of a run the concept's other
+// terms as expansions: a record containing "kotihoito" then counts for both
+// words of "home care", below a record containing "home care" itself.
+func (pl *planner) expandGlossary(words []*word, langs []language) {
+	gi := pl.ix.glossary()
+	if gi == nil || len(words) == 0 {
+		return
+	}
+	budget := maxExpansionTerms
+	for i := 0; i < len(words) && budget > 0; {
+		n, concepts := gi.match(words[i:], langs)
+		if n == 0 {
+			i++
+			continue
+		}
+		var qs []query.Query
+		seen := map[string]bool{}
+		for _, ci := range concepts {
+			for _, gt := range gi.terms[ci] {
+				key := gt.key()
+				if seen[key] || budget == 0 || gt.folded == words[i].folded && n == 1 {
+					continue
+				}
+				seen[key] = true
+				if q := pl.termQuery(gt); q != nil {
+					qs = append(qs, q)
+					budget--
+				}
+			}
+		}
+		if len(qs) > 0 {
+			for _, w := range words[i : i+n] {
+				w.expansions = append(w.expansions, qs...)
+			}
+		}
+		i += n
+	}
+}
+
+// match returns the length of the longest run at the start of words that
+// is a glossary term, and its concepts.
+func (gi *glossIndex) match(words []*word, langs []language) (int, []int) {
+	for n := min(gi.maxWords, len(words)); n >= 1; n-- {
+		run := words[:n]
+		folded := make([]string, n)
+		for i, w := range run {
+			folded[i] = w.folded
+		}
+		var out []int
+		out = append(out, gi.keys["*:"+strings.Join(folded, " ")]...)
+		for _, l := range langs {
+			stems := make([]string, 0, n)
+			for _, w := range run {
+				if s, ok := w.stems[l.code]; ok {
+					stems = append(stems, s)
+				}
+			}
+			if len(stems) == n {
+				out = append(out, gi.keys[l.code+":"+strings.Join(stems, " ")]...)
+			}
+			if n == 1 {
+				for _, a := range run[0].alts[l.code] {
+					out = append(out, gi.keys[l.code+":"+a]...)
+				}
+			}
+		}
+		if len(out) > 0 {
+			return n, dedupInts(out)
+		}
+	}
+	return 0, nil
+}
+
+func dedupInts(xs []int) []int {
+	seen := map[int]bool{}
+	out := xs[:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// termQuery matches a glossary term in its language's fields: every one of
+// its words (its stem, a lemma, or all its compound parts) in some text or
+// translation field, weighted by expansionBoost. nil if one of its words
+// occurs nowhere.
+func (pl *planner) termQuery(gt glossTerm) query.Query {
+	inFields := func(stem string, boost float64) []query.Query {
+		var qs []query.Query
+		for _, fs := range [][]textField{textFields, translationFields} {
+			for _, tf := range fs {
+				f := langField(tf.name, gt.code)
+				if !pl.exists(f, stem) {
+					continue
+				}
+				t := query.NewTermQuery(stem)
+				t.SetField(f)
+				t.SetBoost(tf.boost * boost)
+				qs = append(qs, t)
+			}
+		}
+		return qs
+	}
+	parts := make([]query.Query, 0, len(gt.words))
+	for _, w := range gt.words {
+		qs := inFields(w.main, expansionBoost)
+		for _, a := range w.alts {
+			qs = append(qs, inFields(a, expansionBoost)...)
+		}
+		if len(qs) == 0 && len(w.parts) >= 2 {
+			// Only when the term itself occurs nowhere: a conjunction
+			// of common parts is costly to run.
+			var ps []query.Query
+			for _, p := range w.parts {
+				pq := inFields(p, expansionBoost*partBoost)
+				if len(pq) == 0 {
+					ps = nil
+					break
+				}
+				ps = append(ps, disjunction(pq))
+			}
+			if len(ps) > 0 {
+				qs = append(qs, conjunction(ps))
+			}
+		}
+		if len(qs) == 0 {
+			return nil
+		}
+		parts = append(parts, disjunction(qs))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return conjunction(parts)
+}
