@@ -70,14 +70,6 @@ func newRoot() *cobra.Command {
 	return root
 }
 
-func versionCmd() *cobra.Command {
-	return &cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "livinglab", node.Version)
-			return nil
-		}}
-}
-
 func initCmd() *cobra.Command {
 	var o node.InitOptions
 	c := &cobra.Command{
