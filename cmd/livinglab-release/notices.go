@@ -51,6 +51,9 @@ func noticesCmd(root *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			for _, w := range n.unlisted {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
 			if probs := n.problems(); len(probs) > 0 {
 				for _, p := range probs {
 					fmt.Fprintln(cmd.ErrOrStderr(), p)
@@ -168,6 +171,9 @@ type notices struct {
 	stdlib  licenceFile
 	modules []module
 	data    []dataEntry
+	// unlisted names directories that hold a licence or copyright file of
+	// their own but no SOURCES.json: bundled data the notices do not cover.
+	unlisted []string
 }
 
 func gatherNotices(ctx context.Context, root string) (*notices, error) {
@@ -192,6 +198,9 @@ func gatherNotices(ctx context.Context, root string) (*notices, error) {
 		n.modules = append(n.modules, sm)
 	}
 	if n.data, err = bundledData(root); err != nil {
+		return nil, err
+	}
+	if n.unlisted, err = unlistedData(root); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -387,6 +396,32 @@ func (e *dataEntry) validate(root string, i int) error {
 	}
 	e.text = b
 	return nil
+}
+
+var copyrightName = regexp.MustCompile(`(?i)(^|[-_.])(copyright|licen[cs]e|copying)([-_.]|$)`)
+
+// unlistedData lists directories below the root that hold a licence or
+// copyright file but no SOURCES.json.
+func unlistedData(root string) ([]string, error) {
+	files, err := gitFiles(root)
+	if err != nil {
+		return nil, err
+	}
+	listed := map[string]bool{}
+	for _, f := range files {
+		if path.Base(f) == "SOURCES.json" {
+			listed[path.Dir(f)] = true
+		}
+	}
+	var out []string
+	for _, f := range files {
+		dir, base := path.Dir(f), path.Base(f)
+		if dir == "." || listed[dir] || strings.HasSuffix(base, ".go") || strings.Contains("/"+f, "/testdata/") || !copyrightName.MatchString(base) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s holds %s but no SOURCES.json: its data is not in %s", dir, base, noticesFile))
+	}
+	return out, nil
 }
 
 func gitFiles(root string) ([]string, error) {

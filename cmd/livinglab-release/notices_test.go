@@ -145,6 +145,17 @@ func TestNoticesCheckBundledData(t *testing.T) {
 	if strings.Contains(probs, "ok/") || strings.Contains(probs, "later/new") {
 		t.Errorf("allowed data was rejected:\n%s", probs)
 	}
+	unlisted, err := unlistedData(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unlisted) != 0 {
+		t.Errorf("directories with SOURCES.json reported as unlisted: %v", unlisted)
+	}
+	writeFiles(t, root, map[string]string{"words/SCOWL-COPYRIGHT": "notice\n", "words/en.txt": "a\n", "docs/licences.md": "x\n"})
+	if unlisted, _ := unlistedData(root); len(unlisted) != 1 || !strings.HasPrefix(unlisted[0], "words holds SCOWL-COPYRIGHT but no SOURCES.json") {
+		t.Errorf("unlisted: %v", unlisted)
+	}
 	out := string((&notices{stdlib: identify("LICENSE", goLicence(t)), data: data[:0]}).render())
 	if !strings.Contains(out, "2. Bundled data\n\n   none") {
 		t.Errorf("render without data:\n%s", out)
