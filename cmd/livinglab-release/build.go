@@ -82,7 +82,7 @@ func buildCmd(root *string) *cobra.Command {
 				files = append(files, bin)
 				if !noSBOM {
 					sbom := bin + ".cdx.json"
-					if err := writeSBOM(bin, sbom, st); err != nil {
+					if err := writeSBOM(bin, sbom, st, n.licences()); err != nil {
 						return err
 					}
 					files = append(files, sbom)

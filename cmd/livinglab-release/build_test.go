@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,7 @@ func TestReleaseIsReproducible(t *testing.T) {
 	copyRepo(t, srcA)
 	copyRepo(t, srcB)
 	st := stamp{Version: "1.2.3~test", Commit: "0123456789abcdef0123456789abcdef01234567", Date: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
-	binA, binB := filepath.Join(tmp, "livinglab-a"), filepath.Join(tmp, "livinglab-b")
+	binA, binB := filepath.Join(tmp, "out-a", "livinglab"), filepath.Join(tmp, "out-b", "livinglab")
 	if err := buildBinary(ctx, srcA, runtime.GOARCH, st, binA); err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +84,49 @@ func TestReleaseIsReproducible(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("version output lacks %q:\n%s", want, out)
 		}
+	}
+
+	lic := map[string]string{"github.com/spf13/cobra": "Apache-2.0", "std": "BSD-3-Clause", "github.com/ipfs/boxo": "Apache-2.0 OR MIT"}
+	sbomA, sbomB := filepath.Join(tmp, "a.cdx.json"), filepath.Join(tmp, "b.cdx.json")
+	if err := writeSBOM(binA, sbomA, st, lic); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSBOM(binB, sbomB, st, lic); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := os.ReadFile(sbomA)
+	sb, _ := os.ReadFile(sbomB)
+	if len(sa) == 0 || !bytes.Equal(sa, sb) {
+		t.Fatal("the SBOMs of the same binary differ")
+	}
+	var bom struct {
+		BOMFormat string `json:"bomFormat"`
+		Metadata  struct {
+			Timestamp string `json:"timestamp"`
+			Component struct {
+				Version string `json:"version"`
+			} `json:"component"`
+		} `json:"metadata"`
+		Components []struct {
+			Name     string            `json:"name"`
+			Licenses []json.RawMessage `json:"licenses"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(sa, &bom); err != nil {
+		t.Fatal(err)
+	}
+	if bom.BOMFormat != "CycloneDX" || bom.Metadata.Timestamp != "2026-11-28T10:00:00Z" || bom.Metadata.Component.Version != st.Version {
+		t.Errorf("SBOM metadata: %+v", bom)
+	}
+	found := map[string]string{}
+	for _, c := range bom.Components {
+		if len(c.Licenses) > 0 {
+			found[c.Name] = string(c.Licenses[0])
+		}
+	}
+	if !strings.Contains(found["github.com/spf13/cobra"], `"Apache-2.0"`) || !strings.Contains(found["std"], "BSD-3-Clause") ||
+		!strings.Contains(found["github.com/ipfs/boxo"], `"expression": "Apache-2.0 OR MIT"`) || len(bom.Components) < 50 {
+		t.Errorf("SBOM licences: %v (%d components)", found, len(bom.Components))
 	}
 
 	debA, debB := filepath.Join(tmp, "a.deb"), filepath.Join(tmp, "b.deb")

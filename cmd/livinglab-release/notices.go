@@ -478,6 +478,16 @@ func (n *notices) problems() []string {
 	return probs
 }
 
+// licences maps module paths, and "std" for the standard library, to
+// their licences.
+func (n *notices) licences() map[string]string {
+	m := map[string]string{"std": strings.Join(n.stdlib.IDs, " AND ")}
+	for _, mod := range n.modules {
+		m[mod.Path] = mod.licence()
+	}
+	return m
+}
+
 // render writes the notices file. It depends only on the modules, the
 // data and the texts, so that the same tree gives the same file.
 func (n *notices) render() []byte {

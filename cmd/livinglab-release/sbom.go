@@ -3,25 +3,24 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/CycloneDX/cyclonedx-gomod/pkg/generate/bin"
-	"github.com/CycloneDX/cyclonedx-gomod/pkg/licensedetect/local"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 )
 
 // writeSBOM writes the CycloneDX SBOM (JSON) of a built binary: every
-// module in its build information, the Go standard library, and the
-// licences found in the modules. Its date is the commit's and its serial
-// number derives from the binary's hash, so the same binary gives the same
-// SBOM.
-func writeSBOM(binary, out string, st stamp) error {
+// module in its build information and the Go standard library, with the
+// licences of THIRD_PARTY_NOTICES (licences maps module paths to SPDX
+// expressions). Its date is the commit's and its serial number derives
+// from the binary's hash, so the same binary gives the same SBOM.
+func writeSBOM(binary, out string, st stamp, licences map[string]string) error {
 	gen, err := bin.NewGenerator(binary,
 		bin.WithLogger(zerolog.Nop()),
 		bin.WithIncludeStdlib(true),
-		bin.WithVersionOverride(st.Version),
-		bin.WithLicenseDetector(local.NewDetector(zerolog.Nop())))
+		bin.WithVersionOverride(st.Version))
 	if err != nil {
 		return fmt.Errorf("sbom of %s: %w", binary, err)
 	}
@@ -36,7 +35,15 @@ func writeSBOM(binary, out string, st stamp) error {
 	bom.SerialNumber = uuid.NewSHA1(uuid.NameSpaceURL, []byte("urn:livinglab:sbom:sha256:"+sum)).URN()
 	bom.Metadata.Timestamp = st.dateString()
 	if c := bom.Metadata.Component; c != nil {
-		c.Licenses = &cdx.Licenses{{License: &cdx.License{ID: spdxID}}}
+		c.Licenses = licenceChoice(spdxID)
+	}
+	if bom.Components != nil {
+		for i := range *bom.Components {
+			c := &(*bom.Components)[i]
+			if lic, ok := licences[c.Name]; ok {
+				c.Licenses = licenceChoice(lic)
+			}
+		}
 	}
 	f, err := os.Create(out)
 	if err != nil {
@@ -51,4 +58,11 @@ func writeSBOM(binary, out string, st stamp) error {
 		return err
 	}
 	return os.Chtimes(out, st.Date, st.Date)
+}
+
+func licenceChoice(expr string) *cdx.Licenses {
+	if strings.ContainsAny(expr, " ()") {
+		return &cdx.Licenses{{Expression: expr}}
+	}
+	return &cdx.Licenses{{License: &cdx.License{ID: expr}}}
 }
