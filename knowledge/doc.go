@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package knowledge holds the node's data: the signed public records it has
 // received or published (the shared knowledge), the region's private lab
 // data, the anonymisation gate between the two, and the search index.

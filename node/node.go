@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package node is a livinglab node as a service: the libp2p host, gossipsub
 // topic channels and their validators, federation membership and the
 // connection gate, discovery, catch-up sync, federated search, publishing

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 package node
 
 // Gossipsub peer scoring for a federation, and the limits an inbound

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // This file is over 600 lines: it holds both sides of the catch-up sync
 // protocol (SyncTopic asks, handleSync answers) and the topic sets they
 // reconcile, which change together.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 package node
 
 // Version is the release of this build; set with -ldflags "-X ...node.Version=...".

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package protocol defines what travels between livinglab nodes: the signed,
 // content-addressed record envelope and its payloads, gossipsub topic names,
 // the validators every receiver runs, invite tokens, and the framing of the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Command livinglab-sim runs livinglab nodes in one process over libp2p's
 // mock network and measures them: latency against bare gossipsub, churn,
 // partitions, late joins, catch-up cost, ingest rate, the daemon's memory

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Command livinglab runs and controls a living-lab federation node.
 //
 // It is a thin program: `livinglab run` starts a node (package node) with

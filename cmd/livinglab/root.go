@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 package main
 
 import (
@@ -75,14 +77,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(searchCmds()...)
 	root.AddCommand(uiCmds()...)
 	return root
-}
-
-func versionCmd() *cobra.Command {
-	return &cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "livinglab", node.Version)
-			return nil
-		}}
 }
 
 func initCmd() *cobra.Command {

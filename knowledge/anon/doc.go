@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package anon is the free-text engine of the anonymisation gate: it scrubs
 // the text fields of a practice or lesson before the record leaves the node,
 // and reports every redaction so that a person can review a preview of

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package lexicon tells whether a word is a common word of one of the
 // network's languages (English, Finnish, Swedish, Norwegian Bokmål and
 // Nynorsk, Danish, Icelandic, Irish), in any inflected form, and what its

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package search is the node's local full-text index of public records
 // (practices and lessons), built on bleve.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package api serves the node's HTTP API, /api/v1: its routes, the API
 // token and session authorisation, the CSRF check of session requests, the
 // Host check against DNS rebinding and the security headers of every

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package server wires a node's front ends together: the HTTP API
 // (node/api) and the web UI (node/web) on one handler, served on the node's API
 // address. Programs pass Handler as node.Options.Handler.

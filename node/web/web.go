@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package web serves the node's web UI: server-rendered HTML pages that
 // work without JavaScript (a small script adds the live feed), their
 // templates and static files, browser sessions with a per-session CSRF

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package recon finds the difference between two nodes' record sets with
 // range-based set reconciliation, in the style of Negentropy (Aljoscha
 // Meyer, "Range-Based Set Reconciliation"; Nostr NIP-77). It is pure: it

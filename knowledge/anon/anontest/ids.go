@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package anontest generates valid personal identifiers for the tests of
 // the anonymisation gate and of everything that must never leak them.
 package anontest

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package eval measures the anonymisation gate on a set of passages written
 // for it: municipal texts in English, Irish English, Irish, Finnish,
 // Swedish, Norwegian, Danish and Icelandic with planted personal data

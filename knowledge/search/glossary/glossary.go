@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package glossary holds the multilingual glossary of the living labs'
 // field (elderly care, home care, telecare, transport on demand, youth
 // councils, participatory budgeting, ...): for each concept, the terms

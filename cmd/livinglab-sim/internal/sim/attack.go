@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // This file is over 600 lines: each attack scenario and the check of its
 // outcome sit together, so that what is attacked and what must hold read as one.
 

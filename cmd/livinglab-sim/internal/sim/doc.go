@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Package sim is the simulator's engine: it starts real nodes (package
 // node, through its exported API) over libp2p's mock network with metered
 // links, runs the measured scenarios and writes their report.

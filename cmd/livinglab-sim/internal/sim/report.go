@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // This file is over 600 lines: it is the one template of BENCHMARKS.md,
 // every section of the report in the order it is printed.
 

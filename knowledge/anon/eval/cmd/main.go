@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Command cmd runs the anonymisation gate's evaluation and speed benchmark
 // and writes the report, by default to bench/anon-eval.md:
 //

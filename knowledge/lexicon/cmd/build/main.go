@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // Command build derives the compact lexicon data of package lexicon from
 // the spelling dictionaries and the Finnish morphology that Debian ships.
 //
