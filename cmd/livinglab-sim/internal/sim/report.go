@@ -603,6 +603,7 @@ func Markdown(r *Results, bench string) string {
 	if a := r.Attack; a != nil {
 		attackSection(w, a, bench)
 	}
+	w("%s", qualitySection)
 	w("## Method and limits\n\n")
 	w("- One process, %d cores: every node, the mock network and the measuring share the CPUs, so latency under load includes ", r.Machine.CPUs)
 	w("scheduling delay that separate machines would not have: a record's receivers do their work at the same moment, on the same CPUs. ")
@@ -735,3 +736,18 @@ func dur(s float64) string {
 	}
 	return fmt.Sprintf("%.0f minutes", s/60)
 }
+
+// qualitySection points to the evaluations that other commands write.
+const qualitySection = "## Quality of anonymisation and search\n" +
+	"\n" +
+	"Measured on the project's own evaluation sets, each with a part held aside from tuning, by their own\n" +
+	"commands (not by this report, which measures speed and delivery):\n" +
+	"\n" +
+	"- [bench/anon-eval.md](bench/anon-eval.md): the anonymisation gate's recall of planted personal data and\n" +
+	"  the share of public facts it alters, per kind and language, and the gate's time for a 5,000-word\n" +
+	"  practice with 100 registered stakeholders (`go run ./knowledge/anon/eval/cmd`).\n" +
+	"- [bench/search-eval.md](bench/search-eval.md): search relevance (nDCG@10, recall@10, MRR) beside plain\n" +
+	"  BM25 and SQLite FTS5, cross-language queries included\n" +
+	"  (`LIVINGLAB_EVAL_OUT=$PWD/bench/search-eval.md go test ./knowledge/search -run TestRelevance -count=1`),\n" +
+	"  and [bench/search-perf.md](bench/search-perf.md) for the latency and indexing cost of the ranking.\n" +
+	"\n"
