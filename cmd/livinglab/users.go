@@ -86,6 +86,19 @@ func (a *apiAccounts) List(ctx context.Context) ([]node.UserView, error) {
 }
 func (a *apiAccounts) Close() error { return nil }
 
+// withAccounts runs fn on the home's accounts (see openAccounts), with a
+// context that ends on SIGINT or SIGTERM.
+func withAccounts(fn func(cx context.Context, a accounts) error) error {
+	a, err := openAccounts()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cx, cancel := ctx()
+	defer cancel()
+	return fn(cx, a)
+}
+
 // openAccounts opens the home's store when no daemon holds it, else talks
 // to the daemon.
 func openAccounts() (accounts, error) {
@@ -175,23 +188,18 @@ func usersCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := openAccounts()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			cx, cancel := ctx()
-			defer cancel()
-			if role != "" {
-				if _, err := knowledge.ParseRole(role); err != nil {
+			return withAccounts(func(cx context.Context, a accounts) error {
+				if role != "" {
+					if _, err := knowledge.ParseRole(role); err != nil {
+						return err
+					}
+				}
+				if err := a.Add(cx, name, pw, role); err != nil {
 					return err
 				}
-			}
-			if err := a.Add(cx, name, pw, role); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Added %s. They sign in to the web UI (the address is printed by livinglab run).\n", name)
-			return nil
+				fmt.Fprintf(cmd.OutOrStdout(), "Added %s. They sign in to the web UI (the address is printed by livinglab run).\n", name)
+				return nil
+			})
 		},
 	}
 	add.Flags().StringVar(&pwFile, "password-file", "", "read the password from this file (its first line)")
@@ -204,18 +212,13 @@ func usersCmd() *cobra.Command {
 			if _, err := knowledge.ParseRole(args[1]); err != nil {
 				return err
 			}
-			a, err := openAccounts()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			cx, cancel := ctx()
-			defer cancel()
-			if err := a.SetRole(cx, args[0], args[1]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s.\n", args[0], args[1])
-			return nil
+			return withAccounts(func(cx context.Context, a accounts) error {
+				if err := a.SetRole(cx, args[0], args[1]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s.\n", args[0], args[1])
+				return nil
+			})
 		},
 	}
 	var pwFile2 string
@@ -228,18 +231,13 @@ func usersCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := openAccounts()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			cx, cancel := ctx()
-			defer cancel()
-			if err := a.SetPassword(cx, args[0], pw); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Changed the password of %s.\n", args[0])
-			return nil
+			return withAccounts(func(cx context.Context, a accounts) error {
+				if err := a.SetPassword(cx, args[0], pw); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Changed the password of %s.\n", args[0])
+				return nil
+			})
 		},
 	}
 	passwd.Flags().StringVar(&pwFile2, "password-file", "", "read the password from this file (its first line)")
@@ -249,35 +247,30 @@ func usersCmd() *cobra.Command {
 		Short: "List the accounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openAccounts()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			cx, cancel := ctx()
-			defer cancel()
-			us, err := a.List(cx)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				return json.NewEncoder(w).Encode(us)
-			}
-			if len(us) == 0 {
-				fmt.Fprintln(w, "No accounts. Add one with: livinglab users add NAME")
-				return nil
-			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tLAST SIGN-IN")
-			for _, u := range us {
-				last := "never"
-				if !u.LastSeen.IsZero() {
-					last = u.LastSeen.Local().Format(time.DateTime)
+			return withAccounts(func(cx context.Context, a accounts) error {
+				us, err := a.List(cx)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Created.Local().Format(time.DateOnly), last)
-			}
-			return tw.Flush()
+				w := cmd.OutOrStdout()
+				if asJSON {
+					return json.NewEncoder(w).Encode(us)
+				}
+				if len(us) == 0 {
+					fmt.Fprintln(w, "No accounts. Add one with: livinglab users add NAME")
+					return nil
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tLAST SIGN-IN")
+				for _, u := range us {
+					last := "never"
+					if !u.LastSeen.IsZero() {
+						last = u.LastSeen.Local().Format(time.DateTime)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Created.Local().Format(time.DateOnly), last)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -287,18 +280,13 @@ func usersCmd() *cobra.Command {
 		Short:   "Remove an account (ends its sessions)",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openAccounts()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			cx, cancel := ctx()
-			defer cancel()
-			if err := a.Remove(cx, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Removed %s.\n", args[0])
-			return nil
+			return withAccounts(func(cx context.Context, a accounts) error {
+				if err := a.Remove(cx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Removed %s.\n", args[0])
+				return nil
+			})
 		},
 	}
 	c.AddCommand(add, roleCmd, passwd, list, remove)
