@@ -136,7 +136,7 @@ type CheckReport struct {
 	IndexKeys  int           `json:"index_keys"`
 	Tombstones int           `json:"tombstones"`
 	Problems   []Problem     `json:"problems"`
-	Took       time.Duration `json:"-"`
+	Took       time.Duration `json:"took_ns"`
 }
 
 // DamagedRecords lists the CIDs of records whose content is damaged.

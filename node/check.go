@@ -4,11 +4,15 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/livinglab/livinglab/knowledge"
 )
+
+// ErrDaemonRunning is returned by CheckHome when a daemon holds the home.
+var ErrDaemonRunning = errors.New("a daemon is running on this home")
 
 // CheckHomeOptions adjust CheckHome.
 type CheckHomeOptions struct {
@@ -23,7 +27,8 @@ type CheckHomeOptions struct {
 // CheckHome runs a full integrity check of a stopped node's store: every
 // record against its CID and signature, every index entry against the
 // records and tombstones. The daemon must not be running (it holds the
-// store); a running daemon checks itself daily and on `POST /api/v1/check`.
+// store: ErrDaemonRunning); a running daemon checks itself daily and on
+// `POST /api/v1/check`.
 func CheckHome(ctx context.Context, dir string, o CheckHomeOptions) (knowledge.CheckReport, error) {
 	h := Home{Dir: dir}
 	if _, err := LoadConfig(h.Config()); err != nil {
@@ -31,7 +36,7 @@ func CheckHome(ctx context.Context, dir string, o CheckHomeOptions) (knowledge.C
 	}
 	release, err := h.TakeLock()
 	if err != nil {
-		return knowledge.CheckReport{}, fmt.Errorf("%w; stop it first, or let it check itself (it scrubs daily)", err)
+		return knowledge.CheckReport{}, fmt.Errorf("%w: %w", ErrDaemonRunning, err)
 	}
 	defer release()
 	st, err := knowledge.Open(h.Store(), knowledge.Options{Logger: slog.New(slog.DiscardHandler)})

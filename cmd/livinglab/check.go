@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/node"
 )
 
@@ -18,11 +20,12 @@ func checkCmd() *cobra.Command {
 	var repair, asJSON bool
 	c := &cobra.Command{
 		Use:   "check [--repair] --home DIR",
-		Short: "Check a stopped node's store: every record against its CID and signature, every index entry",
-		Long: "Scans the whole store of a stopped node. Exit status 0: nothing damaged; 1: damage found.\n" +
-			"--repair discards damaged records and index entries that point at nothing; the node fetches\n" +
-			"those records from the members at its next sync and rebuilds its search index at start.\n" +
-			"A running daemon checks itself daily and repairs from the members by itself.",
+		Short: "Check the store: every record against its CID and signature, every index entry",
+		Long: "Scans the whole store. Exit status 0: nothing damaged; 1: damage found.\n" +
+			"On a stopped node, --repair discards damaged records and index entries that point at nothing;\n" +
+			"the node fetches those records from the members at its next sync and rebuilds its search index\n" +
+			"at start. A running daemon is asked to scan itself now (it also does so daily) and repairs\n" +
+			"what it can from the connected members at once; what is left is reported.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var bar *progressbar.ProgressBar
@@ -37,6 +40,18 @@ func checkCmd() *cobra.Command {
 				bar.Set(done)
 			}
 			rep, err := node.CheckHome(cmd.Context(), homeDir, node.CheckHomeOptions{Repair: repair, Progress: progress})
+			running := errors.Is(err, node.ErrDaemonRunning)
+			if running {
+				// The daemon holds the store: it scans and repairs itself.
+				cl, cerr := client()
+				if cerr != nil {
+					return cerr
+				}
+				cx, cancel := ctx()
+				defer cancel()
+				rep = knowledge.CheckReport{}
+				err = cl.Do(cx, "POST", "/api/v1/check", struct{}{}, &rep)
+			}
 			if bar != nil {
 				bar.Finish()
 				fmt.Fprintln(os.Stderr)
@@ -67,6 +82,9 @@ func checkCmd() *cobra.Command {
 					fmt.Fprintln(out, "No damage found.")
 				}
 				return nil
+			}
+			if running {
+				return fmt.Errorf("%d problems found; the daemon repaired what the members could supply (see status and /metrics)", len(rep.Problems))
 			}
 			if repair {
 				if !asJSON {

@@ -63,6 +63,7 @@ type Service interface {
 	Retract(ctx context.Context, c cid.Cid, reason string) (*protocol.Signed, error)
 	Search(ctx context.Context, q search.Query, networkWide bool) (*node.SearchResult, error)
 	Reindex(progress func(done, total int)) error
+	Scrub(ctx context.Context, progress func(done, total int)) (knowledge.CheckReport, error)
 	IndexCount() uint64
 	WriteBackup(w io.Writer, since uint64) (node.BackupManifest, error)
 
@@ -139,6 +140,7 @@ func Handler(svc Service, bound string, ui UI) http.Handler {
 	handle("GET /api/v1/records/{cid}", s.record)
 	handle("GET /api/v1/search", s.search)
 	admin("POST /api/v1/reindex", s.reindex)
+	admin("POST /api/v1/check", s.check)
 	admin("GET /api/v1/backup", s.backup)
 	handle("GET /api/v1/export", s.export)
 	s.mountLab(handle)
@@ -545,6 +547,13 @@ func (s *server) retract(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"retracted": c.String(), "tombstone": rec.CID.String()})
+}
+
+// check runs the daemon's integrity scan now and repairs what it can from
+// the members (what the daily scrub does).
+func (s *server) check(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.svc.Scrub(r.Context(), nil)
+	answer(w, http.StatusOK, rep, err)
 }
 
 func (s *server) reindex(w http.ResponseWriter, r *http.Request) {

@@ -262,10 +262,14 @@ func TestRoles(t *testing.T) {
 		{"DELETE", "/api/v1/members/12D3KooWExample", ""},
 		{"POST", "/api/v1/join", `{"token":"llinv1.x"}`},
 		{"POST", "/api/v1/reindex", ""},
+		{"POST", "/api/v1/check", ""},
 	} {
 		if rec := send(h, rt.method, rt.path, bound, rt.body, champion...); rec.Code != 403 || errorCode(t, rec) != "forbidden" {
 			t.Errorf("champion %s %s: %d %s", rt.method, rt.path, rec.Code, rec.Body)
 		}
+	}
+	if rec := send(h, "POST", "/api/v1/check", bound, "", admin...); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"records": 7`) {
+		t.Errorf("administrator's check: %d %s", rec.Code, rec.Body)
 	}
 	if rec := send(h, "GET", "/api/v1/backup", bound, "", admin...); rec.Code != 200 {
 		t.Errorf("administrator's backup: %d %s", rec.Code, rec.Body)
@@ -277,4 +281,8 @@ func TestRoles(t *testing.T) {
 	if rec := send(h, "POST", "/api/v1/practices", bound, practice, champion...); rec.Code != 201 {
 		t.Errorf("a champion publishes: %d %s", rec.Code, rec.Body)
 	}
+}
+
+func (f *fakeNode) Scrub(ctx context.Context, progress func(done, total int)) (knowledge.CheckReport, error) {
+	return knowledge.CheckReport{Records: 7, Problems: []knowledge.Problem{}}, nil
 }
