@@ -230,7 +230,7 @@ func (s *Store) Check(ctx context.Context, o CheckOptions) (CheckReport, error) 
 	if err != nil {
 		return rep, fmt.Errorf("check tombstones: %w", err)
 	}
-	var stale [][]byte
+	var stale []danglingEntry
 	for _, ix := range []struct {
 		pfx   []byte
 		where string
@@ -262,14 +262,20 @@ func (s *Store) Check(ctx context.Context, o CheckOptions) (CheckReport, error) 
 				}
 				if err != nil {
 					rep.Problems = append(rep.Problems, Problem{Where: ix.where, Problem: fmt.Sprintf("entry %q does not name a CID: %v", k, err)})
-					stale = append(stale, k)
+					stale = append(stale, danglingEntry{key: k})
 					continue
 				}
 				if held[string(c.Bytes())] || tombed[string(c.Bytes())] {
 					continue
 				}
+				// Stored after the records were scanned? This snapshot is
+				// newer, and a record's content and indexes are written in
+				// one transaction.
+				if _, err := txn.Get(cat(pfxRecord, c.Bytes())); err == nil {
+					continue
+				}
 				rep.Problems = append(rep.Problems, Problem{CID: c, Where: ix.where, Problem: "points at a record that is not held"})
-				stale = append(stale, k)
+				stale = append(stale, danglingEntry{key: k, cid: c})
 			}
 			return nil
 		})
@@ -278,7 +284,7 @@ func (s *Store) Check(ctx context.Context, o CheckOptions) (CheckReport, error) 
 		}
 	}
 	if o.FixIndex && len(stale) > 0 {
-		if err := s.dropKeys(stale); err != nil {
+		if err := s.dropDangling(stale); err != nil {
 			return rep, fmt.Errorf("fix index: %w", err)
 		}
 		for i := range rep.Problems {
@@ -292,6 +298,46 @@ func (s *Store) Check(ctx context.Context, o CheckOptions) (CheckReport, error) 
 	}
 	rep.Took = time.Since(start)
 	return rep, nil
+}
+
+// danglingEntry is an index entry that points at no held record (cid is
+// Undef for an entry that names none).
+type danglingEntry struct {
+	key []byte
+	cid cid.Cid
+}
+
+// dropDangling deletes dangling index entries, each only if its record is
+// still neither held nor tombstoned when the deletion commits: a record
+// stored meanwhile (sync fetching it again) conflicts with the deletion,
+// which is then retried and finds the record held.
+func (s *Store) dropDangling(entries []danglingEntry) error {
+	const batch = 500
+	for start := 0; start < len(entries); start += batch {
+		part := entries[start:min(start+batch, len(entries))]
+		err := s.userUpdate(func(txn *badger.Txn) error {
+			for _, e := range part {
+				if e.cid.Defined() {
+					if _, err := txn.Get(cat(pfxRecord, e.cid.Bytes())); err == nil {
+						continue
+					}
+					if ts, err := getTombs(txn, e.cid); err != nil {
+						return err
+					} else if len(ts) > 0 {
+						continue
+					}
+				}
+				if err := txn.Delete(e.key); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dropKeys deletes keys in batches that fit one transaction.

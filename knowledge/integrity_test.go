@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -171,4 +172,51 @@ func containsCID(cs []cid.Cid, c cid.Cid) bool {
 		}
 	}
 	return false
+}
+
+// The daemon's scrub runs while records arrive: an index entry of a record
+// stored during the scan is not dangling, and must survive the repair.
+func TestCheckWhileStoring(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key, _ := v1Key(t, 5)
+	const n = 300
+	done := make(chan error, 1)
+	go func() {
+		var prev *protocol.Signed
+		for i := range n {
+			rec := v1Seal(t, key, uint64(i+1), prev, []string{"transport"}, v1Practice(fmt.Sprintf("Shared taxi %d", i)))
+			if _, err := s.Put(rec); err != nil {
+				done <- err
+				return
+			}
+			prev = rec
+		}
+		done <- nil
+	}()
+	scans := 0
+	for running := true; running; scans++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+		}
+		rep, err := s.Check(context.Background(), CheckOptions{FixIndex: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Problems) != 0 {
+			t.Fatalf("scan %d while storing found %+v", scans, rep.Problems)
+		}
+	}
+	items := 0
+	if err := s.TopicItems("transport", func(TopicItem) error { items++; return nil }); err != nil || items != n {
+		t.Fatalf("topic index holds %d of %d records after %d scans (%v)", items, n, scans, err)
+	}
 }
