@@ -23,8 +23,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 )
 
@@ -132,11 +135,75 @@ type Analysis struct {
 	Parts []string
 }
 
-// Lexicon answers questions about the words of one language.
+// Lexicon answers questions about the words of one language. Its tables
+// take a few to twenty megabytes per language; they are decoded when first
+// needed and dropped again after EvictAfter without a lookup, so that a
+// node which rarely publishes or receives text in a language does not keep
+// that language's tables in memory.
 type Lexicon struct {
-	lang  Lang
+	lang       Lang
+	open       func() (*tables, error)
+	evictAfter time.Duration
+
+	data    atomic.Pointer[tables]
+	touched atomic.Bool // a lookup since the last eviction check
+	mu      sync.Mutex  // serialises decoding and eviction
+	warned  bool        // a failed reload was logged
+}
+
+// tables are a lexicon's decoded data.
+type tables struct {
 	dicts []*hunspell
 	fst   *transducer
+}
+
+// EvictAfter is how long a lexicon's tables stay decoded without a lookup
+// (between one and two times this), for lexicons opened after it is set.
+var EvictAfter = 5 * time.Minute
+
+// t returns the decoded tables, decoding them again after an eviction. If
+// that fails (the data was fine at start, so this is not expected) the
+// lexicon knows no words: callers treat unknown words conservatively (the
+// gate redacts them) and the failure is logged once.
+func (x *Lexicon) t() *tables {
+	if d := x.data.Load(); d != nil {
+		if !x.touched.Load() {
+			x.touched.Store(true)
+		}
+		return d
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if d := x.data.Load(); d != nil {
+		return d
+	}
+	d, err := x.open()
+	if err != nil {
+		if !x.warned {
+			x.warned = true
+			slog.Error("lexicon cannot be decoded again; its words count as unknown", "lang", x.lang, "err", err)
+		}
+		return &tables{}
+	}
+	x.data.Store(d)
+	x.touched.Store(true)
+	x.scheduleEviction()
+	return d
+}
+
+func (x *Lexicon) scheduleEviction() {
+	time.AfterFunc(x.evictAfter, x.evictIfIdle)
+}
+
+// evictIfIdle drops the tables if no lookup came since the last check.
+func (x *Lexicon) evictIfIdle() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.touched.Swap(false) {
+		x.scheduleEviction()
+		return
+	}
+	x.data.Store(nil)
 }
 
 // Lang is the lexicon's language.
@@ -174,7 +241,24 @@ func Load(l Lang) (*Lexicon, error) {
 // Open reads a language's lexicon from fsys, which holds the files of
 // data/ under "data/". It is Load without the cache, for other data sets.
 func Open(fsys fs.FS, l Lang) (*Lexicon, error) {
-	x := &Lexicon{lang: l}
+	switch l {
+	case English, Finnish, Swedish, Bokmal, Nynorsk, Norwegian, Danish, Icelandic, Irish:
+	default:
+		return nil, fmt.Errorf("%w: %q", ErrUnsupported, string(l))
+	}
+	x := &Lexicon{lang: l, open: func() (*tables, error) { return openTables(fsys, l) }, evictAfter: EvictAfter}
+	t, err := x.open()
+	if err != nil {
+		return nil, err
+	}
+	x.data.Store(t)
+	x.scheduleEviction()
+	return x, nil
+}
+
+// openTables decodes a language's data from fsys.
+func openTables(fsys fs.FS, l Lang) (*tables, error) {
+	x := &tables{}
 	switch l {
 	case Finnish:
 		raw, err := readGzip(fsys, "data/fi.vfst.gz")
@@ -189,7 +273,7 @@ func Open(fsys fs.FS, l Lang) (*Lexicon, error) {
 		return x, nil
 	case Norwegian:
 		for _, sub := range []Lang{Bokmal, Nynorsk} {
-			y, err := Open(fsys, sub)
+			y, err := openTables(fsys, sub)
 			if err != nil {
 				return nil, err
 			}
@@ -245,11 +329,12 @@ func (x *Lexicon) Analyze(word string) []Analysis {
 	if w == "" || !utf8.ValidString(w) {
 		return nil
 	}
-	if x.fst != nil {
-		return x.fst.analyze(w)
+	t := x.t()
+	if t.fst != nil {
+		return t.fst.analyze(w)
 	}
 	var out []Analysis
-	for _, d := range x.dicts {
+	for _, d := range t.dicts {
 		out = d.analyze(w, out)
 	}
 	return out
@@ -331,8 +416,8 @@ func (x *Lexicon) Split(word string) []string {
 		}
 		return out
 	}
-	if x.fst != nil {
-		for _, a := range x.fst.analyze(w) {
+	if t := x.t(); t.fst != nil {
+		for _, a := range t.fst.analyze(w) {
 			if a.Class != Common {
 				continue
 			}
@@ -350,7 +435,7 @@ func (x *Lexicon) Split(word string) []string {
 }
 
 func (x *Lexicon) commonLemma(w string) (string, bool) {
-	for _, d := range x.dicts {
+	for _, d := range x.t().dicts {
 		if as := d.analyze(w, nil); len(as) > 0 {
 			for _, a := range as {
 				if a.Class == Common {
@@ -417,7 +502,7 @@ func (x *Lexicon) compoundPart(s string) (string, bool) {
 }
 
 func (x *Lexicon) stemCommon(s string) bool {
-	for _, d := range x.dicts {
+	for _, d := range x.t().dicts {
 		if i, ok := d.find(s); ok && !d.proper(i) {
 			return true
 		}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 func mustLoad(t testing.TB, l Lang) *Lexicon {
@@ -205,5 +206,45 @@ func TestNames(t *testing.T) {
 	}
 	if _, err := OpenNames(fstest.MapFS{"data/names.txt.gz": {Data: gz(t, []byte("NAMES 1\nx\tfoo\n"))}}); !errors.Is(err, ErrData) {
 		t.Errorf("corrupt names: %v", err)
+	}
+}
+
+// A lexicon's tables are dropped when unused and decoded again on the next
+// lookup, with the same answers.
+func TestIdleTablesAreDroppedAndReloaded(t *testing.T) {
+	old := EvictAfter
+	EvictAfter = 50 * time.Millisecond
+	defer func() { EvictAfter = old }()
+	x, err := Open(embedded, Swedish)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lemma, ok := x.Lemma("kvinnor")
+	if !ok {
+		t.Fatal("kvinnor unknown")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for x.data.Load() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the tables were not dropped after the lexicon went unused")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got, ok := x.Lemma("kvinnor"); !ok || got != lemma {
+		t.Fatalf("after reloading: %q %v, want %q", got, ok, lemma)
+	}
+	if x.data.Load() == nil {
+		t.Fatal("a lookup did not decode the tables again")
+	}
+	// While in use, they stay.
+	stop := time.Now().Add(300 * time.Millisecond)
+	for time.Now().Before(stop) {
+		if !x.Known("äldreboende") {
+			t.Fatal("äldreboende unknown")
+		}
+		if x.data.Load() == nil {
+			t.Fatal("tables dropped while in use")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

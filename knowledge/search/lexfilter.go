@@ -39,7 +39,7 @@ const (
 	minCompoundRunes = 7 // shorter words are not split
 	minHeadRunes     = 3
 	minTailRunes     = 4
-	maxCachedWords   = 1 << 18 // per language
+	maxCachedWords   = 1 << 15 // per language: the frequent words, a few MB at most
 )
 
 // lexiconFilter adds, after each lowercased word, its lemma (when it
