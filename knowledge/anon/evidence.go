@@ -58,15 +58,22 @@ func loadEmbeddedLexicons() (*lexicons, error) {
 	return lexData, lexErr
 }
 
-// Ready loads the gate's lexicons and reports whether they are usable. A
-// node calls it at start-up so that missing or corrupt lexicon data is a
-// clear error there. A gate whose lexicons cannot be loaded still works,
-// failing closed: every capitalised word it cannot place is then an
-// uncertain name.
+// Ready reports whether the gate's lexicons are usable: every data file is
+// present and whole. A node calls it at start-up so that missing or corrupt
+// lexicon data is a clear error there; the tables themselves are decoded
+// when the gate first needs them. A gate whose lexicons cannot be loaded
+// still works, failing closed: every capitalised word it cannot place is
+// then an uncertain name.
 func Ready() error {
-	_, err := loadLexicons()
-	return err
+	if err := verifyLexicons(); err != nil {
+		return fmt.Errorf("anonymisation gate: %w", err)
+	}
+	return nil
 }
+
+// verifyLexicons checks the lexicon data; a variable so that tests can make
+// it unavailable.
+var verifyLexicons = lexicon.Verify
 
 // facts is what the lexicons say about one word in one text language.
 type facts struct {

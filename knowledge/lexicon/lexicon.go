@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -508,4 +509,48 @@ func (x *Lexicon) stemCommon(s string) bool {
 		}
 	}
 	return false
+}
+
+// Verify checks that every embedded data file is present and whole (its
+// gzip checksum and its header) without decoding the tables, so that a
+// program can refuse to start on missing or corrupt data without keeping
+// every language in memory.
+func Verify() error {
+	files := []struct{ name, header string }{{"data/names.txt.gz", "NAMES 1"}, {"data/fi.vfst.gz", ""}}
+	for _, l := range []Lang{English, Swedish, Bokmal, Nynorsk, Danish, Icelandic, Irish} {
+		files = append(files, struct{ name, header string }{"data/" + string(l) + ".lex.gz", "LEXICON 1 " + string(l)})
+	}
+	for _, f := range files {
+		if err := verifyFile(embedded, f.name, f.header); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func verifyFile(fsys fs.FS, name, header string) error {
+	fh, err := fsys.Open(name)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrData, name, err)
+	}
+	defer fh.Close()
+	zr, err := gzip.NewReader(fh)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrData, name, err)
+	}
+	head := make([]byte, max(len(header), 8))
+	if _, err := io.ReadFull(zr, head); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrData, name, err)
+	}
+	if header != "" && string(head[:len(header)]) != header {
+		return fmt.Errorf("%w: %s: bad header", ErrData, name)
+	}
+	if header == "" && (binary.LittleEndian.Uint32(head[0:]) != vfstMagic1 || binary.LittleEndian.Uint32(head[4:]) != vfstMagic2) {
+		return fmt.Errorf("%w: %s: not a VFST transducer", ErrData, name)
+	}
+	// Reading to the end checks the gzip CRC and length.
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrData, name, err)
+	}
+	return nil
 }

@@ -248,3 +248,36 @@ func TestIdleTablesAreDroppedAndReloaded(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestVerify(t *testing.T) {
+	if err := Verify(); err != nil {
+		t.Fatalf("the embedded data does not verify: %v", err)
+	}
+	raw, err := fs.ReadFile(embedded, "data/sv.lex.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"truncated":  raw[:len(raw)/2],
+		"flipped":    append(append([]byte{}, raw[:len(raw)-12]...), append([]byte{raw[len(raw)-12] ^ 0xff}, raw[len(raw)-11:]...)...),
+		"not gzip":   []byte("LEXICON 1 sv\n"),
+		"bad header": gzipped(t, "LEXICON 1 da\nW\n"),
+	} {
+		fsys := fstest.MapFS{"data/sv.lex.gz": {Data: data}}
+		if err := verifyFile(fsys, "data/sv.lex.gz", "LEXICON 1 sv"); !errors.Is(err, ErrData) {
+			t.Errorf("%s: %v, want ErrData", name, err)
+		}
+	}
+	if err := verifyFile(fstest.MapFS{}, "data/sv.lex.gz", "LEXICON 1 sv"); !errors.Is(err, ErrData) {
+		t.Errorf("missing file: %v, want ErrData", err)
+	}
+}
+
+func gzipped(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(s))
+	zw.Close()
+	return b.Bytes()
+}
