@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -251,5 +253,34 @@ func TestPutReportsNewerVersion(t *testing.T) {
 			}
 		}
 		s.Close()
+	}
+}
+
+// A kill between Badger creating a memtable file and sizing it leaves an
+// empty .mem file; the store must open again, with nothing lost.
+func TestOpenAfterKillLeftEmptyMemtable(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := v1Key(t, 9)
+	rec := v1Seal(t, key, 1, nil, []string{"transport"}, v1Practice("Ferry timetable"))
+	if _, err := s.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "00099.mem"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("open after an interrupted start: %v", err)
+	}
+	defer s.Close()
+	if !s.Has(rec.CID) {
+		t.Fatal("a record stored before was lost")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -118,6 +119,9 @@ func (o Options) Badger(dir string) badger.Options {
 func Open(dir string, o Options) (*Store, error) {
 	o = o.withDefaults()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	if err := removeEmptyMemtables(dir, o.Logger); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	bo := o.Badger(dir)
@@ -321,3 +325,29 @@ func authorKey(author string, seq uint64) []byte {
 }
 
 var _ = time.Now
+
+// removeEmptyMemtables deletes zero-length memtable files. Badger creates a
+// memtable's write-ahead file, then sizes it; a process killed in between
+// leaves an empty file, which holds no writes but which Badger refuses to
+// open ("Create a new file"), so the node could not start again.
+func removeEmptyMemtables(dir string, log *slog.Logger) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".mem" {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || fi.Size() != 0 {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if err := os.Remove(path); err != nil {
+			return err
+		}
+		log.Warn("removed an empty memtable file left by an interrupted start", "file", path)
+	}
+	return nil
+}
