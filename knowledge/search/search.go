@@ -711,25 +711,7 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 		stem := main
 		w.stems[l.code], w.alts[l.code] = stem, alts
 		var qs []query.Query
-		for _, tf := range textFields {
-			f := langField(tf.name, l.code)
-			if q := term(stem, f, tf.boost); q != nil {
-				qs = append(qs, q)
-			}
-			for _, a := range alts {
-				if q := term(a, f, tf.boost); q != nil {
-					qs = append(qs, q)
-				}
-			}
-			if l.prefix {
-				for _, t := range pl.expandPrefix(f, stem) {
-					if q := term(t, f, tf.boost*prefixBoost); q != nil {
-						qs = append(qs, q)
-					}
-				}
-			}
-		}
-		for _, tf := range translationFields {
+		for _, tf := range slices.Concat(textFields, translationFields) {
 			f := langField(tf.name, l.code)
 			if q := term(stem, f, tf.boost); q != nil {
 				qs = append(qs, q)
