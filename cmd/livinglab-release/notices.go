@@ -426,7 +426,16 @@ func unlistedData(root string) ([]string, error) {
 	return out, nil
 }
 
+// gitFiles lists the project's files relative to root, sorted.
 func gitFiles(root string) ([]string, error) {
+	files, err := gitList(root)
+	slices.Sort(files)
+	return files, err
+}
+
+// gitList lists the project's files relative to root in git's order:
+// tracked files and new ones that are not ignored, each once.
+func gitList(root string) ([]string, error) {
 	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	cmd.Dir = root
 	out, err := cmd.Output()
@@ -434,12 +443,13 @@ func gitFiles(root string) ([]string, error) {
 		return nil, fmt.Errorf("list files with git in %s: %w", root, err)
 	}
 	var files []string
+	seen := map[string]bool{}
 	for _, f := range strings.Split(string(out), "\x00") {
-		if f != "" && !slices.Contains(files, f) {
+		if f != "" && !seen[f] {
+			seen[f] = true
 			files = append(files, f)
 		}
 	}
-	slices.Sort(files)
 	return files, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -94,19 +93,12 @@ func commentStyle(name string, head []byte) string {
 // spdxFiles lists the project's source files, relative to root, in git's
 // order: tracked files and new ones that are not ignored.
 func spdxFiles(root string) ([]string, error) {
-	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-	cmd.Dir = root
-	out, err := cmd.Output()
+	listed, err := gitList(root)
 	if err != nil {
-		return nil, fmt.Errorf("list files with git in %s: %w", root, err)
+		return nil, err
 	}
 	var files []string
-	seen := map[string]bool{}
-	for _, f := range strings.Split(string(out), "\x00") {
-		if f == "" || seen[f] {
-			continue
-		}
-		seen[f] = true
+	for _, f := range listed {
 		head, err := readHead(filepath.Join(root, f))
 		if os.IsNotExist(err) {
 			continue // deleted in the work tree
