@@ -235,8 +235,35 @@ func Load(l Lang) (*Lexicon, error) {
 		cache[l] = r
 	}
 	cacheMu.Unlock()
-	r.once.Do(func() { r.lex, r.err = Open(embedded, l) })
+	r.once.Do(func() { r.lex, r.err = openLazy(embedded, l) })
 	return r.lex, r.err
+}
+
+// openLazy checks a language's embedded files (streaming, without keeping
+// anything) and returns a lexicon that decodes its tables on the first
+// lookup. Opening a search index builds an analyser per language, so
+// decoding at Load would hold every language's tables (tens of
+// megabytes) from start, whether or not the node ever sees that language.
+func openLazy(fsys fs.FS, l Lang) (*Lexicon, error) {
+	var names []string
+	switch l {
+	case Finnish:
+		names = []string{"data/fi.vfst.gz"}
+	case Norwegian:
+		names = []string{"data/" + string(Bokmal) + ".lex.gz", "data/" + string(Nynorsk) + ".lex.gz"}
+	default:
+		names = []string{"data/" + string(l) + ".lex.gz"}
+	}
+	for _, name := range names {
+		header := ""
+		if l != Finnish {
+			header = "LEXICON 1 " + strings.TrimSuffix(strings.TrimPrefix(name, "data/"), ".lex.gz")
+		}
+		if err := verifyFile(fsys, name, header); err != nil {
+			return nil, err
+		}
+	}
+	return &Lexicon{lang: l, open: func() (*tables, error) { return openTables(fsys, l) }, evictAfter: EvictAfter}, nil
 }
 
 // Open reads a language's lexicon from fsys, which holds the files of

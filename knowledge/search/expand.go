@@ -124,13 +124,22 @@ func (ix *Index) SetGlossary(g *glossary.Glossary) {
 		gi = newGlossIndex(g, ix.mapping)
 	}
 	ix.glossMu.Lock()
-	ix.gloss = gi
+	ix.gloss, ix.glossPending = gi, nil
 	ix.glossMu.Unlock()
 }
 
 func (ix *Index) glossary() *glossIndex {
 	ix.glossMu.RLock()
-	defer ix.glossMu.RUnlock()
+	gi, pending := ix.gloss, ix.glossPending
+	ix.glossMu.RUnlock()
+	if pending == nil {
+		return gi
+	}
+	ix.glossMu.Lock()
+	defer ix.glossMu.Unlock()
+	if ix.glossPending != nil {
+		ix.gloss, ix.glossPending = newGlossIndex(ix.glossPending, ix.mapping), nil
+	}
 	return ix.gloss
 }
 

@@ -127,6 +127,8 @@ type Index struct {
 
 	glossMu sync.RWMutex
 	gloss   *glossIndex // nil: no query expansion
+	// glossPending is the glossary to build gloss from at the first query.
+	glossPending *glossary.Glossary
 }
 
 // Open opens the index in dir, creating an empty one if dir is missing or
@@ -223,7 +225,9 @@ func openExisting(dir string, wantSeq uint64) (ix *Index, err error) {
 func newIndex(dir string, im *mapping.IndexMappingImpl, b bleve.Index) *Index {
 	ix := &Index{dir: dir, mapping: im, idx: b, langs: make(map[string]bool)}
 	if g, err := glossary.Default(); err == nil {
-		ix.gloss = newGlossIndex(g, im)
+		// Matching the glossary's terms needs every language's analyser
+		// (and lexicon): build it at the first query, not at open.
+		ix.glossPending = g
 	}
 	if fields, err := b.Fields(); err == nil {
 		for _, f := range fields {
