@@ -377,6 +377,10 @@ type verdict struct {
 	// name (a known name, a proper noun that is no place, or an unknown
 	// word) and nothing around it points to a place or an organisation
 	nameRead bool
+	// unknown: the score comes only from words in no lexicon
+	unknown bool
+	// placeLike: the lexicons or the context place the run among places
+	placeLike bool
 }
 
 // run is a run of capitalised words and the verdict on it.
@@ -428,7 +432,19 @@ func (sc *scan) coordinate(runs []run) {
 	for i := 0; i+1 < len(runs); i++ {
 		a, b := &runs[i], &runs[i+1]
 		j, ok := conjAfter(a.last)
-		if !ok || j != b.first || !a.v.nameRead || !b.v.nameRead {
+		if !ok || j != b.first {
+			continue
+		}
+		// an unknown word joined to a place is a place too: "Kelvän ja
+		// Vuonislahden välillä"
+		for _, p := range [][2]*run{{a, b}, {b, a}} {
+			if p[0].v.unknown && p[0].v.score == 1 && p[1].v.placeLike && p[1].v.score < 0 {
+				p[0].v.score = 0
+				p[0].v.evidence = append(p[0].v.evidence, "joined by \""+words[a.last+1].lower+"\" to the place \""+
+					sc.text[words[p[1].first].start:words[p[1].last].end]+"\"")
+			}
+		}
+		if !a.v.nameRead || !b.v.nameRead {
 			continue
 		}
 		hi, lo := a, b
@@ -587,7 +603,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		v.reason = "follows a title"
 		v.add(5, "after the title \""+prev+"\"")
 	}
-	names, others, content := 0, 0, 0
+	names, others, content, unknownWords := 0, 0, 0, 0
 	v.nameRead = true
 	firstProperNotGiven := false // the run opens with a proper noun that is no known given name
 	lastSurname := false         // and ends in a surname
@@ -710,6 +726,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		case f.place || isPlace(w.lower):
 			v.add(-2, "\""+surface+"\" is a place name")
 			others++
+			v.placeLike = true
 		case hasAnySuffix(w.lower, personSuffixes) != "" && !f.commonAny:
 			v.add(2, "\""+surface+"\" has a surname ending")
 			names++
@@ -727,10 +744,13 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			v.add(0, "\""+surface+"\" is a common word in another language")
 		case lang == lexicon.Finnish && hasAnySuffix(w.lower, finnishPlaceCases) != "":
 			v.add(-1, "\""+surface+"\" is unknown but in a local case, as places are")
+			v.placeLike = true
 		default:
 			v.add(1, "\""+surface+"\" is in no lexicon")
+			unknownWords++
 		}
 	}
+	v.unknown = unknownWords > 0 && names == 0 && unknownWords == content
 	if content >= 2 && others == 0 {
 		v.add(2, "several capitalised names in a row")
 	}
@@ -740,6 +760,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 	if prev != "" && placeCues[prev] && (names == 0 || content == 1 && v.reason != "near registered name" && !givenNoPlace) {
 		v.add(-3, "after \""+prev+"\"")
 		v.nameRead = false
+		v.placeLike = true
 	} else if prev != "" && placeCues[prev] && firstProperNotGiven && !lastSurname && content >= 2 && v.reason != "near registered name" {
 		// "at Kirkby Stephen": after a place preposition, a run that
 		// opens with a proper noun other than a given name and does not
@@ -767,6 +788,9 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			v.add(-3, "followed by a number, as a date is (\"May 2024\")")
 			v.nameRead = false
 		}
+	}
+	if others == 0 && ageAfter(sc.text, words[last].end) {
+		v.add(3, "followed by an age, as a person is (\"Mary, 79,\")")
 	}
 	if next != "" && speechVerbs[next] {
 		v.add(2, "before \""+next+"\"")
@@ -966,6 +990,33 @@ func personalHandle(h string) (bool, string) {
 		}
 	}
 	return false, ""
+}
+
+// ageAfter reports whether an age in apposition follows position i: ", 79,"
+// or " (79)".
+func ageAfter(t string, i int) bool {
+	paren := false
+	switch {
+	case strings.HasPrefix(t[i:], ", "):
+		i += 2
+	case strings.HasPrefix(t[i:], " ("):
+		i += 2
+		paren = true
+	default:
+		return false
+	}
+	d := i
+	for d < len(t) && d-i < 4 && isDigit(t[d]) {
+		d++
+	}
+	if d == i || d-i > 3 || d >= len(t) {
+		return false
+	}
+	n := atoiSmall(t[i:d])
+	if n < 1 || n > 110 {
+		return false
+	}
+	return t[d] == ')' || !paren && t[d] == ','
 }
 
 // anyNameNext reports whether w is a known given name, surname or patronymic.
