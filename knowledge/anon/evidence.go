@@ -751,6 +751,9 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		}
 	}
 	v.unknown = unknownWords > 0 && names == 0 && unknownWords == content
+	if content == 0 {
+		v.nameRead = false // a lone particle ("Mac")
+	}
 	if content >= 2 && others == 0 {
 		v.add(2, "several capitalised names in a row")
 	}

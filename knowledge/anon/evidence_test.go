@@ -33,3 +33,28 @@ func TestNameEvidenceInContext(t *testing.T) {
 		t.Run(lang, func(t *testing.T) { runDetCases(t, g, cases) })
 	}
 }
+
+// TestMacSurnamesGluedOrApart finds a registered Mac or Mc surname written
+// the other way, glued or apart, without taking "Mac" alone for a name.
+func TestMacSurnamesGluedOrApart(t *testing.T) {
+	g := New(Options{FailClosed: true, Language: "en", Registry: Registry{Names: []string{"Siobhán MacCarthy", "Liam Mac Suibhne"}}})
+	runDetCases(t, g, []detCase{
+		{name: "apart", in: "Photos by Siobhan Mac Carthy.", typ: TypePerson, redact: []string{"Siobhan Mac Carthy"}},
+		{name: "glued", in: "Liam MacSuibhne drove.", typ: TypePerson, redact: []string{"Liam MacSuibhne"}},
+		{name: "particle alone", in: "The café is called Mac and serves soup.", keep: []string{"Mac"}},
+	})
+}
+
+// TestAgeAndCoordinationEvidence: an age in apposition marks a person; an
+// unknown word joined to a place is a place.
+func TestAgeAndCoordinationEvidence(t *testing.T) {
+	en := New(Options{FailClosed: true, Language: "en"})
+	runDetCases(t, en, []detCase{
+		{name: "age in apposition", in: "Sinéad, 83, rang the office every week.", typ: TypePerson, redact: []string{"Sinéad"}},
+		{name: "who is", in: "Mrs Lowther, who is 87, came by bus.", typ: TypeAge, redact: []string{"87"}},
+	})
+	fi := New(Options{FailClosed: true, Language: "fi"})
+	runDetCases(t, fi, []detCase{
+		{name: "unknown joined to a place", in: "Linja ajaa Kelvän ja Vuonislahden kautta.", keep: []string{"Kelvän", "Vuonislahden"}},
+	})
+}
