@@ -276,7 +276,9 @@ func (sc *scan) peopleNounLexicon(lx *lexicons, w string) bool {
 }
 
 // agesBefore precede an exact age: "aged 91", "age 91", "ikä 91".
-var agesBefore = []string{"aged", "age", "age:", "ålder", "alder", "ikä", "iältään", "aldur"}
+var agesBefore = []string{"aged", "age", "age:", "ålder", "alder", "ikä", "iältään", "aldur",
+	// "who" refers to a person: "Mr X, who is 86"
+	"who is", "who was", "who turned", "who turns"}
 
 // notExactAge after a number makes it a threshold or range, not an age:
 // "aged 65 and over", "aged 18-25".

@@ -41,6 +41,8 @@ var englishStreetTypes = map[string]bool{
 	"mews": true, "quay": true, "green": true, "view": true, "rise": true, "wynd": true, "parade": true,
 	"boulevard": true, "heights": true, "meadows": true, "lawn": true, "lawns": true, "manor": true,
 	"grange": true, "vale": true, "wood": true, "woods": true, "downs": true, "end": true,
+	// rows of houses named like streets: "2 Brook Cottages"
+	"cottages": true, "villas": true, "buildings": true,
 }
 
 // numberedThings precede a number that is not a house number.
@@ -223,6 +225,21 @@ func (sc *scan) findEnglishAddresses() {
 		end := words[last].end
 		if end < len(t) && t[end] == '.' && len(words[last].lower) <= 4 {
 			end++
+		}
+		// the street of a named row or house: "2 Brook Cottages, Mill Lane"
+		if end < len(t) && t[end] == ',' {
+			wk := last + 1
+			if wk < len(words) && skipSpaces(t, end+1) == words[wk].start {
+				for wj := wk; wj < len(words) && wj < wk+3; wj++ {
+					if wj > wk && !onlySpaceBetween(t, words[wj-1].end, words[wj].start) || !words[wj].capital {
+						break
+					}
+					if englishStreetTypes[words[wj].lower] && wj > wk {
+						last, end = wj, words[wj].end
+						break
+					}
+				}
+			}
 		}
 		start := ds
 		// "Apt 4B, 12 Main Street"

@@ -209,9 +209,15 @@ func newNameIndex(names, redact []string, public func(string) bool) *nameIndex {
 	}
 	for _, n := range names {
 		addEntry(n, false)
+		if alt := macSpacing(n); alt != "" {
+			addEntry(alt, false)
+		}
 	}
 	for _, n := range redact {
 		addEntry(n, true)
+		if alt := macSpacing(n); alt != "" {
+			addEntry(alt, true)
+		}
 	}
 	ix.heads = make(map[string]bool, len(ix.stems))
 	for st := range ix.stems {
@@ -222,6 +228,40 @@ func newNameIndex(names, redact []string, public func(string) bool) *nameIndex {
 	}
 	ix.nearMem = make(map[string]bool)
 	return ix
+}
+
+// macSpacing returns a name with its Mac or Mc surname written the other
+// way, glued or apart ("Siobhán MacCarthy" <-> "Siobhán Mac Carthy"), or ""
+// when it has none.
+func macSpacing(name string) string {
+	fs := strings.Fields(name)
+	changed := false
+	var out []string
+	for i := 0; i < len(fs); i++ {
+		f := fs[i]
+		low := strings.ToLower(f)
+		if (low == "mac" || low == "mc") && i+1 < len(fs) && isUpperStart(fs[i+1]) {
+			out = append(out, f+fs[i+1])
+			i++
+			changed = true
+			continue
+		}
+		for _, p := range []string{"Mac", "Mc"} {
+			if rest, ok := strings.CutPrefix(f, p); ok && utf8.RuneCountInString(rest) >= 3 && isUpperStart(rest) {
+				out = append(out, p, rest)
+				changed = true
+				f = ""
+				break
+			}
+		}
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	if !changed {
+		return ""
+	}
+	return strings.Join(out, " ")
 }
 
 // lookup returns the registered tokens that the folded word w is a form of,
@@ -349,8 +389,8 @@ func (sc *scan) findRegistryNames() {
 		if hit == nil {
 			continue
 		}
-		if utf8.RuneCountInString(w.lower) < 3 {
-			continue
+		if utf8.RuneCountInString(w.lower) < 3 || nameParticles[w.lower] || nameParticlesStrong[w.lower] {
+			continue // "Mac" alone is no part of "Mac Carthy"
 		}
 		if !ms[i].exact && sc.g.isCommonWord(w.lower) {
 			// "Bergen" for "Berg": a public word; let the reviewer decide

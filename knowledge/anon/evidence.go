@@ -293,7 +293,11 @@ var orgHeads = []string{"förbund", "förbundet", "förening", "föreningen", "f
 	"yhdistys", "liitto", "seura", "säätiö", "osuuskunta", "samband", "félag", "félagið", "stofnun", "kommun", "kommune",
 	"kunta", "kaupunki", "fylkeskommune", "region", "regionen", "selskab", "selskap", "sällskap", "lag", "laget",
 	"partnership", "association", "council", "trust", "foundation", "society", "network", "partnerskap",
-	"råd", "rådet", "ráð", "ráðið", "neuvosto", "utvalg", "utvalget", "nämnd", "nämnden", "udvalg", "udvalget"}
+	"råd", "rådet", "ráð", "ráðið", "neuvosto", "utvalg", "utvalget", "nämnd", "nämnden", "udvalg", "udvalget",
+	// universities, colleges and hospitals
+	"universitet", "universitetet", "högskola", "högskolan", "høgskole", "høgskolen", "høyskole", "høyskolen",
+	"yliopisto", "ammattikorkeakoulu", "háskóli", "háskólinn", "háskóla", "sjukhus", "sjukhuset", "sykehus",
+	"sykehuset", "sygehus", "sygehuset", "sairaala", "sjúkrahús", "sjúkrahúsið", "university", "college", "hospital"}
 
 // icelandicPlaceEnds end Icelandic place names, in the lemma or an
 // inflected form.
@@ -301,6 +305,20 @@ var icelandicPlaceEnds = []string{"vík", "víkur", "fjörður", "fjarðar", "fi
 	"dal", "eyri", "eyrar", "staðir", "stöðum", "staða", "höfn", "hafnar", "ey", "eyjar", "eyjum", "holt", "holti",
 	"fell", "felli", "vellir", "völlum", "hlíð", "borg", "borgar", "bær", "bæjar", "sveit", "sveitar", "byggð",
 	"strönd", "vogur", "vogi", "gil", "skógar", "hraun", "hrauni", "tunga", "tungu", "múli", "sandur", "sandi", "foss"}
+
+// isOrgHead reports whether a word is or ends in a word naming a kind of
+// organisation.
+func isOrgHead(w string) bool {
+	if hasAnySuffix(w, orgHeads) != "" {
+		return true
+	}
+	for _, h := range orgHeads {
+		if w == h {
+			return true
+		}
+	}
+	return false
+}
 
 func icelandicPlace(lemmas string) bool {
 	for _, l := range strings.Fields(lemmas) {
@@ -355,6 +373,93 @@ type verdict struct {
 	score    int
 	reason   string // short reason shown to the reviewer
 	evidence []string
+	// nameRead: every word of the run can be read as part of a person's
+	// name (a known name, a proper noun that is no place, or an unknown
+	// word) and nothing around it points to a place or an organisation
+	nameRead bool
+	// unknown: the score comes only from words in no lexicon
+	unknown bool
+	// placeLike: the lexicons or the context place the run among places
+	placeLike bool
+}
+
+// run is a run of capitalised words and the verdict on it.
+type run struct {
+	first, last int
+	v           verdict
+}
+
+// conjunctions join two names of the same kind: "Grace and Stanley",
+// "Snorri og Hildur".
+var conjunctions = map[string]bool{"and": true, "&": true, "og": true, "och": true, "ja": true, "sekä": true,
+	"agus": true, "samt": true}
+
+// coordinate gives a run joined by a conjunction to a person the verdict
+// of that person, when the run itself can be read as a name: coordinated
+// phrases name things of one kind. The partner is a name already redacted
+// (a registered stakeholder) or another run.
+func (sc *scan) coordinate(runs []run) {
+	words := sc.words
+	conjAfter := func(last int) (int, bool) {
+		c := last + 1
+		if c+1 >= len(words) || !conjunctions[words[c].lower] || words[c].capital ||
+			!onlySpaceBetween(sc.text, words[last].end, words[c].start) || !onlySpaceBetween(sc.text, words[c].end, words[c+1].start) {
+			return 0, false
+		}
+		return c + 1, true
+	}
+	// a person already found next to the conjunction
+	for i := range runs {
+		r := &runs[i]
+		if !r.v.nameRead || r.v.score >= 2 {
+			continue
+		}
+		if j, ok := conjAfter(r.last); ok && sc.personAt[words[j].start] {
+			r.v.score = 2
+			r.v.reason = "joined to a name"
+			r.v.evidence = append(r.v.evidence, "joined by \""+words[r.last+1].lower+"\" to a redacted name")
+			continue
+		}
+		if p := r.first - 2; p >= 0 && conjunctions[words[p+1].lower] && !words[p+1].capital &&
+			onlySpaceBetween(sc.text, words[p].end, words[p+1].start) && onlySpaceBetween(sc.text, words[p+1].end, words[r.first].start) &&
+			sc.personAt[-words[p].end] {
+			r.v.score = 2
+			r.v.reason = "joined to a name"
+			r.v.evidence = append(r.v.evidence, "joined by \""+words[p+1].lower+"\" to a redacted name")
+		}
+	}
+	// two runs: the weaker takes the stronger one's verdict
+	for i := 0; i+1 < len(runs); i++ {
+		a, b := &runs[i], &runs[i+1]
+		j, ok := conjAfter(a.last)
+		if !ok || j != b.first {
+			continue
+		}
+		// an unknown word joined to a place is a place too: "Kelvän ja
+		// Vuonislahden välillä"
+		for _, p := range [][2]*run{{a, b}, {b, a}} {
+			if p[0].v.unknown && p[0].v.score == 1 && p[1].v.placeLike && p[1].v.score < 0 {
+				p[0].v.score = 0
+				p[0].v.evidence = append(p[0].v.evidence, "joined by \""+words[a.last+1].lower+"\" to the place \""+
+					sc.text[words[p[1].first].start:words[p[1].last].end]+"\"")
+			}
+		}
+		if !a.v.nameRead || !b.v.nameRead {
+			continue
+		}
+		hi, lo := a, b
+		if b.v.score > a.v.score {
+			hi, lo = b, a
+		}
+		if hi.v.score < 1 || lo.v.score >= hi.v.score {
+			continue
+		}
+		lo.v.score = min(hi.v.score, 2)
+		if lo.v.score >= 2 {
+			lo.v.reason = "joined to a name"
+		}
+		lo.v.evidence = append(lo.v.evidence, "joined by \""+words[a.last+1].lower+"\" to \""+sc.text[words[hi.first].start:words[hi.last].end]+"\"")
+	}
 }
 
 func (v *verdict) add(n int, ev string) {
@@ -416,6 +521,7 @@ func (sc *scan) findCandidates() {
 		}
 		return w.capital && !w.glued || initial(j)
 	}
+	var runs []run
 	for i := 0; i < len(words); i++ {
 		if !startable(i) {
 			continue
@@ -441,8 +547,12 @@ func (sc *scan) findCandidates() {
 		if first < last && words[first].sentStart && lerr == nil {
 			// "Farþeginn Ólafur Gunnarsson": an ordinary word opening the
 			// sentence is not part of the name after it
+			// unless the dictionary also knows it as a proper noun and a
+			// known name follows ("Amir Khan")
 			f := wordFacts(lx, lang, words[first].lower)
-			if (f.common || lang == "" && f.commonAny || wordFacts(lx, lexicon.English, words[first].lower).common) && !f.given && !f.surname {
+			nameNext := anyNameNext(lx, lang, words[first+1].lower)
+			if (f.common || lang == "" && f.commonAny || wordFacts(lx, lexicon.English, words[first].lower).common) && !f.given && !f.surname &&
+				!(f.proper && nameNext) {
 				first++
 			}
 		}
@@ -457,11 +567,18 @@ func (sc *scan) findCandidates() {
 		} else {
 			v = sc.weigh(lx, lang, first, last)
 		}
-		if v.score <= 0 {
+		runs = append(runs, run{first: first, last: last, v: v})
+	}
+	if lerr == nil {
+		sc.coordinate(runs)
+	}
+	for _, r := range runs {
+		if r.v.score <= 0 {
 			continue
 		}
-		sc.cands = append(sc.cands, Candidate{Field: sc.field, Start: start, End: end, Text: text, Reason: v.reason,
-			Evidence: strings.Join(v.evidence, "; "), Certain: v.score >= 2})
+		start, end := words[r.first].start, words[r.last].end
+		sc.cands = append(sc.cands, Candidate{Field: sc.field, Start: start, End: end, Text: sc.text[start:end], Reason: r.v.reason,
+			Evidence: strings.Join(r.v.evidence, "; "), Certain: r.v.score >= 2})
 	}
 }
 
@@ -486,7 +603,11 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		v.reason = "follows a title"
 		v.add(5, "after the title \""+prev+"\"")
 	}
-	names, others, content := 0, 0, 0
+	names, others, content, unknownWords := 0, 0, 0, 0
+	v.nameRead = true
+	firstProperNotGiven := false // the run opens with a proper noun that is no known given name
+	lastSurname := false         // and ends in a surname
+	givenNoPlace := false        // a known given name that no dictionary knows as a proper noun (a place)
 	for k := first; k <= last; k++ {
 		w := words[k]
 		if nameParticlesStrong[w.lower] && isUpperStart(sc.text[w.start:]) {
@@ -520,15 +641,33 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		if _, ok := sc.g.vocab[w.lower]; ok {
 			v.add(-3, "\""+w.lower+"\" confirmed public")
 			others++
+			v.nameRead = false
 			continue
 		}
-		if orgMarkers[w.lower] || k > first && hasAnySuffix(w.lower, orgHeads) != "" {
+		if orgMarkers[w.lower] || k > first && isOrgHead(w.lower) {
 			v.add(-4, "organisation word \""+w.lower+"\"")
 			others++
+			v.nameRead = false
 			continue
 		}
 		f := wordFacts(lx, lang, w.lower)
 		surface := sc.text[w.start:w.end]
+		patronymic := hasAnySuffix(w.lower, patronymics) != ""
+		notPlace := !f.place && !isPlace(w.lower)
+		unknown := !f.commonAny && !f.proper && !f.given && !f.surname && notPlace && !sc.g.isPublic(w.lower) &&
+			!(lang == lexicon.Finnish && hasAnySuffix(w.lower, finnishPlaceCases) != "")
+		if !(patronymic || f.given || f.surname || f.proper && notPlace || unknown) || hasInnerCapital(surface) {
+			v.nameRead = false
+		}
+		if k == first && f.proper && !f.given {
+			firstProperNotGiven = true
+		}
+		if f.given && !f.proper && notPlace {
+			givenNoPlace = true
+		}
+		if k == last && k > first && (f.surname || patronymic || hasAnySuffix(w.lower, personSuffixes) != "") {
+			lastSurname = true
+		}
 		// A sentence-initial word that is both a given name and a common
 		// word ("Will", "Anna") is a name only when a name follows.
 		nameFollows := false
@@ -540,7 +679,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		knownNameNext := false
 		if k < last {
 			nf := wordFacts(lx, lang, words[k+1].lower)
-			knownNameNext = (nf.given || nf.surname) && !nf.common
+			knownNameNext = (nf.given || nf.surname || hasAnySuffix(words[k+1].lower, patronymics) != "") && !nf.common
 		}
 		// English words stand at the start of sentences in every language's
 		// records ("Case reference ...").
@@ -573,6 +712,10 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			// "Niels Bak", "Jón Steinn": a surname that is also a word
 			v.add(1, "\""+surface+"\" is capitalised after a first name")
 			names++
+		case strongCommon && w.sentStart && f.proper && k < last && anyNameNext(lx, lang, words[k+1].lower):
+			// "Amir Khan" opening a sentence: a word the dictionary also
+			// knows as a proper noun, before a known name
+			v.add(0, "\""+surface+"\" is a proper noun too, before a known name")
 		case strongCommon && !w.sentStart && knownNameNext:
 			// "his neighbour Pat Graham": a capitalised common word inside
 			// the sentence, before a known name, is read as part of it
@@ -583,6 +726,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		case f.place || isPlace(w.lower):
 			v.add(-2, "\""+surface+"\" is a place name")
 			others++
+			v.placeLike = true
 		case hasAnySuffix(w.lower, personSuffixes) != "" && !f.commonAny:
 			v.add(2, "\""+surface+"\" has a surname ending")
 			names++
@@ -600,9 +744,15 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			v.add(0, "\""+surface+"\" is a common word in another language")
 		case lang == lexicon.Finnish && hasAnySuffix(w.lower, finnishPlaceCases) != "":
 			v.add(-1, "\""+surface+"\" is unknown but in a local case, as places are")
+			v.placeLike = true
 		default:
 			v.add(1, "\""+surface+"\" is in no lexicon")
+			unknownWords++
 		}
+	}
+	v.unknown = unknownWords > 0 && names == 0 && unknownWords == content
+	if content == 0 {
+		v.nameRead = false // a lone particle ("Mac")
 	}
 	if content >= 2 && others == 0 {
 		v.add(2, "several capitalised names in a row")
@@ -610,14 +760,24 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 	if names > 0 && content == 1 && v.score < 2 {
 		v.add(0, "")
 	}
-	if prev != "" && placeCues[prev] && (names == 0 || content == 1 && v.reason != "near registered name") {
+	if prev != "" && placeCues[prev] && (names == 0 || content == 1 && v.reason != "near registered name" && !givenNoPlace) {
 		v.add(-3, "after \""+prev+"\"")
+		v.nameRead = false
+		v.placeLike = true
+	} else if prev != "" && placeCues[prev] && firstProperNotGiven && !lastSurname && content >= 2 && v.reason != "near registered name" {
+		// "at Kirkby Stephen": after a place preposition, a run that
+		// opens with a proper noun other than a given name and does not
+		// end in a surname is a place
+		v.add(-5, "after \""+prev+"\", opening with a proper noun that is no given name")
+		v.nameRead = false
 	}
 	if prev != "" && orgCues[prev] {
 		v.add(-4, "after \""+prev+"\"")
+		v.nameRead = false
 	}
-	if next != "" && (orgMarkers[next] || hasAnySuffix(next, orgHeads) != "") {
+	if next != "" && (orgMarkers[next] || isOrgHead(next)) {
 		v.add(-4, "before organisation word \""+next+"\"")
+		v.nameRead = false
 	}
 	if last+1 < len(words) && onlySpaceBetween(sc.text, words[last].end, words[last+1].start) && sc.personAt[words[last+1].start] ||
 		first > 0 && onlySpaceBetween(sc.text, words[first-1].end, words[first].start) && sc.personAt[-words[first-1].end] {
@@ -629,7 +789,11 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 	if last+1 < len(sc.text) && words[last].end < len(sc.text) {
 		if j := skipSpaces(sc.text, words[last].end); j < len(sc.text) && j > words[last].end && isDigit(sc.text[j]) && names > 0 && content == 1 {
 			v.add(-3, "followed by a number, as a date is (\"May 2024\")")
+			v.nameRead = false
 		}
+	}
+	if others == 0 && ageAfter(sc.text, words[last].end) {
+		v.add(3, "followed by an age, as a person is (\"Mary, 79,\")")
 	}
 	if next != "" && speechVerbs[next] {
 		v.add(2, "before \""+next+"\"")
@@ -829,6 +993,39 @@ func personalHandle(h string) (bool, string) {
 		}
 	}
 	return false, ""
+}
+
+// ageAfter reports whether an age in apposition follows position i: ", 79,"
+// or " (79)".
+func ageAfter(t string, i int) bool {
+	paren := false
+	switch {
+	case strings.HasPrefix(t[i:], ", "):
+		i += 2
+	case strings.HasPrefix(t[i:], " ("):
+		i += 2
+		paren = true
+	default:
+		return false
+	}
+	d := i
+	for d < len(t) && d-i < 4 && isDigit(t[d]) {
+		d++
+	}
+	if d == i || d-i > 3 || d >= len(t) {
+		return false
+	}
+	n := atoiSmall(t[i:d])
+	if n < 1 || n > 110 {
+		return false
+	}
+	return t[d] == ')' || !paren && t[d] == ','
+}
+
+// anyNameNext reports whether w is a known given name, surname or patronymic.
+func anyNameNext(lx *lexicons, lang lexicon.Lang, w string) bool {
+	nf := wordFacts(lx, lang, w)
+	return nf.given || nf.surname || hasAnySuffix(w, patronymics) != ""
 }
 
 // prevNameish reports whether a word can be a first name before a surname:

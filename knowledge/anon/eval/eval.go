@@ -242,7 +242,9 @@ func (g *generator) yTunnus() string {
 }
 
 func (g *generator) seOrgnr() string {
-	d := "55" + g.digits(7)
+	// the third digit of an organisationsnummer is 2 or more, which no
+	// personnummer's month has
+	d := "55" + string(rune('2'+g.r.Intn(8))) + g.digits(6)
 	return d[:6] + "-" + d[6:] + string(anontest.LuhnDigit(d))
 }
 

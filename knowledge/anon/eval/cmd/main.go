@@ -31,6 +31,7 @@ func cpuTime() time.Duration {
 
 func main() {
 	out := flag.String("out", "bench/anon-eval.md", "report file")
+	corpus := flag.String("practices", "knowledge/search/testdata/relevance/practices.txt", "practices without personal names")
 	flag.Parse()
 	set, err := eval.Load()
 	if err != nil {
@@ -68,13 +69,26 @@ func main() {
 		"Reproduce with `go test ./knowledge/anon/eval -run XXX -bench Gate5000Words`.\n",
 		words, countFindings(g, text), len(reg.Names), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), res.N,
 		float64(res.NsPerOp())/1e6, float64(cpuPerOp.Microseconds())/1e3, float64(cold.Milliseconds()), loadAvg())
-	md := eval.Markdown(set, held, tune, bench)
+	f, err := os.Open(*corpus)
+	if err != nil {
+		slog.Error("opening the practices without personal names", "err", err)
+		os.Exit(1)
+	}
+	ps, err := eval.ParsePractices(f)
+	f.Close()
+	if err != nil {
+		slog.Error("reading the practices without personal names", "file", *corpus, "err", err)
+		os.Exit(1)
+	}
+	ord := eval.CheckOrdinary(ps)
+	md := eval.Markdown(set, held, tune, eval.OrdinaryMarkdown(ord, *corpus), bench)
 	if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
 		slog.Error("writing the report", "err", err)
 		os.Exit(1)
 	}
-	fmt.Printf("held-out recall %.1f %%, altered %.1f %%; tuning recall %.1f %%, altered %.1f %%; %.2f ms/gate (CPU %.2f ms)\nwrote %s\n",
+	fmt.Printf("held-out recall %.1f %%, altered %.1f %%; tuning recall %.1f %%, altered %.1f %%; %d ordinary words lost in %d of %d practices; %.2f ms/gate (CPU %.2f ms)\nwrote %s\n",
 		100*held.Recall.Rate(), 100-100*held.Keep.Rate(), 100*tune.Recall.Rate(), 100-100*tune.Keep.Rate(),
+		len(ord.Losses), ord.Damaged, ord.Practices,
 		float64(res.NsPerOp())/1e6, float64(cpuPerOp.Microseconds())/1e3, *out)
 }
 
