@@ -95,16 +95,19 @@ func startWith(t *testing.T, bin, name, home string, port int) *daemon {
 	return d
 }
 
-// A federation of three nodes of the previous release is upgraded one
-// node at a time, with real processes. After every step each node
+// A federation of three nodes of the previous release is upgraded, first
+// one node, then the other two, with real processes. After every step each node
 // publishes a practice and every node receives every practice by gossip
 // (periodic sync is off): old nodes get the new nodes' records on the old
 // gossip topics as records they verify, new nodes take the old nodes'
 // messages. Once all three run this release they sign version 2 records,
 // which every node verifies, and leave the old topics.
 func TestUpgradeFromPreviousRelease(t *testing.T) {
+	start := time.Now()
 	newBin := livinglabBin(t)
 	oldBin := buildPrevious(t)
+	t.Logf("built both releases (%s)", time.Since(start).Round(time.Second))
+	start = time.Now()
 	base := t.TempDir()
 	names := []string{"a", "b", "c"}
 	home := map[string]string{}
@@ -198,15 +201,19 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		})
 	}
 	deliver("previous release only")
-	mixedUntil := 0
-	for i, n := range []string{"c", "b", "a"} {
+	t.Logf("three nodes of the previous release deliver (%s)", time.Since(start).Round(time.Second))
+	// c first: one node of this release among two of the previous one
+	// (the founder among them); then the other two.
+	d["c"].stop(true)
+	d["c"] = startWith(t, newBin, "c (this release)", home["c"], port["c"])
+	deliver("c upgraded")
+	mixedUntil := len(published)
+	t.Logf("one node of this release and two of the previous one deliver (%s)", time.Since(start).Round(time.Second))
+	for _, n := range []string{"a", "b"} {
 		d[n].stop(true)
 		d[n] = startWith(t, newBin, n+" (this release)", home[n], port[n])
-		deliver(fmt.Sprintf("%d of 3 nodes upgraded", i+1))
-		if i == 1 {
-			mixedUntil = len(published) // a still ran the previous release
-		}
 	}
+	deliver("all upgraded")
 	// Every node now runs this release; once each has seen the others
 	// announce it, they sign version 2 and leave the old topics.
 	pollEvery(t, 30*time.Second, 200*time.Millisecond, "every node leaves the previous gossip version", func() error {
@@ -218,7 +225,8 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		return nil
 	})
 	upgradedFrom := len(published)
-	deliver("all upgraded")
+	deliver("version 2 records")
+	t.Logf("three nodes of this release deliver version 2 records (%s)", time.Since(start).Round(time.Second))
 	for _, n := range names {
 		d[n].stop(true)
 	}
