@@ -3,9 +3,15 @@
 package node
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ipfs/go-cid"
 	dto "github.com/prometheus/client_model/go"
@@ -123,5 +129,64 @@ func TestGapsOnlyOnFollowedTopics(t *testing.T) {
 	waitHas(t, b, missed.CID, gapDelay+5*time.Second)
 	if d := counterValue(b.Node().stats.syncRuns.WithLabelValues("ok")) - runs; d != 0 {
 		t.Errorf("B ran %.0f topic sync sessions to fill a one-record gap", d)
+	}
+}
+
+// A peer of the previous release puts its peer ID and a sequence number
+// on every gossip message. On the previous gossip version's topic, which
+// a node speaks while such a member exists, the node takes its messages;
+// on this version's topic it refuses them, as StrictNoSign requires.
+func TestGossipAuthorFieldsByVersion(t *testing.T) {
+	f, nodes := newFederation(t, 1)
+	a := nodes[0]
+	h, key := rawMember(t, f, a)
+	if err := a.Node().Subscribe(context.Background(), catchupTopic); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The previous release's gossip options: no signature, but an author.
+	ps, err := pubsub.NewGossipSub(ctx, h, pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithMessageIdFn(msgID), pubsub.WithFloodPublish(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	join := func(version int) *pubsub.Topic {
+		tp, err := ps.Join(protocol.GossipTopicVersion(version, testFederation, catchupTopic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := tp.Subscribe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(sub.Cancel)
+		return tp
+	}
+	old, cur := join(protocol.LegacyGossipVersion), join(protocol.GossipVersion)
+	if err := h.Connect(ctx, peer.AddrInfo{ID: a.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "A is on both gossip versions' topics", func() error {
+		if !slices.Contains(old.ListPeers(), a.ID()) || !slices.Contains(cur.ListPeers(), a.ID()) {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	onCur := sealPractice(t, key, 1, "", protocol.Practice{Version: 1, Title: "Sent with an author on version 3",
+		Summary: "Volunteers run the service.", Language: "en"}, catchupTopic)
+	onOld := sealPractice(t, key, 2, onCur.CID.String(), protocol.Practice{Version: 1, Title: "Sent with an author on version 2",
+		Summary: "Volunteers run the service.", Language: "en"}, catchupTopic)
+	// In this order on one stream: by the time the second is stored, the
+	// first was handled.
+	if err := cur.Publish(ctx, onCur.Raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Publish(ctx, onOld.Raw); err != nil {
+		t.Fatal(err)
+	}
+	waitHas(t, a, onOld.CID, 10*time.Second)
+	if a.Node().store.Has(onCur.CID) {
+		t.Fatalf("A took a version 3 message that carried a sender and sequence number")
 	}
 }
