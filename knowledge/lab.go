@@ -3,6 +3,7 @@
 package knowledge
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
@@ -266,7 +267,7 @@ type Registry struct {
 
 // ---- keys, IDs, transactions ----
 
-var labIDRE = regexp.MustCompile(`^(ini|stk|act|eva|les|drf)-[a-z2-7]{6}$`)
+var labIDRE = regexp.MustCompile(`^[a-z]{3}-[a-z2-7]{6}$`)
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
@@ -287,11 +288,16 @@ func validLabID(kind, id string) bool {
 	return labIDRE.MatchString(id) && strings.HasPrefix(id, kind+"-")
 }
 
-var labNames = map[string]string{labInitiative: "initiative", labStakeholder: "stakeholder", labActivity: "activity",
-	labEvaluation: "evaluation", labLesson: "lesson", labDraft: "draft"}
+// labName is the name of the kind with the given prefix.
+func labName(prefix string) string {
+	if k := kindByPrefix(prefix); k != nil {
+		return k.Decl().Name
+	}
+	return prefix
+}
 
 func notFound(kind, id string) error {
-	return fmt.Errorf("%s %q: %w", labNames[kind], id, ErrNotFound)
+	return fmt.Errorf("%s %q: %w", labName(kind), id, ErrNotFound)
 }
 
 func invalid(format string, a ...any) error {
@@ -311,7 +317,7 @@ func labGet[T any](txn *badger.Txn, kind, id string) (*T, error) {
 	}
 	var v T
 	if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &v) }); err != nil {
-		return nil, fmt.Errorf("decode %s %s: %w", labNames[kind], id, err)
+		return nil, fmt.Errorf("decode %s %s: %w", labName(kind), id, err)
 	}
 	return &v, nil
 }
@@ -526,26 +532,15 @@ func (s *Store) SetStages(stages []Stage) error {
 	}
 	return s.labUpdate(func(txn *badger.Txn) error {
 		n := len(st)
-		inis, err := labList[Initiative](txn, labInitiative, func(v *Initiative) bool { return v.Stage > n })
-		if err != nil {
-			return err
-		}
-		if len(inis) > 0 {
-			return invalid("stages: initiative %s is at stage %d; with %d stages it would be beyond the last one", inis[0].ID, inis[0].Stage, n)
-		}
-		acts, err := labList[Activity](txn, labActivity, func(v *Activity) bool { return v.Stage > n })
-		if err != nil {
-			return err
-		}
-		if len(acts) > 0 {
-			return invalid("stages: activity %s is at stage %d; with %d stages it would be beyond the last one", acts[0].ID, acts[0].Stage, n)
-		}
-		les, err := labList[DraftLesson](txn, labLesson, func(v *DraftLesson) bool { return v.Stage > n })
-		if err != nil {
-			return err
-		}
-		if len(les) > 0 {
-			return invalid("stages: lesson %s is at stage %d; with %d stages it would be beyond the last one", les[0].ID, les[0].Stage, n)
+		for _, k := range LabKinds() {
+			beyond, err := k.list(txn, func(v any) bool { return k.stage(v) > n })
+			if err != nil {
+				return err
+			}
+			if len(beyond) > 0 {
+				return invalid("stages: %s %s is at stage %d; with %d stages it would be beyond the last one",
+					k.Decl().Name, k.id(beyond[0]), k.stage(beyond[0]), n)
+			}
 		}
 		b, err := json.Marshal(st)
 		if err != nil {
@@ -602,13 +597,13 @@ func (v *Initiative) normalise(nStages int) error {
 }
 
 // PutInitiative creates an initiative (empty ID) or replaces one.
-func (s *Store) PutInitiative(v Initiative) (*Initiative, error) { return initiatives.put(s, v) }
+func (s *Store) PutInitiative(v Initiative) (*Initiative, error) { return Initiatives.putOne(s, v) }
 
 // GetInitiative returns an initiative.
-func (s *Store) GetInitiative(id string) (*Initiative, error) { return initiatives.get(s, id) }
+func (s *Store) GetInitiative(id string) (*Initiative, error) { return Initiatives.get(s, id) }
 
 // ListInitiatives returns every initiative, oldest first.
-func (s *Store) ListInitiatives() ([]Initiative, error) { return initiatives.list(s, "") }
+func (s *Store) ListInitiatives() ([]Initiative, error) { return Initiatives.listOf(s, "") }
 
 // DeleteInitiative deletes an initiative. One that has activities or
 // evaluations is refused unless cascade is set, which deletes them too.
@@ -619,61 +614,53 @@ func (s *Store) DeleteInitiative(id string, cascade bool) error {
 		if _, err := labGet[Initiative](txn, labInitiative, id); err != nil {
 			return err
 		}
-		of := func(iid string) bool { return iid == id }
-		acts, err := labList[Activity](txn, labActivity, func(v *Activity) bool { return of(v.InitiativeID) })
-		if err != nil {
-			return err
-		}
-		evas, err := labList[Evaluation](txn, labEvaluation, func(v *Evaluation) bool { return of(v.InitiativeID) })
-		if err != nil {
-			return err
-		}
-		if !cascade && len(acts)+len(evas) > 0 {
-			return invalid("initiative %s has %s and %s; delete them first or delete with cascade", id,
-				plural(len(acts), "activity", "activities"), plural(len(evas), "evaluation", "evaluations"))
-		}
-		for _, a := range acts {
-			if err := txn.Delete(labKey(labActivity, a.ID)); err != nil {
+		of := func(k LabKind) func(any) bool { return func(v any) bool { return k.of(v, id) } }
+		var owned [][]any
+		var counts []string
+		for _, k := range LabKinds() {
+			if !k.owned() {
+				continue
+			}
+			l, err := k.list(txn, of(k))
+			if err != nil {
 				return err
 			}
+			owned = append(owned, l)
+			counts = append(counts, plural(len(l), k.Decl().Name, k.Decl().Plural))
 		}
-		for _, e := range evas {
-			if err := txn.Delete(labKey(labEvaluation, e.ID)); err != nil {
+		if n := slices.IndexFunc(owned, func(l []any) bool { return len(l) > 0 }); !cascade && n >= 0 {
+			return invalid("initiative %s has %s; delete them first or delete with cascade", id, joinAnd(counts))
+		}
+		for _, k := range LabKinds() {
+			if !k.owned() && !k.unlinkable() {
+				continue
+			}
+			l, err := k.list(txn, of(k))
+			if err != nil {
 				return err
 			}
-		}
-		stks, err := labList[Stakeholder](txn, labStakeholder, func(v *Stakeholder) bool { return slices.Contains(v.InitiativeIDs, id) })
-		if err != nil {
-			return err
-		}
-		for _, v := range stks {
-			v.InitiativeIDs = slices.DeleteFunc(v.InitiativeIDs, of)
-			if err := labSet(txn, labStakeholder, v.ID, v); err != nil {
-				return err
-			}
-		}
-		les, err := labList[DraftLesson](txn, labLesson, func(v *DraftLesson) bool { return of(v.InitiativeID) })
-		if err != nil {
-			return err
-		}
-		for _, v := range les {
-			v.InitiativeID = ""
-			if err := labSet(txn, labLesson, v.ID, v); err != nil {
-				return err
-			}
-		}
-		drs, err := labList[Draft](txn, labDraft, func(v *Draft) bool { return of(v.InitiativeID) })
-		if err != nil {
-			return err
-		}
-		for _, v := range drs {
-			v.InitiativeID = ""
-			if err := labSet(txn, labDraft, v.ID, v); err != nil {
-				return err
+			for _, v := range l {
+				if k.unlinkable() {
+					k.unlink(v, id)
+					err = k.put(txn, v)
+				} else {
+					err = txn.Delete(labKey(k.Decl().Prefix, k.id(v)))
+				}
+				if err != nil {
+					return err
+				}
 			}
 		}
 		return txn.Delete(labKey(labInitiative, id))
 	})
+}
+
+// joinAnd joins "a", "b" and "c" as "a, b and c".
+func joinAnd(l []string) string {
+	if len(l) < 2 {
+		return strings.Join(l, "")
+	}
+	return strings.Join(l[:len(l)-1], ", ") + " and " + l[len(l)-1]
 }
 
 func requireInitiative(txn *badger.Txn, field, id string) error {
@@ -690,7 +677,8 @@ func requireInitiative(txn *badger.Txn, field, id string) error {
 
 var phoneRE = regexp.MustCompile(`^\+?[0-9 ()./-]{3,40}$`)
 
-func (v *Stakeholder) normalise(txn *badger.Txn) error {
+func (v *Stakeholder) normalise(tx LabTx) error {
+	txn := tx.txn
 	v.Kind = strings.ToLower(strings.TrimSpace(v.Kind))
 	v.Name, v.Role = strings.TrimSpace(v.Name), strings.TrimSpace(v.Role)
 	v.Organisation, v.Email = strings.TrimSpace(v.Organisation), strings.TrimSpace(v.Email)
@@ -740,22 +728,23 @@ func (v *Stakeholder) normalise(txn *badger.Txn) error {
 }
 
 // PutStakeholder creates a stakeholder (empty ID) or replaces one.
-func (s *Store) PutStakeholder(v Stakeholder) (*Stakeholder, error) { return stakeholders.put(s, v) }
+func (s *Store) PutStakeholder(v Stakeholder) (*Stakeholder, error) { return Stakeholders.putOne(s, v) }
 
 // GetStakeholder returns a stakeholder.
-func (s *Store) GetStakeholder(id string) (*Stakeholder, error) { return stakeholders.get(s, id) }
+func (s *Store) GetStakeholder(id string) (*Stakeholder, error) { return Stakeholders.get(s, id) }
 
 // ListStakeholders returns the stakeholders of an initiative ("" for all).
 func (s *Store) ListStakeholders(initiativeID string) ([]Stakeholder, error) {
-	return stakeholders.list(s, initiativeID)
+	return Stakeholders.listOf(s, initiativeID)
 }
 
 // DeleteStakeholder deletes a stakeholder.
-func (s *Store) DeleteStakeholder(id string) error { return stakeholders.del(s, id) }
+func (s *Store) DeleteStakeholder(id string) error { return Stakeholders.del(s, id) }
 
 // ---- activities ----
 
-func (v *Activity) normalise(txn *badger.Txn, nStages int) error {
+func (v *Activity) normalise(tx LabTx) error {
+	txn, nStages := tx.txn, tx.stages
 	v.Kind = strings.ToLower(strings.TrimSpace(v.Kind))
 	v.Title, v.Place, v.Date = strings.TrimSpace(v.Title), strings.TrimSpace(v.Place), strings.TrimSpace(v.Date)
 	if err := requireInitiative(txn, "initiative_id", v.InitiativeID); err != nil {
@@ -824,15 +813,15 @@ func (v *Activity) normalise(txn *badger.Txn, nStages int) error {
 
 // PutActivity creates an activity (empty ID) or replaces one. Its
 // initiative must exist; a stage left 0 is the initiative's current stage.
-func (s *Store) PutActivity(v Activity) (*Activity, error) { return activities.put(s, v) }
+func (s *Store) PutActivity(v Activity) (*Activity, error) { return Activities.putOne(s, v) }
 
 // GetActivity returns an activity.
-func (s *Store) GetActivity(id string) (*Activity, error) { return activities.get(s, id) }
+func (s *Store) GetActivity(id string) (*Activity, error) { return Activities.get(s, id) }
 
 // ListActivities returns the activities of an initiative ("" for all), by
 // date.
 func (s *Store) ListActivities(initiativeID string) ([]Activity, error) {
-	return activities.list(s, initiativeID)
+	return Activities.listOf(s, initiativeID)
 }
 
 func sortActivities(out []Activity) {
@@ -845,11 +834,12 @@ func sortActivities(out []Activity) {
 }
 
 // DeleteActivity deletes an activity.
-func (s *Store) DeleteActivity(id string) error { return activities.del(s, id) }
+func (s *Store) DeleteActivity(id string) error { return Activities.del(s, id) }
 
 // ---- evaluations ----
 
-func (v *Evaluation) normalise(txn *badger.Txn) error {
+func (v *Evaluation) normalise(tx LabTx) error {
+	txn := tx.txn
 	v.Indicator, v.Unit, v.Period = strings.TrimSpace(v.Indicator), strings.TrimSpace(v.Unit), strings.TrimSpace(v.Period)
 	if err := requireInitiative(txn, "initiative_id", v.InitiativeID); err != nil {
 		return err
@@ -879,22 +869,23 @@ func (v *Evaluation) normalise(txn *badger.Txn) error {
 }
 
 // PutEvaluation creates an evaluation (empty ID) or replaces one.
-func (s *Store) PutEvaluation(v Evaluation) (*Evaluation, error) { return evaluations.put(s, v) }
+func (s *Store) PutEvaluation(v Evaluation) (*Evaluation, error) { return Evaluations.putOne(s, v) }
 
 // GetEvaluation returns an evaluation.
-func (s *Store) GetEvaluation(id string) (*Evaluation, error) { return evaluations.get(s, id) }
+func (s *Store) GetEvaluation(id string) (*Evaluation, error) { return Evaluations.get(s, id) }
 
 // ListEvaluations returns the evaluations of an initiative ("" for all).
 func (s *Store) ListEvaluations(initiativeID string) ([]Evaluation, error) {
-	return evaluations.list(s, initiativeID)
+	return Evaluations.listOf(s, initiativeID)
 }
 
 // DeleteEvaluation deletes an evaluation.
-func (s *Store) DeleteEvaluation(id string) error { return evaluations.del(s, id) }
+func (s *Store) DeleteEvaluation(id string) error { return Evaluations.del(s, id) }
 
 // ---- lessons ----
 
-func (v *DraftLesson) normalise(txn *badger.Txn, nStages int) error {
+func (v *DraftLesson) normalise(tx LabTx) error {
+	txn, nStages := tx.txn, tx.stages
 	v.InitiativeID, v.Topic, v.Language = strings.TrimSpace(v.InitiativeID), strings.TrimSpace(v.Topic), strings.TrimSpace(v.Language)
 	var ini *Initiative
 	if v.InitiativeID != "" {
@@ -928,19 +919,19 @@ func (v *DraftLesson) normalise(txn *badger.Txn, nStages int) error {
 
 // PutLesson creates a draft lesson (empty ID) or replaces one. Published
 // is kept from the stored lesson; MarkLessonPublished sets it.
-func (s *Store) PutLesson(v DraftLesson) (*DraftLesson, error) { return lessons.put(s, v) }
+func (s *Store) PutLesson(v DraftLesson) (*DraftLesson, error) { return Lessons.putOne(s, v) }
 
 // GetLesson returns a draft lesson.
-func (s *Store) GetLesson(id string) (*DraftLesson, error) { return lessons.get(s, id) }
+func (s *Store) GetLesson(id string) (*DraftLesson, error) { return Lessons.get(s, id) }
 
 // ListLessons returns the draft lessons of an initiative ("" for all).
 func (s *Store) ListLessons(initiativeID string) ([]DraftLesson, error) {
-	return lessons.list(s, initiativeID)
+	return Lessons.listOf(s, initiativeID)
 }
 
 // DeleteLesson deletes a draft lesson (a published lesson stays public;
 // retract it separately).
-func (s *Store) DeleteLesson(id string) error { return lessons.del(s, id) }
+func (s *Store) DeleteLesson(id string) error { return Lessons.del(s, id) }
 
 // MarkLessonPublished records the CID a lesson was published as.
 func (s *Store) MarkLessonPublished(id, c string) (*DraftLesson, error) {
@@ -959,7 +950,8 @@ func (s *Store) MarkLessonPublished(id, c string) (*DraftLesson, error) {
 
 // ---- drafts ----
 
-func (v *Draft) normalise(txn *badger.Txn, nStages int) error {
+func (v *Draft) normalise(tx LabTx) error {
+	txn, nStages := tx.txn, tx.stages
 	f := &v.PracticeFields
 	f.Title, f.Language, f.Period = strings.TrimSpace(f.Title), strings.TrimSpace(f.Language), strings.TrimSpace(f.Period)
 	if err := checkText("title", f.Title, protocol.MaxTitle, false); err != nil {
@@ -1022,17 +1014,19 @@ func (v *Draft) normalise(txn *badger.Txn, nStages int) error {
 // advances the revision and clears the approval: an edited draft must be
 // previewed and approved again. Published is kept from the stored draft, and
 // the initiative a draft was assembled from cannot be changed.
-func (s *Store) PutDraft(v Draft) (*Draft, error) { return drafts.put(s, v) }
+func (s *Store) PutDraft(v Draft) (*Draft, error) { return Drafts.putOne(s, v) }
 
 // GetDraft returns a draft.
-func (s *Store) GetDraft(id string) (*Draft, error) { return drafts.get(s, id) }
+func (s *Store) GetDraft(id string) (*Draft, error) { return Drafts.get(s, id) }
 
 // ListDrafts returns the drafts of an initiative ("" for all), newest first.
-func (s *Store) ListDrafts(initiativeID string) ([]Draft, error) { return drafts.list(s, initiativeID) }
+func (s *Store) ListDrafts(initiativeID string) ([]Draft, error) {
+	return Drafts.listOf(s, initiativeID)
+}
 
 // DeleteDraft deletes a draft (what it published stays public; retract it
 // separately).
-func (s *Store) DeleteDraft(id string) error { return drafts.del(s, id) }
+func (s *Store) DeleteDraft(id string) error { return Drafts.del(s, id) }
 
 // ApproveDraft stores a reviewer's decisions on uncertain names (nil keeps
 // the stored ones) and their approval, provided the draft is still at
@@ -1090,30 +1084,35 @@ func (s *Store) MarkDraftPublished(id, c string) (*Draft, error) {
 
 // ---- registry ----
 
-// Registry returns the names of every stakeholder (people and
-// organisations) and activity attendee, and every stakeholder contact:
-// e-mail addresses, phone numbers and street addresses. The anonymisation
-// gate looks for them in free text.
+// Registry returns the values of every personal name and contact field
+// its kind declares: the names of every stakeholder (people and
+// organisations) and activity attendee, and every stakeholder's e-mail
+// address, phone number and street address. The anonymisation gate looks
+// for them in free text.
 func (s *Store) Registry() (Registry, error) {
 	return labView(s, func(txn *badger.Txn) (Registry, error) {
-		var names, contacts []string
-		stks, err := labList[Stakeholder](txn, labStakeholder, nil)
+		names, contacts, err := personalIn(txn)
 		if err != nil {
 			return Registry{}, err
-		}
-		for _, v := range stks {
-			names = append(names, v.Name)
-			contacts = append(contacts, v.Email, v.Phone, v.Address)
-		}
-		acts, err := labList[Activity](txn, labActivity, nil)
-		if err != nil {
-			return Registry{}, err
-		}
-		for _, a := range acts {
-			names = append(names, a.Attendees...)
 		}
 		return Registry{Names: dedupeFold(names), Contacts: dedupeFold(contacts)}, nil
 	})
+}
+
+// personalIn returns the values of every personal name and contact field
+// of every stored lab entity.
+func personalIn(txn *badger.Txn) (names, contacts []string, err error) {
+	for _, k := range LabKinds() {
+		l, err := k.list(txn, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, v := range l {
+			n, c := k.personal(v)
+			names, contacts = append(names, n...), append(contacts, c...)
+		}
+	}
+	return names, contacts, nil
 }
 
 // dedupeFold trims, drops empty items and duplicates (ignoring case) and
@@ -1144,12 +1143,13 @@ func dedupeFold(l []string) []string {
 // anonymisation gate scrubs it when the draft is previewed and published.
 func (s *Store) AssembleDraft(initiativeID string) (*Draft, error) {
 	type parts struct {
-		ini    *Initiative
-		stages []Stage
-		acts   []Activity
-		evas   []Evaluation
-		les    []DraftLesson
-		stks   []Stakeholder
+		ini      *Initiative
+		stages   []Stage
+		personal []string
+		acts     []Activity
+		evas     []Evaluation
+		les      []DraftLesson
+		stks     []Stakeholder
 	}
 	p, err := labView(s, func(txn *badger.Txn) (parts, error) {
 		var p parts
@@ -1170,7 +1170,11 @@ func (s *Store) AssembleDraft(initiativeID string) (*Draft, error) {
 		if p.les, err = labList[DraftLesson](txn, labLesson, func(v *DraftLesson) bool { return of(v.InitiativeID) }); err != nil {
 			return p, err
 		}
-		p.stks, err = labList[Stakeholder](txn, labStakeholder, nil)
+		if p.stks, err = labList[Stakeholder](txn, labStakeholder, nil); err != nil {
+			return p, err
+		}
+		names, contacts, err := personalIn(txn)
+		p.personal = append(names, contacts...)
 		return p, err
 	})
 	if err != nil {
@@ -1236,13 +1240,11 @@ func (s *Store) AssembleDraft(initiativeID string) (*Draft, error) {
 	f.Approach = strings.Join(paras, "\n\n")
 
 	// Stakeholder roles: distinct roles, never names. A role that contains
-	// a stakeholder's name or contact is left out.
+	// a personal name or contact of any lab entity is left out.
 	var private []string
-	for _, v := range p.stks {
-		for _, x := range []string{v.Name, v.Email, v.Phone, v.Address} {
-			if x = strings.ToLower(strings.TrimSpace(x)); x != "" {
-				private = append(private, x)
-			}
+	for _, x := range p.personal {
+		if x = strings.ToLower(strings.TrimSpace(x)); x != "" {
+			private = append(private, x)
 		}
 	}
 	seenRole := map[string]bool{}
@@ -1410,7 +1412,8 @@ func truncate(s string, max int) string {
 
 // ---- export ----
 
-// LabExport is the whole of the private lab data.
+// LabExport is the whole of the private lab data, as ExportPrivate writes
+// it for the lab's kinds (a registered kind adds its plural name).
 type LabExport struct {
 	Exported     time.Time     `json:"exported"`
 	Stages       []Stage       `json:"stages"`
@@ -1425,35 +1428,63 @@ type LabExport struct {
 // ExportPrivate writes all lab data, personal data included, as one JSON
 // document (a consistent snapshot). It is for the region's administrator:
 // the output must be kept as carefully as the node itself.
-func (s *Store) ExportPrivate(w io.Writer) error {
-	ex, err := labView(s, func(txn *badger.Txn) (LabExport, error) {
-		ex := LabExport{Exported: time.Now().UTC()}
-		var err error
-		if ex.Stages, err = stagesIn(txn); err != nil {
-			return ex, err
+func (s *Store) ExportPrivate(w io.Writer) error { return s.ExportLab(w, true) }
+
+// ExportLab writes every registered kind of lab entity and the stages as
+// one JSON document (a consistent snapshot); without personal, the fields
+// each kind declares personal are left out.
+func (s *Store) ExportLab(w io.Writer, personal bool) error {
+	doc, err := labView(s, func(txn *badger.Txn) ([]byte, error) {
+		var b bytes.Buffer
+		b.WriteString("{")
+		add := func(key string, v any) error {
+			j, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			if b.Len() > 1 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, "%q:%s", key, j)
+			return nil
 		}
-		if ex.Initiatives, err = labList[Initiative](txn, labInitiative, nil); err != nil {
-			return ex, err
+		if err := add("exported", time.Now().UTC()); err != nil {
+			return nil, err
 		}
-		if ex.Stakeholders, err = labList[Stakeholder](txn, labStakeholder, nil); err != nil {
-			return ex, err
+		st, err := stagesIn(txn)
+		if err != nil {
+			return nil, err
 		}
-		if ex.Activities, err = labList[Activity](txn, labActivity, nil); err != nil {
-			return ex, err
+		if err := add("stages", st); err != nil {
+			return nil, err
 		}
-		if ex.Evaluations, err = labList[Evaluation](txn, labEvaluation, nil); err != nil {
-			return ex, err
+		for _, k := range LabKinds() {
+			l, err := k.list(txn, nil)
+			if err != nil {
+				return nil, err
+			}
+			if !personal {
+				for i, v := range l {
+					if l[i], err = WithoutPersonal(k.Decl(), v); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if err := add(k.Decl().Plural, l); err != nil {
+				return nil, err
+			}
 		}
-		if ex.Lessons, err = labList[DraftLesson](txn, labLesson, nil); err != nil {
-			return ex, err
-		}
-		ex.Drafts, err = labList[Draft](txn, labDraft, nil)
-		return ex, err
+		b.WriteString("}")
+		return b.Bytes(), nil
 	})
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(ex)
+	var out bytes.Buffer
+	if err := json.Indent(&out, doc, "", "  "); err != nil {
+		return err
+	}
+	out.WriteString("\n")
+	_, err = out.WriteTo(w)
+	return err
 }

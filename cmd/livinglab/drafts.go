@@ -80,132 +80,55 @@ func draftState(d knowledge.Draft) string {
 	return "draft"
 }
 
-func draftListCmd() *cobra.Command {
-	var initiative string
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "list [--initiative ID] [--json]",
-		Short: "List draft practices",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := "/api/v1/drafts"
-			if initiative != "" {
-				path += "?initiative=" + url.QueryEscape(initiative)
-			}
-			var raw json.RawMessage
-			if err := labDo("GET", path, nil, &raw); err != nil {
-				return err
-			}
-			if asJSON {
-				_, err := cmd.OutOrStdout().Write(raw)
-				return err
-			}
-			var ds []knowledge.Draft
-			if err := json.Unmarshal(raw, &ds); err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tUPDATED\tSTATE\tINITIATIVE\tTOPICS\tTITLE")
-			for _, d := range ds {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Updated.Local().Format("2006-01-02 15:04"), draftState(d),
-					d.InitiativeID, strings.Join(d.Topics, ","), oneLine(d.Title, 60))
-			}
-			return tw.Flush()
-		},
+func printDraftList(w io.Writer, raw []byte) error {
+	var ds []knowledge.Draft
+	if err := json.Unmarshal(raw, &ds); err != nil {
+		return err
 	}
-	c.Flags().StringVar(&initiative, "initiative", "", "only the drafts of this initiative")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUPDATED\tSTATE\tINITIATIVE\tTOPICS\tTITLE")
+	for _, d := range ds {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Updated.Local().Format("2006-01-02 15:04"), draftState(d),
+			d.InitiativeID, strings.Join(d.Topics, ","), oneLine(d.Title, 60))
+	}
+	return tw.Flush()
 }
 
-func draftShowCmd() *cobra.Command {
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "show DRAFT-ID [--json]",
-		Short: "Show a draft (its private form: preview shows what would leave)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var d knowledge.Draft
-			if err := labDo("GET", "/api/v1/drafts/"+url.PathEscape(args[0]), nil, &d); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				return printJSON(w, d)
-			}
-			fmt.Fprintf(w, "%s\n%s · revision %d · %s · topics %s · language %s · stage %d\n", d.Title, d.ID, d.Rev, draftState(d),
-				strings.Join(d.Topics, ", "), d.Language, d.Stage)
-			if d.Published != "" {
-				fmt.Fprintf(w, "last published as %s\n", d.Published)
-			}
-			fmt.Fprintln(w)
-			for _, f := range []struct{ k, v string }{{"Summary", d.Summary}, {"Problem", d.Problem}, {"Approach", d.Approach},
-				{"Stakeholder roles", strings.Join(d.StakeholderRoles, "; ")}, {"Results", d.Results}, {"Resources", d.Resources},
-				{"Difficulties", d.Difficulties}, {"Transferability", d.Transferability}, {"Period", d.Period},
-				{"Links", strings.Join(d.Links, " ")}} {
-				if f.v != "" {
-					fmt.Fprintf(w, "%s\n  %s\n", f.k, strings.ReplaceAll(f.v, "\n", "\n  "))
-				}
-			}
-			if len(d.Lessons) > 0 {
-				fmt.Fprintln(w, "Lessons")
-				for _, l := range d.Lessons {
-					fmt.Fprintf(w, "  - %s\n", l)
-				}
-			}
-			return nil
-		},
+func printDraftShow(w io.Writer, raw []byte) error {
+	var d knowledge.Draft
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return err
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	fmt.Fprintf(w, "%s\n%s · revision %d · %s · topics %s · language %s · stage %d\n", d.Title, d.ID, d.Rev, draftState(d),
+		strings.Join(d.Topics, ", "), d.Language, d.Stage)
+	if d.Published != "" {
+		fmt.Fprintf(w, "last published as %s\n", d.Published)
+	}
+	fmt.Fprintln(w)
+	for _, f := range []struct{ k, v string }{{"Summary", d.Summary}, {"Problem", d.Problem}, {"Approach", d.Approach},
+		{"Stakeholder roles", strings.Join(d.StakeholderRoles, "; ")}, {"Results", d.Results}, {"Resources", d.Resources},
+		{"Difficulties", d.Difficulties}, {"Transferability", d.Transferability}, {"Period", d.Period},
+		{"Links", strings.Join(d.Links, " ")}} {
+		if f.v != "" {
+			fmt.Fprintf(w, "%s\n  %s\n", f.k, strings.ReplaceAll(f.v, "\n", "\n  "))
+		}
+	}
+	if len(d.Lessons) > 0 {
+		fmt.Fprintln(w, "Lessons")
+		for _, l := range d.Lessons {
+			fmt.Fprintf(w, "  - %s\n", l)
+		}
+	}
+	return nil
 }
 
-func draftEditCmd() *cobra.Command {
-	var file string
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "edit DRAFT-ID --file JSON",
-		Short: "Change a draft's fields (fields the file does not name are kept); clears its approval",
-		Long: "FILE holds a JSON object with the fields to change, e.g. {\"resources\": \"...\", \"topics\": [\"elderly-care\"]},\n" +
-			"or a whole draft as written by draft create --out. Any edit clears the draft's approval.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if file == "" {
-				return fmt.Errorf("--file is required")
-			}
-			body, err := readJSONObject(file)
-			if err != nil {
-				return err
-			}
-			var d knowledge.Draft
-			if err := labDo("PUT", "/api/v1/drafts/"+url.PathEscape(args[0]), body, &d); err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), d)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Updated draft %s (revision %d).\nNext: livinglab draft preview %s\n", d.ID, d.Rev, d.ID)
-			return nil
-		},
+func printDraftEdited(w io.Writer, raw []byte) error {
+	var d knowledge.Draft
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return err
 	}
-	c.Flags().StringVar(&file, "file", "", "JSON object with the fields to change (- for standard input)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
-}
-
-func draftDeleteCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete DRAFT-ID",
-		Short: "Delete a draft (a practice it published stays public: retract it with practice retract)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := labDo("DELETE", "/api/v1/drafts/"+url.PathEscape(args[0]), nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted draft %s\n", args[0])
-			return nil
-		},
-	}
+	fmt.Fprintf(w, "Updated draft %s (revision %d).\nNext: livinglab draft preview %s\n", d.ID, d.Rev, d.ID)
+	return nil
 }
 
 // decisions returns the body for the reviewer's decisions given as flags
