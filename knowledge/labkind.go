@@ -3,21 +3,27 @@
 package knowledge
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/livinglab/livinglab/protocol"
 )
 
 // Every kind of private lab entity (initiatives, stakeholders, activities,
-// evaluations, lessons, drafts) is one declaration: an Entity with its
-// fields, which of them are personal, its validation and how it relates to
-// initiatives. The store, the node, the API and the CLI serve every
+// evaluations, lessons, drafts) is one declaration (labkinds.go): an Entity
+// with its fields, which of them are personal, its validation and how it
+// relates to initiatives. The store, the node, the API and the CLI serve every
 // registered kind with one implementation, so a new kind is a declaration
 // and a RegisterLabKind call.
 
@@ -55,8 +61,66 @@ type Field struct {
 	Key      string // the JSON key
 	Flag     string // the command-line flag that sets it; "" if only a JSON file (or the node) sets it
 	Type     FieldType
-	Usage    string
 	Personal Personal
+	// Max is the most bytes a text (or each text of a list) may hold, 0
+	// for no check here; Items the most texts a list may hold; Required,
+	// that a text must not be blank.
+	Max, Items int
+	Required   bool
+	Usage      string
+}
+
+// Fields parses a field table: one field a line, in columns separated by
+// spaces: the JSON key; the flag ("-": none); the type (text, int, texts,
+// bool, number, counts, ints, object); what is personal ("-", name,
+// contact, other); the limit ("-": none; name, text, short, long, title or
+// a number of bytes, with "!" if required, and for a list "public:" to
+// hold at most as many items as a public record); then the usage. It
+// panics on a malformed table: tables are declared in code.
+func Fields(table string) []Field {
+	types := map[string]FieldType{"text": FieldText, "int": FieldInt, "texts": FieldTexts, "bool": FieldBool,
+		"number": FieldNumber, "counts": FieldCounts, "ints": FieldInts, "object": FieldObject}
+	personal := map[string]Personal{"-": NotPersonal, "name": PersonalName, "contact": PersonalContact, "other": PersonalOther}
+	limits := map[string]int{"-": 0, "name": MaxLabName, "text": MaxLabText, "short": protocol.MaxShortText,
+		"long": protocol.MaxLongText, "title": protocol.MaxTitle}
+	var out []Field
+	for _, line := range strings.Split(table, "\n") {
+		col := strings.Fields(line)
+		if len(col) == 0 {
+			continue
+		}
+		if len(col) < 6 {
+			panic(fmt.Sprintf("lab field %q: want key, flag, type, personal, limit and usage", line))
+		}
+		f := Field{Key: col[0], Flag: col[1], Usage: strings.Join(col[5:], " "), Items: MaxLabList}
+		if f.Flag == "-" {
+			f.Flag = ""
+		}
+		var ok bool
+		if f.Type, ok = types[col[2]]; !ok {
+			panic(fmt.Sprintf("lab field %s: unknown type %q", f.Key, col[2]))
+		}
+		if f.Personal, ok = personal[col[3]]; !ok {
+			panic(fmt.Sprintf("lab field %s: unknown personal data %q", f.Key, col[3]))
+		}
+		limit := col[4]
+		if l, found := strings.CutPrefix(limit, "public:"); found {
+			limit, f.Items = l, protocol.MaxListItems
+		}
+		limit, f.Required = strings.CutSuffix(limit, "!")
+		if f.Max, ok = limits[limit]; !ok {
+			if f.Max, ok = atoi(limit); !ok {
+				panic(fmt.Sprintf("lab field %s: unknown limit %q", f.Key, col[4]))
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func atoi(s string) (int, bool) {
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n > 0
 }
 
 // Kind is the declaration of a kind of lab entity that every front end
@@ -111,9 +175,9 @@ func (tx LabTx) RequireInitiative(field, id string) error {
 // end reads and what the store needs to keep it.
 type Entity[T any] struct {
 	Kind
-	// Meta points at the entity's ID and times.
-	Meta func(*T) (id *string, created, updated *time.Time)
-	// Normalise trims and checks an entity before it is stored.
+	// Normalise trims and checks an entity before it is stored, after the
+	// limits its fields declare are checked. T's fields with the JSON
+	// keys id, created and updated are its ID and times.
 	Normalise func(v *T, tx LabTx) error
 	// Keep, if set, carries fields over from the stored version (old is
 	// nil for a new entity); with KeepFirst it runs before Normalise.
@@ -131,6 +195,9 @@ type Entity[T any] struct {
 	Less func(a, b *T) bool
 	// Delete, if set, replaces the plain deletion.
 	Delete func(s *Store, id string, cascade bool) error
+
+	once  sync.Once
+	index map[string][]int // T's fields by JSON key
 }
 
 // LabKind is a kind of lab entity with its Go type hidden, for code that
@@ -177,6 +244,7 @@ func RegisterLabKind[T any](e *Entity[T]) {
 			panic(fmt.Sprintf("lab kind %s: name, route or prefix already taken by %s", e.Name, d.Name))
 		}
 	}
+	e.fieldIndex()
 	kinds = append(kinds, e)
 }
 
@@ -224,9 +292,59 @@ func (e *Entity[T]) Remove(s *Store, id string, cascade bool) error {
 	return e.del(s, id)
 }
 
+// fieldIndex maps T's JSON keys to its fields (embedded ones included).
+// It panics if T lacks an id, created or updated field.
+func (e *Entity[T]) fieldIndex() map[string][]int {
+	e.once.Do(func() {
+		e.index = map[string][]int{}
+		for _, f := range reflect.VisibleFields(reflect.TypeFor[T]()) {
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); f.IsExported() && !f.Anonymous && name != "" && name != "-" {
+				e.index[name] = f.Index
+			}
+		}
+	})
+	for _, k := range []string{"id", "created", "updated"} {
+		if _, ok := e.index[k]; !ok {
+			panic(fmt.Sprintf("lab kind %s: %s has no field with the JSON key %q", e.Name, reflect.TypeFor[T](), k))
+		}
+	}
+	return e.index
+}
+
+// field returns the field of v with the given JSON key.
+func (e *Entity[T]) field(v *T, key string) reflect.Value {
+	return reflect.ValueOf(v).Elem().FieldByIndex(e.fieldIndex()[key])
+}
+
+// meta points at an entity's ID and times.
+func (e *Entity[T]) meta(v *T) (id *string, created, updated *time.Time) {
+	return e.field(v, "id").Addr().Interface().(*string), e.field(v, "created").Addr().Interface().(*time.Time),
+		e.field(v, "updated").Addr().Interface().(*time.Time)
+}
+
 func (e *Entity[T]) idOf(v *T) *string {
-	id, _, _ := e.Meta(v)
+	id, _, _ := e.meta(v)
 	return id
+}
+
+// check checks the limits an entity's fields declare.
+func (e *Entity[T]) check(v *T) error {
+	for _, f := range e.Fields {
+		if f.Max == 0 && !f.Required {
+			continue
+		}
+		switch x := e.field(v, f.Key).Interface().(type) {
+		case string:
+			if err := checkText(f.Key, x, f.Max, f.Required); err != nil {
+				return err
+			}
+		case []string:
+			if err := checkList(f.Key, x, f.Items, f.Max); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // putOne creates an entity (empty ID) or replaces one.
@@ -238,9 +356,15 @@ func (e *Entity[T]) putOne(s *Store, v T) (*T, error) {
 		}
 		tx := LabTx{txn: txn, stages: len(st)}
 		in := v
-		id, created, updated := e.Meta(&in)
+		id, created, updated := e.meta(&in)
+		normalise := func() error {
+			if err := e.check(&in); err != nil {
+				return err
+			}
+			return e.Normalise(&in, tx)
+		}
 		if !e.KeepFirst {
-			if err := e.Normalise(&in, tx); err != nil {
+			if err := normalise(); err != nil {
 				return err
 			}
 		}
@@ -254,7 +378,7 @@ func (e *Entity[T]) putOne(s *Store, v T) (*T, error) {
 			e.Keep(&in, old)
 		}
 		if e.KeepFirst {
-			if err := e.Normalise(&in, tx); err != nil {
+			if err := normalise(); err != nil {
 				return err
 			}
 		}
@@ -262,7 +386,7 @@ func (e *Entity[T]) putOne(s *Store, v T) (*T, error) {
 		if old == nil {
 			*id, *created = newID(txn, e.Prefix), now
 		} else {
-			_, oc, _ := e.Meta(old)
+			_, oc, _ := e.meta(old)
 			*created = *oc
 		}
 		*updated = now
@@ -292,8 +416,8 @@ func (e *Entity[T]) sort(out []T) {
 	less := e.Less
 	if less == nil {
 		less = func(a, b *T) bool {
-			_, ca, _ := e.Meta(a)
-			_, cb, _ := e.Meta(b)
+			_, ca, _ := e.meta(a)
+			_, cb, _ := e.meta(b)
 			return ca.Before(*cb)
 		}
 	}
@@ -348,29 +472,17 @@ func (e *Entity[T]) id(v any) string { return *e.idOf(v.(*T)) }
 
 // personal returns the values of an entity's personal names and contacts.
 func (e *Entity[T]) personal(v any) (names, contacts []string) {
-	m, err := fieldsOf(v)
-	if err != nil {
-		return nil, nil
-	}
+	p := v.(*T)
 	for _, f := range e.Fields {
-		var dst *[]string
-		switch f.Personal {
-		case PersonalName:
-			dst = &names
-		case PersonalContact:
-			dst = &contacts
-		default:
+		dst := map[Personal]*[]string{PersonalName: &names, PersonalContact: &contacts}[f.Personal]
+		if dst == nil {
 			continue
 		}
-		switch x := m[f.Key].(type) {
+		switch x := e.field(p, f.Key).Interface().(type) {
 		case string:
 			*dst = append(*dst, x)
-		case []any:
-			for _, s := range x {
-				if s, ok := s.(string); ok {
-					*dst = append(*dst, s)
-				}
-			}
+		case []string:
+			*dst = append(*dst, x...)
 		}
 	}
 	return names, contacts
@@ -399,188 +511,81 @@ func WithoutPersonal(k *Kind, v any) (map[string]any, error) {
 	return m, nil
 }
 
-// ---- the lab's kinds ----
+// ---- export ----
 
-func ofInitiative(id, initiative string) bool { return id == initiative }
-
-// Initiatives are services being co-produced in the lab. Deleting one
-// deletes (with cascade) or is refused by its activities and evaluations;
-// stakeholders, lessons and drafts are unlinked from it.
-var Initiatives = &Entity[Initiative]{
-	Kind: Kind{Name: "initiative", Plural: "initiatives", Route: "lab/initiatives", Prefix: labInitiative,
-		Short: "Services being co-produced", Cascade: true,
-		Fields: []Field{
-			{"title", "title", FieldText, "title", NotPersonal},
-			{"service", "service", FieldText, "the public service co-produced", NotPersonal},
-			{"description", "description", FieldText, "the problem and the aim (becomes the practice's problem)", NotPersonal},
-			{"topics", "topic", FieldTexts, "topic slug such as elderly-care (repeatable)", NotPersonal},
-			{"stage", "stage", FieldInt, "current stage (see lab stages)", NotPersonal},
-			{"started", "started", FieldText, "start date YYYY-MM-DD", NotPersonal},
-			{"ended", "ended", FieldText, "end date YYYY-MM-DD", NotPersonal},
-			{"status", "status", FieldText, "planned, active, paused or completed", NotPersonal},
-			{"language", "language", FieldText, "ISO 639-1 language of its texts, e.g. en, fi, sv", NotPersonal},
-		},
-		Columns: []string{"id", "stage", "status", "language", "topics", "title"}},
-	Meta:      func(v *Initiative) (*string, *time.Time, *time.Time) { return &v.ID, &v.Created, &v.Updated },
-	Normalise: func(v *Initiative, tx LabTx) error { return v.normalise(tx.Stages()) },
-	Stage:     func(v *Initiative) int { return v.Stage },
-	Delete:    func(s *Store, id string, cascade bool) error { return s.DeleteInitiative(id, cascade) },
+// LabExport is the whole of the private lab data, as ExportPrivate writes
+// it for the lab's kinds (a registered kind adds its plural name).
+type LabExport struct {
+	Exported     time.Time     `json:"exported"`
+	Stages       []Stage       `json:"stages"`
+	Initiatives  []Initiative  `json:"initiatives"`
+	Stakeholders []Stakeholder `json:"stakeholders"`
+	Activities   []Activity    `json:"activities"`
+	Evaluations  []Evaluation  `json:"evaluations"`
+	Lessons      []DraftLesson `json:"lessons"`
+	Drafts       []Draft       `json:"drafts"`
 }
 
-// Stakeholders are the people and organisations taking part: personal
-// data, except their role.
-var Stakeholders = &Entity[Stakeholder]{
-	Kind: Kind{Name: "stakeholder", Plural: "stakeholders", Route: "lab/stakeholders", Prefix: labStakeholder,
-		Short: "People and organisations taking part (personal data: never published)", ByInitiative: true,
-		Fields: []Field{
-			{"kind", "kind", FieldText, "person or organisation", NotPersonal},
-			{"name", "name", FieldText, "name", PersonalName},
-			{"role", "role", FieldText, "role in the lab (the only thing a practice may carry, without the name)", NotPersonal},
-			{"organisation", "organisation", FieldText, "organisation", NotPersonal},
-			{"email", "email", FieldText, "e-mail address", PersonalContact},
-			{"phone", "phone", FieldText, "phone number", PersonalContact},
-			{"address", "address", FieldText, "postal address", PersonalContact},
-			{"consent", "consent", FieldText, "what was consented to, when and how", PersonalOther},
-			{"consent_given", "consent-given", FieldBool, "consent was given", PersonalOther},
-			{"notes", "notes", FieldText, "notes", PersonalOther},
-			{"initiative_ids", "initiative", FieldTexts, "initiative ID (repeatable)", NotPersonal},
-		},
-		Columns: []string{"id", "kind", "name", "role", "organisation"}},
-	Meta:      func(v *Stakeholder) (*string, *time.Time, *time.Time) { return &v.ID, &v.Created, &v.Updated },
-	Normalise: (*Stakeholder).normalise,
-	Of:        func(v *Stakeholder, ini string) bool { return slices.Contains(v.InitiativeIDs, ini) },
-	Unlink: func(v *Stakeholder, ini string) {
-		v.InitiativeIDs = slices.DeleteFunc(v.InitiativeIDs, func(id string) bool { return id == ini })
-	},
-}
+// ExportPrivate writes all lab data, personal data included, as one JSON
+// document (a consistent snapshot). It is for the region's administrator:
+// the output must be kept as carefully as the node itself.
+func (s *Store) ExportPrivate(w io.Writer) error { return s.ExportLab(w, true) }
 
-// Activities are workshops, interviews, pilots and other lab activities,
-// by date. Their attendees are personal: only counted.
-var Activities = &Entity[Activity]{
-	Kind: Kind{Name: "activity", Plural: "activities", Route: "lab/activities", Prefix: labActivity,
-		Short: "Workshops, interviews, pilots, meetings and surveys", ByInitiative: true,
-		Fields: []Field{
-			{"initiative_id", "initiative", FieldText, "initiative ID", NotPersonal},
-			{"kind", "kind", FieldText, "workshop, interview, pilot, meeting, survey or other", NotPersonal},
-			{"title", "title", FieldText, "title", NotPersonal},
-			{"date", "date", FieldText, "date YYYY-MM-DD", NotPersonal},
-			{"place", "place", FieldText, "place", NotPersonal},
-			{"stage", "stage", FieldInt, "stage it belongs to (default: the initiative's current stage)", NotPersonal},
-			{"attendees", "attendee", FieldTexts, "attendee name (repeatable; private, only counted)", PersonalName},
-			{"notes", "notes", FieldText, "notes (scrubbed by the anonymisation gate before anything leaves)", NotPersonal},
-			{"counts", "count", FieldCounts, "participants by group, GROUP=N (repeatable)", NotPersonal},
-			{"ages", "ages", FieldInts, "participants' ages, comma-separated", NotPersonal},
-		},
-		Columns: []string{"id", "date", "kind", "stage", "title", "place"}},
-	Meta:      func(v *Activity) (*string, *time.Time, *time.Time) { return &v.ID, &v.Created, &v.Updated },
-	Normalise: (*Activity).normalise,
-	Of:        func(v *Activity, ini string) bool { return ofInitiative(v.InitiativeID, ini) },
-	Stage:     func(v *Activity) int { return v.Stage },
-	Less: func(a, b *Activity) bool {
-		if a.Date != b.Date {
-			return a.Date < b.Date
+// ExportLab writes every registered kind of lab entity and the stages as
+// one JSON document (a consistent snapshot); without personal, the fields
+// each kind declares personal are left out.
+func (s *Store) ExportLab(w io.Writer, personal bool) error {
+	doc, err := labView(s, func(txn *badger.Txn) ([]byte, error) {
+		var b bytes.Buffer
+		b.WriteString("{")
+		add := func(key string, v any) error {
+			j, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			if b.Len() > 1 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, "%q:%s", key, j)
+			return nil
 		}
-		return a.Created.Before(b.Created)
-	},
-}
-
-// Evaluations are indicators measured before and after, with feedback.
-var Evaluations = &Entity[Evaluation]{
-	Kind: Kind{Name: "evaluation", Plural: "evaluations", Route: "lab/evaluations", Prefix: labEvaluation,
-		Short: "Indicators before and after, and feedback", ByInitiative: true,
-		Fields: []Field{
-			{"initiative_id", "initiative", FieldText, "initiative ID", NotPersonal},
-			{"indicator", "indicator", FieldText, "what was measured", NotPersonal},
-			{"unit", "unit", FieldText, "unit, e.g. days or %", NotPersonal},
-			{"before", "before", FieldNumber, "value before", NotPersonal},
-			{"after", "after", FieldNumber, "value after", NotPersonal},
-			{"period", "period", FieldText, "period measured, e.g. 2016-2017", NotPersonal},
-			{"quotes", "quote", FieldTexts, "feedback quote (repeatable)", NotPersonal},
-			{"notes", "notes", FieldText, "notes", NotPersonal},
-		},
-		Columns: []string{"id", "indicator", "before", "after", "unit", "period"}},
-	Meta:      func(v *Evaluation) (*string, *time.Time, *time.Time) { return &v.ID, &v.Created, &v.Updated },
-	Normalise: (*Evaluation).normalise,
-	Of:        func(v *Evaluation, ini string) bool { return ofInitiative(v.InitiativeID, ini) },
-}
-
-// Lessons are lessons learnt, published one by one. Published is kept
-// from the stored lesson; MarkLessonPublished sets it.
-var Lessons = &Entity[DraftLesson]{
-	Kind: Kind{Name: "lesson", Plural: "lessons", Route: "lab/lessons", Prefix: labLesson,
-		Short: "Lessons learnt, published one by one", ByInitiative: true,
-		Fields: []Field{
-			{"initiative_id", "initiative", FieldText, "initiative ID (optional)", NotPersonal},
-			{"insight", "insight", FieldText, "the insight, in a sentence or two", NotPersonal},
-			{"context", "context", FieldText, "its context", NotPersonal},
-			{"stage", "stage", FieldInt, "stage it concerns", NotPersonal},
-			{"topic", "topic", FieldText, "topic slug (default: the initiative's first topic)", NotPersonal},
-			{"language", "language", FieldText, "ISO 639-1 language (default: the initiative's)", NotPersonal},
-			{"published", "", FieldText, "CID it was published as", NotPersonal},
-		},
-		Columns: []string{"id", "stage", "topic", "published", "insight"}},
-	Meta:      func(v *DraftLesson) (*string, *time.Time, *time.Time) { return &v.ID, &v.Created, &v.Updated },
-	Normalise: (*DraftLesson).normalise,
-	Keep: func(v, old *DraftLesson) {
-		v.Published = ""
-		if old != nil {
-			v.Published = old.Published
+		if err := add("exported", time.Now().UTC()); err != nil {
+			return nil, err
 		}
-	},
-	Of:     func(v *DraftLesson, ini string) bool { return ofInitiative(v.InitiativeID, ini) },
-	Unlink: func(v *DraftLesson, _ string) { v.InitiativeID = "" },
-	Stage:  func(v *DraftLesson) int { return v.Stage },
-}
-
-// Drafts are practices being prepared for publication. A draft keeps its
-// initiative and publication; every write advances its revision and clears
-// its approval. Newest first.
-var Drafts = &Entity[Draft]{
-	Kind: Kind{Name: "draft", Plural: "drafts", Route: "drafts", Prefix: labDraft,
-		Short: "Practices being prepared for publication", ByInitiative: true,
-		Fields: []Field{
-			{"initiative_id", "", FieldText, "initiative it was assembled from", NotPersonal},
-			{"title", "", FieldText, "title", NotPersonal},
-			{"summary", "", FieldText, "summary", NotPersonal},
-			{"problem", "", FieldText, "problem", NotPersonal},
-			{"approach", "", FieldText, "approach", NotPersonal},
-			{"stakeholder_roles", "", FieldTexts, "stakeholder roles", NotPersonal},
-			{"results", "", FieldText, "results", NotPersonal},
-			{"resources", "", FieldText, "resources", NotPersonal},
-			{"difficulties", "", FieldText, "difficulties", NotPersonal},
-			{"lessons", "", FieldTexts, "lessons", NotPersonal},
-			{"transferability", "", FieldText, "transferability", NotPersonal},
-			{"language", "", FieldText, "language", NotPersonal},
-			{"stage", "", FieldInt, "stage", NotPersonal},
-			{"period", "", FieldText, "period", NotPersonal},
-			{"links", "", FieldTexts, "links", NotPersonal},
-			{"topics", "", FieldTexts, "topics", NotPersonal},
-			// The reviewer's decisions name uncertain names found in the text.
-			{"confirmed", "", FieldTexts, "uncertain names confirmed as not personal", NotPersonal},
-			{"redact", "", FieldTexts, "uncertain names confirmed as personal", PersonalOther},
-			{"approval", "", FieldObject, "the approval of the previewed public content", NotPersonal},
-			{"published", "", FieldText, "CID of the last published version", NotPersonal},
-			{"rev", "", FieldInt, "content revision", NotPersonal},
-		}},
-	Meta:      func(v *Draft) (*string, *time.Time, *time.Time) { return &v.ID, &v.Created, &v.Updated },
-	Normalise: (*Draft).normalise,
-	KeepFirst: true,
-	Keep: func(v, old *Draft) {
-		v.Published, v.Rev, v.Approval = "", 1, nil
-		if old != nil {
-			v.Published, v.InitiativeID, v.Rev = old.Published, old.InitiativeID, old.Rev+1
+		st, err := stagesIn(txn)
+		if err != nil {
+			return nil, err
 		}
-	},
-	Of:     func(v *Draft, ini string) bool { return ofInitiative(v.InitiativeID, ini) },
-	Unlink: func(v *Draft, _ string) { v.InitiativeID = "" },
-	Less:   func(a, b *Draft) bool { return a.Created.After(b.Created) },
-}
-
-func init() {
-	RegisterLabKind(Initiatives)
-	RegisterLabKind(Stakeholders)
-	RegisterLabKind(Activities)
-	RegisterLabKind(Evaluations)
-	RegisterLabKind(Lessons)
-	RegisterLabKind(Drafts)
+		if err := add("stages", st); err != nil {
+			return nil, err
+		}
+		for _, k := range LabKinds() {
+			l, err := k.list(txn, nil)
+			if err != nil {
+				return nil, err
+			}
+			if !personal {
+				for i, v := range l {
+					if l[i], err = WithoutPersonal(k.Decl(), v); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if err := add(k.Decl().Plural, l); err != nil {
+				return nil, err
+			}
+		}
+		b.WriteString("}")
+		return b.Bytes(), nil
+	})
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, doc, "", "  "); err != nil {
+		return err
+	}
+	out.WriteString("\n")
+	_, err = out.WriteTo(w)
+	return err
 }

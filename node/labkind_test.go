@@ -27,17 +27,14 @@ type visit struct {
 var visits = &knowledge.Entity[visit]{
 	Kind: knowledge.Kind{Name: "visit", Plural: "visits", Route: "lab/visits", Prefix: "vis", ByInitiative: true,
 		Short: "Home visits",
-		Fields: []knowledge.Field{
-			{Key: "initiative_id", Flag: "initiative", Type: knowledge.FieldText, Usage: "initiative ID"},
-			{Key: "visitor", Flag: "visitor", Type: knowledge.FieldText, Usage: "who visited", Personal: knowledge.PersonalName},
-			{Key: "phone", Flag: "phone", Type: knowledge.FieldText, Usage: "visitor's phone", Personal: knowledge.PersonalContact},
-			{Key: "note", Flag: "note", Type: knowledge.FieldText, Usage: "what was done"},
-		},
+		Fields: knowledge.Fields(`
+			initiative_id  initiative  text  -        -      initiative ID
+			visitor        visitor     text  name     name   who visited
+			phone          phone       text  contact  name   the visitor's phone
+			note           note        text  -        short  what was done`),
 		Columns: []string{"id", "note"}},
-	Meta: func(v *visit) (*string, *time.Time, *time.Time) { return &v.ID, &v.Created, &v.Updated },
 	Normalise: func(v *visit, tx knowledge.LabTx) error {
-		v.Visitor = strings.TrimSpace(v.Visitor)
-		if v.Visitor == "" {
+		if v.Visitor = strings.TrimSpace(v.Visitor); v.Visitor == "" {
 			return fmt.Errorf("%w: visitor is required", knowledge.ErrInvalid)
 		}
 		if v.InitiativeID == "" {

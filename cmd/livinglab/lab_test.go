@@ -25,12 +25,10 @@ type tour struct {
 // tours is a kind of lab entity declared by this test alone.
 var tours = &knowledge.Entity[tour]{
 	Kind: knowledge.Kind{Name: "tour", Plural: "tours", Route: "lab/tours", Prefix: "tou", Short: "Guided tours",
-		Fields: []knowledge.Field{
-			{Key: "guide", Flag: "guide", Type: knowledge.FieldText, Usage: "guide", Personal: knowledge.PersonalName},
-			{Key: "stops", Flag: "stop", Type: knowledge.FieldTexts, Usage: "stop (repeatable)"},
-			{Key: "counts", Flag: "count", Type: knowledge.FieldCounts, Usage: "GROUP=N"},
-		}},
-	Meta:      func(v *tour) (*string, *time.Time, *time.Time) { return &v.ID, &v.Created, &v.Updated },
+		Fields: knowledge.Fields(`
+			guide   guide  text    name  name  the guide
+			stops   stop   texts   -     name  a stop (repeatable)
+			counts  count  counts  -     -     visitors by group, GROUP=N`)},
 	Normalise: func(*tour, knowledge.LabTx) error { return nil },
 }
 
