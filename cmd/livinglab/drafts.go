@@ -38,7 +38,7 @@ func newDraftCreateCmd(use string) *cobra.Command {
 				return fmt.Errorf("--initiative is required (see: livinglab lab initiative list)")
 			}
 			var d knowledge.Draft
-			if err := labDo("POST", "/api/v1/drafts", map[string]string{"initiative": initiative}, &d); err != nil {
+			if err := call("POST", "/api/v1/drafts", map[string]string{"initiative": initiative}, &d); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -169,7 +169,7 @@ func previewCmd() *cobra.Command {
 				body = dec
 			}
 			var pv node.DraftPreview
-			if err := labDo("POST", "/api/v1/drafts/"+url.PathEscape(id)+"/preview", body, &pv); err != nil {
+			if err := call("POST", "/api/v1/drafts/"+url.PathEscape(id)+"/preview", body, &pv); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -192,7 +192,7 @@ func previewCmd() *cobra.Command {
 				req.DraftDecisions = *dec
 			}
 			var ap node.DraftPreview
-			if err := labDo("POST", "/api/v1/drafts/"+url.PathEscape(id)+"/approve", req, &ap); err != nil {
+			if err := call("POST", "/api/v1/drafts/"+url.PathEscape(id)+"/approve", req, &ap); err != nil {
 				return err
 			}
 			if asJSON {
@@ -251,7 +251,7 @@ func draftApproveCmd() *cobra.Command {
 				req.DraftDecisions = *dec
 			}
 			var ap node.DraftPreview
-			if err := labDo("POST", "/api/v1/drafts/"+url.PathEscape(args[0])+"/approve", req, &ap); err != nil {
+			if err := call("POST", "/api/v1/drafts/"+url.PathEscape(args[0])+"/approve", req, &ap); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Approved %s.\nPublish it with: livinglab draft publish %s\n", ap.Hash, args[0])
@@ -275,7 +275,7 @@ func draftPublishCmd() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out node.Published
-			if err := labDo("POST", "/api/v1/drafts/"+url.PathEscape(args[0])+"/publish", nil, &out); err != nil {
+			if err := call("POST", "/api/v1/drafts/"+url.PathEscape(args[0])+"/publish", nil, &out); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()

@@ -56,17 +56,6 @@ func labCmds() []*cobra.Command {
 	return []*cobra.Command{lab, draft}
 }
 
-// labDo sends one API request to the daemon.
-func labDo(method, path string, in, out any) error {
-	cl, err := client()
-	if err != nil {
-		return err
-	}
-	cx, cancel := ctx()
-	defer cancel()
-	return cl.Do(cx, method, path, in, out)
-}
-
 // ---- generic entity commands ----
 
 // labView is how the commands of a kind present it where the generic
@@ -212,7 +201,7 @@ func labAddCmd(k *knowledge.Kind) *cobra.Command {
 		}
 		delete(body, "id")
 		var out map[string]any
-		if err := labDo("POST", labPath(k, ""), body, &out); err != nil {
+		if err := call("POST", labPath(k, ""), body, &out); err != nil {
 			return err
 		}
 		if asJSON {
@@ -237,7 +226,7 @@ func labListCmd(k *knowledge.Kind) *cobra.Command {
 				path += "?initiative=" + url.QueryEscape(initiative)
 			}
 			var raw json.RawMessage
-			if err := labDo("GET", path, nil, &raw); err != nil {
+			if err := call("GET", path, nil, &raw); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -334,7 +323,7 @@ func labShowCmd(k *knowledge.Kind) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var raw json.RawMessage
-			if err := labDo("GET", labPath(k, args[0]), nil, &raw); err != nil {
+			if err := call("GET", labPath(k, args[0]), nil, &raw); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -403,7 +392,7 @@ func labEditCmd(k *knowledge.Kind) *cobra.Command {
 			return fmt.Errorf("nothing to change: give the fields to change as flags (see --help) or --file")
 		}
 		var out json.RawMessage
-		if err := labDo("PUT", labPath(k, args[0]), body, &out); err != nil {
+		if err := call("PUT", labPath(k, args[0]), body, &out); err != nil {
 			return err
 		}
 		w := cmd.OutOrStdout()
@@ -430,7 +419,7 @@ func labDeleteCmd(k *knowledge.Kind) *cobra.Command {
 			if cascade {
 				path += "?cascade=true"
 			}
-			if err := labDo("DELETE", path, nil, nil); err != nil {
+			if err := call("DELETE", path, nil, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s %s\n", k.Name, args[0])
@@ -457,7 +446,7 @@ func lessonPublishCmd() *cobra.Command {
 				path += "?dry_run=true"
 			}
 			var out node.PublishedLesson
-			if err := labDo("POST", path, nil, &out); err != nil {
+			if err := call("POST", path, nil, &out); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -500,10 +489,10 @@ func stagesCmd() *cobra.Command {
 				if err := dec.Decode(&in); err != nil {
 					return fmt.Errorf("%s is not a JSON array of stages: %w", set, err)
 				}
-				if err := labDo("PUT", "/api/v1/lab/stages", in, &st); err != nil {
+				if err := call("PUT", "/api/v1/lab/stages", in, &st); err != nil {
 					return err
 				}
-			} else if err := labDo("GET", "/api/v1/lab/stages", nil, &st); err != nil {
+			} else if err := call("GET", "/api/v1/lab/stages", nil, &st); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -536,7 +525,7 @@ func labExportCmd() *cobra.Command {
 			if noPersonal {
 				path += "?personal=false"
 			}
-			if err := labDo("GET", path, nil, &raw); err != nil {
+			if err := call("GET", path, nil, &raw); err != nil {
 				return err
 			}
 			if out == "" {

@@ -245,14 +245,8 @@ func healthCmd() *cobra.Command {
 		Short: "Exit 0 when the daemon answers its health check (for container and service probes)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			var h node.Health
-			if err := cl.Do(cx, "GET", "/api/v1/health", nil, &h); err != nil {
+			if err := call("GET", "/api/v1/health", nil, &h); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, %d peers\n", h.Status, h.PeerID, h.Peers)

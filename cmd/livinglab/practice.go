@@ -68,18 +68,12 @@ func publishCmd() *cobra.Command {
 			}
 			in.Keep = append(in.Keep, keep...)
 			in.Redact = append(in.Redact, redact...)
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			path := "/api/v1/practices"
 			if dryRun {
 				path += "?dry_run=true"
 			}
 			var out node.Published
-			if err := cl.Do(cx, "POST", path, in, &out); err != nil {
+			if err := call("POST", path, in, &out); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -127,14 +121,8 @@ func showCmd() *cobra.Command {
 		Short: "Show one practice",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			var v node.PracticeView
-			if err := cl.Do(cx, "GET", "/api/v1/practices/"+url.PathEscape(args[0]), nil, &v); err != nil {
+			if err := call("GET", "/api/v1/practices/"+url.PathEscape(args[0]), nil, &v); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -174,14 +162,8 @@ func retractCmd() *cobra.Command {
 			if strings.TrimSpace(reason) == "" {
 				return fmt.Errorf("--reason is required")
 			}
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			var out map[string]string
-			if err := cl.Do(cx, "POST", "/api/v1/practices/"+url.PathEscape(args[0])+"/retract", map[string]string{"reason": reason}, &out); err != nil {
+			if err := call("POST", "/api/v1/practices/"+url.PathEscape(args[0])+"/retract", map[string]string{"reason": reason}, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Retracted %s (tombstone %s).\nNodes drop its content when they receive the tombstone; a hostile node can still keep a copy.\n", out["retracted"], out["tombstone"])
@@ -199,14 +181,8 @@ func historyCmd() *cobra.Command {
 		Short: "List every version of a practice",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			var vs []node.PracticeView
-			if err := cl.Do(cx, "GET", "/api/v1/practices/"+url.PathEscape(args[0])+"/history", nil, &vs); err != nil {
+			if err := call("GET", "/api/v1/practices/"+url.PathEscape(args[0])+"/history", nil, &vs); err != nil {
 				return err
 			}
 			if asJSON {
@@ -233,12 +209,6 @@ func practicesCmd() *cobra.Command {
 		Short: "List the latest version of every practice held",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			q := url.Values{}
 			if topic != "" {
 				q.Set("topic", topic)
@@ -247,7 +217,7 @@ func practicesCmd() *cobra.Command {
 				q.Set("all", "true")
 			}
 			var raw json.RawMessage
-			if err := cl.Do(cx, "GET", "/api/v1/practices?"+q.Encode(), nil, &raw); err != nil {
+			if err := call("GET", "/api/v1/practices?"+q.Encode(), nil, &raw); err != nil {
 				return err
 			}
 			if asJSON {

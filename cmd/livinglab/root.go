@@ -30,6 +30,17 @@ func home() node.Home { return node.Home{Dir: homeDir} }
 // client talks to the home's daemon. A record refused by the region's
 // publishing limit (a bulk import) is sent again when the daemon says
 // there is room, with a note on standard error, for up to publishWait.
+// call sends one API request to the daemon.
+func call(method, path string, in, out any) error {
+	cl, err := client()
+	if err != nil {
+		return err
+	}
+	cx, cancel := ctx()
+	defer cancel()
+	return cl.Do(cx, method, path, in, out)
+}
+
 func client() (*node.Client, error) {
 	c, err := node.NewClient(home())
 	if err != nil {
@@ -233,17 +244,11 @@ func inviteCmd() *cobra.Command {
 		Short: "Print a one-time invite token for a new region (the daemon must run)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			c, cancel := ctx()
-			defer cancel()
 			var out struct {
 				Token   string    `json:"token"`
 				Expires time.Time `json:"expires"`
 			}
-			if err := cl.Do(c, "POST", "/api/v1/invites", nil, &out); err != nil {
+			if err := call("POST", "/api/v1/invites", nil, &out); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -260,17 +265,11 @@ func joinCmd() *cobra.Command {
 		Short: "Join a federation with an invite token (the daemon must run)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			c, cancel := ctx()
-			defer cancel()
 			var out struct {
 				Federation string `json:"federation"`
 				Members    int    `json:"members"`
 			}
-			if err := cl.Do(c, "POST", "/api/v1/join", map[string]string{"token": args[0]}, &out); err != nil {
+			if err := call("POST", "/api/v1/join", map[string]string{"token": args[0]}, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Joined federation %q (%d members).\nNext: livinglab topics subscribe TOPIC\n", out.Federation, out.Members)
@@ -286,18 +285,12 @@ func membersCmd() *cobra.Command {
 		Short: "List the federation's members",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			c, cancel := ctx()
-			defer cancel()
 			var raw json.RawMessage
 			q := ""
 			if all {
 				q = "?all=true"
 			}
-			if err := cl.Do(c, "GET", "/api/v1/members"+q, nil, &raw); err != nil {
+			if err := call("GET", "/api/v1/members"+q, nil, &raw); err != nil {
 				return err
 			}
 			if asJSON {
@@ -337,17 +330,11 @@ func membersCmd() *cobra.Command {
 		Short: "Expel a member from the federation everywhere (administrators)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			c, cancel := ctx()
-			defer cancel()
 			q := ""
 			if retractAll {
 				q = "?retract_all=true"
 			}
-			if err := cl.Do(c, "DELETE", "/api/v1/members/"+url.PathEscape(args[0])+q, nil, nil); err != nil {
+			if err := call("DELETE", "/api/v1/members/"+url.PathEscape(args[0])+q, nil, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Removed %s from the federation.\n", args[0])
@@ -363,14 +350,8 @@ func topicsCmd() *cobra.Command {
 	c := &cobra.Command{Use: "topics", Short: "Subscribe to, unsubscribe from and list topic channels"}
 	list := &cobra.Command{Use: "list", Short: "List subscribed topics", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			var ts []string
-			if err := cl.Do(cx, "GET", "/api/v1/topics", nil, &ts); err != nil {
+			if err := call("GET", "/api/v1/topics", nil, &ts); err != nil {
 				return err
 			}
 			for _, t := range ts {
@@ -381,13 +362,7 @@ func topicsCmd() *cobra.Command {
 	mk := func(use, method, verb string) *cobra.Command {
 		return &cobra.Command{Use: use + " NAME", Short: verb + " a topic channel", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				cl, err := client()
-				if err != nil {
-					return err
-				}
-				cx, cancel := ctx()
-				defer cancel()
-				if err := cl.Do(cx, method, "/api/v1/topics/"+url.PathEscape(args[0]), nil, nil); err != nil {
+				if err := call(method, "/api/v1/topics/"+url.PathEscape(args[0]), nil, nil); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%sd %s\n", verb, args[0])
@@ -405,14 +380,8 @@ func statusCmd() *cobra.Command {
 		Short: "Show per topic and per member what this node holds and whether it is in sync",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			var st node.Status
-			if err := cl.Do(cx, "GET", "/api/v1/status", nil, &st); err != nil {
+			if err := call("GET", "/api/v1/status", nil, &st); err != nil {
 				return err
 			}
 			if asJSON {
