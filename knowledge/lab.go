@@ -359,9 +359,9 @@ func newID(txn *badger.Txn, kind string) string {
 	}
 }
 
-// labUpdate runs fn in a read-write transaction, retrying on conflicts
-// with concurrent writers.
-func (s *Store) labUpdate(fn func(txn *badger.Txn) error) error {
+// retryUpdate runs fn in a read-write transaction, retrying on conflicts
+// with concurrent writers (lab data and accounts).
+func (s *Store) retryUpdate(fn func(txn *badger.Txn) error) error {
 	for i := 0; ; i++ {
 		err := s.db.Update(fn)
 		if errors.Is(err, badger.ErrConflict) && i < 8 {
@@ -462,8 +462,8 @@ func checkStage(field string, v, n int, allowZero bool) error {
 	return nil
 }
 
-// trimList trims every item and drops empty ones.
-func trimList(l []string) []string {
+// TrimList trims every item and drops empty ones.
+func TrimList(l []string) []string {
 	out := []string{}
 	for _, v := range l {
 		if v = strings.TrimSpace(v); v != "" {
@@ -523,7 +523,7 @@ func (s *Store) SetStages(stages []Stage) error {
 		}
 		st[i] = v
 	}
-	return s.labUpdate(func(txn *badger.Txn) error {
+	return s.retryUpdate(func(txn *badger.Txn) error {
 		n := len(st)
 		for _, k := range LabKinds() {
 			beyond, err := k.list(txn, func(v any) bool { return k.stage(v) > n })

@@ -12,16 +12,6 @@ import (
 	"testing"
 )
 
-func openLab(t *testing.T) *Store {
-	t.Helper()
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 func mustInitiative(t *testing.T, s *Store) *Initiative {
 	t.Helper()
 	ini, err := s.PutInitiative(Initiative{Title: "Telecare for older people", Service: "telecare",
@@ -37,7 +27,7 @@ func mustInitiative(t *testing.T, s *Store) *Initiative {
 func fp(v float64) *float64 { return &v }
 
 func TestLabInitiativeCRUD(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := mustInitiative(t, s)
 	if !regexp.MustCompile(`^ini-[a-z2-7]{6}$`).MatchString(ini.ID) {
 		t.Fatalf("id %q", ini.ID)
@@ -89,7 +79,7 @@ func TestLabInitiativeCRUD(t *testing.T) {
 }
 
 func TestLabValidation(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := mustInitiative(t, s)
 	cases := []struct {
 		name  string
@@ -209,7 +199,7 @@ func TestLabValidation(t *testing.T) {
 }
 
 func TestLabEntitiesCRUD(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := mustInitiative(t, s)
 	other, err := s.PutInitiative(Initiative{Title: "Other", Language: "sv"})
 	if err != nil {
@@ -302,7 +292,7 @@ func TestLabEntitiesCRUD(t *testing.T) {
 }
 
 func TestLabCascade(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := mustInitiative(t, s)
 	act, _ := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot"})
 	ev, _ := s.PutEvaluation(Evaluation{InitiativeID: ini.ID, Indicator: "Satisfaction"})
@@ -349,7 +339,7 @@ func TestLabCascade(t *testing.T) {
 }
 
 func TestLabStages(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	st, err := s.Stages()
 	if err != nil || len(st) != 5 {
 		t.Fatalf("default stages: %v %v", st, err)
@@ -432,7 +422,7 @@ func labFixture(t *testing.T, s *Store) *Initiative {
 }
 
 func TestLabAssembleDraft(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := labFixture(t, s)
 	d, err := s.AssembleDraft(ini.ID)
 	if err != nil {
@@ -492,7 +482,7 @@ func TestLabAssembleDraft(t *testing.T) {
 }
 
 func TestLabRegistry(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	labFixture(t, s)
 	r, err := s.Registry()
 	if err != nil {
@@ -518,7 +508,7 @@ func TestLabRegistry(t *testing.T) {
 }
 
 func TestLabDraftApproval(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := mustInitiative(t, s)
 	d, _ := s.AssembleDraft(ini.ID)
 	d, err := s.PutDraft(*d)
@@ -569,7 +559,7 @@ func TestLabDraftApproval(t *testing.T) {
 }
 
 func TestLabExport(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	labFixture(t, s)
 	var buf bytes.Buffer
 	if err := s.ExportPrivate(&buf); err != nil {

@@ -298,26 +298,15 @@ func truncate(s string, max int) string {
 // the stored ones) and their approval, provided the draft is still at
 // revision rev; otherwise it returns ErrConflict.
 func (s *Store) ApproveDraft(id string, rev int, confirmed, redact []string, a Approval) (*Draft, error) {
-	var out *Draft
-	err := s.labUpdate(func(txn *badger.Txn) error {
-		d, err := labGet[Draft](txn, labDraft, id)
-		if err != nil {
-			return err
-		}
+	return Drafts.change(s, id, func(d *Draft) error {
 		if d.Rev != rev {
 			return fmt.Errorf("%w: draft %s was edited since the preview (revision %d, previewed %d)", ErrConflict, id, d.Rev, rev)
 		}
 		if confirmed != nil {
-			d.Confirmed = trimList(confirmed)
+			d.Confirmed = TrimList(confirmed)
 		}
 		if redact != nil {
-			d.Redact = trimList(redact)
-		}
-		if err := checkList("confirmed", d.Confirmed, MaxLabList, MaxLabName); err != nil {
-			return err
-		}
-		if err := checkList("redact", d.Redact, MaxLabList, MaxLabName); err != nil {
-			return err
+			d.Redact = TrimList(redact)
 		}
 		if a.At.IsZero() {
 			a.At = time.Now().UTC()
@@ -326,24 +315,15 @@ func (s *Store) ApproveDraft(id string, rev int, confirmed, redact []string, a A
 			return err
 		}
 		d.Approval = &a
-		out = d
-		return labSet(txn, labDraft, id, d)
+		return nil
 	})
-	return out, err
 }
 
 // MarkDraftPublished records the CID a draft was published as and consumes
 // its approval.
 func (s *Store) MarkDraftPublished(id, c string) (*Draft, error) {
-	var out *Draft
-	err := s.labUpdate(func(txn *badger.Txn) error {
-		d, err := labGet[Draft](txn, labDraft, id)
-		if err != nil {
-			return err
-		}
+	return Drafts.change(s, id, func(d *Draft) error {
 		d.Published, d.Approval, d.Updated = c, nil, time.Now().UTC()
-		out = d
-		return labSet(txn, labDraft, id, d)
+		return nil
 	})
-	return out, err
 }

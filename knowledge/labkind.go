@@ -349,7 +349,7 @@ func (e *Entity[T]) check(v *T) error {
 
 // putOne creates an entity (empty ID) or replaces one.
 func (e *Entity[T]) putOne(s *Store, v T) (*T, error) {
-	err := s.labUpdate(func(txn *badger.Txn) error {
+	err := s.retryUpdate(func(txn *badger.Txn) error {
 		st, err := stagesIn(txn)
 		if err != nil {
 			return err
@@ -399,6 +399,27 @@ func (e *Entity[T]) putOne(s *Store, v T) (*T, error) {
 	return &v, nil
 }
 
+// change applies fn to the stored entity id and stores the result (with
+// the limits its fields declare checked, not its validation).
+func (e *Entity[T]) change(s *Store, id string, fn func(v *T) error) (*T, error) {
+	var out *T
+	err := s.retryUpdate(func(txn *badger.Txn) error {
+		v, err := labGet[T](txn, e.Prefix, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+		if err := e.check(v); err != nil {
+			return err
+		}
+		out = v
+		return labSet(txn, e.Prefix, id, v)
+	})
+	return out, err
+}
+
 func (e *Entity[T]) get(s *Store, id string) (*T, error) {
 	return labView(s, func(txn *badger.Txn) (*T, error) { return labGet[T](txn, e.Prefix, id) })
 }
@@ -425,7 +446,7 @@ func (e *Entity[T]) sort(out []T) {
 }
 
 func (e *Entity[T]) del(s *Store, id string) error {
-	return s.labUpdate(func(txn *badger.Txn) error {
+	return s.retryUpdate(func(txn *badger.Txn) error {
 		if _, err := labGet[T](txn, e.Prefix, id); err != nil {
 			return err
 		}

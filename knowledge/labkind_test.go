@@ -39,7 +39,7 @@ func TestLabKindsDeclareEveryField(t *testing.T) {
 // An export without personal data leaves out every field declared
 // personal, and nothing else.
 func TestLabExportWithoutPersonal(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	labFixture(t, s)
 	var buf bytes.Buffer
 	if err := s.ExportLab(&buf, false); err != nil {
@@ -90,7 +90,7 @@ func TestLabExportWithoutPersonal(t *testing.T) {
 // Whatever a kind declares personal feeds the gate's registry, and a role
 // naming any of it is left out of an assembled draft.
 func TestLabPersonalFieldsFeedRegistryAndDraft(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := labFixture(t, s)
 	if _, err := s.PutStakeholder(Stakeholder{Kind: "person", Name: "Ville Vallas", Role: "Coach of Marja Nieminen",
 		InitiativeIDs: []string{ini.ID}}); err != nil {

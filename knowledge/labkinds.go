@@ -102,7 +102,7 @@ func (s *Store) ListInitiatives() ([]Initiative, error) { return Initiatives.lis
 // Stakeholders stay (their link to it is removed); lessons and drafts stay,
 // unlinked, since they may already be public.
 func (s *Store) DeleteInitiative(id string, cascade bool) error {
-	return s.labUpdate(func(txn *badger.Txn) error {
+	return s.retryUpdate(func(txn *badger.Txn) error {
 		if _, err := labGet[Initiative](txn, labInitiative, id); err != nil {
 			return err
 		}
@@ -215,7 +215,7 @@ func (v *Stakeholder) normalise(tx LabTx) error {
 	if v.Phone != "" && !phoneRE.MatchString(v.Phone) {
 		return invalid("phone %q is not a phone number (digits, spaces, + ( ) . / -)", v.Phone)
 	}
-	ids := trimList(v.InitiativeIDs)
+	ids := TrimList(v.InitiativeIDs)
 	if len(ids) > MaxLabList {
 		return invalid("initiative_ids has %d items, at most %d", len(ids), MaxLabList)
 	}
@@ -301,7 +301,7 @@ func (v *Activity) normalise(tx LabTx) error {
 	if err := checkStage("stage", v.Stage, nStages, false); err != nil {
 		return err
 	}
-	v.Attendees = trimList(v.Attendees)
+	v.Attendees = TrimList(v.Attendees)
 	if len(v.Counts) > 100 {
 		return invalid("counts has %d groups, at most 100", len(v.Counts))
 	}
@@ -387,7 +387,7 @@ func (v *Evaluation) normalise(tx LabTx) error {
 			return invalid("%s is not a finite number", name)
 		}
 	}
-	v.Quotes = trimList(v.Quotes)
+	v.Quotes = TrimList(v.Quotes)
 	return nil
 }
 
@@ -478,17 +478,10 @@ func (s *Store) DeleteLesson(id string) error { return Lessons.del(s, id) }
 
 // MarkLessonPublished records the CID a lesson was published as.
 func (s *Store) MarkLessonPublished(id, c string) (*DraftLesson, error) {
-	var out *DraftLesson
-	err := s.labUpdate(func(txn *badger.Txn) error {
-		v, err := labGet[DraftLesson](txn, labLesson, id)
-		if err != nil {
-			return err
-		}
+	return Lessons.change(s, id, func(v *DraftLesson) error {
 		v.Published, v.Updated = c, time.Now().UTC()
-		out = v
-		return labSet(txn, labLesson, id, v)
+		return nil
 	})
-	return out, err
 }
 
 // ---- drafts ----
@@ -539,7 +532,7 @@ func (v *Draft) normalise(tx LabTx) error {
 	txn, nStages := tx.txn, tx.stages
 	f := &v.PracticeFields
 	f.Title, f.Language, f.Period = strings.TrimSpace(f.Title), strings.TrimSpace(f.Language), strings.TrimSpace(f.Period)
-	f.StakeholderRoles, f.Lessons, f.Links = trimList(f.StakeholderRoles), trimList(f.Lessons), trimList(f.Links)
+	f.StakeholderRoles, f.Lessons, f.Links = TrimList(f.StakeholderRoles), TrimList(f.Lessons), TrimList(f.Links)
 	for _, l := range f.Links {
 		u, err := url.Parse(l)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -559,7 +552,7 @@ func (v *Draft) normalise(tx LabTx) error {
 		return err
 	}
 	v.Topics = ts
-	v.Confirmed, v.Redact = trimList(v.Confirmed), trimList(v.Redact)
+	v.Confirmed, v.Redact = TrimList(v.Confirmed), TrimList(v.Redact)
 	if v.InitiativeID != "" && !labExists(txn, labInitiative, v.InitiativeID) {
 		return invalid("initiative_id: there is no initiative %q", v.InitiativeID)
 	}

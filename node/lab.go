@@ -106,17 +106,14 @@ type DraftPreview struct {
 // PublicHash is the hex SHA-256 of a practice's deterministic CBOR
 // encoding followed by that of its topics.
 func PublicHash(p protocol.Practice, topics []string) (string, error) {
-	pb, err := protocol.Marshal(p)
-	if err != nil {
-		return "", err
-	}
-	tb, err := protocol.Marshal(topics)
-	if err != nil {
-		return "", err
-	}
 	h := sha256.New()
-	h.Write(pb)
-	h.Write(tb)
+	for _, v := range []any{p, topics} {
+		b, err := protocol.Marshal(v)
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
@@ -202,22 +199,12 @@ type DraftDecisions struct {
 func (dd DraftDecisions) apply(d *knowledge.Draft) (confirmed, redact []string) {
 	confirmed, redact = d.Confirmed, d.Redact
 	if dd.Confirmed != nil {
-		confirmed = cleanNames(dd.Confirmed)
+		confirmed = knowledge.TrimList(dd.Confirmed)
 	}
 	if dd.Redact != nil {
-		redact = cleanNames(dd.Redact)
+		redact = knowledge.TrimList(dd.Redact)
 	}
 	return confirmed, redact
-}
-
-func cleanNames(l []string) []string {
-	out := []string{}
-	for _, v := range l {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // PreviewDraft shows what publishing the draft would send with the given

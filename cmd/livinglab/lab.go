@@ -453,13 +453,7 @@ func lessonPublishCmd() *cobra.Command {
 			if asJSON {
 				return printJSON(w, out)
 			}
-			printReport(w, out.Report)
-			if dryRun {
-				fmt.Fprintln(w, "Dry run: nothing was signed or sent. This is what would leave:")
-				return printJSON(w, out.Lesson)
-			}
-			fmt.Fprintf(w, "Published to %s\n%s\n", strings.Join(out.Topics, ", "), out.CID)
-			return nil
+			return printOutcome(w, out.Report, dryRun, out.Lesson, out.Topics, out.CID)
 		},
 	}
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would leave")

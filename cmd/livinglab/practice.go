@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -80,13 +81,7 @@ func publishCmd() *cobra.Command {
 			if asJSON {
 				return printJSON(w, out)
 			}
-			printReport(w, out.Report)
-			if dryRun {
-				fmt.Fprintln(w, "Dry run: nothing was signed or sent. This is what would leave:")
-				return printJSON(w, out.Practice)
-			}
-			fmt.Fprintf(w, "Published to %s\n%s\n", strings.Join(out.Topics, ", "), out.CID)
-			return nil
+			return printOutcome(w, out.Report, dryRun, out.Practice, out.Topics, out.CID)
 		},
 	}
 	c.Flags().StringVar(&file, "file", "", "practice JSON file")
@@ -112,6 +107,18 @@ func printReport(w interface{ Write([]byte) (int, error) }, r node.GateReport) {
 	for _, c := range r.Candidates {
 		fmt.Fprintf(w, "  to confirm: %q in %s (%s)\n", c.Text, c.Field, c.Reason)
 	}
+}
+
+// printOutcome prints a publication's redaction report, then what would
+// leave (a dry run) or where it went.
+func printOutcome(w io.Writer, r node.GateReport, dryRun bool, leaving any, topics []string, cid string) error {
+	printReport(w, r)
+	if dryRun {
+		fmt.Fprintln(w, "Dry run: nothing was signed or sent. This is what would leave:")
+		return printJSON(w, leaving)
+	}
+	fmt.Fprintf(w, "Published to %s\n%s\n", strings.Join(topics, ", "), cid)
+	return nil
 }
 
 func showCmd() *cobra.Command {

@@ -185,16 +185,12 @@ func (s *server) stages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) setStages(w http.ResponseWriter, r *http.Request) {
-	var st []knowledge.Stage
-	if err := s.readBody(w, r, &st, false); err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := s.svc.SetStages(st); err != nil {
-		writeError(w, err)
-		return
-	}
-	s.stages(w, r)
+	withBody(s, http.StatusOK, false, func(_ *http.Request, st []knowledge.Stage) (any, error) {
+		if err := s.svc.SetStages(st); err != nil {
+			return nil, err
+		}
+		return s.svc.Stages()
+	})(w, r)
 }
 
 func (s *server) labExport(w http.ResponseWriter, r *http.Request) {
@@ -215,36 +211,40 @@ func (s *server) labExport(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
+// withBody returns a handler that decodes the JSON body (which may be
+// empty if optional) into a T and answers with status and what do returns.
+func withBody[T any](s *server, status int, optional bool, do func(r *http.Request, req T) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req T
+		if err := s.readBody(w, r, &req, optional); err != nil {
+			writeError(w, err)
+			return
+		}
+		out, err := do(r, req)
+		answer(w, status, out, err)
+	}
+}
+
+type draftRequest struct {
+	Initiative string `json:"initiative"`
+}
+
 func (s *server) createDraft(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Initiative string `json:"initiative"`
-	}
-	if err := s.readBody(w, r, &req, false); err != nil {
-		writeError(w, err)
-		return
-	}
-	d, err := s.svc.CreateDraft(req.Initiative)
-	answer(w, http.StatusCreated, d, err)
+	withBody(s, http.StatusCreated, false, func(_ *http.Request, req draftRequest) (any, error) {
+		return s.svc.CreateDraft(req.Initiative)
+	})(w, r)
 }
 
 func (s *server) previewDraft(w http.ResponseWriter, r *http.Request) {
-	var req node.DraftDecisions
-	if err := s.readBody(w, r, &req, true); err != nil {
-		writeError(w, err)
-		return
-	}
-	pv, err := s.svc.PreviewDraft(r.Context(), r.PathValue("id"), req)
-	answer(w, http.StatusOK, pv, err)
+	withBody(s, http.StatusOK, true, func(r *http.Request, req node.DraftDecisions) (any, error) {
+		return s.svc.PreviewDraft(r.Context(), r.PathValue("id"), req)
+	})(w, r)
 }
 
 func (s *server) approveDraft(w http.ResponseWriter, r *http.Request) {
-	var req node.ApproveRequest
-	if err := s.readBody(w, r, &req, false); err != nil {
-		writeError(w, err)
-		return
-	}
-	pv, err := s.svc.ApproveDraft(r.Context(), r.PathValue("id"), req)
-	answer(w, http.StatusOK, pv, err)
+	withBody(s, http.StatusOK, false, func(r *http.Request, req node.ApproveRequest) (any, error) {
+		return s.svc.ApproveDraft(r.Context(), r.PathValue("id"), req)
+	})(w, r)
 }
 
 func (s *server) publishDraft(w http.ResponseWriter, r *http.Request) {
