@@ -142,7 +142,6 @@ func putUser(txn *badger.Txn, u *User) error {
 	return txn.Set(userKey(u.Name), b)
 }
 
-
 // AddUser creates a local account: the node's first account is an
 // administrator, every later one a champion (see AddUserRole).
 func (s *Store) AddUser(name, password string) error {
