@@ -65,10 +65,10 @@ func (s *Store) AssembleDraft(initiativeID string) (*Draft, error) {
 		return nil, err
 	}
 	ini := p.ini
-	sortActivities(p.acts)
-	sort.SliceStable(p.evas, func(i, j int) bool { return p.evas[i].Created.Before(p.evas[j].Created) })
-	sort.SliceStable(p.les, func(i, j int) bool { return p.les[i].Created.Before(p.les[j].Created) })
-	sort.SliceStable(p.stks, func(i, j int) bool { return p.stks[i].Created.Before(p.stks[j].Created) })
+	Activities.sort(p.acts)
+	Evaluations.sort(p.evas)
+	Lessons.sort(p.les)
+	Stakeholders.sort(p.stks)
 
 	stageName := func(n int) string {
 		for _, st := range p.stages {

@@ -206,11 +206,11 @@ type Entity[T any] struct {
 type LabKind interface {
 	Decl() *Kind
 	New() any
-	Get(s *Store, id string) (any, error)
-	List(s *Store, initiative string) (any, error)
-	// Put stores v (a pointer from New) as a new entity (id "") or as the
-	// entity id.
-	Put(s *Store, v any, id string) (any, error)
+	Find(s *Store, id string) (any, error)
+	Query(s *Store, initiative string) (any, error)
+	// Store stores v (a pointer from New) as a new entity (id "") or as
+	// the entity id.
+	Store(s *Store, v any, id string) (any, error)
 	Remove(s *Store, id string, cascade bool) error
 
 	list(txn *badger.Txn, keep func(any) bool) ([]any, error)
@@ -271,18 +271,18 @@ func (e *Entity[T]) Decl() *Kind { return &e.Kind }
 
 func (e *Entity[T]) New() any { return new(T) }
 
-func (e *Entity[T]) Get(s *Store, id string) (any, error) { return e.get(s, id) }
+func (e *Entity[T]) Find(s *Store, id string) (any, error) { return e.Get(s, id) }
 
-func (e *Entity[T]) List(s *Store, initiative string) (any, error) { return e.listOf(s, initiative) }
+func (e *Entity[T]) Query(s *Store, initiative string) (any, error) { return e.List(s, initiative) }
 
-func (e *Entity[T]) Put(s *Store, v any, id string) (any, error) {
+func (e *Entity[T]) Store(s *Store, v any, id string) (any, error) {
 	p, ok := v.(*T)
 	if !ok {
 		return nil, fmt.Errorf("%s: a %T is not a %T", e.Name, v, p)
 	}
 	in := *p
 	*e.idOf(&in) = id
-	return e.putOne(s, in)
+	return e.Put(s, in)
 }
 
 func (e *Entity[T]) Remove(s *Store, id string, cascade bool) error {
@@ -347,8 +347,8 @@ func (e *Entity[T]) check(v *T) error {
 	return nil
 }
 
-// putOne creates an entity (empty ID) or replaces one.
-func (e *Entity[T]) putOne(s *Store, v T) (*T, error) {
+// Put creates an entity (empty ID) or replaces one.
+func (e *Entity[T]) Put(s *Store, v T) (*T, error) {
 	err := s.retryUpdate(func(txn *badger.Txn) error {
 		st, err := stagesIn(txn)
 		if err != nil {
@@ -420,12 +420,13 @@ func (e *Entity[T]) change(s *Store, id string, fn func(v *T) error) (*T, error)
 	return out, err
 }
 
-func (e *Entity[T]) get(s *Store, id string) (*T, error) {
+// Get returns an entity.
+func (e *Entity[T]) Get(s *Store, id string) (*T, error) {
 	return labView(s, func(txn *badger.Txn) (*T, error) { return labGet[T](txn, e.Prefix, id) })
 }
 
-// listOf returns the entities of an initiative ("" for all), in order.
-func (e *Entity[T]) listOf(s *Store, initiative string) ([]T, error) {
+// List returns the entities of an initiative ("" for all), in order.
+func (e *Entity[T]) List(s *Store, initiative string) ([]T, error) {
 	out, err := labView(s, func(txn *badger.Txn) ([]T, error) {
 		return labList(txn, e.Prefix, func(v *T) bool { return initiative == "" || e.Of == nil || e.Of(v, initiative) })
 	})

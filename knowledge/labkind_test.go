@@ -92,7 +92,7 @@ func TestLabExportWithoutPersonal(t *testing.T) {
 func TestLabPersonalFieldsFeedRegistryAndDraft(t *testing.T) {
 	s := openTestStore(t)
 	ini := labFixture(t, s)
-	if _, err := s.PutStakeholder(Stakeholder{Kind: "person", Name: "Ville Vallas", Role: "Coach of Marja Nieminen",
+	if _, err := Stakeholders.Put(s, Stakeholder{Kind: "person", Name: "Ville Vallas", Role: "Coach of Marja Nieminen",
 		InitiativeIDs: []string{ini.ID}}); err != nil {
 		t.Fatal(err)
 	}

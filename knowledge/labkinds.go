@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -87,15 +86,6 @@ func (v *Initiative) normalise(nStages int) error {
 	}
 	return checkLanguage("language", v.Language)
 }
-
-// PutInitiative creates an initiative (empty ID) or replaces one.
-func (s *Store) PutInitiative(v Initiative) (*Initiative, error) { return Initiatives.putOne(s, v) }
-
-// GetInitiative returns an initiative.
-func (s *Store) GetInitiative(id string) (*Initiative, error) { return Initiatives.get(s, id) }
-
-// ListInitiatives returns every initiative, oldest first.
-func (s *Store) ListInitiatives() ([]Initiative, error) { return Initiatives.listOf(s, "") }
 
 // DeleteInitiative deletes an initiative. One that has activities or
 // evaluations is refused unless cascade is set, which deletes them too.
@@ -231,20 +221,6 @@ func (v *Stakeholder) normalise(tx LabTx) error {
 	return nil
 }
 
-// PutStakeholder creates a stakeholder (empty ID) or replaces one.
-func (s *Store) PutStakeholder(v Stakeholder) (*Stakeholder, error) { return Stakeholders.putOne(s, v) }
-
-// GetStakeholder returns a stakeholder.
-func (s *Store) GetStakeholder(id string) (*Stakeholder, error) { return Stakeholders.get(s, id) }
-
-// ListStakeholders returns the stakeholders of an initiative ("" for all).
-func (s *Store) ListStakeholders(initiativeID string) ([]Stakeholder, error) {
-	return Stakeholders.listOf(s, initiativeID)
-}
-
-// DeleteStakeholder deletes a stakeholder.
-func (s *Store) DeleteStakeholder(id string) error { return Stakeholders.del(s, id) }
-
 // ---- activities ----
 
 // Activities are workshops, interviews, pilots and other lab activities,
@@ -331,31 +307,6 @@ func (v *Activity) normalise(tx LabTx) error {
 	return nil
 }
 
-// PutActivity creates an activity (empty ID) or replaces one. Its
-// initiative must exist; a stage left 0 is the initiative's current stage.
-func (s *Store) PutActivity(v Activity) (*Activity, error) { return Activities.putOne(s, v) }
-
-// GetActivity returns an activity.
-func (s *Store) GetActivity(id string) (*Activity, error) { return Activities.get(s, id) }
-
-// ListActivities returns the activities of an initiative ("" for all), by
-// date.
-func (s *Store) ListActivities(initiativeID string) ([]Activity, error) {
-	return Activities.listOf(s, initiativeID)
-}
-
-func sortActivities(out []Activity) {
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Date != out[j].Date {
-			return out[i].Date < out[j].Date
-		}
-		return out[i].Created.Before(out[j].Created)
-	})
-}
-
-// DeleteActivity deletes an activity.
-func (s *Store) DeleteActivity(id string) error { return Activities.del(s, id) }
-
 // ---- evaluations ----
 
 // Evaluations are indicators measured before and after, with feedback.
@@ -390,20 +341,6 @@ func (v *Evaluation) normalise(tx LabTx) error {
 	v.Quotes = TrimList(v.Quotes)
 	return nil
 }
-
-// PutEvaluation creates an evaluation (empty ID) or replaces one.
-func (s *Store) PutEvaluation(v Evaluation) (*Evaluation, error) { return Evaluations.putOne(s, v) }
-
-// GetEvaluation returns an evaluation.
-func (s *Store) GetEvaluation(id string) (*Evaluation, error) { return Evaluations.get(s, id) }
-
-// ListEvaluations returns the evaluations of an initiative ("" for all).
-func (s *Store) ListEvaluations(initiativeID string) ([]Evaluation, error) {
-	return Evaluations.listOf(s, initiativeID)
-}
-
-// DeleteEvaluation deletes an evaluation.
-func (s *Store) DeleteEvaluation(id string) error { return Evaluations.del(s, id) }
 
 // ---- lessons ----
 
@@ -459,22 +396,6 @@ func (v *DraftLesson) normalise(tx LabTx) error {
 	}
 	return checkLanguage("language", v.Language)
 }
-
-// PutLesson creates a draft lesson (empty ID) or replaces one. Published
-// is kept from the stored lesson; MarkLessonPublished sets it.
-func (s *Store) PutLesson(v DraftLesson) (*DraftLesson, error) { return Lessons.putOne(s, v) }
-
-// GetLesson returns a draft lesson.
-func (s *Store) GetLesson(id string) (*DraftLesson, error) { return Lessons.get(s, id) }
-
-// ListLessons returns the draft lessons of an initiative ("" for all).
-func (s *Store) ListLessons(initiativeID string) ([]DraftLesson, error) {
-	return Lessons.listOf(s, initiativeID)
-}
-
-// DeleteLesson deletes a draft lesson (a published lesson stays public;
-// retract it separately).
-func (s *Store) DeleteLesson(id string) error { return Lessons.del(s, id) }
 
 // MarkLessonPublished records the CID a lesson was published as.
 func (s *Store) MarkLessonPublished(id, c string) (*DraftLesson, error) {
@@ -558,21 +479,3 @@ func (v *Draft) normalise(tx LabTx) error {
 	}
 	return nil
 }
-
-// PutDraft creates a draft (empty ID) or replaces its content. Every put
-// advances the revision and clears the approval: an edited draft must be
-// previewed and approved again. Published is kept from the stored draft, and
-// the initiative a draft was assembled from cannot be changed.
-func (s *Store) PutDraft(v Draft) (*Draft, error) { return Drafts.putOne(s, v) }
-
-// GetDraft returns a draft.
-func (s *Store) GetDraft(id string) (*Draft, error) { return Drafts.get(s, id) }
-
-// ListDrafts returns the drafts of an initiative ("" for all), newest first.
-func (s *Store) ListDrafts(initiativeID string) ([]Draft, error) {
-	return Drafts.listOf(s, initiativeID)
-}
-
-// DeleteDraft deletes a draft (what it published stays public; retract it
-// separately).
-func (s *Store) DeleteDraft(id string) error { return Drafts.del(s, id) }

@@ -50,13 +50,13 @@ func (l LabKind) Decl() *knowledge.Kind { return l.k.Decl() }
 func (l LabKind) New() any { return l.k.New() }
 
 // List lists the kind's entities, those of one initiative if given.
-func (l LabKind) List(initiative string) (any, error) { return l.k.List(l.st, initiative) }
+func (l LabKind) List(initiative string) (any, error) { return l.k.Query(l.st, initiative) }
 
 // Get returns an entity.
-func (l LabKind) Get(id string) (any, error) { return l.k.Get(l.st, id) }
+func (l LabKind) Get(id string) (any, error) { return l.k.Find(l.st, id) }
 
 // Put stores v (from New or Get) as a new entity (id "") or as entity id.
-func (l LabKind) Put(v any, id string) (any, error) { return l.k.Put(l.st, v, id) }
+func (l LabKind) Put(v any, id string) (any, error) { return l.k.Store(l.st, v, id) }
 
 // Delete removes an entity; cascade also removes what depends on it.
 func (l LabKind) Delete(id string, cascade bool) error { return l.k.Remove(l.st, id, cascade) }
@@ -187,7 +187,7 @@ func (n *Node) CreateDraft(initiative string) (*knowledge.Draft, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n.store.PutDraft(*d)
+	return knowledge.Drafts.Put(n.store, *d)
 }
 
 // DraftDecisions are a reviewer's decisions on uncertain names.
@@ -210,7 +210,7 @@ func (dd DraftDecisions) apply(d *knowledge.Draft) (confirmed, redact []string) 
 // PreviewDraft shows what publishing the draft would send with the given
 // decisions (nil lists: the draft's stored ones).
 func (n *Node) PreviewDraft(ctx context.Context, id string, dd DraftDecisions) (*DraftPreview, error) {
-	d, err := n.store.GetDraft(id)
+	d, err := knowledge.Drafts.Get(n.store, id)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (n *Node) ApproveDraft(ctx context.Context, id string, req ApproveRequest) 
 	}
 	labPublishMu.Lock()
 	defer labPublishMu.Unlock()
-	d, err := n.store.GetDraft(id)
+	d, err := knowledge.Drafts.Get(n.store, id)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func (n *Node) ApproveDraft(ctx context.Context, id string, req ApproveRequest) 
 func (n *Node) PublishDraft(ctx context.Context, id string) (*Published, error) {
 	labPublishMu.Lock()
 	defer labPublishMu.Unlock()
-	d, err := n.store.GetDraft(id)
+	d, err := knowledge.Drafts.Get(n.store, id)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +350,7 @@ func (n *Node) PublishLesson(ctx context.Context, l protocol.Lesson, topic strin
 func (n *Node) PublishLabLesson(ctx context.Context, id string, dryRun bool) (*PublishedLesson, error) {
 	labPublishMu.Lock()
 	defer labPublishMu.Unlock()
-	les, err := n.store.GetLesson(id)
+	les, err := knowledge.Lessons.Get(n.store, id)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +362,7 @@ func (n *Node) PublishLabLesson(ctx context.Context, id string, dryRun bool) (*P
 	}
 	topic := les.Topic
 	if topic == "" && les.InitiativeID != "" {
-		if ini, err := n.store.GetInitiative(les.InitiativeID); err == nil && len(ini.Topics) > 0 {
+		if ini, err := knowledge.Initiatives.Get(n.store, les.InitiativeID); err == nil && len(ini.Topics) > 0 {
 			topic = ini.Topics[0]
 		}
 	}
