@@ -114,12 +114,12 @@ type Stakeholder struct {
 type Activity struct {
 	ID           string         `json:"id"`
 	InitiativeID string         `json:"initiative_id"`
-	Kind         string         `json:"kind"`
+	Kind         string         `json:"kind"` // one of ActivityKinds
 	Title        string         `json:"title"`
 	Date         string         `json:"date"` // YYYY-MM-DD or ""
 	Place        string         `json:"place"`
-	Stage        int            `json:"stage"` // 0 on input means the initiative's current stage
-	Attendees    []string       `json:"attendees"`
+	Stage        int            `json:"stage"`     // 0 on input means the initiative's current stage
+	Attendees    []string       `json:"attendees"` // names: personal, only counted
 	Notes        string         `json:"notes"`
 	Counts       map[string]int `json:"counts"` // participants by group
 	Ages         []int          `json:"ages"`
@@ -160,10 +160,10 @@ type Evaluation struct {
 type DraftLesson struct {
 	ID           string    `json:"id"`
 	InitiativeID string    `json:"initiative_id"` // optional
-	Insight      string    `json:"insight"`
+	Insight      string    `json:"insight"`       // the lesson, in a sentence or two
 	Context      string    `json:"context"`
-	Stage        int       `json:"stage"`
-	Topic        string    `json:"topic"`
+	Stage        int       `json:"stage"`     // 0: none in particular
+	Topic        string    `json:"topic"`     // "" when published means the initiative's first topic
 	Language     string    `json:"language"`  // "" on input means the initiative's language
 	Published    string    `json:"published"` // CID once published; set by the node
 	Created      time.Time `json:"created"`

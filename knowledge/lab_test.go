@@ -26,6 +26,11 @@ func mustInitiative(t *testing.T, s *Store) *Initiative {
 
 func fp(v float64) *float64 { return &v }
 
+// try returns a function that puts v and returns the error.
+func try[T any](e *Entity[T], s *Store, v T) func() error {
+	return func() error { _, err := e.Put(s, v); return err }
+}
+
 func TestLabInitiativeCRUD(t *testing.T) {
 	s := openTestStore(t)
 	ini := mustInitiative(t, s)
@@ -86,87 +91,33 @@ func TestLabValidation(t *testing.T) {
 		put   func() error
 		field string
 	}{
-		{"no title", func() error { _, err := Initiatives.Put(s, Initiative{Language: "en"}); return err }, "title"},
-		{"stage 6", func() error {
-			_, err := Initiatives.Put(s, Initiative{Title: "x", Language: "en", Stage: 6})
-			return err
-		}, "stage"},
-		{"negative stage", func() error {
-			_, err := Initiatives.Put(s, Initiative{Title: "x", Language: "en", Stage: -1})
-			return err
-		}, "stage"},
-		{"bad date", func() error {
-			_, err := Initiatives.Put(s, Initiative{Title: "x", Language: "en", Started: "2024-13-01"})
-			return err
-		}, "started"},
-		{"end before start", func() error {
-			_, err := Initiatives.Put(s, Initiative{Title: "x", Language: "en", Started: "2024-02-01", Ended: "2024-01-01"})
-			return err
-		}, "ended"},
-		{"bad topic", func() error {
-			_, err := Initiatives.Put(s, Initiative{Title: "x", Language: "en", Topics: []string{"Elderly Care"}})
-			return err
-		}, "topics"},
-		{"control topic", func() error {
-			_, err := Initiatives.Put(s, Initiative{Title: "x", Language: "en", Topics: []string{"_federation"}})
-			return err
-		}, "topics"},
-		{"bad status", func() error {
-			_, err := Initiatives.Put(s, Initiative{Title: "x", Language: "en", Status: "done"})
-			return err
-		}, "status"},
-		{"bad language", func() error { _, err := Initiatives.Put(s, Initiative{Title: "x", Language: "eng"}); return err }, "language"},
-		{"no language", func() error { _, err := Initiatives.Put(s, Initiative{Title: "x"}); return err }, "language"},
-		{"long title", func() error {
-			_, err := Initiatives.Put(s, Initiative{Title: strings.Repeat("x", 301), Language: "en"})
-			return err
-		}, "title"},
-		{"stakeholder kind", func() error { _, err := Stakeholders.Put(s, Stakeholder{Kind: "robot", Name: "R2"}); return err }, "kind"},
-		{"stakeholder email", func() error {
-			_, err := Stakeholders.Put(s, Stakeholder{Kind: "person", Name: "A B", Email: "not-an-address"})
-			return err
-		}, "email"},
-		{"stakeholder phone", func() error {
-			_, err := Stakeholders.Put(s, Stakeholder{Kind: "person", Name: "A B", Phone: "call me"})
-			return err
-		}, "phone"},
-		{"stakeholder unknown initiative", func() error {
-			_, err := Stakeholders.Put(s, Stakeholder{Kind: "person", Name: "A B", InitiativeIDs: []string{"ini-aaaaaa"}})
-			return err
-		}, "initiative_ids"},
-		{"activity unknown initiative", func() error {
-			_, err := Activities.Put(s, Activity{InitiativeID: "ini-aaaaaa", Kind: "workshop"})
-			return err
-		}, "initiative_id"},
-		{"activity no initiative", func() error { _, err := Activities.Put(s, Activity{Kind: "workshop"}); return err }, "initiative_id"},
-		{"activity kind", func() error { _, err := Activities.Put(s, Activity{InitiativeID: ini.ID, Kind: "party"}); return err }, "kind"},
-		{"activity date", func() error {
-			_, err := Activities.Put(s, Activity{InitiativeID: ini.ID, Kind: "pilot", Date: "15.3.2024"})
-			return err
-		}, "date"},
-		{"activity stage", func() error {
-			_, err := Activities.Put(s, Activity{InitiativeID: ini.ID, Kind: "pilot", Stage: 9})
-			return err
-		}, "stage"},
-		{"activity negative count", func() error {
-			_, err := Activities.Put(s, Activity{InitiativeID: ini.ID, Kind: "pilot", Counts: map[string]int{"residents": -1}})
-			return err
-		}, "counts"},
-		{"activity age", func() error {
-			_, err := Activities.Put(s, Activity{InitiativeID: ini.ID, Kind: "pilot", Ages: []int{67, 131}})
-			return err
-		}, "ages"},
-		{"evaluation indicator", func() error { _, err := Evaluations.Put(s, Evaluation{InitiativeID: ini.ID}); return err }, "indicator"},
-		{"lesson insight", func() error { _, err := Lessons.Put(s, DraftLesson{Language: "en"}); return err }, "insight"},
-		{"lesson language", func() error { _, err := Lessons.Put(s, DraftLesson{Insight: "x"}); return err }, "language"},
-		{"lesson topic", func() error {
-			_, err := Lessons.Put(s, DraftLesson{Insight: "x", Language: "en", Topic: "A B"})
-			return err
-		}, "topic"},
-		{"draft link", func() error {
-			_, err := Drafts.Put(s, Draft{PracticeFields: PracticeFields{Links: []string{"ftp://x"}}})
-			return err
-		}, "links"},
+		{"no title", try(Initiatives, s, Initiative{Language: "en"}), "title"},
+		{"stage 6", try(Initiatives, s, Initiative{Title: "x", Language: "en", Stage: 6}), "stage"},
+		{"negative stage", try(Initiatives, s, Initiative{Title: "x", Language: "en", Stage: -1}), "stage"},
+		{"bad date", try(Initiatives, s, Initiative{Title: "x", Language: "en", Started: "2024-13-01"}), "started"},
+		{"end before start", try(Initiatives, s, Initiative{Title: "x", Language: "en", Started: "2024-02-01", Ended: "2024-01-01"}), "ended"},
+		{"bad topic", try(Initiatives, s, Initiative{Title: "x", Language: "en", Topics: []string{"Elderly Care"}}), "topics"},
+		{"control topic", try(Initiatives, s, Initiative{Title: "x", Language: "en", Topics: []string{"_federation"}}), "topics"},
+		{"bad status", try(Initiatives, s, Initiative{Title: "x", Language: "en", Status: "done"}), "status"},
+		{"bad language", try(Initiatives, s, Initiative{Title: "x", Language: "eng"}), "language"},
+		{"no language", try(Initiatives, s, Initiative{Title: "x"}), "language"},
+		{"long title", try(Initiatives, s, Initiative{Title: strings.Repeat("x", 301), Language: "en"}), "title"},
+		{"stakeholder kind", try(Stakeholders, s, Stakeholder{Kind: "robot", Name: "R2"}), "kind"},
+		{"stakeholder email", try(Stakeholders, s, Stakeholder{Kind: "person", Name: "A B", Email: "not-an-address"}), "email"},
+		{"stakeholder phone", try(Stakeholders, s, Stakeholder{Kind: "person", Name: "A B", Phone: "call me"}), "phone"},
+		{"stakeholder unknown initiative", try(Stakeholders, s, Stakeholder{Kind: "person", Name: "A B", InitiativeIDs: []string{"ini-aaaaaa"}}), "initiative_ids"},
+		{"activity unknown initiative", try(Activities, s, Activity{InitiativeID: "ini-aaaaaa", Kind: "workshop"}), "initiative_id"},
+		{"activity no initiative", try(Activities, s, Activity{Kind: "workshop"}), "initiative_id"},
+		{"activity kind", try(Activities, s, Activity{InitiativeID: ini.ID, Kind: "party"}), "kind"},
+		{"activity date", try(Activities, s, Activity{InitiativeID: ini.ID, Kind: "pilot", Date: "15.3.2024"}), "date"},
+		{"activity stage", try(Activities, s, Activity{InitiativeID: ini.ID, Kind: "pilot", Stage: 9}), "stage"},
+		{"activity negative count", try(Activities, s, Activity{InitiativeID: ini.ID, Kind: "pilot", Counts: map[string]int{"residents": -1}}), "counts"},
+		{"activity age", try(Activities, s, Activity{InitiativeID: ini.ID, Kind: "pilot", Ages: []int{67, 131}}), "ages"},
+		{"evaluation indicator", try(Evaluations, s, Evaluation{InitiativeID: ini.ID}), "indicator"},
+		{"lesson insight", try(Lessons, s, DraftLesson{Language: "en"}), "insight"},
+		{"lesson language", try(Lessons, s, DraftLesson{Insight: "x"}), "language"},
+		{"lesson topic", try(Lessons, s, DraftLesson{Insight: "x", Language: "en", Topic: "A B"}), "topic"},
+		{"draft link", try(Drafts, s, Draft{PracticeFields: PracticeFields{Links: []string{"ftp://x"}}}), "links"},
 	}
 	for _, c := range cases {
 		err := c.put()
@@ -180,23 +131,11 @@ func TestLabValidation(t *testing.T) {
 	}
 	// Updating an unknown entity of every kind is ErrNotFound.
 	for name, err := range map[string]error{
-		"stakeholder": func() error {
-			_, err := Stakeholders.Put(s, Stakeholder{ID: "stk-aaaaaa", Kind: "person", Name: "x"})
-			return err
-		}(),
-		"activity": func() error {
-			_, err := Activities.Put(s, Activity{ID: "act-aaaaaa", InitiativeID: ini.ID, Kind: "pilot"})
-			return err
-		}(),
-		"evaluation": func() error {
-			_, err := Evaluations.Put(s, Evaluation{ID: "eva-aaaaaa", InitiativeID: ini.ID, Indicator: "x"})
-			return err
-		}(),
-		"lesson": func() error {
-			_, err := Lessons.Put(s, DraftLesson{ID: "les-aaaaaa", Insight: "x", Language: "en"})
-			return err
-		}(),
-		"draft": func() error { _, err := Drafts.Put(s, Draft{ID: "drf-aaaaaa"}); return err }(),
+		"stakeholder": try(Stakeholders, s, Stakeholder{ID: "stk-aaaaaa", Kind: "person", Name: "x"})(),
+		"activity":    try(Activities, s, Activity{ID: "act-aaaaaa", InitiativeID: ini.ID, Kind: "pilot"})(),
+		"evaluation":  try(Evaluations, s, Evaluation{ID: "eva-aaaaaa", InitiativeID: ini.ID, Indicator: "x"})(),
+		"lesson":      try(Lessons, s, DraftLesson{ID: "les-aaaaaa", Insight: "x", Language: "en"})(),
+		"draft":       try(Drafts, s, Draft{ID: "drf-aaaaaa"})(),
 	} {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("update unknown %s: %v", name, err)

@@ -28,8 +28,6 @@ func init() {
 	RegisterLabKind(Drafts)
 }
 
-// ---- initiatives ----
-
 // Initiatives are services being co-produced in the lab. Deleting one
 // deletes (with cascade) or is refused by its activities and evaluations;
 // stakeholders, lessons and drafts are unlinked from it.
@@ -155,8 +153,6 @@ func requireInitiative(txn *badger.Txn, field, id string) error {
 	return nil
 }
 
-// ---- stakeholders ----
-
 // Stakeholders are the people and organisations taking part: personal
 // data, except their kind, role and organisation.
 var Stakeholders = &Entity[Stakeholder]{
@@ -220,8 +216,6 @@ func (v *Stakeholder) normalise(tx LabTx) error {
 	}
 	return nil
 }
-
-// ---- activities ----
 
 // Activities are workshops, interviews, pilots and other lab activities,
 // by date. Their attendees are personal: only counted.
@@ -307,10 +301,10 @@ func (v *Activity) normalise(tx LabTx) error {
 	return nil
 }
 
-// ---- evaluations ----
-
 // Evaluations are indicators measured before and after, with feedback.
 var Evaluations = &Entity[Evaluation]{
+	Normalise: (*Evaluation).normalise,
+	Of:        func(v *Evaluation, ini string) bool { return v.InitiativeID == ini },
 	Kind: Kind{Name: "evaluation", Plural: "evaluations", Route: "lab/evaluations", Prefix: labEvaluation,
 		Short: "Indicators before and after, and feedback", ByInitiative: true,
 		Fields: Fields(`
@@ -323,8 +317,6 @@ var Evaluations = &Entity[Evaluation]{
 			quotes         quote       texts   -  short  feedback quote (repeatable)
 			notes          notes       text    -  text   notes`),
 		Columns: []string{"id", "indicator", "before", "after", "unit", "period"}},
-	Normalise: (*Evaluation).normalise,
-	Of:        func(v *Evaluation, ini string) bool { return v.InitiativeID == ini },
 }
 
 func (v *Evaluation) normalise(tx LabTx) error {
@@ -341,8 +333,6 @@ func (v *Evaluation) normalise(tx LabTx) error {
 	v.Quotes = TrimList(v.Quotes)
 	return nil
 }
-
-// ---- lessons ----
 
 // Lessons are lessons learnt, published one by one. Published is kept
 // from the stored lesson; MarkLessonPublished sets it.
@@ -404,8 +394,6 @@ func (s *Store) MarkLessonPublished(id, c string) (*DraftLesson, error) {
 		return nil
 	})
 }
-
-// ---- drafts ----
 
 // Drafts are practices being prepared for publication: the public fields
 // of a practice, and the reviewer's decisions on uncertain names. A draft
