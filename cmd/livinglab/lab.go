@@ -216,34 +216,29 @@ func labAddCmd(k *knowledge.Kind) *cobra.Command {
 func labListCmd(k *knowledge.Kind) *cobra.Command {
 	var initiative string
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "list [--json]",
-		Short: "List " + k.Plural,
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := labPath(k, "")
-			if initiative != "" {
-				path += "?initiative=" + url.QueryEscape(initiative)
-			}
-			var raw json.RawMessage
-			if err := call("GET", path, nil, &raw); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				_, err := w.Write(raw)
-				return err
-			}
-			if list := labViews[k.Name].list; list != nil {
-				return list(w, raw)
-			}
-			var items []map[string]any
-			if err := json.Unmarshal(raw, &items); err != nil {
-				return err
-			}
-			return printTable(w, k.Columns, items)
-		},
-	}
+	c := command("list [--json]", "List "+k.Plural, cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		path := labPath(k, "")
+		if initiative != "" {
+			path += "?initiative=" + url.QueryEscape(initiative)
+		}
+		var raw json.RawMessage
+		if err := call("GET", path, nil, &raw); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			_, err := w.Write(raw)
+			return err
+		}
+		if list := labViews[k.Name].list; list != nil {
+			return list(w, raw)
+		}
+		var items []map[string]any
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return err
+		}
+		return printTable(w, k.Columns, items)
+	})
 	if k.ByInitiative {
 		c.Flags().StringVar(&initiative, "initiative", "", "only those of this initiative")
 	}
@@ -317,35 +312,30 @@ func formatValue(v any) string {
 
 func labShowCmd(k *knowledge.Kind) *cobra.Command {
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "show " + idUse(k) + " [--json]",
-		Short: "Show one " + k.Name,
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var raw json.RawMessage
-			if err := call("GET", labPath(k, args[0]), nil, &raw); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				_, err := w.Write(raw)
-				return err
-			}
-			if show := labViews[k.Name].show; show != nil {
-				return show(w, raw)
-			}
-			var m map[string]any
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return err
-			}
-			keys := []string{"id"}
-			for _, f := range k.Fields {
-				keys = append(keys, f.Key)
-			}
-			printFields(w, m, append(keys, "created", "updated"))
-			return nil
-		},
-	}
+	c := command("show "+idUse(k)+" [--json]", "Show one "+k.Name, cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		var raw json.RawMessage
+		if err := call("GET", labPath(k, args[0]), nil, &raw); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			_, err := w.Write(raw)
+			return err
+		}
+		if show := labViews[k.Name].show; show != nil {
+			return show(w, raw)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return err
+		}
+		keys := []string{"id"}
+		for _, f := range k.Fields {
+			keys = append(keys, f.Key)
+		}
+		printFields(w, m, append(keys, "created", "updated"))
+		return nil
+	})
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }
@@ -410,22 +400,17 @@ func labEditCmd(k *knowledge.Kind) *cobra.Command {
 
 func labDeleteCmd(k *knowledge.Kind) *cobra.Command {
 	var cascade bool
-	c := &cobra.Command{
-		Use:   "delete " + idUse(k),
-		Short: cmp.Or(labViews[k.Name].deleteShort, "Delete a "+k.Name),
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path := labPath(k, args[0])
-			if cascade {
-				path += "?cascade=true"
-			}
-			if err := call("DELETE", path, nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s %s\n", k.Name, args[0])
-			return nil
-		},
-	}
+	c := command("delete "+idUse(k), cmp.Or(labViews[k.Name].deleteShort, "Delete a "+k.Name), cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		path := labPath(k, args[0])
+		if cascade {
+			path += "?cascade=true"
+		}
+		if err := call("DELETE", path, nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s %s\n", k.Name, args[0])
+		return nil
+	})
 	if k.Cascade {
 		c.Flags().BoolVar(&cascade, "cascade", false, "also delete its activities and evaluations")
 	}
@@ -434,28 +419,23 @@ func labDeleteCmd(k *knowledge.Kind) *cobra.Command {
 
 func lessonPublishCmd() *cobra.Command {
 	var dryRun, asJSON bool
-	c := &cobra.Command{
-		Use:   "publish ID [--dry-run]",
-		Short: "Anonymise, sign and publish a lesson to its topic",
-		Long: "Runs the lesson's insight and context through the anonymisation gate (failing closed: uncertain names\n" +
-			"are redacted), prints the redaction report, signs and publishes it and prints its CID.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path := "/api/v1/lab/lessons/" + url.PathEscape(args[0]) + "/publish"
-			if dryRun {
-				path += "?dry_run=true"
-			}
-			var out node.PublishedLesson
-			if err := call("POST", path, nil, &out); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				return printJSON(w, out)
-			}
-			return printOutcome(w, out.Report, dryRun, out.Lesson, out.Topics, out.CID)
-		},
-	}
+	c := command("publish ID [--dry-run]", "Anonymise, sign and publish a lesson to its topic", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		path := "/api/v1/lab/lessons/" + url.PathEscape(args[0]) + "/publish"
+		if dryRun {
+			path += "?dry_run=true"
+		}
+		var out node.PublishedLesson
+		if err := call("POST", path, nil, &out); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			return printJSON(w, out)
+		}
+		return printOutcome(w, out.Report, dryRun, out.Lesson, out.Topics, out.CID)
+	})
+	c.Long = "Runs the lesson's insight and context through the anonymisation gate (failing closed: uncertain names\n" +
+		"are redacted), prints the redaction report, signs and publishes it and prints its CID."
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would leave")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -464,43 +444,38 @@ func lessonPublishCmd() *cobra.Command {
 func stagesCmd() *cobra.Command {
 	var set string
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "stages [--set FILE] [--json]",
-		Short: "Show (or replace) the stages initiatives move through",
-		Long: "Without --set, prints the stages. With --set, replaces them with the JSON array in FILE, e.g.\n" +
-			`[{"name": "Ecosystem", "goal": "Establish the living-lab ecosystem."}, ...] (1 to 9 stages, numbered in order).`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var st []knowledge.Stage
-			if set != "" {
-				b, err := os.ReadFile(set)
-				if err != nil {
-					return err
-				}
-				var in []knowledge.Stage
-				dec := json.NewDecoder(bytes.NewReader(b))
-				dec.DisallowUnknownFields()
-				if err := dec.Decode(&in); err != nil {
-					return fmt.Errorf("%s is not a JSON array of stages: %w", set, err)
-				}
-				if err := call("PUT", "/api/v1/lab/stages", in, &st); err != nil {
-					return err
-				}
-			} else if err := call("GET", "/api/v1/lab/stages", nil, &st); err != nil {
+	c := command("stages [--set FILE] [--json]", "Show (or replace) the stages initiatives move through", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		var st []knowledge.Stage
+		if set != "" {
+			b, err := os.ReadFile(set)
+			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				return printJSON(w, st)
+			var in []knowledge.Stage
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&in); err != nil {
+				return fmt.Errorf("%s is not a JSON array of stages: %w", set, err)
 			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "STAGE\tNAME\tGOAL")
-			for _, s := range st {
-				fmt.Fprintf(tw, "%d\t%s\t%s\n", s.Number, s.Name, s.Goal)
+			if err := call("PUT", "/api/v1/lab/stages", in, &st); err != nil {
+				return err
 			}
-			return tw.Flush()
-		},
-	}
+		} else if err := call("GET", "/api/v1/lab/stages", nil, &st); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			return printJSON(w, st)
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STAGE\tNAME\tGOAL")
+		for _, s := range st {
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", s.Number, s.Name, s.Goal)
+		}
+		return tw.Flush()
+	})
+	c.Long = "Without --set, prints the stages. With --set, replaces them with the JSON array in FILE, e.g.\n" +
+		`[{"name": "Ecosystem", "goal": "Establish the living-lab ecosystem."}, ...] (1 to 9 stages, numbered in order).`
 	c.Flags().StringVar(&set, "set", "", "replace the stages with the JSON array in FILE")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -509,34 +484,29 @@ func stagesCmd() *cobra.Command {
 func labExportCmd() *cobra.Command {
 	var out string
 	var noPersonal bool
-	c := &cobra.Command{
-		Use:   "export [--out FILE]",
-		Short: "Export all lab data, personal data included, as JSON (for the region's administrator)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var raw json.RawMessage
-			path := "/api/v1/lab/export"
-			if noPersonal {
-				path += "?personal=false"
-			}
-			if err := call("GET", path, nil, &raw); err != nil {
-				return err
-			}
-			if out == "" {
-				_, err := cmd.OutOrStdout().Write(raw)
-				return err
-			}
-			if err := os.WriteFile(out, raw, 0o600); err != nil {
-				return err
-			}
-			if noPersonal {
-				fmt.Fprintf(cmd.ErrOrStderr(), "Wrote %s, without the fields declared personal. Its free text may still name people.\n", out)
-				return nil
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "Wrote %s. It holds personal data: keep it as safe as the node.\n", out)
+	c := command("export [--out FILE]", "Export all lab data, personal data included, as JSON (for the region's administrator)", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		var raw json.RawMessage
+		path := "/api/v1/lab/export"
+		if noPersonal {
+			path += "?personal=false"
+		}
+		if err := call("GET", path, nil, &raw); err != nil {
+			return err
+		}
+		if out == "" {
+			_, err := cmd.OutOrStdout().Write(raw)
+			return err
+		}
+		if err := os.WriteFile(out, raw, 0o600); err != nil {
+			return err
+		}
+		if noPersonal {
+			fmt.Fprintf(cmd.ErrOrStderr(), "Wrote %s, without the fields declared personal. Its free text may still name people.\n", out)
 			return nil
-		},
-	}
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "Wrote %s. It holds personal data: keep it as safe as the node.\n", out)
+		return nil
+	})
 	c.Flags().StringVar(&out, "out", "", "write to FILE (mode 0600) instead of standard output")
 	c.Flags().BoolVar(&noPersonal, "no-personal", false, "leave out the fields that hold personal data (names, contacts, consent)")
 	return c

@@ -30,6 +30,12 @@ func home() node.Home { return node.Home{Dir: homeDir} }
 // client talks to the home's daemon. A record refused by the region's
 // publishing limit (a bulk import) is sent again when the daemon says
 // there is room, with a note on standard error, for up to publishWait.
+// command returns a command with its usage line, description, arguments
+// and what it does.
+func command(use, short string, args cobra.PositionalArgs, run func(cmd *cobra.Command, args []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: args, RunE: run}
+}
+
 // call sends one API request to the daemon.
 func call(method, path string, in, out any) error {
 	cl, err := client()
