@@ -315,7 +315,7 @@ func (s *Store) dropDangling(entries []danglingEntry) error {
 	const batch = 500
 	for start := 0; start < len(entries); start += batch {
 		part := entries[start:min(start+batch, len(entries))]
-		err := s.userUpdate(func(txn *badger.Txn) error {
+		err := s.retryUpdate(func(txn *badger.Txn) error {
 			for _, e := range part {
 				if e.cid.Defined() {
 					if _, err := txn.Get(cat(pfxRecord, e.cid.Bytes())); err == nil {

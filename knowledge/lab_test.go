@@ -12,19 +12,9 @@ import (
 	"testing"
 )
 
-func openLab(t *testing.T) *Store {
-	t.Helper()
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 func mustInitiative(t *testing.T, s *Store) *Initiative {
 	t.Helper()
-	ini, err := s.PutInitiative(Initiative{Title: "Telecare for older people", Service: "telecare",
+	ini, err := Initiatives.Put(s, Initiative{Title: "Telecare for older people", Service: "telecare",
 		Description: "Older people in remote villages wait weeks for home-care visits.",
 		Topics:      []string{"elderly-care", "digital-services"}, Stage: 3, Started: "2016-03-01", Ended: "2018-05-31",
 		Status: "active", Language: "en"})
@@ -36,8 +26,13 @@ func mustInitiative(t *testing.T, s *Store) *Initiative {
 
 func fp(v float64) *float64 { return &v }
 
+// try returns a function that puts v and returns the error.
+func try[T any](e *Entity[T], s *Store, v T) func() error {
+	return func() error { _, err := e.Put(s, v); return err }
+}
+
 func TestLabInitiativeCRUD(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := mustInitiative(t, s)
 	if !regexp.MustCompile(`^ini-[a-z2-7]{6}$`).MatchString(ini.ID) {
 		t.Fatalf("id %q", ini.ID)
@@ -45,42 +40,42 @@ func TestLabInitiativeCRUD(t *testing.T) {
 	if ini.Created.IsZero() || ini.Updated.IsZero() {
 		t.Fatal("timestamps not set")
 	}
-	got, err := s.GetInitiative(ini.ID)
+	got, err := Initiatives.Get(s, ini.ID)
 	if err != nil || got.Title != ini.Title || !slices.Equal(got.Topics, ini.Topics) {
 		t.Fatalf("get: %+v %v", got, err)
 	}
 	got.Status, got.Stage = "paused", 4
-	upd, err := s.PutInitiative(*got)
+	upd, err := Initiatives.Put(s, *got)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if upd.ID != ini.ID || !upd.Created.Equal(ini.Created) || upd.Status != "paused" || upd.Stage != 4 {
 		t.Fatalf("update: %+v", upd)
 	}
-	second, err := s.PutInitiative(Initiative{Title: "Participatory plan", Language: "fi"})
+	second, err := Initiatives.Put(s, Initiative{Title: "Participatory plan", Language: "fi"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if second.Stage != 1 || second.Status != StatusPlanned {
 		t.Fatalf("defaults: stage %d status %q", second.Stage, second.Status)
 	}
-	list, err := s.ListInitiatives()
+	list, err := Initiatives.List(s, "")
 	if err != nil || len(list) != 2 || list[0].ID != ini.ID {
 		t.Fatalf("list: %v %v", list, err)
 	}
-	if _, err := s.PutInitiative(Initiative{ID: "ini-aaaaaa", Title: "x", Language: "en"}); !errors.Is(err, ErrNotFound) {
+	if _, err := Initiatives.Put(s, Initiative{ID: "ini-aaaaaa", Title: "x", Language: "en"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("update of unknown: %v", err)
 	}
-	if _, err := s.GetInitiative("ini-zzzzzz"); !errors.Is(err, ErrNotFound) {
+	if _, err := Initiatives.Get(s, "ini-zzzzzz"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("get unknown: %v", err)
 	}
-	if _, err := s.GetInitiative("../../r/x"); !errors.Is(err, ErrNotFound) {
+	if _, err := Initiatives.Get(s, "../../r/x"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("get malformed: %v", err)
 	}
 	if err := s.DeleteInitiative(second.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetInitiative(second.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := Initiatives.Get(s, second.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
 	if err := s.DeleteInitiative(second.ID, false); !errors.Is(err, ErrNotFound) {
@@ -89,88 +84,40 @@ func TestLabInitiativeCRUD(t *testing.T) {
 }
 
 func TestLabValidation(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := mustInitiative(t, s)
 	cases := []struct {
 		name  string
 		put   func() error
 		field string
 	}{
-		{"no title", func() error { _, err := s.PutInitiative(Initiative{Language: "en"}); return err }, "title"},
-		{"stage 6", func() error { _, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Stage: 6}); return err }, "stage"},
-		{"negative stage", func() error { _, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Stage: -1}); return err }, "stage"},
-		{"bad date", func() error {
-			_, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Started: "2024-13-01"})
-			return err
-		}, "started"},
-		{"end before start", func() error {
-			_, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Started: "2024-02-01", Ended: "2024-01-01"})
-			return err
-		}, "ended"},
-		{"bad topic", func() error {
-			_, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Topics: []string{"Elderly Care"}})
-			return err
-		}, "topics"},
-		{"control topic", func() error {
-			_, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Topics: []string{"_federation"}})
-			return err
-		}, "topics"},
-		{"bad status", func() error {
-			_, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Status: "done"})
-			return err
-		}, "status"},
-		{"bad language", func() error { _, err := s.PutInitiative(Initiative{Title: "x", Language: "eng"}); return err }, "language"},
-		{"no language", func() error { _, err := s.PutInitiative(Initiative{Title: "x"}); return err }, "language"},
-		{"long title", func() error {
-			_, err := s.PutInitiative(Initiative{Title: strings.Repeat("x", 301), Language: "en"})
-			return err
-		}, "title"},
-		{"stakeholder kind", func() error { _, err := s.PutStakeholder(Stakeholder{Kind: "robot", Name: "R2"}); return err }, "kind"},
-		{"stakeholder email", func() error {
-			_, err := s.PutStakeholder(Stakeholder{Kind: "person", Name: "A B", Email: "not-an-address"})
-			return err
-		}, "email"},
-		{"stakeholder phone", func() error {
-			_, err := s.PutStakeholder(Stakeholder{Kind: "person", Name: "A B", Phone: "call me"})
-			return err
-		}, "phone"},
-		{"stakeholder unknown initiative", func() error {
-			_, err := s.PutStakeholder(Stakeholder{Kind: "person", Name: "A B", InitiativeIDs: []string{"ini-aaaaaa"}})
-			return err
-		}, "initiative_ids"},
-		{"activity unknown initiative", func() error {
-			_, err := s.PutActivity(Activity{InitiativeID: "ini-aaaaaa", Kind: "workshop"})
-			return err
-		}, "initiative_id"},
-		{"activity no initiative", func() error { _, err := s.PutActivity(Activity{Kind: "workshop"}); return err }, "initiative_id"},
-		{"activity kind", func() error { _, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "party"}); return err }, "kind"},
-		{"activity date", func() error {
-			_, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot", Date: "15.3.2024"})
-			return err
-		}, "date"},
-		{"activity stage", func() error {
-			_, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot", Stage: 9})
-			return err
-		}, "stage"},
-		{"activity negative count", func() error {
-			_, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot", Counts: map[string]int{"residents": -1}})
-			return err
-		}, "counts"},
-		{"activity age", func() error {
-			_, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot", Ages: []int{67, 131}})
-			return err
-		}, "ages"},
-		{"evaluation indicator", func() error { _, err := s.PutEvaluation(Evaluation{InitiativeID: ini.ID}); return err }, "indicator"},
-		{"lesson insight", func() error { _, err := s.PutLesson(DraftLesson{Language: "en"}); return err }, "insight"},
-		{"lesson language", func() error { _, err := s.PutLesson(DraftLesson{Insight: "x"}); return err }, "language"},
-		{"lesson topic", func() error {
-			_, err := s.PutLesson(DraftLesson{Insight: "x", Language: "en", Topic: "A B"})
-			return err
-		}, "topic"},
-		{"draft link", func() error {
-			_, err := s.PutDraft(Draft{PracticeFields: PracticeFields{Links: []string{"ftp://x"}}})
-			return err
-		}, "links"},
+		{"no title", try(Initiatives, s, Initiative{Language: "en"}), "title"},
+		{"stage 6", try(Initiatives, s, Initiative{Title: "x", Language: "en", Stage: 6}), "stage"},
+		{"negative stage", try(Initiatives, s, Initiative{Title: "x", Language: "en", Stage: -1}), "stage"},
+		{"bad date", try(Initiatives, s, Initiative{Title: "x", Language: "en", Started: "2024-13-01"}), "started"},
+		{"end before start", try(Initiatives, s, Initiative{Title: "x", Language: "en", Started: "2024-02-01", Ended: "2024-01-01"}), "ended"},
+		{"bad topic", try(Initiatives, s, Initiative{Title: "x", Language: "en", Topics: []string{"Elderly Care"}}), "topics"},
+		{"control topic", try(Initiatives, s, Initiative{Title: "x", Language: "en", Topics: []string{"_federation"}}), "topics"},
+		{"bad status", try(Initiatives, s, Initiative{Title: "x", Language: "en", Status: "done"}), "status"},
+		{"bad language", try(Initiatives, s, Initiative{Title: "x", Language: "eng"}), "language"},
+		{"no language", try(Initiatives, s, Initiative{Title: "x"}), "language"},
+		{"long title", try(Initiatives, s, Initiative{Title: strings.Repeat("x", 301), Language: "en"}), "title"},
+		{"stakeholder kind", try(Stakeholders, s, Stakeholder{Kind: "robot", Name: "R2"}), "kind"},
+		{"stakeholder email", try(Stakeholders, s, Stakeholder{Kind: "person", Name: "A B", Email: "not-an-address"}), "email"},
+		{"stakeholder phone", try(Stakeholders, s, Stakeholder{Kind: "person", Name: "A B", Phone: "call me"}), "phone"},
+		{"stakeholder unknown initiative", try(Stakeholders, s, Stakeholder{Kind: "person", Name: "A B", InitiativeIDs: []string{"ini-aaaaaa"}}), "initiative_ids"},
+		{"activity unknown initiative", try(Activities, s, Activity{InitiativeID: "ini-aaaaaa", Kind: "workshop"}), "initiative_id"},
+		{"activity no initiative", try(Activities, s, Activity{Kind: "workshop"}), "initiative_id"},
+		{"activity kind", try(Activities, s, Activity{InitiativeID: ini.ID, Kind: "party"}), "kind"},
+		{"activity date", try(Activities, s, Activity{InitiativeID: ini.ID, Kind: "pilot", Date: "15.3.2024"}), "date"},
+		{"activity stage", try(Activities, s, Activity{InitiativeID: ini.ID, Kind: "pilot", Stage: 9}), "stage"},
+		{"activity negative count", try(Activities, s, Activity{InitiativeID: ini.ID, Kind: "pilot", Counts: map[string]int{"residents": -1}}), "counts"},
+		{"activity age", try(Activities, s, Activity{InitiativeID: ini.ID, Kind: "pilot", Ages: []int{67, 131}}), "ages"},
+		{"evaluation indicator", try(Evaluations, s, Evaluation{InitiativeID: ini.ID}), "indicator"},
+		{"lesson insight", try(Lessons, s, DraftLesson{Language: "en"}), "insight"},
+		{"lesson language", try(Lessons, s, DraftLesson{Insight: "x"}), "language"},
+		{"lesson topic", try(Lessons, s, DraftLesson{Insight: "x", Language: "en", Topic: "A B"}), "topic"},
+		{"draft link", try(Drafts, s, Draft{PracticeFields: PracticeFields{Links: []string{"ftp://x"}}}), "links"},
 	}
 	for _, c := range cases {
 		err := c.put()
@@ -184,23 +131,11 @@ func TestLabValidation(t *testing.T) {
 	}
 	// Updating an unknown entity of every kind is ErrNotFound.
 	for name, err := range map[string]error{
-		"stakeholder": func() error {
-			_, err := s.PutStakeholder(Stakeholder{ID: "stk-aaaaaa", Kind: "person", Name: "x"})
-			return err
-		}(),
-		"activity": func() error {
-			_, err := s.PutActivity(Activity{ID: "act-aaaaaa", InitiativeID: ini.ID, Kind: "pilot"})
-			return err
-		}(),
-		"evaluation": func() error {
-			_, err := s.PutEvaluation(Evaluation{ID: "eva-aaaaaa", InitiativeID: ini.ID, Indicator: "x"})
-			return err
-		}(),
-		"lesson": func() error {
-			_, err := s.PutLesson(DraftLesson{ID: "les-aaaaaa", Insight: "x", Language: "en"})
-			return err
-		}(),
-		"draft": func() error { _, err := s.PutDraft(Draft{ID: "drf-aaaaaa"}); return err }(),
+		"stakeholder": try(Stakeholders, s, Stakeholder{ID: "stk-aaaaaa", Kind: "person", Name: "x"})(),
+		"activity":    try(Activities, s, Activity{ID: "act-aaaaaa", InitiativeID: ini.ID, Kind: "pilot"})(),
+		"evaluation":  try(Evaluations, s, Evaluation{ID: "eva-aaaaaa", InitiativeID: ini.ID, Indicator: "x"})(),
+		"lesson":      try(Lessons, s, DraftLesson{ID: "les-aaaaaa", Insight: "x", Language: "en"})(),
+		"draft":       try(Drafts, s, Draft{ID: "drf-aaaaaa"})(),
 	} {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("update unknown %s: %v", name, err)
@@ -209,13 +144,13 @@ func TestLabValidation(t *testing.T) {
 }
 
 func TestLabEntitiesCRUD(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := mustInitiative(t, s)
-	other, err := s.PutInitiative(Initiative{Title: "Other", Language: "sv"})
+	other, err := Initiatives.Put(s, Initiative{Title: "Other", Language: "sv"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stk, err := s.PutStakeholder(Stakeholder{Kind: "person", Name: "Aino Mattila", Role: "Home-care nurse",
+	stk, err := Stakeholders.Put(s, Stakeholder{Kind: "person", Name: "Aino Mattila", Role: "Home-care nurse",
 		InitiativeIDs: []string{ini.ID, ini.ID}, Email: "aino@example.fi"})
 	if err != nil {
 		t.Fatal(err)
@@ -223,17 +158,17 @@ func TestLabEntitiesCRUD(t *testing.T) {
 	if len(stk.InitiativeIDs) != 1 {
 		t.Fatalf("duplicate links kept: %v", stk.InitiativeIDs)
 	}
-	if _, err := s.PutStakeholder(Stakeholder{Kind: "organisation", Name: "Village association", InitiativeIDs: []string{other.ID}}); err != nil {
+	if _, err := Stakeholders.Put(s, Stakeholder{Kind: "organisation", Name: "Village association", InitiativeIDs: []string{other.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := s.ListStakeholders(ini.ID); len(l) != 1 || l[0].ID != stk.ID {
+	if l, _ := Stakeholders.List(s, ini.ID); len(l) != 1 || l[0].ID != stk.ID {
 		t.Fatalf("stakeholders of initiative: %v", l)
 	}
-	if l, _ := s.ListStakeholders(""); len(l) != 2 {
+	if l, _ := Stakeholders.List(s, ""); len(l) != 2 {
 		t.Fatalf("all stakeholders: %v", l)
 	}
 
-	act, err := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "Workshop", Title: "Kick-off", Date: "2016-04-12"})
+	act, err := Activities.Put(s, Activity{InitiativeID: ini.ID, Kind: "Workshop", Title: "Kick-off", Date: "2016-04-12"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,28 +176,28 @@ func TestLabEntitiesCRUD(t *testing.T) {
 		t.Fatalf("activity defaults: %+v", act)
 	}
 	act.Notes = "went well"
-	act2, err := s.PutActivity(*act)
+	act2, err := Activities.Put(s, *act)
 	if err != nil || act2.Notes != "went well" || !act2.Created.Equal(act.Created) {
 		t.Fatalf("update activity: %+v %v", act2, err)
 	}
-	if _, err := s.PutActivity(Activity{InitiativeID: other.ID, Kind: "survey", Date: "2016-01-01"}); err != nil {
+	if _, err := Activities.Put(s, Activity{InitiativeID: other.ID, Kind: "survey", Date: "2016-01-01"}); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := s.ListActivities(ini.ID); len(l) != 1 {
+	if l, _ := Activities.List(s, ini.ID); len(l) != 1 {
 		t.Fatalf("activities of initiative: %v", l)
 	}
-	if l, _ := s.ListActivities(""); len(l) != 2 || l[0].Date != "2016-01-01" {
+	if l, _ := Activities.List(s, ""); len(l) != 2 || l[0].Date != "2016-01-01" {
 		t.Fatalf("activities by date: %v", l)
 	}
 
-	ev, err := s.PutEvaluation(Evaluation{InitiativeID: ini.ID, Indicator: "Waiting time", Unit: "days", Before: fp(14), After: fp(6)})
+	ev, err := Evaluations.Put(s, Evaluation{InitiativeID: ini.ID, Indicator: "Waiting time", Unit: "days", Before: fp(14), After: fp(6)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g, err := s.GetEvaluation(ev.ID); err != nil || *g.After != 6 {
+	if g, err := Evaluations.Get(s, ev.ID); err != nil || *g.After != 6 {
 		t.Fatalf("get evaluation: %+v %v", g, err)
 	}
-	les, err := s.PutLesson(DraftLesson{InitiativeID: ini.ID, Insight: "Start with the carers."})
+	les, err := Lessons.Put(s, DraftLesson{InitiativeID: ini.ID, Insight: "Start with the carers."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +209,7 @@ func TestLabEntitiesCRUD(t *testing.T) {
 	}
 	les.Insight = "Start with the carers, then the families."
 	les.Published = ""
-	les2, err := s.PutLesson(*les)
+	les2, err := Lessons.Put(s, *les)
 	if err != nil || les2.Published != "bafyfake" {
 		t.Fatalf("published CID not kept on edit: %+v %v", les2, err)
 	}
@@ -284,10 +219,10 @@ func TestLabEntitiesCRUD(t *testing.T) {
 		del  func() error
 		get  func() error
 	}{
-		{"stakeholder", func() error { return s.DeleteStakeholder(stk.ID) }, func() error { _, err := s.GetStakeholder(stk.ID); return err }},
-		{"activity", func() error { return s.DeleteActivity(act.ID) }, func() error { _, err := s.GetActivity(act.ID); return err }},
-		{"evaluation", func() error { return s.DeleteEvaluation(ev.ID) }, func() error { _, err := s.GetEvaluation(ev.ID); return err }},
-		{"lesson", func() error { return s.DeleteLesson(les.ID) }, func() error { _, err := s.GetLesson(les.ID); return err }},
+		{"stakeholder", func() error { return Stakeholders.Remove(s, stk.ID, false) }, func() error { _, err := Stakeholders.Get(s, stk.ID); return err }},
+		{"activity", func() error { return Activities.Remove(s, act.ID, false) }, func() error { _, err := Activities.Get(s, act.ID); return err }},
+		{"evaluation", func() error { return Evaluations.Remove(s, ev.ID, false) }, func() error { _, err := Evaluations.Get(s, ev.ID); return err }},
+		{"lesson", func() error { return Lessons.Remove(s, les.ID, false) }, func() error { _, err := Lessons.Get(s, les.ID); return err }},
 	} {
 		if err := del.del(); err != nil {
 			t.Fatalf("delete %s: %v", del.name, err)
@@ -302,17 +237,17 @@ func TestLabEntitiesCRUD(t *testing.T) {
 }
 
 func TestLabCascade(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := mustInitiative(t, s)
-	act, _ := s.PutActivity(Activity{InitiativeID: ini.ID, Kind: "pilot"})
-	ev, _ := s.PutEvaluation(Evaluation{InitiativeID: ini.ID, Indicator: "Satisfaction"})
-	stk, _ := s.PutStakeholder(Stakeholder{Kind: "person", Name: "Aino Mattila", InitiativeIDs: []string{ini.ID}})
-	les, _ := s.PutLesson(DraftLesson{InitiativeID: ini.ID, Insight: "x"})
+	act, _ := Activities.Put(s, Activity{InitiativeID: ini.ID, Kind: "pilot"})
+	ev, _ := Evaluations.Put(s, Evaluation{InitiativeID: ini.ID, Indicator: "Satisfaction"})
+	stk, _ := Stakeholders.Put(s, Stakeholder{Kind: "person", Name: "Aino Mattila", InitiativeIDs: []string{ini.ID}})
+	les, _ := Lessons.Put(s, DraftLesson{InitiativeID: ini.ID, Insight: "x"})
 	d, err := s.AssembleDraft(ini.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err = s.PutDraft(*d)
+	d, err = Drafts.Put(s, *d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,35 +256,35 @@ func TestLabCascade(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "cascade") {
 		t.Fatalf("delete with activities: %v", err)
 	}
-	if _, err := s.GetActivity(act.ID); err != nil {
+	if _, err := Activities.Get(s, act.ID); err != nil {
 		t.Fatal("refused delete removed an activity")
 	}
 	if err := s.DeleteInitiative(ini.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetActivity(act.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := Activities.Get(s, act.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("activity after cascade: %v", err)
 	}
-	if _, err := s.GetEvaluation(ev.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := Evaluations.Get(s, ev.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("evaluation after cascade: %v", err)
 	}
-	if g, err := s.GetStakeholder(stk.ID); err != nil || len(g.InitiativeIDs) != 0 {
+	if g, err := Stakeholders.Get(s, stk.ID); err != nil || len(g.InitiativeIDs) != 0 {
 		t.Fatalf("stakeholder after cascade: %+v %v", g, err)
 	}
-	if g, err := s.GetLesson(les.ID); err != nil || g.InitiativeID != "" {
+	if g, err := Lessons.Get(s, les.ID); err != nil || g.InitiativeID != "" {
 		t.Fatalf("lesson after cascade: %+v %v", g, err)
 	}
-	if g, err := s.GetDraft(d.ID); err != nil || g.InitiativeID != "" {
+	if g, err := Drafts.Get(s, d.ID); err != nil || g.InitiativeID != "" {
 		t.Fatalf("draft after cascade: %+v %v", g, err)
 	}
 	// The unlinked lesson and draft can still be edited.
-	if _, err := s.PutDraft(Draft{ID: d.ID, PracticeFields: PracticeFields{Title: "t"}}); err != nil {
+	if _, err := Drafts.Put(s, Draft{ID: d.ID, PracticeFields: PracticeFields{Title: "t"}}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestLabStages(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	st, err := s.Stages()
 	if err != nil || len(st) != 5 {
 		t.Fatalf("default stages: %v %v", st, err)
@@ -383,7 +318,7 @@ func TestLabStages(t *testing.T) {
 	if st, _ := s.Stages(); len(st) != 6 || st[5].Number != 6 {
 		t.Fatalf("after set: %v", st)
 	}
-	if _, err := s.PutInitiative(Initiative{Title: "x", Language: "en", Stage: 6}); err != nil {
+	if _, err := Initiatives.Put(s, Initiative{Title: "x", Language: "en", Stage: 6}); err != nil {
 		t.Fatalf("stage 6 of 6: %v", err)
 	}
 }
@@ -393,7 +328,7 @@ func TestLabStages(t *testing.T) {
 func labFixture(t *testing.T, s *Store) *Initiative {
 	t.Helper()
 	ini := mustInitiative(t, s)
-	other, _ := s.PutInitiative(Initiative{Title: "Other", Language: "en"})
+	other, _ := Initiatives.Put(s, Initiative{Title: "Other", Language: "en"})
 	for _, v := range []Stakeholder{
 		{Kind: "person", Name: "Aino Mattila", Role: "Home-care nurse", Email: "aino.mattila@example.fi", Phone: "+358 40 123 4567",
 			Address: "Koulukatu 5, 80100 Joensuu", InitiativeIDs: []string{ini.ID}},
@@ -402,7 +337,7 @@ func labFixture(t *testing.T, s *Store) *Initiative {
 		{Kind: "person", Name: "Liisa Korhonen", Role: "Assistant to Aino Mattila", InitiativeIDs: []string{ini.ID}},
 		{Kind: "person", Name: "Olli Other", Role: "Planner", InitiativeIDs: []string{other.ID}},
 	} {
-		if _, err := s.PutStakeholder(v); err != nil {
+		if _, err := Stakeholders.Put(s, v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -414,25 +349,25 @@ func labFixture(t *testing.T, s *Store) *Initiative {
 		{InitiativeID: ini.ID, Kind: "pilot", Title: "Tablet pilot", Place: "Village", Stage: 3, Date: "2017-01-10",
 			Notes: "Tablets installed in 20 homes", Counts: map[string]int{"households": 20}, Ages: []int{71, 84}},
 	} {
-		if _, err := s.PutActivity(a); err != nil {
+		if _, err := Activities.Put(s, a); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.PutEvaluation(Evaluation{InitiativeID: ini.ID, Indicator: "Waiting time for a visit", Unit: "days", Before: fp(14),
+	if _, err := Evaluations.Put(s, Evaluation{InitiativeID: ini.ID, Indicator: "Waiting time for a visit", Unit: "days", Before: fp(14),
 		After: fp(6.5), Period: "2016-2017", Quotes: []string{"I feel less alone."}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PutLesson(DraftLesson{InitiativeID: ini.ID, Insight: "Involve carers from the first workshop."}); err != nil {
+	if _, err := Lessons.Put(s, DraftLesson{InitiativeID: ini.ID, Insight: "Involve carers from the first workshop."}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PutLesson(DraftLesson{InitiativeID: other.ID, Insight: "Unrelated lesson."}); err != nil {
+	if _, err := Lessons.Put(s, DraftLesson{InitiativeID: other.ID, Insight: "Unrelated lesson."}); err != nil {
 		t.Fatal(err)
 	}
 	return ini
 }
 
 func TestLabAssembleDraft(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := labFixture(t, s)
 	d, err := s.AssembleDraft(ini.ID)
 	if err != nil {
@@ -492,7 +427,7 @@ func TestLabAssembleDraft(t *testing.T) {
 }
 
 func TestLabRegistry(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	labFixture(t, s)
 	r, err := s.Registry()
 	if err != nil {
@@ -518,10 +453,10 @@ func TestLabRegistry(t *testing.T) {
 }
 
 func TestLabDraftApproval(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	ini := mustInitiative(t, s)
 	d, _ := s.AssembleDraft(ini.ID)
-	d, err := s.PutDraft(*d)
+	d, err := Drafts.Put(s, *d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -540,7 +475,7 @@ func TestLabDraftApproval(t *testing.T) {
 	a.Summary = "changed"
 	a.Published = "bafyfake"
 	a.InitiativeID = ""
-	e, err := s.PutDraft(*a)
+	e, err := Drafts.Put(s, *a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -557,19 +492,19 @@ func TestLabDraftApproval(t *testing.T) {
 	if err != nil || p.Published != "bafyreal" || p.Approval != nil {
 		t.Fatalf("published: %+v %v", p, err)
 	}
-	if l, _ := s.ListDrafts(ini.ID); len(l) != 1 {
+	if l, _ := Drafts.List(s, ini.ID); len(l) != 1 {
 		t.Fatalf("drafts of initiative: %v", l)
 	}
-	if err := s.DeleteDraft(d.ID); err != nil {
+	if err := Drafts.Remove(s, d.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetDraft(d.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := Drafts.Get(s, d.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
 
 func TestLabExport(t *testing.T) {
-	s := openLab(t)
+	s := openTestStore(t)
 	labFixture(t, s)
 	var buf bytes.Buffer
 	if err := s.ExportPrivate(&buf); err != nil {

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// Long file: every schema migration is tested from stores written in each earlier format, whose
+// writers (v1, v2, ...) live here with the checks they share.
+
 package knowledge
 
 import (

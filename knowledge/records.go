@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// Long file: the public records' storage (put, get with CID checks, versions, tombstones, listing,
+// limits) shares its key layout and decoding; each part leans on the others' invariants.
+
 package knowledge
 
 import (

@@ -142,16 +142,6 @@ func putUser(txn *badger.Txn, u *User) error {
 	return txn.Set(userKey(u.Name), b)
 }
 
-func (s *Store) userUpdate(fn func(txn *badger.Txn) error) error {
-	for i := 0; ; i++ {
-		err := s.db.Update(fn)
-		if errors.Is(err, badger.ErrConflict) && i < 8 {
-			continue
-		}
-		return err
-	}
-}
-
 // AddUser creates a local account: the node's first account is an
 // administrator, every later one a champion (see AddUserRole).
 func (s *Store) AddUser(name, password string) error {
@@ -178,7 +168,7 @@ func (s *Store) AddUserRole(name, password string, role Role) error {
 		return fmt.Errorf("hash password: %w", err)
 	}
 	now := time.Now().UTC()
-	return s.userUpdate(func(txn *badger.Txn) error {
+	return s.retryUpdate(func(txn *badger.Txn) error {
 		if _, err := txn.Get(userKey(name)); err == nil {
 			return fmt.Errorf("user %q: %w", name, ErrExists)
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {
@@ -208,7 +198,7 @@ func (s *Store) SetRole(name string, role Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	return s.userUpdate(func(txn *badger.Txn) error {
+	return s.retryUpdate(func(txn *badger.Txn) error {
 		u, err := getUser(txn, name)
 		if err != nil {
 			return err
@@ -242,7 +232,7 @@ func (s *Store) SetPassword(name, password string) error {
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	return s.userUpdate(func(txn *badger.Txn) error {
+	return s.retryUpdate(func(txn *badger.Txn) error {
 		u, err := getUser(txn, name)
 		if err != nil {
 			return err
@@ -279,7 +269,7 @@ func (s *Store) CheckPassword(name, password string) error {
 
 // TouchUser records a successful sign-in.
 func (s *Store) TouchUser(name string) error {
-	return s.userUpdate(func(txn *badger.Txn) error {
+	return s.retryUpdate(func(txn *badger.Txn) error {
 		u, err := getUser(txn, name)
 		if err != nil {
 			return err
@@ -320,7 +310,7 @@ func (s *Store) HasUser(name string) bool {
 
 // DeleteUser removes an account.
 func (s *Store) DeleteUser(name string) error {
-	return s.userUpdate(func(txn *badger.Txn) error {
+	return s.retryUpdate(func(txn *badger.Txn) error {
 		if _, err := txn.Get(userKey(name)); errors.Is(err, badger.ErrKeyNotFound) {
 			return fmt.Errorf("user %q: %w", name, ErrNotFound)
 		} else if err != nil {

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// Long file: one place for the node's defences (publishing limits, removed and compromised members,
+// floods, body limits, slow clients, headers, secrets in logs), each test short, sharing startLiveNode
+// and liveMesh.
+
 package node
 
 import (

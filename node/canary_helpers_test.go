@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// Long file: the canary's scanner must recognise a planted value in every encoding it could leave in
+// (folded, squeezed, JSON-escaped, base64, digit runs); each encoding is a small function here.
+
 package node
 
 import (

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// Long file: the canary scenario plants personal data in every lab field and checks every way out
+// (wire, API, logs, search, backups); its checks belong together. Its helpers are in
+// canary_helpers_test.go.
+
 package node
 
 import (

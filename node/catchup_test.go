@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// Long file: the catch-up scenarios (offline, partition heal, tombstones, late joiners, versions, gap
+// fetch) share its mocknet helpers and sealed-record builders; each test reads best beside them.
+
 package node
 
 import (

@@ -33,73 +33,41 @@ type ConflictError struct{ Code, Msg string }
 
 func (e *ConflictError) Error() string { return e.Msg }
 
-// LabKind is one kind of private lab entity: how to list, read, write and
-// delete it. Every kind has the same five operations, so a front end
-// serves them all with one implementation.
-type LabKind[T any] struct {
-	// Name is the kind's plural name in paths ("initiatives").
-	Name string
-	// List lists the kind's entities, those of one initiative if given.
-	List func(initiative string) ([]T, error)
-	Get  func(id string) (*T, error)
-	// Put adds an entity (empty ID) or replaces it.
-	Put func(T) (*T, error)
-	// Delete removes an entity; cascade also removes what depends on it.
-	Delete func(id string, cascade bool) error
-	SetID  func(*T, string)
+// LabKind is one kind of private lab entity as the node serves it: its
+// declaration (fields, which are personal, route) and the five operations
+// every kind has, so a front end serves them all with one implementation.
+// Entities travel as pointers to the kind's Go type (New, Get, Put) and
+// lists as slices of it.
+type LabKind struct {
+	k  knowledge.LabKind
+	st *knowledge.Store
 }
 
-func noCascade(del func(string) error) func(string, bool) error {
-	return func(id string, _ bool) error { return del(id) }
-}
+// Decl is the kind's declaration.
+func (l LabKind) Decl() *knowledge.Kind { return l.k.Decl() }
 
-// Initiatives are the lab's initiatives.
-func (n *Node) Initiatives() LabKind[knowledge.Initiative] {
-	st := n.store
-	return LabKind[knowledge.Initiative]{Name: "initiatives",
-		List: func(string) ([]knowledge.Initiative, error) { return st.ListInitiatives() },
-		Get:  st.GetInitiative, Put: st.PutInitiative, Delete: st.DeleteInitiative,
-		SetID: func(v *knowledge.Initiative, id string) { v.ID = id }}
-}
+// New returns a pointer to a new, empty entity of the kind.
+func (l LabKind) New() any { return l.k.New() }
 
-// Stakeholders are the people and organisations of the lab's initiatives.
-func (n *Node) Stakeholders() LabKind[knowledge.Stakeholder] {
-	st := n.store
-	return LabKind[knowledge.Stakeholder]{Name: "stakeholders", List: st.ListStakeholders, Get: st.GetStakeholder,
-		Put: st.PutStakeholder, Delete: noCascade(st.DeleteStakeholder),
-		SetID: func(v *knowledge.Stakeholder, id string) { v.ID = id }}
-}
+// List lists the kind's entities, those of one initiative if given.
+func (l LabKind) List(initiative string) (any, error) { return l.k.Query(l.st, initiative) }
 
-// Activities are what the lab's initiatives did, with their counts.
-func (n *Node) Activities() LabKind[knowledge.Activity] {
-	st := n.store
-	return LabKind[knowledge.Activity]{Name: "activities", List: st.ListActivities, Get: st.GetActivity,
-		Put: st.PutActivity, Delete: noCascade(st.DeleteActivity),
-		SetID: func(v *knowledge.Activity, id string) { v.ID = id }}
-}
+// Get returns an entity.
+func (l LabKind) Get(id string) (any, error) { return l.k.Find(l.st, id) }
 
-// Evaluations are the lab's evaluations of its initiatives.
-func (n *Node) Evaluations() LabKind[knowledge.Evaluation] {
-	st := n.store
-	return LabKind[knowledge.Evaluation]{Name: "evaluations", List: st.ListEvaluations, Get: st.GetEvaluation,
-		Put: st.PutEvaluation, Delete: noCascade(st.DeleteEvaluation),
-		SetID: func(v *knowledge.Evaluation, id string) { v.ID = id }}
-}
+// Put stores v (from New or Get) as a new entity (id "") or as entity id.
+func (l LabKind) Put(v any, id string) (any, error) { return l.k.Store(l.st, v, id) }
 
-// Lessons are the lab's lessons learnt, before and after publication.
-func (n *Node) Lessons() LabKind[knowledge.DraftLesson] {
-	st := n.store
-	return LabKind[knowledge.DraftLesson]{Name: "lessons", List: st.ListLessons, Get: st.GetLesson,
-		Put: st.PutLesson, Delete: noCascade(st.DeleteLesson),
-		SetID: func(v *knowledge.DraftLesson, id string) { v.ID = id }}
-}
+// Delete removes an entity; cascade also removes what depends on it.
+func (l LabKind) Delete(id string, cascade bool) error { return l.k.Remove(l.st, id, cascade) }
 
-// Drafts are the practices the lab is preparing to publish.
-func (n *Node) Drafts() LabKind[knowledge.Draft] {
-	st := n.store
-	return LabKind[knowledge.Draft]{Name: "drafts", List: st.ListDrafts, Get: st.GetDraft,
-		Put: st.PutDraft, Delete: noCascade(st.DeleteDraft),
-		SetID: func(v *knowledge.Draft, id string) { v.ID = id }}
+// LabKinds returns every kind of lab entity the node keeps.
+func (n *Node) LabKinds() []LabKind {
+	var out []LabKind
+	for _, k := range knowledge.LabKinds() {
+		out = append(out, LabKind{k: k, st: n.store})
+	}
+	return out
 }
 
 // Stages returns the lab's names of the innovation stages.
@@ -108,8 +76,9 @@ func (n *Node) Stages() ([]knowledge.Stage, error) { return n.store.Stages() }
 // SetStages replaces the lab's names of the innovation stages.
 func (n *Node) SetStages(st []knowledge.Stage) error { return n.store.SetStages(st) }
 
-// ExportLab writes every private lab entity as one JSON document.
-func (n *Node) ExportLab(w io.Writer) error { return n.store.ExportPrivate(w) }
+// ExportLab writes every private lab entity as one JSON document; without
+// personal, the fields each kind declares personal are left out.
+func (n *Node) ExportLab(w io.Writer, personal bool) error { return n.store.ExportLab(w, personal) }
 
 // ---- drafts ----
 
@@ -137,17 +106,14 @@ type DraftPreview struct {
 // PublicHash is the hex SHA-256 of a practice's deterministic CBOR
 // encoding followed by that of its topics.
 func PublicHash(p protocol.Practice, topics []string) (string, error) {
-	pb, err := protocol.Marshal(p)
-	if err != nil {
-		return "", err
-	}
-	tb, err := protocol.Marshal(topics)
-	if err != nil {
-		return "", err
-	}
 	h := sha256.New()
-	h.Write(pb)
-	h.Write(tb)
+	for _, v := range []any{p, topics} {
+		b, err := protocol.Marshal(v)
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
@@ -221,7 +187,7 @@ func (n *Node) CreateDraft(initiative string) (*knowledge.Draft, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n.store.PutDraft(*d)
+	return knowledge.Drafts.Put(n.store, *d)
 }
 
 // DraftDecisions are a reviewer's decisions on uncertain names.
@@ -233,28 +199,18 @@ type DraftDecisions struct {
 func (dd DraftDecisions) apply(d *knowledge.Draft) (confirmed, redact []string) {
 	confirmed, redact = d.Confirmed, d.Redact
 	if dd.Confirmed != nil {
-		confirmed = cleanNames(dd.Confirmed)
+		confirmed = knowledge.TrimList(dd.Confirmed)
 	}
 	if dd.Redact != nil {
-		redact = cleanNames(dd.Redact)
+		redact = knowledge.TrimList(dd.Redact)
 	}
 	return confirmed, redact
-}
-
-func cleanNames(l []string) []string {
-	out := []string{}
-	for _, v := range l {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // PreviewDraft shows what publishing the draft would send with the given
 // decisions (nil lists: the draft's stored ones).
 func (n *Node) PreviewDraft(ctx context.Context, id string, dd DraftDecisions) (*DraftPreview, error) {
-	d, err := n.store.GetDraft(id)
+	d, err := knowledge.Drafts.Get(n.store, id)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +234,7 @@ func (n *Node) ApproveDraft(ctx context.Context, id string, req ApproveRequest) 
 	}
 	labPublishMu.Lock()
 	defer labPublishMu.Unlock()
-	d, err := n.store.GetDraft(id)
+	d, err := knowledge.Drafts.Get(n.store, id)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +267,7 @@ func (n *Node) ApproveDraft(ctx context.Context, id string, req ApproveRequest) 
 func (n *Node) PublishDraft(ctx context.Context, id string) (*Published, error) {
 	labPublishMu.Lock()
 	defer labPublishMu.Unlock()
-	d, err := n.store.GetDraft(id)
+	d, err := knowledge.Drafts.Get(n.store, id)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +350,7 @@ func (n *Node) PublishLesson(ctx context.Context, l protocol.Lesson, topic strin
 func (n *Node) PublishLabLesson(ctx context.Context, id string, dryRun bool) (*PublishedLesson, error) {
 	labPublishMu.Lock()
 	defer labPublishMu.Unlock()
-	les, err := n.store.GetLesson(id)
+	les, err := knowledge.Lessons.Get(n.store, id)
 	if err != nil {
 		return nil, err
 	}
@@ -406,7 +362,7 @@ func (n *Node) PublishLabLesson(ctx context.Context, id string, dryRun bool) (*P
 	}
 	topic := les.Topic
 	if topic == "" && les.InitiativeID != "" {
-		if ini, err := n.store.GetInitiative(les.InitiativeID); err == nil && len(ini.Topics) > 0 {
+		if ini, err := knowledge.Initiatives.Get(n.store, les.InitiativeID); err == nil && len(ini.Topics) > 0 {
 			topic = ini.Topics[0]
 		}
 	}

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// Long file: the operations scenarios (kill -9 during writes, backup while writing, restore from an
+// older schema, config errors) share its process helpers (opsStart, opsKill, opsBurst); split, the
+// helpers would travel with every part.
+
 package node
 
 import (

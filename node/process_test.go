@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// Long file: TestProcesses drives real daemons through the CLI end to end, one subtest per command
+// group, over the shared helpers (startDaemon, cli, mustCLI) that the other process tests use too.
+
 package node
 
 import (

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// Long file: local and federated search are one path (query, ranking, facets, snippets, remote answers
+// merged like local ones); splitting would cut that path across files.
+
 package node
 
 import (

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// Long file: the web UI's security and page tests (anonymous requests, Host, CSRF, sign-in lockout,
+// feeds, pages, drafts) share one signed-in test browser built here.
+
 package node
 
 import (

@@ -38,29 +38,24 @@ const demoFederation = "improve"
 var demoTopics = []string{"elderly-care", "transport", "health", "digital-services", "youth"}
 
 func demoCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "demo [--home DIR]",
-		Short: "Run a federation of several regions on this machine, with sample data, until Ctrl-C",
-		Long: "Starts North Karelia (the founder), Västernorrland, Donegal and Vestland as separate nodes in one\n" +
-			"process on 127.0.0.1, admits them by invite, subscribes them to common topics, seeds each with\n" +
-			"sample lab data and practices in its own language, and prints each region's web UI address and\n" +
-			"sign-in. Without --home the data lives in a temporary folder removed on exit; with --home it is\n" +
-			"kept there, and a later demo with the same --home starts the same regions again.",
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, keep := homeDir, true
-			if f := cmd.Flag("home"); f == nil || !f.Changed {
-				d, err := os.MkdirTemp("", "livinglab-demo-")
-				if err != nil {
-					return err
-				}
-				dir, keep = d, false
+	c := command("demo [--home DIR]", "Run a federation of several regions on this machine, with sample data, until Ctrl-C", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		dir, keep := homeDir, true
+		if f := cmd.Flag("home"); f == nil || !f.Changed {
+			d, err := os.MkdirTemp("", "livinglab-demo-")
+			if err != nil {
+				return err
 			}
-			cx, cancel := ctx()
-			defer cancel()
-			return runDemo(cx, cmd.OutOrStdout(), dir, keep)
-		},
-	}
+			dir, keep = d, false
+		}
+		cx, cancel := ctx()
+		defer cancel()
+		return runDemo(cx, cmd.OutOrStdout(), dir, keep)
+	})
+	c.Long = "Starts North Karelia (the founder), Västernorrland, Donegal and Vestland as separate nodes in one\n" +
+		"process on 127.0.0.1, admits them by invite, subscribes them to common topics, seeds each with\n" +
+		"sample lab data and practices in its own language, and prints each region's web UI address and\n" +
+		"sign-in. Without --home the data lives in a temporary folder removed on exit; with --home it is\n" +
+		"kept there, and a later demo with the same --home starts the same regions again."
 	return c
 }
 

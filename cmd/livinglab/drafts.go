@@ -27,43 +27,38 @@ func draftCmd() *cobra.Command { return newDraftCreateCmd("draft --initiative ID
 func newDraftCreateCmd(use string) *cobra.Command {
 	var initiative, out string
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   use,
-		Short: "Assemble a draft practice from an initiative",
-		Long: "Builds a draft practice from an initiative and its activities, evaluations and lessons: only the fields\n" +
-			"a public practice carries, stakeholder roles and never names. Nothing leaves the node.",
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if strings.TrimSpace(initiative) == "" {
-				return fmt.Errorf("--initiative is required (see: livinglab lab initiative list)")
-			}
-			var d knowledge.Draft
-			if err := labDo("POST", "/api/v1/drafts", map[string]string{"initiative": initiative}, &d); err != nil {
+	c := command(use, "Assemble a draft practice from an initiative", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		if strings.TrimSpace(initiative) == "" {
+			return fmt.Errorf("--initiative is required (see: livinglab lab initiative list)")
+		}
+		var d knowledge.Draft
+		if err := call("POST", "/api/v1/drafts", map[string]string{"initiative": initiative}, &d); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if out != "" {
+			var buf bytes.Buffer
+			if err := printJSON(&buf, d); err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if out != "" {
-				var buf bytes.Buffer
-				if err := printJSON(&buf, d); err != nil {
-					return err
-				}
-				if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
-					return err
-				}
+			if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
+				return err
 			}
-			if asJSON {
-				return printJSON(w, d)
-			}
-			fmt.Fprintf(w, "Draft %s assembled from initiative %s.\n", d.ID, d.InitiativeID)
-			if out != "" {
-				fmt.Fprintf(w, "Wrote it to %s.\nNext: edit the file, then: livinglab draft edit %s --file %s\n", out, d.ID, out)
-			} else {
-				fmt.Fprintf(w, "Next: complete it (resources, difficulties, transferability): livinglab draft edit %s --file FILE\n", d.ID)
-			}
-			fmt.Fprintf(w, "Then review exactly what would leave: livinglab draft preview %s\n", d.ID)
-			return nil
-		},
-	}
+		}
+		if asJSON {
+			return printJSON(w, d)
+		}
+		fmt.Fprintf(w, "Draft %s assembled from initiative %s.\n", d.ID, d.InitiativeID)
+		if out != "" {
+			fmt.Fprintf(w, "Wrote it to %s.\nNext: edit the file, then: livinglab draft edit %s --file %s\n", out, d.ID, out)
+		} else {
+			fmt.Fprintf(w, "Next: complete it (resources, difficulties, transferability): livinglab draft edit %s --file FILE\n", d.ID)
+		}
+		fmt.Fprintf(w, "Then review exactly what would leave: livinglab draft preview %s\n", d.ID)
+		return nil
+	})
+	c.Long = "Builds a draft practice from an initiative and its activities, evaluations and lessons: only the fields\n" +
+		"a public practice carries, stakeholder roles and never names. Nothing leaves the node."
 	c.Flags().StringVar(&initiative, "initiative", "", "initiative ID")
 	c.Flags().StringVar(&out, "out", "", "also write the draft JSON to FILE")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -80,132 +75,55 @@ func draftState(d knowledge.Draft) string {
 	return "draft"
 }
 
-func draftListCmd() *cobra.Command {
-	var initiative string
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "list [--initiative ID] [--json]",
-		Short: "List draft practices",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := "/api/v1/drafts"
-			if initiative != "" {
-				path += "?initiative=" + url.QueryEscape(initiative)
-			}
-			var raw json.RawMessage
-			if err := labDo("GET", path, nil, &raw); err != nil {
-				return err
-			}
-			if asJSON {
-				_, err := cmd.OutOrStdout().Write(raw)
-				return err
-			}
-			var ds []knowledge.Draft
-			if err := json.Unmarshal(raw, &ds); err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tUPDATED\tSTATE\tINITIATIVE\tTOPICS\tTITLE")
-			for _, d := range ds {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Updated.Local().Format("2006-01-02 15:04"), draftState(d),
-					d.InitiativeID, strings.Join(d.Topics, ","), oneLine(d.Title, 60))
-			}
-			return tw.Flush()
-		},
+func printDraftList(w io.Writer, raw []byte) error {
+	var ds []knowledge.Draft
+	if err := json.Unmarshal(raw, &ds); err != nil {
+		return err
 	}
-	c.Flags().StringVar(&initiative, "initiative", "", "only the drafts of this initiative")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUPDATED\tSTATE\tINITIATIVE\tTOPICS\tTITLE")
+	for _, d := range ds {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Updated.Local().Format("2006-01-02 15:04"), draftState(d),
+			d.InitiativeID, strings.Join(d.Topics, ","), oneLine(d.Title, 60))
+	}
+	return tw.Flush()
 }
 
-func draftShowCmd() *cobra.Command {
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "show DRAFT-ID [--json]",
-		Short: "Show a draft (its private form: preview shows what would leave)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var d knowledge.Draft
-			if err := labDo("GET", "/api/v1/drafts/"+url.PathEscape(args[0]), nil, &d); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				return printJSON(w, d)
-			}
-			fmt.Fprintf(w, "%s\n%s · revision %d · %s · topics %s · language %s · stage %d\n", d.Title, d.ID, d.Rev, draftState(d),
-				strings.Join(d.Topics, ", "), d.Language, d.Stage)
-			if d.Published != "" {
-				fmt.Fprintf(w, "last published as %s\n", d.Published)
-			}
-			fmt.Fprintln(w)
-			for _, f := range []struct{ k, v string }{{"Summary", d.Summary}, {"Problem", d.Problem}, {"Approach", d.Approach},
-				{"Stakeholder roles", strings.Join(d.StakeholderRoles, "; ")}, {"Results", d.Results}, {"Resources", d.Resources},
-				{"Difficulties", d.Difficulties}, {"Transferability", d.Transferability}, {"Period", d.Period},
-				{"Links", strings.Join(d.Links, " ")}} {
-				if f.v != "" {
-					fmt.Fprintf(w, "%s\n  %s\n", f.k, strings.ReplaceAll(f.v, "\n", "\n  "))
-				}
-			}
-			if len(d.Lessons) > 0 {
-				fmt.Fprintln(w, "Lessons")
-				for _, l := range d.Lessons {
-					fmt.Fprintf(w, "  - %s\n", l)
-				}
-			}
-			return nil
-		},
+func printDraftShow(w io.Writer, raw []byte) error {
+	var d knowledge.Draft
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return err
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	fmt.Fprintf(w, "%s\n%s · revision %d · %s · topics %s · language %s · stage %d\n", d.Title, d.ID, d.Rev, draftState(d),
+		strings.Join(d.Topics, ", "), d.Language, d.Stage)
+	if d.Published != "" {
+		fmt.Fprintf(w, "last published as %s\n", d.Published)
+	}
+	fmt.Fprintln(w)
+	for _, f := range []struct{ k, v string }{{"Summary", d.Summary}, {"Problem", d.Problem}, {"Approach", d.Approach},
+		{"Stakeholder roles", strings.Join(d.StakeholderRoles, "; ")}, {"Results", d.Results}, {"Resources", d.Resources},
+		{"Difficulties", d.Difficulties}, {"Transferability", d.Transferability}, {"Period", d.Period},
+		{"Links", strings.Join(d.Links, " ")}} {
+		if f.v != "" {
+			fmt.Fprintf(w, "%s\n  %s\n", f.k, strings.ReplaceAll(f.v, "\n", "\n  "))
+		}
+	}
+	if len(d.Lessons) > 0 {
+		fmt.Fprintln(w, "Lessons")
+		for _, l := range d.Lessons {
+			fmt.Fprintf(w, "  - %s\n", l)
+		}
+	}
+	return nil
 }
 
-func draftEditCmd() *cobra.Command {
-	var file string
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "edit DRAFT-ID --file JSON",
-		Short: "Change a draft's fields (fields the file does not name are kept); clears its approval",
-		Long: "FILE holds a JSON object with the fields to change, e.g. {\"resources\": \"...\", \"topics\": [\"elderly-care\"]},\n" +
-			"or a whole draft as written by draft create --out. Any edit clears the draft's approval.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if file == "" {
-				return fmt.Errorf("--file is required")
-			}
-			body, err := readJSONObject(file)
-			if err != nil {
-				return err
-			}
-			var d knowledge.Draft
-			if err := labDo("PUT", "/api/v1/drafts/"+url.PathEscape(args[0]), body, &d); err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), d)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Updated draft %s (revision %d).\nNext: livinglab draft preview %s\n", d.ID, d.Rev, d.ID)
-			return nil
-		},
+func printDraftEdited(w io.Writer, raw []byte) error {
+	var d knowledge.Draft
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return err
 	}
-	c.Flags().StringVar(&file, "file", "", "JSON object with the fields to change (- for standard input)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
-}
-
-func draftDeleteCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete DRAFT-ID",
-		Short: "Delete a draft (a practice it published stays public: retract it with practice retract)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := labDo("DELETE", "/api/v1/drafts/"+url.PathEscape(args[0]), nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted draft %s\n", args[0])
-			return nil
-		},
-	}
+	fmt.Fprintf(w, "Updated draft %s (revision %d).\nNext: livinglab draft preview %s\n", d.ID, d.Rev, d.ID)
+	return nil
 }
 
 // decisions returns the body for the reviewer's decisions given as flags
@@ -230,55 +148,50 @@ func previewCmd() *cobra.Command {
 	var confirm, redact []string
 	var approve, asJSON bool
 	var by string
-	c := &cobra.Command{
-		Use:   "preview DRAFT-ID [--confirm NAME]... [--redact NAME]... [--approve]",
-		Short: "Show exactly what publishing a draft would send, every redaction, and approve it",
-		Long: "Prints the public record exactly as it would leave this node, the anonymisation report, the uncertain\n" +
-			"names to decide and the hash of the public bytes. Uncertain names are redacted unless confirmed:\n" +
-			"--confirm NAME keeps one (not personal), --redact NAME removes one. With --approve the previewed hash\n" +
-			"is approved, with these decisions; publishing then sends exactly this, or nothing.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id := args[0]
-			dec := decisions(cmd, confirm, redact)
-			var body any
-			if dec != nil {
-				body = dec
+	c := command("preview DRAFT-ID [--confirm NAME]... [--redact NAME]... [--approve]", "Show exactly what publishing a draft would send, every redaction, and approve it", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		id := args[0]
+		dec := decisions(cmd, confirm, redact)
+		var body any
+		if dec != nil {
+			body = dec
+		}
+		var pv node.DraftPreview
+		if err := call("POST", "/api/v1/drafts/"+url.PathEscape(id)+"/preview", body, &pv); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON && !approve {
+			return printJSON(w, pv)
+		}
+		if !asJSON {
+			printPreview(w, pv)
+		}
+		if !approve {
+			if !pv.Approved {
+				fmt.Fprintf(w, "\nTo approve exactly this, run the same command with --approve.\n")
+			} else {
+				fmt.Fprintf(w, "\nThis is approved. Publish it with: livinglab draft publish %s\n", id)
 			}
-			var pv node.DraftPreview
-			if err := labDo("POST", "/api/v1/drafts/"+url.PathEscape(id)+"/preview", body, &pv); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON && !approve {
-				return printJSON(w, pv)
-			}
-			if !asJSON {
-				printPreview(w, pv)
-			}
-			if !approve {
-				if !pv.Approved {
-					fmt.Fprintf(w, "\nTo approve exactly this, run the same command with --approve.\n")
-				} else {
-					fmt.Fprintf(w, "\nThis is approved. Publish it with: livinglab draft publish %s\n", id)
-				}
-				return nil
-			}
-			req := node.ApproveRequest{Hash: pv.Hash, By: by}
-			if dec != nil {
-				req.DraftDecisions = *dec
-			}
-			var ap node.DraftPreview
-			if err := labDo("POST", "/api/v1/drafts/"+url.PathEscape(id)+"/approve", req, &ap); err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(w, ap)
-			}
-			fmt.Fprintf(w, "\nApproved %s.\nPublish it with: livinglab draft publish %s\n", ap.Hash, id)
 			return nil
-		},
-	}
+		}
+		req := node.ApproveRequest{Hash: pv.Hash, By: by}
+		if dec != nil {
+			req.DraftDecisions = *dec
+		}
+		var ap node.DraftPreview
+		if err := call("POST", "/api/v1/drafts/"+url.PathEscape(id)+"/approve", req, &ap); err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(w, ap)
+		}
+		fmt.Fprintf(w, "\nApproved %s.\nPublish it with: livinglab draft publish %s\n", ap.Hash, id)
+		return nil
+	})
+	c.Long = "Prints the public record exactly as it would leave this node, the anonymisation report, the uncertain\n" +
+		"names to decide and the hash of the public bytes. Uncertain names are redacted unless confirmed:\n" +
+		"--confirm NAME keeps one (not personal), --redact NAME removes one. With --approve the previewed hash\n" +
+		"is approved, with these decisions; publishing then sends exactly this, or nothing."
 	c.Flags().StringArrayVar(&confirm, "confirm", nil, "an uncertain name that is not personal: keep it (repeatable)")
 	c.Flags().StringArrayVar(&redact, "redact", nil, "an uncertain name that is personal: redact it (repeatable)")
 	c.Flags().BoolVar(&approve, "approve", false, "approve the previewed hash (with these decisions)")
@@ -315,26 +228,21 @@ func printPreview(w io.Writer, pv node.DraftPreview) {
 func draftApproveCmd() *cobra.Command {
 	var hash, by string
 	var confirm, redact []string
-	c := &cobra.Command{
-		Use:   "approve DRAFT-ID --hash HASH [--confirm NAME]... [--redact NAME]...",
-		Short: "Approve a previewed draft by the hash its preview showed",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if hash == "" {
-				return fmt.Errorf("--hash is required: the hash livinglab draft preview %s shows", args[0])
-			}
-			req := node.ApproveRequest{Hash: hash, By: by}
-			if dec := decisions(cmd, confirm, redact); dec != nil {
-				req.DraftDecisions = *dec
-			}
-			var ap node.DraftPreview
-			if err := labDo("POST", "/api/v1/drafts/"+url.PathEscape(args[0])+"/approve", req, &ap); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Approved %s.\nPublish it with: livinglab draft publish %s\n", ap.Hash, args[0])
-			return nil
-		},
-	}
+	c := command("approve DRAFT-ID --hash HASH [--confirm NAME]... [--redact NAME]...", "Approve a previewed draft by the hash its preview showed", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		if hash == "" {
+			return fmt.Errorf("--hash is required: the hash livinglab draft preview %s shows", args[0])
+		}
+		req := node.ApproveRequest{Hash: hash, By: by}
+		if dec := decisions(cmd, confirm, redact); dec != nil {
+			req.DraftDecisions = *dec
+		}
+		var ap node.DraftPreview
+		if err := call("POST", "/api/v1/drafts/"+url.PathEscape(args[0])+"/approve", req, &ap); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Approved %s.\nPublish it with: livinglab draft publish %s\n", ap.Hash, args[0])
+		return nil
+	})
 	c.Flags().StringVar(&hash, "hash", "", "the hash the preview showed")
 	c.Flags().StringArrayVar(&confirm, "confirm", nil, "an uncertain name that is not personal: keep it (repeatable)")
 	c.Flags().StringArrayVar(&redact, "redact", nil, "an uncertain name that is personal: redact it (repeatable)")
@@ -344,26 +252,21 @@ func draftApproveCmd() *cobra.Command {
 
 func draftPublishCmd() *cobra.Command {
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "publish DRAFT-ID",
-		Short: "Sign and publish an approved draft, exactly as approved",
-		Long: "Publishes the draft only if it is approved and what would leave is still exactly what was approved;\n" +
-			"otherwise nothing is sent. A draft published before is published as a new version.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var out node.Published
-			if err := labDo("POST", "/api/v1/drafts/"+url.PathEscape(args[0])+"/publish", nil, &out); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				return printJSON(w, out)
-			}
-			printReport(w, out.Report)
-			fmt.Fprintf(w, "Published version %d to %s\n%s\n", out.Practice.Version, strings.Join(out.Topics, ", "), out.CID)
-			return nil
-		},
-	}
+	c := command("publish DRAFT-ID", "Sign and publish an approved draft, exactly as approved", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		var out node.Published
+		if err := call("POST", "/api/v1/drafts/"+url.PathEscape(args[0])+"/publish", nil, &out); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			return printJSON(w, out)
+		}
+		printReport(w, out.Report)
+		fmt.Fprintf(w, "Published version %d to %s\n%s\n", out.Practice.Version, strings.Join(out.Topics, ", "), out.CID)
+		return nil
+	})
+	c.Long = "Publishes the draft only if it is approved and what would leave is still exactly what was approved;\n" +
+		"otherwise nothing is sent. A draft published before is published as a new version."
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }

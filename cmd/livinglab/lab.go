@@ -4,11 +4,13 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +32,13 @@ func labCmds() []*cobra.Command {
 		Long: "The lab data is private: it stays on this node. Only a draft practice assembled from it (draft create)\n" +
 			"or a lesson, once anonymised, reviewed and published, leaves.",
 	}
-	for _, k := range labKinds {
+	var draftKind *knowledge.Kind
+	for _, lk := range knowledge.LabKinds() {
+		k := lk.Decl()
+		if k.Route == "drafts" {
+			draftKind = k
+			continue
+		}
 		lab.AddCommand(labKindCmd(k))
 	}
 	lab.AddCommand(stagesCmd(), labExportCmd())
@@ -42,189 +50,103 @@ func labCmds() []*cobra.Command {
 			"stakeholder roles and never names. Edit it, preview exactly what would leave (every redaction shown),\n" +
 			"approve that preview and publish it.",
 	}
-	draft.AddCommand(newDraftCreateCmd("create --initiative ID [--out FILE]"), draftListCmd(), draftShowCmd(), draftEditCmd(),
-		draftDeleteCmd(), previewCmd(), draftApproveCmd(), draftPublishCmd())
+	draft.AddCommand(newDraftCreateCmd("create --initiative ID [--out FILE]"))
+	draft.AddCommand(labEntityCmds(draftKind)...)
+	draft.AddCommand(previewCmd(), draftApproveCmd(), draftPublishCmd())
 	return []*cobra.Command{lab, draft}
-}
-
-// labDo sends one API request to the daemon.
-func labDo(method, path string, in, out any) error {
-	cl, err := client()
-	if err != nil {
-		return err
-	}
-	cx, cancel := ctx()
-	defer cancel()
-	return cl.Do(cx, method, path, in, out)
 }
 
 // ---- generic entity commands ----
 
-type fieldKind int
-
-const (
-	fString  fieldKind = iota
-	fInt               // --stage 3
-	fStrings           // repeatable: --topic a --topic b
-	fBool              // --consent-given
-	fFloat             // --before 14
-	fCounts            // --count residents=12 --count carers=5
-	fInts              // --ages 67,72,80
-)
-
-type labField struct {
-	flag  string
-	key   string
-	kind  fieldKind
-	usage string
+// labView is how the commands of a kind present it where the generic
+// presentation does not fit.
+type labView struct {
+	use         string                              // the ID argument's name in usage lines
+	list        func(w io.Writer, raw []byte) error // prints a list
+	show        func(w io.Writer, raw []byte) error // prints one entity
+	edited      func(w io.Writer, raw []byte) error // reports an edit
+	editShort   string                              // what edit does
+	editLong    string
+	deleteShort string
+	extra       func() []*cobra.Command // more commands of the kind
 }
 
-type labKind struct {
-	name, plural, path, short string
-	fields                    []labField
-	columns                   []string // list table
-	show                      []string // extra keys shown after the fields
-	filter                    bool     // list --initiative
-	cascade                   bool     // delete --cascade
+var labViews = map[string]labView{
+	"lesson": {extra: func() []*cobra.Command { return []*cobra.Command{lessonPublishCmd()} }},
+	"draft": {use: "DRAFT-ID", list: printDraftList, show: printDraftShow, edited: printDraftEdited,
+		editShort: "Change a draft's fields (fields the file does not name are kept); clears its approval",
+		editLong: "FILE holds a JSON object with the fields to change, e.g. {\"resources\": \"...\", \"topics\": [\"elderly-care\"]},\n" +
+			"or a whole draft as written by draft create --out. Any edit clears the draft's approval.",
+		deleteShort: "Delete a draft (a practice it published stays public: retract it with practice retract)"},
 }
 
-var labKinds = []labKind{
-	{name: "initiative", plural: "initiatives", path: "/api/v1/lab/initiatives",
-		short: "Services being co-produced",
-		fields: []labField{
-			{"title", "title", fString, "title"},
-			{"service", "service", fString, "the public service co-produced"},
-			{"description", "description", fString, "the problem and the aim (becomes the practice's problem)"},
-			{"topic", "topics", fStrings, "topic slug such as elderly-care (repeatable)"},
-			{"stage", "stage", fInt, "current stage (see lab stages)"},
-			{"started", "started", fString, "start date YYYY-MM-DD"},
-			{"ended", "ended", fString, "end date YYYY-MM-DD"},
-			{"status", "status", fString, "planned, active, paused or completed"},
-			{"language", "language", fString, "ISO 639-1 language of its texts, e.g. en, fi, sv"},
-		},
-		columns: []string{"id", "stage", "status", "language", "topics", "title"},
-		show:    []string{"created", "updated"},
-		cascade: true},
-	{name: "stakeholder", plural: "stakeholders", path: "/api/v1/lab/stakeholders",
-		short: "People and organisations taking part (personal data: never published)",
-		fields: []labField{
-			{"kind", "kind", fString, "person or organisation"},
-			{"name", "name", fString, "name"},
-			{"role", "role", fString, "role in the lab (the only thing a practice may carry, without the name)"},
-			{"organisation", "organisation", fString, "organisation"},
-			{"email", "email", fString, "e-mail address"},
-			{"phone", "phone", fString, "phone number"},
-			{"address", "address", fString, "postal address"},
-			{"consent", "consent", fString, "what was consented to, when and how"},
-			{"consent-given", "consent_given", fBool, "consent was given"},
-			{"notes", "notes", fString, "notes"},
-			{"initiative", "initiative_ids", fStrings, "initiative ID (repeatable)"},
-		},
-		columns: []string{"id", "kind", "name", "role", "organisation"},
-		show:    []string{"created", "updated"},
-		filter:  true},
-	{name: "activity", plural: "activities", path: "/api/v1/lab/activities",
-		short: "Workshops, interviews, pilots, meetings and surveys",
-		fields: []labField{
-			{"initiative", "initiative_id", fString, "initiative ID"},
-			{"kind", "kind", fString, "workshop, interview, pilot, meeting, survey or other"},
-			{"title", "title", fString, "title"},
-			{"date", "date", fString, "date YYYY-MM-DD"},
-			{"place", "place", fString, "place"},
-			{"stage", "stage", fInt, "stage it belongs to (default: the initiative's current stage)"},
-			{"attendee", "attendees", fStrings, "attendee name (repeatable; private, only counted)"},
-			{"notes", "notes", fString, "notes (scrubbed by the anonymisation gate before anything leaves)"},
-			{"count", "counts", fCounts, "participants by group, GROUP=N (repeatable)"},
-			{"ages", "ages", fInts, "participants' ages, comma-separated"},
-		},
-		columns: []string{"id", "date", "kind", "stage", "title", "place"},
-		show:    []string{"created", "updated"},
-		filter:  true},
-	{name: "evaluation", plural: "evaluations", path: "/api/v1/lab/evaluations",
-		short: "Indicators before and after, and feedback",
-		fields: []labField{
-			{"initiative", "initiative_id", fString, "initiative ID"},
-			{"indicator", "indicator", fString, "what was measured"},
-			{"unit", "unit", fString, "unit, e.g. days or %"},
-			{"before", "before", fFloat, "value before"},
-			{"after", "after", fFloat, "value after"},
-			{"period", "period", fString, "period measured, e.g. 2016-2017"},
-			{"quote", "quotes", fStrings, "feedback quote (repeatable)"},
-			{"notes", "notes", fString, "notes"},
-		},
-		columns: []string{"id", "indicator", "before", "after", "unit", "period"},
-		show:    []string{"created", "updated"},
-		filter:  true},
-	{name: "lesson", plural: "lessons", path: "/api/v1/lab/lessons",
-		short: "Lessons learnt, published one by one",
-		fields: []labField{
-			{"initiative", "initiative_id", fString, "initiative ID (optional)"},
-			{"insight", "insight", fString, "the insight, in a sentence or two"},
-			{"context", "context", fString, "its context"},
-			{"stage", "stage", fInt, "stage it concerns"},
-			{"topic", "topic", fString, "topic slug (default: the initiative's first topic)"},
-			{"language", "language", fString, "ISO 639-1 language (default: the initiative's)"},
-		},
-		columns: []string{"id", "stage", "topic", "published", "insight"},
-		show:    []string{"published", "created", "updated"},
-		filter:  true},
-}
-
-func labKindCmd(k labKind) *cobra.Command {
-	c := &cobra.Command{Use: k.name, Short: k.short}
-	c.AddCommand(labAddCmd(k), labListCmd(k), labShowCmd(k), labEditCmd(k), labDeleteCmd(k))
-	if k.name == "lesson" {
-		c.AddCommand(lessonPublishCmd())
-	}
+func labKindCmd(k *knowledge.Kind) *cobra.Command {
+	c := &cobra.Command{Use: k.Name, Short: k.Short}
+	c.AddCommand(labAddCmd(k))
+	c.AddCommand(labEntityCmds(k)...)
 	return c
 }
 
-// addFieldFlags registers a flag per field and returns a function that
-// adds the flags given on the command line to a JSON body.
-func addFieldFlags(fs *pflag.FlagSet, fields []labField) func(body map[string]any) {
-	vals := map[string]any{}
+// labEntityCmds returns list, show, edit and delete for a kind, and its
+// extra commands.
+func labEntityCmds(k *knowledge.Kind) []*cobra.Command {
+	out := []*cobra.Command{labListCmd(k), labShowCmd(k), labEditCmd(k), labDeleteCmd(k)}
+	if v := labViews[k.Name]; v.extra != nil {
+		out = append(out, v.extra()...)
+	}
+	return out
+}
+
+func labPath(k *knowledge.Kind, id string) string {
+	p := "/api/v1/" + k.Route
+	if id != "" {
+		p += "/" + url.PathEscape(id)
+	}
+	return p
+}
+
+func idUse(k *knowledge.Kind) string {
+	if u := labViews[k.Name].use; u != "" {
+		return u
+	}
+	return "ID"
+}
+
+// addFieldFlags registers a flag per field that has one and returns a
+// function that adds the flags given on the command line to a JSON body.
+func addFieldFlags(fs *pflag.FlagSet, fields []knowledge.Field) func(body map[string]any) {
+	vals := map[string]func() any{}
 	for _, f := range fields {
-		switch f.kind {
-		case fString:
-			vals[f.flag] = fs.String(f.flag, "", f.usage)
-		case fInt:
-			vals[f.flag] = fs.Int(f.flag, 0, f.usage)
-		case fStrings:
-			vals[f.flag] = fs.StringArray(f.flag, nil, f.usage)
-		case fBool:
-			vals[f.flag] = fs.Bool(f.flag, false, f.usage)
-		case fFloat:
-			vals[f.flag] = fs.Float64(f.flag, 0, f.usage)
-		case fCounts:
-			vals[f.flag] = fs.StringToInt(f.flag, nil, f.usage)
-		case fInts:
-			vals[f.flag] = fs.IntSlice(f.flag, nil, f.usage)
+		if f.Flag == "" {
+			continue
+		}
+		switch f.Type {
+		case knowledge.FieldText:
+			vals[f.Key] = value(fs.String(f.Flag, "", f.Usage))
+		case knowledge.FieldInt:
+			vals[f.Key] = value(fs.Int(f.Flag, 0, f.Usage))
+		case knowledge.FieldTexts:
+			vals[f.Key] = value(fs.StringArray(f.Flag, nil, f.Usage))
+		case knowledge.FieldBool:
+			vals[f.Key] = value(fs.Bool(f.Flag, false, f.Usage))
+		case knowledge.FieldNumber:
+			vals[f.Key] = value(fs.Float64(f.Flag, 0, f.Usage))
+		case knowledge.FieldCounts:
+			vals[f.Key] = value(fs.StringToInt(f.Flag, nil, f.Usage))
+		case knowledge.FieldInts:
+			vals[f.Key] = value(fs.IntSlice(f.Flag, nil, f.Usage))
 		}
 	}
 	return func(body map[string]any) {
 		for _, f := range fields {
-			if !fs.Changed(f.flag) {
-				continue
-			}
-			switch v := vals[f.flag].(type) {
-			case *string:
-				body[f.key] = *v
-			case *int:
-				body[f.key] = *v
-			case *[]string:
-				body[f.key] = *v
-			case *bool:
-				body[f.key] = *v
-			case *float64:
-				body[f.key] = *v
-			case *map[string]int:
-				body[f.key] = *v
-			case *[]int:
-				body[f.key] = *v
+			if v, ok := vals[f.Key]; ok && fs.Changed(f.Flag) {
+				body[f.Key] = v()
 			}
 		}
 	}
 }
+
+func value[T any](p *T) func() any { return func() any { return *p } }
 
 // readJSONObject reads a JSON object from a file ("-" for standard input).
 func readJSONObject(path string) (map[string]any, error) {
@@ -261,15 +183,15 @@ func labBody(file string, fromFlags func(map[string]any)) (map[string]any, error
 	return body, nil
 }
 
-func labAddCmd(k labKind) *cobra.Command {
+func labAddCmd(k *knowledge.Kind) *cobra.Command {
 	var file string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "add [flags] [--file JSON]",
-		Short: "Record a new " + k.name,
+		Short: "Record a new " + k.Name,
 		Args:  cobra.NoArgs,
 	}
-	fromFlags := addFieldFlags(c.Flags(), k.fields)
+	fromFlags := addFieldFlags(c.Flags(), k.Fields)
 	c.Flags().StringVar(&file, "file", "", "JSON object with the fields (- for standard input); flags override it")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -279,46 +201,45 @@ func labAddCmd(k labKind) *cobra.Command {
 		}
 		delete(body, "id")
 		var out map[string]any
-		if err := labDo("POST", k.path, body, &out); err != nil {
+		if err := call("POST", labPath(k, ""), body, &out); err != nil {
 			return err
 		}
 		if asJSON {
 			return printJSON(cmd.OutOrStdout(), out)
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "Recorded %s %s\n", k.name, formatValue(out["id"]))
+		fmt.Fprintf(cmd.OutOrStdout(), "Recorded %s %s\n", k.Name, formatValue(out["id"]))
 		return nil
 	}
 	return c
 }
 
-func labListCmd(k labKind) *cobra.Command {
+func labListCmd(k *knowledge.Kind) *cobra.Command {
 	var initiative string
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "list [--json]",
-		Short: "List " + k.plural,
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := k.path
-			if initiative != "" {
-				path += "?initiative=" + url.QueryEscape(initiative)
-			}
-			var raw json.RawMessage
-			if err := labDo("GET", path, nil, &raw); err != nil {
-				return err
-			}
-			if asJSON {
-				_, err := cmd.OutOrStdout().Write(raw)
-				return err
-			}
-			var items []map[string]any
-			if err := json.Unmarshal(raw, &items); err != nil {
-				return err
-			}
-			return printTable(cmd.OutOrStdout(), k.columns, items)
-		},
-	}
-	if k.filter {
+	c := command("list [--json]", "List "+k.Plural, cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		path := labPath(k, "")
+		if initiative != "" {
+			path += "?initiative=" + url.QueryEscape(initiative)
+		}
+		var raw json.RawMessage
+		if err := call("GET", path, nil, &raw); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			_, err := w.Write(raw)
+			return err
+		}
+		if list := labViews[k.Name].list; list != nil {
+			return list(w, raw)
+		}
+		var items []map[string]any
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return err
+		}
+		return printTable(w, k.Columns, items)
+	})
+	if k.ByInitiative {
 		c.Flags().StringVar(&initiative, "initiative", "", "only those of this initiative")
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -389,35 +310,32 @@ func formatValue(v any) string {
 	}
 }
 
-func labShowCmd(k labKind) *cobra.Command {
+func labShowCmd(k *knowledge.Kind) *cobra.Command {
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "show ID [--json]",
-		Short: "Show one " + k.name,
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var raw json.RawMessage
-			if err := labDo("GET", k.path+"/"+url.PathEscape(args[0]), nil, &raw); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				_, err := w.Write(raw)
-				return err
-			}
-			var m map[string]any
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return err
-			}
-			keys := []string{"id"}
-			for _, f := range k.fields {
-				keys = append(keys, f.key)
-			}
-			keys = append(keys, k.show...)
-			printFields(w, m, keys)
-			return nil
-		},
-	}
+	c := command("show "+idUse(k)+" [--json]", "Show one "+k.Name, cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		var raw json.RawMessage
+		if err := call("GET", labPath(k, args[0]), nil, &raw); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			_, err := w.Write(raw)
+			return err
+		}
+		if show := labViews[k.Name].show; show != nil {
+			return show(w, raw)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return err
+		}
+		keys := []string{"id"}
+		for _, f := range k.Fields {
+			keys = append(keys, f.Key)
+		}
+		printFields(w, m, append(keys, "created", "updated"))
+		return nil
+	})
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }
@@ -438,18 +356,23 @@ func printFields(w io.Writer, m map[string]any, keys []string) {
 	}
 }
 
-func labEditCmd(k labKind) *cobra.Command {
+func labEditCmd(k *knowledge.Kind) *cobra.Command {
 	var file string
 	var asJSON bool
+	v := labViews[k.Name]
 	c := &cobra.Command{
-		Use:   "edit ID [flags] [--file JSON]",
-		Short: "Change fields of a " + k.name + " (fields not given are kept)",
+		Use:   "edit " + idUse(k) + " [flags] [--file JSON]",
+		Short: cmp.Or(v.editShort, "Change fields of a "+k.Name+" (fields not given are kept)"),
+		Long:  v.editLong,
 		Args:  cobra.ExactArgs(1),
 	}
-	fromFlags := addFieldFlags(c.Flags(), k.fields)
+	fromFlags := addFieldFlags(c.Flags(), k.Fields)
 	c.Flags().StringVar(&file, "file", "", "JSON object with the fields to change (- for standard input); flags override it")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if file == "" && !slices.ContainsFunc(k.Fields, func(f knowledge.Field) bool { return f.Flag != "" }) {
+			return fmt.Errorf("--file is required")
+		}
 		body, err := labBody(file, fromFlags)
 		if err != nil {
 			return err
@@ -458,38 +381,37 @@ func labEditCmd(k labKind) *cobra.Command {
 		if len(body) == 0 {
 			return fmt.Errorf("nothing to change: give the fields to change as flags (see --help) or --file")
 		}
-		var out map[string]any
-		if err := labDo("PUT", k.path+"/"+url.PathEscape(args[0]), body, &out); err != nil {
+		var out json.RawMessage
+		if err := call("PUT", labPath(k, args[0]), body, &out); err != nil {
 			return err
 		}
+		w := cmd.OutOrStdout()
 		if asJSON {
-			return printJSON(cmd.OutOrStdout(), out)
+			return printJSON(w, out)
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "Updated %s %s\n", k.name, args[0])
+		if v.edited != nil {
+			return v.edited(w, out)
+		}
+		fmt.Fprintf(w, "Updated %s %s\n", k.Name, args[0])
 		return nil
 	}
 	return c
 }
 
-func labDeleteCmd(k labKind) *cobra.Command {
+func labDeleteCmd(k *knowledge.Kind) *cobra.Command {
 	var cascade bool
-	c := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a " + k.name,
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path := k.path + "/" + url.PathEscape(args[0])
-			if cascade {
-				path += "?cascade=true"
-			}
-			if err := labDo("DELETE", path, nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s %s\n", k.name, args[0])
-			return nil
-		},
-	}
-	if k.cascade {
+	c := command("delete "+idUse(k), cmp.Or(labViews[k.Name].deleteShort, "Delete a "+k.Name), cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		path := labPath(k, args[0])
+		if cascade {
+			path += "?cascade=true"
+		}
+		if err := call("DELETE", path, nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s %s\n", k.Name, args[0])
+		return nil
+	})
+	if k.Cascade {
 		c.Flags().BoolVar(&cascade, "cascade", false, "also delete its activities and evaluations")
 	}
 	return c
@@ -497,34 +419,23 @@ func labDeleteCmd(k labKind) *cobra.Command {
 
 func lessonPublishCmd() *cobra.Command {
 	var dryRun, asJSON bool
-	c := &cobra.Command{
-		Use:   "publish ID [--dry-run]",
-		Short: "Anonymise, sign and publish a lesson to its topic",
-		Long: "Runs the lesson's insight and context through the anonymisation gate (failing closed: uncertain names\n" +
-			"are redacted), prints the redaction report, signs and publishes it and prints its CID.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path := "/api/v1/lab/lessons/" + url.PathEscape(args[0]) + "/publish"
-			if dryRun {
-				path += "?dry_run=true"
-			}
-			var out node.PublishedLesson
-			if err := labDo("POST", path, nil, &out); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				return printJSON(w, out)
-			}
-			printReport(w, out.Report)
-			if dryRun {
-				fmt.Fprintln(w, "Dry run: nothing was signed or sent. This is what would leave:")
-				return printJSON(w, out.Lesson)
-			}
-			fmt.Fprintf(w, "Published to %s\n%s\n", strings.Join(out.Topics, ", "), out.CID)
-			return nil
-		},
-	}
+	c := command("publish ID [--dry-run]", "Anonymise, sign and publish a lesson to its topic", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		path := "/api/v1/lab/lessons/" + url.PathEscape(args[0]) + "/publish"
+		if dryRun {
+			path += "?dry_run=true"
+		}
+		var out node.PublishedLesson
+		if err := call("POST", path, nil, &out); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			return printJSON(w, out)
+		}
+		return printOutcome(w, out.Report, dryRun, out.Lesson, out.Topics, out.CID)
+	})
+	c.Long = "Runs the lesson's insight and context through the anonymisation gate (failing closed: uncertain names\n" +
+		"are redacted), prints the redaction report, signs and publishes it and prints its CID."
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would leave")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -533,43 +444,38 @@ func lessonPublishCmd() *cobra.Command {
 func stagesCmd() *cobra.Command {
 	var set string
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "stages [--set FILE] [--json]",
-		Short: "Show (or replace) the stages initiatives move through",
-		Long: "Without --set, prints the stages. With --set, replaces them with the JSON array in FILE, e.g.\n" +
-			`[{"name": "Ecosystem", "goal": "Establish the living-lab ecosystem."}, ...] (1 to 9 stages, numbered in order).`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var st []knowledge.Stage
-			if set != "" {
-				b, err := os.ReadFile(set)
-				if err != nil {
-					return err
-				}
-				var in []knowledge.Stage
-				dec := json.NewDecoder(bytes.NewReader(b))
-				dec.DisallowUnknownFields()
-				if err := dec.Decode(&in); err != nil {
-					return fmt.Errorf("%s is not a JSON array of stages: %w", set, err)
-				}
-				if err := labDo("PUT", "/api/v1/lab/stages", in, &st); err != nil {
-					return err
-				}
-			} else if err := labDo("GET", "/api/v1/lab/stages", nil, &st); err != nil {
+	c := command("stages [--set FILE] [--json]", "Show (or replace) the stages initiatives move through", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		var st []knowledge.Stage
+		if set != "" {
+			b, err := os.ReadFile(set)
+			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				return printJSON(w, st)
+			var in []knowledge.Stage
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&in); err != nil {
+				return fmt.Errorf("%s is not a JSON array of stages: %w", set, err)
 			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "STAGE\tNAME\tGOAL")
-			for _, s := range st {
-				fmt.Fprintf(tw, "%d\t%s\t%s\n", s.Number, s.Name, s.Goal)
+			if err := call("PUT", "/api/v1/lab/stages", in, &st); err != nil {
+				return err
 			}
-			return tw.Flush()
-		},
-	}
+		} else if err := call("GET", "/api/v1/lab/stages", nil, &st); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			return printJSON(w, st)
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STAGE\tNAME\tGOAL")
+		for _, s := range st {
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", s.Number, s.Name, s.Goal)
+		}
+		return tw.Flush()
+	})
+	c.Long = "Without --set, prints the stages. With --set, replaces them with the JSON array in FILE, e.g.\n" +
+		`[{"name": "Ecosystem", "goal": "Establish the living-lab ecosystem."}, ...] (1 to 9 stages, numbered in order).`
 	c.Flags().StringVar(&set, "set", "", "replace the stages with the JSON array in FILE")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -577,26 +483,31 @@ func stagesCmd() *cobra.Command {
 
 func labExportCmd() *cobra.Command {
 	var out string
-	c := &cobra.Command{
-		Use:   "export [--out FILE]",
-		Short: "Export all lab data, personal data included, as JSON (for the region's administrator)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var raw json.RawMessage
-			if err := labDo("GET", "/api/v1/lab/export", nil, &raw); err != nil {
-				return err
-			}
-			if out == "" {
-				_, err := cmd.OutOrStdout().Write(raw)
-				return err
-			}
-			if err := os.WriteFile(out, raw, 0o600); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "Wrote %s. It holds personal data: keep it as safe as the node.\n", out)
+	var noPersonal bool
+	c := command("export [--out FILE]", "Export all lab data, personal data included, as JSON (for the region's administrator)", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		var raw json.RawMessage
+		path := "/api/v1/lab/export"
+		if noPersonal {
+			path += "?personal=false"
+		}
+		if err := call("GET", path, nil, &raw); err != nil {
+			return err
+		}
+		if out == "" {
+			_, err := cmd.OutOrStdout().Write(raw)
+			return err
+		}
+		if err := os.WriteFile(out, raw, 0o600); err != nil {
+			return err
+		}
+		if noPersonal {
+			fmt.Fprintf(cmd.ErrOrStderr(), "Wrote %s, without the fields declared personal. Its free text may still name people.\n", out)
 			return nil
-		},
-	}
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "Wrote %s. It holds personal data: keep it as safe as the node.\n", out)
+		return nil
+	})
 	c.Flags().StringVar(&out, "out", "", "write to FILE (mode 0600) instead of standard output")
+	c.Flags().BoolVar(&noPersonal, "no-personal", false, "leave out the fields that hold personal data (names, contacts, consent)")
 	return c
 }

@@ -70,67 +70,62 @@ func download(path, out string) (int64, error) {
 func backupCmd() *cobra.Command {
 	var since uint64
 	var incremental, encrypt bool
-	c := &cobra.Command{
-		Use:   "backup FILE [--incremental]",
-		Short: "Write a consistent backup of the running node (store, identity, config)",
-		Long: "Writes a tar archive while the daemon runs. With --incremental, only what changed since the\n" +
-			"last backup of this home is written; restore the full backup, then each incremental one in order.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			state := filepath.Join(homeDir, "backup.last")
-			if incremental && since == 0 {
-				b, err := os.ReadFile(state)
-				if err != nil {
-					return fmt.Errorf("no earlier backup recorded in %s: make a full backup first", state)
-				}
-				since, _ = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	c := command("backup FILE [--incremental]", "Write a consistent backup of the running node (store, identity, config)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		state := filepath.Join(homeDir, "backup.last")
+		if incremental && since == 0 {
+			b, err := os.ReadFile(state)
+			if err != nil {
+				return fmt.Errorf("no earlier backup recorded in %s: make a full backup first", state)
 			}
-			var passphrase string
-			if encrypt {
-				var err error
-				if passphrase, err = readPassphrase(true); err != nil {
-					return err
-				}
+			since, _ = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		}
+		var passphrase string
+		if encrypt {
+			var err error
+			if passphrase, err = readPassphrase(true); err != nil {
+				return err
 			}
-			plain := args[0]
-			if encrypt {
-				tmp, err := os.CreateTemp(dirOf(args[0]), ".backup-*.tar.part")
-				if err != nil {
-					return err
-				}
-				tmp.Close()
-				defer os.Remove(tmp.Name())
-				plain = tmp.Name()
-			}
-			n, err := download("/api/v1/backup?since="+strconv.FormatUint(since, 10), plain)
+		}
+		plain := args[0]
+		if encrypt {
+			tmp, err := os.CreateTemp(dirOf(args[0]), ".backup-*.tar.part")
 			if err != nil {
 				return err
 			}
-			m, err := readManifest(plain)
-			if err != nil {
-				return err
+			tmp.Close()
+			defer os.Remove(tmp.Name())
+			plain = tmp.Name()
+		}
+		n, err := download("/api/v1/backup?since="+strconv.FormatUint(since, 10), plain)
+		if err != nil {
+			return err
+		}
+		m, err := readManifest(plain)
+		if err != nil {
+			return err
+		}
+		if encrypt {
+			if err := encryptFile(plain, args[0], passphrase); err != nil {
+				return fmt.Errorf("encrypt backup: %w", err)
 			}
-			if encrypt {
-				if err := encryptFile(plain, args[0], passphrase); err != nil {
-					return fmt.Errorf("encrypt backup: %w", err)
-				}
-			}
-			if m.Until > 0 {
-				os.WriteFile(state, []byte(strconv.FormatUint(m.Until, 10)+"\n"), 0o600)
-			}
-			kind := "full"
-			if m.Since > 0 {
-				kind = fmt.Sprintf("incremental since %d", m.Since)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Backup written to %s (%d bytes, %s, up to version %d).\n", args[0], n, kind, m.Until)
-			if encrypt {
-				fmt.Fprintln(cmd.OutOrStdout(), "It is encrypted with your passphrase: restore asks for it.")
-			} else {
-				fmt.Fprintln(cmd.OutOrStdout(), "It holds the node's private key: keep it safe (--encrypt seals it with a passphrase).")
-			}
-			return nil
-		},
-	}
+		}
+		if m.Until > 0 {
+			os.WriteFile(state, []byte(strconv.FormatUint(m.Until, 10)+"\n"), 0o600)
+		}
+		kind := "full"
+		if m.Since > 0 {
+			kind = fmt.Sprintf("incremental since %d", m.Since)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Backup written to %s (%d bytes, %s, up to version %d).\n", args[0], n, kind, m.Until)
+		if encrypt {
+			fmt.Fprintln(cmd.OutOrStdout(), "It is encrypted with your passphrase: restore asks for it.")
+		} else {
+			fmt.Fprintln(cmd.OutOrStdout(), "It holds the node's private key: keep it safe (--encrypt seals it with a passphrase).")
+		}
+		return nil
+	})
+	c.Long = "Writes a tar archive while the daemon runs. With --incremental, only what changed since the\n" +
+		"last backup of this home is written; restore the full backup, then each incremental one in order."
 	c.Flags().BoolVar(&encrypt, "encrypt", false, "seal the backup with a passphrase (asked on the terminal, or "+passphraseEnv+")")
 	c.Flags().BoolVar(&incremental, "incremental", false, "only what changed since the last backup")
 	c.Flags().Uint64Var(&since, "since", 0, "only what changed after this backup version")
@@ -150,37 +145,32 @@ func readManifest(path string) (node.BackupManifest, error) {
 
 func restoreCmd() *cobra.Command {
 	var keepDamaged bool
-	c := &cobra.Command{
-		Use:   "restore FILE [FILE...] --home EMPTYDIR",
-		Short: "Restore a backup (then incremental backups in order) into an empty home",
-		Long: "Restores and verifies: every file against the checksum in its archive's manifest and every\n" +
-			"record against its CID and signature. A damaged archive is refused with the list of what is\n" +
-			"damaged and the home is left empty. --keep-damaged restores the rest when only records are\n" +
-			"damaged; the node then fetches those records from the members.",
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var rs []io.Reader
-			for _, a := range args {
-				f, err := os.Open(a)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				st, _ := f.Stat()
-				r, err := openBackup(&progressReader{r: f, total: st.Size(), label: "restoring " + filepath.Base(a)}, a)
-				if err != nil {
-					return err
-				}
-				rs = append(rs, r)
-			}
-			m, err := node.RestoreWith(homeDir, rs, node.RestoreOptions{KeepDamaged: keepDamaged})
+	c := command("restore FILE [FILE...] --home EMPTYDIR", "Restore a backup (then incremental backups in order) into an empty home", cobra.MinimumNArgs(1), func(cmd *cobra.Command, args []string) error {
+		var rs []io.Reader
+		for _, a := range args {
+			f, err := os.Open(a)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Restored %s (%s) into %s.\nNext: livinglab run --home %s\n", m.Region, m.PeerID, homeDir, homeDir)
-			return nil
-		},
-	}
+			defer f.Close()
+			st, _ := f.Stat()
+			r, err := openBackup(&progressReader{r: f, total: st.Size(), label: "restoring " + filepath.Base(a)}, a)
+			if err != nil {
+				return err
+			}
+			rs = append(rs, r)
+		}
+		m, err := node.RestoreWith(homeDir, rs, node.RestoreOptions{KeepDamaged: keepDamaged})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Restored %s (%s) into %s.\nNext: livinglab run --home %s\n", m.Region, m.PeerID, homeDir, homeDir)
+		return nil
+	})
+	c.Long = "Restores and verifies: every file against the checksum in its archive's manifest and every\n" +
+		"record against its CID and signature. A damaged archive is refused with the list of what is\n" +
+		"damaged and the home is left empty. --keep-damaged restores the rest when only records are\n" +
+		"damaged; the node then fetches those records from the members."
 	c.Flags().BoolVar(&keepDamaged, "keep-damaged", false, "restore an archive with damaged records, leaving those for the members to supply")
 	return c
 }
@@ -188,50 +178,45 @@ func restoreCmd() *cobra.Command {
 func exportCmd() *cobra.Command {
 	var format, topic, out string
 	var private bool
-	c := &cobra.Command{
-		Use:   "export --format json|csv [--topic T] [--out FILE]",
-		Short: "Export the public knowledge this node holds (open data)",
-		Long:  "Exports signed public records only. --private exports the region's private lab data instead,\nfor the local administrator, and only into a local file (--out).",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "json" && format != "csv" {
-				return fmt.Errorf("--format must be json or csv")
+	c := command("export --format json|csv [--topic T] [--out FILE]", "Export the public knowledge this node holds (open data)", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		if format != "json" && format != "csv" {
+			return fmt.Errorf("--format must be json or csv")
+		}
+		path := "/api/v1/export?" + url.Values{"format": {format}, "topic": {topic}}.Encode()
+		if private {
+			if out == "" {
+				return fmt.Errorf("--private writes only to a local file: give --out FILE")
 			}
-			path := "/api/v1/export?" + url.Values{"format": {format}, "topic": {topic}}.Encode()
-			if private {
-				if out == "" {
-					return fmt.Errorf("--private writes only to a local file: give --out FILE")
-				}
-				if format != "json" {
-					return fmt.Errorf("--private exports JSON only")
-				}
-				path = "/api/v1/lab/export"
+			if format != "json" {
+				return fmt.Errorf("--private exports JSON only")
 			}
-			if out != "" {
-				n, err := download(path, out)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "Exported %d bytes to %s\n", n, out)
-				return nil
-			}
-			tmp, err := os.CreateTemp("", "livinglab-export-*")
+			path = "/api/v1/lab/export"
+		}
+		if out != "" {
+			n, err := download(path, out)
 			if err != nil {
 				return err
 			}
-			tmp.Close()
-			defer os.Remove(tmp.Name())
-			if _, err := download(path, tmp.Name()); err != nil {
-				return err
-			}
-			b, err := os.ReadFile(tmp.Name())
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(b)
+			fmt.Fprintf(cmd.ErrOrStderr(), "Exported %d bytes to %s\n", n, out)
+			return nil
+		}
+		tmp, err := os.CreateTemp("", "livinglab-export-*")
+		if err != nil {
 			return err
-		},
-	}
+		}
+		tmp.Close()
+		defer os.Remove(tmp.Name())
+		if _, err := download(path, tmp.Name()); err != nil {
+			return err
+		}
+		b, err := os.ReadFile(tmp.Name())
+		if err != nil {
+			return err
+		}
+		_, err = cmd.OutOrStdout().Write(b)
+		return err
+	})
+	c.Long = "Exports signed public records only. --private exports the region's private lab data instead,\nfor the local administrator, and only into a local file (--out)."
 	c.Flags().StringVar(&format, "format", "json", "json or csv")
 	c.Flags().StringVar(&topic, "topic", "", "only this topic")
 	c.Flags().StringVar(&out, "out", "", "write to this file instead of standard output")
@@ -245,14 +230,8 @@ func healthCmd() *cobra.Command {
 		Short: "Exit 0 when the daemon answers its health check (for container and service probes)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			var h node.Health
-			if err := cl.Do(cx, "GET", "/api/v1/health", nil, &h); err != nil {
+			if err := call("GET", "/api/v1/health", nil, &h); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, %d peers\n", h.Status, h.PeerID, h.Peers)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -40,61 +41,44 @@ func publishCmd() *cobra.Command {
 	var file, supersedes string
 	var keep, redact []string
 	var dryRun, asJSON bool
-	c := &cobra.Command{
-		Use:   "publish (DRAFT-ID | --file practice.json [--keep WORD]... [--redact WORD]...)",
-		Short: "Publish an approved draft, or anonymise, sign and publish a practice file",
-		Long: "With DRAFT-ID, signs and publishes a draft exactly as approved after its preview (nothing is\n" +
-			"published if it changed since). With --file, runs a complete practice through the anonymisation gate\n" +
-			"in one step (failing closed: every finding and every uncertain name is redacted), prints the\n" +
-			"redaction report, signs and publishes it and prints its CID. --keep and --redact carry a reviewer's\n" +
-			"decisions on uncertain names, as for drafts (run with --dry-run first to see the candidates).",
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				if file != "" {
-					return fmt.Errorf("give either a DRAFT-ID or --file, not both")
-				}
-				return draftPublishCmd().RunE(cmd, args)
+	c := command("publish (DRAFT-ID | --file practice.json [--keep WORD]... [--redact WORD]...)", "Publish an approved draft, or anonymise, sign and publish a practice file", cobra.MaximumNArgs(1), func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 {
+			if file != "" {
+				return fmt.Errorf("give either a DRAFT-ID or --file, not both")
 			}
-			if file == "" {
-				return fmt.Errorf("--file is required (or give an approved DRAFT-ID)")
-			}
-			in, err := readPracticeFile(file)
-			if err != nil {
-				return err
-			}
-			if supersedes != "" {
-				in.Supersedes = supersedes
-			}
-			in.Keep = append(in.Keep, keep...)
-			in.Redact = append(in.Redact, redact...)
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
-			path := "/api/v1/practices"
-			if dryRun {
-				path += "?dry_run=true"
-			}
-			var out node.Published
-			if err := cl.Do(cx, "POST", path, in, &out); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				return printJSON(w, out)
-			}
-			printReport(w, out.Report)
-			if dryRun {
-				fmt.Fprintln(w, "Dry run: nothing was signed or sent. This is what would leave:")
-				return printJSON(w, out.Practice)
-			}
-			fmt.Fprintf(w, "Published to %s\n%s\n", strings.Join(out.Topics, ", "), out.CID)
-			return nil
-		},
-	}
+			return draftPublishCmd().RunE(cmd, args)
+		}
+		if file == "" {
+			return fmt.Errorf("--file is required (or give an approved DRAFT-ID)")
+		}
+		in, err := readPracticeFile(file)
+		if err != nil {
+			return err
+		}
+		if supersedes != "" {
+			in.Supersedes = supersedes
+		}
+		in.Keep = append(in.Keep, keep...)
+		in.Redact = append(in.Redact, redact...)
+		path := "/api/v1/practices"
+		if dryRun {
+			path += "?dry_run=true"
+		}
+		var out node.Published
+		if err := call("POST", path, in, &out); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			return printJSON(w, out)
+		}
+		return printOutcome(w, out.Report, dryRun, out.Practice, out.Topics, out.CID)
+	})
+	c.Long = "With DRAFT-ID, signs and publishes a draft exactly as approved after its preview (nothing is\n" +
+		"published if it changed since). With --file, runs a complete practice through the anonymisation gate\n" +
+		"in one step (failing closed: every finding and every uncertain name is redacted), prints the\n" +
+		"redaction report, signs and publishes it and prints its CID. --keep and --redact carry a reviewer's\n" +
+		"decisions on uncertain names, as for drafts (run with --dry-run first to see the candidates)."
 	c.Flags().StringVar(&file, "file", "", "practice JSON file")
 	c.Flags().StringVar(&supersedes, "supersedes", "", "CID of the version this one replaces")
 	c.Flags().StringArrayVar(&keep, "keep", nil, "a word or phrase that is not personal: kept (repeatable)")
@@ -120,106 +104,85 @@ func printReport(w interface{ Write([]byte) (int, error) }, r node.GateReport) {
 	}
 }
 
+// printOutcome prints a publication's redaction report, then what would
+// leave (a dry run) or where it went.
+func printOutcome(w io.Writer, r node.GateReport, dryRun bool, leaving any, topics []string, cid string) error {
+	printReport(w, r)
+	if dryRun {
+		fmt.Fprintln(w, "Dry run: nothing was signed or sent. This is what would leave:")
+		return printJSON(w, leaving)
+	}
+	fmt.Fprintf(w, "Published to %s\n%s\n", strings.Join(topics, ", "), cid)
+	return nil
+}
+
 func showCmd() *cobra.Command {
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "show CID [--json]",
-		Short: "Show one practice",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
+	c := command("show CID [--json]", "Show one practice", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		var v node.PracticeView
+		if err := call("GET", "/api/v1/practices/"+url.PathEscape(args[0]), nil, &v); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		if asJSON {
+			return printJSON(w, v)
+		}
+		fmt.Fprintf(w, "%s\n%s, %s · %s · version %d · %s\nCID %s\n\n", v.Title, v.Region, v.Country, strings.Join(v.Topics, ", "), v.Version, v.Created.Format("2006-01-02"), v.CID)
+		for _, f := range []struct{ k, v string }{{"Summary", v.Summary}, {"Problem", v.Problem}, {"Approach", v.Approach},
+			{"Results", v.Results}, {"Resources", v.Resources}, {"Difficulties", v.Difficulties}, {"Transferability", v.Transferability}} {
+			if f.v != "" {
+				fmt.Fprintf(w, "%s\n  %s\n", f.k, f.v)
 			}
-			cx, cancel := ctx()
-			defer cancel()
-			var v node.PracticeView
-			if err := cl.Do(cx, "GET", "/api/v1/practices/"+url.PathEscape(args[0]), nil, &v); err != nil {
-				return err
+		}
+		if len(v.Lessons) > 0 {
+			fmt.Fprintln(w, "Lessons")
+			for _, l := range v.Lessons {
+				fmt.Fprintf(w, "  - %s\n", l)
 			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				return printJSON(w, v)
-			}
-			fmt.Fprintf(w, "%s\n%s, %s · %s · version %d · %s\nCID %s\n\n", v.Title, v.Region, v.Country, strings.Join(v.Topics, ", "), v.Version, v.Created.Format("2006-01-02"), v.CID)
-			for _, f := range []struct{ k, v string }{{"Summary", v.Summary}, {"Problem", v.Problem}, {"Approach", v.Approach},
-				{"Results", v.Results}, {"Resources", v.Resources}, {"Difficulties", v.Difficulties}, {"Transferability", v.Transferability}} {
-				if f.v != "" {
-					fmt.Fprintf(w, "%s\n  %s\n", f.k, f.v)
-				}
-			}
-			if len(v.Lessons) > 0 {
-				fmt.Fprintln(w, "Lessons")
-				for _, l := range v.Lessons {
-					fmt.Fprintf(w, "  - %s\n", l)
-				}
-			}
-			if v.SupersededBy != "" {
-				fmt.Fprintf(w, "\nSuperseded by %s\n", v.SupersededBy)
-			}
-			return nil
-		},
-	}
+		}
+		if v.SupersededBy != "" {
+			fmt.Fprintf(w, "\nSuperseded by %s\n", v.SupersededBy)
+		}
+		return nil
+	})
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }
 
 func retractCmd() *cobra.Command {
 	var reason string
-	c := &cobra.Command{
-		Use:   "retract CID --reason TEXT",
-		Short: "Withdraw a practice everywhere (a signed tombstone)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if strings.TrimSpace(reason) == "" {
-				return fmt.Errorf("--reason is required")
-			}
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
-			var out map[string]string
-			if err := cl.Do(cx, "POST", "/api/v1/practices/"+url.PathEscape(args[0])+"/retract", map[string]string{"reason": reason}, &out); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Retracted %s (tombstone %s).\nNodes drop its content when they receive the tombstone; a hostile node can still keep a copy.\n", out["retracted"], out["tombstone"])
-			return nil
-		},
-	}
+	c := command("retract CID --reason TEXT", "Withdraw a practice everywhere (a signed tombstone)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		if strings.TrimSpace(reason) == "" {
+			return fmt.Errorf("--reason is required")
+		}
+		var out map[string]string
+		if err := call("POST", "/api/v1/practices/"+url.PathEscape(args[0])+"/retract", map[string]string{"reason": reason}, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Retracted %s (tombstone %s).\nNodes drop its content when they receive the tombstone; a hostile node can still keep a copy.\n", out["retracted"], out["tombstone"])
+		return nil
+	})
 	c.Flags().StringVar(&reason, "reason", "", "why the record is withdrawn")
 	return c
 }
 
 func historyCmd() *cobra.Command {
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "history CID [--json]",
-		Short: "List every version of a practice",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
-			var vs []node.PracticeView
-			if err := cl.Do(cx, "GET", "/api/v1/practices/"+url.PathEscape(args[0])+"/history", nil, &vs); err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), vs)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tCREATED\tCID\tTITLE")
-			for _, v := range vs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", v.Version, v.Created.Format("2006-01-02 15:04"), v.CID, v.Title)
-			}
-			return tw.Flush()
-		},
-	}
+	c := command("history CID [--json]", "List every version of a practice", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		var vs []node.PracticeView
+		if err := call("GET", "/api/v1/practices/"+url.PathEscape(args[0])+"/history", nil, &vs); err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(cmd.OutOrStdout(), vs)
+		}
+		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tCREATED\tCID\tTITLE")
+		for _, v := range vs {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", v.Version, v.Created.Format("2006-01-02 15:04"), v.CID, v.Title)
+		}
+		return tw.Flush()
+	})
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }
@@ -228,44 +191,33 @@ func practicesCmd() *cobra.Command {
 	c := &cobra.Command{Use: "practices", Short: "List practices held by this node"}
 	var topic string
 	var asJSON, all bool
-	list := &cobra.Command{
-		Use:   "list [--topic T] [--json]",
-		Short: "List the latest version of every practice held",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
-			q := url.Values{}
-			if topic != "" {
-				q.Set("topic", topic)
-			}
-			if all {
-				q.Set("all", "true")
-			}
-			var raw json.RawMessage
-			if err := cl.Do(cx, "GET", "/api/v1/practices?"+q.Encode(), nil, &raw); err != nil {
-				return err
-			}
-			if asJSON {
-				_, err := cmd.OutOrStdout().Write(raw)
-				return err
-			}
-			var vs []node.PracticeView
-			if err := json.Unmarshal(raw, &vs); err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CREATED\tREGION\tLANG\tTOPICS\tTITLE\tCID")
-			for _, v := range vs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Created.Format("2006-01-02"), v.Region, v.Language, strings.Join(v.Topics, ","), v.Title, v.CID)
-			}
-			return tw.Flush()
-		},
-	}
+	list := command("list [--topic T] [--json]", "List the latest version of every practice held", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		q := url.Values{}
+		if topic != "" {
+			q.Set("topic", topic)
+		}
+		if all {
+			q.Set("all", "true")
+		}
+		var raw json.RawMessage
+		if err := call("GET", "/api/v1/practices?"+q.Encode(), nil, &raw); err != nil {
+			return err
+		}
+		if asJSON {
+			_, err := cmd.OutOrStdout().Write(raw)
+			return err
+		}
+		var vs []node.PracticeView
+		if err := json.Unmarshal(raw, &vs); err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CREATED\tREGION\tLANG\tTOPICS\tTITLE\tCID")
+		for _, v := range vs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Created.Format("2006-01-02"), v.Region, v.Language, strings.Join(v.Topics, ","), v.Title, v.CID)
+		}
+		return tw.Flush()
+	})
 	list.Flags().StringVar(&topic, "topic", "", "only this topic")
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	list.Flags().BoolVar(&all, "all", false, "include superseded versions")

@@ -30,6 +30,23 @@ func home() node.Home { return node.Home{Dir: homeDir} }
 // client talks to the home's daemon. A record refused by the region's
 // publishing limit (a bulk import) is sent again when the daemon says
 // there is room, with a note on standard error, for up to publishWait.
+// command returns a command with its usage line, description, arguments
+// and what it does.
+func command(use, short string, args cobra.PositionalArgs, run func(cmd *cobra.Command, args []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: args, RunE: run}
+}
+
+// call sends one API request to the daemon.
+func call(method, path string, in, out any) error {
+	cl, err := client()
+	if err != nil {
+		return err
+	}
+	cx, cancel := ctx()
+	defer cancel()
+	return cl.Do(cx, method, path, in, out)
+}
+
 func client() (*node.Client, error) {
 	c, err := node.NewClient(home())
 	if err != nil {
@@ -81,31 +98,26 @@ func newRoot() *cobra.Command {
 
 func initCmd() *cobra.Command {
 	var o node.InitOptions
-	c := &cobra.Command{
-		Use:   "init --region NAME [--country CC] [--federation FED]",
-		Short: "Create a node's home: identity, config, API token and store",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if strings.TrimSpace(o.Region) == "" {
-				return fmt.Errorf("--region is required, e.g. --region \"North Karelia\"")
-			}
-			id, err := node.Init(homeDir, o)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Initialised node for %s in %s\n", o.Region, homeDir)
-			fmt.Fprintf(w, "peer ID: %s\n", id)
-			if o.Federation != "" {
-				fmt.Fprintf(w, "founded federation %q\n", o.Federation)
-			}
-			fmt.Fprintf(w, "Next: livinglab run --home %s\n", homeDir)
-			if o.Federation == "" {
-				fmt.Fprintf(w, "Then join a federation with an invite from a member: livinglab join TOKEN --home %s\n", homeDir)
-			}
-			return nil
-		},
-	}
+	c := command("init --region NAME [--country CC] [--federation FED]", "Create a node's home: identity, config, API token and store", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		if strings.TrimSpace(o.Region) == "" {
+			return fmt.Errorf("--region is required, e.g. --region \"North Karelia\"")
+		}
+		id, err := node.Init(homeDir, o)
+		if err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		fmt.Fprintf(w, "Initialised node for %s in %s\n", o.Region, homeDir)
+		fmt.Fprintf(w, "peer ID: %s\n", id)
+		if o.Federation != "" {
+			fmt.Fprintf(w, "founded federation %q\n", o.Federation)
+		}
+		fmt.Fprintf(w, "Next: livinglab run --home %s\n", homeDir)
+		if o.Federation == "" {
+			fmt.Fprintf(w, "Then join a federation with an invite from a member: livinglab join TOKEN --home %s\n", homeDir)
+		}
+		return nil
+	})
 	c.Flags().StringVar(&o.Region, "region", "", "region name, e.g. \"North Karelia\"")
 	c.Flags().StringVar(&o.Country, "country", "", "ISO 3166 country code, e.g. FI")
 	c.Flags().StringVar(&o.Federation, "federation", "", "found a new federation with this name (a lowercase slug)")
@@ -115,64 +127,59 @@ func initCmd() *cobra.Command {
 func runCmd() *cobra.Command {
 	var listen, bootstrap []string
 	var api, level string
-	c := &cobra.Command{
-		Use:   "run",
-		Short: "Run the node in the foreground until SIGINT/SIGTERM",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			h := home()
-			release, err := h.TakeLock()
-			if err != nil {
-				return err
-			}
-			defer release()
-			cfg, err := node.LoadConfig(h.Config())
-			if err != nil {
-				return err
-			}
-			if !cmd.Flags().Changed("log-level") && os.Getenv("LIVINGLAB_LOG_LEVEL") == "" && cfg.Log.Level != "" {
-				level = cfg.Log.Level
-			}
-			var lv slog.Level
-			if err := lv.UnmarshalText([]byte(level)); err != nil {
-				return fmt.Errorf("log level: %w", err)
-			}
-			hopts := &slog.HandlerOptions{Level: lv}
-			var handler slog.Handler = slog.NewTextHandler(os.Stderr, hopts)
-			if cfg.Log.Format == "json" {
-				handler = slog.NewJSONHandler(os.Stderr, hopts)
-			}
-			log := slog.New(handler)
-			if lim := cfg.Limits.GoMemoryLimitMB; lim > 0 && os.Getenv("GOMEMLIMIT") == "" {
-				debug.SetMemoryLimit(int64(lim) << 20)
-				log.Debug("Go memory limit set", "mib", lim)
-			}
-			out := cmd.OutOrStdout()
-			var n *node.Node
-			n, err = node.New(h, node.Options{Listen: listen, API: api, Bootstrap: bootstrap, Logger: log, Handler: server.Handler,
-				Ready: func(apiAddr string) {
-					fmt.Fprintf(out, "peer ID: %s\n", n.ID())
-					for _, a := range n.Addrs() {
-						fmt.Fprintf(out, "listening on %s\n", a)
-					}
-					fmt.Fprintf(out, "API and web UI at http://%s/\n", apiAddr)
-					fmt.Fprintln(out, "ready")
-					node.NotifySystemd("READY=1")
-				}})
-			if err != nil {
-				return err
-			}
-			c, cancel := ctx()
-			defer cancel()
-			err = n.Serve(c)
-			node.NotifySystemd("STOPPING=1")
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(out, "stopped cleanly")
-			return nil
-		},
-	}
+	c := command("run", "Run the node in the foreground until SIGINT/SIGTERM", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		h := home()
+		release, err := h.TakeLock()
+		if err != nil {
+			return err
+		}
+		defer release()
+		cfg, err := node.LoadConfig(h.Config())
+		if err != nil {
+			return err
+		}
+		if !cmd.Flags().Changed("log-level") && os.Getenv("LIVINGLAB_LOG_LEVEL") == "" && cfg.Log.Level != "" {
+			level = cfg.Log.Level
+		}
+		var lv slog.Level
+		if err := lv.UnmarshalText([]byte(level)); err != nil {
+			return fmt.Errorf("log level: %w", err)
+		}
+		hopts := &slog.HandlerOptions{Level: lv}
+		var handler slog.Handler = slog.NewTextHandler(os.Stderr, hopts)
+		if cfg.Log.Format == "json" {
+			handler = slog.NewJSONHandler(os.Stderr, hopts)
+		}
+		log := slog.New(handler)
+		if lim := cfg.Limits.GoMemoryLimitMB; lim > 0 && os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(int64(lim) << 20)
+			log.Debug("Go memory limit set", "mib", lim)
+		}
+		out := cmd.OutOrStdout()
+		var n *node.Node
+		n, err = node.New(h, node.Options{Listen: listen, API: api, Bootstrap: bootstrap, Logger: log, Handler: server.Handler,
+			Ready: func(apiAddr string) {
+				fmt.Fprintf(out, "peer ID: %s\n", n.ID())
+				for _, a := range n.Addrs() {
+					fmt.Fprintf(out, "listening on %s\n", a)
+				}
+				fmt.Fprintf(out, "API and web UI at http://%s/\n", apiAddr)
+				fmt.Fprintln(out, "ready")
+				node.NotifySystemd("READY=1")
+			}})
+		if err != nil {
+			return err
+		}
+		c, cancel := ctx()
+		defer cancel()
+		err = n.Serve(c)
+		node.NotifySystemd("STOPPING=1")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "stopped cleanly")
+		return nil
+	})
 	c.Flags().StringArrayVar(&listen, "listen", nil, "libp2p listen multiaddr (repeatable; port 0 picks a free port)")
 	c.Flags().StringVar(&api, "api", "", "HTTP API and web UI address HOST:PORT (port 0 picks a free port)")
 	c.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "bootstrap peer multiaddr with /p2p/ID (repeatable)")
@@ -189,40 +196,35 @@ func envOr(k, def string) string {
 
 func idCmd() *cobra.Command {
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "id [--json]",
-		Short: "Print this node's peer ID, region and addresses",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var id node.Identity
-			cl, err := client()
-			if err == nil {
-				c, cancel := ctx()
-				defer cancel()
-				err = cl.Do(c, "GET", "/api/v1/id", nil, &id)
+	c := command("id [--json]", "Print this node's peer ID, region and addresses", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		var id node.Identity
+		cl, err := client()
+		if err == nil {
+			c, cancel := ctx()
+			defer cancel()
+			err = cl.Do(c, "GET", "/api/v1/id", nil, &id)
+		}
+		if err != nil {
+			// No daemon: read the identity from the home.
+			li, lerr := node.LocalIdentity(home())
+			if lerr != nil {
+				return lerr
 			}
-			if err != nil {
-				// No daemon: read the identity from the home.
-				li, lerr := node.LocalIdentity(home())
-				if lerr != nil {
-					return lerr
-				}
-				id = li
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), id)
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "peer ID:    %s\nregion:     %s\n", id.PeerID, id.Region)
-			if id.Federation != "" {
-				fmt.Fprintf(w, "federation: %s\n", id.Federation)
-			}
-			for _, a := range id.Addrs {
-				fmt.Fprintf(w, "address:    %s\n", a)
-			}
-			return nil
-		},
-	}
+			id = li
+		}
+		if asJSON {
+			return printJSON(cmd.OutOrStdout(), id)
+		}
+		w := cmd.OutOrStdout()
+		fmt.Fprintf(w, "peer ID:    %s\nregion:     %s\n", id.PeerID, id.Region)
+		if id.Federation != "" {
+			fmt.Fprintf(w, "federation: %s\n", id.Federation)
+		}
+		for _, a := range id.Addrs {
+			fmt.Fprintf(w, "address:    %s\n", a)
+		}
+		return nil
+	})
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }
@@ -233,17 +235,11 @@ func inviteCmd() *cobra.Command {
 		Short: "Print a one-time invite token for a new region (the daemon must run)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			c, cancel := ctx()
-			defer cancel()
 			var out struct {
 				Token   string    `json:"token"`
 				Expires time.Time `json:"expires"`
 			}
-			if err := cl.Do(c, "POST", "/api/v1/invites", nil, &out); err != nil {
+			if err := call("POST", "/api/v1/invites", nil, &out); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -260,17 +256,11 @@ func joinCmd() *cobra.Command {
 		Short: "Join a federation with an invite token (the daemon must run)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			c, cancel := ctx()
-			defer cancel()
 			var out struct {
 				Federation string `json:"federation"`
 				Members    int    `json:"members"`
 			}
-			if err := cl.Do(c, "POST", "/api/v1/join", map[string]string{"token": args[0]}, &out); err != nil {
+			if err := call("POST", "/api/v1/join", map[string]string{"token": args[0]}, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Joined federation %q (%d members).\nNext: livinglab topics subscribe TOPIC\n", out.Federation, out.Members)
@@ -281,79 +271,57 @@ func joinCmd() *cobra.Command {
 
 func membersCmd() *cobra.Command {
 	var asJSON, all bool
-	c := &cobra.Command{
-		Use:   "members [--json]",
-		Short: "List the federation's members",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
+	c := command("members [--json]", "List the federation's members", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		var raw json.RawMessage
+		q := ""
+		if all {
+			q = "?all=true"
+		}
+		if err := call("GET", "/api/v1/members"+q, nil, &raw); err != nil {
+			return err
+		}
+		if asJSON {
+			_, err := cmd.OutOrStdout().Write(raw)
+			return err
+		}
+		var ms []struct {
+			node.Member
+			Connected bool `json:"connected"`
+			Self      bool `json:"self"`
+		}
+		if err := json.Unmarshal(raw, &ms); err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "REGION\tCOUNTRY\tROLE\tSTATE\tPEER ID")
+		for _, m := range ms {
+			state := "offline"
+			switch {
+			case m.Removed:
+				state = "removed"
+			case m.Self:
+				state = "this node"
+			case m.Connected:
+				state = "connected"
 			}
-			c, cancel := ctx()
-			defer cancel()
-			var raw json.RawMessage
-			q := ""
-			if all {
-				q = "?all=true"
-			}
-			if err := cl.Do(c, "GET", "/api/v1/members"+q, nil, &raw); err != nil {
-				return err
-			}
-			if asJSON {
-				_, err := cmd.OutOrStdout().Write(raw)
-				return err
-			}
-			var ms []struct {
-				node.Member
-				Connected bool `json:"connected"`
-				Self      bool `json:"self"`
-			}
-			if err := json.Unmarshal(raw, &ms); err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REGION\tCOUNTRY\tROLE\tSTATE\tPEER ID")
-			for _, m := range ms {
-				state := "offline"
-				switch {
-				case m.Removed:
-					state = "removed"
-				case m.Self:
-					state = "this node"
-				case m.Connected:
-					state = "connected"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Region, m.Country, m.Role, state, m.PeerID)
-			}
-			return tw.Flush()
-		},
-	}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Region, m.Country, m.Role, state, m.PeerID)
+		}
+		return tw.Flush()
+	})
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().BoolVar(&all, "all", false, "include removed members")
 	var retractAll bool
-	rm := &cobra.Command{
-		Use:   "remove PEERID",
-		Short: "Expel a member from the federation everywhere (administrators)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			c, cancel := ctx()
-			defer cancel()
-			q := ""
-			if retractAll {
-				q = "?retract_all=true"
-			}
-			if err := cl.Do(c, "DELETE", "/api/v1/members/"+url.PathEscape(args[0])+q, nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Removed %s from the federation.\n", args[0])
-			return nil
-		},
-	}
+	rm := command("remove PEERID", "Expel a member from the federation everywhere (administrators)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		q := ""
+		if retractAll {
+			q = "?retract_all=true"
+		}
+		if err := call("DELETE", "/api/v1/members/"+url.PathEscape(args[0])+q, nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Removed %s from the federation.\n", args[0])
+		return nil
+	})
 	rm.Flags().BoolVar(&retractAll, "retract-all", false, "also withdraw every record the member signed")
 	c.AddCommand(rm)
 	return c
@@ -363,14 +331,8 @@ func topicsCmd() *cobra.Command {
 	c := &cobra.Command{Use: "topics", Short: "Subscribe to, unsubscribe from and list topic channels"}
 	list := &cobra.Command{Use: "list", Short: "List subscribed topics", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			var ts []string
-			if err := cl.Do(cx, "GET", "/api/v1/topics", nil, &ts); err != nil {
+			if err := call("GET", "/api/v1/topics", nil, &ts); err != nil {
 				return err
 			}
 			for _, t := range ts {
@@ -381,13 +343,7 @@ func topicsCmd() *cobra.Command {
 	mk := func(use, method, verb string) *cobra.Command {
 		return &cobra.Command{Use: use + " NAME", Short: verb + " a topic channel", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				cl, err := client()
-				if err != nil {
-					return err
-				}
-				cx, cancel := ctx()
-				defer cancel()
-				if err := cl.Do(cx, method, "/api/v1/topics/"+url.PathEscape(args[0]), nil, nil); err != nil {
+				if err := call(method, "/api/v1/topics/"+url.PathEscape(args[0]), nil, nil); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%sd %s\n", verb, args[0])
@@ -400,49 +356,38 @@ func topicsCmd() *cobra.Command {
 
 func statusCmd() *cobra.Command {
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "status [--json]",
-		Short: "Show per topic and per member what this node holds and whether it is in sync",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := client()
-			if err != nil {
-				return err
+	c := command("status [--json]", "Show per topic and per member what this node holds and whether it is in sync", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		var st node.Status
+		if err := call("GET", "/api/v1/status", nil, &st); err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(cmd.OutOrStdout(), st)
+		}
+		w := cmd.OutOrStdout()
+		fmt.Fprintf(w, "%s (%s) in federation %q, %d peers connected, up %s\n\n", st.Region, st.PeerID, st.Federation, st.Peers, st.Uptime)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TOPIC\tRECORDS\tMESH\tIN SYNC")
+		for _, t := range st.Topics {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%v\n", t.Topic, t.Records, t.MeshPeers, t.InSync)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "MEMBER\tCONNECTED\tLAST SYNC\tIN SYNC")
+		for _, m := range st.Members {
+			last := "-"
+			if !m.LastSync.IsZero() {
+				last = time.Since(m.LastSync).Round(time.Second).String() + " ago"
 			}
-			cx, cancel := ctx()
-			defer cancel()
-			var st node.Status
-			if err := cl.Do(cx, "GET", "/api/v1/status", nil, &st); err != nil {
-				return err
+			name := m.Region
+			if m.Self {
+				name += " (this node)"
 			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), st)
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s (%s) in federation %q, %d peers connected, up %s\n\n", st.Region, st.PeerID, st.Federation, st.Peers, st.Uptime)
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TOPIC\tRECORDS\tMESH\tIN SYNC")
-			for _, t := range st.Topics {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%v\n", t.Topic, t.Records, t.MeshPeers, t.InSync)
-			}
-			tw.Flush()
-			fmt.Fprintln(w)
-			tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "MEMBER\tCONNECTED\tLAST SYNC\tIN SYNC")
-			for _, m := range st.Members {
-				last := "-"
-				if !m.LastSync.IsZero() {
-					last = time.Since(m.LastSync).Round(time.Second).String() + " ago"
-				}
-				name := m.Region
-				if m.Self {
-					name += " (this node)"
-				}
-				fmt.Fprintf(tw, "%s\t%v\t%s\t%v\n", name, m.Connected || m.Self, last, m.InSync)
-			}
-			return tw.Flush()
-		},
-	}
+			fmt.Fprintf(tw, "%s\t%v\t%s\t%v\n", name, m.Connected || m.Self, last, m.InSync)
+		}
+		return tw.Flush()
+	})
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }

@@ -58,14 +58,8 @@ as a flag:
 			if network {
 				q.Set("network", "true")
 			}
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
 			var res node.SearchResult
-			if err := cl.Do(cx, "GET", "/api/v1/search?"+q.Encode(), nil, &res); err != nil {
+			if err := call("GET", "/api/v1/search?"+q.Encode(), nil, &res); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()

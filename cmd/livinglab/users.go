@@ -172,107 +172,87 @@ func usersCmd() *cobra.Command {
 			"daemon runs, and through the daemon's API (with the API token) when one does.",
 	}
 	var pwFile, role string
-	add := &cobra.Command{
-		Use:   "add NAME [--role admin|champion] [--password-file FILE]",
-		Short: "Create an account (the password is asked for, or read from a file or standard input)",
-		Long: "Creates a web UI account. Champions work with lab data, drafts, publishing, topics and search;\n" +
-			"administrators may also make backups, invite regions and remove members. The node's first\n" +
-			"account is an administrator, later ones are champions unless --role admin is given.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			if err := knowledge.ValidUserName(name); err != nil {
-				return err
-			}
-			pw, err := readPassword(cmd, pwFile, name)
-			if err != nil {
-				return err
-			}
-			return withAccounts(func(cx context.Context, a accounts) error {
-				if role != "" {
-					if _, err := knowledge.ParseRole(role); err != nil {
-						return err
-					}
-				}
-				if err := a.Add(cx, name, pw, role); err != nil {
+	add := command("add NAME [--role admin|champion] [--password-file FILE]", "Create an account (the password is asked for, or read from a file or standard input)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		name := args[0]
+		if err := knowledge.ValidUserName(name); err != nil {
+			return err
+		}
+		pw, err := readPassword(cmd, pwFile, name)
+		if err != nil {
+			return err
+		}
+		return withAccounts(func(cx context.Context, a accounts) error {
+			if role != "" {
+				if _, err := knowledge.ParseRole(role); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Added %s. They sign in to the web UI (the address is printed by livinglab run).\n", name)
-				return nil
-			})
-		},
-	}
+			}
+			if err := a.Add(cx, name, pw, role); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Added %s. They sign in to the web UI (the address is printed by livinglab run).\n", name)
+			return nil
+		})
+	})
+	add.Long = "Creates a web UI account. Champions work with lab data, drafts, publishing, topics and search;\n" +
+		"administrators may also make backups, invite regions and remove members. The node's first\n" +
+		"account is an administrator, later ones are champions unless --role admin is given."
 	add.Flags().StringVar(&pwFile, "password-file", "", "read the password from this file (its first line)")
 	add.Flags().StringVar(&role, "role", "", "admin or champion (default: admin for the node's first account, else champion)")
-	roleCmd := &cobra.Command{
-		Use:   "role NAME admin|champion",
-		Short: "Change an account's role (signs it out everywhere)",
-		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := knowledge.ParseRole(args[1]); err != nil {
+	roleCmd := command("role NAME admin|champion", "Change an account's role (signs it out everywhere)", cobra.ExactArgs(2), func(cmd *cobra.Command, args []string) error {
+		if _, err := knowledge.ParseRole(args[1]); err != nil {
+			return err
+		}
+		return withAccounts(func(cx context.Context, a accounts) error {
+			if err := a.SetRole(cx, args[0], args[1]); err != nil {
 				return err
 			}
-			return withAccounts(func(cx context.Context, a accounts) error {
-				if err := a.SetRole(cx, args[0], args[1]); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s.\n", args[0], args[1])
-				return nil
-			})
-		},
-	}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s.\n", args[0], args[1])
+			return nil
+		})
+	})
 	var pwFile2 string
-	passwd := &cobra.Command{
-		Use:   "passwd NAME [--password-file FILE]",
-		Short: "Set an account's password (signs it out everywhere)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, err := readPassword(cmd, pwFile2, args[0])
+	passwd := command("passwd NAME [--password-file FILE]", "Set an account's password (signs it out everywhere)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		pw, err := readPassword(cmd, pwFile2, args[0])
+		if err != nil {
+			return err
+		}
+		return withAccounts(func(cx context.Context, a accounts) error {
+			if err := a.SetPassword(cx, args[0], pw); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Changed the password of %s.\n", args[0])
+			return nil
+		})
+	})
+	passwd.Flags().StringVar(&pwFile2, "password-file", "", "read the password from this file (its first line)")
+	var asJSON bool
+	list := command("list [--json]", "List the accounts", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		return withAccounts(func(cx context.Context, a accounts) error {
+			us, err := a.List(cx)
 			if err != nil {
 				return err
 			}
-			return withAccounts(func(cx context.Context, a accounts) error {
-				if err := a.SetPassword(cx, args[0], pw); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Changed the password of %s.\n", args[0])
+			w := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(w).Encode(us)
+			}
+			if len(us) == 0 {
+				fmt.Fprintln(w, "No accounts. Add one with: livinglab users add NAME")
 				return nil
-			})
-		},
-	}
-	passwd.Flags().StringVar(&pwFile2, "password-file", "", "read the password from this file (its first line)")
-	var asJSON bool
-	list := &cobra.Command{
-		Use:   "list [--json]",
-		Short: "List the accounts",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withAccounts(func(cx context.Context, a accounts) error {
-				us, err := a.List(cx)
-				if err != nil {
-					return err
+			}
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tLAST SIGN-IN")
+			for _, u := range us {
+				last := "never"
+				if !u.LastSeen.IsZero() {
+					last = u.LastSeen.Local().Format(time.DateTime)
 				}
-				w := cmd.OutOrStdout()
-				if asJSON {
-					return json.NewEncoder(w).Encode(us)
-				}
-				if len(us) == 0 {
-					fmt.Fprintln(w, "No accounts. Add one with: livinglab users add NAME")
-					return nil
-				}
-				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tLAST SIGN-IN")
-				for _, u := range us {
-					last := "never"
-					if !u.LastSeen.IsZero() {
-						last = u.LastSeen.Local().Format(time.DateTime)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Created.Local().Format(time.DateOnly), last)
-				}
-				return tw.Flush()
-			})
-		},
-	}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, u.Created.Local().Format(time.DateOnly), last)
+			}
+			return tw.Flush()
+		})
+	})
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	remove := &cobra.Command{
 		Use:     "remove NAME",

@@ -29,26 +29,21 @@ var errIncompatible = errors.New("home is not compatible with this release")
 
 func versionCmd() *cobra.Command {
 	var checkHome string
-	c := &cobra.Command{
-		Use:   "version [--check-home DIR]",
-		Short: "Print the version, commit and build date; with --check-home, whether this release can run a home",
-		Long: "version prints this release's version, commit and build date and the config and store versions it reads.\n" +
-			"With --check-home DIR it reads the home's config and store without changing them and says whether this\n" +
-			"release can run the home (an older home is migrated on the first start; a newer one is refused).\n" +
-			"Stop the node first: a running node holds its store. The exit status is 1 when the home is not compatible.",
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "livinglab %s\ncommit: %s\nbuilt: %s\ngo: %s %s/%s\n", node.Version, commit, buildDate,
-				runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			fmt.Fprintf(w, "reads config up to version %d, store schema up to %d, search index schema %d\n",
-				node.ConfigVersion, knowledge.SchemaVersion, search.SchemaVersion)
-			if checkHome == "" {
-				return nil
-			}
-			return checkHomeCompat(w, node.Home{Dir: checkHome})
-		},
-	}
+	c := command("version [--check-home DIR]", "Print the version, commit and build date; with --check-home, whether this release can run a home", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		w := cmd.OutOrStdout()
+		fmt.Fprintf(w, "livinglab %s\ncommit: %s\nbuilt: %s\ngo: %s %s/%s\n", node.Version, commit, buildDate,
+			runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		fmt.Fprintf(w, "reads config up to version %d, store schema up to %d, search index schema %d\n",
+			node.ConfigVersion, knowledge.SchemaVersion, search.SchemaVersion)
+		if checkHome == "" {
+			return nil
+		}
+		return checkHomeCompat(w, node.Home{Dir: checkHome})
+	})
+	c.Long = "version prints this release's version, commit and build date and the config and store versions it reads.\n" +
+		"With --check-home DIR it reads the home's config and store without changing them and says whether this\n" +
+		"release can run the home (an older home is migrated on the first start; a newer one is refused).\n" +
+		"Stop the node first: a running node holds its store. The exit status is 1 when the home is not compatible."
 	c.Flags().StringVar(&checkHome, "check-home", "", "say whether this release can run the node home DIR (reads only)")
 	return c
 }

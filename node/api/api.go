@@ -67,15 +67,10 @@ type Service interface {
 	IndexCount() uint64
 	WriteBackup(w io.Writer, since uint64) (node.BackupManifest, error)
 
-	Initiatives() node.LabKind[knowledge.Initiative]
-	Stakeholders() node.LabKind[knowledge.Stakeholder]
-	Activities() node.LabKind[knowledge.Activity]
-	Evaluations() node.LabKind[knowledge.Evaluation]
-	Lessons() node.LabKind[knowledge.DraftLesson]
-	Drafts() node.LabKind[knowledge.Draft]
+	LabKinds() []node.LabKind
 	Stages() ([]knowledge.Stage, error)
 	SetStages([]knowledge.Stage) error
-	ExportLab(w io.Writer) error
+	ExportLab(w io.Writer, personal bool) error
 	CreateDraft(initiative string) (*knowledge.Draft, error)
 	PreviewDraft(ctx context.Context, id string, dd node.DraftDecisions) (*node.DraftPreview, error)
 	ApproveDraft(ctx context.Context, id string, req node.ApproveRequest) (*node.DraftPreview, error)

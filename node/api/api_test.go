@@ -57,24 +57,7 @@ func (f *fakeNode) PublishPractice(_ context.Context, in node.PracticeInput, rv 
 	f.published = append(f.published, in)
 	return &node.Published{DryRun: dryRun}, nil
 }
-func (f *fakeNode) Initiatives() node.LabKind[knowledge.Initiative] {
-	return node.LabKind[knowledge.Initiative]{Name: "initiatives"}
-}
-func (f *fakeNode) Stakeholders() node.LabKind[knowledge.Stakeholder] {
-	return node.LabKind[knowledge.Stakeholder]{Name: "stakeholders"}
-}
-func (f *fakeNode) Activities() node.LabKind[knowledge.Activity] {
-	return node.LabKind[knowledge.Activity]{Name: "activities"}
-}
-func (f *fakeNode) Evaluations() node.LabKind[knowledge.Evaluation] {
-	return node.LabKind[knowledge.Evaluation]{Name: "evaluations"}
-}
-func (f *fakeNode) Lessons() node.LabKind[knowledge.DraftLesson] {
-	return node.LabKind[knowledge.DraftLesson]{Name: "lessons"}
-}
-func (f *fakeNode) Drafts() node.LabKind[knowledge.Draft] {
-	return node.LabKind[knowledge.Draft]{Name: "drafts"}
-}
+func (f *fakeNode) LabKinds() []node.LabKind { return nil }
 
 // fakeUI vouches for requests that carry the cookie "signed-in".
 type fakeUI struct{ ended []string }

@@ -15,51 +15,43 @@ import (
 )
 
 // The region's private lab data and its drafts: every kind of lab entity
-// is served by the one generic implementation in mountKind.
+// the node declares is served by the one generic implementation in
+// mountKind, at /api/v1/ and the kind's route.
 
 // mountLab adds the private lab data routes.
 func (s *server) mountLab(handle func(string, http.HandlerFunc)) {
-	mountKind(s, handle, "/api/v1/lab/", s.svc.Initiatives(), nil, nil)
-	mountKind(s, handle, "/api/v1/lab/", s.svc.Stakeholders(), nil, nil)
-	mountKind(s, handle, "/api/v1/lab/", s.svc.Activities(), func(v *knowledge.Activity, keys map[string]json.RawMessage) {
-		if _, ok := keys["counts"]; ok {
-			v.Counts = nil // replaced, not merged
-		}
-	}, nil)
-	mountKind(s, handle, "/api/v1/lab/", s.svc.Evaluations(), nil, nil)
-	mountKind(s, handle, "/api/v1/lab/", s.svc.Lessons(), nil, nil)
+	create := map[string]http.HandlerFunc{"drafts": s.createDraft}
+	for _, k := range s.svc.LabKinds() {
+		s.mountKind(handle, k, create[k.Decl().Route])
+	}
 	handle("POST /api/v1/lab/lessons/{id}/publish", s.publishLesson)
 	handle("GET /api/v1/lab/stages", s.stages)
 	handle("PUT /api/v1/lab/stages", s.setStages)
 	handle("GET /api/v1/lab/export", s.labExport)
 
-	mountKind(s, handle, "/api/v1/", s.svc.Drafts(), nil, s.createDraft)
 	handle("POST /api/v1/drafts/{id}/preview", s.previewDraft)
 	handle("POST /api/v1/drafts/{id}/approve", s.approveDraft)
 	handle("POST /api/v1/drafts/{id}/publish", s.publishDraft)
 }
 
-// mountKind adds list and create on prefix+kind.Name, and get, update and
-// delete on its /{id}. An update changes the fields present in the body and
-// keeps the others; reset, if set, first prepares the stored entity for the
-// body's top-level keys (e.g. clears a map the body replaces). create, if
-// set, replaces the plain create handler.
-func mountKind[T any](s *server, handle func(string, http.HandlerFunc), prefix string, kind node.LabKind[T],
-	reset func(*T, map[string]json.RawMessage), create http.HandlerFunc) {
-	base := prefix + kind.Name
+// mountKind adds list and create on the kind's route, and get, update and
+// delete on its /{id}. An update replaces the top-level fields present in
+// the body and keeps the others. create, if set, replaces the plain create
+// handler.
+func (s *server) mountKind(handle func(string, http.HandlerFunc), kind node.LabKind, create http.HandlerFunc) {
+	base := "/api/v1/" + kind.Decl().Route
 	handle("GET "+base, func(w http.ResponseWriter, r *http.Request) {
 		out, err := kind.List(r.URL.Query().Get("initiative"))
 		answer(w, http.StatusOK, out, err)
 	})
 	if create == nil {
 		create = func(w http.ResponseWriter, r *http.Request) {
-			var v T
-			if err := s.readBody(w, r, &v, false); err != nil {
+			v := kind.New()
+			if err := s.readBody(w, r, v, false); err != nil {
 				writeError(w, err)
 				return
 			}
-			kind.SetID(&v, "")
-			out, err := kind.Put(v)
+			out, err := kind.Put(v, "")
 			answer(w, http.StatusCreated, out, err)
 		}
 	}
@@ -80,36 +72,68 @@ func mountKind[T any](s *server, handle func(string, http.HandlerFunc), prefix s
 			writeError(w, err)
 			return
 		}
-		if reset != nil {
-			var keys map[string]json.RawMessage
-			if json.Unmarshal(b, &keys) == nil {
-				reset(cur, keys)
-			}
-		}
-		if err := unmarshalStrict(b, cur); err != nil {
+		v, err := overlay(kind.New, cur, b)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
-		kind.SetID(cur, id)
-		out, err := kind.Put(*cur)
+		out, err := kind.Put(v, id)
 		answer(w, http.StatusOK, out, err)
 	})
 	handle("DELETE "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
-		cascade := false
-		if v := r.URL.Query().Get("cascade"); v != "" {
-			switch v {
-			case "true", "1":
-				cascade = true
-			case "false", "0":
-			default:
-				writeError(w, fmt.Errorf("%w: cascade=%q, want true or false", node.ErrBadRequest, v))
-				return
-			}
+		cascade, err := boolParam(r, "cascade", false)
+		if err != nil {
+			writeError(w, err)
+			return
 		}
 		id := r.PathValue("id")
-		err := kind.Delete(id, cascade)
+		err = kind.Delete(id, cascade)
 		answer(w, http.StatusOK, map[string]string{"deleted": id}, err)
 	})
+}
+
+// overlay returns a new entity: the stored entity cur with the top-level
+// fields of the JSON object b in place of its own. b is decoded strictly
+// first, so an unknown field or a wrong type is refused.
+func overlay(newV func() any, cur any, b []byte) (any, error) {
+	if err := unmarshalStrict(b, newV()); err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, fmt.Errorf("%w: invalid JSON: %v", node.ErrBadRequest, err)
+	}
+	cb, err := json.Marshal(cur)
+	if err != nil {
+		return nil, err
+	}
+	var merged map[string]json.RawMessage
+	if err := json.Unmarshal(cb, &merged); err != nil {
+		return nil, err
+	}
+	for k, f := range fields {
+		merged[k] = f
+	}
+	mb, err := json.Marshal(merged)
+	if err != nil {
+		return nil, err
+	}
+	v := newV()
+	return v, json.Unmarshal(mb, v)
+}
+
+// boolParam reads a true/false query parameter.
+func boolParam(r *http.Request, name string, def bool) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
+	case "":
+		return def, nil
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%w: %s=%q, want true or false", node.ErrBadRequest, name, v)
+	}
 }
 
 // readAll reads a request body up to limit bytes.
@@ -161,21 +185,22 @@ func (s *server) stages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) setStages(w http.ResponseWriter, r *http.Request) {
-	var st []knowledge.Stage
-	if err := s.readBody(w, r, &st, false); err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := s.svc.SetStages(st); err != nil {
-		writeError(w, err)
-		return
-	}
-	s.stages(w, r)
+	withBody(s, http.StatusOK, false, func(_ *http.Request, st []knowledge.Stage) (any, error) {
+		if err := s.svc.SetStages(st); err != nil {
+			return nil, err
+		}
+		return s.svc.Stages()
+	})(w, r)
 }
 
 func (s *server) labExport(w http.ResponseWriter, r *http.Request) {
+	personal, err := boolParam(r, "personal", true)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	var buf bytes.Buffer
-	if err := s.svc.ExportLab(&buf); err != nil {
+	if err := s.svc.ExportLab(&buf, personal); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -186,36 +211,40 @@ func (s *server) labExport(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
+// withBody returns a handler that decodes the JSON body (which may be
+// empty if optional) into a T and answers with status and what do returns.
+func withBody[T any](s *server, status int, optional bool, do func(r *http.Request, req T) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req T
+		if err := s.readBody(w, r, &req, optional); err != nil {
+			writeError(w, err)
+			return
+		}
+		out, err := do(r, req)
+		answer(w, status, out, err)
+	}
+}
+
+type draftRequest struct {
+	Initiative string `json:"initiative"`
+}
+
 func (s *server) createDraft(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Initiative string `json:"initiative"`
-	}
-	if err := s.readBody(w, r, &req, false); err != nil {
-		writeError(w, err)
-		return
-	}
-	d, err := s.svc.CreateDraft(req.Initiative)
-	answer(w, http.StatusCreated, d, err)
+	withBody(s, http.StatusCreated, false, func(_ *http.Request, req draftRequest) (any, error) {
+		return s.svc.CreateDraft(req.Initiative)
+	})(w, r)
 }
 
 func (s *server) previewDraft(w http.ResponseWriter, r *http.Request) {
-	var req node.DraftDecisions
-	if err := s.readBody(w, r, &req, true); err != nil {
-		writeError(w, err)
-		return
-	}
-	pv, err := s.svc.PreviewDraft(r.Context(), r.PathValue("id"), req)
-	answer(w, http.StatusOK, pv, err)
+	withBody(s, http.StatusOK, true, func(r *http.Request, req node.DraftDecisions) (any, error) {
+		return s.svc.PreviewDraft(r.Context(), r.PathValue("id"), req)
+	})(w, r)
 }
 
 func (s *server) approveDraft(w http.ResponseWriter, r *http.Request) {
-	var req node.ApproveRequest
-	if err := s.readBody(w, r, &req, false); err != nil {
-		writeError(w, err)
-		return
-	}
-	pv, err := s.svc.ApproveDraft(r.Context(), r.PathValue("id"), req)
-	answer(w, http.StatusOK, pv, err)
+	withBody(s, http.StatusOK, false, func(r *http.Request, req node.ApproveRequest) (any, error) {
+		return s.svc.ApproveDraft(r.Context(), r.PathValue("id"), req)
+	})(w, r)
 }
 
 func (s *server) publishDraft(w http.ResponseWriter, r *http.Request) {
