@@ -236,7 +236,7 @@ func steadySummaryRows(w func(string, ...any), s *SteadyResult) {
 	}
 	w("| steady | p99 publish-to-stored / link latency | %s (%s / %.0f ms) | ≤ 3 | %s |\n",
 		sum.P99OverLink.Format("%.2f"), ll.P99, s.LinkMs, verdict(sum.P99OverLink.Median <= 3))
-	w("| steady | delivered live (gossip, before any sync round), %%| %s | — | |\n", scaled(ll.LiveRatio, 100).Format("%.2f"))
+	w("| steady | delivered live (gossip, before any sync round), %% | %s | — | |\n", scaled(ll.LiveRatio, 100).Format("%.2f"))
 	minSynced := 1.0
 	for _, r := range runs {
 		minSynced = min(minSynced, r.SyncedRatio)
