@@ -109,6 +109,9 @@ func reportCmd() *cobra.Command {
 			}
 			if quick {
 				cfg.Steady.Nodes, cfg.Steady.Records, cfg.Steady.Rate = 12, 40, 4
+				if !cmd.Flags().Changed("steady-runs") {
+					cfg.Steady.Runs = 2
+				}
 				cfg.Churn.Nodes, cfg.Churn.Records = 8, 60
 				cfg.Partition.Nodes, cfg.Partition.RecordsPerSide = 8, 20
 				cfg.LateJoin.Records = 300
@@ -135,6 +138,7 @@ func reportCmd() *cobra.Command {
 	f.StringVar(&cfg.BenchDir, "bench", cfg.BenchDir, "folder for plots, the CPU profile and results.json")
 	f.StringVar(&cfg.Repo, "repo", cfg.Repo, "module root")
 	f.StringVar(&only, "only", "", "comma-separated scenarios: steady,churn,partition,latejoin,ingest,catchup,memory,search,anon,attack")
+	f.IntVar(&cfg.Steady.Runs, "steady-runs", cfg.Steady.Runs, "repeat the steady scenario this many times (medians and ranges in the report)")
 	f.BoolVar(&quick, "quick", false, "small sizes everywhere (a smoke run, not for publishing)")
 	f.BoolVar(&cfg.SkipFTS5, "skip-fts5", false, "do not run knowledge/search's SQLite FTS5 comparison")
 	f.DurationVar(&cfg.QuietWait, "quiet-wait", cfg.QuietWait, "before each timed phase, wait at most this long for a quiet machine (0: do not wait)")
@@ -144,7 +148,7 @@ func reportCmd() *cobra.Command {
 
 func runCmd() *cobra.Command {
 	var scenario, out string
-	var nodes, records, missing, peers int
+	var nodes, records, missing, peers, runs int
 	var latency, settle time.Duration
 	var rate, overload float64
 	var bare bool
@@ -179,12 +183,13 @@ func runCmd() *cobra.Command {
 			switch scenario {
 			case "steady":
 				c := def.Steady
-				c.Dir, c.Seed, c.Bare, c.OverloadRate = dir, seed, bare, overload
+				c.Dir, c.Seed, c.Bare, c.OverloadRate, c.Runs = dir, seed, bare, overload, 1
 				flagInto(fs, "nodes", &c.Nodes, nodes)
 				flagInto(fs, "records", &c.Records, records)
 				flagInto(fs, "latency", &c.Latency, latency)
 				flagInto(fs, "rate", &c.Rate, rate)
 				flagInto(fs, "settle", &c.Settle, settle)
+				flagInto(fs, "runs", &c.Runs, runs)
 				res, err = sim.RunSteady(ctx, c, logf)
 			case "churn":
 				c := def.Churn
@@ -258,6 +263,7 @@ func runCmd() *cobra.Command {
 	f.StringVar(&scenario, "scenario", "steady", "scenario to run")
 	f.IntVar(&nodes, "nodes", 0, "number of nodes (late join: members before the newcomer)")
 	f.IntVar(&records, "records", 0, "records published (catch-up, ingest: records held)")
+	f.IntVar(&runs, "runs", 0, "steady: repeat the scenario this many times (default 1) and summarise the runs")
 	f.IntVar(&missing, "missing", 0, "catch-up: records the lagging node lacks")
 	f.IntVar(&peers, "peers", 0, "memory: lightweight peers connected to the daemon")
 	f.DurationVar(&latency, "latency", 0, "latency of every link")

@@ -54,7 +54,7 @@ func DefaultReportConfig() ReportConfig {
 	return ReportConfig{
 		Repo: ".", Out: "BENCHMARKS.md", BenchDir: "bench", Seed: 1,
 		Steady: SteadyConfig{Nodes: 50, Latency: 20 * time.Millisecond, Records: 200, Rate: 2, OverloadRate: 10,
-			Settle: 5 * time.Second, Bare: true},
+			Settle: 5 * time.Second, Bare: true, Runs: 5},
 		Churn:     ChurnConfig{Nodes: 20, Latency: 20 * time.Millisecond, Records: 200, Rate: 10, ChurnEvery: 2 * time.Second, Downtime: 3 * time.Second, Settle: 5 * time.Second},
 		Partition: PartitionConfig{Nodes: 20, Latency: 20 * time.Millisecond, RecordsPerSide: 50, Rate: 10},
 		LateJoin:  LateJoinConfig{Members: 4, Records: 1000, Latency: 20 * time.Millisecond},
@@ -389,23 +389,7 @@ func Markdown(r *Results, bench string) string {
 
 	w("## Summary\n\n| scenario | measure | result | target | |\n|---|---|---|---|---|\n")
 	if s := r.Steady; s != nil {
-		w("| steady, %d nodes | p99 publish-to-stored / bare gossipsub p99 (flood publish) | %.2f (%.1f / %.1f ms) | ≤ 1.1 | %s |\n",
-			s.Nodes, s.P99VsFlood, s.Livinglab.Latency.P99, bareP99(s, BareFlood), verdict(s.P99VsFlood > 0 && s.P99VsFlood <= 1.1))
-		w("| steady | p99 publish-to-stored / bare gossipsub p99 (defaults) | %.2f (%.1f / %.1f ms) | ≤ 1.1 | %s |\n",
-			s.P99VsDefault, s.Livinglab.Latency.P99, bareP99(s, BareDefaults), verdict(s.P99VsDefault > 0 && s.P99VsDefault <= 1.1))
-		w("| steady | p99 publish-to-stored / bare gossipsub p99 (livinglab's options) | %.2f (%.1f / %.1f ms) | ≤ 1.1 | %s |\n",
-			s.P99VsSame, s.Livinglab.Latency.P99, bareP99(s, BareSame), verdict(s.P99VsSame > 0 && s.P99VsSame <= 1.1))
-		if st, same := bareP99(s, BareStore), bareP99(s, BareSame); st > 0 && same > 0 {
-			w("| steady | what verifying and storing each record alone adds: p99 of bare gossipsub (livinglab's options) + verify + store / without | %.2f (%.1f / %.1f ms) | — | |\n",
-				round(st/same, 2), st, same)
-			w("| steady | p99 publish-to-stored / bare gossipsub p99 (livinglab's options + verify + store) | %.2f (%.1f / %.1f ms) | — | |\n",
-				s.P99VsStore, s.Livinglab.Latency.P99, st)
-		}
-		w("| steady | p99 publish-to-stored / link latency | %.2f (%.1f / %.0f ms) | ≤ 3 | %s |\n",
-			s.P99OverLink, s.Livinglab.Latency.P99, s.LinkMs, verdict(s.P99OverLink <= 3))
-		w("| steady | delivered live (gossip, before any sync round) | %s | — | |\n", pct(s.Livinglab.LiveRatio))
-		w("| steady | delivered after sync rounds | %s after %d round(s) (%s after the first) | 100 %% | %s |\n",
-			pct(s.SyncedRatio), len(s.RoundRatios), pct(first(s.RoundRatios)), verdict(s.SyncedRatio == 1))
+		steadySummaryRows(w, s)
 	}
 	if c := r.Churn; c != nil {
 		w("| churn, %d nodes, %d restarts | delivered after sync | %s | 100 %% | %s |\n", c.Nodes, c.Restarts, pct(c.FinalRatio), verdict(c.FinalRatio == 1))
@@ -641,6 +625,7 @@ func steadySection(w func(string, ...any), s *SteadyResult, bench string) {
 	w("Federation set-up (Invite/Join one by one, then waiting until all are connected and all subscriptions known): %.1f s; Join p50 %.0f ms, max %.0f ms; ",
 		s.Setup.TotalS, s.Setup.Join.P50, s.Setup.Join.Max)
 	w("%d pairs had to be connected by the harness after the bounded wait.\n\n", s.Setup.Connected)
+	steadyRunsSection(w, s)
 	w("| system | p50 ms | p90 ms | p99 ms | max ms | delivered live | copies per delivery | gossip bytes per delivery | CPU s (cores) |\n")
 	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range append([]LatencyRun{s.Livinglab}, s.Bare...) {

@@ -4,6 +4,7 @@ package sim
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -15,10 +16,10 @@ func TestSteadySmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four nodes")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	res, err := RunSteady(ctx, SteadyConfig{Nodes: 4, Latency: 5 * time.Millisecond, Records: 12, Rate: 20,
-		Settle: time.Second, Seed: 1, Dir: t.TempDir(), Bare: true}, t.Logf)
+		Settle: time.Second, Seed: 1, Dir: t.TempDir(), Bare: true, Runs: 2}, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +53,44 @@ func TestSteadySmoke(t *testing.T) {
 	}
 	if res.P99VsStore <= 0 || res.P99VsSame <= 0 {
 		t.Fatalf("ratios not computed: vs same options %.2f, vs verify and store %.2f", res.P99VsSame, res.P99VsStore)
+	}
+	if len(res.Runs) != 2 || res.Summary.Runs != 2 {
+		t.Fatalf("%d runs, summary of %d, want 2", len(res.Runs), res.Summary.Runs)
+	}
+	for _, r := range res.Runs {
+		if len(r.Systems) != 1+len(BareVariants) || r.CPUVsStore <= 0 || r.P99VsStore <= 0 {
+			t.Fatalf("run %d: %d systems, CPU ratio %.2f, p99 ratio %.2f", r.Run, len(r.Systems), r.CPUVsStore, r.P99VsStore)
+		}
+		for _, x := range r.Systems {
+			if x.CPUPerDelivery <= 0 || x.Delivered == 0 {
+				t.Fatalf("run %d, %s: CPU per delivery %.3f ms over %d deliveries", r.Run, x.System, x.CPUPerDelivery, x.Delivered)
+			}
+		}
+	}
+	if sp := res.Summary.CPUVsStore; sp.N != 2 || sp.Min > sp.Median || sp.Median > sp.Max {
+		t.Fatalf("CPU ratio summary %+v", sp)
+	}
+	md := Markdown(&Results{Steady: res}, "bench")
+	for _, want := range []string{"median (range) of 2 runs", "CPU ms per delivered record", "| 2 |"} {
+		if !strings.Contains(md, want) {
+			t.Fatalf("report lacks %q", want)
+		}
+	}
+}
+
+func TestSpanOf(t *testing.T) {
+	s := SpanOf([]float64{3, 0, 1, 2, 10})
+	if s.N != 4 || s.Median != 2.5 || s.Min != 1 || s.Max != 10 {
+		t.Fatalf("%+v", s)
+	}
+	if got := s.Format("%.1f"); got != "2.5 (1.0–10.0)" {
+		t.Fatalf("%q", got)
+	}
+	if got := SpanOf([]float64{4}).String(); got != "4.0" {
+		t.Fatalf("%q", got)
+	}
+	if got := SpanOf(nil).String(); got != "—" {
+		t.Fatalf("%q", got)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -152,6 +153,10 @@ type SteadyConfig struct {
 	Seed         uint64
 	Bare         bool // also run bare gossipsub on the same schedule
 	Dir          string
+	// Runs repeats the whole scenario (livinglab and every bare system on
+	// the same schedule) so that each figure is a median with a range;
+	// the overload phase runs in the first run only. 0 means 1.
+	Runs int
 }
 
 // SteadyResult is the outcome of the steady-state scenario.
@@ -189,6 +194,10 @@ type SteadyResult struct {
 	P99VsSame             float64      `json:"p99_ratio_vs_same_options"`
 	P99VsStore            float64      `json:"p99_ratio_vs_verify_and_store"`
 	P99OverLink           float64      `json:"p99_over_link_latency"`
+	// Runs has every run's figures and ratios; Summary their medians and
+	// ranges. The fields above are the first run's.
+	Runs    []SteadyRun   `json:"runs"`
+	Summary SteadySummary `json:"summary"`
 }
 
 type pubOutcome struct {
@@ -305,11 +314,46 @@ func held(nodes []*SimNode, phases ...*phase) int {
 	return h
 }
 
-// RunSteady runs the steady-state scenario: N regions, everyone linked to
-// everyone, R practices published at a steady rate from random members.
-// The bare gossipsub runs follow once the livinglab nodes are stopped and
-// their memory released.
+// RunSteady runs the steady-state scenario cfg.Runs times and summarises
+// the runs. Every run uses the same schedule and records.
 func RunSteady(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, error) {
+	n := max(cfg.Runs, 1)
+	var first *SteadyResult
+	var runs []SteadyRun
+	for r := range n {
+		c := cfg
+		if r > 0 {
+			c.OverloadRate = 0
+			c.Dir = filepath.Join(cfg.Dir, fmt.Sprintf("run%d", r+1))
+		}
+		if n > 1 {
+			log("steady: run %d of %d", r+1, n)
+		}
+		res, err := runSteadyOnce(ctx, c, log)
+		if err != nil {
+			return nil, fmt.Errorf("run %d: %w", r+1, err)
+		}
+		if r > 0 {
+			_ = os.RemoveAll(c.Dir)
+		}
+		run := steadyRunOf(r+1, res)
+		log("steady: run %d: livinglab / verify+store floor: p99 %.2f, CPU per delivery %.2f; %d catch-up exchanges in the window",
+			r+1, run.P99VsStore, run.CPUVsStore, run.WindowSyncExchanges)
+		runs = append(runs, run)
+		if first == nil {
+			first = res
+		}
+	}
+	first.Runs = runs
+	first.Summary = summariseSteadyRuns(runs)
+	return first, nil
+}
+
+// runSteadyOnce runs the steady-state scenario once: N regions, everyone
+// linked to everyone, R practices published at a steady rate from random
+// members. The bare gossipsub runs follow once the livinglab nodes are
+// stopped and their memory released.
+func runSteadyOnce(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResult, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
 	res := &SteadyResult{Nodes: cfg.Nodes, Records: cfg.Records, LinkMs: Ms(cfg.Latency), Rate: cfg.Rate, Topics: DefaultTopics}
 	sched := Schedule(rng, cfg.Records, cfg.Nodes, cfg.Rate, DefaultTopics)
