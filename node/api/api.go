@@ -62,6 +62,7 @@ type Service interface {
 	RecordBlock(c cid.Cid) (*node.RecordBlock, error)
 	Bundle(o node.BundleOptions) (*node.Bundle, error)
 	ImportBundle(ctx context.Context, r io.Reader) (*node.BundleReport, error)
+	Catalog(q node.CatalogQuery) (map[string]any, error)
 	PublishPractice(ctx context.Context, in node.PracticeInput, rv node.Review, dryRun bool) (*node.Published, error)
 	Retract(ctx context.Context, c cid.Cid, reason string) (*protocol.Signed, error)
 	Search(ctx context.Context, q search.Query, networkWide bool) (*node.SearchResult, error)
@@ -148,6 +149,7 @@ func Handler(svc Service, bound string, ui UI) http.Handler {
 	admin("GET /api/v1/bundle", s.bundleExport)
 	admin("POST /api/v1/bundle", s.bundleImport)
 	handle("GET /api/v1/export", s.export)
+	handle("GET /api/v1/catalog", s.catalog)
 	s.mountLab(handle)
 	s.mountUsers(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
