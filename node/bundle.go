@@ -33,7 +33,10 @@ import (
 // records lists membership records first (the whole roster, so that the
 // receiver can check every author), then practices and lessons, then
 // retractions, each part oldest first. An envelope is rebuilt from a body
-// and its signature block as {body, sig}.
+// and its signature block as {body, sig}, encoded as the body's record
+// version encodes envelopes; the signature is over
+// "livinglab-record-v1:" or "livinglab-record-v2:" (by that version)
+// followed by the body.
 
 // BundleFormat and BundleVersion name the index block's layout.
 const (
@@ -69,11 +72,24 @@ func (n *Node) RecordBlock(c cid.Cid) (*RecordBlock, error) {
 }
 
 func recordBlock(rec *protocol.Signed) (*RecordBlock, error) {
-	var env protocol.Envelope
-	if err := protocol.Unmarshal(rec.Raw, &env); err != nil {
+	env, err := protocol.DecodeEnvelope(rec.Raw)
+	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", rec.CID, err)
 	}
 	return &RecordBlock{CID: rec.CID, Kind: rec.Record.Kind, Body: env.Body, Sig: env.Sig, Envelope: rec.Raw}, nil
+}
+
+// envelope rebuilds a record's envelope from its body and signature, in
+// the encoding of the body's record version.
+func envelope(body, sig []byte) ([]byte, error) {
+	v, err := protocol.BodyVersion(body)
+	if err != nil {
+		return nil, err
+	}
+	if v >= protocol.RecordV2 {
+		return protocol.MarshalV2(&protocol.Envelope{Body: body, Sig: sig})
+	}
+	return protocol.Marshal(&protocol.Envelope{Body: body, Sig: sig})
 }
 
 // bundleIndex is the root block of a bundle.
@@ -386,7 +402,7 @@ func (n *Node) ImportBundle(ctx context.Context, r io.Reader) (*BundleReport, er
 			return nil, badBundle("record %s is missing (truncated file?)", bc)
 		}
 		used[sc], used[bc] = true, true
-		env, err := protocol.Marshal(&protocol.Envelope{Body: body, Sig: sb.Sig})
+		env, err := envelope(body, sb.Sig)
 		if err != nil {
 			return nil, badBundle("record %s: %v", bc, err)
 		}

@@ -239,6 +239,14 @@ func (n *Node) dataset(base string, v *PracticeView) map[string]any {
 	if kw := keywords(v); len(kw) > 0 {
 		d["dcat:keyword"] = kw
 	}
+	var sources []any
+	for _, a := range v.AdaptedFrom {
+		sources = append(sources, ldRef(base+"/practices/"+a.Practice, "dcat:Dataset"))
+	}
+	if len(sources) > 0 {
+		// The practices this one adapts.
+		d["dct:source"] = sources
+	}
 	if v.Supersedes != "" {
 		d["dcat:previousVersion"] = ldRef(base+"/practices/"+v.Supersedes, "dcat:Dataset")
 	}
@@ -300,6 +308,13 @@ func (n *Node) SchemaOrg(v *PracticeView, pageURL string) map[string]any {
 	}
 	if len(place) > 1 {
 		d["spatialCoverage"] = place
+	}
+	if len(v.AdaptedFrom) > 0 {
+		var based []string
+		for _, a := range v.AdaptedFrom {
+			based = append(based, strings.TrimSuffix(pageURL, v.CID)+a.Practice)
+		}
+		d["isBasedOn"] = based
 	}
 	region := v.Region
 	if m, ok := n.Member(v.Author); ok && m.Region != "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/livinglab/livinglab/node"
+	"github.com/livinglab/livinglab/protocol"
 )
 
 func practiceCmd() *cobra.Command {
@@ -38,10 +39,10 @@ func readPracticeFile(path string) (*node.PracticeInput, error) {
 
 func publishCmd() *cobra.Command {
 	var file, supersedes string
-	var keep, redact []string
+	var keep, redact, adapted []string
 	var dryRun, asJSON bool
 	c := &cobra.Command{
-		Use:   "publish (DRAFT-ID | --file practice.json [--keep WORD]... [--redact WORD]...)",
+		Use:   "publish (DRAFT-ID | --file practice.json [--keep WORD]... [--redact WORD]... [--adapted-from CID[:CHANGES]]...)",
 		Short: "Publish an approved draft, or anonymise, sign and publish a practice file",
 		Long: "With DRAFT-ID, signs and publishes a draft exactly as approved after its preview (nothing is\n" +
 			"published if it changed since). With --file, runs a complete practice through the anonymisation gate\n" +
@@ -65,6 +66,10 @@ func publishCmd() *cobra.Command {
 			}
 			if supersedes != "" {
 				in.Supersedes = supersedes
+			}
+			for _, a := range adapted {
+				c, changes, _ := strings.Cut(a, ":")
+				in.AdaptedFrom = append(in.AdaptedFrom, protocol.Adaptation{Practice: strings.TrimSpace(c), Changes: strings.TrimSpace(changes)})
 			}
 			in.Keep = append(in.Keep, keep...)
 			in.Redact = append(in.Redact, redact...)
@@ -97,6 +102,7 @@ func publishCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&file, "file", "", "practice JSON file")
 	c.Flags().StringVar(&supersedes, "supersedes", "", "CID of the version this one replaces")
+	c.Flags().StringArrayVar(&adapted, "adapted-from", nil, "CID of a practice this one adapts, with what changed after a colon (repeatable)")
 	c.Flags().StringArrayVar(&keep, "keep", nil, "a word or phrase that is not personal: kept (repeatable)")
 	c.Flags().StringArrayVar(&redact, "redact", nil, "a word or phrase that is personal: always redacted (repeatable)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would leave")

@@ -63,6 +63,8 @@ type Service interface {
 	Bundle(o node.BundleOptions) (*node.Bundle, error)
 	ImportBundle(ctx context.Context, r io.Reader) (*node.BundleReport, error)
 	Catalog(q node.CatalogQuery) (map[string]any, error)
+	Transfers() (*node.TransferMap, error)
+	Adaptations(c cid.Cid) (*node.Adaptations, error)
 	PublishPractice(ctx context.Context, in node.PracticeInput, rv node.Review, dryRun bool) (*node.Published, error)
 	Retract(ctx context.Context, c cid.Cid, reason string) (*protocol.Signed, error)
 	Search(ctx context.Context, q search.Query, networkWide bool) (*node.SearchResult, error)
@@ -150,6 +152,8 @@ func Handler(svc Service, bound string, ui UI) http.Handler {
 	admin("POST /api/v1/bundle", s.bundleImport)
 	handle("GET /api/v1/export", s.export)
 	handle("GET /api/v1/catalog", s.catalog)
+	handle("GET /api/v1/transfers", s.transfers)
+	handle("GET /api/v1/practices/{cid}/adaptations", s.adaptations)
 	s.mountLab(handle)
 	s.mountUsers(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -36,3 +36,15 @@ func (s *server) catalog(w http.ResponseWriter, r *http.Request) {
 	enc.SetIndent("", "  ")
 	enc.Encode(c)
 }
+
+// transfers answers GET /api/v1/transfers: which practices were adapted
+// by which, and how many travelled between each pair of regions.
+func (s *server) transfers(w http.ResponseWriter, r *http.Request) {
+	t, err := s.svc.Transfers()
+	answer(w, http.StatusOK, t, err)
+}
+
+// adaptations answers GET /api/v1/practices/{cid}/adaptations.
+func (s *server) adaptations(w http.ResponseWriter, r *http.Request) {
+	byCID(w, r, s.svc.Adaptations)
+}
