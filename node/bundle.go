@@ -323,7 +323,7 @@ func (l importLedger) MemberStatus(author string, seq uint64) (bool, bool) {
 // bundle is refused with ErrBadBundle and nothing is stored. Records held
 // already are skipped, so importing twice adds nothing.
 func (n *Node) ImportBundle(ctx context.Context, r io.Reader) (*BundleReport, error) {
-	fed := n.Federation()
+	fed, founder := n.Federation(), n.Config().Federation.Founder
 	if fed == "" {
 		return nil, ErrNotInFederation
 	}
@@ -416,6 +416,15 @@ func (n *Node) ImportBundle(ctx context.Context, r io.Reader) (*BundleReport, er
 		if rec.Record.Federation != fed {
 			return nil, badBundle("record %s belongs to federation %q, this node is in %q", bc, rec.Record.Federation, fed)
 		}
+		// A federation is its name and its founder: another one of the
+		// same name has another founding record.
+		if rec.Record.Kind == protocol.KindMembership {
+			if p, err := rec.Record.DecodePayload(); err == nil {
+				if m, ok := p.(*protocol.Membership); ok && m.Action == protocol.ActionFound && rec.Record.Author != founder {
+					return nil, badBundle("it is a bundle of another federation named %q: founded by %s, this node's by %s", fed, rec.Record.Author, founder)
+				}
+			}
+		}
 		recs = append(recs, rec)
 	}
 	for c := range blocks {
@@ -425,7 +434,7 @@ func (n *Node) ImportBundle(ctx context.Context, r io.Reader) (*BundleReport, er
 	}
 
 	// Membership: the roster this node has, with the bundle's records.
-	roster := NewRoster(n.Config().Federation.Founder)
+	roster := NewRoster(founder)
 	held, err := n.store.List(knowledge.ListOptions{Kind: protocol.KindMembership, IncludeOld: true})
 	if err != nil {
 		return nil, err
@@ -436,7 +445,7 @@ func (n *Node) ImportBundle(ctx context.Context, r io.Reader) (*BundleReport, er
 			roster.Add(rec)
 		}
 	}
-	val := &protocol.Validator{Federation: fed, Founder: n.Config().Federation.Founder, Ledger: importLedger{Node: n, roster: roster}}
+	val := &protocol.Validator{Federation: fed, Founder: founder, Ledger: importLedger{Node: n, roster: roster}}
 	rep := &BundleReport{Federation: fed, Topic: idx.Topic, Records: len(recs), Refused: []BundleRefusal{}}
 	var store []*protocol.Signed
 	notFollowed := map[string]bool{}

@@ -15,11 +15,10 @@ import (
 )
 
 // publishV2 signs a practice as a record of format 2 (the one that
-// carries adapted_from) by tn, through the gate, and stores it there; it
+// carries adapted_from) by n, through the gate, and stores it there; it
 // is the author's first record on topic.
-func publishV2(t *testing.T, tn *testNode, in PracticeInput, topic string) *protocol.Signed {
+func publishV2(t *testing.T, n *Node, in PracticeInput, topic string) *protocol.Signed {
 	t.Helper()
-	n := tn.Node()
 	cfg := n.Config()
 	in.Region, in.Country, in.Version = cfg.Region, cfg.Country, 1
 	if in.Licence == "" {
@@ -65,7 +64,7 @@ func TestAdaptationsAndTransfers(t *testing.T) {
 
 	in := PracticeInput{Practice: protocol.Practice{Title: "Island bus on demand", Summary: "Booked by phone, run by the ferry company.",
 		Language: "en", AdaptedFrom: []protocol.Adaptation{{Practice: origin.String(), Changes: "Booked by phone instead of an app."}}}}
-	adapted := publishV2(t, b, in, "mobility")
+	adapted := publishV2(t, b.Node(), in, "mobility")
 	// A reaches it as any member's record: by validation, then its store.
 	if _, added, err := a.Node().accept("", adapted.Raw, b.ID()); err != nil || !added {
 		t.Fatalf("A accepts the adapting practice: added %v, %v", added, err)
