@@ -125,6 +125,12 @@ func (n *Node) gatePractice(p *protocol.Practice, rv Review) (*protocol.Practice
 				Summary: s.text("translations."+lang+".summary", t.Summary)}
 		}
 	}
+	// What changed in an adaptation is free text like any other; the
+	// link to the adapted practice is a CID and passes as it is.
+	for i, a := range p.AdaptedFrom {
+		out.AdaptedFrom = append(out.AdaptedFrom, protocol.Adaptation{Practice: a.Practice,
+			Changes: s.text(fmt.Sprintf("adapted_from.%d.changes", i), a.Changes)})
+	}
 	// A link the gate had to alter is no longer a usable URL: drop it.
 	links := out.Links[:0]
 	for i, l := range out.Links {

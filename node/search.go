@@ -42,6 +42,7 @@ func docOf(rec *protocol.Signed) (search.Doc, bool) {
 		d.Title, d.Summary, d.Lessons = p.Title, p.Summary, strings.Join(p.Lessons, "\n")
 		d.Body = strings.Join([]string{p.Problem, p.Approach, p.Results, p.Resources, p.Difficulties, p.Transferability, strings.Join(p.StakeholderRoles, ", ")}, "\n")
 		d.Language, d.Region, d.Country, d.Stage = p.Language, p.Region, p.Country, p.Stage
+		d.Adapted = len(p.AdaptedFrom) > 0
 		if len(p.Translations) > 0 {
 			d.Translations = make(map[string]search.Translation, len(p.Translations))
 			for l, t := range p.Translations {

@@ -176,13 +176,21 @@ func restoreCmd() *cobra.Command {
 }
 
 func exportCmd() *cobra.Command {
-	var format, topic, out string
+	var format, topic, out, base string
 	var private bool
-	c := command("export --format json|csv [--topic T] [--out FILE]", "Export the public knowledge this node holds (open data)", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
-		if format != "json" && format != "csv" {
-			return fmt.Errorf("--format must be json or csv")
+	c := command("export --format json|csv|dcat [--topic T] [--base URL] [--out FILE]", "Export the public knowledge this node holds (open data)", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		if format != "json" && format != "csv" && format != "dcat" {
+			return fmt.Errorf("--format must be json, csv or dcat")
 		}
 		path := "/api/v1/export?" + url.Values{"format": {format}, "topic": {topic}}.Encode()
+		if format == "dcat" {
+			// The DCAT-AP catalogue (JSON-LD) of the public practices.
+			v := url.Values{"topic": {topic}}
+			if base != "" {
+				v.Set("base", base)
+			}
+			path = "/api/v1/catalog?" + v.Encode()
+		}
 		if private {
 			if out == "" {
 				return fmt.Errorf("--private writes only to a local file: give --out FILE")
@@ -217,7 +225,8 @@ func exportCmd() *cobra.Command {
 		return err
 	})
 	c.Long = "Exports signed public records only. --private exports the region's private lab data instead,\nfor the local administrator, and only into a local file (--out)."
-	c.Flags().StringVar(&format, "format", "json", "json or csv")
+	c.Flags().StringVar(&format, "format", "json", "json, csv or dcat (a DCAT-AP 3.0 catalogue in JSON-LD)")
+	c.Flags().StringVar(&base, "base", "", "with dcat: the public URL the catalogue's links start with (default: the daemon's address)")
 	c.Flags().StringVar(&topic, "topic", "", "only this topic")
 	c.Flags().StringVar(&out, "out", "", "write to this file instead of standard output")
 	c.Flags().BoolVar(&private, "private", false, "export the private lab data (local administrator, file only)")

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/livinglab/livinglab/node"
+	"github.com/livinglab/livinglab/protocol"
 )
 
 func practiceCmd() *cobra.Command {
@@ -39,9 +40,9 @@ func readPracticeFile(path string) (*node.PracticeInput, error) {
 
 func publishCmd() *cobra.Command {
 	var file, supersedes string
-	var keep, redact []string
+	var keep, redact, adapted []string
 	var dryRun, asJSON bool
-	c := command("publish (DRAFT-ID | --file practice.json [--keep WORD]... [--redact WORD]...)", "Publish an approved draft, or anonymise, sign and publish a practice file", cobra.MaximumNArgs(1), func(cmd *cobra.Command, args []string) error {
+	c := command("publish (DRAFT-ID | --file practice.json [--keep WORD]... [--redact WORD]... [--adapted-from CID[:CHANGES]]...)", "Publish an approved draft, or anonymise, sign and publish a practice file", cobra.MaximumNArgs(1), func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 {
 			if file != "" {
 				return fmt.Errorf("give either a DRAFT-ID or --file, not both")
@@ -57,6 +58,10 @@ func publishCmd() *cobra.Command {
 		}
 		if supersedes != "" {
 			in.Supersedes = supersedes
+		}
+		for _, a := range adapted {
+			c, changes, _ := strings.Cut(a, ":")
+			in.AdaptedFrom = append(in.AdaptedFrom, protocol.Adaptation{Practice: strings.TrimSpace(c), Changes: strings.TrimSpace(changes)})
 		}
 		in.Keep = append(in.Keep, keep...)
 		in.Redact = append(in.Redact, redact...)
@@ -81,6 +86,7 @@ func publishCmd() *cobra.Command {
 		"decisions on uncertain names, as for drafts (run with --dry-run first to see the candidates)."
 	c.Flags().StringVar(&file, "file", "", "practice JSON file")
 	c.Flags().StringVar(&supersedes, "supersedes", "", "CID of the version this one replaces")
+	c.Flags().StringArrayVar(&adapted, "adapted-from", nil, "CID of a practice this one adapts, with what changed after a colon (repeatable)")
 	c.Flags().StringArrayVar(&keep, "keep", nil, "a word or phrase that is not personal: kept (repeatable)")
 	c.Flags().StringArrayVar(&redact, "redact", nil, "a word or phrase that is personal: always redacted (repeatable)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would leave")

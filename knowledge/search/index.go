@@ -102,6 +102,8 @@ type Doc struct {
 	// Translations of the title and summary, keyed by language code. They
 	// are searchable in their language and shown to readers of it.
 	Translations map[string]Translation
+	// Adapted: the practice names practices it adapts (adapted_from).
+	Adapted bool
 }
 
 // Translation is a record's title and summary in another language.

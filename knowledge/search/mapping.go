@@ -25,6 +25,7 @@ const (
 	fieldStage      = "stage"
 	fieldYear       = "year"
 	fieldCreated    = "created"
+	fieldAdapted    = "adapted" // a filter only: practices that adapt others
 	// fieldTranslations stores the record's translations as JSON, for hits.
 	fieldTranslations = "translations"
 )
@@ -205,6 +206,9 @@ func (d *Doc) document() map[string]interface{} {
 	put(fieldLanguage, lang, true)
 	if d.Stage >= 1 && d.Stage <= 5 {
 		facets = append(facets, facetTerm(fieldStage, strconv.Itoa(d.Stage)))
+	}
+	if d.Adapted {
+		facets = append(facets, facetTerm(fieldAdapted, "true"))
 	}
 	if topics := normTopics(d.Topics); len(topics) > 0 {
 		m[fieldTopic] = topics

@@ -40,6 +40,8 @@ type Query struct {
 	Topics, Regions, Countries, Languages []string
 	Stages, Years                         []int
 	Kind                                  string // "" for any
+	// Adapted keeps only practices that adapt other practices.
+	Adapted bool `cbor:"adapted,omitempty"`
 
 	// Reader is the reader's language: hits with a translation into it
 	// show the translated title and summary. Empty shows titles as written.
@@ -344,6 +346,9 @@ func buildFilters(q Query) ([]query.Query, error) {
 		years = append(years, strconv.Itoa(y))
 	}
 	add(fieldYear, years, normKeyword)
+	if q.Adapted {
+		add(fieldAdapted, []string{"true"}, normKeyword)
+	}
 	if k := normKind(q.Kind); k != "" {
 		out = append(out, filterQuery(fieldKind, []string{k}))
 	}

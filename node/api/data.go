@@ -30,7 +30,10 @@ func parseSearchQuery(r *http.Request) (search.Query, bool, error) {
 	v := r.URL.Query()
 	q := search.Query{Text: v.Get("q"), Topics: splitList(v.Get("topic")), Regions: splitList(v.Get("region")),
 		Countries: splitList(v.Get("country")), Languages: splitList(v.Get("lang")), Kind: v.Get("kind"),
-		Sort: v.Get("sort"), Facets: v.Get("facets") != "false", Reader: v.Get("reader")}
+		Sort: v.Get("sort"), Facets: v.Get("facets") != "false", Reader: v.Get("reader"), Adapted: v.Get("adapted") == "true"}
+	if a := v.Get("adapted"); a != "" && a != "true" && a != "false" {
+		return q, false, fmt.Errorf("%w: adapted must be true or false, got %q", node.ErrBadRequest, a)
+	}
 	if q.Reader == "" {
 		q.Reader = acceptLanguage(r.Header.Get("Accept-Language"))
 	}
@@ -66,7 +69,7 @@ func parseSearchQuery(r *http.Request) (search.Query, bool, error) {
 	}
 	for k := range v {
 		switch k {
-		case "q", "topic", "region", "country", "lang", "kind", "sort", "facets", "stage", "year", "page", "page_size", "network", "reader":
+		case "q", "topic", "region", "country", "lang", "kind", "sort", "facets", "stage", "year", "page", "page_size", "network", "reader", "adapted":
 		default:
 			return q, false, fmt.Errorf("%w: unknown search parameter %q", node.ErrBadRequest, k)
 		}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipfs/go-cid"
+
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/protocol"
@@ -46,6 +48,11 @@ func (f *fakeNode) CheckPassword(name, pw string) error {
 		return nil
 	}
 	return knowledge.ErrBadPassword
+}
+func (f *fakeNode) Adaptations(cid.Cid) (*node.Adaptations, error) { return &node.Adaptations{}, nil }
+func (f *fakeNode) Transfers() (*node.TransferMap, error)          { return &node.TransferMap{}, nil }
+func (f *fakeNode) SchemaOrg(v *node.PracticeView, url string) map[string]any {
+	return map[string]any{"@type": "CreativeWork", "identifier": v.CID}
 }
 func (f *fakeNode) Practices(q node.PracticeQuery) ([]*node.PracticeView, error) {
 	return []*node.PracticeView{{CID: "bafyfake", Author: "12D3KooWFakeNodeForTheWebUI",

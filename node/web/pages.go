@@ -343,6 +343,8 @@ type practiceData struct {
 	RetractedBy  string
 	RetractedAt  time.Time
 	Reason       string
+	Adaptations  *node.Adaptations
+	SchemaOrg    map[string]any
 }
 
 type translationView struct {
@@ -395,7 +397,21 @@ func (u *webUI) showPractice(w http.ResponseWriter, r *http.Request, status int,
 	if pv.Stage > 0 && pv.Stage <= len(stages) {
 		d.Stage = stages[pv.Stage-1].Name
 	}
+	if ad, err := u.n.Adaptations(c); err == nil && (len(ad.AdaptedFrom) > 0 || len(ad.AdaptedBy) > 0) {
+		d.Adaptations = ad
+	}
+	d.SchemaOrg = u.n.SchemaOrg(pv, "http://"+r.Host+"/practices/"+pv.CID)
 	u.render(w, r, status, "practice", view{Title: pv.Title, Nav: "practices", Error: errMsg, Data: d})
+}
+
+// transfersPage shows which practices travelled to which regions.
+func (u *webUI) transfersPage(w http.ResponseWriter, r *http.Request, s *session) {
+	t, err := u.n.Transfers()
+	if err != nil {
+		u.errorPage(w, r, http.StatusInternalServerError, err.Error())
+		return
+	}
+	u.render(w, r, http.StatusOK, "transfers", view{Title: "Where practices travelled", Nav: "practices", Data: t})
 }
 
 func (u *webUI) retractForm(w http.ResponseWriter, r *http.Request, s *session) {

@@ -70,6 +70,9 @@ type Service interface {
 	Retract(ctx context.Context, c cid.Cid, reason string) (*protocol.Signed, error)
 	Search(ctx context.Context, q search.Query, networkWide bool) (*node.SearchResult, error)
 	Stages() ([]knowledge.Stage, error)
+	Adaptations(c cid.Cid) (*node.Adaptations, error)
+	Transfers() (*node.TransferMap, error)
+	SchemaOrg(v *node.PracticeView, pageURL string) map[string]any
 
 	Users() ([]node.UserView, error)
 	UserRole(name string) (string, error)
@@ -168,6 +171,7 @@ func (u *webUI) mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /search", u.page(u.searchPage))
 	mux.HandleFunc("GET /practices", u.page(u.practicesPage))
 	mux.HandleFunc("GET /practices/{cid}", u.page(u.practicePage))
+	mux.HandleFunc("GET /transfers", u.page(u.transfersPage))
 	mux.HandleFunc("POST /practices/{cid}/retract", u.form(u.retractForm))
 	mux.HandleFunc("GET /publish", u.page(u.publishPage))
 	mux.HandleFunc("POST /publish", u.form(u.publishForm))
