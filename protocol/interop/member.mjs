@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: EUPL-1.2
+//
+// A federation member built from standard js-libp2p parts (TCP, noise,
+// yamux, identify, gossipsub with the StrictNoSign policy) and the written
+// protocol: it joins with an invite, follows topics, checks every record it
+// receives, publishes records it signs itself and runs sync sessions.
+//
+// It is driven over stdin/stdout by the test: one JSON command per line in
+// ({"id": 1, "cmd": "join", ...}), one JSON answer per line out
+// ({"id": 1, "ok": true, ...} or {"id": 1, "ok": false, "error": "..."}).
+
+import './lib/node20.mjs'
+import { createInterface } from 'node:readline'
+import { createHash } from 'node:crypto'
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { gossipsub, StrictNoSign, TopicValidatorResult } from '@libp2p/gossipsub'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { lpStream } from '@libp2p/utils'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { openEnvelope, seal, RecordError } from './lib/record.mjs'
+import { Initiator } from './lib/recon.mjs'
+
+const CONTROL = '_federation'
+const JOIN = '/livinglab/join/2'
+const SYNC = '/livinglab/sync/1'
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')))
+const gossipVersion = Number(args['gossip-version'] ?? 2)
+const recordVersion = Number(args['record-version'] ?? 1)
+// The message ID: SHA-256 of the topic, a zero byte and the data
+// ("topic"), or of the data alone ("data").
+const msgIdMode = args['msg-id'] ?? 'topic'
+
+const key = await generateKeyPair('Ed25519')
+const node = await createLibp2p({
+  privateKey: key,
+  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+  transports: [tcp()],
+  connectionEncrypters: [noise()],
+  streamMuxers: [yamux()],
+  services: {
+    identify: identify(),
+    pubsub: gossipsub({
+      globalSignaturePolicy: StrictNoSign,
+      allowPublishToZeroTopicPeers: false,
+      msgIdFn: (msg) => {
+        const h = createHash('sha256')
+        if (msgIdMode === 'topic') h.update(msg.topic).update(Uint8Array.of(0))
+        return new Uint8Array(h.update(msg.data).digest())
+      }
+    })
+  }
+})
+const me = node.peerId.toString()
+const gs = node.services.pubsub
+
+const state = {
+  federation: '',
+  founder: '',
+  members: new Set(),
+  seq: 0,
+  prev: null,
+  held: new Map(), // CID string -> {raw, record, topics}
+  received: new Map(), // topic -> [CID string] in order of arrival
+  refused: [] // {topic, from, error}
+}
+
+// What gossipsub itself refused before any record was looked at (a
+// message field the signature policy forbids, say), counted by reason.
+// This only observes: the result is passed on unchanged.
+const gossipRefused = {}
+const validateReceived = gs.validateReceivedMessage.bind(gs)
+gs.validateReceivedMessage = async (from, rpc) => {
+  const res = await validateReceived(from, rpc)
+  if (res.code === 'invalid' && res.error != null) {
+    gossipRefused[res.error] = (gossipRefused[res.error] ?? 0) + 1
+  }
+  return res
+}
+
+const gossipTopic = (t) => `/livinglab/${gossipVersion}/${state.federation}/${t}`
+const topicOf = (gt) => gt.slice(gt.lastIndexOf('/') + 1)
+
+function decodeInvite (token) {
+  const prefix = 'llinv1.'
+  if (!token.startsWith(prefix)) throw new Error('not an invite token')
+  return dagCbor.decode(Buffer.from(token.slice(prefix.length), 'base64url'))
+}
+
+// learn takes in a verified record: roster changes, and what is held.
+function learn (cid, raw, rec) {
+  if (rec.kind === 'membership') {
+    const m = rec.payload
+    if (m.action === 'found' || m.action === 'admit') state.members.add(m.member)
+    if (m.action === 'remove') state.members.delete(m.member)
+  }
+  const topics = rec.kind === 'membership' || rec.kind === 'retraction' ? [CONTROL] : rec.topics
+  state.held.set(cid.toString(), { raw, record: rec, topics })
+}
+
+// checkRecord applies what a receiver must check beyond the signature:
+// federation, topic and membership of the author.
+async function checkRecord (raw, topic) {
+  const { cid, record } = await openEnvelope(raw)
+  if (record.fed !== state.federation) throw new RecordError(`record of federation ${record.fed}`)
+  if (topic != null) {
+    const control = record.kind === 'membership' || record.kind === 'retraction'
+    if (control !== (topic === CONTROL) || (!control && !record.topics.includes(topic))) {
+      throw new RecordError(`a ${record.kind} record does not travel on ${topic}`)
+    }
+  }
+  const founding = record.kind === 'membership' && record.payload.action === 'found' && record.author === state.founder
+  if (!founding && !state.members.has(record.author)) throw new RecordError(`author ${record.author} is not a member`)
+  return { cid, record }
+}
+
+async function frame (lp) {
+  return dagCbor.decode((await lp.read()).subarray())
+}
+
+async function join ({ token, region, country }) {
+  const inv = decodeInvite(token)
+  state.federation = inv.fed
+  state.founder = inv.founder
+  const addrs = inv.addrs.map((a) => multiaddr(`${a}/p2p/${inv.inviter}`))
+  const stream = await node.dialProtocol(addrs, JOIN)
+  const lp = lpStream(stream, { maxDataLength: 16 << 20 })
+  const myAddrs = node.getMultiaddrs().map((a) => a.decapsulateCode(421).toString())
+  await lp.write(dagCbor.encode({ secret: inv.secret, region, country, addrs: myAddrs, fed: inv.fed, founder: inv.founder }))
+  const offer = await frame(lp)
+  if (offer.status !== 0) throw new Error(`inviter refused: ${offer.error}`)
+  if (offer.fed !== inv.fed || offer.founder !== inv.founder) throw new Error('offer names another federation')
+  // The founder's record first, then the roster in the order given.
+  const opened = []
+  for (const raw of offer.records ?? []) opened.push({ raw, ...(await openEnvelope(raw)) })
+  if (!opened.some((o) => o.record.kind === 'membership' && o.record.author === inv.founder && o.record.payload.action === 'found')) {
+    await lp.write(dagCbor.encode({ ok: false, error: 'no founding record' }))
+    throw new Error('the offer lacks the founding record')
+  }
+  for (const o of opened) learn(o.cid, o.raw, o.record)
+  await lp.write(dagCbor.encode({ ok: true, error: '' }))
+  const final = await frame(lp)
+  if (final.status !== 0) throw new Error(`admission refused: ${final.error}`)
+  for (const raw of final.records ?? []) {
+    const { cid, record } = await checkRecord(raw, null)
+    learn(cid, raw, record)
+  }
+  await stream.close()
+  if (!state.members.has(me)) throw new Error('the answer did not admit this member')
+  await follow({ topic: CONTROL })
+  return { federation: state.federation, members: [...state.members], offered: opened.length }
+}
+
+async function follow ({ topic }) {
+  const gt = gossipTopic(topic)
+  gs.topicValidators.set(gt, async (from, msg) => {
+    try {
+      const { cid, record } = await checkRecord(msg.data, topic)
+      learn(cid, msg.data, record)
+      if (!state.received.has(topic)) state.received.set(topic, [])
+      state.received.get(topic).push(cid.toString())
+      return TopicValidatorResult.Accept
+    } catch (err) {
+      state.refused.push({ topic, from: from.toString(), error: err.message })
+      return TopicValidatorResult.Reject
+    }
+  })
+  gs.subscribe(gt)
+  return { topic: gt }
+}
+
+// mesh waits until every named peer is in this member's mesh for topic.
+async function mesh ({ topic, peers }) {
+  const gt = gossipTopic(topic)
+  for (;;) {
+    const have = new Set(gs.getMeshPeers(gt).map(String))
+    const subs = new Set(gs.getSubscribers(gt).map(String))
+    if (peers.every((p) => have.has(p) && subs.has(p))) return { mesh: [...have] }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+function received ({ topic }) {
+  return { cids: state.received.get(topic) ?? [], refused: state.refused, gossipRefused }
+}
+
+// practice builds a practice record as the protocol describes it.
+function practice ({ topic, title }) {
+  state.seq++
+  const payload = {
+    practice_id: '',
+    supersedes: '',
+    version: 1,
+    title,
+    summary: 'Written and signed by an independent implementation of the protocol.',
+    problem: '',
+    approach: 'Residents and volunteers meet monthly.',
+    stage: 0,
+    stakeholder_roles: [],
+    results: '',
+    resources: '',
+    difficulties: '',
+    lessons: ['Ask the residents first.'],
+    transferability: '',
+    language: 'en',
+    translations: {},
+    licence: 'CC-BY-4.0',
+    region: 'Interop Region',
+    country: 'DE',
+    period: '',
+    links: []
+  }
+  return {
+    v: recordVersion,
+    kind: 'practice',
+    fed: state.federation,
+    author: me,
+    seq: state.seq,
+    prev: state.prev ?? '',
+    created: Date.now(),
+    topics: [topic],
+    payload
+  }
+}
+
+async function publish ({ topic, title, gossip = true }) {
+  const s = await seal(practice({ topic, title }), key)
+  state.prev = s.cid.toString()
+  // Checked as any received record would be, before it leaves.
+  await openEnvelope(s.raw, { wantCID: s.cid })
+  learn(s.cid, s.raw, dagCbor.decode(s.body))
+  let recipients = 0
+  if (gossip) {
+    const res = await gs.publish(gossipTopic(topic), s.raw)
+    recipients = res.recipients.length
+  }
+  return { cid: s.cid.toString(), recipients, bytes: s.raw.length }
+}
+
+// sync runs one session of the sync protocol as initiator for topic.
+// Records listed in forget are left out of this side's set, so that the
+// session has to fetch them again.
+async function sync ({ peer, topic, forget }) {
+  const items = []
+  for (const [c, h] of state.held) {
+    if (!h.topics.includes(topic) || (forget ?? []).includes(c)) continue
+    items.push({ time: BigInt(h.record.created), id: CID.parse(c).multihash.digest })
+  }
+  const ini = new Initiator(items)
+  const stream = await node.dialProtocol(peerIdFromString(peer), SYNC)
+  const lp = lpStream(stream, { maxDataLength: 4 << 20 })
+  let bytesOut = 0
+  let bytesIn = 0
+  const send = async (m) => {
+    const b = dagCbor.encode(m)
+    bytesOut += b.length
+    await lp.write(b)
+  }
+  const recv = async (op) => {
+    const b = (await lp.read()).subarray()
+    bytesIn += b.length
+    const m = dagCbor.decode(b)
+    if ((m.status ?? 0) !== 0) throw new Error(`peer answered status ${m.status}: ${m.error}`)
+    if (m.op !== op) throw new Error(`expected ${op}, got ${m.op}`)
+    return m
+  }
+  await send({ op: 'recon', topic, recon: ini.initiate() })
+  let rounds = 0
+  for (;;) {
+    const m = await recv('recon')
+    rounds++
+    const next = m.recon == null || m.recon.length === 0 ? null : ini.step(m.recon)
+    if (next == null) break
+    await send({ op: 'recon', topic, recon: next })
+  }
+  const got = []
+  if (ini.need.length > 0) {
+    const want = ini.need.map((id) => CID.createV1(0x71, Digest.create(0x12, id)))
+    await send({ op: 'get', topic, want: want.map((c) => c.bytes) })
+    const m = await recv('records')
+    for (const raw of m.records ?? []) {
+      const { cid, record } = await checkRecord(raw, null)
+      if (!want.some((w) => w.equals(cid))) throw new Error(`sent ${cid}, which was not asked for`)
+      learn(cid, raw, record)
+      got.push(cid.toString())
+    }
+  }
+  const pushed = []
+  if (ini.have.length > 0) {
+    const records = []
+    for (const it of ini.have) {
+      const c = CID.createV1(0x71, Digest.create(0x12, it.id)).toString()
+      records.push(state.held.get(c).raw)
+      pushed.push(c)
+    }
+    await send({ op: 'push', topic, records })
+    await recv('ack')
+  }
+  await send({ op: 'done' })
+  await stream.close()
+  return {
+    rounds,
+    need: ini.need.length,
+    have: ini.have.length,
+    got,
+    pushed,
+    items: items.length,
+    bytesOut,
+    bytesIn
+  }
+}
+
+const commands = { join, follow, mesh, received, publish, sync, quit: async () => ({}) }
+
+await node.start()
+const out = (v) => process.stdout.write(JSON.stringify(v) + '\n')
+out({ event: 'ready', peer: me, addrs: node.getMultiaddrs().map(String) })
+
+const rl = createInterface({ input: process.stdin })
+for await (const line of rl) {
+  if (line.trim() === '') continue
+  let req
+  try {
+    req = JSON.parse(line)
+  } catch (err) {
+    out({ ok: false, error: `bad command: ${err.message}` })
+    continue
+  }
+  const fn = commands[req.cmd]
+  try {
+    if (fn == null) throw new Error(`unknown command ${req.cmd}`)
+    out({ id: req.id, ok: true, ...(await fn(req)) })
+  } catch (err) {
+    out({ id: req.id, ok: false, error: err.message })
+  }
+  if (req.cmd === 'quit') break
+}
+await node.stop()
+process.exit(0)
