@@ -161,12 +161,12 @@ func migrateWindowCounts(db *badger.DB) error {
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			err := it.Item().Value(func(raw []byte) error {
-				var env protocol.Envelope
-				var r protocol.Record
-				if err := protocol.Unmarshal(raw, &env); err != nil {
+				env, err := protocol.DecodeEnvelope(raw)
+				if err != nil {
 					return err
 				}
-				if err := protocol.Unmarshal(env.Body, &r); err != nil {
+				r, err := protocol.DecodeBody(env.Body)
+				if err != nil {
 					return err
 				}
 				if limited(r.Kind) {

@@ -271,12 +271,12 @@ func deleteContent(txn *badger.Txn, c cid.Cid) (RemovedRef, bool, error) {
 	if err != nil {
 		return ref, false, err
 	}
-	var env protocol.Envelope
-	var r protocol.Record
-	if err := protocol.Unmarshal(raw, &env); err != nil {
+	env, err := protocol.DecodeEnvelope(raw)
+	if err != nil {
 		return ref, false, err
 	}
-	if err := protocol.Unmarshal(env.Body, &r); err != nil {
+	r, err := protocol.DecodeBody(env.Body)
+	if err != nil {
 		return ref, false, err
 	}
 	ref = RemovedRef{Created: r.Created, Topics: r.Topics, Author: r.Author}
@@ -400,18 +400,18 @@ func (s *Store) Get(c cid.Cid) (*protocol.Signed, error) {
 // so damage on disk (a flipped bit, a torn write, a tampered backup) is
 // found on every read instead of being served, indexed or relayed.
 func decodeStored(c cid.Cid, raw []byte) (*protocol.Signed, error) {
-	var env protocol.Envelope
-	if err := protocol.Unmarshal(raw, &env); err != nil {
-		return nil, fmt.Errorf("%w: record %s: envelope: %v", ErrDamaged, c, err)
+	env, err := protocol.DecodeEnvelope(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: record %s: %v", ErrDamaged, c, err)
 	}
 	if got := protocol.RecordCID(env.Body); !got.Equals(c) {
 		return nil, fmt.Errorf("%w: record %s: content hashes to %s", ErrDamaged, c, got)
 	}
-	s := &protocol.Signed{CID: c, Raw: raw}
-	if err := protocol.Unmarshal(env.Body, &s.Record); err != nil {
-		return nil, fmt.Errorf("%w: record %s: body: %v", ErrDamaged, c, err)
+	r, err := protocol.DecodeBody(env.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: record %s: %v", ErrDamaged, c, err)
 	}
-	return s, nil
+	return &protocol.Signed{CID: c, Record: r, Raw: raw}, nil
 }
 
 // Has tells whether a record's content is held.

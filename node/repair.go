@@ -161,8 +161,8 @@ func (n *Node) repairFrom(ctx context.Context, p peer.ID, batch []cid.Cid) (int,
 	}
 	got := 0
 	for _, raw := range raws {
-		var env protocol.Envelope
-		if protocol.Unmarshal(raw, &env) != nil {
+		env, err := protocol.DecodeEnvelope(raw)
+		if err != nil {
 			continue
 		}
 		c := protocol.RecordCID(env.Body)

@@ -11,7 +11,7 @@ import (
 )
 
 // openSentinels are the errors every refusal of Open must wrap.
-var openSentinels = []error{ErrMalformed, ErrTooLarge, ErrBadVersion, ErrBadKind, ErrBadSig, ErrFuture, ErrMissing, ErrInvalid}
+var openSentinels = []error{ErrMalformed, ErrTooLarge, ErrBadVersion, ErrBadKind, ErrBadSig, ErrFuture, ErrMissing, ErrInvalid, ErrBadKey}
 
 // fuzzRecords returns valid envelopes of every kind.
 func fuzzRecords(tb testing.TB) []*Signed {

@@ -56,6 +56,9 @@ type Practice struct {
 	Country          string                 `cbor:"country" json:"country"`
 	Period           string                 `cbor:"period" json:"period"`
 	Links            []string               `cbor:"links" json:"links"`
+	// AdaptedFrom names the practices, usually other regions', that this
+	// one adapts, and what changed (record version 2 only).
+	AdaptedFrom []Adaptation `cbor:"-" json:"adapted_from,omitempty"`
 }
 
 // Translation carries a practice's headline fields in another language.
@@ -129,6 +132,17 @@ func (p *Practice) Validate() error {
 	}
 	if p.Country != "" && !validCountry(p.Country) {
 		return fmt.Errorf("%w: country %q, want a two-letter ISO 3166 code", ErrInvalid, p.Country)
+	}
+	if len(p.AdaptedFrom) > MaxAdaptedFrom {
+		return fmt.Errorf("%w: adapted_from has %d items, at most %d", ErrInvalid, len(p.AdaptedFrom), MaxAdaptedFrom)
+	}
+	for _, a := range p.AdaptedFrom {
+		if _, err := cid.Decode(a.Practice); err != nil {
+			return fmt.Errorf("%w: adapted_from practice %q: %v", ErrInvalid, a.Practice, err)
+		}
+		if err := textLimit("adapted_from changes", a.Changes, MaxShortText); err != nil {
+			return err
+		}
 	}
 	if len(p.Translations) > 32 {
 		return fmt.Errorf("%w: %d translations, at most 32", ErrInvalid, len(p.Translations))

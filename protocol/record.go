@@ -11,12 +11,14 @@ import (
 	"github.com/fxamacker/cbor/v2"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	crypto_pb "github.com/libp2p/go-libp2p/core/crypto/pb"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multihash"
 )
 
-// RecordVersion is the version of the record envelope this code writes and
-// the only one it accepts.
+// RecordVersion is record format version 1, which every release reads:
+// Seal writes it when a record names no version. A node writes version 2
+// ([RecordV2]) once every member of its federation reads it.
 const RecordVersion = 1
 
 // MaxRecordBytes bounds an encoded envelope. It is well under gossipsub's
@@ -70,6 +72,9 @@ type Record struct {
 	Created    int64           `cbor:"created"` // Unix milliseconds
 	Topics     []string        `cbor:"topics"`
 	Payload    cbor.RawMessage `cbor:"payload"`
+	// Chain is the record's place in its author's chain on each topic it
+	// is on (version 2; nil in version 1).
+	Chain map[string]ChainLink `cbor:"-"`
 }
 
 // CreatedTime returns the record's creation time.
@@ -146,18 +151,21 @@ func Seal(r Record, key crypto.PrivKey) (*Signed, error) {
 	if r.Author != author.String() {
 		return nil, fmt.Errorf("seal: author %s is not the signing key %s", r.Author, author)
 	}
+	if err := ed25519Author(r.Author); err != nil {
+		return nil, err
+	}
 	if err := r.validate(time.Now()); err != nil {
 		return nil, err
 	}
-	body, err := Marshal(&r)
+	body, err := encodeBody(&r)
 	if err != nil {
 		return nil, fmt.Errorf("seal: encode: %w", err)
 	}
-	sig, err := key.Sign(append(append([]byte{}, signPrefix...), body...))
+	sig, err := key.Sign(append(append([]byte{}, signPrefixFor(r.Version)...), body...))
 	if err != nil {
 		return nil, fmt.Errorf("seal: sign: %w", err)
 	}
-	raw, err := Marshal(&Envelope{Body: body, Sig: sig})
+	raw, err := encodeEnvelope(r.Version, &Envelope{Body: body, Sig: sig})
 	if err != nil {
 		return nil, fmt.Errorf("seal: encode envelope: %w", err)
 	}
@@ -167,52 +175,79 @@ func Seal(r Record, key crypto.PrivKey) (*Signed, error) {
 	return &Signed{CID: RecordCID(body), Record: r, Raw: raw}, nil
 }
 
-// Open decodes and verifies an encoded envelope: size, canonical encoding,
-// version, kind, required fields, creation time, signature and payload.
-// now is the receiver's clock.
+// Open decodes and verifies an encoded envelope of either record version:
+// size, canonical encoding, version, kind, required fields, creation time,
+// an Ed25519 author key, signature and payload. now is the receiver's
+// clock.
 func Open(raw []byte, now time.Time) (*Signed, error) {
 	if len(raw) > MaxRecordBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), MaxRecordBytes)
 	}
-	var env Envelope
-	if err := Unmarshal(raw, &env); err != nil {
-		return nil, fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+	env, err := DecodeEnvelope(raw)
+	if err != nil {
+		return nil, err
 	}
 	if len(env.Body) == 0 || len(env.Sig) == 0 {
 		return nil, fmt.Errorf("%w: envelope needs body and sig", ErrMissing)
 	}
-	if canon, err := Marshal(&env); err != nil || !bytes.Equal(canon, raw) {
+	version, err := BodyVersion(env.Body)
+	if err != nil {
+		return nil, err
+	}
+	if version != RecordVersion && version != RecordV2 {
+		return nil, fmt.Errorf("%w: %d (this node knows 1 to %d)", ErrBadVersion, version, LatestRecordVersion)
+	}
+	if canon, err := encodeEnvelope(version, &env); err != nil || !bytes.Equal(canon, raw) {
 		// One record, one encoding: otherwise the same record could travel
 		// as different bytes and slip past gossip de-duplication.
 		return nil, fmt.Errorf("%w: envelope is not canonical CBOR", ErrMalformed)
 	}
-	var r Record
-	if err := Unmarshal(env.Body, &r); err != nil {
-		return nil, fmt.Errorf("%w: body: %v", ErrMalformed, err)
+	r, err := DecodeBody(env.Body)
+	if err != nil {
+		return nil, err
 	}
-	if r.Version != RecordVersion {
-		return nil, fmt.Errorf("%w: %d (this node knows %d)", ErrBadVersion, r.Version, RecordVersion)
-	}
-	canon, err := Marshal(&r)
+	canon, err := encodeBody(&r)
 	if err != nil || !bytes.Equal(canon, env.Body) {
 		return nil, fmt.Errorf("%w: body is not canonical CBOR", ErrMalformed)
 	}
 	if err := r.validate(now); err != nil {
 		return nil, err
 	}
-	author, err := peer.Decode(r.Author)
-	if err != nil {
-		return nil, fmt.Errorf("%w: author %q: %v", ErrInvalid, r.Author, err)
-	}
-	pub, err := author.ExtractPublicKey()
-	if err != nil {
-		return nil, fmt.Errorf("%w: author key: %v", ErrInvalid, err)
-	}
-	ok, err := pub.Verify(append(append([]byte{}, signPrefix...), env.Body...), env.Sig)
-	if err != nil || !ok {
-		return nil, fmt.Errorf("%w: record by %s", ErrBadSig, r.Author)
+	if err := verifySig(&r, env); err != nil {
+		return nil, err
 	}
 	return &Signed{CID: RecordCID(env.Body), Record: r, Raw: raw}, nil
+}
+
+// ed25519Author checks that an author's peer ID holds an Ed25519 key.
+func ed25519Author(author string) error {
+	id, err := peer.Decode(author)
+	if err != nil {
+		return fmt.Errorf("%w: author %q: %v", ErrInvalid, author, err)
+	}
+	pub, err := id.ExtractPublicKey()
+	if err != nil {
+		return fmt.Errorf("%w: author key of %s: %v", ErrInvalid, author, err)
+	}
+	if pub.Type() != crypto_pb.KeyType_Ed25519 {
+		return fmt.Errorf("%w: author %s has a %s key; records are signed with Ed25519 keys only", ErrBadKey, author, pub.Type())
+	}
+	return nil
+}
+
+// verifySig checks the envelope's signature: an Ed25519 key, over the
+// record version's signature domain and the body.
+func verifySig(r *Record, env Envelope) error {
+	if err := ed25519Author(r.Author); err != nil {
+		return err
+	}
+	id, _ := peer.Decode(r.Author)
+	pub, _ := id.ExtractPublicKey()
+	ok, err := pub.Verify(append(append([]byte{}, signPrefixFor(r.Version)...), env.Body...), env.Sig)
+	if err != nil || !ok {
+		return fmt.Errorf("%w: record by %s", ErrBadSig, r.Author)
+	}
+	return nil
 }
 
 // VerifyStored checks that stored bytes are the record want: the envelope
@@ -220,16 +255,16 @@ func Open(raw []byte, now time.Time) (*Signed, error) {
 // author's key. Unlike Open it does not apply today's validation rules to
 // the content, so a record that was valid when it was stored stays so.
 func VerifyStored(raw []byte, want cid.Cid) error {
-	var env Envelope
-	if err := Unmarshal(raw, &env); err != nil {
-		return fmt.Errorf("%w: envelope: %v", ErrMalformed, err)
+	env, err := DecodeEnvelope(raw)
+	if err != nil {
+		return err
 	}
 	if got := RecordCID(env.Body); !got.Equals(want) {
 		return fmt.Errorf("%w: body hashes to %s, expected %s", ErrCIDMismatch, got, want)
 	}
-	var r Record
-	if err := Unmarshal(env.Body, &r); err != nil {
-		return fmt.Errorf("%w: body: %v", ErrMalformed, err)
+	r, err := DecodeBody(env.Body)
+	if err != nil {
+		return err
 	}
 	author, err := peer.Decode(r.Author)
 	if err != nil {
@@ -239,7 +274,7 @@ func VerifyStored(raw []byte, want cid.Cid) error {
 	if err != nil {
 		return fmt.Errorf("%w: author key: %v", ErrInvalid, err)
 	}
-	if ok, err := pub.Verify(append(append([]byte{}, signPrefix...), env.Body...), env.Sig); err != nil || !ok {
+	if ok, err := pub.Verify(append(append([]byte{}, signPrefixFor(r.Version)...), env.Body...), env.Sig); err != nil || !ok {
 		return fmt.Errorf("%w: record by %s", ErrBadSig, r.Author)
 	}
 	return nil
@@ -281,6 +316,18 @@ func (r *Record) validate(now time.Time) error {
 			return fmt.Errorf("%w: prev %q: %v", ErrInvalid, r.Prev, err)
 		}
 	}
+	switch r.Version {
+	case RecordVersion:
+		if len(r.Chain) > 0 {
+			return fmt.Errorf("%w: a per-topic chain needs record version 2", ErrInvalid)
+		}
+	case RecordV2:
+		if err := r.validateChain(); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("%w: %d (this node knows 1 to %d)", ErrBadVersion, r.Version, LatestRecordVersion)
+	}
 	if len(r.Payload) == 0 {
 		return fmt.Errorf("%w: payload", ErrMissing)
 	}
@@ -311,15 +358,34 @@ func (r *Record) validate(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if canon, err := Marshal(p); err != nil || !bytes.Equal(canon, r.Payload) {
-		return fmt.Errorf("%w: payload is not canonical CBOR", ErrMalformed)
+	if err := canonicalPayload(r.Version, r.Payload, p); err != nil {
+		return err
+	}
+	if pr, ok := p.(*Practice); ok && len(pr.AdaptedFrom) > 0 && r.Version < RecordV2 {
+		return fmt.Errorf("%w: adapted_from needs record version 2", ErrInvalid)
 	}
 	return p.Validate()
 }
 
-// SetPayload encodes p into the record and sets its kind.
+// SetPayload encodes p into the record, in the encoding of the record's
+// version (version 1 if none is set yet), and sets its kind.
 func (r *Record) SetPayload(p Payload) error {
-	b, err := Marshal(p)
+	if r.Version == 0 {
+		r.Version = RecordVersion
+	}
+	var b []byte
+	var err error
+	if r.Version == RecordV2 {
+		var w any
+		if w, err = payloadV2(p); err == nil {
+			b, err = encModeV2.Marshal(w)
+		}
+	} else {
+		if pr, ok := p.(*Practice); ok && len(pr.AdaptedFrom) > 0 {
+			return fmt.Errorf("%w: adapted_from needs record version 2", ErrInvalid)
+		}
+		b, err = Marshal(p)
+	}
 	if err != nil {
 		return fmt.Errorf("encode payload: %w", err)
 	}
@@ -330,6 +396,9 @@ func (r *Record) SetPayload(p Payload) error {
 
 // DecodePayload decodes the payload according to the record's kind.
 func (r *Record) DecodePayload() (Payload, error) {
+	if r.Version == RecordV2 {
+		return decodePayloadV2(r.Kind, r.Payload)
+	}
 	var p Payload
 	switch r.Kind {
 	case KindPractice:

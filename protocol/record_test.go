@@ -342,7 +342,8 @@ func TestOpenRejects(t *testing.T) {
 		{"bidi isolate in region", withPractice(func(p *Practice) { p.Region = "Vestland\u2067x\u2069" }), ErrInvalid},
 
 		// Versions and kinds.
-		{"unknown version 2", withRecord(func(r *Record) { r.Version = 2 }), ErrBadVersion},
+		{"unknown version 3", withRecord(func(r *Record) { r.Version = 3 }), ErrBadVersion},
+		{"version 2 field layout", withRecord(func(r *Record) { r.Version = 2 }), ErrMalformed},
 		{"version 0", withRecord(func(r *Record) { r.Version = 0 }), ErrBadVersion},
 		{"unknown kind", withRecord(func(r *Record) { r.Kind = "opinion" }), ErrBadKind},
 		{"empty kind", withRecord(func(r *Record) { r.Kind = "" }), ErrBadKind},
