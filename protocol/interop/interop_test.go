@@ -407,28 +407,38 @@ func TestJSMember(t *testing.T) {
 	js.mustCall(t, nil, 10*time.Second, "follow", map[string]any{"topic": topic})
 	js.mustCall(t, nil, 60*time.Second, "mesh", map[string]any{"topic": topic, "peers": []string{aID, bID}})
 
-	var goCIDs []string
+	var goCIDs, jsCIDs []string
 	for i := range perNode {
 		goCIDs = append(goCIDs, a.publish(t, topic, fmt.Sprintf("Practice %d from a", i)))
 		goCIDs = append(goCIDs, b.publish(t, topic, fmt.Sprintf("Practice %d from b", i)))
 	}
 
-	t.Run("publishes a record Go nodes store", func(t *testing.T) {
-		var pub struct {
-			CID        string `json:"cid"`
-			Recipients int    `json:"recipients"`
+	t.Run("publishes records Go nodes store", func(t *testing.T) {
+		// One record in each version this release reads: the version it
+		// writes today, then the latest.
+		versions := []int{protocol.RecordVersion}
+		if protocol.LatestRecordVersion != protocol.RecordVersion {
+			versions = append(versions, protocol.LatestRecordVersion)
 		}
-		js.mustCall(t, &pub, 30*time.Second, "publish", map[string]any{"topic": topic, "title": "Kitchen-table meetings"})
-		if pub.Recipients == 0 {
-			t.Fatalf("published to no peer")
-		}
-		a.waitHolds(t, pub.CID)
-		b.waitHolds(t, pub.CID)
-		var shown struct {
-			Title string `json:"title"`
-		}
-		if err := json.Unmarshal([]byte(a.cli(t, "practice", "show", pub.CID, "--json")), &shown); err != nil || shown.Title != "Kitchen-table meetings" {
-			t.Fatalf("a shows %+v (%v)", shown, err)
+		for _, v := range versions {
+			title := fmt.Sprintf("Kitchen-table meetings, record version %d", v)
+			var pub struct {
+				CID        string `json:"cid"`
+				Recipients int    `json:"recipients"`
+			}
+			js.mustCall(t, &pub, 30*time.Second, "publish", map[string]any{"topic": topic, "title": title, "version": v})
+			if pub.Recipients == 0 {
+				t.Fatalf("published to no peer")
+			}
+			a.waitHolds(t, pub.CID)
+			b.waitHolds(t, pub.CID)
+			var shown struct {
+				Title string `json:"title"`
+			}
+			if err := json.Unmarshal([]byte(a.cli(t, "practice", "show", pub.CID, "--json")), &shown); err != nil || shown.Title != title {
+				t.Fatalf("a shows %+v (%v)", shown, err)
+			}
+			jsCIDs = append(jsCIDs, pub.CID)
 		}
 	})
 
@@ -516,10 +526,70 @@ func TestJSMember(t *testing.T) {
 		if again.Need != 0 || again.Have != 0 || again.Rounds != 1 {
 			t.Errorf("second session: %+v, want nothing to exchange after one round", again)
 		}
-		if again.Items < len(goCIDs)+2 {
-			t.Errorf("second session reconciled %d items, want at least %d", again.Items, len(goCIDs)+2)
+		if want := len(goCIDs) + len(jsCIDs) + 1; again.Items != want {
+			t.Errorf("second session reconciled %d items, want %d", again.Items, want)
 		}
 	})
+}
+
+// TestVectorsJS checks the protocol's test vectors with the JavaScript
+// implementation: addresses, keys, signatures, canonical encoding, the
+// decoded fields, and that every invalid vector is refused for its reason.
+func TestVectorsJS(t *testing.T) {
+	requireJS(t)
+	files, err := filepath.Glob("../testdata/vectors/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test vectors in protocol/testdata/vectors (%v)", err)
+	}
+	out, _ := exec.Command("node", "verify.mjs", "vectors", "../testdata/vectors").Output()
+	type checked struct {
+		Name   string   `json:"name"`
+		Valid  bool     `json:"valid"`
+		Result string   `json:"result"`
+		Errors []string `json:"errors"`
+	}
+	var res struct {
+		OK      bool      `json:"ok"`
+		Error   string    `json:"error"`
+		Vectors []checked `json:"vectors"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("verify.mjs printed %q: %v", out, err)
+	}
+	if res.Error != "" {
+		t.Fatal(res.Error)
+	}
+	if len(res.Vectors) != len(files) {
+		t.Errorf("checked %d vectors, the directory holds %d", len(res.Vectors), len(files))
+	}
+	for _, f := range files {
+		var vec struct {
+			Name  string `json:"name"`
+			Valid bool   `json:"valid"`
+			Error string `json:"error"`
+		}
+		b, err := os.ReadFile(f)
+		if err != nil || json.Unmarshal(b, &vec) != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		i := slices.IndexFunc(res.Vectors, func(v checked) bool { return v.Name == vec.Name })
+		if i < 0 {
+			t.Errorf("%s: not checked", vec.Name)
+			continue
+		}
+		got := res.Vectors[i]
+		for _, e := range got.Errors {
+			t.Errorf("%s: %s", vec.Name, e)
+		}
+		if !vec.Valid {
+			// The JavaScript side's reason names the same rule.
+			for _, word := range []string{"signature", "canonical", "Ed25519", "null", "link", "unknown record version"} {
+				if strings.Contains(vec.Error, word) && !strings.Contains(got.Result, word) {
+					t.Errorf("%s: refused with %q, the vector's reason is %q", vec.Name, got.Result, vec.Error)
+				}
+			}
+		}
+	}
 }
 
 // TestNPMLicences keeps the npm packages the tests install to licences

@@ -67,7 +67,8 @@ const state = {
   founder: '',
   members: new Set(),
   seq: 0,
-  prev: null,
+  prev: null, // CID of this member's last record
+  chains: new Map(), // topic -> {seq, prev}: this member's chain on each topic
   held: new Map(), // CID string -> {raw, record, topics}
   received: new Map(), // topic -> [CID string] in order of arrival
   refused: [] // {topic, from, error}
@@ -192,12 +193,14 @@ function received ({ topic }) {
   return { cids: state.received.get(topic) ?? [], refused: state.refused, gossipRefused }
 }
 
-// practice builds a practice record as the protocol describes it.
-function practice ({ topic, title }) {
+// practice builds a practice record as the protocol describes it, in
+// record version 1 (references as CID text, "" when absent) or 2
+// (references as links, absent when there is none; a chain entry per
+// topic).
+function practice ({ topic, title, version }) {
   state.seq++
+  const prevTopic = state.chains.get(topic) ?? { seq: 0, prev: null }
   const payload = {
-    practice_id: '',
-    supersedes: '',
     version: 1,
     title,
     summary: 'Written and signed by an independent implementation of the protocol.',
@@ -218,22 +221,31 @@ function practice ({ topic, title }) {
     period: '',
     links: []
   }
-  return {
-    v: recordVersion,
+  const rec = {
+    v: version,
     kind: 'practice',
     fed: state.federation,
     author: me,
     seq: state.seq,
-    prev: state.prev ?? '',
     created: Date.now(),
     topics: [topic],
     payload
   }
+  if (version === 1) {
+    Object.assign(payload, { practice_id: '', supersedes: '' })
+    rec.prev = state.prev?.toString() ?? ''
+  } else {
+    payload.adapted_from = []
+    if (state.prev != null) rec.prev = state.prev
+    rec.chain = { [topic]: prevTopic.prev == null ? { seq: prevTopic.seq + 1 } : { seq: prevTopic.seq + 1, prev: prevTopic.prev } }
+  }
+  return rec
 }
 
-async function publish ({ topic, title, gossip = true }) {
-  const s = await seal(practice({ topic, title }), key)
-  state.prev = s.cid.toString()
+async function publish ({ topic, title, gossip = true, version = recordVersion }) {
+  const s = await seal(practice({ topic, title, version }), key)
+  state.prev = s.cid
+  state.chains.set(topic, { seq: (state.chains.get(topic)?.seq ?? 0) + 1, prev: s.cid })
   // Checked as any received record would be, before it leaves.
   await openEnvelope(s.raw, { wantCID: s.cid })
   learn(s.cid, s.raw, dagCbor.decode(s.body))
@@ -242,7 +254,7 @@ async function publish ({ topic, title, gossip = true }) {
     const res = await gs.publish(gossipTopic(topic), s.raw)
     recipients = res.recipients.length
   }
-  return { cid: s.cid.toString(), recipients, bytes: s.raw.length }
+  return { cid: s.cid.toString(), recipients, bytes: s.raw.length, version }
 }
 
 // sync runs one session of the sync protocol as initiator for topic.

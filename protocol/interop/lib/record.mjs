@@ -67,6 +67,7 @@ export async function verifyBody (body, sig, { wantCID } = {}) {
   if (rec == null || typeof rec !== 'object' || Array.isArray(rec)) throw new RecordError('body: not a map')
   const prefix = SIG_PREFIX[rec.v]
   if (prefix == null) throw new RecordError(`body: unknown record version ${rec.v}`)
+  checkStructure(rec)
   const cid = await cidOf(body)
   if (wantCID != null && !cid.equals(typeof wantCID === 'string' ? CID.parse(wantCID) : wantCID)) {
     throw new RecordError(`cid mismatch: body hashes to ${cid}, expected ${wantCID}`)
@@ -121,4 +122,124 @@ export function links (v, out = []) {
 // payloadOf returns a record's payload: a map inside the body.
 export function payloadOf (rec) {
   return rec.payload
+}
+
+const CONTROL = '_federation'
+const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/
+
+const BODY_KEYS = {
+  1: ['v', 'fed', 'seq', 'kind', 'prev', 'author', 'topics', 'created', 'payload'],
+  2: ['v', 'fed', 'seq', 'kind', 'chain', 'author', 'topics', 'created', 'payload']
+}
+// Payload keys every version has; the optional ones (links absent when
+// there is no reference) and those of version 2 only are listed apart.
+const PAYLOAD_KEYS = {
+  practice: ['version', 'title', 'summary', 'problem', 'approach', 'stage', 'stakeholder_roles', 'results',
+    'resources', 'difficulties', 'lessons', 'transferability', 'language', 'translations', 'licence',
+    'region', 'country', 'period', 'links'],
+  lesson: ['insight', 'context', 'stage', 'language', 'region', 'country'],
+  retraction: ['target', 'reason'],
+  membership: ['action', 'member', 'region', 'country', 'role', 'addrs', 'retract_all', 'keep_until_seq']
+}
+
+function isRecordLink (v) {
+  const c = CID.asCID(v)
+  return c != null && c.version === 1 && c.code === DAG_CBOR && c.multihash.code === 0x12 && c.multihash.size === 32
+}
+
+function isCIDText (v) {
+  if (typeof v !== 'string') return false
+  try {
+    CID.parse(v)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function noNull (v, path) {
+  if (v === null) throw new RecordError(`${path}: null is not allowed in version 2`)
+  if (CID.asCID(v) != null || v instanceof Uint8Array) return
+  if (Array.isArray(v)) v.forEach((x, i) => noNull(x, `${path}[${i}]`))
+  else if (typeof v === 'object') for (const [k, x] of Object.entries(v)) noNull(x, `${path}.${k}`)
+}
+
+function sameKeys (obj, want, optional, what) {
+  const have = Object.keys(obj)
+  for (const k of want) if (!have.includes(k)) throw new RecordError(`${what}: missing key ${k}`)
+  for (const k of have) if (!want.includes(k) && !optional.includes(k)) throw new RecordError(`${what}: unknown key ${k}`)
+}
+
+// A reference: a link in version 2 (absent when there is none, checked by
+// the caller), a CID string or "" in version 1.
+function ref (v, version, what, { required }) {
+  if (version === 2) {
+    if (v === undefined) {
+      if (required) throw new RecordError(`${what}: missing link`)
+      return
+    }
+    if (!isRecordLink(v)) throw new RecordError(`${what}: not a record link`)
+    return
+  }
+  if (v === '' && !required) return
+  if (!isCIDText(v)) throw new RecordError(`${what}: not a CID string`)
+}
+
+// checkStructure applies the body rules a receiver checks before the
+// signature: keys, types, references and the per-topic chain.
+export function checkStructure (rec) {
+  const v = rec.v
+  if (v === 2) noNull(rec, 'body')
+  sameKeys(rec, BODY_KEYS[v], v === 2 ? ['prev'] : [], 'body')
+  if (typeof rec.fed !== 'string' || !SLUG.test(rec.fed)) throw new RecordError(`body: federation ${rec.fed}`)
+  if (!Number.isInteger(rec.seq) || rec.seq < 1) throw new RecordError(`body: seq ${rec.seq}`)
+  if (!Number.isInteger(rec.created) || rec.created <= 0) throw new RecordError(`body: created ${rec.created}`)
+  if (!(rec.kind in PAYLOAD_KEYS)) throw new RecordError(`body: unknown kind ${rec.kind}`)
+  authorKey(rec.author)
+  ref(rec.prev, v, 'body.prev', { required: v === 2 && rec.seq > 1 })
+  if (v === 2 && rec.seq === 1 && rec.prev !== undefined) throw new RecordError('body.prev: present in a first record')
+  const control = rec.kind === 'membership' || rec.kind === 'retraction'
+  const topics = rec.topics ?? []
+  if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string' || !SLUG.test(t))) {
+    throw new RecordError(`body.topics: ${JSON.stringify(rec.topics)}`)
+  }
+  if (control ? topics.length > 0 : topics.length === 0 || topics.length > 16 || new Set(topics).size !== topics.length) {
+    throw new RecordError(`body.topics: ${topics.length} topics for a ${rec.kind} record`)
+  }
+  if (v === 2) {
+    const chainTopics = control ? [CONTROL] : topics
+    sameKeys(rec.chain, chainTopics, [], 'body.chain')
+    for (const t of chainTopics) {
+      const e = rec.chain[t]
+      sameKeys(e, ['seq'], ['prev'], `body.chain.${t}`)
+      if (!Number.isInteger(e.seq) || e.seq < 1 || e.seq > rec.seq) throw new RecordError(`body.chain.${t}.seq ${e.seq}`)
+      ref(e.prev, 2, `body.chain.${t}.prev`, { required: e.seq > 1 })
+      if (e.seq === 1 && e.prev !== undefined) throw new RecordError(`body.chain.${t}.prev: present for the first record on the topic`)
+    }
+  }
+  const p = rec.payload
+  if (p == null || typeof p !== 'object' || Array.isArray(p)) throw new RecordError('body.payload: not a map')
+  const optional = {
+    practice: v === 2 ? ['practice_id', 'supersedes'] : [],
+    membership: ['keep_until']
+  }[rec.kind] ?? []
+  const extra = {
+    practice: v === 2 ? ['adapted_from'] : ['practice_id', 'supersedes'],
+    retraction: []
+  }[rec.kind] ?? []
+  sameKeys(p, [...PAYLOAD_KEYS[rec.kind], ...extra], optional, `${rec.kind} payload`)
+  if (rec.kind === 'practice') {
+    const later = p.version > 1
+    ref(p.practice_id, v, 'practice_id', { required: later })
+    ref(p.supersedes, v, 'supersedes', { required: later })
+    if (!later && (v === 2 ? p.practice_id !== undefined || p.supersedes !== undefined : p.practice_id !== '' || p.supersedes !== '')) {
+      throw new RecordError('a first version names no practice_id or supersedes')
+    }
+    for (const a of p.adapted_from ?? []) {
+      sameKeys(a, ['changes', 'practice'], [], 'adapted_from entry')
+      ref(a.practice, 2, 'adapted_from.practice', { required: true })
+    }
+  }
+  if (rec.kind === 'retraction') ref(p.target, v, 'target', { required: true })
+  if (rec.kind === 'membership' && p.keep_until !== undefined) ref(p.keep_until, v, 'keep_until', { required: true })
 }
