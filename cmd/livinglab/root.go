@@ -74,6 +74,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(labCmds()...)
 	root.AddCommand(opsCmds()...)
 	root.AddCommand(checkCmd())
+	root.AddCommand(bundleCmd())
 	root.AddCommand(searchCmds()...)
 	root.AddCommand(uiCmds()...)
 	return root

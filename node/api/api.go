@@ -59,6 +59,9 @@ type Service interface {
 	Practice(c cid.Cid) (*node.PracticeView, error)
 	History(c cid.Cid) ([]*node.PracticeView, error)
 	Record(c cid.Cid) (*protocol.Signed, error)
+	RecordBlock(c cid.Cid) (*node.RecordBlock, error)
+	Bundle(o node.BundleOptions) (*node.Bundle, error)
+	ImportBundle(ctx context.Context, r io.Reader) (*node.BundleReport, error)
 	PublishPractice(ctx context.Context, in node.PracticeInput, rv node.Review, dryRun bool) (*node.Published, error)
 	Retract(ctx context.Context, c cid.Cid, reason string) (*protocol.Signed, error)
 	Search(ctx context.Context, q search.Query, networkWide bool) (*node.SearchResult, error)
@@ -142,6 +145,8 @@ func Handler(svc Service, bound string, ui UI) http.Handler {
 	admin("POST /api/v1/reindex", s.reindex)
 	admin("POST /api/v1/check", s.check)
 	admin("GET /api/v1/backup", s.backup)
+	admin("GET /api/v1/bundle", s.bundleExport)
+	admin("POST /api/v1/bundle", s.bundleImport)
 	handle("GET /api/v1/export", s.export)
 	s.mountLab(handle)
 	s.mountUsers(mux)
@@ -497,7 +502,7 @@ func (s *server) showPractice(w http.ResponseWriter, r *http.Request) { byCID(w,
 
 func (s *server) history(w http.ResponseWriter, r *http.Request) { byCID(w, r, s.svc.History) }
 
-func (s *server) record(w http.ResponseWriter, r *http.Request) {
+func (s *server) recordView(w http.ResponseWriter, r *http.Request) {
 	byCID(w, r, func(c cid.Cid) (map[string]any, error) {
 		rec, err := s.svc.Record(c)
 		if err != nil {
