@@ -200,6 +200,19 @@ func (g *goNode) peerID(t *testing.T) string {
 	return id.PeerID
 }
 
+// api returns the base URL and token of the node's HTTP API.
+func (g *goNode) api(t *testing.T) (string, string) {
+	addr, err := os.ReadFile(filepath.Join(g.home, "api.addr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := os.ReadFile(filepath.Join(g.home, "api.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + strings.TrimSpace(string(addr)), strings.TrimSpace(string(tok))
+}
+
 func (g *goNode) invite(t *testing.T) string {
 	lines := strings.Split(strings.TrimSpace(g.cli(t, "invite")), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
@@ -530,6 +543,115 @@ func TestJSMember(t *testing.T) {
 			t.Errorf("second session reconciled %d items, want %d", again.Items, want)
 		}
 	})
+
+	t.Run("raw records and a bundle verify", func(t *testing.T) {
+		// A tombstone, so that the bundle carries one.
+		a.cli(t, "practice", "retract", goCIDs[0], "--reason", "Published twice.")
+		held := a.holds(t)
+		if held[goCIDs[0]] {
+			t.Fatalf("a still lists %s after retracting it", goCIDs[0])
+		}
+		var cids []string
+		for c := range held {
+			cids = append(cids, c)
+		}
+		slices.Sort(cids)
+		base, token := a.api(t)
+		var raw struct {
+			OK      bool `json:"ok"`
+			Records []struct {
+				CID     string `json:"cid"`
+				OK      bool   `json:"ok"`
+				Version int    `json:"version"`
+				Error   string `json:"error"`
+			} `json:"records"`
+		}
+		verifyJS(t, &raw, append([]string{"http", base, token}, cids...)...)
+		versions := map[int]int{}
+		for _, r := range raw.Records {
+			if !r.OK {
+				t.Errorf("raw record %s: %s", r.CID, r.Error)
+			}
+			versions[r.Version]++
+		}
+		if len(raw.Records) != len(cids) || !raw.OK {
+			t.Errorf("verified %d raw records of %d", len(raw.Records), len(cids))
+		}
+		t.Logf("raw records verified: %d (by record version: %v)", len(raw.Records), versions)
+
+		car := filepath.Join(t.TempDir(), "bundle.car")
+		a.cli(t, "bundle", "export", "--topic", topic, "--out", car)
+		var bundle struct {
+			OK         bool   `json:"ok"`
+			Error      string `json:"error"`
+			Federation string `json:"federation"`
+			Blocks     int    `json:"blocks"`
+			Records    []struct {
+				CID     string `json:"cid"`
+				Kind    string `json:"kind"`
+				Version int    `json:"version"`
+				Links   []string
+			} `json:"records"`
+			Unresolved []map[string]string `json:"unresolved"`
+			Unsigned   []string            `json:"unsigned"`
+			Unadmitted []string            `json:"unadmitted"`
+		}
+		verifyJS(t, &bundle, "car", car)
+		if !bundle.OK || bundle.Federation != "interop" {
+			t.Fatalf("bundle: %+v", bundle)
+		}
+		kinds := map[string]int{}
+		inBundle := map[string]bool{}
+		for _, r := range bundle.Records {
+			kinds[r.Kind]++
+			inBundle[r.CID] = true
+		}
+		for _, c := range cids {
+			if !inBundle[c] {
+				t.Errorf("the bundle lacks %s", c)
+			}
+		}
+		if kinds["membership"] < 3 || kinds["retraction"] != 1 {
+			t.Errorf("bundle holds %v, want the three members' admissions and the tombstone", kinds)
+		}
+		if len(bundle.Unresolved) > 0 {
+			t.Errorf("links that do not resolve inside the bundle: %v", bundle.Unresolved)
+		}
+		t.Logf("bundle: %d blocks, records by kind %v", bundle.Blocks, kinds)
+
+		// One flipped byte anywhere in a block and the bundle is refused.
+		b, err := os.ReadFile(car)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)-40] ^= 0x01
+		if err := os.WriteFile(car, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var tampered struct {
+			OK    bool   `json:"ok"`
+			Error string `json:"error"`
+		}
+		if verifyJS(t, &tampered, "car", car) || tampered.OK {
+			t.Errorf("a tampered bundle verified: %+v", tampered)
+		} else {
+			t.Logf("tampered bundle refused: %s", tampered.Error)
+		}
+	})
+}
+
+// verifyJS runs verify.mjs with args and decodes its answer into v; it
+// returns whether it exited 0.
+func verifyJS(t *testing.T, v any, args ...string) bool {
+	t.Helper()
+	cmd := exec.Command("node", append([]string{"verify.mjs"}, args...)...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if jerr := json.Unmarshal(out, v); jerr != nil {
+		t.Fatalf("verify.mjs %s printed %q (%v): %v %s", args[0], out, jerr, err, errb.String())
+	}
+	return err == nil
 }
 
 // TestVectorsJS checks the protocol's test vectors with the JavaScript

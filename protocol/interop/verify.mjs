@@ -6,6 +6,7 @@
 //   node verify.mjs envelope FILE CID  an envelope's exact bytes
 //   node verify.mjs block FILE CID SIG a raw block (a record body) and its
 //                                      signature (standard base64)
+//   node verify.mjs http BASE TOKEN CID...  records fetched from a node's API
 //   node verify.mjs car FILE           a bundle: every block, signature and
 //                                      link inside it
 //
@@ -118,6 +119,36 @@ async function block (file, cid, sigB64) {
   return { ok: true, cid: got.toString(), version: record.v, kind: record.kind, author: record.author }
 }
 
+// http fetches records from a node's API as any HTTP client would, in
+// both raw forms, and checks them: the body (application/vnd.ipld.dag-cbor)
+// with its signature header, and the envelope.
+async function http (base, token, ...cids) {
+  const get = async (c, accept) => {
+    const res = await fetch(`${base}/api/v1/records/${c}`, { headers: { Accept: accept, Authorization: `Bearer ${token}` } })
+    if (res.status !== 200) throw new RecordError(`${c} as ${accept}: HTTP ${res.status}: ${await res.text()}`)
+    const type = res.headers.get('content-type') ?? ''
+    if (!type.startsWith(accept)) throw new RecordError(`${c}: asked for ${accept}, got ${type}`)
+    return { bytes: new Uint8Array(await res.arrayBuffer()), sig: res.headers.get('x-livinglab-signature') }
+  }
+  const results = []
+  for (const c of cids) {
+    try {
+      const raw = await get(c, 'application/vnd.ipld.dag-cbor')
+      if (raw.sig == null || !/^[A-Za-z0-9+/]+=*$/.test(raw.sig)) throw new RecordError(`${c}: signature header ${raw.sig}`)
+      const sig = Uint8Array.from(Buffer.from(raw.sig, 'base64'))
+      const { record } = await verifyBody(raw.bytes, sig, { wantCID: c })
+      const env = await get(c, 'application/vnd.livinglab.envelope+cbor')
+      await openEnvelope(env.bytes, { wantCID: c })
+      const e = dagCbor.decode(env.bytes)
+      if (!bytesEqual(e.body, raw.bytes) || !bytesEqual(e.sig, sig)) throw new RecordError(`${c}: envelope and raw block differ`)
+      results.push({ cid: c, ok: true, version: record.v, kind: record.kind })
+    } catch (err) {
+      results.push({ cid: c, ok: false, error: err.message })
+    }
+  }
+  return { ok: results.length > 0 && results.every((r) => r.ok), records: results }
+}
+
 // car checks a bundle: every block hashes to its CID; the root index lists
 // signature blocks {record: link, sig}; each names a record body in the
 // bundle whose signature verifies; every link of every record resolves
@@ -133,6 +164,7 @@ async function car (file) {
   const roots = await reader.getRoots()
   if (roots.length !== 1) throw new RecordError(`${roots.length} roots, want one index block`)
   const index = decodeCanonical(blocks.get(roots[0].toString()) ?? fail(`root ${roots[0]} is not in the bundle`), 'index')
+  if (index.format !== 'livinglab-bundle') throw new RecordError(`index format ${index.format}`)
   const sigLinks = links(index)
   const records = []
   const signed = new Set()
@@ -141,19 +173,34 @@ async function car (file) {
     const rc = CID.asCID(sb.record) ?? fail(`signature block ${l}: record is not a link`)
     const body = blocks.get(rc.toString()) ?? fail(`record ${rc} is not in the bundle`)
     const { record } = await verifyBody(body, sb.sig, { wantCID: rc })
-    records.push({ cid: rc.toString(), kind: record.kind, version: record.v, author: record.author, links: links(record).map(String) })
+    records.push({ cid: rc.toString(), kind: record.kind, version: record.v, author: record.author, fed: record.fed, links: links(record).map(String), record })
     signed.add(rc.toString())
   }
   const unresolved = []
   for (const r of records) for (const l of r.links) if (!blocks.has(l)) unresolved.push({ from: r.cid, to: l })
   const unsigned = [...blocks.keys()].filter((c) => !signed.has(c) && c !== roots[0].toString() && !sigLinks.some((l) => l.toString() === c))
-  return { ok: unsigned.length === 0, blocks: blocks.size, records, unresolved, unsigned }
+  // Every author's admission (or the founding) is in the bundle, so that a
+  // receiver can check who signed what.
+  const admitted = new Set(records.filter((r) => r.kind === 'membership' && ['found', 'admit'].includes(r.record.payload.action)).map((r) => r.record.payload.member))
+  const unadmitted = [...new Set(records.map((r) => r.author))].filter((a) => !admitted.has(a))
+  const otherFed = records.filter((r) => r.fed !== index.federation).map((r) => r.cid)
+  for (const r of records) delete r.record
+  return {
+    ok: unsigned.length === 0 && unadmitted.length === 0 && otherFed.length === 0,
+    federation: index.federation,
+    blocks: blocks.size,
+    records,
+    unresolved,
+    unsigned,
+    unadmitted,
+    otherFed
+  }
 }
 
 function fail (msg) { throw new RecordError(msg) }
 
 const [mode, ...rest] = process.argv.slice(2)
-const modes = { vectors, envelope, block, car }
+const modes = { vectors, envelope, block, http, car }
 try {
   if (modes[mode] == null) throw new Error(`usage: verify.mjs ${Object.keys(modes).join('|')} ARGS`)
   const res = await modes[mode](...rest)
