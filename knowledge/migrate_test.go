@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -288,8 +289,21 @@ func checkMigrated(t *testing.T, s *Store, f *v1Fixture) {
 	if v, err := s.SchemaOf(); err != nil || v != SchemaVersion {
 		t.Fatalf("schema after migration: %d, %v; want %d", v, err, SchemaVersion)
 	}
-	if SchemaVersion != 3 {
+	if SchemaVersion != 4 {
 		t.Logf("SchemaVersion is %d: extend these tests with the new version's layout", SchemaVersion)
+	}
+
+	// Own chain heads (version 4): the last own record held on each topic,
+	// counted in sequence order; a record retracted before the migration
+	// is not held and does not count.
+	heads, err := s.OwnChains([]string{protocol.ControlTopic, "transport", "elderly-care"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeads := map[string]ChainHead{protocol.ControlTopic: {Seq: 3, CID: f.retraction.CID.String()},
+		"transport": {Seq: 2, CID: f.b2.CID.String()}, "elderly-care": {}}
+	if !maps.Equal(heads, wantHeads) {
+		t.Fatalf("own chain heads after migration: %v, want %v", heads, wantHeads)
 	}
 
 	// Tombstones: one per target and signer, readable, none left in the old form.

@@ -212,6 +212,9 @@ func (s *Store) putTxn(rec *protocol.Signed, payload protocol.Payload, own bool,
 			if err := set(keySeq, append(u64(r.Seq), rec.CID.String()...)); err != nil {
 				return err
 			}
+			if err := advanceOwnChains(txn, r, rec.CID); err != nil {
+				return err
+			}
 		}
 		res.Added = true
 		return nil

@@ -21,7 +21,7 @@ import (
 )
 
 // SchemaVersion is the version of the store layout this code writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // ErrNotFound is returned when a record or entity is not held.
 var ErrNotFound = errors.New("not found")
@@ -184,6 +184,9 @@ var migrations = []migration{
 	// Version 3 counts each author's practices and lessons per minute of
 	// signing time, for the publishing limit.
 	{From: 2, Prepare: migrateWindowCounts, Run: func(*badger.Txn) error { return nil }},
+	// Version 4 keeps the head of this node's own chain on each topic
+	// (record format 2 names the author's previous record per topic).
+	{From: 3, Run: migrateOwnChains},
 }
 
 // migrateTombKeys moves version 1's single tombstone per target

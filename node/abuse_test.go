@@ -402,7 +402,7 @@ func TestRemovedMemberCutOff(t *testing.T) {
 		}
 	}
 	c.n.net.mu.Lock()
-	ct := c.n.net.topics[topic].topic
+	ct := c.n.net.topics[topic].cur.topic
 	c.n.net.mu.Unlock()
 	before := rejectedBy(t, a.n, "not_member")
 	if err := ct.Publish(context.Background(), late.Raw); err != nil {
@@ -515,7 +515,7 @@ func TestCompromisedKeyReadmitted(t *testing.T) {
 	// The same by gossip, relayed by a member.
 	tc := c.Node().net
 	tc.mu.Lock()
-	ct := tc.topics[topic].topic
+	ct := tc.topics[topic].cur.topic
 	tc.mu.Unlock()
 	if err := ct.Publish(context.Background(), late.Raw); err != nil {
 		t.Fatal(err)

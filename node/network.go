@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,11 +48,27 @@ type p2p struct {
 	connSince  sync.Map      // peer.ID -> time.Time: first connection of non-members
 }
 
+// topicChan is one topic channel: its gossipsub topic of this gossip
+// version and, while some member needs it, of the previous one.
 type topicChan struct {
-	name   string
+	name string
+	cur  *gossipSub
+	old  *gossipSub
+}
+
+// gossipSub is one subscribed gossipsub topic.
+type gossipSub struct {
+	name   string // gossipsub topic name
 	topic  *pubsub.Topic
 	sub    *pubsub.Subscription
 	cancel context.CancelFunc
+}
+
+func (g *gossipSub) close(ps *pubsub.PubSub) {
+	g.cancel()
+	g.sub.Cancel()
+	g.topic.Close()
+	ps.UnregisterTopicValidator(g.name)
 }
 
 // gater refuses connections from peers outside the federation, right after
@@ -99,18 +116,25 @@ func (n *Node) topicPeerFilter(p peer.ID, _ string) bool { return n.roster.IsMem
 // GossipWireOptions are the gossipsub options that shape what goes on the
 // wire, which every peer of a federation's topics must share (the version
 // in protocol.GossipTopic names them). A message carries one signed record
-// and nothing else: no gossipsub signature, sender or sequence number. The
+// and nothing else: no gossipsub signature, key, sender or sequence number
+// (StrictNoSign with no author, as the gossipsub specification defines
+// it, so that any implementation's StrictNoSign peer accepts them). The
 // record's own signature authenticates it (the validator checks it before
 // anything is forwarded), so a second signature by the sending peer would
 // cost every receiver another verification and about 100 bytes for
 // nothing; the message ID is the hash of the topic and the record, so
 // copies of one record are one message whoever forwards them, and a record
-// in two topics is a message in each.
+// in two topics is a message in each. Messages of the previous release
+// on the previous gossip version's topics lose their sender and sequence
+// number on arrival (stripLegacyAuthor), which this node would otherwise
+// refuse.
 func GossipWireOptions() []pubsub.Option {
 	return []pubsub.Option{
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(msgID),
 		pubsub.WithMaxMessageSize(protocol.MaxRecordBytes + 16<<10),
+		pubsub.WithAppSpecificRpcInspector(stripLegacyAuthor),
 	}
 }
 
@@ -226,6 +250,7 @@ func (n *Node) startNetwork(ctx context.Context) (*p2p, error) {
 			nw.connSince.LoadOrStore(p, time.Now())
 		}
 	}})
+	nw.watchWire(ctx)
 	if cfg.Federation.Name != "" {
 		if err := nw.joinTopics(ctx); err != nil {
 			nw.close()
@@ -278,9 +303,10 @@ func (nw *p2p) wake() {
 func (nw *p2p) close() {
 	nw.mu.Lock()
 	for _, t := range nw.topics {
-		t.cancel()
-		t.sub.Cancel()
-		t.topic.Close()
+		t.cur.close(nw.ps)
+		if t.old != nil {
+			t.old.close(nw.ps)
+		}
 	}
 	nw.topics = map[string]*topicChan{}
 	nw.mu.Unlock()
@@ -305,16 +331,62 @@ func (nw *p2p) joinTopics(ctx context.Context) error {
 	return nil
 }
 
-// join subscribes to one topic channel and starts storing what arrives.
+// join subscribes to one topic channel and starts storing what arrives:
+// on this gossip version's topic and, while some member needs it, on the
+// previous version's.
 func (nw *p2p) join(ctx context.Context, name string) error {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
 	if _, ok := nw.topics[name]; ok {
 		return nil
 	}
+	cur, err := nw.subscribeLocked(ctx, protocol.GossipVersion, name)
+	if err != nil {
+		return err
+	}
+	t := &topicChan{name: name, cur: cur}
+	if !nw.n.allUpgraded() {
+		if t.old, err = nw.subscribeLocked(ctx, protocol.LegacyGossipVersion, name); err != nil {
+			cur.close(nw.ps)
+			return err
+		}
+	}
+	nw.topics[name] = t
+	return nil
+}
+
+// subscribeLocked subscribes to a topic channel's gossipsub topic of one
+// gossip version, with its validator.
+func (nw *p2p) subscribeLocked(ctx context.Context, version int, name string) (*gossipSub, error) {
 	n := nw.n
-	gt := protocol.GossipTopic(n.Federation(), name)
-	err := nw.ps.RegisterTopicValidator(gt, func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	gt := protocol.GossipTopicVersion(version, n.Federation(), name)
+	err := nw.ps.RegisterTopicValidator(gt, nw.validator(ctx, name), pubsub.WithValidatorTimeout(5*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("validator for %s: %w", name, err)
+	}
+	t, err := nw.ps.Join(gt)
+	if err != nil {
+		nw.ps.UnregisterTopicValidator(gt)
+		return nil, fmt.Errorf("join topic %s: %w", name, err)
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		t.Close()
+		nw.ps.UnregisterTopicValidator(gt)
+		return nil, fmt.Errorf("subscribe %s: %w", name, err)
+	}
+	if err := t.SetScoreParams(n.topicScoreParams(name)); err != nil {
+		n.log.Warn("topic channel not scored", "topic", name, "err", err)
+	}
+	tctx, cancel := context.WithCancel(ctx)
+	go nw.readTopic(tctx, sub)
+	return &gossipSub{name: gt, topic: t, sub: sub, cancel: cancel}, nil
+}
+
+// validator checks and stores the records gossiped on topic channel name.
+func (nw *p2p) validator(ctx context.Context, name string) func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
+	n := nw.n
+	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		if from == n.id {
 			return pubsub.ValidationAccept
 		}
@@ -338,6 +410,10 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 			// refused by this node's own state: ignore (see gossipVerdict).
 			return n.gossipVerdict(from, rec, err)
 		}
+		if rec.Record.Version >= protocol.RecordV2 {
+			// Only a node of this release signs version 2 records.
+			n.markWire(rec.Record.Author)
+		}
 		m.ValidatorData = rec
 		if !n.keeps(rec) {
 			return pubsub.ValidationAccept
@@ -360,31 +436,10 @@ func (nw *p2p) join(ctx context.Context, name string) error {
 			n.log.Error("store gossiped record", "cid", rec.CID, "err", err)
 		case res.Added:
 			n.log.Debug("received record", "topic", name, "cid", rec.CID, "from", from)
-			n.checkGap(ctx, rec, from) // the node's context: the validator's ends with it
+			n.checkGap(ctx, rec, name, from) // the node's context: the validator's ends with it
 		}
 		return pubsub.ValidationAccept
-	}, pubsub.WithValidatorTimeout(5*time.Second))
-	if err != nil {
-		return fmt.Errorf("validator for %s: %w", name, err)
 	}
-	t, err := nw.ps.Join(gt)
-	if err != nil {
-		nw.ps.UnregisterTopicValidator(gt)
-		return fmt.Errorf("join topic %s: %w", name, err)
-	}
-	sub, err := t.Subscribe()
-	if err != nil {
-		t.Close()
-		nw.ps.UnregisterTopicValidator(gt)
-		return fmt.Errorf("subscribe %s: %w", name, err)
-	}
-	if err := t.SetScoreParams(n.topicScoreParams(name)); err != nil {
-		n.log.Warn("topic channel not scored", "topic", name, "err", err)
-	}
-	tctx, cancel := context.WithCancel(ctx)
-	nw.topics[name] = &topicChan{name: name, topic: t, sub: sub, cancel: cancel}
-	go nw.readTopic(tctx, sub)
-	return nil
 }
 
 func (nw *p2p) leave(name string) {
@@ -394,11 +449,23 @@ func (nw *p2p) leave(name string) {
 	if !ok {
 		return
 	}
-	t.cancel()
-	t.sub.Cancel()
-	t.topic.Close()
-	nw.ps.UnregisterTopicValidator(protocol.GossipTopic(nw.n.Federation(), name))
+	t.cur.close(nw.ps)
+	if t.old != nil {
+		t.old.close(nw.ps)
+	}
 	delete(nw.topics, name)
+}
+
+// topicPeers returns the peers subscribed to a topic channel, on either
+// gossip version.
+func (nw *p2p) topicPeers(fed, name string) []peer.ID {
+	ps := nw.ps.ListPeers(protocol.GossipTopic(fed, name))
+	for _, p := range nw.ps.ListPeers(protocol.GossipTopicVersion(protocol.LegacyGossipVersion, fed, name)) {
+		if !slices.Contains(ps, p) {
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }
 
 // readTopic drains the topic's subscription: the validator stores what
@@ -412,33 +479,45 @@ func (nw *p2p) readTopic(ctx context.Context, sub *pubsub.Subscription) {
 	}
 }
 
-// publish sends an own record to every topic it belongs to.
+// publish sends an own record to every topic it belongs to, on this
+// gossip version and, while some member needs it, on the previous one.
 func (nw *p2p) publish(ctx context.Context, rec *protocol.Signed) error {
-	topics := rec.Record.Topics
-	if rec.Record.Kind == protocol.KindMembership || rec.Record.Kind == protocol.KindRetraction {
-		topics = []string{protocol.ControlTopic}
-	}
 	var errs []error
-	for _, name := range topics {
+	for _, name := range rec.Record.ChainTopics() {
 		nw.mu.Lock()
 		t, ok := nw.topics[name]
-		nw.mu.Unlock()
-		var err error
+		var targets []*pubsub.Topic
 		if ok {
-			err = t.topic.Publish(ctx, rec.Raw)
-		} else {
-			// Publishing to a topic this node does not subscribe to.
-			var tp *pubsub.Topic
-			tp, err = nw.ps.Join(protocol.GossipTopic(nw.n.Federation(), name))
-			if err == nil {
-				err = tp.Publish(ctx, rec.Raw)
-				tp.Close()
-			} else if strings.Contains(err.Error(), "already exists") {
-				err = nil
+			targets = append(targets, t.cur.topic)
+			if t.old != nil {
+				targets = append(targets, t.old.topic)
 			}
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("publish to %s: %w", name, err))
+		nw.mu.Unlock()
+		if !ok {
+			// Publishing to a topic this node does not subscribe to.
+			versions := []int{protocol.GossipVersion}
+			if !nw.n.allUpgraded() {
+				versions = append(versions, protocol.LegacyGossipVersion)
+			}
+			for _, v := range versions {
+				tp, err := nw.ps.Join(protocol.GossipTopicVersion(v, nw.n.Federation(), name))
+				if err == nil {
+					err = tp.Publish(ctx, rec.Raw)
+					tp.Close()
+				} else if strings.Contains(err.Error(), "already exists") {
+					err = nil
+				}
+				if err != nil {
+					errs = append(errs, fmt.Errorf("publish to %s: %w", name, err))
+				}
+			}
+			continue
+		}
+		for _, tp := range targets {
+			if err := tp.Publish(ctx, rec.Raw); err != nil {
+				errs = append(errs, fmt.Errorf("publish to %s: %w", name, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -454,6 +533,7 @@ func (nw *p2p) connector(ctx context.Context) error {
 	for {
 		nw.reapStrangers()
 		nw.connectMembers(ctx)
+		nw.updateLegacy(ctx)
 		select {
 		case <-ctx.Done():
 			return nil

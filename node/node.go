@@ -57,6 +57,9 @@ type Options struct {
 	Handler func(n *Node, bound string) http.Handler
 	// Ready is called once the node is serving, with the bound API address.
 	Ready func(apiAddr string)
+	// RecordVersion, if set, is the record format this node signs,
+	// whatever the members announced (tests of an upgrade).
+	RecordVersion int
 }
 
 // Node is one region's node.
@@ -88,6 +91,7 @@ type Node struct {
 
 	sets   topicSets
 	syncSt syncState
+	wire   wireState
 
 	idxq  indexQueue
 	idxMu sync.RWMutex
@@ -268,9 +272,12 @@ func (n *Node) signAndStore(p protocol.Payload, topics []string) (*protocol.Sign
 	if err != nil {
 		return nil, err
 	}
-	r := protocol.Record{Federation: fed, Author: n.id.String(), Seq: seq + 1, Prev: prev,
+	r := protocol.Record{Version: n.recordVersion(), Federation: fed, Author: n.id.String(), Seq: seq + 1, Prev: prev,
 		Created: time.Now().UnixMilli(), Topics: topics}
 	if err := r.SetPayload(p); err != nil {
+		return nil, err
+	}
+	if err := n.chainRecord(&r); err != nil {
 		return nil, err
 	}
 	rec, err := protocol.Seal(r, n.key)

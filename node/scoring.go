@@ -266,7 +266,10 @@ func (n *Node) scoreJoinedTopics(g *guardState, nw *p2p) {
 	var ts []joined
 	nw.mu.Lock()
 	for name, tc := range nw.topics {
-		ts = append(ts, joined{name, tc.topic})
+		ts = append(ts, joined{name, tc.cur.topic})
+		if tc.old != nil {
+			ts = append(ts, joined{name, tc.old.topic})
+		}
 	}
 	nw.mu.Unlock()
 	g.scoreMu.Lock()

@@ -74,7 +74,7 @@ func waitScored(t *testing.T, tn *testNode, topic string) {
 		g := n.guard()
 		g.scoreMu.Lock()
 		defer g.scoreMu.Unlock()
-		if !g.scored[tc.topic] {
+		if !g.scored[tc.cur.topic] {
 			return errors.New("not scored yet")
 		}
 		return nil

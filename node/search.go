@@ -686,7 +686,7 @@ func (n *Node) handleSearch(s network.Stream) {
 			continue
 		}
 		rec, err := n.store.Get(c)
-		if err != nil || size+len(rec.Raw) > maxSearchAnswer-64<<10 {
+		if err != nil || size+len(rec.Raw) > maxSearchAnswer-64<<10 || !n.peerReads(p, rec.Record.Version) {
 			continue
 		}
 		size += len(rec.Raw)

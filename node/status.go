@@ -84,7 +84,7 @@ func (n *Node) Status() Status {
 		if nw != nil && nw.ps != nil {
 			// Members only: a stranger let in to join may announce
 			// subscriptions, which gossip ignores (topicPeerFilter).
-			for _, p := range nw.ps.ListPeers(protocol.GossipTopic(cfg.Federation.Name, t)) {
+			for _, p := range nw.topicPeers(cfg.Federation.Name, t) {
 				if n.roster.IsMember(p) {
 					ts.MeshPeers++
 				}

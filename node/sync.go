@@ -260,21 +260,24 @@ func (n *Node) syncLoop(ctx context.Context) error {
 }
 
 // maxGapWalk is how many missing predecessors in a row checkGap fetches
-// one by one before it reconciles the record's topics instead.
+// one by one before it reconciles the topic instead.
 const maxGapWalk = 8
 
-// checkGap fetches what is missing when a gossiped record's predecessor by
-// the same author is not held. A moment later (records still in flight may
-// land), the sender is asked for that one record; if it is one this node
-// keeps, its own predecessor is checked in turn. A predecessor on a topic
-// this node does not follow simply ends the walk, and a long run of
-// missing records falls back to reconciling the record's topics.
+// checkGap fetches what is missing when a record gossiped on topic, a
+// topic this node follows, names a predecessor on that topic (its
+// author's chain there, record format 2) that is not held. A moment later
+// (records still in flight may land), the sender is asked for that one
+// record, then for its predecessor on the topic in turn; a long run of
+// missing records falls back to reconciling the topic. Only the topic's
+// chain is followed, so the author's records on topics this node does not
+// follow are never asked for. Version 1 records name no predecessor per
+// topic: what gossip missed of them comes by the periodic sync.
 //
 // The gossip validator calls it: everything, the store lookups included,
 // happens on another goroutine, so that relaying the record does not wait
 // for them.
-func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, from peer.ID) {
-	if rec.Record.Prev == "" || from == "" {
+func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, topic string, from peer.ID) {
+	if rec.Record.Chain[topic].Prev == "" || from == "" {
 		return
 	}
 	n.spawn(func() {
@@ -283,7 +286,7 @@ func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, from peer.ID)
 			return
 		case <-time.After(gapDelay):
 		}
-		n.walkGap(ctx, rec, from, 0)
+		n.walkGap(ctx, rec, topic, from, 0)
 	})
 }
 
@@ -291,8 +294,8 @@ func (n *Node) checkGap(ctx context.Context, rec *protocol.Signed, from peer.ID)
 // be in flight before it is fetched.
 const gapDelay = 2 * time.Second
 
-func (n *Node) walkGap(ctx context.Context, rec *protocol.Signed, from peer.ID, depth int) {
-	prev, err := cid.Decode(rec.Record.Prev) // "" (the author's first record) does not decode
+func (n *Node) walkGap(ctx context.Context, rec *protocol.Signed, topic string, from peer.ID, depth int) {
+	prev, err := cid.Decode(rec.Record.Chain[topic].Prev) // "" (the first on the topic) does not decode
 	if err != nil || n.store.Has(prev) {
 		return
 	}
@@ -300,7 +303,7 @@ func (n *Node) walkGap(ctx context.Context, rec *protocol.Signed, from peer.ID, 
 		return
 	}
 	if depth >= maxGapWalk {
-		n.syncGapTopics(ctx, rec, from)
+		n.syncGapTopic(ctx, topic, from)
 		return
 	}
 	if !n.gapWanted("cid:" + prev.String()) {
@@ -312,25 +315,23 @@ func (n *Node) walkGap(ctx context.Context, rec *protocol.Signed, from peer.ID, 
 		return
 	}
 	for _, r := range got {
-		if n.store.Has(r.CID) {
-			n.walkGap(ctx, r, from, depth+1)
+		if n.store.Has(r.CID) && r.Record.Author == rec.Record.Author {
+			n.walkGap(ctx, r, topic, from, depth+1)
 		}
 	}
 }
 
-// syncGapTopics reconciles rec's followed topics with from, each topic at
-// most once per gapInterval.
-func (n *Node) syncGapTopics(ctx context.Context, rec *protocol.Signed, from peer.ID) {
-	for _, t := range rec.Record.Topics {
-		if !slices.Contains(n.Config().Topics, t) || !n.gapWanted("topic:"+t) {
-			continue
-		}
-		n.spawn(func() {
-			if _, err := n.SyncTopic(ctx, from, t); err != nil {
-				n.log.Debug("gap sync failed", "peer", from, "topic", t, "err", err)
-			}
-		})
+// syncGapTopic reconciles a followed topic with from, at most once per
+// gapInterval.
+func (n *Node) syncGapTopic(ctx context.Context, t string, from peer.ID) {
+	if (t != protocol.ControlTopic && !slices.Contains(n.Config().Topics, t)) || !n.gapWanted("topic:"+t) {
+		return
 	}
+	n.spawn(func() {
+		if _, err := n.SyncTopic(ctx, from, t); err != nil {
+			n.log.Debug("gap sync failed", "peer", from, "topic", t, "err", err)
+		}
+	})
 }
 
 // gapWanted debounces gap fetches: true at most once per gapInterval for
@@ -561,6 +562,9 @@ func (n *Node) SyncTopic(ctx context.Context, p peer.ID, topic string) (res Sync
 			if err != nil {
 				continue // retracted or removed meanwhile
 			}
+			if !n.peerReads(p, rec.Record.Version) {
+				continue // a node of the previous release cannot verify it
+			}
 			recs = append(recs, rec.Raw)
 			size += len(rec.Raw)
 		}
@@ -679,7 +683,7 @@ func (n *Node) handleSync(s network.Stream) {
 					return
 				}
 				rec, err := n.store.Get(c)
-				if err != nil || size+len(rec.Raw) > maxSyncFrame-64<<10 {
+				if err != nil || size+len(rec.Raw) > maxSyncFrame-64<<10 || !n.peerReads(p, rec.Record.Version) {
 					continue
 				}
 				out.Records = append(out.Records, rec.Raw)

@@ -585,7 +585,7 @@ func TestValidTopic(t *testing.T) {
 	if err := ValidFederation(ControlTopic); err == nil {
 		t.Errorf("the control topic is not a federation name")
 	}
-	if g := GossipTopic(testFed, "elderly-care"); g != "/livinglab/2/improve/elderly-care" {
+	if g := GossipTopic(testFed, "elderly-care"); g != "/livinglab/3/improve/elderly-care" || GossipTopicVersion(LegacyGossipVersion, testFed, "elderly-care") != "/livinglab/2/improve/elderly-care" {
 		t.Errorf("GossipTopic = %q", g)
 	}
 	if GossipTopic("a", "b") == GossipTopic("b", "a") {

@@ -35,13 +35,30 @@ func ValidFederation(f string) error {
 
 // GossipVersion is the version of the gossip messages, part of every gossip
 // topic's name so that nodes whose messages would not be understood do not
-// share topics (they still exchange records by sync). Version 2: a message
-// is one signed record without a gossipsub signature, sender or sequence
-// number, identified by the record's hash (version 1 messages were signed
-// by the sending peer as well).
-const GossipVersion = 2
+// share topics (they still exchange records by sync). Version 3: a message
+// is one signed record (either record version) and nothing else: no
+// gossipsub signature, key, sender (from) or sequence number (seqno), as
+// gossipsub's StrictNoSign policy requires; its ID is the SHA-256 of the
+// topic name, a zero byte and the record. Version 2 had the same data and
+// IDs, but the sending peer's ID and a sequence number travelled with
+// every message (version 1 messages were signed by the sending peer too).
+const GossipVersion = 3
+
+// LegacyGossipVersion is the previous gossip version, which a node also
+// speaks while some member has not announced [WireProtocol].
+const LegacyGossipVersion = 2
+
+// WireProtocol is the libp2p protocol ID by which a node announces (in
+// identify) that it reads record format 2 and speaks gossip version 3. It
+// carries no data: a stream opened on it is closed at once.
+const WireProtocol = "/livinglab/wire/3"
 
 // GossipTopic maps a topic channel to its gossipsub topic, scoped by federation.
 func GossipTopic(federation, topic string) string {
-	return fmt.Sprintf("/livinglab/%d/%s/%s", GossipVersion, federation, topic)
+	return GossipTopicVersion(GossipVersion, federation, topic)
+}
+
+// GossipTopicVersion is GossipTopic for a given gossip version.
+func GossipTopicVersion(version int, federation, topic string) string {
+	return fmt.Sprintf("/livinglab/%d/%s/%s", version, federation, topic)
 }

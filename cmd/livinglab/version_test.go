@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +33,7 @@ func TestCheckHomeCompatible(t *testing.T) {
 	if err := checkHomeCompat(&out, h); err != nil {
 		t.Fatalf("a fresh home: %v\n%s", err, &out)
 	}
-	for _, want := range []string{"config: version 1: compatible", "store: schema 3: compatible", "compatible: livinglab"} {
+	for _, want := range []string{"config: version 1: compatible", fmt.Sprintf("store: schema %d: compatible", knowledge.SchemaVersion), "compatible: livinglab"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, &out)
 		}
@@ -78,7 +79,7 @@ func TestCheckHomeRefusesNewerStore(t *testing.T) {
 	}
 	var out bytes.Buffer
 	err = checkHomeCompat(&out, h)
-	if !errors.Is(err, errIncompatible) || !strings.Contains(out.String(), "store: schema 4, newer than this release reads (3): not compatible") {
+	if !errors.Is(err, errIncompatible) || !strings.Contains(out.String(), fmt.Sprintf("store: schema %d, newer than this release reads (%d): not compatible", knowledge.SchemaVersion+1, knowledge.SchemaVersion)) {
 		t.Fatalf("err %v, output:\n%s", err, &out)
 	}
 }

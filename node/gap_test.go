@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package node
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/livinglab/livinglab/protocol"
+)
+
+func mustCID(t testing.TB, s string) cid.Cid {
+	t.Helper()
+	c, err := cid.Decode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func counterValue(c interface{ Write(*dto.Metric) error }) float64 {
+	var m dto.Metric
+	c.Write(&m)
+	return m.GetCounter().GetValue()
+}
+
+// A node that follows one of an author's two topics receives that topic's
+// records live without asking for anything: the author's records on the
+// other topic are no gap. A record of the followed topic that gossip
+// missed is fetched by its CID from the chain on that topic alone.
+func TestGapsOnlyOnFollowedTopics(t *testing.T) {
+	f := newHarness(t)
+	a := f.addNode("A", true)
+	b := f.initNode("B", InitOptions{Region: "Region B", Country: "SE"})
+	bulkLimits(t, b.home)
+	// No periodic sync on B: what it asks for, it asks because of a gap.
+	cfg, err := LoadConfig(b.home.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sync.Interval = Duration(time.Hour)
+	if err := SaveConfig(b.home.Config(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	f.start(b)
+	f.admit(a, b)
+	f.waitMesh(a, b)
+	const followed, other = catchupTopic, "transport"
+	eventually(t, 15*time.Second, "A signs record format 2", func() error {
+		if v := a.Node().recordVersion(); v != protocol.RecordV2 {
+			return fmt.Errorf("A signs version %d", v)
+		}
+		return nil
+	})
+	f.subscribe(b, followed, a)
+	eventually(t, 5*time.Second, "B's subscription syncs finish", func() error {
+		if counterValue(b.Node().stats.syncRuns.WithLabelValues("ok")) == 0 {
+			return fmt.Errorf("no sync session yet")
+		}
+		return nil
+	})
+	time.Sleep(500 * time.Millisecond)
+	bytesIn := func() float64 { return counterValue(b.Node().stats.syncBytes.WithLabelValues("in")) }
+	before := bytesIn()
+
+	// Live: every record on the followed topic follows one on the other.
+	var got []string
+	for i := range 6 {
+		publish(t, a, fmt.Sprintf("Elsewhere %d", i), other)
+		c := publish(t, a, fmt.Sprintf("Followed %d", i), followed)
+		got = append(got, c.String())
+		waitHas(t, b, c, 10*time.Second)
+	}
+	// Time for any gap fetch (they wait gapDelay) to have happened.
+	time.Sleep(gapDelay + time.Second)
+	if d := bytesIn() - before; d != 0 {
+		t.Fatalf("B exchanged %.0f bytes by sync while gossip delivered every record of its topic", d)
+	}
+	rec, err := b.Node().store.Get(mustCID(t, got[len(got)-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Record.Version != protocol.RecordV2 || rec.Record.Chain[followed].Seq != 6 || rec.Record.Chain[followed].Prev != got[len(got)-2] {
+		t.Fatalf("last record: version %d, chain %+v", rec.Record.Version, rec.Record.Chain)
+	}
+
+	// A record on the followed topic that gossip missed: stored by A, never
+	// gossiped. The next one on the followed topic names it.
+	key, err := a.home.LoadKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, prev, err := a.Node().store.LastOwn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads, err := a.Node().store.OwnChains([]string{followed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := protocol.Record{Version: protocol.RecordV2, Federation: testFederation, Author: a.ID().String(), Seq: seq + 1, Prev: prev,
+		Created: time.Now().UnixMilli(), Topics: []string{followed}}
+	if err := r.SetPayload(&protocol.Practice{Version: 1, Title: "Missed by gossip", Summary: "Volunteers run the service.",
+		Language: "en", Region: "Region A", Country: "FI", Licence: protocol.DefaultLicence}); err != nil {
+		t.Fatal(err)
+	}
+	r.Chain = map[string]protocol.ChainLink{followed: {Seq: heads[followed].Seq + 1, Prev: heads[followed].CID}}
+	missed, err := protocol.Seal(r, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Node().store.PutOwn(missed); err != nil {
+		t.Fatal(err)
+	}
+	runs := counterValue(b.Node().stats.syncRuns.WithLabelValues("ok"))
+	publish(t, a, "Elsewhere again", other)
+	next := publish(t, a, "Follows the missed one", followed)
+	waitHas(t, b, next, 10*time.Second)
+	waitHas(t, b, missed.CID, gapDelay+5*time.Second)
+	if d := counterValue(b.Node().stats.syncRuns.WithLabelValues("ok")) - runs; d != 0 {
+		t.Errorf("B ran %.0f topic sync sessions to fill a one-record gap", d)
+	}
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package node
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/livinglab/livinglab/knowledge"
+	"github.com/livinglab/livinglab/protocol"
+)
+
+// previousRelease is the last commit of the release before record format
+// 2 and gossip version 3: the nodes a federation upgrades from.
+const previousRelease = "4ab3b8a"
+
+// buildPrevious builds the previous release's livinglab from the
+// repository's history.
+func buildPrevious(t *testing.T) string {
+	t.Helper()
+	if err := exec.Command("git", "-C", "..", "rev-parse", "--verify", "--quiet", previousRelease+"^{commit}").Run(); err != nil {
+		t.Skipf("the repository's history does not hold the previous release %s (a shallow clone?): %v", previousRelease, err)
+	}
+	dir := t.TempDir()
+	arch := exec.Command("sh", "-c", fmt.Sprintf("git -C .. archive %s | tar -x -C %q", previousRelease, dir))
+	if out, err := arch.CombinedOutput(); err != nil {
+		t.Fatalf("git archive %s: %v\n%s", previousRelease, err, out)
+	}
+	path := filepath.Join(dir, "livinglab-previous")
+	build := exec.Command("go", "build", "-o", path, "./cmd/livinglab")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the previous release: %v\n%s", err, out)
+	}
+	return path
+}
+
+// runWith runs a livinglab binary's command against home.
+func runWith(t *testing.T, bin, home string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append(args, "--home", home)...)
+	cmd.Env = cleanEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("%s %v: %v\n%s%s", filepath.Base(bin), args, err, out, stderr)
+	}
+	return string(out)
+}
+
+// startWith is opsStart with a given binary.
+func startWith(t *testing.T, bin, name, home string, port int) *daemon {
+	t.Helper()
+	args := []string{"run", "--home", home, "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port), "--api", "127.0.0.1:0"}
+	d := &daemon{t: t, name: name, home: home, out: &logBuffer{}, errs: &logBuffer{}, done: make(chan struct{})}
+	d.cmd = exec.Command(bin, args...)
+	d.cmd.Env = cleanEnv()
+	d.cmd.Stdout, d.cmd.Stderr = d.out, d.errs
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		d.err = d.cmd.Wait()
+		close(d.done)
+	}()
+	t.Cleanup(func() {
+		d.stop(false)
+		if t.Failed() {
+			t.Logf("--- %s stdout ---\n%s\n--- %s stderr ---\n%s", name, tail(d.out.String(), 20), name, tail(d.errs.String(), 40))
+		}
+	})
+	deadline := time.After(30 * time.Second)
+	for !strings.Contains(d.out.String(), "ready\n") {
+		select {
+		case <-d.done:
+			t.Fatalf("daemon %s exited at start (%v): %s", name, d.err, tail(d.errs.String(), 20))
+		case <-deadline:
+			t.Fatalf("daemon %s not ready in 30 s: %s", name, tail(d.errs.String(), 20))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return d
+}
+
+// A federation of three nodes of the previous release is upgraded one
+// node at a time, with real processes. After every step each node
+// publishes a practice and every node receives every practice by gossip
+// (periodic sync is off): old nodes get the new nodes' records on the old
+// gossip topics as records they verify, new nodes take the old nodes'
+// messages. Once all three run this release they sign version 2 records,
+// which every node verifies, and leave the old topics.
+func TestUpgradeFromPreviousRelease(t *testing.T) {
+	newBin := livinglabBin(t)
+	oldBin := buildPrevious(t)
+	base := t.TempDir()
+	names := []string{"a", "b", "c"}
+	home := map[string]string{}
+	port := map[string]int{}
+	for _, n := range names {
+		home[n] = filepath.Join(base, n)
+		port[n] = opsFreePort(t)
+		args := []string{"init", "--region", "Region " + n, "--country", "FI"}
+		if n == "a" {
+			args = append(args, "--federation", testFederation)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		out, err := exec.CommandContext(ctx, oldBin, append(args, "--home", home[n])...).CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("init %s with the previous release: %v\n%s", n, err, out)
+		}
+		h := Home{Dir: home[n]}
+		cfg, err := LoadConfig(h.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// No periodic sync: what arrives after the nodes connected came
+		// by gossip.
+		cfg.Sync.Interval = Duration(time.Hour)
+		cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100000, 100000
+		cfg.Discovery = DiscoveryConfig{}
+		cfg.NAT = NATConfig{}
+		if err := SaveConfig(h.Config(), cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := map[string]*daemon{}
+	for _, n := range names {
+		d[n] = startWith(t, oldBin, n+" (previous release)", home[n], port[n])
+	}
+	for _, n := range []string{"b", "c"} {
+		lines := strings.Split(strings.TrimSpace(runWith(t, oldBin, home["a"], "invite")), "\n")
+		runWith(t, oldBin, home[n], "join", strings.TrimSpace(lines[len(lines)-1]))
+	}
+	for _, n := range names {
+		runWith(t, oldBin, home[n], "topics", "subscribe", catchupTopic)
+	}
+
+	var published []string
+	round := 0
+	// deliver waits until every node sees both others on the topic, has
+	// each node publish one practice, and waits until every node lists
+	// every practice published so far.
+	deliver := func(stage string) {
+		t.Helper()
+		pollEvery(t, 30*time.Second, 100*time.Millisecond, stage+": every node sees the others on the topic", func() error {
+			for _, n := range names {
+				var st Status
+				if _, err := apiCall(t, d[n], "GET", "/api/v1/status", nil, &st); err != nil {
+					return err
+				}
+				i := slices.IndexFunc(st.Topics, func(ts TopicStatus) bool { return ts.Topic == catchupTopic })
+				if i < 0 || st.Topics[i].MeshPeers < 2 {
+					return fmt.Errorf("%s: %+v", n, st.Topics)
+				}
+			}
+			return nil
+		})
+		round++
+		for _, n := range names {
+			var out Published
+			if _, err := apiCall(t, d[n], "POST", "/api/v1/practices",
+				practiceFile(fmt.Sprintf("Practice %d of region %s on night-time care", round, n), catchupTopic), &out); err != nil || out.CID == "" {
+				t.Fatalf("%s: publish on %s: %v", stage, n, err)
+			}
+			published = append(published, out.CID)
+		}
+		pollEvery(t, 30*time.Second, 100*time.Millisecond, stage+": every node holds every practice", func() error {
+			for _, n := range names {
+				var vs []PracticeView
+				if _, err := apiCall(t, d[n], "GET", "/api/v1/practices?topic="+catchupTopic, nil, &vs); err != nil {
+					return err
+				}
+				var got []string
+				for _, v := range vs {
+					got = append(got, v.CID)
+				}
+				for _, c := range published {
+					if !slices.Contains(got, c) {
+						return fmt.Errorf("%s lacks %s (holds %d of %d)", n, c, len(got), len(published))
+					}
+				}
+			}
+			return nil
+		})
+	}
+	deliver("previous release only")
+	mixedUntil := 0
+	for i, n := range []string{"c", "b", "a"} {
+		d[n].stop(true)
+		d[n] = startWith(t, newBin, n+" (this release)", home[n], port[n])
+		deliver(fmt.Sprintf("%d of 3 nodes upgraded", i+1))
+		if i == 1 {
+			mixedUntil = len(published) // a still ran the previous release
+		}
+	}
+	// Every node now runs this release; once each has seen the others
+	// announce it, they sign version 2 and leave the old topics.
+	pollEvery(t, 30*time.Second, 200*time.Millisecond, "every node leaves the previous gossip version", func() error {
+		for _, n := range names {
+			if !strings.Contains(d[n].errs.String(), "leaving the previous version's topic") {
+				return fmt.Errorf("%s still on the previous gossip version", n)
+			}
+		}
+		return nil
+	})
+	upgradedFrom := len(published)
+	deliver("all upgraded")
+	for _, n := range names {
+		d[n].stop(true)
+	}
+	for _, n := range names {
+		st, err := knowledge.Open(Home{Dir: home[n]}.Store(), knowledge.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range published {
+			c, _ := cid.Decode(s)
+			rec, err := st.Get(c)
+			if err != nil {
+				t.Fatalf("%s: %v", n, err)
+			}
+			if _, err := protocol.Open(rec.Raw, time.Now()); err != nil {
+				t.Fatalf("%s holds %s, which does not verify: %v", n, s, err)
+			}
+			if (i < mixedUntil && rec.Record.Version != protocol.RecordVersion) || (i >= upgradedFrom && rec.Record.Version != protocol.RecordV2) {
+				t.Errorf("%s: practice %d is record version %d (published while the previous release ran: %v)", n, i, rec.Record.Version, i < mixedUntil)
+			}
+		}
+		st.Close()
+	}
+}
