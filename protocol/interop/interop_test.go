@@ -378,6 +378,16 @@ func (m *jsMember) mustCall(t *testing.T, v any, within time.Duration, cmd strin
 	}
 }
 
+// servedSession is a sync session a Go node opened with the JS member.
+type servedSession struct {
+	Peer   string   `json:"peer"`
+	Topic  string   `json:"topic"`
+	Rounds int      `json:"rounds"`
+	Sent   []string `json:"sent"`
+	Got    []string `json:"got"`
+	Error  string   `json:"error"`
+}
+
 type syncAnswer struct {
 	Rounds   int      `json:"rounds"`
 	Need     int      `json:"need"`
@@ -527,7 +537,14 @@ func TestJSMember(t *testing.T) {
 				t.Errorf("sync fetched %s, which the member held", c)
 			}
 		}
-		if !slices.Equal(res.Pushed, []string{quiet.CID}) {
+		// a may have fetched the record first, in a session it opened
+		// itself (every member runs sync with the others periodically).
+		var st struct {
+			Served []servedSession `json:"served"`
+		}
+		js.mustCall(t, &st, 10*time.Second, "received", map[string]any{"topic": topic})
+		fetched := slices.ContainsFunc(st.Served, func(s servedSession) bool { return s.Peer == aID && slices.Contains(s.Sent, quiet.CID) })
+		if !slices.Equal(res.Pushed, []string{quiet.CID}) && !(len(res.Pushed) == 0 && fetched) {
 			t.Errorf("sync pushed %v, want %s", res.Pushed, quiet.CID)
 		}
 		a.waitHolds(t, quiet.CID)
@@ -542,6 +559,67 @@ func TestJSMember(t *testing.T) {
 		if want := len(goCIDs) + len(jsCIDs) + 1; again.Items != want {
 			t.Errorf("second session reconciled %d items, want %d", again.Items, want)
 		}
+
+		// The Go nodes run sync with every member, this one included, on
+		// connection and periodically: sessions it served.
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			js.mustCall(t, &st, 10*time.Second, "received", map[string]any{"topic": topic})
+			ok := slices.ContainsFunc(st.Served, func(s servedSession) bool { return s.Topic == topic && s.Rounds > 0 && s.Error == "" })
+			if ok || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		peers := map[string]int{}
+		for _, s := range st.Served {
+			if s.Error != "" {
+				t.Errorf("a sync session %s opened on %q failed on the JS side: %s", s.Peer, s.Topic, s.Error)
+			}
+			if s.Topic == topic && s.Rounds > 0 {
+				peers[s.Peer]++
+			}
+		}
+		if len(peers) == 0 {
+			t.Errorf("no Go node reconciled %s with the JS member (sessions: %+v)", topic, st.Served)
+		}
+		t.Logf("sessions served to Go nodes: %d (on %s, by peer: %v)", len(st.Served), topic, peers)
+	})
+
+	t.Run("Go nodes refuse what the protocol forbids", func(t *testing.T) {
+		// Each probe breaks one rule of PROTOCOL.md; they are pushed by sync
+		// with one valid record, and the node acknowledges the push after
+		// checking every record.
+		probes := []string{"v2-null-list", "v2-missing-payload-key", "v2-unknown-payload-key", "v2-unknown-body-key",
+			"v2-float-stage", "v2-prev-on-first", "v2-no-prev-after-first", "v2-chain-seq-above-seq", "v2-chain-missing-topic",
+			"v2-duplicate-topic", "v2-control-topic", "v2-link-not-a-record", "v2-first-version-with-link", "v2-unknown-version",
+			"v2-future", "v2-bad-language", "v2-control-character", "v2-other-federation", "v2-bad-signature", "v2-v1-domain",
+			"v1-with-link", "v1-adapted-from"}
+		var res struct {
+			Control string `json:"control"`
+			Probes  []struct {
+				Name  string `json:"name"`
+				CID   string `json:"cid"`
+				Local string `json:"local"`
+			} `json:"probes"`
+		}
+		js.mustCall(t, &res, 60*time.Second, "push", map[string]any{"peer": aID, "topic": topic, "names": probes})
+		held := a.holds(t)
+		if !held[res.Control] {
+			t.Errorf("a did not store the valid record pushed with the probes")
+		}
+		for _, p := range res.Probes {
+			if held[p.CID] {
+				t.Errorf("%s: a stored a record the protocol forbids (the JavaScript checks say: %s)", p.Name, p.Local)
+			}
+			if p.Local == "accepted" {
+				t.Errorf("%s: the JavaScript checks accept it", p.Name)
+			}
+		}
+		if len(res.Probes) != len(probes) {
+			t.Errorf("%d probes built, want %d", len(res.Probes), len(probes))
+		}
+		jsCIDs = append(jsCIDs, res.Control)
 	})
 
 	t.Run("raw records and a bundle verify", func(t *testing.T) {
@@ -587,10 +665,10 @@ func TestJSMember(t *testing.T) {
 			Federation string `json:"federation"`
 			Blocks     int    `json:"blocks"`
 			Records    []struct {
-				CID     string `json:"cid"`
-				Kind    string `json:"kind"`
-				Version int    `json:"version"`
-				Links   []string
+				CID     string              `json:"cid"`
+				Kind    string              `json:"kind"`
+				Version int                 `json:"version"`
+				Links   []map[string]string `json:"links"`
 			} `json:"records"`
 			Unresolved []map[string]string `json:"unresolved"`
 			Unsigned   []string            `json:"unsigned"`

@@ -26,11 +26,14 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { openEnvelope, seal, RecordError } from './lib/record.mjs'
-import { Initiator } from './lib/recon.mjs'
+import { Initiator, respond } from './lib/recon.mjs'
 
 const CONTROL = '_federation'
 const JOIN = '/livinglab/join/2'
 const SYNC = '/livinglab/sync/1'
+// Announced in identify: this member reads record version 2 and speaks
+// gossip version 3.
+const WIRE = '/livinglab/wire/3'
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')))
 const gossipVersion = Number(args['gossip-version'] ?? 2)
@@ -111,6 +114,7 @@ function learn (cid, raw, rec) {
 // federation, topic and membership of the author.
 async function checkRecord (raw, topic) {
   const { cid, record } = await openEnvelope(raw)
+  if (record.created > Date.now() + 10 * 60 * 1000) throw new RecordError('created more than 10 minutes ahead of this clock')
   if (record.fed !== state.federation) throw new RecordError(`record of federation ${record.fed}`)
   if (topic != null) {
     const control = record.kind === 'membership' || record.kind === 'retraction'
@@ -190,7 +194,7 @@ async function mesh ({ topic, peers }) {
 }
 
 function received ({ topic }) {
-  return { cids: state.received.get(topic) ?? [], refused: state.refused, gossipRefused }
+  return { cids: state.received.get(topic) ?? [], refused: state.refused, gossipRefused, served }
 }
 
 // practice builds a practice record as the protocol describes it, in
@@ -257,15 +261,79 @@ async function publish ({ topic, title, gossip = true, version = recordVersion }
   return { cid: s.cid.toString(), recipients, bytes: s.raw.length, version }
 }
 
+// itemsOf is the reconciliation set of a topic: every record held on it.
+function itemsOf (topic, leaveOut = []) {
+  const items = []
+  for (const [c, h] of state.held) {
+    if (!h.topics.includes(topic) || leaveOut.includes(c)) continue
+    items.push({ time: BigInt(h.record.created), id: CID.parse(c).multihash.digest })
+  }
+  return items
+}
+
+// serveSync answers a sync session another member opened: reconciliation,
+// get, push and done. What it served is kept for the test to read.
+const served = []
+async function serveSync (stream, connection) {
+  const lp = lpStream(stream, { maxDataLength: 4 << 20 })
+  const peer = connection.remotePeer.toString()
+  const session = { peer, topic: '', rounds: 0, sent: [], got: [], error: '' }
+  served.push(session)
+  const send = (m) => lp.write(dagCbor.encode(m))
+  try {
+    if (!state.members.has(peer)) {
+      await send({ op: '', status: 2, error: 'not a member of this federation' })
+      return
+    }
+    for (;;) {
+      const m = await frame(lp)
+      if (m.op === 'done') return
+      if (m.op === 'recon') {
+        if (session.topic === '') session.topic = m.topic
+        if (m.topic !== session.topic) {
+          await send({ op: '', status: 1, error: 'one topic per session' })
+          return
+        }
+        session.rounds++
+        await send({ op: 'recon', recon: respond(itemsOf(session.topic), m.recon) })
+      } else if (m.op === 'get') {
+        const records = []
+        for (const b of m.want ?? []) {
+          const h = state.held.get(CID.decode(b).toString())
+          if (h != null) {
+            records.push(h.raw)
+            session.sent.push(CID.decode(b).toString())
+          }
+        }
+        await send({ op: 'records', records })
+      } else if (m.op === 'push') {
+        for (const raw of m.records ?? []) {
+          try {
+            const { cid, record } = await checkRecord(raw, null)
+            learn(cid, raw, record)
+            session.got.push(cid.toString())
+          } catch (err) {
+            state.refused.push({ topic: session.topic, from: peer, error: err.message })
+          }
+        }
+        await send({ op: 'ack' })
+      } else {
+        await send({ op: '', status: 1, error: `unknown op ${JSON.stringify(m.op)}` })
+        return
+      }
+    }
+  } catch (err) {
+    session.error = err.message
+  } finally {
+    await stream.close().catch(() => {})
+  }
+}
+
 // sync runs one session of the sync protocol as initiator for topic.
 // Records listed in forget are left out of this side's set, so that the
 // session has to fetch them again.
 async function sync ({ peer, topic, forget }) {
-  const items = []
-  for (const [c, h] of state.held) {
-    if (!h.topics.includes(topic) || (forget ?? []).includes(c)) continue
-    items.push({ time: BigInt(h.record.created), id: CID.parse(c).multihash.digest })
-  }
+  const items = itemsOf(topic, forget ?? [])
   const ini = new Initiator(items)
   const stream = await node.dialProtocol(peerIdFromString(peer), SYNC)
   const lp = lpStream(stream, { maxDataLength: 4 << 20 })
@@ -330,8 +398,75 @@ async function sync ({ peer, topic, forget }) {
   }
 }
 
-const commands = { join, follow, mesh, received, publish, sync, quit: async () => ({}) }
+// Ways to break a record, each against a rule the protocol states. A
+// probe is built like the next record of this member, then broken and
+// signed; a probe may instead ask for the signature to be broken.
+const probes = {
+  'v2-null-list': (r) => { r.payload.stakeholder_roles = null },
+  'v2-missing-payload-key': (r) => { delete r.payload.period },
+  'v2-unknown-payload-key': (r) => { r.payload.budget = 'none' },
+  'v2-unknown-body-key': (r) => { r.extra = 1 },
+  'v2-float-stage': (r) => { r.payload.stage = 1.5 },
+  'v2-prev-on-first': (r) => { r.seq = 1; r.prev = state.prev; r.chain = { [r.topics[0]]: { seq: 1 } } },
+  'v2-no-prev-after-first': (r) => { delete r.prev },
+  'v2-chain-seq-above-seq': (r) => { r.chain[r.topics[0]].seq = r.seq + 1 },
+  'v2-chain-missing-topic': (r) => { r.chain = {} },
+  'v2-duplicate-topic': (r) => { r.topics = [r.topics[0], r.topics[0]] },
+  'v2-control-topic': (r) => { r.topics.push('_federation'); r.chain._federation = { seq: 1 } },
+  'v2-link-not-a-record': (r) => { r.payload.version = 2; r.payload.practice_id = CID.createV1(0x55, Digest.create(0x12, new Uint8Array(32))); r.payload.supersedes = state.prev },
+  'v2-first-version-with-link': (r) => { r.payload.supersedes = state.prev },
+  'v2-unknown-version': (r) => { r.v = 3 },
+  'v2-future': (r) => { r.created = Date.now() + 3600 * 1000 },
+  'v2-bad-language': (r) => { r.payload.language = 'english' },
+  'v2-control-character': (r) => { r.payload.title = 'Bell \u0007 rings' },
+  'v2-other-federation': (r) => { r.fed = 'elsewhere' },
+  'v2-bad-signature': () => ({ flipSig: true }),
+  'v2-v1-domain': () => ({ domain: 1 }),
+  'v1-with-link': (r) => { r.v = 1; delete r.chain; delete r.payload.adapted_from; r.payload.practice_id = ''; r.payload.supersedes = ''; r.prev = state.prev },
+  'v1-adapted-from': (r) => { r.v = 1; delete r.chain; r.payload.practice_id = ''; r.payload.supersedes = ''; r.prev = state.prev.toString(); r.payload.adapted_from = [] }
+}
 
+// push builds the named probes and one valid record, pushes them to peer
+// in one sync session, and reports what this side's own checks say of
+// each. The peer acknowledges a push after it has checked every record.
+async function push ({ peer, topic, names }) {
+  const built = []
+  for (const name of names) {
+    const rec = practice({ topic, title: `Probe ${name}`, version: 2 })
+    state.seq-- // a probe does not take a sequence number
+    const probe = probes[name]
+    if (probe == null) throw new Error(`unknown probe ${name}`)
+    const after = probe(rec) ?? {}
+    const s = await seal(rec, key, after.domain)
+    let raw = s.raw
+    if (after.flipSig) {
+      s.sig[0] ^= 1
+      raw = dagCbor.encode({ body: s.body, sig: s.sig })
+    }
+    let local = 'accepted'
+    try {
+      await checkRecord(raw, null)
+    } catch (err) {
+      local = err.message
+    }
+    built.push({ name, cid: s.cid.toString(), raw, local })
+  }
+  const control = await publish({ topic, title: 'Pushed with the probes', gossip: false, version: 2 })
+  const records = [...built.map((b) => b.raw), state.held.get(control.cid).raw]
+  const stream = await node.dialProtocol(peerIdFromString(peer), SYNC)
+  const lp = lpStream(stream, { maxDataLength: 4 << 20 })
+  await lp.write(dagCbor.encode({ op: 'push', topic, records }))
+  const ack = await frame(lp)
+  if (ack.op !== 'ack') throw new Error(`push answered ${JSON.stringify(ack)}`)
+  await lp.write(dagCbor.encode({ op: 'done' }))
+  await stream.close()
+  return { control: control.cid, probes: built.map(({ name, cid, local }) => ({ name, cid, local })) }
+}
+
+const commands = { join, follow, mesh, received, publish, sync, push, quit: async () => ({}) }
+
+await node.handle(WIRE, (stream) => { stream.close().catch(() => {}) })
+await node.handle(SYNC, serveSync)
 await node.start()
 const out = (v) => process.stdout.write(JSON.stringify(v) + '\n')
 out({ event: 'ready', peer: me, addrs: node.getMultiaddrs().map(String) })

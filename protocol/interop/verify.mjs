@@ -19,7 +19,7 @@ import { CarReader } from '@ipld/car'
 import { CID } from 'multiformats/cid'
 import { generateKeyPairFromSeed, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { openEnvelope, verifyBody, cidOf, decodeCanonical, links, hex, bytesEqual, RecordError } from './lib/record.mjs'
+import { openEnvelope, verifyBody, cidOf, decodeCanonical, links, linkPaths, hex, bytesEqual, RecordError } from './lib/record.mjs'
 
 const fromHex = (h) => Uint8Array.from(Buffer.from(h, 'hex'))
 
@@ -173,11 +173,23 @@ async function car (file) {
     const rc = CID.asCID(sb.record) ?? fail(`signature block ${l}: record is not a link`)
     const body = blocks.get(rc.toString()) ?? fail(`record ${rc} is not in the bundle`)
     const { record } = await verifyBody(body, sb.sig, { wantCID: rc })
-    records.push({ cid: rc.toString(), kind: record.kind, version: record.v, author: record.author, fed: record.fed, links: links(record).map(String), record })
+    records.push({ cid: rc.toString(), kind: record.kind, version: record.v, author: record.author, fed: record.fed, links: linkPaths(record).map((l) => ({ path: l.path, cid: l.cid.toString() })), record })
     signed.add(rc.toString())
   }
+  // A link resolves to a block of the bundle, or to a record a tombstone
+  // in it withdrew. In a bundle of one topic, a record's prev (the
+  // author's previous record on any topic) may lie outside it; its chain
+  // link on that topic may not.
+  const retracted = new Set(records.filter((r) => r.kind === 'retraction').map((r) => String(CID.asCID(r.record.payload.target) ?? r.record.payload.target)))
   const unresolved = []
-  for (const r of records) for (const l of r.links) if (!blocks.has(l)) unresolved.push({ from: r.cid, to: l })
+  const outside = []
+  for (const r of records) {
+    for (const l of r.links) {
+      if (blocks.has(l.cid) || retracted.has(l.cid)) continue
+      if (index.topic !== '' && l.path === 'prev') outside.push({ from: r.cid, path: l.path, to: l.cid })
+      else unresolved.push({ from: r.cid, path: l.path, to: l.cid })
+    }
+  }
   const unsigned = [...blocks.keys()].filter((c) => !signed.has(c) && c !== roots[0].toString() && !sigLinks.some((l) => l.toString() === c))
   // Every author's admission (or the founding) is in the bundle, so that a
   // receiver can check who signed what.
@@ -191,6 +203,7 @@ async function car (file) {
     blocks: blocks.size,
     records,
     unresolved,
+    outside,
     unsigned,
     unadmitted,
     otherFed

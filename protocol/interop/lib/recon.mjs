@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: EUPL-1.2
 //
-// The initiator's side of range-based set reconciliation, from the
-// protocol description: items are (time, 32-byte ID) ordered by time then
+// Both sides of range-based set reconciliation, from the protocol
+// description: items are (time, 32-byte ID) ordered by time then
 // ID; messages are a version byte and ranges (bound, mode, payload).
-// This side answers every differing range with the IDs it holds there, which
-// is what a node with few records in a range does.
+// This implementation answers every differing range with the IDs it holds
+// there, which is what a node with few records in a range does; it never
+// splits a range into sub-range fingerprints (a valid answer, but one that
+// costs more bytes on large sets).
 
 import { createHash } from 'node:crypto'
 
@@ -148,6 +150,39 @@ export function encode (ranges) {
 
 const key = (id) => Buffer.from(id).toString('hex')
 
+// answer goes through the ranges of a message: a range whose fingerprint
+// differs from this side's is answered with this side's IDs in it; an
+// IdList range is handed to onIdList, which says whether to answer it the
+// same way. Ranges without an answer merge into Skip ranges; trailing ones
+// are dropped. It returns null when there is nothing to answer.
+function answer (items, ranges, onIdList) {
+  const reply = []
+  let lower = null // null: the lowest possible item
+  let pendingSkip = null
+  for (const r of ranges) {
+    const inRange = items.filter((it) => (lower == null || !below(it, lower)) && below(it, r.bound))
+    let ids = null
+    if (r.mode === MODE_FINGERPRINT && compareBytes(fingerprint(inRange), r.fingerprint) !== 0) ids = inRange.map((it) => it.id)
+    if (r.mode === MODE_IDLIST && onIdList(inRange, r.ids)) ids = inRange.map((it) => it.id)
+    if (ids != null) {
+      if (pendingSkip != null) reply.push({ bound: pendingSkip, mode: MODE_SKIP })
+      pendingSkip = null
+      reply.push({ bound: r.bound, mode: MODE_IDLIST, ids })
+    } else {
+      pendingSkip = r.bound
+    }
+    lower = r.bound
+  }
+  return reply.length === 0 ? null : encode(reply)
+}
+
+// respond is the responder's answer to a message for its items, or null
+// when it has nothing to say. It answers with IDs wherever the initiator's
+// view differs, which settles every range in one more message.
+export function respond (items, msg) {
+  return answer([...items].sort(compareItems), decode(msg), () => true)
+}
+
 // Initiator reconciles a set of {time: bigint, id: Uint8Array(32)} items.
 export class Initiator {
   constructor (items) {
@@ -163,33 +198,12 @@ export class Initiator {
   // step takes the responder's message and returns the next one, or null
   // when the reconciliation is done.
   step (msg) {
-    const ranges = decode(msg)
-    const reply = []
-    let lower = null // null: the lowest possible item
-    let pendingSkip = null
-    for (const r of ranges) {
-      const inRange = this.items.filter((it) => (lower == null || !below(it, lower)) && below(it, r.bound))
-      let answer = null
-      if (r.mode === MODE_FINGERPRINT) {
-        const fp = fingerprint(inRange)
-        if (compareBytes(fp, r.fingerprint) !== 0 || fp.length !== r.fingerprint.length) {
-          answer = { bound: r.bound, mode: MODE_IDLIST, ids: inRange.map((it) => it.id) }
-        }
-      } else if (r.mode === MODE_IDLIST) {
-        const theirs = new Set(r.ids.map(key))
-        const mine = new Set(inRange.map((it) => key(it.id)))
-        for (const it of inRange) if (!theirs.has(key(it.id))) this.have.push(it)
-        for (const id of r.ids) if (!mine.has(key(id))) this.need.push(id)
-      }
-      if (answer != null) {
-        if (pendingSkip != null) reply.push({ bound: pendingSkip, mode: MODE_SKIP })
-        pendingSkip = null
-        reply.push(answer)
-      } else {
-        pendingSkip = r.bound
-      }
-      lower = r.bound
-    }
-    return reply.length === 0 ? null : encode(reply)
+    return answer(this.items, decode(msg), (inRange, ids) => {
+      const theirs = new Set(ids.map(key))
+      const mine = new Set(inRange.map((it) => key(it.id)))
+      for (const it of inRange) if (!theirs.has(key(it.id))) this.have.push(it)
+      for (const id of ids) if (!mine.has(key(id))) this.need.push(id)
+      return false // settled: nothing to answer
+    })
   }
 }

@@ -95,9 +95,9 @@ export async function openEnvelope (raw, opts = {}) {
 
 // seal signs a record body built by this implementation and returns the
 // envelope bytes and the CID.
-export async function seal (record, privateKey) {
+export async function seal (record, privateKey, domain = record.v) {
   const body = dagCbor.encode(record)
-  const prefix = SIG_PREFIX[record.v]
+  const prefix = SIG_PREFIX[domain] ?? SIG_PREFIX[2]
   const msg = new Uint8Array(prefix.length + body.length)
   msg.set(prefix, 0)
   msg.set(body, prefix.length)
@@ -107,14 +107,19 @@ export async function seal (record, privateKey) {
 }
 
 // links lists every CID link (CBOR tag 42) in a decoded value.
-export function links (v, out = []) {
+export function links (v) {
+  return linkPaths(v).map((l) => l.cid)
+}
+
+// linkPaths lists every link with where it stands ("payload.target").
+export function linkPaths (v, path = '', out = []) {
   const asCID = CID.asCID(v)
   if (asCID != null) {
-    out.push(asCID)
+    out.push({ path, cid: asCID })
   } else if (Array.isArray(v)) {
-    for (const x of v) links(x, out)
+    v.forEach((x, i) => linkPaths(x, `${path}[${i}]`, out))
   } else if (v != null && typeof v === 'object' && !(v instanceof Uint8Array)) {
-    for (const x of Object.values(v)) links(x, out)
+    for (const [k, x] of Object.entries(v)) linkPaths(x, path === '' ? k : `${path}.${k}`, out)
   }
   return out
 }
@@ -241,5 +246,28 @@ export function checkStructure (rec) {
     }
   }
   if (rec.kind === 'retraction') ref(p.target, v, 'target', { required: true })
+  for (const k of ['stage', 'version', 'keep_until_seq']) {
+    if (k in p && !Number.isInteger(p[k])) throw new RecordError(`${k}: ${p[k]} is not an integer`)
+  }
+  if ('stage' in p && (p.stage < 0 || p.stage > 5)) throw new RecordError(`stage ${p.stage}: want 0 to 5`)
+  if ((rec.kind === 'practice' || rec.kind === 'lesson') && !/^[a-z]{2}$/.test(p.language)) {
+    throw new RecordError(`language ${JSON.stringify(p.language)}: not an ISO 639-1 code`)
+  }
+  texts(p, 'payload')
   if (rec.kind === 'membership' && p.keep_until !== undefined) ref(p.keep_until, v, 'keep_until', { required: true })
+}
+
+// Characters that act on a terminal or reorder text: C0 controls but tab,
+// newline and carriage return, DEL, C1 controls, bidirectional
+// embeddings, overrides and isolates.
+const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+
+function texts (v, path) {
+  if (typeof v === 'string') {
+    if (UNSAFE.test(v)) throw new RecordError(`${path}: contains a control character`)
+  } else if (Array.isArray(v)) {
+    v.forEach((x, i) => texts(x, `${path}[${i}]`))
+  } else if (v != null && typeof v === 'object' && CID.asCID(v) == null && !(v instanceof Uint8Array)) {
+    for (const [k, x] of Object.entries(v)) texts(x, `${path}.${k}`)
+  }
 }
