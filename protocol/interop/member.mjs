@@ -151,6 +151,10 @@ async function join ({ token, region, country }) {
     throw new Error('the offer lacks the founding record')
   }
   for (const o of opened) learn(o.cid, o.raw, o.record)
+  if (!state.members.has(inv.inviter)) {
+    await lp.write(dagCbor.encode({ ok: false, error: 'the roster does not name the inviter' }))
+    throw new Error('the offered roster does not name the inviter')
+  }
   await lp.write(dagCbor.encode({ ok: true, error: '' }))
   const final = await frame(lp)
   if (final.status !== 0) throw new Error(`admission refused: ${final.error}`)
