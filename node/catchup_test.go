@@ -19,6 +19,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	dto "github.com/prometheus/client_model/go"
@@ -162,6 +163,10 @@ func cidStrings(cs []cid.Cid) []string {
 // inviter's join protocol by hand. It returns once inviter and every node
 // of others list it as a member. The host speaks no protocol by itself:
 // tests drive its streams frame by frame.
+// rawMemberOfPreviousRelease makes rawMember a member that does not
+// announce this release's wire.
+var rawMemberOfPreviousRelease bool
+
 func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNode) (host.Host, crypto.PrivKey) {
 	t.Helper()
 	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
@@ -174,6 +179,10 @@ func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNo
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
+	// A member of this release announces the wire it reads.
+	if !rawMemberOfPreviousRelease {
+		h.SetStreamHandler(protocol.WireProtocol, func(s network.Stream) { s.Close() })
+	}
 	all := append([]*testNode{inviter}, others...)
 	for _, tn := range all {
 		if _, err := f.mn.LinkPeers(h.ID(), tn.ID()); err != nil {

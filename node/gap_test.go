@@ -139,7 +139,9 @@ func TestGapsOnlyOnFollowedTopics(t *testing.T) {
 func TestGossipAuthorFieldsByVersion(t *testing.T) {
 	f, nodes := newFederation(t, 1)
 	a := nodes[0]
+	rawMemberOfPreviousRelease = true
 	h, key := rawMember(t, f, a)
+	rawMemberOfPreviousRelease = false
 	if err := a.Node().Subscribe(context.Background(), catchupTopic); err != nil {
 		t.Fatal(err)
 	}
