@@ -242,6 +242,7 @@ func TestBrowserPublishFlow(t *testing.T) {
 		t.Fatalf("after publishing at %s", loc)
 	}
 	cid := strings.SplitN(loc[i+len("/practices/"):], "?", 2)[0]
+	ta.run("open the provenance", chromedp.Click(chromedp.CSS(".provenance summary")))
 	if got := ta.text(".provenance"); !strings.Contains(got, "signature verified") || !strings.Contains(got, cid) {
 		t.Errorf("provenance on A: %s", got)
 	}
@@ -265,6 +266,10 @@ func TestBrowserPublishFlow(t *testing.T) {
 		liveFeedConnected())
 	ta.run("retract", chromedp.SendKeys(chromedp.CSS("#reason"), "Withdrawn after review by the lab."))
 	ta.submit("#retract")
+	if got := ta.text("main"); !strings.Contains(got, "Every member node deletes") {
+		t.Fatalf("retracting asks no confirmation: %s", got)
+	}
+	ta.submit("#confirm")
 	if got := ta.text("main"); !strings.Contains(got, "Retracted record") {
 		t.Fatalf("after retracting on A: %s", got)
 	}
