@@ -107,7 +107,14 @@ func (tb *tab) submit(sel string) {
 	before := tb.location()
 	tb.run("submit "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 	deadline := time.Now().Add(20 * time.Second)
-	for tb.location() == before && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) {
+		// While the page changes the tab may answer with an error: try again.
+		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		cancel()
+		if err == nil && loc != before {
+			break
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	tb.run("page after "+sel, chromedp.WaitReady(chromedp.CSS("footer")))

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,8 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/livinglab/livinglab/knowledge"
 )
 
 // The interface speaks the languages of the federation's regions. Its
@@ -220,6 +223,28 @@ func (t tr) langName(code string) string {
 	return code
 }
 
+// stageName names a methodology stage in the language when it is one of
+// the default stages; a lab's own stage names are shown as written.
+func (t tr) stageName(st knowledge.Stage) string {
+	if t.isDefaultStage(st) {
+		return t.T("stage.name." + strconv.Itoa(st.Number))
+	}
+	return st.Name
+}
+
+// stageGoal is the goal of a stage, like stageName.
+func (t tr) stageGoal(st knowledge.Stage) string {
+	if t.isDefaultStage(st) {
+		return t.T("stage.goal." + strconv.Itoa(st.Number))
+	}
+	return st.Goal
+}
+
+func (t tr) isDefaultStage(st knowledge.Stage) bool {
+	def := knowledge.DefaultStages()
+	return st.Number >= 1 && st.Number <= len(def) && def[st.Number-1].Name == st.Name
+}
+
 // funcs are the template functions of one interface language.
 func (t tr) funcs() template.FuncMap {
 	return template.FuncMap{
@@ -229,12 +254,22 @@ func (t tr) funcs() template.FuncMap {
 		"num": func(n any) string {
 			return t.num(n)
 		},
-		"date":     t.datetime,
-		"day":      t.date,
-		"ago":      t.ago,
-		"langname": t.langName,
-		"endonym":  endonym,
-		"uilangs":  func() []string { return uiLangs },
+		"date":      t.datetime,
+		"day":       t.date,
+		"ago":       t.ago,
+		"langname":  t.langName,
+		"stagename": t.stageName,
+		"stagegoal": t.stageGoal,
+		"stagenameof": func(n int, stages []knowledge.Stage) string {
+			for _, st := range stages {
+				if st.Number == n {
+					return t.stageName(st)
+				}
+			}
+			return ""
+		},
+		"endonym": endonym,
+		"uilangs": func() []string { return uiLangs },
 		"topicname": func(slug string) string {
 			return t.topicLabel(slug)
 		},

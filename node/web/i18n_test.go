@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -101,6 +102,9 @@ func TestCatalogueComplete(t *testing.T) {
 	for _, typ := range []string{anon.TypeEmail, anon.TypeURL, anon.TypePhone, anon.TypeIBAN, anon.TypeCard, anon.TypeIP,
 		anon.TypeNationalID, anon.TypeAddress, anon.TypePostcode, anon.TypePerson, anon.TypeCount, anon.TypeAge} {
 		used["redaction."+typ] = true
+	}
+	for n := range knowledge.DefaultStages() {
+		used["stage.name."+strconv.Itoa(n+1)], used["stage.goal."+strconv.Itoa(n+1)] = true, true
 	}
 	for _, l := range contentLanguages {
 		used["lang."+l] = true

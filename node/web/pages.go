@@ -252,7 +252,7 @@ func (u *webUI) searchPage(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	stageName := map[string]string{}
 	for _, st := range u.stageNames() {
-		stageName[strconv.Itoa(st.Number)] = strconv.Itoa(st.Number) + " " + st.Name
+		stageName[strconv.Itoa(st.Number)] = strconv.Itoa(st.Number) + " " + tr.stageName(st)
 	}
 	for _, fp := range facetParams {
 		f := uiFacet{Name: fp.name, Label: tr.T("search.facet_" + fp.name), Param: fp.param}
@@ -457,7 +457,7 @@ func (u *webUI) showPractice(w http.ResponseWriter, r *http.Request, status int,
 	stages := u.stageNames()
 	d.Stages = len(stages)
 	if pv.Stage > 0 && pv.Stage <= len(stages) {
-		d.Stage = stages[pv.Stage-1].Name
+		d.Stage = tr.stageName(stages[pv.Stage-1])
 	}
 	u.render(w, r, status, "practice", view{Title: d.ShownTitle, Nav: "practices", Error: errMsg, Data: d})
 }
