@@ -107,7 +107,14 @@ func (tb *tab) submit(sel string) {
 	before := tb.location()
 	tb.run("submit "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 	deadline := time.Now().Add(20 * time.Second)
-	for tb.location() == before && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) {
+		// While the page changes the tab may answer with an error: try again.
+		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		cancel()
+		if err == nil && loc != before {
+			break
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	tb.run("page after "+sel, chromedp.WaitReady(chromedp.CSS("footer")))
@@ -242,6 +249,7 @@ func TestBrowserPublishFlow(t *testing.T) {
 		t.Fatalf("after publishing at %s", loc)
 	}
 	cid := strings.SplitN(loc[i+len("/practices/"):], "?", 2)[0]
+	ta.run("open the provenance", chromedp.Click(chromedp.CSS(".provenance summary")))
 	if got := ta.text(".provenance"); !strings.Contains(got, "signature verified") || !strings.Contains(got, cid) {
 		t.Errorf("provenance on A: %s", got)
 	}
@@ -265,6 +273,10 @@ func TestBrowserPublishFlow(t *testing.T) {
 		liveFeedConnected())
 	ta.run("retract", chromedp.SendKeys(chromedp.CSS("#reason"), "Withdrawn after review by the lab."))
 	ta.submit("#retract")
+	if got := ta.text("main"); !strings.Contains(got, "Every member node deletes") {
+		t.Fatalf("retracting asks no confirmation: %s", got)
+	}
+	ta.submit("#confirm")
 	if got := ta.text("main"); !strings.Contains(got, "Retracted record") {
 		t.Fatalf("after retracting on A: %s", got)
 	}

@@ -130,6 +130,7 @@ type testBrowser struct {
 	t    *testing.T
 	c    *http.Client
 	base string
+	lang string // the Accept-Language header, if any
 }
 
 func newTestBrowser(t *testing.T, base string) *testBrowser { return newTestBrowserFrom(t, base, "") }
@@ -150,6 +151,9 @@ func newTestBrowserFrom(t *testing.T, base, ip string) *testBrowser {
 
 func (b *testBrowser) do(req *http.Request) (int, string, http.Header) {
 	b.t.Helper()
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
 	resp, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)
@@ -334,8 +338,8 @@ func TestUISignInAndLockout(t *testing.T) {
 	if code, _ := b.signIn(uiTestUser, uiTestPassword); code != http.StatusSeeOther {
 		t.Fatalf("right password = %d", code)
 	}
-	if code, page := b.get("/"); code != http.StatusOK || !strings.Contains(page, "Node health") {
-		t.Fatalf("dashboard after sign-in = %d", code)
+	if code, page := b.get("/"); code != http.StatusOK || !strings.Contains(page, "Welcome, "+uiTestUser) {
+		t.Fatalf("home page after sign-in = %d", code)
 	}
 	// Five failures for one user name, from five addresses, lock the name
 	// even for the right password, and only that name.
@@ -517,7 +521,15 @@ func TestUIPages(t *testing.T) {
 	if code, _, _ := b.post("/practices/"+cid+"/retract", url.Values{"csrf": {tok}, "reason": {""}}); code != http.StatusBadRequest {
 		t.Errorf("retraction without a reason = %d, want 400", code)
 	}
-	code, _, h := b.post("/practices/"+cid+"/retract", url.Values{"csrf": {tok}, "reason": {"Published by mistake."}})
+	// Retracting asks first, saying what happens on the other nodes.
+	code, page, _ = b.post("/practices/"+cid+"/retract", url.Values{"csrf": {tok}, "reason": {"Published by mistake."}})
+	if code != http.StatusOK || !strings.Contains(page, "Retract this practice everywhere?") || !strings.Contains(page, "Every member node deletes") {
+		t.Fatalf("retract without confirmation = %d, want the question", code)
+	}
+	if _, err := un.n.Record(mustCID(t, cid)); err != nil {
+		t.Fatalf("the practice is gone before the confirmation: %v", err)
+	}
+	code, _, h := b.post("/practices/"+cid+"/retract", url.Values{"csrf": {tok}, "reason": {"Published by mistake."}, "confirm": {"yes"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("retract = %d", code)
 	}
@@ -525,20 +537,43 @@ func TestUIPages(t *testing.T) {
 	if code != http.StatusGone || !strings.Contains(page, "Published by mistake.") {
 		t.Errorf("retracted practice page = %d", code)
 	}
-	// Publishing through the simple form: preview, then publish.
+	// Publishing through the form: preview, then approve exactly that.
 	form := url.Values{"csrf": {tok}, "title": {"Demand-responsive transport for villages"}, "summary": {"Call-and-ride minibuses replaced empty scheduled routes."},
-		"topic": {"elderly-care"}, "language": {"en"}, "approach": {"Contact aino.mattila@example.fi for the timetable."}, "action": {"preview"}}
+		"topic": {"elderly-care"}, "language": {"en"}, "approach": {"Contact aino.mattila@example.fi for the timetable."}, "action": {"preview"},
+		"tr_lang": {"fi", ""}, "tr_title": {"Kutsuliikenne kyliin", ""}, "tr_summary": {"Kutsupikkubussit korvasivat tyhjät vuorot.", ""}}
 	code, page, _ = b.post("/publish", form)
-	if code != http.StatusOK || !strings.Contains(page, "exactly what would leave") {
-		t.Fatalf("preview = %d", code)
+	if code != http.StatusOK || !strings.Contains(page, "exactly what would leave") || !strings.Contains(page, "Kutsuliikenne kyliin") {
+		t.Fatalf("preview = %d, want the preview with the translation", code)
 	}
-	if strings.Contains(page, "<dd class=\"text\">Contact aino.mattila@example.fi") {
-		t.Error("the preview shows the e-mail address unredacted")
+	if strings.Contains(page, "<dd class=\"text\">Contact aino.mattila@example.fi") || !strings.Contains(page, "e-mail address removed by the anonymisation gate") {
+		t.Error("the preview does not show the e-mail address redacted")
 	}
+	m := hashRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the preview has no approval form with its fingerprint")
+	}
+	// No one-click publishing: without the preview's fingerprint, or with
+	// a text changed since, the answer is a new preview.
 	form.Set("action", "publish")
+	if code, page, _ = b.post("/publish", form); code != http.StatusConflict || !strings.Contains(page, "no longer what you previewed") {
+		t.Errorf("publish without a preview = %d, want 409 and a new preview", code)
+	}
+	form.Set("hash", m[1])
+	form.Set("summary", "Something else than what was previewed.")
+	if code, _, _ = b.post("/publish", form); code != http.StatusConflict {
+		t.Errorf("publish of a changed text = %d, want 409", code)
+	}
+	form.Set("summary", "Call-and-ride minibuses replaced empty scheduled routes.")
 	code, _, h = b.post("/publish", form)
 	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/practices/") {
 		t.Fatalf("publish = %d %s", code, h.Get("Location"))
+	}
+	pub, err := un.n.Record(mustCID(t, strings.TrimSuffix(strings.TrimPrefix(h.Get("Location"), "/practices/"), "?done=published")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv, _ := un.n.ViewPractice(pub); pv == nil || pv.Translations["fi"].Title != "Kutsuliikenne kyliin" {
+		t.Errorf("the published practice lacks its Finnish translation: %+v", pv)
 	}
 	// Invites are shown once created.
 	code, page, _ = b.post("/federation/invite", url.Values{"csrf": {tok}})
@@ -665,5 +700,69 @@ func TestUIDraftReview(t *testing.T) {
 	// Publishing again without a new approval is refused.
 	if code, _, _ := b.post(draft+"/publish", url.Values{"csrf": {tok}}); code != http.StatusConflict {
 		t.Errorf("second publish without approval = %d, want 409", code)
+	}
+}
+
+
+// TestUILanguages: the interface speaks the reader's language (the
+// account's choice, else the browser's, else English), and lists show a
+// practice in the reader's language when its author translated it, with
+// the original beside it.
+func TestUILanguages(t *testing.T) {
+	un := startUINode(t, "Donegal", "IE", "improve")
+	ctx := context.Background()
+	if err := un.n.Subscribe(ctx, "elderly-care"); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		CID string `json:"cid"`
+	}
+	if code := un.apiDo("POST", "/api/v1/practices", map[string]any{"title": "Yöpäivystys kylissä", "summary": "Hoitajat ja vapaaehtoiset vastaavat yön hälytyksiin.",
+		"approach": "Vapaaehtoiset käyvät kotona.", "topics": []string{"elderly-care"}, "language": "fi",
+		"translations": map[string]any{"en": map[string]string{"title": "Night-time telecare in the villages", "summary": "Nurses and volunteers answer night alarms."}}}, &out); code != http.StatusCreated && code != http.StatusOK {
+		t.Fatalf("publish = %d", code)
+	}
+	for _, c := range []struct{ accept, want, title, original string }{
+		{"fi-FI,fi;q=0.9", `<html lang="fi">`, "Yöpäivystys kylissä", ""},
+		{"ga-IE,ga;q=0.9", `<html lang="ga">`, "Night-time telecare in the villages", "Bunleagan (Fionlainnis):"},
+		{"sv-SE", `<html lang="sv">`, "Night-time telecare in the villages", "Original (finska):"},
+		{"xx-YY, *;q=0.1", `<html lang="en">`, "Night-time telecare in the villages", "Original (Finnish):"},
+		{"this is not a header;;", `<html lang="en">`, "Night-time telecare in the villages", "Original (Finnish):"},
+	} {
+		b := newTestBrowser(t, un.base)
+		b.lang = c.accept
+		if code, page := b.get("/"); code != http.StatusOK || !strings.Contains(page, c.want) {
+			t.Errorf("Accept-Language %q: sign-in page = %d, want %s", c.accept, code, c.want)
+		}
+		b.signIn(uiTestUser, uiTestPassword)
+		code, page := b.get("/practices")
+		if code != http.StatusOK || !strings.Contains(page, c.want) || !strings.Contains(page, ">"+c.title+"</a>") ||
+			(c.original != "" && !strings.Contains(page, c.original)) {
+			t.Errorf("Accept-Language %q: practices = %d, want %s, the title %q and %q", c.accept, code, c.want, c.title, c.original)
+		}
+	}
+	// The switcher: the account's choice wins over the browser's language
+	// and follows the account to another browser.
+	b := newTestBrowser(t, un.base)
+	b.lang = "en-GB"
+	_, tok := b.signIn(uiTestUser, uiTestPassword)
+	if code, _, h := b.post("/language", url.Values{"csrf": {tok}, "lang": {"nn"}, "next": {"/topics"}}); code != http.StatusSeeOther || h.Get("Location") != "/topics" {
+		t.Fatalf("switch language = %d %s", code, h.Get("Location"))
+	}
+	if _, page := b.get("/topics"); !strings.Contains(page, `<html lang="nn">`) || !strings.Contains(page, "Eldreomsorg") {
+		t.Error("after choosing Nynorsk the topics page is not in Nynorsk")
+	}
+	other := newTestBrowser(t, un.base)
+	other.lang = "da"
+	other.signIn(uiTestUser, uiTestPassword)
+	if _, page := other.get("/"); !strings.Contains(page, `<html lang="nn">`) {
+		t.Error("the account's language does not follow it to another browser")
+	}
+	if code, _, _ := b.post("/language", url.Values{"csrf": {tok}, "lang": {"tlh"}}); code != http.StatusBadRequest {
+		t.Errorf("an unknown language = %d, want 400", code)
+	}
+	// Dates and numbers in the language's format.
+	if _, page := other.get("/practices"); !regexp.MustCompile(`\d\d\.\d\d\.20\d\d kl\. \d\d:\d\d`).MatchString(page) {
+		t.Error("the Nynorsk practices page shows no date as dd.mm.yyyy kl. hh:mm")
 	}
 }

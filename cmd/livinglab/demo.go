@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -17,7 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 
@@ -25,7 +24,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/livinglab/livinglab/node"
-	"github.com/livinglab/livinglab/node/server"
+	"github.com/livinglab/livinglab/node/api"
+	"github.com/livinglab/livinglab/node/web"
 )
 
 // The demo runs a small federation in one process: every region is a full
@@ -37,42 +37,77 @@ const demoFederation = "improve"
 
 var demoTopics = []string{"elderly-care", "transport", "health", "digital-services", "youth"}
 
+// The demo's sign-in, the same on every region and every run, and shown on
+// the sign-in pages: the demo's nodes listen on loopback only and hold
+// sample data. A node started with `livinglab run` never has it.
+const (
+	demoUser     = "demo"
+	demoPassword = "living-lab-demo"
+)
+
+// demoPortsPerRegion: with --port-base N, region i (0 the founder) serves
+// its web UI and API on N+i and listens for peers on N+demoP2POffset+i.
+const demoP2POffset = 50
+
 func demoCmd() *cobra.Command {
-	c := command("demo [--home DIR]", "Run a federation of several regions on this machine, with sample data, until Ctrl-C", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
-		dir, keep := homeDir, true
-		if f := cmd.Flag("home"); f == nil || !f.Changed {
-			d, err := os.MkdirTemp("", "livinglab-demo-")
-			if err != nil {
-				return err
+	c := &cobra.Command{
+		Use:   "demo [--home DIR] [--port-base N]",
+		Short: "Run a federation of four regions on this machine, with sample data, until Ctrl-C",
+		Long: "Starts North Karelia (the founder), Västernorrland, Donegal and Vestland as separate nodes in one\n" +
+			"process on 127.0.0.1, admits them by invite, subscribes them to common topics, seeds each with\n" +
+			"sample lab data and practices in its own language (with translations), and prints each region's\n" +
+			"web UI address. Every region takes the sign-in " + demoUser + " / " + demoPassword + ", shown on its sign-in page.\n" +
+			"Without --home the data lives in a temporary folder removed on exit; with --home it is kept\n" +
+			"there, and a later demo with the same --home starts the same regions again. With --port-base N\n" +
+			"the addresses stay the same from run to run: region i (0 the founder) serves its web UI on port\n" +
+			"N+i and meets its peers on port N+" + strconv.Itoa(demoP2POffset) + "+i; without it the ports are free ones chosen at start.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, keep := homeDir, true
+			if f := cmd.Flag("home"); f == nil || !f.Changed {
+				d, err := os.MkdirTemp("", "livinglab-demo-")
+				if err != nil {
+					return err
+				}
+				dir, keep = d, false
 			}
-			dir, keep = d, false
-		}
-		cx, cancel := ctx()
-		defer cancel()
-		return runDemo(cx, cmd.OutOrStdout(), dir, keep)
-	})
-	c.Long = "Starts North Karelia (the founder), Västernorrland, Donegal and Vestland as separate nodes in one\n" +
-		"process on 127.0.0.1, admits them by invite, subscribes them to common topics, seeds each with\n" +
-		"sample lab data and practices in its own language, and prints each region's web UI address and\n" +
-		"sign-in. Without --home the data lives in a temporary folder removed on exit; with --home it is\n" +
-		"kept there, and a later demo with the same --home starts the same regions again."
+			if portBase != 0 && (portBase < 1024 || portBase > 65535-demoP2POffset-16) {
+				return fmt.Errorf("--port-base %d: choose a port between 1024 and %d", portBase, 65535-demoP2POffset-16)
+			}
+			cx, cancel := ctx()
+			defer cancel()
+			return runDemo(cx, cmd.OutOrStdout(), dir, keep, portBase)
+		},
+	}
+	c.Flags().IntVar(&portBase, "port-base", 0, "first port of the regions' fixed addresses (0: free ports chosen at start)")
 	return c
+}
+
+var portBase int
+
+// demoAddrs returns region i's API address and libp2p listen address.
+func demoAddrs(base, i int) (apiAddr, listen string) {
+	if base == 0 {
+		return "127.0.0.1:0", "/ip4/127.0.0.1/tcp/0"
+	}
+	return "127.0.0.1:" + strconv.Itoa(base+i), "/ip4/127.0.0.1/tcp/" + strconv.Itoa(base+demoP2POffset+i)
 }
 
 // demoNode is one region of the demo while it runs.
 type demoNode struct {
 	r        *demoRegion
+	index    int // position in the demo, 0 the founder
 	home     node.Home
 	n        *node.Node
 	fresh    bool
-	password string
 	api      string
 	release  func()
 	cancel   context.CancelFunc
 	done     chan error // Serve's result
+	portBase int        // 0: free ports
 }
 
-func runDemo(ctx context.Context, out io.Writer, dir string, keep bool) (err error) {
+func runDemo(ctx context.Context, out io.Writer, dir string, keep bool, portBase int) (err error) {
 	start := time.Now()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -100,6 +135,7 @@ func runDemo(ctx context.Context, out io.Writer, dir string, keep bool) (err err
 			if err != nil {
 				return fmt.Errorf("%s: %w", demoRegions[i].Name, err)
 			}
+			dn.index, dn.portBase = i, portBase
 			nodes[i] = dn
 			return nil
 		})
@@ -167,9 +203,9 @@ func runDemo(ctx context.Context, out io.Writer, dir string, keep bool) (err err
 	}
 	fmt.Fprintln(out)
 	for _, dn := range nodes {
-		fmt.Fprintf(out, "%s: http://%s/  (sign in as demo / %s)\n", dn.r.Name, dn.api, dn.password)
+		fmt.Fprintf(out, "%s: http://%s/\n", dn.r.Name, dn.api)
 	}
-	fmt.Fprintln(out)
+	fmt.Fprintf(out, "\nSign in to any region as %s with the password %s.\n\n", demoUser, demoPassword)
 	if !seedDone {
 		fmt.Fprintln(out, "Still adding the sample data; pages fill up in a moment.")
 		select {
@@ -226,17 +262,18 @@ func (dn *demoNode) serve(bootstrap []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelInfo})).With("region", dn.r.Name)
 	ready := make(chan string, 1)
-	n, err := node.New(dn.home, node.Options{Listen: []string{"/ip4/127.0.0.1/tcp/0"}, API: "127.0.0.1:0",
-		Bootstrap: bootstrap, Logger: log, Handler: server.Handler, Ready: func(a string) { ready <- a }})
+	apiAddr, listen := demoAddrs(dn.portBase, dn.index)
+	n, err := node.New(dn.home, node.Options{Listen: []string{listen}, API: apiAddr,
+		Bootstrap: bootstrap, Logger: log, Handler: demoHandler, Ready: func(a string) { ready <- a }})
 	if err != nil {
 		lf.Close()
 		return fmt.Errorf("%s: %w", dn.r.Name, err)
 	}
-	dn.n, dn.password = n, demoPassword()
-	if n.HasUser("demo") {
-		err = n.SetPassword("demo", dn.password)
+	dn.n = n
+	if n.HasUser(demoUser) {
+		err = n.SetPassword(demoUser, demoPassword)
 	} else {
-		err = n.AddUser("demo", dn.password)
+		err = n.AddUser(demoUser, demoPassword)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: demo account: %w", dn.r.Name, err)
@@ -292,19 +329,10 @@ func stopDemo(nodes []*demoNode) error {
 	return errors.Join(errs...)
 }
 
-// demoPassword makes a random password of four groups of letters and digits.
-func demoPassword() string {
-	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-	b := make([]byte, 16)
-	rand.Read(b)
-	var sb strings.Builder
-	for i, c := range b {
-		if i > 0 && i%4 == 0 {
-			sb.WriteByte('-')
-		}
-		sb.WriteByte(alphabet[int(c)%len(alphabet)])
-	}
-	return sb.String()
+// demoHandler serves a demo region's API and web UI; the sign-in page
+// shows the demo's sign-in.
+func demoHandler(n *node.Node, bound string) http.Handler {
+	return api.Handler(n, bound, web.New(n).WithDemoSignIn(demoUser, demoPassword))
 }
 
 // seed adds the region's sample lab data and publishes its practices

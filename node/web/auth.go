@@ -36,6 +36,9 @@ type session struct {
 	CSRF    string
 	Created time.Time
 	Seen    time.Time
+	// PrevVisit is when the account's previous session began: the home
+	// page shows what is new since.
+	PrevVisit time.Time
 }
 
 func randomToken() string {
@@ -73,7 +76,11 @@ func (u *webUI) session(r *http.Request) *session {
 
 func (u *webUI) newSession(user string) *session {
 	now := time.Now()
-	s := &session{ID: randomToken(), User: user, CSRF: randomToken(), Created: now, Seen: now}
+	s := &session{ID: randomToken(), User: user, CSRF: randomToken(), Created: now, Seen: now,
+		PrevVisit: u.prefs.get(user).LastVisit}
+	if err := u.prefs.update(user, func(p *userPrefs) { p.LastVisit = now }); err != nil {
+		u.log.Warn("remember the visit", "user", user, "err", err)
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if len(u.sessions) >= maxSessions {
@@ -194,13 +201,16 @@ type signinData struct {
 	Username string
 	Token    string
 	NoUsers  bool
+	// Demo shows the demo's fixed sign-in (only `livinglab demo` sets it).
+	Demo                   bool
+	DemoUser, DemoPassword string
 }
 
-// index shows the dashboard to a signed-in browser and the sign-in form to
+// index shows the home page to a signed-in browser and the sign-in form to
 // anyone else.
 func (u *webUI) index(w http.ResponseWriter, r *http.Request) {
 	if s := u.session(r); s != nil {
-		u.dashboard(w, r, s)
+		u.home(w, r, s)
 		return
 	}
 	u.signinForm(w, r, http.StatusOK, "", "")
@@ -227,19 +237,23 @@ func (u *webUI) signinForm(w http.ResponseWriter, r *http.Request, status int, u
 		next = r.PostForm.Get("next")
 	}
 	users, _ := u.n.Users()
-	u.render(w, r, status, "signin", view{Title: "Sign in", Error: msg, Data: signinData{Next: safeNext(next),
-		Username: user, Token: tok, NoUsers: len(users) == 0}})
+	u.mu.Lock()
+	du, dp := u.demoUser, u.demoPassword
+	u.mu.Unlock()
+	u.render(w, r, status, "signin", view{Title: u.tr(r).T("signin.button"), Error: msg, Data: signinData{Next: safeNext(next),
+		Username: user, Token: tok, NoUsers: len(users) == 0, Demo: du != "", DemoUser: du, DemoPassword: dp}})
 }
 
 func (u *webUI) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		u.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
+		u.errorPage(w, r, http.StatusBadRequest, u.tr(r).T("error.form_unreadable"))
 		return
 	}
+	tr := u.tr(r)
 	c, err := r.Cookie(u.preCookie)
 	if err != nil || !tokensEqual(r.PostForm.Get("csrf"), c.Value) {
-		u.errorPage(w, r, http.StatusForbidden, "The sign-in form's security token is missing or out of date (are cookies enabled?). Reload the sign-in page and try again.")
+		u.errorPage(w, r, http.StatusForbidden, tr.T("signin.csrf"))
 		return
 	}
 	name := strings.ToLower(strings.TrimSpace(r.PostForm.Get("username")))
@@ -249,18 +263,18 @@ func (u *webUI) signIn(w http.ResponseWriter, r *http.Request) {
 		wait := time.Until(until).Round(time.Minute)
 		w.Header().Set("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
 		u.signinForm(w, r, http.StatusTooManyRequests, name,
-			"Too many failed sign-ins for this account or from this computer. Try again in "+max(wait, time.Minute).String()+".")
+			tr.N("signin.locked", int(max(wait, time.Minute).Minutes())))
 		return
 	}
 	if err := u.n.CheckPassword(name, pw); err != nil {
 		if !errors.Is(err, knowledge.ErrBadPassword) {
 			u.log.Error("sign-in", "err", err)
-			u.signinForm(w, r, http.StatusInternalServerError, name, "The account store could not be read.")
+			u.signinForm(w, r, http.StatusInternalServerError, name, tr.T("signin.store_error"))
 			return
 		}
 		u.limiter.fail(userKey, ipKey)
 		u.log.Warn("failed sign-in", "user", name, "client", clientIP(r))
-		u.signinForm(w, r, http.StatusUnauthorized, name, "Wrong user name or password.")
+		u.signinForm(w, r, http.StatusUnauthorized, name, tr.T("signin.wrong"))
 		return
 	}
 	u.limiter.succeed(userKey)
@@ -284,25 +298,26 @@ func (u *webUI) signOut(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (u *webUI) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
 	users, _ := u.n.Users()
-	u.render(w, r, http.StatusOK, "account", view{Title: "Your account", Nav: "account", Data: users})
+	u.render(w, r, http.StatusOK, "account", view{Title: u.tr(r).T("account.title"), Nav: "account", Data: users})
 }
 
 func (u *webUI) passwordForm(w http.ResponseWriter, r *http.Request, s *session) {
 	users, _ := u.n.Users()
+	tr := u.tr(r)
 	fail := func(status int, msg string) {
-		u.render(w, r, status, "account", view{Title: "Your account", Nav: "account", Error: msg, Data: users})
+		u.render(w, r, status, "account", view{Title: tr.T("account.title"), Nav: "account", Error: msg, Data: users})
 	}
 	if err := u.n.CheckPassword(s.User, r.PostForm.Get("current")); err != nil {
-		fail(http.StatusForbidden, "The current password is wrong.")
+		fail(http.StatusForbidden, tr.T("account.wrong_current"))
 		return
 	}
 	pw := r.PostForm.Get("new")
 	if pw != r.PostForm.Get("repeat") {
-		fail(http.StatusBadRequest, "The new password and its repetition differ.")
+		fail(http.StatusBadRequest, tr.T("account.differ"))
 		return
 	}
 	if err := u.n.SetPassword(s.User, pw); err != nil {
-		fail(http.StatusBadRequest, strings.TrimPrefix(err.Error(), knowledge.ErrInvalid.Error()+": "))
+		fail(http.StatusBadRequest, tr.T("account.not_changed", "Reason", strings.TrimPrefix(err.Error(), knowledge.ErrInvalid.Error()+": ")))
 		return
 	}
 	u.endSessions(s.User, s.ID)

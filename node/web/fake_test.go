@@ -34,6 +34,7 @@ func (f *fakeNode) Identity() node.Identity {
 func (f *fakeNode) Config() node.Config {
 	c := node.DefaultConfig()
 	c.Region = "North Karelia"
+	c.Topics = []string{"elderly-care"}
 	return c
 }
 func (f *fakeNode) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -55,7 +56,7 @@ func (f *fakeNode) SchemaOrg(v *node.PracticeView, url string) map[string]any {
 	return map[string]any{"@type": "CreativeWork", "identifier": v.CID}
 }
 func (f *fakeNode) Practices(q node.PracticeQuery) ([]*node.PracticeView, error) {
-	return []*node.PracticeView{{CID: "bafyfake", Author: "12D3KooWFakeNodeForTheWebUI",
+	return []*node.PracticeView{{CID: "bafyfake", Author: "12D3KooWAnotherRegion", Topics: []string{"elderly-care"},
 		Practice: protocol.Practice{Title: "Night-time telecare with village volunteers"}, Created: time.Now()}}, nil
 }
 
@@ -106,7 +107,7 @@ func TestSignInAndDashboardWithFakeNode(t *testing.T) {
 	}
 	code, page = get("/")
 	if code != 200 || !strings.Contains(page, "Night-time telecare with village volunteers") {
-		t.Fatalf("dashboard: %d, practice title shown: %v", code, strings.Contains(page, "Night-time telecare"))
+		t.Fatalf("home page: %d, practice title shown: %v", code, strings.Contains(page, "Night-time telecare"))
 	}
 }
 

@@ -5,7 +5,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,7 +22,7 @@ type topicRow struct {
 
 type topicsData struct {
 	Topics    []topicRow
-	Suggested []string
+	Choices   []topicChoice
 	FeedToken string
 	Base      string
 }
@@ -34,22 +33,16 @@ func (u *webUI) topicsPage(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (u *webUI) renderTopics(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
 	st := u.n.Status()
-	d := topicsData{FeedToken: u.feedToken, Base: baseURL(r)}
-	var subs []string
+	tr := u.tr(r)
+	d := topicsData{FeedToken: u.feedToken, Base: baseURL(r), Choices: u.topicChoices(tr.lang)}
 	for _, t := range st.Topics {
 		if t.Topic == protocol.ControlTopic {
 			continue
 		}
-		subs = append(subs, t.Topic)
 		d.Topics = append(d.Topics, topicRow{TopicStatus: t,
 			Feed: d.Base + "/feeds/" + url.PathEscape(t.Topic) + ".atom?token=" + url.QueryEscape(u.feedToken)})
 	}
-	for _, t := range suggestedTopics {
-		if !slices.Contains(subs, t) {
-			d.Suggested = append(d.Suggested, t)
-		}
-	}
-	u.render(w, r, status, "topics", view{Title: "Topic channels", Nav: "topics", Error: errMsg, Data: d})
+	u.render(w, r, status, "topics", view{Title: tr.T("topics.heading"), Nav: "topics", Error: errMsg, Data: d})
 }
 
 func baseURL(r *http.Request) string {
@@ -62,21 +55,27 @@ func baseURL(r *http.Request) string {
 
 func (u *webUI) topicsForm(w http.ResponseWriter, r *http.Request, s *session) {
 	name := strings.ToLower(strings.TrimSpace(r.PostForm.Get("topic")))
+	tr := u.tr(r)
+	// back is where the one-click choices return to (the home page or this one).
+	back := "/topics"
+	if r.PostForm.Get("next") == "/" {
+		back = "/"
+	}
 	switch r.PostForm.Get("action") {
 	case "subscribe":
 		if err := u.n.Subscribe(r.Context(), name); err != nil {
-			u.renderTopics(w, r, statusOf(err), userMessage(err))
+			u.renderTopics(w, r, statusOf(err), tr.T("topics.not_followed", "Topic", name, "Reason", userMessage(err)))
 			return
 		}
-		http.Redirect(w, r, "/topics?done=subscribed", http.StatusSeeOther)
+		http.Redirect(w, r, back+"?done=subscribed", http.StatusSeeOther)
 	case "unsubscribe":
 		if err := u.n.Unsubscribe(name); err != nil {
-			u.renderTopics(w, r, statusOf(err), userMessage(err))
+			u.renderTopics(w, r, statusOf(err), tr.T("topics.not_unfollowed", "Topic", name, "Reason", userMessage(err)))
 			return
 		}
-		http.Redirect(w, r, "/topics?done=unsubscribed", http.StatusSeeOther)
+		http.Redirect(w, r, back+"?done=unsubscribed", http.StatusSeeOther)
 	default:
-		u.renderTopics(w, r, http.StatusBadRequest, "Unknown action.")
+		u.renderTopics(w, r, http.StatusBadRequest, tr.T("error.unknown_action"))
 	}
 }
 
@@ -89,6 +88,7 @@ type peerRow struct {
 
 type fedData struct {
 	Status  node.Status
+	Topics  []node.TopicStatus
 	Members []memberRow
 	Peers   []peerRow
 	Addrs   []string
@@ -121,6 +121,11 @@ func (u *webUI) renderFederation(w http.ResponseWriter, r *http.Request, s *sess
 	st := u.n.Status()
 	d := fedData{Status: st, Addrs: u.n.Addrs(), Invite: invite, Expires: exp, CanInvite: u.isAdmin(s)}
 	d.Admin = u.n.IsAdmin()
+	for _, t := range st.Topics {
+		if t.Topic != protocol.ControlTopic {
+			d.Topics = append(d.Topics, t)
+		}
+	}
 	sync := map[string]node.MemberSync{}
 	for _, m := range st.Members {
 		sync[m.PeerID] = m
@@ -135,17 +140,17 @@ func (u *webUI) renderFederation(w http.ResponseWriter, r *http.Request, s *sess
 		d.Peers = append(d.Peers, peerRow{ID: p.ID, Region: u.regionOf(p.ID), Member: p.Member})
 	}
 	sort.Slice(d.Peers, func(i, j int) bool { return d.Peers[i].Region < d.Peers[j].Region })
-	u.render(w, r, status, "federation", view{Title: "Federation", Nav: "federation", Error: errMsg, Data: d})
+	u.render(w, r, status, "federation", view{Title: u.tr(r).T("nav.federation"), Nav: "federation", Error: errMsg, Data: d})
 }
 
 func (u *webUI) inviteForm(w http.ResponseWriter, r *http.Request, s *session) {
 	if !u.isAdmin(s) {
-		u.renderFederation(w, r, s, http.StatusForbidden, "Only an administrator of this node can invite a region.", "", time.Time{})
+		u.renderFederation(w, r, s, http.StatusForbidden, u.tr(r).T("fed.invite_admin"), "", time.Time{})
 		return
 	}
 	tok, exp, err := u.n.Invite()
 	if err != nil {
-		u.renderFederation(w, r, s, statusOf(err), "No invite: "+err.Error(), "", time.Time{})
+		u.renderFederation(w, r, s, statusOf(err), u.tr(r).T("fed.no_invite", "Reason", userMessage(err)), "", time.Time{})
 		return
 	}
 	u.log.Info("invite created from the web UI", "user", s.User, "expires", exp)

@@ -21,9 +21,10 @@ import (
 const feedItems = 40
 
 type feedData struct {
-	Items  []*node.PracticeView
-	Topics []string
-	Now    time.Time
+	Items       []practiceItem
+	Topics      []string
+	TopicLabels string
+	Now         time.Time
 }
 
 // feedPage lists the newest practices of the subscribed topics. Without
@@ -31,21 +32,27 @@ type feedData struct {
 // /ui/feed/events add and remove items as they happen.
 func (u *webUI) feedPage(w http.ResponseWriter, r *http.Request, s *session) {
 	topics := u.n.Config().Topics
+	tr := u.tr(r)
 	d := feedData{Topics: topics, Now: time.Now()}
+	var labels []string
+	for _, t := range topics {
+		labels = append(labels, tr.topicLabel(t))
+	}
+	d.TopicLabels = strings.Join(labels, ", ")
 	views, err := u.n.Practices(node.PracticeQuery{})
 	errMsg := ""
 	if err != nil {
-		errMsg = err.Error()
+		errMsg = tr.T("practices.unreadable", "Reason", err.Error())
 	}
 	for _, pv := range views {
 		if len(d.Items) >= feedItems {
 			break
 		}
 		if u.inFeed(pv.Author, pv.Topics, topics) {
-			d.Items = append(d.Items, pv)
+			d.Items = append(d.Items, itemOf(pv, tr.lang))
 		}
 	}
-	u.render(w, r, http.StatusOK, "feed", view{Title: "Live feed", Nav: "feed", Error: errMsg, Data: d})
+	u.render(w, r, http.StatusOK, "feed", view{Title: tr.T("nav.feed"), Nav: "feed", Error: errMsg, Data: d})
 }
 
 // inFeed tells whether a record belongs in the feed: one of the
@@ -78,13 +85,20 @@ type feedEvent struct {
 	Created string   `json:"created,omitempty"`
 	URL     string   `json:"url,omitempty"`
 	Own     bool     `json:"own,omitempty"`
+	// Shown in the reader's language: the language's name, the topics'
+	// labels, and the original title when Title is a translation.
+	LangName string   `json:"language_name,omitempty"`
+	Labels   []string `json:"topic_labels,omitempty"`
+	Original string   `json:"original,omitempty"`
+	OrigNote string   `json:"original_note,omitempty"`
 }
 
 func (u *webUI) feedEvents(w http.ResponseWriter, r *http.Request, s *session) {
 	fl, ok := w.(http.Flusher)
 	done := u.n.Serving()
+	tr := u.tr(r)
 	if !ok || done == nil {
-		http.Error(w, "live feed unavailable", http.StatusServiceUnavailable)
+		http.Error(w, tr.T("feed.unavailable"), http.StatusServiceUnavailable)
 		return
 	}
 	ch, stop := u.n.Events(256)
@@ -141,9 +155,17 @@ func (u *webUI) feedEvents(w http.ResponseWriter, r *http.Request, s *session) {
 			if err != nil {
 				continue
 			}
-			if !send("practice", feedEvent{CID: pv.CID, Title: pv.Title, Summary: pv.Summary, Region: pv.Region,
-				Country: pv.Country, Lang: pv.Language, Topics: pv.Topics, Created: pv.Created.Local().Format("2 Jan 2006 15:04"),
-				URL: "/practices/" + url.PathEscape(pv.CID), Own: pv.Author == u.self}) {
+			it := itemOf(pv, tr.lang)
+			fe := feedEvent{CID: pv.CID, Title: it.ShownTitle, Summary: it.ShownSummary, Region: pv.Region,
+				Country: pv.Country, Lang: it.ShownLang, Topics: pv.Topics, Created: tr.datetime(pv.Created),
+				URL: "/practices/" + url.PathEscape(pv.CID), Own: pv.Author == u.self, LangName: tr.langName(pv.Language)}
+			for _, t := range pv.Topics {
+				fe.Labels = append(fe.Labels, tr.topicLabel(t))
+			}
+			if it.Translated {
+				fe.Original, fe.OrigNote = pv.Title, tr.T("practice.original_title", "Lang", tr.langName(pv.Language))
+			}
+			if !send("practice", fe) {
 				return
 			}
 		}

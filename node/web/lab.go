@@ -67,7 +67,7 @@ func (u *webUI) call(ctx context.Context, method, path string, in, out any) erro
 			e = node.APIError{Error: strings.TrimSpace(rec.Body.String()), Code: http.StatusText(rec.Code)}
 		}
 		if rec.Code == http.StatusNotFound && e.Code == "not_found" && strings.HasPrefix(e.Error, "no such API endpoint") {
-			e.Error = "this node has no lab data API yet"
+			e.Error = "no lab data API" // shown as error.no_lab_api
 		}
 		return &node.APIErrorResponse{Status: rec.Code, APIError: e}
 	}
@@ -92,6 +92,11 @@ func apiMessage(err error) string {
 	var ae *node.APIErrorResponse
 	if errors.As(err, &ae) {
 		msg := ae.APIError.Error
+		if msg == "no lab data API" {
+			if c, _ := loadCatalogue(); c != nil {
+				return tr{lang: "en", c: c}.T("error.no_lab_api")
+			}
+		}
 		for _, p := range []error{node.ErrBadRequest, knowledge.ErrInvalid, node.ErrForbidden} {
 			msg = strings.TrimPrefix(msg, p.Error()+": ")
 		}
@@ -169,7 +174,7 @@ func initiativeFormOf(i knowledge.Initiative) initiativeForm {
 
 var initiativeStatuses = []string{knowledge.StatusPlanned, knowledge.StatusActive, knowledge.StatusPaused, knowledge.StatusCompleted}
 
-func (u *webUI) topicChoices(have []string) []string {
+func (u *webUI) topicSlugs(have []string) []string {
 	out := slices.Clone(u.n.Config().Topics)
 	for _, t := range append(slices.Clone(suggestedTopics), have...) {
 		if !slices.Contains(out, t) {
@@ -184,15 +189,15 @@ func (u *webUI) labPage(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *webUI) renderLab(w http.ResponseWriter, r *http.Request, status int, errMsg string, f initiativeForm) {
-	d := labData{Form: f, Stages: u.stageNames(), Languages: uiLanguageOrder, Topics: u.topicChoices(f.Topics), Statuses: initiativeStatuses}
+	d := labData{Form: f, Stages: u.stageNames(), Languages: contentLanguages, Topics: u.topicSlugs(f.Topics), Statuses: initiativeStatuses}
 	var list []knowledge.Initiative
 	if err := u.call(r.Context(), "GET", "/api/v1/lab/initiatives", nil, &list); err != nil {
-		status, errMsg = apiStatus(err), "The lab's initiatives could not be read: "+apiMessage(err)
+		status, errMsg = apiStatus(err), u.tr(r).T("lab.unreadable", "Reason", apiMessage(err))
 	}
 	for _, i := range list {
 		d.Initiatives = append(d.Initiatives, initiativeRow{Initiative: i, StageV: u.stageOf(i.Stage)})
 	}
-	u.render(w, r, status, "lab", view{Title: "Living lab", Nav: "lab", Error: errMsg, Data: d})
+	u.render(w, r, status, "lab", view{Title: u.tr(r).T("nav.lab"), Nav: "lab", Error: errMsg, Data: d})
 }
 
 func (u *webUI) createInitiative(w http.ResponseWriter, r *http.Request, s *session) {
@@ -200,7 +205,7 @@ func (u *webUI) createInitiative(w http.ResponseWriter, r *http.Request, s *sess
 	f.read(r.PostForm)
 	var out knowledge.Initiative
 	if err := u.call(r.Context(), "POST", "/api/v1/lab/initiatives", f.json(), &out); err != nil {
-		u.renderLab(w, r, apiStatus(err), "The initiative was not saved: "+apiMessage(err), f)
+		u.renderLab(w, r, apiStatus(err), u.tr(r).T("lab.not_saved", "Reason", apiMessage(err)), f)
 		return
 	}
 	http.Redirect(w, r, "/lab/initiatives/"+url.PathEscape(out.ID)+"?done=saved", http.StatusSeeOther)
@@ -254,7 +259,7 @@ func (u *webUI) renderInitiative(w http.ResponseWriter, r *http.Request, status 
 	} else {
 		d.Form = initiativeFormOf(d.I)
 	}
-	d.Stages, d.Languages, d.Topics, d.Statuses = u.stageNames(), uiLanguageOrder, u.topicChoices(d.Form.Topics), initiativeStatuses
+	d.Stages, d.Languages, d.Topics, d.Statuses = u.stageNames(), contentLanguages, u.topicSlugs(d.Form.Topics), initiativeStatuses
 	d.ActivityKinds = knowledge.ActivityKinds
 	u.render(w, r, status, "initiative", view{Title: d.I.Title, Nav: "lab", Error: errMsg, Data: d})
 }
@@ -264,7 +269,7 @@ func (u *webUI) updateInitiative(w http.ResponseWriter, r *http.Request, s *sess
 	f.read(r.PostForm)
 	id := r.PathValue("id")
 	if err := u.call(r.Context(), "PUT", "/api/v1/lab/initiatives/"+url.PathEscape(id), f.json(), nil); err != nil {
-		u.renderInitiative(w, r, apiStatus(err), "Not saved: "+apiMessage(err), &f)
+		u.renderInitiative(w, r, apiStatus(err), u.tr(r).T("error.not_saved", "Reason", apiMessage(err)), &f)
 		return
 	}
 	http.Redirect(w, r, "/lab/initiatives/"+url.PathEscape(id)+"?done=saved", http.StatusSeeOther)
@@ -272,8 +277,20 @@ func (u *webUI) updateInitiative(w http.ResponseWriter, r *http.Request, s *sess
 
 func (u *webUI) deleteInitiative(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
+	tr := u.tr(r)
+	if r.PostForm.Get("confirm") != "yes" {
+		var ini knowledge.Initiative
+		if err := u.call(r.Context(), "GET", "/api/v1/lab/initiatives/"+url.PathEscape(id), nil, &ini); err != nil {
+			u.errorPage(w, r, apiStatus(err), apiMessage(err))
+			return
+		}
+		u.confirm(w, r, confirmData{Question: tr.T("confirm.delete_initiative"), Subject: ini.Title,
+			Effect: tr.T("confirm.delete_initiative_effect"), Elsewhere: tr.T("confirm.private_elsewhere"),
+			Button: tr.T("confirm.delete_button"), Action: r.URL.Path, Cancel: "/lab/initiatives/" + url.PathEscape(id)})
+		return
+	}
 	if err := u.call(r.Context(), "DELETE", "/api/v1/lab/initiatives/"+url.PathEscape(id)+"?cascade=true", nil, nil); err != nil {
-		u.renderInitiative(w, r, apiStatus(err), "Not deleted: "+apiMessage(err), nil)
+		u.renderInitiative(w, r, apiStatus(err), tr.T("error.not_deleted", "Reason", apiMessage(err)), nil)
 		return
 	}
 	http.Redirect(w, r, "/lab?done=deleted", http.StatusSeeOther)
@@ -317,7 +334,7 @@ func (u *webUI) addActivity(w http.ResponseWriter, r *http.Request, s *session) 
 		ages = append(ages, n)
 	}
 	if len(bad) > 0 {
-		u.renderInitiative(w, r, http.StatusBadRequest, "The activity was not saved: counts are written “group: number” one per line, ages as numbers; could not read "+strings.Join(bad, ", "), nil)
+		u.renderInitiative(w, r, http.StatusBadRequest, u.tr(r).T("ini.bad_counts", "Values", strings.Join(bad, ", ")), nil)
 		return
 	}
 	attendees := splitLines(v.Get("attendees"))
@@ -347,7 +364,7 @@ func (u *webUI) addEvaluation(w http.ResponseWriter, r *http.Request, s *session
 	before, ok1 := num("before")
 	after, ok2 := num("after")
 	if !ok1 || !ok2 {
-		u.renderInitiative(w, r, http.StatusBadRequest, "The evaluation was not saved: before and after must be numbers.", nil)
+		u.renderInitiative(w, r, http.StatusBadRequest, u.tr(r).T("ini.bad_numbers"), nil)
 		return
 	}
 	quotes := splitLines(v.Get("quotes"))
@@ -361,7 +378,7 @@ func (u *webUI) addEvaluation(w http.ResponseWriter, r *http.Request, s *session
 
 func (u *webUI) addEntity(w http.ResponseWriter, r *http.Request, path string, body map[string]any, anchor string) {
 	if err := u.call(r.Context(), "POST", path, body, nil); err != nil {
-		u.renderInitiative(w, r, apiStatus(err), "Not saved: "+apiMessage(err), nil)
+		u.renderInitiative(w, r, apiStatus(err), u.tr(r).T("error.not_saved", "Reason", apiMessage(err)), nil)
 		return
 	}
 	http.Redirect(w, r, "/lab/initiatives/"+url.PathEscape(r.PathValue("id"))+"?done=saved"+anchor, http.StatusSeeOther)
@@ -374,8 +391,16 @@ func (u *webUI) deleteLabEntity(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	back := safeNext(r.PostForm.Get("back"))
+	tr := u.tr(r)
+	if r.PostForm.Get("confirm") != "yes" {
+		u.confirm(w, r, confirmData{Question: tr.T("confirm.delete_" + kind), Subject: r.PostForm.Get("what"),
+			Effect: tr.T("confirm.delete_entity_effect"), Elsewhere: tr.T("confirm.private_elsewhere"),
+			Button: tr.T("confirm.delete_button"), Action: r.URL.Path, Cancel: back,
+			Fields: []hiddenField{{"back", back}}})
+		return
+	}
 	if err := u.call(r.Context(), "DELETE", "/api/v1/lab/"+kind+"/"+url.PathEscape(r.PathValue("id")), nil, nil); err != nil {
-		u.errorPage(w, r, apiStatus(err), "Not deleted: "+apiMessage(err))
+		u.errorPage(w, r, apiStatus(err), tr.T("error.not_deleted", "Reason", apiMessage(err)))
 		return
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
@@ -392,8 +417,9 @@ func (u *webUI) draftsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	var drafts []knowledge.Draft
 	var inis []knowledge.Initiative
 	errMsg := ""
+	tr := u.tr(r)
 	if err := u.call(r.Context(), "GET", "/api/v1/drafts", nil, &drafts); err != nil {
-		errMsg = "The drafts could not be read: " + apiMessage(err)
+		errMsg = tr.T("drafts.unreadable", "Reason", apiMessage(err))
 	}
 	u.call(r.Context(), "GET", "/api/v1/lab/initiatives", nil, &inis)
 	title := map[string]string{}
@@ -404,14 +430,14 @@ func (u *webUI) draftsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, d := range drafts {
 		rows = append(rows, draftRow{Draft: d, Initiative: title[d.InitiativeID]})
 	}
-	u.render(w, r, http.StatusOK, "drafts", view{Title: "Publishing", Nav: "drafts", Error: errMsg,
+	u.render(w, r, http.StatusOK, "drafts", view{Title: tr.T("drafts.heading"), Nav: "drafts", Error: errMsg,
 		Data: map[string]any{"Drafts": rows, "Initiatives": inis}})
 }
 
 func (u *webUI) createDraft(w http.ResponseWriter, r *http.Request, s *session) {
 	var d knowledge.Draft
 	if err := u.call(r.Context(), "POST", "/api/v1/drafts", map[string]string{"initiative": r.PathValue("id")}, &d); err != nil {
-		u.renderInitiative(w, r, apiStatus(err), "No draft: "+apiMessage(err), nil)
+		u.renderInitiative(w, r, apiStatus(err), u.tr(r).T("ini.no_draft", "Reason", apiMessage(err)), nil)
 		return
 	}
 	http.Redirect(w, r, "/drafts/"+url.PathEscape(d.ID), http.StatusSeeOther)
@@ -439,16 +465,14 @@ type nameDecision struct {
 }
 
 type draftData struct {
-	D          knowledge.Draft
-	Initiative string
-	F          practiceForm
-	Languages  []string
-	Topics     []string
-	Stages     []knowledge.Stage
-	Preview    *previewView
-	P          *draftPreview
-	Names      []nameDecision
-	Approved   bool
+	D           knowledge.Draft
+	Initiative  string
+	Fields      publishData // the edit form (drafts carry no translations)
+	TopicLabels string
+	Preview     *previewView
+	P           *draftPreview
+	Names       []nameDecision
+	Approved    bool
 }
 
 func (u *webUI) draftPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -460,6 +484,7 @@ func (u *webUI) draftPage(w http.ResponseWriter, r *http.Request, s *session) {
 func (u *webUI) renderDraft(w http.ResponseWriter, r *http.Request, status int, errMsg string, f *practiceForm, decisions map[string][]string) {
 	id := r.PathValue("id")
 	ctx := r.Context()
+	tr := u.tr(r)
 	var d draftData
 	if err := u.call(ctx, "GET", "/api/v1/drafts/"+url.PathEscape(id), nil, &d.D); err != nil {
 		u.errorPage(w, r, apiStatus(err), apiMessage(err))
@@ -469,12 +494,17 @@ func (u *webUI) renderDraft(w http.ResponseWriter, r *http.Request, status int, 
 	if u.call(ctx, "GET", "/api/v1/lab/initiatives/"+url.PathEscape(d.D.InitiativeID), nil, &ini) == nil {
 		d.Initiative = ini.Title
 	}
+	form := draftFormOf(d.D)
 	if f != nil {
-		d.F = *f
-	} else {
-		d.F = draftFormOf(d.D)
+		form = *f
 	}
-	d.Languages, d.Topics, d.Stages = uiLanguageOrder, u.topicChoices(d.F.Topics), u.stageNames()
+	d.Fields = publishData{F: form, Languages: contentLanguages, Stages: u.stageNames(),
+		TopicChecks: topicChecks{Topics: u.topicSlugs(form.Topics), Selected: form.Topics, Prefix: "d"}}
+	var labels []string
+	for _, t := range form.Topics {
+		labels = append(labels, tr.topicLabel(t))
+	}
+	d.TopicLabels = strings.Join(labels, ", ")
 	var body any
 	if decisions != nil {
 		body = decisions
@@ -482,12 +512,12 @@ func (u *webUI) renderDraft(w http.ResponseWriter, r *http.Request, status int, 
 	var pv draftPreview
 	if err := u.call(ctx, "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/preview", body, &pv); err != nil {
 		if errMsg == "" {
-			errMsg = "No preview: " + apiMessage(err)
+			errMsg = tr.T("draft.no_preview", "Reason", apiMessage(err))
 			status = max(status, apiStatus(err))
 		}
 	} else {
 		d.P = &pv
-		d.Preview = previewOf(&pv.Practice, pv.Report, pv.Topics)
+		d.Preview = u.previewOf(tr, &pv.Practice, pv.Report, pv.Topics)
 		d.Approved = pv.Approved
 		seen := map[string]bool{}
 		addName := func(text, field, reason string) {
@@ -499,16 +529,20 @@ func (u *webUI) renderDraft(w http.ResponseWriter, r *http.Request, status int, 
 				Keep: slices.Contains(pv.Confirmed, text), ID: "name-" + strconv.Itoa(len(d.Names))})
 		}
 		for _, c := range pv.Report.Candidates {
-			addName(c.Text, c.Field, c.Reason)
+			field := c.Field
+			if tr.c != nil && tr.c.messages["en"]["field."+field] {
+				field = tr.T("field." + field)
+			}
+			addName(c.Text, field, c.Reason)
 		}
 		for _, c := range pv.Confirmed {
-			addName(c, "", "confirmed as not personal")
+			addName(c, "", tr.T("draft.confirmed_not_personal"))
 		}
 		for _, c := range pv.Redact {
-			addName(c, "", "confirmed as personal")
+			addName(c, "", tr.T("draft.confirmed_personal"))
 		}
 	}
-	u.render(w, r, status, "draft", view{Title: "Draft: " + d.D.Title, Nav: "drafts", Error: errMsg, Data: d})
+	u.render(w, r, status, "draft", view{Title: tr.T("draft.heading", "Title", d.D.Title), Nav: "drafts", Error: errMsg, Data: d})
 }
 
 func draftFormOf(d knowledge.Draft) practiceForm {
@@ -534,7 +568,7 @@ func (u *webUI) saveDraft(w http.ResponseWriter, r *http.Request, s *session) {
 		"language": in.Language, "stage": in.Stage, "period": in.Period, "links": nn(in.Links), "topics": nn(in.Topics)}
 	id := r.PathValue("id")
 	if err := u.call(r.Context(), "PUT", "/api/v1/drafts/"+url.PathEscape(id), body, nil); err != nil {
-		u.renderDraft(w, r, apiStatus(err), "Not saved: "+apiMessage(err), &f, nil)
+		u.renderDraft(w, r, apiStatus(err), u.tr(r).T("error.not_saved", "Reason", apiMessage(err)), &f, nil)
 		return
 	}
 	http.Redirect(w, r, "/drafts/"+url.PathEscape(id)+"?done=saved#preview", http.StatusSeeOther)
@@ -567,7 +601,7 @@ func (u *webUI) approveDraft(w http.ResponseWriter, r *http.Request, s *session)
 	body := map[string]any{"hash": r.PostForm.Get("hash"), "confirmed": dec["confirmed"], "redact": dec["redact"],
 		"by": s.User + " (web UI)"}
 	if err := u.call(r.Context(), "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/approve", body, nil); err != nil {
-		u.renderDraft(w, r, apiStatus(err), "Not approved: "+apiMessage(err), nil, dec)
+		u.renderDraft(w, r, apiStatus(err), u.tr(r).T("draft.not_approved", "Reason", apiMessage(err)), nil, dec)
 		return
 	}
 	u.log.Info("draft approved in the web UI", "draft", id, "user", s.User)
@@ -580,7 +614,7 @@ func (u *webUI) publishDraft(w http.ResponseWriter, r *http.Request, s *session)
 		CID string `json:"cid"`
 	}
 	if err := u.call(r.Context(), "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/publish", nil, &out); err != nil {
-		u.renderDraft(w, r, apiStatus(err), "Not published: "+apiMessage(err), nil, nil)
+		u.renderDraft(w, r, apiStatus(err), u.tr(r).T("publish.not_published", "Reason", apiMessage(err)), nil, nil)
 		return
 	}
 	u.log.Info("draft published in the web UI", "draft", id, "cid", out.CID, "user", s.User)
@@ -589,8 +623,24 @@ func (u *webUI) publishDraft(w http.ResponseWriter, r *http.Request, s *session)
 
 func (u *webUI) deleteDraft(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
+	tr := u.tr(r)
+	if r.PostForm.Get("confirm") != "yes" {
+		var d knowledge.Draft
+		if err := u.call(r.Context(), "GET", "/api/v1/drafts/"+url.PathEscape(id), nil, &d); err != nil {
+			u.errorPage(w, r, apiStatus(err), apiMessage(err))
+			return
+		}
+		elsewhere := tr.T("confirm.draft_unpublished")
+		if d.Published != "" {
+			elsewhere = tr.T("confirm.draft_published")
+		}
+		u.confirm(w, r, confirmData{Question: tr.T("confirm.delete_draft"), Subject: d.Title,
+			Effect: tr.T("confirm.delete_draft_effect"), Elsewhere: elsewhere,
+			Button: tr.T("confirm.delete_button"), Action: r.URL.Path, Cancel: "/drafts/" + url.PathEscape(id)})
+		return
+	}
 	if err := u.call(r.Context(), "DELETE", "/api/v1/drafts/"+url.PathEscape(id), nil, nil); err != nil {
-		u.renderDraft(w, r, apiStatus(err), "Not deleted: "+apiMessage(err), nil, nil)
+		u.renderDraft(w, r, apiStatus(err), tr.T("error.not_deleted", "Reason", apiMessage(err)), nil, nil)
 		return
 	}
 	http.Redirect(w, r, "/drafts?done=deleted", http.StatusSeeOther)

@@ -21,27 +21,59 @@ import (
 	"github.com/livinglab/livinglab/protocol"
 )
 
-// ---- dashboard ----
+// ---- home ----
 
-type dashData struct {
-	Status    node.Status
-	Addrs     []string
-	Recent    []*node.PracticeView
-	Own       int
+// topicChoice is a topic channel offered as a one-click choice.
+type topicChoice struct {
+	Slug, Label, Desc string
+	Following         bool
+	Records           int
+}
+
+type homeData struct {
+	New       []practiceItem
+	LastVisit time.Time
+	HasVisit  bool
+	Following bool
+	Drafts    []knowledge.Draft
+	Choices   []topicChoice
 	Held      int
-	Topics    []node.TopicStatus
 	Connected int // other members connected
 	Others    int // other members
 }
 
-func (u *webUI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
+// topicChoices lists the common topics and the followed ones, followed
+// first.
+func (u *webUI) topicChoices(lang string) []topicChoice {
+	tr := u.translator(lang)
 	st := u.n.Status()
-	d := dashData{Status: st, Addrs: u.n.Addrs()}
+	var out []topicChoice
+	seen := map[string]bool{}
 	for _, t := range st.Topics {
-		if t.Topic != protocol.ControlTopic {
-			d.Topics = append(d.Topics, t)
+		if t.Topic == protocol.ControlTopic {
+			continue
+		}
+		seen[t.Topic] = true
+		out = append(out, topicChoice{Slug: t.Topic, Following: true, Records: t.Records})
+	}
+	for _, t := range suggestedTopics {
+		if !seen[t] {
+			out = append(out, topicChoice{Slug: t})
 		}
 	}
+	for i := range out {
+		out[i].Label = tr.topicLabel(out[i].Slug)
+		if tr.c != nil && tr.c.messages["en"]["topic."+out[i].Slug+".desc"] {
+			out[i].Desc = tr.T("topic." + out[i].Slug + ".desc")
+		}
+	}
+	return out
+}
+
+func (u *webUI) home(w http.ResponseWriter, r *http.Request, s *session) {
+	lang := u.langOf(r)
+	st := u.n.Status()
+	d := homeData{LastVisit: s.PrevVisit, HasVisit: !s.PrevVisit.IsZero(), Choices: u.topicChoices(lang)}
 	for _, m := range st.Members {
 		if !m.Self {
 			d.Others++
@@ -50,18 +82,32 @@ func (u *webUI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 			}
 		}
 	}
+	topics := u.n.Config().Topics
+	d.Following = len(topics) > 0
 	if views, err := u.n.Practices(node.PracticeQuery{}); err == nil {
 		d.Held = len(views)
 		for _, v := range views {
-			if v.Author == u.self {
-				d.Own++
+			if len(d.New) >= 10 {
+				break
 			}
-			if len(d.Recent) < 6 {
-				d.Recent = append(d.Recent, v)
+			if v.Author == u.self || !u.inFeed(v.Author, v.Topics, topics) {
+				continue
+			}
+			if d.HasVisit && !v.Created.After(d.LastVisit) {
+				continue
+			}
+			d.New = append(d.New, itemOf(v, lang))
+		}
+	}
+	var drafts []knowledge.Draft
+	if err := u.call(r.Context(), "GET", "/api/v1/drafts", nil, &drafts); err == nil {
+		for _, dr := range drafts {
+			if dr.Published == "" && len(d.Drafts) < 5 {
+				d.Drafts = append(d.Drafts, dr)
 			}
 		}
 	}
-	u.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Data: d})
+	u.render(w, r, http.StatusOK, "home", view{Title: u.translator(lang).T("nav.home"), Nav: "home", Data: d})
 }
 
 // regionOf names the region of a member's peer ID.
@@ -86,6 +132,7 @@ type uiHit struct {
 
 type uiSnippet struct {
 	Field string
+	Lang  string
 	HTML  template.HTML
 }
 
@@ -122,9 +169,9 @@ type searchData struct {
 	Last     int
 }
 
-var facetParams = []struct{ name, param, label string }{
-	{"topic", "topic", "Topic"}, {"region", "region", "Region"}, {"country", "country", "Country"},
-	{"stage", "stage", "Stage"}, {"language", "lang", "Language"}, {"year", "year", "Year"},
+var facetParams = []struct{ name, param string }{
+	{"topic", "topic"}, {"region", "region"}, {"country", "country"},
+	{"stage", "stage"}, {"language", "lang"}, {"year", "year"},
 }
 
 // formValues returns the values of a repeated (or comma-separated) query
@@ -143,8 +190,10 @@ func formValues(v url.Values, name string) []string {
 
 func (u *webUI) searchPage(w http.ResponseWriter, r *http.Request, s *session) {
 	v := r.URL.Query()
+	lang := u.langOf(r)
+	tr := u.translator(lang)
 	q := search.Query{Text: strings.TrimSpace(v.Get("q")), Topics: formValues(v, "topic"), Regions: formValues(v, "region"),
-		Countries: formValues(v, "country"), Languages: formValues(v, "lang"), Sort: v.Get("sort"), Facets: true, PageSize: 10}
+		Countries: formValues(v, "country"), Languages: formValues(v, "lang"), Sort: v.Get("sort"), Facets: true, PageSize: 10, Reader: lang}
 	if q.Sort != search.SortDate {
 		q.Sort = ""
 	}
@@ -168,29 +217,32 @@ func (u *webUI) searchPage(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	errMsg := ""
 	if len(bad) > 0 {
-		errMsg = "Ignored filters that are not numbers: " + strings.Join(bad, ", ")
+		errMsg = tr.T("search.bad_filters", "Filters", strings.Join(bad, ", "))
 	}
 	res, err := u.n.Search(r.Context(), q, d.Network)
 	status := http.StatusOK
 	if err != nil {
 		if errors.Is(err, node.ErrBadRequest) {
 			status = http.StatusBadRequest
-			errMsg = "The query could not be read: " + strings.TrimPrefix(err.Error(), node.ErrBadRequest.Error()+": ")
+			errMsg = tr.T("search.bad_query", "Reason", strings.TrimPrefix(err.Error(), node.ErrBadRequest.Error()+": "))
 		} else {
 			status = http.StatusInternalServerError
-			errMsg = "Search failed: " + err.Error()
+			errMsg = tr.T("search.failed", "Reason", err.Error())
 		}
 		res = &node.SearchResult{Page: 1, PageSize: q.PageSize}
 	}
 	d.Result, d.Searched = res, true
 	for _, h := range res.Hits {
 		uh := uiHit{SearchHit: h, TitleHTML: template.HTML(template.HTMLEscapeString(h.Title))}
-		if t := h.Snippets["title"]; len(t) > 0 {
+		if t := h.Snippets["title"]; len(t) > 0 && h.OriginalTitle == "" {
 			uh.TitleHTML = safeSnippet(t[0])
+		}
+		if h.TitleLanguage == "" {
+			uh.TitleLanguage = h.Language
 		}
 		for _, f := range []string{"summary", "lessons", "body"} {
 			for _, frag := range h.Snippets[f] {
-				uh.Snippets = append(uh.Snippets, uiSnippet{Field: f, HTML: safeSnippet(frag)})
+				uh.Snippets = append(uh.Snippets, uiSnippet{Field: tr.T("search.field_" + f), Lang: h.Language, HTML: safeSnippet(frag)})
 			}
 		}
 		if len(uh.Snippets) > 3 {
@@ -200,17 +252,19 @@ func (u *webUI) searchPage(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	stageName := map[string]string{}
 	for _, st := range u.stageNames() {
-		stageName[strconv.Itoa(st.Number)] = strconv.Itoa(st.Number) + " " + st.Name
+		stageName[strconv.Itoa(st.Number)] = strconv.Itoa(st.Number) + " " + tr.stageName(st)
 	}
 	for _, fp := range facetParams {
-		f := uiFacet{Name: fp.name, Label: fp.label, Param: fp.param}
+		f := uiFacet{Name: fp.name, Label: tr.T("search.facet_" + fp.name), Param: fp.param}
 		selected := formValues(v, fp.param)
 		seen := map[string]bool{}
 		for _, fc := range res.Facets[fp.name] {
 			label := fc.Value
 			switch fp.name {
 			case "language":
-				label = languageName(fc.Value)
+				label = tr.langName(fc.Value)
+			case "topic":
+				label = tr.topicLabel(fc.Value)
 			case "stage":
 				if n, ok := stageName[fc.Value]; ok {
 					label = n
@@ -264,7 +318,7 @@ func (u *webUI) searchPage(w http.ResponseWriter, r *http.Request, s *session) {
 		d.First = (page-1)*size + 1
 		d.Last = d.First + len(d.Hits) - 1
 	}
-	u.render(w, r, status, "search", view{Title: "Search", Nav: "search", Error: errMsg, Data: d})
+	u.render(w, r, status, "search", view{Title: tr.T("nav.search"), Nav: "search", Error: errMsg, Data: d})
 }
 
 // safeSnippet returns an index snippet as HTML after checking that it is
@@ -294,7 +348,7 @@ func safeSnippet(s string) template.HTML {
 // ---- practices ----
 
 type practicesData struct {
-	Practices []*node.PracticeView
+	Practices []practiceItem
 	Topic     string
 	Mine      bool
 	Topics    []string
@@ -302,12 +356,13 @@ type practicesData struct {
 
 func (u *webUI) practicesPage(w http.ResponseWriter, r *http.Request, s *session) {
 	v := r.URL.Query()
+	tr := u.tr(r)
 	d := practicesData{Topic: v.Get("topic"), Mine: v.Get("mine") == "on", Topics: u.n.Config().Topics}
 	o := node.PracticeQuery{Limit: 200}
 	errMsg := ""
 	if d.Topic != "" {
 		if protocol.ValidTopic(d.Topic) != nil {
-			errMsg, d.Topic = "Not a topic: "+d.Topic, ""
+			errMsg, d.Topic = tr.T("practices.not_topic", "Topic", d.Topic), ""
 		}
 		o.Topic = d.Topic
 	}
@@ -316,10 +371,10 @@ func (u *webUI) practicesPage(w http.ResponseWriter, r *http.Request, s *session
 	}
 	views, err := u.n.Practices(o)
 	if err != nil {
-		errMsg = err.Error()
+		errMsg = tr.T("practices.unreadable", "Reason", err.Error())
 	}
-	d.Practices = append(d.Practices, views...)
-	u.render(w, r, http.StatusOK, "practices", view{Title: "Practices", Nav: "practices", Error: errMsg, Data: d})
+	d.Practices = itemsOf(views, tr.lang)
+	u.render(w, r, http.StatusOK, "practices", view{Title: tr.T("nav.practices"), Nav: "practices", Error: errMsg, Data: d})
 }
 
 type versionLink struct {
@@ -345,6 +400,10 @@ type practiceData struct {
 	Reason       string
 	Adaptations  *node.Adaptations
 	SchemaOrg    map[string]any
+	// ShownTitle and ShownSummary are in the reader's language when the
+	// author translated them (Translated), unless the original was asked for.
+	ShownTitle, ShownSummary, ShownLang string
+	Translated, HasTranslation          bool
 }
 
 type translationView struct {
@@ -357,19 +416,20 @@ func (u *webUI) practicePage(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func (u *webUI) showPractice(w http.ResponseWriter, r *http.Request, status int, errMsg, reason string) {
+	tr := u.tr(r)
 	c, err := cid.Decode(r.PathValue("cid"))
 	if err != nil {
-		u.errorPage(w, r, http.StatusBadRequest, strconv.Quote(r.PathValue("cid"))+" is not a CID.")
+		u.errorPage(w, r, http.StatusBadRequest, tr.T("error.not_cid", "CID", r.PathValue("cid")))
 		return
 	}
 	rec, err := u.n.Record(c)
 	if err != nil {
 		if t, terr := u.n.Tombstone(c); terr == nil {
 			d := practiceData{Retracted: t, RetractedBy: u.regionOf(t.By), RetractedAt: time.UnixMilli(t.At)}
-			u.render(w, r, http.StatusGone, "practice", view{Title: "Retracted record", Nav: "practices", Data: d})
+			u.render(w, r, http.StatusGone, "practice", view{Title: tr.T("practice.retracted_heading"), Nav: "practices", Data: d})
 			return
 		}
-		u.errorPage(w, r, http.StatusNotFound, "This node holds no record "+c.String()+". It may belong to a topic this node does not follow.")
+		u.errorPage(w, r, http.StatusNotFound, tr.T("error.no_record", "CID", c.String()))
 		return
 	}
 	pv, err := u.n.ViewPractice(rec)
@@ -378,6 +438,10 @@ func (u *webUI) showPractice(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	d := practiceData{P: pv, AuthorRegion: u.regionOf(pv.Author), Own: pv.Author == u.self, Reason: reason}
+	d.ShownTitle, d.ShownSummary, d.ShownLang, d.Translated = localised(pv.Practice, tr.lang)
+	if d.Translated && r.URL.Query().Get("original") != "" {
+		d.ShownTitle, d.ShownSummary, d.ShownLang, d.Translated, d.HasTranslation = pv.Title, pv.Summary, pv.Language, false, true
+	}
 	if _, err := protocol.OpenExpect(rec.Raw, rec.CID, time.Now().Add(time.Hour)); err != nil {
 		d.VerifyErr = err.Error()
 	} else {
@@ -389,19 +453,19 @@ func (u *webUI) showPractice(w http.ResponseWriter, r *http.Request, status int,
 		}
 	}
 	for lang, t := range pv.Translations {
-		d.Translations = append(d.Translations, translationView{Lang: lang, Name: languageName(lang), Translation: t})
+		d.Translations = append(d.Translations, translationView{Lang: lang, Name: tr.langName(lang), Translation: t})
 	}
 	sort.Slice(d.Translations, func(i, j int) bool { return d.Translations[i].Lang < d.Translations[j].Lang })
 	stages := u.stageNames()
 	d.Stages = len(stages)
 	if pv.Stage > 0 && pv.Stage <= len(stages) {
-		d.Stage = stages[pv.Stage-1].Name
+		d.Stage = tr.stageName(stages[pv.Stage-1])
 	}
 	if ad, err := u.n.Adaptations(c); err == nil && (len(ad.AdaptedFrom) > 0 || len(ad.AdaptedBy) > 0) {
 		d.Adaptations = ad
 	}
 	d.SchemaOrg = u.n.SchemaOrg(pv, "http://"+r.Host+"/practices/"+pv.CID)
-	u.render(w, r, status, "practice", view{Title: pv.Title, Nav: "practices", Error: errMsg, Data: d})
+	u.render(w, r, status, "practice", view{Title: d.ShownTitle, Nav: "practices", Error: errMsg, Data: d})
 }
 
 // transfersPage shows which practices travelled to which regions.
@@ -415,22 +479,51 @@ func (u *webUI) transfersPage(w http.ResponseWriter, r *http.Request, s *session
 }
 
 func (u *webUI) retractForm(w http.ResponseWriter, r *http.Request, s *session) {
+	tr := u.tr(r)
 	c, err := cid.Decode(r.PathValue("cid"))
 	if err != nil {
-		u.errorPage(w, r, http.StatusBadRequest, "Not a CID.")
+		u.errorPage(w, r, http.StatusBadRequest, tr.T("error.not_cid", "CID", r.PathValue("cid")))
 		return
 	}
 	reason := strings.TrimSpace(r.PostForm.Get("reason"))
 	if reason == "" {
-		u.showPractice(w, r, http.StatusBadRequest, "A retraction needs a reason: other regions see it.", "")
+		u.showPractice(w, r, http.StatusBadRequest, tr.T("retract.no_reason"), "")
+		return
+	}
+	if r.PostForm.Get("confirm") != "yes" {
+		title := c.String()
+		if rec, err := u.n.Record(c); err == nil {
+			if pv, err := u.n.ViewPractice(rec); err == nil {
+				title = pv.Title
+			}
+		}
+		u.confirm(w, r, confirmData{Question: tr.T("retract.confirm_question"), Subject: title,
+			Effect: tr.T("retract.confirm_effect", "Reason", reason), Elsewhere: tr.T("retract.confirm_elsewhere"),
+			Button: tr.T("retract.button"), Action: r.URL.Path, Cancel: "/practices/" + url.PathEscape(c.String()),
+			Fields: []hiddenField{{"reason", reason}}})
 		return
 	}
 	if _, err := u.n.Retract(r.Context(), c, reason); err != nil {
-		u.showPractice(w, r, statusOf(err), "The record could not be retracted: "+err.Error(), reason)
+		u.showPractice(w, r, statusOf(err), tr.T("retract.failed", "Reason", userMessage(err)), reason)
 		return
 	}
 	u.log.Info("retracted from the web UI", "cid", c, "user", s.User)
 	http.Redirect(w, r, "/practices/"+url.PathEscape(c.String())+"?done=retracted", http.StatusSeeOther)
+}
+
+// hiddenField is a form value carried through a confirmation or preview.
+type hiddenField struct{ Name, Value string }
+
+// confirmData is a page that asks before a destructive action and says
+// what happens here and on the other nodes.
+type confirmData struct {
+	Question, Subject, Effect, Elsewhere, Button string
+	Action, Cancel                               string
+	Fields                                       []hiddenField
+}
+
+func (u *webUI) confirm(w http.ResponseWriter, r *http.Request, d confirmData) {
+	u.render(w, r, http.StatusOK, "confirm", view{Title: d.Question, Data: d})
 }
 
 // statusOf maps an error to an HTTP status like writeError does.

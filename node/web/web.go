@@ -87,7 +87,8 @@ type webUI struct {
 	n         Service
 	self      string // the node's peer ID
 	log       *slog.Logger
-	pages     map[string]*template.Template
+	pages     map[string]map[string]*template.Template // language -> page -> template
+	prefs     prefStore
 	static    http.Handler
 	api       http.Handler // the node's API routes, for in-process calls
 	token     string       // the API token
@@ -99,6 +100,8 @@ type webUI struct {
 	sessions map[string]*session
 
 	limiter signinLimiter
+
+	demoUser, demoPassword string // the demo's fixed sign-in, shown on the sign-in page
 }
 
 // uiByNode maps a node to its web UI state, so that sessions outlive a
@@ -118,12 +121,22 @@ func New(svc Service) UI {
 	}
 	fresh := &webUI{n: svc, self: self, log: svc.Logger(), sessions: map[string]*session{},
 		cookie: "livinglab_session_" + suffix, preCookie: "livinglab_signin_" + suffix}
+	fresh.prefs.file = prefFile(svc.HomeDir())
 	v, _ := uiByNode.LoadOrStore(svc, fresh)
 	u := v.(*webUI)
 	u.mu.Lock()
 	u.token, u.feedToken = token, node.FeedToken(token)
 	u.mu.Unlock()
 	return UI{u: u}
+}
+
+// WithDemoSignIn shows a fixed sign-in on the sign-in page. Only the demo
+// uses it: its regions run on loopback with sample data.
+func (ui UI) WithDemoSignIn(user, password string) UI {
+	ui.u.mu.Lock()
+	ui.u.demoUser, ui.u.demoPassword = user, password
+	ui.u.mu.Unlock()
+	return ui
 }
 
 // Mount adds the web UI's pages to mux, which must also serve the API: the
@@ -151,7 +164,7 @@ func (ui UI) EndSessions(user string) { ui.u.endSessions(user, "") }
 // mount adds the web UI's routes.
 func (u *webUI) mount(mux *http.ServeMux) {
 	if u.pages == nil {
-		pages, err := parsePages()
+		pages, err := u.parsePages()
 		if err != nil {
 			u.log.Error("web UI templates", "err", err)
 			return
@@ -167,6 +180,7 @@ func (u *webUI) mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", u.index)
 	mux.HandleFunc("POST /signin", u.signIn)
 	mux.HandleFunc("POST /signout", u.form(u.signOut))
+	mux.HandleFunc("POST /language", u.setLanguage)
 	mux.HandleFunc("GET /static/", u.serveStatic)
 	mux.HandleFunc("GET /search", u.page(u.searchPage))
 	mux.HandleFunc("GET /practices", u.page(u.practicesPage))
@@ -195,6 +209,7 @@ func (u *webUI) serveStatic(w http.ResponseWriter, r *http.Request) {
 
 // ---- templates ----
 
+// uiFuncs are the template functions that do not depend on the language.
 var uiFuncs = template.FuncMap{
 	"short": func(s string) string {
 		if len(s) <= 16 {
@@ -202,49 +217,36 @@ var uiFuncs = template.FuncMap{
 		}
 		return s[:8] + "…" + s[len(s)-6:]
 	},
-	"date": func(t time.Time) string {
-		if t.IsZero() {
-			return "–"
-		}
-		return t.Local().Format("2 Jan 2006 15:04")
-	},
-	"ago": func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		d := time.Since(t).Round(time.Second)
-		switch {
-		case d < time.Minute:
-			return strconv.Itoa(int(d.Seconds())) + " s ago"
-		case d < time.Hour:
-			return strconv.Itoa(int(d.Minutes())) + " min ago"
-		case d < 48*time.Hour:
-			return strconv.Itoa(int(d.Hours())) + " h ago"
-		}
-		return t.Local().Format("2 Jan 2006")
-	},
 	"join":     strings.Join,
 	"contains": slices.Contains[[]string, string],
-	"langname": languageName,
+	"int":      func(n uint64) int { return int(min(n, 1<<31-1)) },
 }
 
-// parsePages parses each page template together with the layout.
-func parsePages() (map[string]*template.Template, error) {
+// parsePages parses each page template together with the layout, once per
+// interface language.
+func (u *webUI) parsePages() (map[string]map[string]*template.Template, error) {
+	if _, err := loadCatalogue(); err != nil {
+		return nil, err
+	}
 	names, err := fs.Glob(webFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]*template.Template{}
-	for _, name := range names {
-		base := path.Base(name)
-		if base == "layout.html" || base == "partials.html" {
-			continue
+	out := map[string]map[string]*template.Template{}
+	for _, lang := range uiLangs {
+		funcs := u.translator(lang).funcs()
+		out[lang] = map[string]*template.Template{}
+		for _, name := range names {
+			base := path.Base(name)
+			if base == "layout.html" || base == "partials.html" {
+				continue
+			}
+			t, err := template.New(base).Funcs(uiFuncs).Funcs(funcs).ParseFS(webFS, "templates/layout.html", "templates/partials.html", name)
+			if err != nil {
+				return nil, fmt.Errorf("parse %s: %w", base, err)
+			}
+			out[lang][strings.TrimSuffix(base, ".html")] = t
 		}
-		t, err := template.New(base).Funcs(uiFuncs).ParseFS(webFS, "templates/layout.html", "templates/partials.html", name)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", base, err)
-		}
-		out[strings.TrimSuffix(base, ".html")] = t
 	}
 	return out, nil
 }
@@ -261,10 +263,13 @@ type view struct {
 	Flash   string
 	Error   string
 	Data    any
+	Lang    string // the interface language
+	Path    string // the page's address, where the language switcher returns
 }
 
 func (u *webUI) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
-	t, ok := u.pages[page]
+	v.Lang = u.langOf(r)
+	t, ok := u.pages[v.Lang][page]
 	if !ok {
 		http.Error(w, "no page "+page, http.StatusInternalServerError)
 		return
@@ -275,7 +280,11 @@ func (u *webUI) render(w http.ResponseWriter, r *http.Request, status int, page 
 		v.User, v.CSRF = s.User, s.CSRF
 	}
 	if v.Flash == "" {
-		v.Flash = flashText(r.URL.Query().Get("done"))
+		v.Flash = u.flashText(v.Lang, r.URL.Query().Get("done"))
+	}
+	v.Path = r.URL.Path
+	if r.Method == http.MethodGet && r.URL.RawQuery != "" {
+		v.Path = r.URL.RequestURI()
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -289,26 +298,30 @@ func (u *webUI) render(w http.ResponseWriter, r *http.Request, status int, page 
 	w.Write(buf.Bytes())
 }
 
-// flashText turns a ?done= code of a redirect after a form into a message.
-func flashText(code string) string {
-	return map[string]string{
-		"subscribed":   "Subscribed. Records of this topic are being fetched from the members.",
-		"unsubscribed": "Unsubscribed. Records already held are kept.",
-		"retracted":    "Retracted. The retraction is spreading to every member.",
-		"password":     "Your password was changed.",
-		"published":    "Published. The practice is on its way to the members subscribed to its topics.",
-		"saved":        "Saved.",
-		"deleted":      "Deleted.",
-		"approved":     "Approved. You can now publish exactly what you reviewed.",
-	}[code]
+// flashCodes are the ?done= codes of a redirect after a form.
+var flashCodes = []string{"subscribed", "unsubscribed", "retracted", "password", "published", "saved", "deleted", "approved"}
+
+// flashText turns a ?done= code into a message.
+func (u *webUI) flashText(lang, code string) string {
+	if !slices.Contains(flashCodes, code) {
+		return ""
+	}
+	return u.translator(lang).T("flash." + code)
 }
 
 func (u *webUI) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	u.render(w, r, status, "error", view{Title: http.StatusText(status), Error: msg})
+	tr := u.tr(r)
+	title := tr.T("error.status_other", "Code", status)
+	switch status {
+	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusGone,
+		http.StatusTooManyRequests, http.StatusInternalServerError:
+		title = tr.T("error.status_" + strconv.Itoa(status))
+	}
+	u.render(w, r, status, "error", view{Title: title, Error: msg})
 }
 
 func (u *webUI) notFound(w http.ResponseWriter, r *http.Request) {
-	u.errorPage(w, r, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
+	u.errorPage(w, r, http.StatusNotFound, u.tr(r).T("error.no_page", "Path", r.URL.Path))
 }
 
 // page wraps a handler that needs a signed-in session; without one the
@@ -318,7 +331,7 @@ func (u *webUI) page(h func(http.ResponseWriter, *http.Request, *session)) http.
 		s := u.session(r)
 		if s == nil {
 			if r.Header.Get("Accept") == "text/event-stream" {
-				http.Error(w, "sign in first", http.StatusUnauthorized)
+				http.Error(w, u.tr(r).T("error.sign_in_first"), http.StatusUnauthorized)
 				return
 			}
 			http.Redirect(w, r, "/?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -335,11 +348,11 @@ func (u *webUI) form(h func(http.ResponseWriter, *http.Request, *session)) http.
 		r.Body = http.MaxBytesReader(w, r.Body, int64(max(u.n.Config().Limits.MaxRequestKB, 256))<<10)
 		s := u.session(r)
 		if s == nil {
-			u.errorPage(w, r, http.StatusForbidden, "You are not signed in (or your session ended). Sign in and try again.")
+			u.errorPage(w, r, http.StatusForbidden, u.tr(r).T("error.not_signed_in"))
 			return
 		}
 		if err := r.ParseForm(); err != nil {
-			u.errorPage(w, r, http.StatusBadRequest, "The form could not be read: "+err.Error())
+			u.errorPage(w, r, http.StatusBadRequest, u.tr(r).T("error.form_unreadable"))
 			return
 		}
 		tok := r.PostForm.Get("csrf")
@@ -347,28 +360,16 @@ func (u *webUI) form(h func(http.ResponseWriter, *http.Request, *session)) http.
 			tok = r.Header.Get("X-CSRF-Token")
 		}
 		if !tokensEqual(tok, s.CSRF) {
-			u.errorPage(w, r, http.StatusForbidden, "The form's security token is missing or out of date. Go back, reload the page and submit it again.")
+			u.errorPage(w, r, http.StatusForbidden, u.tr(r).T("error.csrf"))
 			return
 		}
 		h(w, r, s)
 	}
 }
 
-// languageName names the languages of the federation's regions.
-func languageName(code string) string {
-	if n, ok := uiLanguages[code]; ok {
-		return n
-	}
-	return code
-}
-
-var uiLanguages = map[string]string{
-	"en": "English", "fi": "suomi (Finnish)", "sv": "svenska (Swedish)", "no": "norsk (Norwegian)",
-	"nb": "norsk bokmål", "nn": "nynorsk", "is": "íslenska (Icelandic)", "ga": "Gaeilge (Irish)",
-	"da": "dansk (Danish)", "se": "davvisámegiella (Northern Sami)", "de": "Deutsch", "et": "eesti",
-}
-
-var uiLanguageOrder = []string{"en", "fi", "sv", "no", "is", "ga", "da", "se", "de", "et"}
+// contentLanguages are offered for a practice's language and its
+// translations: the interface languages, then others of the regions.
+var contentLanguages = []string{"en", "fi", "sv", "nb", "nn", "da", "is", "ga", "no", "se", "de", "et"}
 
 // suggestedTopics are offered in topic pickers; any slug works.
 var suggestedTopics = []string{"elderly-care", "transport", "health", "housing", "digital-services", "youth",
