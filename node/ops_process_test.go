@@ -99,38 +99,7 @@ func opsFreePort(t *testing.T) int {
 // for any) so that the node keeps its address across restarts.
 func opsStart(t *testing.T, name, home string, port int, bootstrap ...string) *daemon {
 	t.Helper()
-	args := []string{"run", "--home", home, "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port), "--api", "127.0.0.1:0"}
-	for _, b := range bootstrap {
-		args = append(args, "--bootstrap", b)
-	}
-	d := &daemon{t: t, name: name, home: home, out: &logBuffer{}, errs: &logBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command(livinglabBin(t), args...)
-	d.cmd.Env = cleanEnv()
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.errs
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		d.err = d.cmd.Wait()
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		d.stop(false)
-		if t.Failed() {
-			t.Logf("--- %s stdout ---\n%s\n--- %s stderr ---\n%s", name, tail(d.out.String(), 20), name, tail(d.errs.String(), 40))
-		}
-	})
-	deadline := time.After(30 * time.Second)
-	for !strings.Contains(d.out.String(), "ready\n") {
-		select {
-		case <-d.done:
-			t.Fatalf("daemon %s exited at start (%v): %s", name, d.err, tail(d.errs.String(), 20))
-		case <-deadline:
-			t.Fatalf("daemon %s not ready in 30 s: %s", name, tail(d.errs.String(), 20))
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return d
+	return startWith(t, livinglabBin(t), name, home, port, bootstrap...)
 }
 
 // opsKill sends SIGKILL and waits for the process to be gone.

@@ -703,7 +703,6 @@ func TestUIDraftReview(t *testing.T) {
 	}
 }
 
-
 // TestUILanguages: the interface speaks the reader's language (the
 // account's choice, else the browser's, else English), and lists show a
 // practice in the reader's language when its author translated it, with

@@ -61,10 +61,18 @@ func runWith(t *testing.T, bin, home string, args ...string) string {
 	return string(out)
 }
 
-// startWith is opsStart with a given binary.
-func startWith(t *testing.T, bin, name, home string, port int) *daemon {
+// readyWait is how long a test waits for a started daemon to say "ready".
+const readyWait = 90 * time.Second
+
+// startWith starts the daemon bin on home, listening on port, and waits
+// until it is ready. A node rebuilding a large search index at start on a
+// busy machine may take a while: the wait is generous, not a timing check.
+func startWith(t *testing.T, bin, name, home string, port int, bootstrap ...string) *daemon {
 	t.Helper()
 	args := []string{"run", "--home", home, "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port), "--api", "127.0.0.1:0"}
+	for _, b := range bootstrap {
+		args = append(args, "--bootstrap", b)
+	}
 	d := &daemon{t: t, name: name, home: home, out: &logBuffer{}, errs: &logBuffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(bin, args...)
 	d.cmd.Env = cleanEnv()
@@ -82,13 +90,13 @@ func startWith(t *testing.T, bin, name, home string, port int) *daemon {
 			t.Logf("--- %s stdout ---\n%s\n--- %s stderr ---\n%s", name, tail(d.out.String(), 20), name, tail(d.errs.String(), 40))
 		}
 	})
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(readyWait)
 	for !strings.Contains(d.out.String(), "ready\n") {
 		select {
 		case <-d.done:
 			t.Fatalf("daemon %s exited at start (%v): %s", name, d.err, tail(d.errs.String(), 20))
 		case <-deadline:
-			t.Fatalf("daemon %s not ready in 30 s: %s", name, tail(d.errs.String(), 20))
+			t.Fatalf("daemon %s not ready in %s: %s", name, readyWait, tail(d.errs.String(), 20))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

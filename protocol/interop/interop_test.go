@@ -177,13 +177,14 @@ func newGoNode(t *testing.T, name, region string, initArgs ...string) *goNode {
 			t.Logf("--- %s log ---\n%s", name, tail(g.errs.String(), 40))
 		}
 	})
-	deadline := time.After(30 * time.Second)
+	// Generous: a busy machine is slow to start a daemon; not a timing check.
+	deadline := time.After(90 * time.Second)
 	for !strings.Contains(g.out.String(), "ready\n") {
 		select {
 		case <-g.done:
 			t.Fatalf("%s exited at start: %s", name, tail(g.errs.String(), 20))
 		case <-deadline:
-			t.Fatalf("%s not ready in 30 s: %s", name, tail(g.errs.String(), 20))
+			t.Fatalf("%s not ready in 90 s: %s", name, tail(g.errs.String(), 20))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
