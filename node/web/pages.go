@@ -475,7 +475,7 @@ func (u *webUI) transfersPage(w http.ResponseWriter, r *http.Request, s *session
 		u.errorPage(w, r, http.StatusInternalServerError, err.Error())
 		return
 	}
-	u.render(w, r, http.StatusOK, "transfers", view{Title: "Where practices travelled", Nav: "practices", Data: t})
+	u.render(w, r, http.StatusOK, "transfers", view{Title: u.tr(r).T("transfers.heading"), Nav: "practices", Data: t})
 }
 
 func (u *webUI) retractForm(w http.ResponseWriter, r *http.Request, s *session) {
