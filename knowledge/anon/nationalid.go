@@ -161,29 +161,12 @@ func validNOFodselsnummer(d string) bool {
 	if c < 0 || !validDate(day, month, c+yy) {
 		return false
 	}
-	n := func(i int) int { return int(d[i] - '0') }
-	w1 := []int{3, 7, 6, 1, 8, 9, 4, 5, 2}
-	w2 := []int{5, 4, 3, 2, 7, 6, 5, 4, 3, 2}
-	s := 0
-	for i, w := range w1 {
-		s += w * n(i)
-	}
-	k1 := 11 - s%11
-	if k1 == 11 {
-		k1 = 0
-	}
-	if k1 == 10 || k1 != n(9) {
+	k1, ok := mod11Digit(d, []int{3, 7, 6, 1, 8, 9, 4, 5, 2})
+	if !ok || k1 != int(d[9]-'0') {
 		return false
 	}
-	s = 0
-	for i, w := range w2 {
-		s += w * n(i)
-	}
-	k2 := 11 - s%11
-	if k2 == 11 {
-		k2 = 0
-	}
-	return k2 != 10 && k2 == n(10)
+	k2, ok := mod11Digit(d, []int{5, 4, 3, 2, 7, 6, 5, 4, 3, 2})
+	return ok && k2 == int(d[10]-'0')
 }
 
 // validISKennitala checks a ten-digit Icelandic kennitala DDMMYYRRCV: check
@@ -211,16 +194,8 @@ func validISKennitala(d string) bool {
 	if !validDate(day, month, century+yy) {
 		return false
 	}
-	w := []int{3, 2, 7, 6, 5, 4, 3, 2}
-	s := 0
-	for i, wi := range w {
-		s += wi * int(d[i]-'0')
-	}
-	c := 11 - s%11
-	if c == 11 {
-		c = 0
-	}
-	return c != 10 && c == int(d[8]-'0')
+	c, ok := mod11Digit(d, []int{3, 2, 7, 6, 5, 4, 3, 2})
+	return ok && c == int(d[8]-'0')
 }
 
 // validDKCPR checks the date part of a ten-digit Danish CPR number DDMMYYSSSS,

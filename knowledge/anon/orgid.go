@@ -118,16 +118,24 @@ func validNOOrgnr(d string) bool {
 	if len(d) != 9 || !allDigits(d) || (d[0] != '8' && d[0] != '9') {
 		return false
 	}
-	w := []int{3, 2, 7, 6, 5, 4, 3, 2}
+	c, ok := mod11Digit(d, []int{3, 2, 7, 6, 5, 4, 3, 2})
+	return ok && int(d[8]-'0') == c
+}
+
+// mod11Digit is the check digit of the weighted modulus-11 scheme that
+// Norwegian and Icelandic numbers share: 11 minus the weighted digit sum
+// of d's first len(w) digits mod 11, 11 counting as 0. ok is false for 10,
+// which no valid number has.
+func mod11Digit(d string, w []int) (c int, ok bool) {
 	s := 0
 	for i, wi := range w {
 		s += wi * int(d[i]-'0')
 	}
-	c := 11 - s%11
+	c = 11 - s%11
 	if c == 11 {
 		c = 0
 	}
-	return c != 10 && int(d[8]-'0') == c
+	return c, c != 10
 }
 
 // validDKCVR checks a Danish CVR number: weights 2,7,6,5,4,3,2,1 mod 11.
