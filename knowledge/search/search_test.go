@@ -36,17 +36,25 @@ func loadFixture(t testing.TB) []Doc {
 // fixture corpus.
 func newFixtureIndex(t testing.TB) (*Index, []Doc, string) {
 	t.Helper()
+	docs := loadFixture(t)
+	ix, dir := indexOf(t, docs)
+	return ix, docs, dir
+}
+
+// indexOf opens a fresh index in a temporary directory holding docs; it is
+// closed when the test ends.
+func indexOf(t testing.TB, docs []Doc) (*Index, string) {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "search")
 	ix, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ix.Close() })
-	docs := loadFixture(t)
 	if err := ix.PutBatch(docs); err != nil {
 		t.Fatal(err)
 	}
-	return ix, docs, dir
+	return ix, dir
 }
 
 func search(t testing.TB, ix *Index, q Query) *Result {
@@ -1050,23 +1058,14 @@ func TestTranslationsSearchedAndShown(t *testing.T) {
 }
 
 func TestCompoundsAndLemmas(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "search")
-	ix, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
-	docs := []Doc{
+	ix, _ := indexOf(t, []Doc{
 		{CID: "sv-c", Language: "sv", Title: "Nytt äldreboende i Sollefteå", Body: "Kommunen byggde om skolan."},
 		{CID: "sv-p", Language: "sv", Title: "Trygg boende för äldre på landsbygden", Body: "Grannar hjälper varandra."},
 		{CID: "da-c", Language: "da", Title: "Ungdomsrådet i Hjørring", Body: "De unge mødes hver måned."},
 		{CID: "no-c", Language: "nb", Title: "Bestillingstransport i distriktene", Body: "Bussen kommer når du ringer."},
 		{CID: "fi-c", Language: "fi", Title: "Kotihoidon yöpartio", Body: "Hoitajat käyvät öisin."},
 		{CID: "is-c", Language: "is", Title: "Heimaþjónusta fyrir aldraða", Body: "Sveitarfélagið skipulagði þjónustuna."},
-	}
-	if err := ix.PutBatch(docs); err != nil {
-		t.Fatal(err)
-	}
+	})
 	for _, tc := range []struct{ q, want string }{
 		{"boende för äldre", "sv-c"},
 		{"äldreboende", "sv-p"},
@@ -1086,22 +1085,13 @@ func TestCompoundsAndLemmas(t *testing.T) {
 }
 
 func TestGlossaryExpansion(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "search")
-	ix, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
-	docs := []Doc{
+	ix, _ := indexOf(t, []Doc{
 		{CID: "en-x", Language: "en", Title: "Home care for people living alone", Body: "Care workers visit twice a day."},
 		{CID: "fi-x", Language: "fi", Title: "Kotihoidon uusi toimintamalli", Body: "Hoitajat käyvät asiakkaiden luona."},
 		{CID: "sv-x", Language: "sv", Title: "Hemtjänst på landsbygden", Body: "Personalen åker långa sträckor."},
 		{CID: "da-y", Language: "da", Title: "Ungdomsråd i kommunen", Body: "De unge giver råd til byrådet."},
 		{CID: "en-z", Language: "en", Title: "Timetables for the village bus", Body: "The bus runs twice a day."},
-	}
-	if err := ix.PutBatch(docs); err != nil {
-		t.Fatal(err)
-	}
+	})
 	res := search(t, ix, Query{Text: "home care"})
 	got := cids(res)
 	if len(got) < 3 || got[0] != "en-x" || !contains(got, "fi-x") || !contains(got, "sv-x") {
