@@ -168,15 +168,7 @@ func TestBrowserPublishFlow(t *testing.T) {
 	a := startUINode(t, "North Karelia", "FI", "improve")
 	b := startUINode(t, "Västernorrland", "SE", "")
 	ctx := context.Background()
-	tok, _, err := a.n.Invite()
-	if err != nil {
-		t.Fatal(err)
-	}
-	jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := b.n.Join(jctx, tok); err != nil {
-		t.Fatalf("join: %v", err)
-	}
+	joinUINode(t, a, b)
 	for _, un := range []*uiNode{a, b} {
 		if err := un.n.Subscribe(ctx, "elderly-care"); err != nil {
 			t.Fatal(err)
@@ -295,4 +287,18 @@ func TestBrowserPublishFlow(t *testing.T) {
 		ta.screenshot(p.name)
 	}
 	t.Logf("browser flow took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// joinUINode admits b to a's federation by a real invite.
+func joinUINode(t *testing.T, a, b *uiNode) {
+	t.Helper()
+	tok, _, err := a.n.Invite()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := b.n.Join(ctx, tok); err != nil {
+		t.Fatalf("join: %v", err)
+	}
 }

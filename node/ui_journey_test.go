@@ -106,15 +106,7 @@ func TestBrowserChampionJourney(t *testing.T) {
 	a := startUINode(t, "North Karelia", "FI", "improve")
 	b := startUINode(t, "Donegal", "IE", "")
 	ctx := context.Background()
-	tok, _, err := a.n.Invite()
-	if err != nil {
-		t.Fatal(err)
-	}
-	jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := b.n.Join(jctx, tok); err != nil {
-		t.Fatalf("join: %v", err)
-	}
+	joinUINode(t, a, b)
 
 	// North Karelia publishes in Finnish, with its own translations.
 	practices := []journeyPractice{
