@@ -75,19 +75,31 @@ type language struct {
 // in bleve or Snowball: it is lowercased and folded (ð→d, þ→th, æ→ae,
 // accents removed) and relies on the stem-prefix fallback for inflection.
 var languages = []language{
-	{"da", "livinglab_da", false},
+	{"da", conceptAnalyzerName("da"), false},
 	{"de", "livinglab_de", false},
-	{"en", "livinglab_en", false},
+	{"en", conceptAnalyzerName("en"), false},
 	{"es", "livinglab_es", false},
-	{"fi", "livinglab_fi", true},
+	{"fi", conceptAnalyzerName("fi"), true},
 	{"fr", "livinglab_fr", false},
-	{"ga", irishAnalyzerName, false},
-	{"is", icelandicAnalyzer, true},
+	{"ga", conceptAnalyzerName("ga"), false},
+	{"is", conceptAnalyzerName("is"), true},
 	{"it", "livinglab_it", false},
 	{"nl", "livinglab_nl", false},
-	{"no", "livinglab_no", false},
+	{"no", conceptAnalyzerName("no"), false},
 	{"pt", "livinglab_pt", false},
-	{"sv", "livinglab_sv", false},
+	{"sv", conceptAnalyzerName("sv"), false},
+}
+
+// conceptBases maps the languages the glossary has terms in to their
+// analysis without concept tokens (see conceptFilter).
+var conceptBases = map[string]string{
+	"da": "livinglab_da",
+	"en": "livinglab_en",
+	"fi": "livinglab_fi",
+	"ga": irishAnalyzerName,
+	"is": icelandicAnalyzer,
+	"no": "livinglab_no",
+	"sv": "livinglab_sv",
 }
 
 // foldedBleveLanguages are bleve's own analyzers that get a folding step
@@ -155,6 +167,18 @@ var translationFields = []textField{
 const crossBoost = 1.0
 
 func langField(base, code string) string { return base + "_" + code }
+
+// searchFields returns the fields a word analysed in language code is
+// looked up in: the text fields every language shares and the language's
+// own translation fields, with their boosts.
+func searchFields(code string) []textField {
+	out := make([]textField, 0, len(textFields)+len(translationFields))
+	out = append(out, textFields...)
+	for _, tf := range translationFields {
+		out = append(out, textField{name: langField(tf.name, code), boost: tf.boost})
+	}
+	return out
+}
 
 // baseField maps "body_fi" to "body" (and "body" to itself).
 func baseField(f string) string {
@@ -284,6 +308,9 @@ func init() {
 	must(registry.RegisterAnalyzer(irishAnalyzerName, chain(irishHyphenStopName, lowercase.Name, ga.ElisionName, ga.StopName, lexiconFilterName("ga"), irishStemFilterName, foldFilterName)))
 	for _, code := range foldedBleveLanguages {
 		must(registry.RegisterAnalyzer("livinglab_"+code, foldedAnalyzer(code)))
+	}
+	for code, base := range conceptBases {
+		must(registerConceptAnalyzer(code, base))
 	}
 }
 

@@ -17,8 +17,9 @@ import (
 // first.
 const expansionBoost = 0.3
 
-// maxExpansionTerms bounds the glossary terms one query is expanded with.
-const maxExpansionTerms = 48
+// maxExpansionConcepts bounds the glossary concepts one query is expanded
+// with.
+const maxExpansionConcepts = 16
 
 // glossIndex finds glossary concepts in query words.
 type glossIndex struct {
@@ -144,34 +145,32 @@ func (ix *Index) glossary() *glossIndex {
 }
 
 // expandGlossary finds glossary concepts in runs of consecutive optional
-// words (longest first) and gives each word of a run the concept's other
-// terms as expansions: a record containing "kotihoito" then counts for both
-// words of "home care", below a record containing "home care" itself.
+// words (longest first) and gives each word of a run its concepts as
+// expansions: a record containing "kotihoito" then counts for both words of
+// "home care", below a record containing "home care" itself. The index
+// holds a token for every concept found in a text (conceptFilter), so a
+// concept is one term per field, whichever language the record says it in.
 func (pl *planner) expandGlossary(words []*word, langs []language) {
 	gi := pl.ix.glossary()
 	if gi == nil || len(words) == 0 {
 		return
 	}
-	budget := maxExpansionTerms
+	budget := maxExpansionConcepts
+	concepts := gi.g.Concepts()
 	for i := 0; i < len(words) && budget > 0; {
-		n, concepts := gi.match(words[i:], langs)
+		n, found := gi.match(words[i:], langs)
 		if n == 0 {
 			i++
 			continue
 		}
 		var qs []query.Query
-		seen := map[string]bool{}
-		for _, ci := range concepts {
-			for _, gt := range gi.terms[ci] {
-				key := gt.key()
-				if seen[key] || budget == 0 || gt.folded == words[i].folded && n == 1 {
-					continue
-				}
-				seen[key] = true
-				if q := pl.termQuery(gt); q != nil {
-					qs = append(qs, q)
-					budget--
-				}
+		for _, ci := range found {
+			if budget == 0 {
+				break
+			}
+			if q := pl.conceptQuery(concepts[ci].ID, langs); q != nil {
+				qs = append(qs, q)
+				budget--
 			}
 		}
 		if len(qs) > 0 {
@@ -181,6 +180,35 @@ func (pl *planner) expandGlossary(words []*word, langs []language) {
 		}
 		i += n
 	}
+}
+
+// conceptQuery matches records in which the concept was found, in any text
+// field or in a translation into one of langs, weighted by expansionBoost;
+// nil if no record has it.
+func (pl *planner) conceptQuery(id string, langs []language) query.Query {
+	term := conceptTerm(id)
+	var qs []query.Query
+	add := func(field string, boost float64) {
+		if !pl.exists(field, term) {
+			return
+		}
+		t := query.NewTermQuery(term)
+		t.SetField(field)
+		t.SetBoost(boost * expansionBoost)
+		qs = append(qs, t)
+	}
+	for _, tf := range textFields {
+		add(tf.name, tf.boost)
+	}
+	for _, l := range langs {
+		for _, tf := range translationFields {
+			add(langField(tf.name, l.code), tf.boost)
+		}
+	}
+	if len(qs) == 0 {
+		return nil
+	}
+	return disjunction(qs)
 }
 
 // match returns the length of the longest run at the start of words that
@@ -227,58 +255,4 @@ func dedupInts(xs []int) []int {
 		}
 	}
 	return out
-}
-
-// termQuery matches a glossary term in its language's fields: every one of
-// its words (its stem, a lemma, or all its compound parts) in some text or
-// translation field, weighted by expansionBoost. nil if one of its words
-// occurs nowhere.
-func (pl *planner) termQuery(gt glossTerm) query.Query {
-	inFields := func(stem string, boost float64) []query.Query {
-		var qs []query.Query
-		for _, fs := range [][]textField{textFields, translationFields} {
-			for _, tf := range fs {
-				f := langField(tf.name, gt.code)
-				if !pl.exists(f, stem) {
-					continue
-				}
-				t := query.NewTermQuery(stem)
-				t.SetField(f)
-				t.SetBoost(tf.boost * boost)
-				qs = append(qs, t)
-			}
-		}
-		return qs
-	}
-	parts := make([]query.Query, 0, len(gt.words))
-	for _, w := range gt.words {
-		qs := inFields(w.main, expansionBoost)
-		for _, a := range w.alts {
-			qs = append(qs, inFields(a, expansionBoost)...)
-		}
-		if len(qs) == 0 && len(w.parts) >= 2 {
-			// Only when the term itself occurs nowhere: a conjunction
-			// of common parts is costly to run.
-			var ps []query.Query
-			for _, p := range w.parts {
-				pq := inFields(p, expansionBoost*partBoost)
-				if len(pq) == 0 {
-					ps = nil
-					break
-				}
-				ps = append(ps, disjunction(pq))
-			}
-			if len(ps) > 0 {
-				qs = append(qs, conjunction(ps))
-			}
-		}
-		if len(qs) == 0 {
-			return nil
-		}
-		parts = append(parts, disjunction(qs))
-	}
-	if len(parts) == 0 {
-		return nil
-	}
-	return conjunction(parts)
 }

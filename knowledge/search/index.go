@@ -26,7 +26,7 @@ import (
 // whenever a change makes existing index files wrong (fields, analyzers,
 // boosts stored in the mapping); Open then reports ErrStale and the caller
 // rebuilds from the record store.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	// ErrBadQuery reports a query the user can fix: syntax, length, paging,
@@ -125,7 +125,7 @@ type Index struct {
 	seq atomic.Uint64 // last write sequence number handed out
 
 	langMu sync.RWMutex
-	langs  map[string]bool // canonical codes that have per-language fields in the index
+	langs  map[string]bool // canonical codes of the languages with their own analysis in the index
 
 	glossMu sync.RWMutex
 	gloss   *glossIndex // nil: no query expansion
@@ -231,16 +231,40 @@ func newIndex(dir string, im *mapping.IndexMappingImpl, b bleve.Index) *Index {
 		// (and lexicon): build it at the first query, not at open.
 		ix.glossPending = g
 	}
+	ix.noteLanguages(indexedLanguages(b))
+	return ix
+}
+
+// indexedLanguages returns the languages with their own analysis that
+// records in b are written in (the language facet) or translated into
+// (the translation fields).
+func indexedLanguages(b bleve.Index) []string {
+	var out []string
 	if fields, err := b.Fields(); err == nil {
 		for _, f := range fields {
 			if _, code, ok := strings.Cut(f, "_"); ok {
 				if _, known := languageByCode[code]; known {
-					ix.langs[code] = true
+					out = append(out, code)
 				}
 			}
 		}
 	}
-	return ix
+	prefix := facetTerm(fieldLanguage, "")
+	d, err := b.FieldDictPrefix(fieldFacet, []byte(prefix))
+	if err != nil {
+		return out
+	}
+	defer d.Close()
+	for {
+		e, err := d.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if l, ok := languageFor(strings.TrimPrefix(e.Term, prefix)); ok {
+			out = append(out, l.code)
+		}
+	}
+	return out
 }
 
 // check reads a little of everything so a damaged index fails at Open rather
@@ -364,7 +388,7 @@ func (ix *Index) noteLanguages(codes []string) {
 	ix.langMu.Unlock()
 }
 
-// presentLanguages returns the languages with per-language fields, sorted.
+// presentLanguages returns the languages records are analysed in, sorted.
 func (ix *Index) presentLanguages() []string {
 	ix.langMu.RLock()
 	defer ix.langMu.RUnlock()

@@ -36,11 +36,22 @@ var FacetNames = []string{fieldTopic, fieldRegion, fieldCountry, fieldStage, fie
 // facetTerm is the term of the facet field for one facet value.
 func facetTerm(name, value string) string { return name + "=" + value }
 
+// fieldType names the document type in the field map: the canonical code
+// of the record's language, absent for languages without their own analysis.
+const fieldType = "_type"
+
 // newMapping builds the index mapping for SchemaVersion.
 //
-//   - title_xx, summary_xx, lessons_xx, body_xx: the record's text analysed
-//     with its language's analyzer (stop words, stemmer, then ASCII folding),
-//     for records in language xx. Each field has its own boost at query time.
+// Every language with its own analysis has a document type of its own, so
+// the same fields hold every record, each analysed in its record's language:
+//
+//   - title, summary, lessons, body: the record's text, stored for hits and
+//     snippets, and analysed with its language's analyzer (stop words,
+//     lexicon lemmas and compound parts, stemmer, then ASCII folding). A
+//     query word is looked up as its stem in each language searched: one
+//     term per field and distinct stem, however many languages the index
+//     holds. Records in a language without its own analysis store these
+//     texts without indexing them and are found through "all".
 //   - trtitle_xx, trsummary_xx: translations of the title and summary
 //     into language xx, analysed like the fields of a record in xx, so a
 //     Finnish practice with an English translation is found in English.
@@ -53,10 +64,9 @@ func facetTerm(name, value string) string { return name + "=" + value }
 //   - all_pairs: consecutive word pairs of the same text ("home care"), so a
 //     two-word phrase is a single term lookup; longer phrases look up every
 //     pair and check positions in "all" only where all pairs occur.
-//   - title, summary, lessons, body: the original texts, stored only, for
-//     hits and snippets. Term locations of every analysed field are byte
-//     offsets into these texts (all analyzers share the tokenizer and have
-//     no character filter); locations in "all" carry the array position.
+//   - Term locations of every analysed field are byte offsets into the
+//     stored texts (all analyzers share the tokenizer and have no character
+//     filter); locations in "all" carry the array position.
 //   - facet: one keyword field with "topic=housing", "country=FI", ... terms
 //     for every filter and facet. Facets are counted by intersecting each
 //     term's postings with the bitmap of matching documents (facets.go).
@@ -66,10 +76,20 @@ func facetTerm(name, value string) string { return name + "=" + value }
 func newMapping() *mapping.IndexMappingImpl {
 	im := mapping.NewIndexMapping()
 	im.DefaultAnalyzer = foldAnalyzerName
+	im.TypeField = fieldType
 	im.StoreDynamic = false
 	im.IndexDynamic = false
 	im.DocValuesDynamic = false
+	im.DefaultMapping = documentMapping("")
+	for _, l := range languages {
+		im.AddDocumentMapping(l.code, documentMapping(l.analyzer))
+	}
+	return im
+}
 
+// documentMapping is the mapping of records whose texts are analysed with
+// analyzer; "" stores the texts without indexing them.
+func documentMapping(analyzer string) *mapping.DocumentMapping {
 	dm := mapping.NewDocumentStaticMapping()
 
 	text := func(analyzer string) *mapping.FieldMapping {
@@ -93,10 +113,13 @@ func newMapping() *mapping.IndexMappingImpl {
 	}
 
 	for _, tf := range textFields {
-		dm.AddFieldMappingsAt(tf.name, stored())
-		for _, l := range languages {
-			dm.AddFieldMappingsAt(langField(tf.name, l.code), text(l.analyzer))
+		if analyzer == "" {
+			dm.AddFieldMappingsAt(tf.name, stored())
+			continue
 		}
+		fm := text(analyzer)
+		fm.Store = true
+		dm.AddFieldMappingsAt(tf.name, fm)
 	}
 	for _, tf := range translationFields {
 		for _, l := range languages {
@@ -126,9 +149,7 @@ func newMapping() *mapping.IndexMappingImpl {
 	created.IncludeInAll = false
 	created.DocValues = true
 	dm.AddFieldMappingsAt(fieldCreated, created)
-
-	im.DefaultMapping = dm
-	return im
+	return dm
 }
 
 // Normalisation shared by indexing and filtering, so a filter value matches
@@ -157,9 +178,9 @@ func (d *Doc) document() map[string]interface{} {
 		}
 		hasText = true
 		m[tf.name] = t
-		if hasSpec {
-			m[langField(tf.name, spec.code)] = t
-		}
+	}
+	if hasSpec {
+		m[fieldType] = spec.code
 	}
 	if hasText {
 		// Always four elements, so the array position names the field.

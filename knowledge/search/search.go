@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -582,11 +583,11 @@ func (pl *planner) plan(clauses []clause, langs []language) (plan, error) {
 type word struct {
 	c      clause
 	folded string
-	byLang map[string][]query.Query // language code -> term queries on its fields
-	cross  query.Query              // term query on the cross-language field, nil if absent
-	stop   bool                     // a stop word in one of the languages
-	stems  map[string]string        // language code -> the word's stem in it
-	alts   map[string][]string      // language code -> stems of the word's lemmas
+	terms  []query.Query       // term queries on the text and translation fields
+	cross  query.Query         // term query on the cross-language field, nil if absent
+	stop   bool                // a stop word in one of the languages
+	stems  map[string]string   // language code -> the word's stem in it
+	alts   map[string][]string // language code -> stems of the word's lemmas
 	// expansions are the word's concept in other languages, from the
 	// glossary, weighted below the word itself.
 	expansions []query.Query
@@ -603,23 +604,11 @@ func (w *word) scored() query.Query {
 
 // any is the word in any field: for exclusions and snippets.
 func (w *word) any() query.Query {
-	var qs []query.Query
-	for _, code := range sortedKeys(w.byLang) {
-		qs = append(qs, w.byLang[code]...)
-	}
+	qs := slices.Clone(w.terms)
 	if w.cross != nil {
 		qs = append(qs, w.cross)
 	}
 	return disjunction(qs)
-}
-
-func sortedKeys(m map[string][]query.Query) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // disjunction of qs, without a wrapper for one query; MatchNone for none.
@@ -665,6 +654,8 @@ func splitTokens(toks []analyzedToken) (main string, alts, parts []string, ok bo
 			}
 		case partToken:
 			parts = append(parts, t.term)
+		case conceptToken:
+			// Concepts are looked up in the glossary by the words.
 		default:
 			if main == "" {
 				main = t.term
@@ -691,7 +682,7 @@ const (
 // expansions where the language uses them, and the folded form in the
 // cross-language field.
 func (pl *planner) word(c clause, folded string, langs []language) *word {
-	w := &word{c: c, folded: folded, byLang: map[string][]query.Query{}, stems: map[string]string{}, alts: map[string][]string{}}
+	w := &word{c: c, folded: folded, stems: map[string]string{}, alts: map[string][]string{}}
 	var stopIn []string
 	defer func() {
 		w.stop = len(stopIn) > 0
@@ -704,6 +695,25 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 			}
 		}
 	}()
+	// The text fields are shared by every language, so languages whose
+	// analysis gives the same stem share its term queries: each field and
+	// term is looked up once, with the highest boost any language gives it.
+	type fieldTerm struct{ field, term string }
+	boosts := map[fieldTerm]float64{}
+	var order []fieldTerm
+	add := func(field, t string, boost float64) {
+		k := fieldTerm{field, t}
+		if b, ok := boosts[k]; ok {
+			boosts[k] = max(b, boost)
+			return
+		}
+		if !pl.exists(field, t) {
+			boosts[k] = -1 // absent: never a clause
+			return
+		}
+		boosts[k] = boost
+		order = append(order, k)
+	}
 	term := func(t, field string, boost float64) query.Query {
 		if !pl.exists(field, t) {
 			return nil
@@ -713,6 +723,9 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 		q.SetBoost(boost)
 		return q
 	}
+	var compounds []query.Query
+	seenCompound := map[string]bool{}
+	cutoff := pl.commonCutoff()
 	for _, l := range langs {
 		toks := analyze(pl.ix.mapping.AnalyzerNamed(l.analyzer), c.text)
 		if len(toks) == 0 {
@@ -727,35 +740,36 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 		}
 		stem := main
 		w.stems[l.code], w.alts[l.code] = stem, alts
-		var qs []query.Query
-		for _, tf := range slices.Concat(textFields, translationFields) {
-			f := langField(tf.name, l.code)
-			if q := term(stem, f, tf.boost); q != nil {
-				qs = append(qs, q)
-			}
+		fields := searchFields(l.code)
+		for _, tf := range fields {
+			add(tf.name, stem, tf.boost)
 			for _, a := range alts {
-				if q := term(a, f, tf.boost); q != nil {
-					qs = append(qs, q)
-				}
+				add(tf.name, a, tf.boost)
 			}
 			if l.prefix {
-				for _, t := range pl.expandPrefix(f, stem) {
-					if q := term(t, f, tf.boost*prefixBoost); q != nil {
-						qs = append(qs, q)
-					}
+				for _, t := range pl.expandPrefix(tf.name, stem) {
+					add(tf.name, t, tf.boost*prefixBoost)
 				}
 			}
 		}
-		if len(parts) >= 2 {
-			// A compound also matches a record with all its parts.
+		if key := strings.Join(parts, " "); len(parts) >= 2 && !seenCompound[key] {
+			// A compound also matches a record with all its parts,
+			// unless every part is common: then the parts together
+			// match most records and say little about any of them.
+			seenCompound[key] = true
 			var ps []query.Query
+			rare := false
 			for _, p := range parts {
+				rare = rare || pl.docFreq("body", p) <= cutoff
+			}
+			for _, p := range parts {
+				if !rare {
+					break
+				}
 				var fq []query.Query
-				for _, fs := range [][]textField{textFields, translationFields} {
-					for _, tf := range fs {
-						if q := term(p, langField(tf.name, l.code), tf.boost*partBoost); q != nil {
-							fq = append(fq, q)
-						}
+				for _, tf := range fields {
+					if q := term(p, tf.name, tf.boost*partBoost); q != nil {
+						fq = append(fq, q)
 					}
 				}
 				if len(fq) == 0 {
@@ -765,13 +779,17 @@ func (pl *planner) word(c clause, folded string, langs []language) *word {
 				ps = append(ps, disjunction(fq))
 			}
 			if len(ps) == len(parts) {
-				qs = append(qs, conjunction(ps))
+				compounds = append(compounds, conjunction(ps))
 			}
 		}
-		if len(qs) > 0 {
-			w.byLang[l.code] = qs
-		}
 	}
+	for _, k := range order {
+		q := query.NewTermQuery(k.term)
+		q.SetField(k.field)
+		q.SetBoost(boosts[k])
+		w.terms = append(w.terms, q)
+	}
+	w.terms = append(w.terms, compounds...)
 	if q := term(folded, fieldAll, crossBoost); q != nil {
 		w.cross = q
 	}
@@ -793,18 +811,45 @@ var stopLanguages = []string{"da", "en", "fi", "ga", "no", "sv"}
 
 // exists reports whether field has term in the snapshot being searched,
 // so that the disjunction for a word holds only terms that can match.
-func (pl *planner) exists(field, term string) bool {
+func (pl *planner) exists(field, term string) bool { return pl.docFreq(field, term) > 0 }
+
+// docFreq returns how many records have term in field (1 if unknown).
+func (pl *planner) docFreq(field, term string) uint64 {
 	if pl.r == nil {
-		return true
+		return 1
 	}
 	tfr, err := pl.r.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
 	if err != nil {
-		return true
+		return 1
 	}
 	n := tfr.Count()
 	_ = tfr.Close()
-	return n > 0
+	return n
 }
+
+// commonCutoff returns the document frequency above which a term is too
+// common to be worth matching on its own as a compound part: a share of
+// the records, but never below a floor, so that small indexes use every
+// part. Like the cutoff frequency of Lucene's common-terms query, it keeps
+// a handful of very frequent terms from making a query scan most of the
+// index for little ranking information.
+func (pl *planner) commonCutoff() uint64 {
+	if pl.r == nil {
+		return math.MaxUint64
+	}
+	n, err := pl.r.DocCount()
+	if err != nil {
+		return math.MaxUint64
+	}
+	return max(n/commonShare, commonFloor)
+}
+
+// A compound part found in more than 1/commonShare of the records, and in
+// more than commonFloor, is common.
+const (
+	commonShare = 20
+	commonFloor = 2000
+)
 
 // highlightQuery is the query whose term locations mark clause c in hits
 // written in langs: the word in those languages' fields and the
