@@ -26,16 +26,19 @@
 // Danish, Icelandic, Irish, English, ...). Each record's text is indexed
 // twice:
 //
-//   - in per-language fields (title_fi, summary_fi, lessons_fi, body_fi),
-//     analysed with that language's stop words and Snowball stemmer as
-//     shipped with bleve (da de en es fi fr it nl no pt sv; nb and nn use
-//     Norwegian), then folded to ASCII. Irish uses bleve's Irish elision and
-//     stop words and the Snowball Irish stemmer of the snowballstem module
-//     bleve is built on, which also undoes initial mutations ("nGaeilge",
-//     "Ghaeilge" → "gaeilge"). Icelandic has no stemmer in bleve or Snowball:
-//     it is lowercased and folded (ð→d, þ→th, æ→ae, accents dropped) and
-//     relies on the stem-prefix fallback below. Languages outside this list
-//     get no per-language fields.
+//   - in the fields title, summary, lessons and body, analysed in the
+//     record's language: every language with its own analysis is a bleve
+//     document type with its analyzer, so all records share these fields
+//     and a query word costs one lookup per field and distinct stem, not
+//     one per language. The analysis is the language's stop words and
+//     Snowball stemmer as shipped with bleve (da de en es fi fr it nl no pt
+//     sv; nb and nn use Norwegian), then folding to ASCII. Irish uses
+//     bleve's Irish elision and stop words and the Snowball Irish stemmer of
+//     the snowballstem module bleve is built on, which also undoes initial
+//     mutations ("nGaeilge", "Ghaeilge" → "gaeilge"). Icelandic has no
+//     stemmer in bleve or Snowball: it is lowercased and folded (ð→d, þ→th,
+//     æ→ae, accents dropped) and relies on the stem-prefix fallback below.
+//     Records in other languages leave these fields empty.
 //   - in one cross-language field, "all": Unicode word segmentation,
 //     lowercase and ASCII folding, no stop words, no stemming. Every record
 //     is there, so exact words are found in any language, records in other
@@ -53,17 +56,21 @@
 // indexed in fields of their language and shown to readers of it.
 //
 // A query word is analysed with the analyzer of every language present in
-// the index (or of the languages filtered on) and looked up in that
-// language's fields (its stem, its lemma, and all its compound parts at a
-// lower weight), and folded and looked up in the cross-language field.
-// So Swedish "äldreomsorg" finds "äldreomsorgen" through the Swedish
-// stemmer without the user saying which language they typed. The query's
-// language is detected from the lexicons; only its stop words are dropped.
+// the index (or of the languages filtered on) and looked up in the text
+// fields and that language's translation fields (its stem, its lemma, and
+// all its compound parts at a lower weight, unless every part is common:
+// found in more than a twentieth of the records and more than 2,000), and
+// folded and looked up in the cross-language field. So Swedish
+// "äldreomsorg" finds "äldreomsorgen" through the Swedish stemmer without
+// the user saying which language they typed. The query's language is
+// detected from the lexicons; only its stop words are dropped.
 //
 // Glossary: the glossary package lists the field's concepts in eight
-// languages. Runs of query words that are a glossary term (by exact folded
-// form, stem or lemma) also match the concept's other terms, in their
-// languages' fields, at 0.3 of the weight: "home care" finds Finnish
+// languages. At index time, a glossary term of the record's language found
+// in a text (its words by stem or lemma, up to ten words apart) adds a
+// concept term ("~home-care") to the field. Runs of query words that are a
+// glossary term (by exact folded form, stem or lemma) also match the
+// concept's term, at 0.3 of the weight: "home care" finds Finnish
 // "kotihoito" and Swedish "hemtjänst", ranked below records that say
 // "home care".
 //
@@ -97,8 +104,7 @@
 //
 // # Ranking, filters, facets, snippets
 //
-// Scores are bleve's TF-IDF. A word found in a language's title field
-// counts 5, summary 3, lessons 2, body 1; a match in the cross-language
+// Scores are bleve's TF-IDF. A word found in the title field counts 5, summary 3, lessons 2, body 1; a match in the cross-language
 // field adds 1, so an exact form ranks above another inflection. Filters
 // (topic, region, country, stage, language, year, kind) are exact keyword
 // matches that do not change scores; values of one filter are OR-ed,
