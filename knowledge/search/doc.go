@@ -70,7 +70,7 @@
 // in a text (its words by stem or lemma, up to ten words apart) adds a
 // concept term ("~home-care") to the field. Runs of query words that are a
 // glossary term (by exact folded form, stem or lemma) also match the
-// concept's term, at 0.3 of the weight: "home care" finds Finnish
+// concept's term, at 0.6 of the weight: "home care" finds Finnish
 // "kotihoito" and Swedish "hemtjänst", ranked below records that say
 // "home care".
 //

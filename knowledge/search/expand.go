@@ -14,8 +14,10 @@ import (
 // expansionBoost weights a match through the glossary (the query's concept
 // written in another language, or a synonym) relative to a match of the
 // query word itself, so that records using the reader's own words rank
-// first.
-const expansionBoost = 0.3
+// first. A concept term is in every record that says the concept in any
+// language, so its inverse document frequency is already lower than that
+// of any one of its words.
+const expansionBoost = 0.6
 
 // maxExpansionConcepts bounds the glossary concepts one query is expanded
 // with.
