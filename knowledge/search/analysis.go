@@ -314,17 +314,27 @@ func init() {
 	}
 }
 
+// defaultAnalyzerNamed returns the registered analyzer name, which must be
+// a chain of a tokenizer and filters that can be extended.
+func defaultAnalyzerNamed(cache *registry.Cache, name string) (*analysis.DefaultAnalyzer, error) {
+	a, err := cache.AnalyzerNamed(name)
+	if err != nil {
+		return nil, err
+	}
+	da, ok := a.(*analysis.DefaultAnalyzer)
+	if !ok {
+		return nil, fmt.Errorf("analyzer %s is a %T", name, a)
+	}
+	return da, nil
+}
+
 // foldedAnalyzer wraps bleve's analyzer for a language, appending the fold
 // filter after its stemmer.
 func foldedAnalyzer(base string) registry.AnalyzerConstructor {
 	return func(_ map[string]interface{}, cache *registry.Cache) (analysis.Analyzer, error) {
-		a, err := cache.AnalyzerNamed(base)
+		da, err := defaultAnalyzerNamed(cache, base)
 		if err != nil {
 			return nil, err
-		}
-		da, ok := a.(*analysis.DefaultAnalyzer)
-		if !ok {
-			return nil, fmt.Errorf("analyzer %s is a %T", base, a)
 		}
 		fold, err := cache.TokenFilterNamed(foldFilterName)
 		if err != nil {

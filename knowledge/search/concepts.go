@@ -203,13 +203,9 @@ func registerConceptAnalyzer(code, base string) error {
 		return err
 	}
 	return registry.RegisterAnalyzer(conceptAnalyzerName(code), func(_ map[string]interface{}, cache *registry.Cache) (analysis.Analyzer, error) {
-		a, err := cache.AnalyzerNamed(base)
+		da, err := defaultAnalyzerNamed(cache, base)
 		if err != nil {
 			return nil, err
-		}
-		da, ok := a.(*analysis.DefaultAnalyzer)
-		if !ok {
-			return nil, fmt.Errorf("analyzer %s is a %T", base, a)
 		}
 		cf, err := cache.TokenFilterNamed(conceptFilterName(code))
 		if err != nil {
