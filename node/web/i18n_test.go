@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -232,13 +231,17 @@ func TestAcceptLanguage(t *testing.T) {
 // TestTemplatesParseInEveryLanguage parses every page in every language.
 func TestTemplatesParseInEveryLanguage(t *testing.T) {
 	u := &webUI{log: slog.New(slog.DiscardHandler)}
-	pages, err := u.parsePages()
+	sets, err := u.newPageSets()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, lang := range uiLangs {
-		if len(pages[lang]) < 15 || !slices.Contains(uiLangs, lang) {
-			t.Errorf("%s: %d pages", lang, len(pages[lang]))
+		pages, err := u.pagesIn(sets, lang)
+		if err != nil || len(pages) < 15 {
+			t.Errorf("%s: %d pages, %v", lang, len(pages), err)
 		}
+	}
+	if _, err := u.pagesIn(sets, "xx"); err == nil {
+		t.Error("pages of an unknown language")
 	}
 }

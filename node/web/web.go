@@ -87,7 +87,7 @@ type webUI struct {
 	n         Service
 	self      string // the node's peer ID
 	log       *slog.Logger
-	pages     map[string]map[string]*template.Template // language -> page -> template
+	pages     map[string]*pageSet // language -> its page templates
 	prefs     prefStore
 	static    http.Handler
 	api       http.Handler // the node's API routes, for in-process calls
@@ -164,7 +164,7 @@ func (ui UI) EndSessions(user string) { ui.u.endSessions(user, "") }
 // mount adds the web UI's routes.
 func (u *webUI) mount(mux *http.ServeMux) {
 	if u.pages == nil {
-		pages, err := u.parsePages()
+		pages, err := u.newPageSets()
 		if err != nil {
 			u.log.Error("web UI templates", "err", err)
 			return
@@ -222,31 +222,60 @@ var uiFuncs = template.FuncMap{
 	"int":      func(n uint64) int { return int(min(n, 1<<31-1)) },
 }
 
-// parsePages parses each page template together with the layout, once per
-// interface language.
-func (u *webUI) parsePages() (map[string]map[string]*template.Template, error) {
+// pageSet is the page templates of one interface language, parsed at the
+// first page in that language: eight languages of parsed templates held
+// about 20 MB, where most nodes use one or two.
+type pageSet struct {
+	once  sync.Once
+	pages map[string]*template.Template
+	err   error
+}
+
+// newPageSets prepares the page sets of every interface language and parses
+// English, the fallback, so that a broken template fails at start.
+func (u *webUI) newPageSets() (map[string]*pageSet, error) {
 	if _, err := loadCatalogue(); err != nil {
 		return nil, err
 	}
+	out := make(map[string]*pageSet, len(uiLangs))
+	for _, lang := range uiLangs {
+		out[lang] = &pageSet{}
+	}
+	if _, err := u.pagesIn(out, uiLangs[0]); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// pagesIn returns the page templates of lang from sets, parsing them once.
+func (u *webUI) pagesIn(sets map[string]*pageSet, lang string) (map[string]*template.Template, error) {
+	ps, ok := sets[lang]
+	if !ok {
+		return nil, fmt.Errorf("no interface language %q", lang)
+	}
+	ps.once.Do(func() { ps.pages, ps.err = u.parsePages(lang) })
+	return ps.pages, ps.err
+}
+
+// parsePages parses each page template together with the layout in the
+// interface language lang.
+func (u *webUI) parsePages(lang string) (map[string]*template.Template, error) {
 	names, err := fs.Glob(webFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]map[string]*template.Template{}
-	for _, lang := range uiLangs {
-		funcs := u.translator(lang).funcs()
-		out[lang] = map[string]*template.Template{}
-		for _, name := range names {
-			base := path.Base(name)
-			if base == "layout.html" || base == "partials.html" {
-				continue
-			}
-			t, err := template.New(base).Funcs(uiFuncs).Funcs(funcs).ParseFS(webFS, "templates/layout.html", "templates/partials.html", name)
-			if err != nil {
-				return nil, fmt.Errorf("parse %s: %w", base, err)
-			}
-			out[lang][strings.TrimSuffix(base, ".html")] = t
+	funcs := u.translator(lang).funcs()
+	out := map[string]*template.Template{}
+	for _, name := range names {
+		base := path.Base(name)
+		if base == "layout.html" || base == "partials.html" {
+			continue
 		}
+		t, err := template.New(base).Funcs(uiFuncs).Funcs(funcs).ParseFS(webFS, "templates/layout.html", "templates/partials.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s (%s): %w", base, lang, err)
+		}
+		out[strings.TrimSuffix(base, ".html")] = t
 	}
 	return out, nil
 }
@@ -269,7 +298,13 @@ type view struct {
 
 func (u *webUI) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	v.Lang = u.langOf(r)
-	t, ok := u.pages[v.Lang][page]
+	pages, err := u.pagesIn(u.pages, v.Lang)
+	if err != nil {
+		u.log.Error("web UI templates", "lang", v.Lang, "err", err)
+		http.Error(w, "web UI templates: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	t, ok := pages[page]
 	if !ok {
 		http.Error(w, "no page "+page, http.StatusInternalServerError)
 		return
