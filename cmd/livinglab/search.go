@@ -114,11 +114,17 @@ func reindexCmd() *cobra.Command {
 				cx, cancel := ctx()
 				defer cancel()
 				var out map[string]any
-				if err := cl.Do(cx, "POST", "/api/v1/reindex", nil, &out); err != nil {
+				err := cl.Do(cx, "POST", "/api/v1/reindex", nil, &out)
+				if err == nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "Reindexed %v records in %v.\n", out["records"], out["took"])
+					return nil
+				}
+				if !errors.Is(err, node.ErrNoDaemon) {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Reindexed %v records in %v.\n", out["records"], out["took"])
-				return nil
+				// The address file of a daemon that did not stop
+				// cleanly: taking the home's lock below tells whether
+				// one still runs.
 			} else if !errors.Is(err, node.ErrNoDaemon) {
 				return err
 			}
