@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -157,6 +158,9 @@ type SteadyConfig struct {
 	// the same schedule) so that each figure is a median with a range;
 	// the overload phase runs in the first run only. 0 means 1.
 	Runs int
+	// BareSystems, if set, limits the bare systems to these (names of
+	// BareVariants).
+	BareSystems []string
 }
 
 // SteadyResult is the outcome of the steady-state scenario.
@@ -250,6 +254,7 @@ func publishPhase(ctx context.Context, nodes []*SimNode, sched []Pub, prs []prot
 	ph := &phase{sched: sched}
 	BeforeMeasure("steady: " + system)
 	before := MeterTotal(nodes)
+	stop := startProfile(system)
 	u0 := ReadUsage()
 	ph.out = publishSchedule(ctx, nodes, sched, func(k int, p Pub) node.PracticeInput {
 		return node.PracticeInput{Practice: prs[k], Topics: []string{p.Topic}}
@@ -257,6 +262,7 @@ func publishPhase(ctx context.Context, nodes []*SimNode, sched []Pub, prs []prot
 	time.Sleep(settle)
 	cutoff := time.Now()
 	u1 := ReadUsage()
+	stop()
 	ph.window = MeterTotal(nodes).Sub(before)
 	var sizes, calls []float64
 	for _, o := range ph.out {
@@ -369,6 +375,9 @@ func runSteadyOnce(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResu
 			subs = append(subs, SubsFor(DefaultTopics, i))
 		}
 		for _, v := range BareVariants {
+			if len(cfg.BareSystems) > 0 && !slices.Contains(cfg.BareSystems, v) {
+				continue
+			}
 			br, err := RunBare(ctx, BareConfig{Nodes: cfg.Nodes, Latency: cfg.Latency, Schedule: sched, Records: raws,
 				Subs: subs, Variant: v, Settle: cfg.Settle, Seed: cfg.Seed, Dir: filepath.Join(cfg.Dir, "bare")})
 			if err != nil {
