@@ -431,6 +431,9 @@ func runSteadyLivinglab(ctx context.Context, cfg SteadyConfig, rng *rand.Rand, s
 	for k := range prs {
 		prs[k] = GenPractice(rng, k)
 	}
+	if err := warmGate(ctx, nodes[0].Node()); err != nil {
+		return nil, err
+	}
 	ph := publishPhase(ctx, nodes, sched, prs, cfg.Settle, "livinglab")
 	res.Livinglab, res.PublishCall, res.RecordBytes, res.Failed = ph.run, ph.calls, ph.sizes, ph.failed
 	res.WindowSyncExchanges = ph.window.Opened[CatSync] / 2 // each exchange is counted by both ends
