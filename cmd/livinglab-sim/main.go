@@ -151,7 +151,7 @@ func runCmd() *cobra.Command {
 	var nodes, records, missing, peers, runs int
 	var latency, settle time.Duration
 	var rate, overload float64
-	var bare, floorOnly bool
+	var bare, floorOnly, flushIndex bool
 	c := &cobra.Command{
 		Use:   "run --scenario NAME",
 		Short: "Run one scenario and print its results as JSON",
@@ -199,6 +199,7 @@ func runCmd() *cobra.Command {
 				if floorOnly {
 					c.BareSystems = []string{sim.BareStore}
 				}
+				c.FlushIndex = flushIndex
 				res, err = sim.RunSteady(ctx, c, logf)
 			case "churn":
 				c := def.Churn
@@ -281,6 +282,7 @@ func runCmd() *cobra.Command {
 	f.Float64Var(&overload, "overload-rate", 0, "steady: then publish as many records again at this rate (livinglab only)")
 	f.BoolVar(&bare, "bare", true, "steady: also run bare gossipsub on the same schedule (defaults; flood publish; livinglab's options; those plus verifying and storing each record)")
 	f.BoolVar(&floorOnly, "floor-only", false, "steady: of the bare systems run only the verify + store floor")
+	f.BoolVar(&flushIndex, "flush-index", false, "steady: apply every node's queued search-index changes before the window closes, so that its CPU holds all the indexing of its records")
 	f.StringVar(&profDir, "cpuprofile", "", "steady: write a CPU profile of each system's publishing window into this folder")
 	f.StringVar(&out, "json", "", "write the results to this file instead of standard output")
 	return c
