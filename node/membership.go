@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -39,9 +40,14 @@ type Roster struct {
 	applied  map[string]bool // membership record CIDs applied
 	pending  []*protocol.Signed
 	onChange func()
-	// current holds the current members by peer ID, rebuilt on every
-	// change.
-	current map[peer.ID]bool
+	// current holds the current members by peer ID, and peers their
+	// parsed IDs and addresses sorted by admission, both rebuilt on every
+	// change; gen counts the changes. current is replaced, never
+	// modified: gossipsub asks IsMember for every RPC a peer sends, and
+	// reads it without the lock.
+	current atomic.Pointer[map[peer.ID]bool]
+	peers   []peer.AddrInfo
+	gen     uint64
 }
 
 // NewRoster creates an empty roster for a federation founded by founder.
@@ -95,12 +101,15 @@ func (r *Roster) Add(recs ...*protocol.Signed) bool {
 		r.pending = rest
 	}
 	if changed {
-		r.current = make(map[peer.ID]bool, len(r.members))
+		current := make(map[peer.ID]bool, len(r.members))
 		for id, m := range r.members {
 			if pid, err := peer.Decode(id); err == nil && !m.Removed {
-				r.current[pid] = true
+				current[pid] = true
 			}
 		}
+		r.current.Store(&current)
+		r.peers = r.peersLocked()
+		r.gen++
 	}
 	cb := r.onChange
 	r.mu.Unlock()
@@ -179,9 +188,8 @@ func (r *Roster) MemberStatus(author string, seq uint64) (member, admin bool) {
 // asks for every message from every peer, so it is a single lookup by
 // peer ID, without turning p into its text form.
 func (r *Roster) IsMember(p peer.ID) bool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.current[p]
+	c := r.current.Load()
+	return c != nil && (*c)[p]
 }
 
 // Get returns a member's entry.
@@ -210,10 +218,33 @@ func (r *Roster) List(includeRemoved bool) []Member {
 	return out
 }
 
-// Peers returns the current members' peer IDs and known addresses.
+// Peers returns the current members' peer IDs and known addresses, sorted
+// by admission time. The connector asks every few seconds, so the list is
+// parsed once per roster change; callers must not modify it.
 func (r *Roster) Peers() []peer.AddrInfo {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Clone(r.peers)
+}
+
+// Gen counts the roster's changes: equal values mean an unchanged roster.
+func (r *Roster) Gen() uint64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.gen
+}
+
+// peersLocked parses the current members' IDs and addresses; r.mu is held.
+func (r *Roster) peersLocked() []peer.AddrInfo {
+	ms := make([]*Member, 0, len(r.members))
+	for _, m := range r.members {
+		if !m.Removed {
+			ms = append(ms, m)
+		}
+	}
+	slices.SortFunc(ms, func(a, b *Member) int { return a.Admitted.Compare(b.Admitted) })
 	var out []peer.AddrInfo
-	for _, m := range r.List(false) {
+	for _, m := range ms {
 		id, err := peer.Decode(m.PeerID)
 		if err != nil {
 			continue

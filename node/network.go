@@ -391,13 +391,16 @@ func (nw *p2p) validator(ctx context.Context, name string) func(context.Context,
 			return pubsub.ValidationAccept
 		}
 		rec, err := n.val.Check(name, m.Data)
+		keep := err == nil && n.keeps(rec)
 		if err == nil && !n.store.Has(rec.CID) {
 			// Over the author's arrival rate, or over the limit by
 			// signing time as this node's store counts it: not relayed.
+			// A record this node keeps meets the second limit where it is
+			// stored (PutLimited, below), in the same transaction.
 			if !n.authorAllowed(rec) {
 				err = errRateLimited
 				n.rateRefused(rec, name)
-			} else if k := rec.Record.Kind; k == protocol.KindPractice || k == protocol.KindLesson {
+			} else if k := rec.Record.Kind; !keep && (k == protocol.KindPractice || k == protocol.KindLesson) {
 				if ok, serr := n.store.AuthorRoom(rec.Record.Author, rec.Record.Created, n.authorLimit()); serr == nil && !ok {
 					err = errRateLimited
 				}
@@ -415,7 +418,7 @@ func (nw *p2p) validator(ctx context.Context, name string) func(context.Context,
 			n.markWire(rec.Record.Author)
 		}
 		m.ValidatorData = rec
-		if !n.keeps(rec) {
+		if !keep {
 			return pubsub.ValidationAccept
 		}
 		// Stored here, as soon as it is known to be valid, rather than by

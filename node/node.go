@@ -71,8 +71,9 @@ type Node struct {
 	cfgMu sync.Mutex
 	cfg   Config
 
-	key crypto.PrivKey
-	id  peer.ID
+	key   crypto.PrivKey
+	id    peer.ID
+	idStr string // id.String(), asked for every record received
 
 	store  *knowledge.Store
 	roster *Roster
@@ -146,7 +147,7 @@ func New(home Home, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{home: home, opts: opts, log: log, cfg: cfg, key: key, id: id, store: st,
+	n := &Node{home: home, opts: opts, log: log, cfg: cfg, key: key, id: id, idStr: id.String(), store: st,
 		roster: NewRoster(cfg.Federation.Founder), events: newEvents(), stats: newStats(),
 		invites: map[[32]byte]*pendingInvite{}}
 	n.integ.wake = make(chan struct{}, 1)
@@ -399,7 +400,7 @@ func (n *Node) keeps(rec *protocol.Signed) bool {
 	case protocol.KindMembership, protocol.KindRetraction:
 		return true
 	}
-	if rec.Record.Author == n.id.String() {
+	if rec.Record.Author == n.idStr {
 		return true
 	}
 	subs := n.Config().Topics

@@ -43,6 +43,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 
@@ -122,10 +123,14 @@ const (
 type guardState struct {
 	scoreMu sync.Mutex
 	snap    map[peer.ID]*pubsub.PeerScoreSnapshot
-	colo    map[peer.ID]float64         // P6 value of each peer in the last snapshot
-	flood   map[string]*decayingCounter // by author peer ID
-	ids     map[peer.ID]string          // peer IDs as strings (base58 is not free)
-	scored  map[*pubsub.Topic]bool
+	// colo holds the P6 value of each peer in the last snapshot; it is
+	// replaced, never modified, so that appScore (asked for every RPC a
+	// peer sends) reads it without a lock.
+	colo     atomic.Pointer[map[peer.ID]float64]
+	flood    map[string]*decayingCounter // by author peer ID
+	floodLen atomic.Int64                // len(flood), read without the lock
+	ids      map[peer.ID]string          // peer IDs as strings (base58 is not free)
+	scored   map[*pubsub.Topic]bool
 
 	dialMu   sync.Mutex
 	dials    map[string]*dialEntry
@@ -303,13 +308,16 @@ func (g *guardState) appScore(member bool, p peer.ID) float64 {
 	if !member {
 		return scoreNonMember
 	}
-	g.scoreMu.Lock()
-	defer g.scoreMu.Unlock()
-	s := scoreMember + g.colo[p]*-colocationWeight
-	if len(g.flood) > 0 {
+	s := scoreMember
+	if colo := g.colo.Load(); colo != nil {
+		s += (*colo)[p] * -colocationWeight
+	}
+	if g.floodLen.Load() > 0 {
+		g.scoreMu.Lock()
 		if c := g.flood[g.idStringLocked(p)]; c != nil {
 			s += g.floodPenalty(c, time.Now())
 		}
+		g.scoreMu.Unlock()
 	}
 	return s
 }
@@ -355,6 +363,7 @@ func (g *guardState) chargeFlood(author string) {
 		c = &decayingCounter{at: now}
 		g.flood[author] = c
 	}
+	g.floodLen.Store(int64(len(g.flood)))
 	c.add(now, 1)
 	if now.After(c.until) && g.floodPenalty(c, now) <= ScoreGraylistThreshold {
 		c.until = now.Add(floodBox)
@@ -368,8 +377,9 @@ func (g *guardState) record(m map[peer.ID]*pubsub.PeerScoreSnapshot) {
 			colo[p] = s.IPColocationFactor
 		}
 	}
+	g.colo.Store(&colo)
 	g.scoreMu.Lock()
-	g.snap, g.colo = m, colo
+	g.snap = m
 	g.scoreMu.Unlock()
 }
 

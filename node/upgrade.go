@@ -37,6 +37,12 @@ type wireState struct {
 	mu     sync.Mutex
 	loaded bool
 	known  map[string]bool // peer IDs that announced protocol.WireProtocol
+	// The last answer of allUpgraded, valid while the roster's generation
+	// is allGen and no member was marked since (epoch counts the marks).
+	epoch  uint64
+	cached bool
+	allGen uint64
+	allOK  bool
 }
 
 // wireKnown tells whether member p announced this release's wire.
@@ -73,6 +79,8 @@ func (n *Node) markWire(p string) {
 		return
 	}
 	n.wire.known[p] = true
+	n.wire.epoch++
+	n.wire.cached = false
 	n.wire.mu.Unlock()
 	if err := n.store.MarkWire(p, protocol.GossipVersion); err != nil {
 		n.log.Warn("remember a member's wire version", "peer", p, "err", err)
@@ -85,14 +93,34 @@ func (n *Node) markWire(p string) {
 
 // allUpgraded tells whether every current member other than this node
 // announced this release's wire.
+// It is asked on every publication and every few seconds by the
+// connector, so the answer is kept until the roster changes or a member
+// is marked.
 func (n *Node) allUpgraded() bool {
-	self := n.id.String()
+	gen := n.roster.Gen()
+	n.wire.mu.Lock()
+	if n.wire.cached && n.wire.allGen == gen {
+		ok := n.wire.allOK
+		n.wire.mu.Unlock()
+		return ok
+	}
+	n.loadWireLocked()
+	epoch := n.wire.epoch
+	n.wire.mu.Unlock()
+	self := n.idStr
+	ok := true
 	for _, m := range n.roster.List(false) {
 		if m.PeerID != self && !n.wireKnown(m.PeerID) {
-			return false
+			ok = false
+			break
 		}
 	}
-	return true
+	n.wire.mu.Lock()
+	if n.wire.epoch == epoch {
+		n.wire.cached, n.wire.allGen, n.wire.allOK = true, gen, ok
+	}
+	n.wire.mu.Unlock()
+	return ok
 }
 
 // recordVersion is the record format this node signs now.
@@ -155,6 +183,9 @@ func (nw *p2p) watchWire(ctx context.Context) {
 // new wire before they were members (an admission that arrived later).
 func (nw *p2p) checkKnownMembers() {
 	n := nw.n
+	if n.allUpgraded() {
+		return // every member is known already
+	}
 	for _, p := range nw.host.Network().Peers() {
 		if !n.roster.IsMember(p) || n.wireKnown(p.String()) {
 			continue

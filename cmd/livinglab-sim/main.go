@@ -147,11 +147,11 @@ func reportCmd() *cobra.Command {
 }
 
 func runCmd() *cobra.Command {
-	var scenario, out string
+	var scenario, out, profDir string
 	var nodes, records, missing, peers, runs int
 	var latency, settle time.Duration
 	var rate, overload float64
-	var bare bool
+	var bare, floorOnly, flushIndex bool
 	c := &cobra.Command{
 		Use:   "run --scenario NAME",
 		Short: "Run one scenario and print its results as JSON",
@@ -177,6 +177,12 @@ func runCmd() *cobra.Command {
 			if !keep {
 				defer os.RemoveAll(dir)
 			}
+			if profDir != "" {
+				if err := os.MkdirAll(profDir, 0o755); err != nil {
+					return err
+				}
+				sim.ProfileDir = profDir
+			}
 			def := sim.DefaultReportConfig()
 			fs := cmd.Flags()
 			var res any
@@ -190,6 +196,10 @@ func runCmd() *cobra.Command {
 				flagInto(fs, "rate", &c.Rate, rate)
 				flagInto(fs, "settle", &c.Settle, settle)
 				flagInto(fs, "runs", &c.Runs, runs)
+				if floorOnly {
+					c.BareSystems = []string{sim.BareStore}
+				}
+				c.FlushIndex = flushIndex
 				res, err = sim.RunSteady(ctx, c, logf)
 			case "churn":
 				c := def.Churn
@@ -271,6 +281,9 @@ func runCmd() *cobra.Command {
 	f.Float64Var(&rate, "rate", 0, "publications per second")
 	f.Float64Var(&overload, "overload-rate", 0, "steady: then publish as many records again at this rate (livinglab only)")
 	f.BoolVar(&bare, "bare", true, "steady: also run bare gossipsub on the same schedule (defaults; flood publish; livinglab's options; those plus verifying and storing each record)")
+	f.BoolVar(&floorOnly, "floor-only", false, "steady: of the bare systems run only the verify + store floor")
+	f.BoolVar(&flushIndex, "flush-index", false, "steady: apply every node's queued search-index changes before the window closes, so that its CPU holds all the indexing of its records")
+	f.StringVar(&profDir, "cpuprofile", "", "steady: write a CPU profile of each system's publishing window into this folder")
 	f.StringVar(&out, "json", "", "write the results to this file instead of standard output")
 	return c
 }

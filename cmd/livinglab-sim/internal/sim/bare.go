@@ -237,6 +237,7 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 	t0s := make([]time.Time, len(cfg.Schedule))
 	errs := make([]error, len(cfg.Schedule))
 	before := MeterTotal(all)
+	stop := startProfile(name)
 	u0 := ReadUsage()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -270,6 +271,7 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 	time.Sleep(cfg.Settle)
 	cutoff := time.Now()
 	u1 := ReadUsage()
+	stop()
 	window := MeterTotal(all).Sub(before)
 
 	run := LatencyRun{System: name, Resources: Cost(u0, u1)}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -298,3 +300,33 @@ func runnable() (float64, bool) {
 // the report uses it to wait for a quiet machine. It does nothing by
 // default.
 var BeforeMeasure = func(phase string) {}
+
+// ProfileDir, when set, receives one CPU profile per measured steady
+// window, named after the system (livinglab.pprof, floor.pprof...).
+var ProfileDir string
+
+// startProfile starts a CPU profile of the window of system when
+// ProfileDir is set and returns the function that stops it.
+func startProfile(system string) func() {
+	if ProfileDir == "" {
+		return func() {}
+	}
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(system))
+	f, err := os.Create(filepath.Join(ProfileDir, name+".pprof"))
+	if err != nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}

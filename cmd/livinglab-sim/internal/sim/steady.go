@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -157,6 +158,14 @@ type SteadyConfig struct {
 	// the same schedule) so that each figure is a median with a range;
 	// the overload phase runs in the first run only. 0 means 1.
 	Runs int
+	// BareSystems, if set, limits the bare systems to these (names of
+	// BareVariants).
+	BareSystems []string
+	// FlushIndex applies every node's queued search-index changes before
+	// the window closes, so that its CPU holds the whole indexing of the
+	// window's records rather than the batches that happened to fall in
+	// it (a node indexes in batches every 30-90 s).
+	FlushIndex bool
 }
 
 // SteadyResult is the outcome of the steady-state scenario.
@@ -246,17 +255,26 @@ func publishSchedule(ctx context.Context, nodes []*SimNode, sched []Pub, input f
 	return out
 }
 
-func publishPhase(ctx context.Context, nodes []*SimNode, sched []Pub, prs []protocol.Practice, settle time.Duration, system string) *phase {
+func publishPhase(ctx context.Context, nodes []*SimNode, sched []Pub, prs []protocol.Practice, settle time.Duration, system string, flush bool) *phase {
 	ph := &phase{sched: sched}
 	BeforeMeasure("steady: " + system)
 	before := MeterTotal(nodes)
+	stop := startProfile(system)
 	u0 := ReadUsage()
 	ph.out = publishSchedule(ctx, nodes, sched, func(k int, p Pub) node.PracticeInput {
 		return node.PracticeInput{Practice: prs[k], Topics: []string{p.Topic}}
 	})
 	time.Sleep(settle)
 	cutoff := time.Now()
+	if flush {
+		for _, sn := range nodes {
+			if n := sn.Node(); n != nil {
+				_ = n.FlushIndex(ctx)
+			}
+		}
+	}
 	u1 := ReadUsage()
+	stop()
 	ph.window = MeterTotal(nodes).Sub(before)
 	var sizes, calls []float64
 	for _, o := range ph.out {
@@ -369,6 +387,9 @@ func runSteadyOnce(ctx context.Context, cfg SteadyConfig, log Logf) (*SteadyResu
 			subs = append(subs, SubsFor(DefaultTopics, i))
 		}
 		for _, v := range BareVariants {
+			if len(cfg.BareSystems) > 0 && !slices.Contains(cfg.BareSystems, v) {
+				continue
+			}
 			br, err := RunBare(ctx, BareConfig{Nodes: cfg.Nodes, Latency: cfg.Latency, Schedule: sched, Records: raws,
 				Subs: subs, Variant: v, Settle: cfg.Settle, Seed: cfg.Seed, Dir: filepath.Join(cfg.Dir, "bare")})
 			if err != nil {
@@ -422,7 +443,10 @@ func runSteadyLivinglab(ctx context.Context, cfg SteadyConfig, rng *rand.Rand, s
 	for k := range prs {
 		prs[k] = GenPractice(rng, k)
 	}
-	ph := publishPhase(ctx, nodes, sched, prs, cfg.Settle, "livinglab")
+	if err := warmGate(ctx, nodes[0].Node()); err != nil {
+		return nil, err
+	}
+	ph := publishPhase(ctx, nodes, sched, prs, cfg.Settle, "livinglab", cfg.FlushIndex)
 	res.Livinglab, res.PublishCall, res.RecordBytes, res.Failed = ph.run, ph.calls, ph.sizes, ph.failed
 	res.WindowSyncExchanges = ph.window.Opened[CatSync] / 2 // each exchange is counted by both ends
 	res.WindowSyncBytes = ph.window.Out[CatSync]
@@ -439,7 +463,7 @@ func runSteadyLivinglab(ctx context.Context, cfg SteadyConfig, rng *rand.Rand, s
 			oprs[k] = GenPractice(rng, 100_000+k)
 		}
 		log("steady: overload phase, %d records at %.0f/s", cfg.Records, cfg.OverloadRate)
-		oph := publishPhase(ctx, nodes, osched, oprs, cfg.Settle, fmt.Sprintf("livinglab at %.0f/s", cfg.OverloadRate))
+		oph := publishPhase(ctx, nodes, osched, oprs, cfg.Settle, fmt.Sprintf("livinglab at %.0f/s", cfg.OverloadRate), cfg.FlushIndex)
 		res.Overload, res.OverloadRate, res.OverloadPublishCall = &oph.run, cfg.OverloadRate, oph.calls
 		res.OverloadSyncExchanges = oph.window.Opened[CatSync] / 2
 		log("steady: overload p50 %.1f ms p99 %.1f ms, live %.2f%%", oph.run.Latency.P50, oph.run.Latency.P99, 100*oph.run.LiveRatio)
