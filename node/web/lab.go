@@ -80,6 +80,31 @@ func (u *webUI) call(ctx context.Context, method, path string, in, out any) erro
 }
 
 // apiStatus returns the HTTP status of an error of call.
+// get fetches an API path into out for a page; when that fails it answers
+// with the error page and returns false.
+func (u *webUI) get(w http.ResponseWriter, r *http.Request, path string, out any) bool {
+	if err := u.call(r.Context(), "GET", path, nil, out); err != nil {
+		u.errorPage(w, r, apiStatus(err), apiMessage(err))
+		return false
+	}
+	return true
+}
+
+// confirmed reports whether the form confirms a deletion. Until it does,
+// it fetches the subject from path into v and shows the confirmation page
+// that ask describes, with a delete button posting back to this path.
+func (u *webUI) confirmed(w http.ResponseWriter, r *http.Request, path string, v any, ask func() confirmData) bool {
+	if r.PostForm.Get("confirm") == "yes" {
+		return true
+	}
+	if u.get(w, r, path, v) {
+		d := ask()
+		d.Button, d.Action = u.tr(r).T("confirm.delete_button"), r.URL.Path
+		u.confirm(w, r, d)
+	}
+	return false
+}
+
 func apiStatus(err error) int {
 	var ae *node.APIErrorResponse
 	if errors.As(err, &ae) {
@@ -235,8 +260,7 @@ func (u *webUI) renderInitiative(w http.ResponseWriter, r *http.Request, status 
 	id := r.PathValue("id")
 	ctx := r.Context()
 	var d initiativeData
-	if err := u.call(ctx, "GET", "/api/v1/lab/initiatives/"+url.PathEscape(id), nil, &d.I); err != nil {
-		u.errorPage(w, r, apiStatus(err), apiMessage(err))
+	if !u.get(w, r, "/api/v1/lab/initiatives/"+url.PathEscape(id), &d.I) {
 		return
 	}
 	q := "?initiative=" + url.QueryEscape(id)
@@ -278,15 +302,12 @@ func (u *webUI) updateInitiative(w http.ResponseWriter, r *http.Request, s *sess
 func (u *webUI) deleteInitiative(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	tr := u.tr(r)
-	if r.PostForm.Get("confirm") != "yes" {
-		var ini knowledge.Initiative
-		if err := u.call(r.Context(), "GET", "/api/v1/lab/initiatives/"+url.PathEscape(id), nil, &ini); err != nil {
-			u.errorPage(w, r, apiStatus(err), apiMessage(err))
-			return
-		}
-		u.confirm(w, r, confirmData{Question: tr.T("confirm.delete_initiative"), Subject: ini.Title,
+	var ini knowledge.Initiative
+	if !u.confirmed(w, r, "/api/v1/lab/initiatives/"+url.PathEscape(id), &ini, func() confirmData {
+		return confirmData{Question: tr.T("confirm.delete_initiative"), Subject: ini.Title,
 			Effect: tr.T("confirm.delete_initiative_effect"), Elsewhere: tr.T("confirm.private_elsewhere"),
-			Button: tr.T("confirm.delete_button"), Action: r.URL.Path, Cancel: "/lab/initiatives/" + url.PathEscape(id)})
+			Cancel: "/lab/initiatives/" + url.PathEscape(id)}
+	}) {
 		return
 	}
 	if err := u.call(r.Context(), "DELETE", "/api/v1/lab/initiatives/"+url.PathEscape(id)+"?cascade=true", nil, nil); err != nil {
@@ -486,8 +507,7 @@ func (u *webUI) renderDraft(w http.ResponseWriter, r *http.Request, status int, 
 	ctx := r.Context()
 	tr := u.tr(r)
 	var d draftData
-	if err := u.call(ctx, "GET", "/api/v1/drafts/"+url.PathEscape(id), nil, &d.D); err != nil {
-		u.errorPage(w, r, apiStatus(err), apiMessage(err))
+	if !u.get(w, r, "/api/v1/drafts/"+url.PathEscape(id), &d.D) {
 		return
 	}
 	var ini knowledge.Initiative
@@ -624,19 +644,15 @@ func (u *webUI) publishDraft(w http.ResponseWriter, r *http.Request, s *session)
 func (u *webUI) deleteDraft(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	tr := u.tr(r)
-	if r.PostForm.Get("confirm") != "yes" {
-		var d knowledge.Draft
-		if err := u.call(r.Context(), "GET", "/api/v1/drafts/"+url.PathEscape(id), nil, &d); err != nil {
-			u.errorPage(w, r, apiStatus(err), apiMessage(err))
-			return
-		}
+	var d knowledge.Draft
+	if !u.confirmed(w, r, "/api/v1/drafts/"+url.PathEscape(id), &d, func() confirmData {
 		elsewhere := tr.T("confirm.draft_unpublished")
 		if d.Published != "" {
 			elsewhere = tr.T("confirm.draft_published")
 		}
-		u.confirm(w, r, confirmData{Question: tr.T("confirm.delete_draft"), Subject: d.Title,
-			Effect: tr.T("confirm.delete_draft_effect"), Elsewhere: elsewhere,
-			Button: tr.T("confirm.delete_button"), Action: r.URL.Path, Cancel: "/drafts/" + url.PathEscape(id)})
+		return confirmData{Question: tr.T("confirm.delete_draft"), Subject: d.Title,
+			Effect: tr.T("confirm.delete_draft_effect"), Elsewhere: elsewhere, Cancel: "/drafts/" + url.PathEscape(id)}
+	}) {
 		return
 	}
 	if err := u.call(r.Context(), "DELETE", "/api/v1/drafts/"+url.PathEscape(id), nil, nil); err != nil {
