@@ -72,10 +72,7 @@ func TestPublishLimitByGossip(t *testing.T) {
 	}
 	f.subscribe(b, topic, a)
 	waitScored(t, b, topic)
-	key, err := a.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := mustKey(t, a.home)
 	tp := rawTopic(t, a, topic)
 
 	const rate = 100 * perMin / 60.0 // records per second
@@ -395,10 +392,7 @@ func TestRemovedMemberCutOff(t *testing.T) {
 	}
 
 	// Records B signs now are refused by sync and by gossip.
-	key, err := b.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := mustKey(t, b.home)
 	late := signedPractice(t, key, keep+1, "Signed after the removal", topic)
 	for _, x := range []*liveNode{a, c} {
 		if _, added, err := x.n.accept("", late.Raw, b.n.ID()); !errors.Is(err, protocol.ErrNotMember) || added {
@@ -439,10 +433,7 @@ func TestRemovedMemberCutOff(t *testing.T) {
 // number is refused everywhere; the new key publishes normally.
 func TestCompromisedKeyReadmitted(t *testing.T) {
 	const topic = "elderly-care"
-	f, nodes := newFederation(t, 3)
-	a, b, c := nodes[0], nodes[1], nodes[2]
-	f.subscribe(a, topic, b, c)
-	f.subscribe(c, topic, a, b)
+	f, a, b, c := sharedTopicFederation(t, topic)
 	f.subscribe(a, "transport", b)
 	old1 := publish(t, b, "Before the compromise, one", topic)
 	// Only A follows transport: C and D will hold no record of B's with
@@ -454,10 +445,7 @@ func TestCompromisedKeyReadmitted(t *testing.T) {
 		waitHas(t, x, old2, 5*time.Second)
 	}
 	waitHas(t, a, mid, 5*time.Second)
-	oldKey, err := b.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	oldKey := mustKey(t, b.home)
 	oldID := b.ID()
 	removal, err := a.Node().RemoveMember(context.Background(), oldID.String(), false)
 	if err != nil {
@@ -909,10 +897,7 @@ func TestBurstBeyondArrivalRateFollowedUp(t *testing.T) {
 // them), judged only by the held-record rule.
 func TestKeptChainBelowRetraction(t *testing.T) {
 	const topic = "elderly-care"
-	f, nodes := newFederation(t, 3)
-	a, b, c := nodes[0], nodes[1], nodes[2]
-	f.subscribe(a, topic, b, c)
-	f.subscribe(c, topic, a, b)
+	f, a, b, c := sharedTopicFederation(t, topic)
 	first := publish(t, b, "Kept, below the retraction", topic)
 	gone := publish(t, b, "Retracted before the removal", topic)
 	last := publish(t, b, "Kept, the last one", topic)
@@ -963,10 +948,7 @@ func TestKeptChainBelowRetraction(t *testing.T) {
 	waitHas(t, d, first, 15*time.Second)
 	waitHas(t, d, last, 15*time.Second)
 	// A second record for the held number below the gap is refused.
-	key, err := b.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := mustKey(t, b.home)
 	fork := signedPractice(t, key, firstRec.Record.Seq, "A second record below the gap", topic)
 	if _, added, err := d.Node().accept("", fork.Raw, c.ID()); !errors.Is(err, protocol.ErrNotAuthorised) || added {
 		t.Fatalf("D took a second record for a held number below the gap: added %v, err %v", added, err)

@@ -189,14 +189,7 @@ func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNo
 			t.Fatal(err)
 		}
 	}
-	tok, _, err := inviter.Node().Invite()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := protocol.ParseInvite(tok, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, inv := mustInvite(t, inviter)
 	if resp := outsiderJoin(t, h, inviter.ID(), inv.Secret); resp.Status != protocol.StatusOK {
 		t.Fatalf("%s refused the test member: status %d (%s)", inviter.name, resp.Status, resp.Error)
 	}
@@ -1017,14 +1010,7 @@ func TestGapFetchedByCID(t *testing.T) {
 	})
 	time.Sleep(500 * time.Millisecond)
 	// X is stored by A but never gossiped (as if B missed it).
-	key, err := a.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq, prev, err := a.Node().store.LastOwn()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, seq, prev := ownHead(t, a)
 	x := sealPractice(t, key, seq+1, prev, protocol.Practice{Version: 1, Title: "Missed by gossip",
 		Summary: "Volunteers run the service.", Language: "en", Region: "Region A", Country: "FI"}, catchupTopic)
 	if _, err := a.Node().store.PutOwn(x); err != nil {

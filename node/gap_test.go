@@ -96,14 +96,7 @@ func TestGapsOnlyOnFollowedTopics(t *testing.T) {
 
 	// A record on the followed topic that gossip missed: stored by A, never
 	// gossiped. The next one on the followed topic names it.
-	key, err := a.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq, prev, err := a.Node().store.LastOwn()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, seq, prev := ownHead(t, a)
 	heads, err := a.Node().store.OwnChains([]string{followed})
 	if err != nil {
 		t.Fatal(err)
