@@ -220,6 +220,20 @@ func isDomainRune(r rune) bool {
 		r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
+// localPartStart returns where the run of characters an address's local
+// part may hold that ends at end in t begins (end itself when there is none).
+func localPartStart(t string, end int) int {
+	s := end
+	for s > 0 {
+		r, size := utf8.DecodeLastRuneInString(t[:s])
+		if !isEmailLocalRune(r) {
+			break
+		}
+		s -= size
+	}
+	return s
+}
+
 func (sc *scan) findEmails() {
 	t := sc.text
 	for off := 0; off < len(t); {
@@ -229,14 +243,7 @@ func (sc *scan) findEmails() {
 		}
 		at := off + j
 		off = at + 1
-		s := at
-		for s > 0 {
-			r, size := utf8.DecodeLastRuneInString(t[:s])
-			if !isEmailLocalRune(r) {
-				break
-			}
-			s -= size
-		}
+		s := localPartStart(t, at)
 		for s < at && (t[s] == '.' || t[s] == '\'') {
 			s++
 		}
@@ -300,14 +307,7 @@ func (sc *scan) findObfuscatedEmails() {
 			at := off + j
 			off = at + len(m)
 			s := skipSpacesBack(l, at)
-			ls := s
-			for ls > 0 {
-				r, size := utf8.DecodeLastRuneInString(l[:ls])
-				if !isEmailLocalRune(r) {
-					break
-				}
-				ls -= size
-			}
+			ls := localPartStart(l, s)
 			if ls == s {
 				continue
 			}
