@@ -178,15 +178,10 @@ func startLiveNode(t *testing.T, name string, o liveOptions) *liveNode {
 		t.Fatal(err)
 	}
 	h := Home{Dir: dir}
-	cfg, err := LoadConfig(h.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Discovery = DiscoveryConfig{}
-	cfg.NAT = NATConfig{}
-	if err := SaveConfig(h.Config(), cfg); err != nil {
-		t.Fatal(err)
-	}
+	changeConfig(t, h, func(cfg *Config) {
+		cfg.Discovery = DiscoveryConfig{}
+		cfg.NAT = NATConfig{}
+	})
 	ln := &liveNode{t: t, name: name, home: h, log: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(ln.log, &slog.HandlerOptions{Level: o.level})).With("node", name)
 	ready := make(chan string, 1)
@@ -208,35 +203,9 @@ func startLiveNode(t *testing.T, name string, o liveOptions) *liveNode {
 	}
 	ln.n = n
 	ln.token, _ = h.LoadToken()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx) }()
-	select {
-	case a := <-ready:
-		if a != "" {
-			ln.base = "http://" + a
-		}
-	case err := <-done:
-		cancel()
-		t.Fatalf("node %s stopped: %v", name, err)
-	case <-time.After(60 * time.Second):
-		cancel()
-		t.Fatalf("node %s not ready in 60 s", name)
+	if a := serveUntilCleanup(t, n, name, ready, ln.log); a != "" {
+		ln.base = "http://" + a
 	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("node %s: Serve: %v", name, err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("node %s did not stop in 20 s", name)
-		}
-		if t.Failed() {
-			t.Logf("--- log of %s ---\n%s", name, tail(ln.log.String(), 40))
-		}
-	})
 	return ln
 }
 

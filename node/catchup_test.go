@@ -57,6 +57,20 @@ func countMissing(tn *testNode, cids []cid.Cid) int {
 	return k
 }
 
+// halfHolds waits until every node of one half of a partition holds the
+// records of cids, its half's records or probes (what).
+func halfHolds(t testing.TB, what string, half []*testNode, cids []cid.Cid) {
+	t.Helper()
+	for _, tn := range half {
+		eventually(t, 20*time.Second, tn.name+" holds its half's "+what, func() error {
+			if k := countMissing(tn, cids); k > 0 {
+				return fmt.Errorf("%d of %d missing", k, len(cids))
+			}
+			return nil
+		})
+	}
+}
+
 // waitHoldsAll waits until tn holds every record of cids and returns how long
 // that took. It polls every 100 ms so as not to compete with the node.
 func waitHoldsAll(t testing.TB, tn *testNode, cids []cid.Cid, timeout time.Duration) time.Duration {
@@ -351,19 +365,8 @@ func TestPartitionHealConverges(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each half converges on its own records.
-	for _, half := range []struct {
-		nodes []*testNode
-		recs  []cid.Cid
-	}{{left, leftRecs}, {right, rightRecs}} {
-		for _, tn := range half.nodes {
-			eventually(t, 20*time.Second, tn.name+" holds its half's records", func() error {
-				if k := countMissing(tn, half.recs); k > 0 {
-					return fmt.Errorf("%d of %d missing", k, len(half.recs))
-				}
-				return nil
-			})
-		}
-	}
+	halfHolds(t, "records", left, leftRecs)
+	halfHolds(t, "records", right, rightRecs)
 	eventually(t, 10*time.Second, "the right half applies the retraction", func() error {
 		for _, tn := range right {
 			if tn.Node().store.Has(shared) {
@@ -956,19 +959,8 @@ func partitionLeaks(t *testing.T, f *federation, left, right []*testNode, topics
 	}
 	*leftRecs = append(*leftRecs, lp...)
 	*rightRecs = append(*rightRecs, rp...)
-	for _, half := range []struct {
-		nodes  []*testNode
-		probes []cid.Cid
-	}{{left, lp}, {right, rp}} {
-		for _, tn := range half.nodes {
-			eventually(t, 20*time.Second, tn.name+" holds its half's probes", func() error {
-				if k := countMissing(tn, half.probes); k > 0 {
-					return fmt.Errorf("%d of %d missing", k, len(half.probes))
-				}
-				return nil
-			})
-		}
-	}
+	halfHolds(t, "probes", left, lp)
+	halfHolds(t, "probes", right, rp)
 	time.Sleep(300 * time.Millisecond)
 	for _, l := range left {
 		if k := countMissing(l, rp); k < len(rp) {

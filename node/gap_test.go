@@ -44,14 +44,9 @@ func TestGapsOnlyOnFollowedTopics(t *testing.T) {
 	b := f.initNode("B", InitOptions{Region: "Region B", Country: "SE"})
 	bulkLimits(t, b.home)
 	// No periodic sync on B: what it asks for, it asks because of a gap.
-	cfg, err := LoadConfig(b.home.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Sync.Interval = Duration(time.Hour)
-	if err := SaveConfig(b.home.Config(), cfg); err != nil {
-		t.Fatal(err)
-	}
+	changeConfig(t, b.home, func(cfg *Config) {
+		cfg.Sync.Interval = Duration(time.Hour)
+	})
 	f.start(b)
 	f.admit(a, b)
 	f.waitMesh(a, b)

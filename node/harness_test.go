@@ -384,11 +384,19 @@ func rejected(t testing.TB, tn *testNode, reason string) float64 {
 // limit itself set their own.
 func bulkLimits(t testing.TB, h Home) {
 	t.Helper()
+	changeConfig(t, h, func(cfg *Config) {
+		cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100_000, 100_000
+	})
+}
+
+// changeConfig changes the configuration in home h.
+func changeConfig(t testing.TB, h Home, change func(*Config)) {
+	t.Helper()
 	cfg, err := LoadConfig(h.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100_000, 100_000
+	change(&cfg)
 	if err := SaveConfig(h.Config(), cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -453,4 +461,39 @@ func ownHead(t testing.TB, tn *testNode) (crypto.PrivKey, uint64, string) {
 		t.Fatal(err)
 	}
 	return key, seq, prev
+}
+
+// serveUntilCleanup serves n on real sockets until the test ends and
+// returns the address its Ready reported ("" without the API). When the
+// test fails, the end of the node's log is printed.
+func serveUntilCleanup(t *testing.T, n *Node, name string, ready <-chan string, log *logBuffer) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Serve(ctx) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("node %s stopped: %v", name, err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatalf("node %s not ready in 60 s", name)
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("node %s: Serve: %v", name, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Errorf("node %s did not stop in 20 s", name)
+		}
+		if t.Failed() {
+			t.Logf("--- log of %s ---\n%s", name, tail(log.String(), 40))
+		}
+	})
+	return addr
 }

@@ -64,33 +64,7 @@ func startUINode(t *testing.T, region, country, federation string) *uiNode {
 		t.Fatal(err)
 	}
 	un.token, _ = un.home.LoadToken()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx) }()
-	select {
-	case a := <-ready:
-		un.base = "http://" + a
-	case err := <-done:
-		cancel()
-		t.Fatalf("node %s stopped: %v", region, err)
-	case <-time.After(60 * time.Second):
-		cancel()
-		t.Fatalf("node %s not ready in 60 s", region)
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("node %s: Serve: %v", region, err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("node %s did not stop in 20 s", region)
-		}
-		if t.Failed() {
-			t.Logf("--- log of %s ---\n%s", region, tail(un.log.String(), 40))
-		}
-	})
+	un.base = "http://" + serveUntilCleanup(t, n, region, ready, un.log)
 	return un
 }
 
