@@ -109,15 +109,7 @@ func migrateOwnChains(txn *badger.Txn) error {
 		return fmt.Errorf("own last record %q: %w", last, err)
 	}
 	author := ""
-	if it, err := txn.Get(cat(pfxRecord, lc.Bytes())); err == nil {
-		raw, err := it.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		rec, err := decodeStored(lc, raw)
-		if err != nil {
-			return err
-		}
+	if rec, err := storedRecord(txn, lc); err == nil {
 		author = rec.Record.Author
 	} else if !errors.Is(err, badger.ErrKeyNotFound) {
 		return err
@@ -146,18 +138,10 @@ func migrateOwnChains(txn *badger.Txn) error {
 		if err != nil {
 			return err
 		}
-		ri, err := txn.Get(cat(pfxRecord, ck))
+		rec, err := storedRecord(txn, c)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		raw, err := ri.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		rec, err := decodeStored(c, raw)
 		if err != nil {
 			return err
 		}

@@ -401,6 +401,20 @@ func (s *Store) Get(c cid.Cid) (*protocol.Signed, error) {
 	return rec, err
 }
 
+// storedRecord reads record c in txn (badger.ErrKeyNotFound when it is not
+// held) and decodes it as decodeStored does.
+func storedRecord(txn *badger.Txn, c cid.Cid) (*protocol.Signed, error) {
+	item, err := txn.Get(cat(pfxRecord, c.Bytes()))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeStored(c, raw)
+}
+
 // decodeStored decodes a stored envelope and checks that its body still
 // hashes to the CID it is stored under: the CID is the record's checksum,
 // so damage on disk (a flipped bit, a torn write, a tampered backup) is
@@ -510,23 +524,18 @@ func (s *Store) Each(o ListOptions, fn func(*protocol.Signed) error) error {
 					continue
 				}
 			}
-			item, err := txn.Get(cat(pfxRecord, c.Bytes()))
+			rec, err := storedRecord(txn, c)
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				continue
 			}
-			if err != nil {
-				return err
-			}
-			raw, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			rec, err := decodeStored(c, raw)
-			if err != nil {
+			if errors.Is(err, ErrDamaged) {
 				// One damaged record must not hide every other one: it
 				// is reported for repair and left out of the listing.
 				s.reportDamaged(c, err)
 				continue
+			}
+			if err != nil {
+				return err
 			}
 			if o.Kind != "" && rec.Record.Kind != o.Kind {
 				continue
