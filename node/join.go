@@ -355,6 +355,19 @@ func (n *Node) joinOffer() (*JoinResponse, error) {
 	return resp, nil
 }
 
+// readJoinAnswer reads the inviter's answer (what names it in errors) and
+// checks it as checkJoinAnswer does.
+func readJoinAnswer(br *bufio.Reader, inv *protocol.Invite, what string) (*JoinResponse, error) {
+	var resp JoinResponse
+	if err := protocol.ReadFrame(br, &resp, maxJoinFrame); err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	if err := checkJoinAnswer(&resp, inv); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
 // checkJoinAnswer refuses an inviter's answer that is an error or names
 // another federation than the token.
 func checkJoinAnswer(resp *JoinResponse, inv *protocol.Invite) error {
@@ -441,11 +454,8 @@ func (n *Node) Join(ctx context.Context, token string) error {
 		if err := protocol.WriteFrame(s, &JoinRequest{Secret: inv.Secret, Region: cfg.Region, Country: cfg.Country, Addrs: addrs}); err != nil {
 			return fmt.Errorf("send join request: %w", err)
 		}
-		var resp JoinResponse
-		if err := protocol.ReadFrame(br, &resp, maxJoinFrame); err != nil {
-			return fmt.Errorf("read join answer: %w", err)
-		}
-		if err := checkJoinAnswer(&resp, inv); err != nil {
+		resp, err := readJoinAnswer(br, inv, "join answer")
+		if err != nil {
 			return err
 		}
 		records = resp.Records
@@ -470,11 +480,8 @@ func (n *Node) Join(ctx context.Context, token string) error {
 		if err := protocol.WriteFrame(s, &JoinConfirm{OK: true}); err != nil {
 			return fmt.Errorf("confirm join: %w", err)
 		}
-		var final JoinResponse
-		if err := protocol.ReadFrame(br, &final, maxJoinFrame); err != nil {
-			return fmt.Errorf("read admission: %w", err)
-		}
-		if err := checkJoinAnswer(&final, inv); err != nil {
+		final, err := readJoinAnswer(br, inv, "admission")
+		if err != nil {
 			return err
 		}
 		records = append(offer.Records, final.Records...)
