@@ -220,20 +220,6 @@ func isDomainRune(r rune) bool {
 		r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
-// localPartStart returns where the run of characters an address's local
-// part may hold that ends at end in t begins (end itself when there is none).
-func localPartStart(t string, end int) int {
-	s := end
-	for s > 0 {
-		r, size := utf8.DecodeLastRuneInString(t[:s])
-		if !isEmailLocalRune(r) {
-			break
-		}
-		s -= size
-	}
-	return s
-}
-
 func (sc *scan) findEmails() {
 	t := sc.text
 	for off := 0; off < len(t); {
@@ -243,7 +229,7 @@ func (sc *scan) findEmails() {
 		}
 		at := off + j
 		off = at + 1
-		s := localPartStart(t, at)
+		s := runStart(t, at, isEmailLocalRune)
 		for s < at && (t[s] == '.' || t[s] == '\'') {
 			s++
 		}
@@ -307,7 +293,7 @@ func (sc *scan) findObfuscatedEmails() {
 			at := off + j
 			off = at + len(m)
 			s := skipSpacesBack(l, at)
-			ls := localPartStart(l, s)
+			ls := runStart(l, s, isEmailLocalRune)
 			if ls == s {
 				continue
 			}
