@@ -130,11 +130,7 @@ func migrateOwnChains(txn *badger.Txn) error {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		ck, err := it.Item().ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		c, err := cid.Cast(ck)
+		c, err := valueCID(it.Item())
 		if err != nil {
 			return err
 		}

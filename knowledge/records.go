@@ -401,6 +401,15 @@ func (s *Store) Get(c cid.Cid) (*protocol.Signed, error) {
 	return rec, err
 }
 
+// valueCID reads the CID an index entry holds as its value.
+func valueCID(item *badger.Item) (cid.Cid, error) {
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return cid.Undef, err
+	}
+	return cid.Cast(v)
+}
+
 // storedRecord reads record c in txn (badger.ErrKeyNotFound when it is not
 // held) and decodes it as decodeStored does.
 func storedRecord(txn *badger.Txn, c cid.Cid) (*protocol.Signed, error) {
@@ -462,11 +471,7 @@ func (s *Store) Versions(practiceID string) ([]cid.Cid, error) {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			c, err := cid.Cast(v)
+			c, err := valueCID(it.Item())
 			if err != nil {
 				return err
 			}
@@ -659,11 +664,7 @@ func (s *Store) AuthorCID(author string, seq uint64) (cid.Cid, bool) {
 		if err != nil {
 			return err
 		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		out, err = cid.Cast(v)
+		out, err = valueCID(item)
 		return err
 	})
 	return out, err == nil
@@ -688,14 +689,7 @@ func (s *Store) AuthorOf(c cid.Cid) (string, bool) {
 // LastOwn returns the sequence number and CID of this node's last own record.
 func (s *Store) LastOwn() (seq uint64, prev string, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(keySeq)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(b []byte) error {
+		return valueIfHeld(txn, keySeq, func(b []byte) error {
 			if len(b) < 8 {
 				return fmt.Errorf("bad sequence key")
 			}

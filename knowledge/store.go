@@ -226,18 +226,23 @@ func migrateTombKeysN(txn *badger.Txn, limit int) (int, error) {
 	return len(moves), nil
 }
 
+// valueIfHeld calls fn with the value under key, when there is one.
+func valueIfHeld(txn *badger.Txn, key []byte, fn func([]byte) error) error {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return item.Value(fn)
+}
+
 // SchemaOf reads the schema version of a store.
 func (s *Store) SchemaOf() (int, error) {
 	v := 0
 	err := s.db.View(func(txn *badger.Txn) error {
-		it, err := txn.Get(keySchema)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return it.Value(func(b []byte) error {
+		return valueIfHeld(txn, keySchema, func(b []byte) error {
 			if len(b) != 4 {
 				return fmt.Errorf("schema key has %d bytes", len(b))
 			}
