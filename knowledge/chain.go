@@ -127,25 +127,16 @@ func migrateOwnChains(txn *badger.Txn) error {
 		return nil
 	}
 	pfx := cat(pfxAuthor, []byte(author), []byte{0})
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		c, err := valueCID(it.Item())
-		if err != nil {
-			return err
-		}
+	return eachIndexedCID(txn, pfx, func(c cid.Cid) error {
 		rec, err := storedRecord(txn, c)
 		if errors.Is(err, badger.ErrKeyNotFound) {
-			continue
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if err := advanceOwnChains(txn, &rec.Record, c); err != nil {
-			return err
-		}
-	}
-	return nil
+		return advanceOwnChains(txn, &rec.Record, c)
+	})
 }
 
 // MarkWire records that member peer announced wire version v (kept

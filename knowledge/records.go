@@ -401,6 +401,23 @@ func (s *Store) Get(c cid.Cid) (*protocol.Signed, error) {
 	return rec, err
 }
 
+// eachIndexedCID calls fn with the CID each entry under pfx holds as its
+// value, in key order.
+func eachIndexedCID(txn *badger.Txn, pfx []byte, fn func(cid.Cid) error) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		c, err := valueCID(it.Item())
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // valueCID reads the CID an index entry holds as its value.
 func valueCID(item *badger.Item) (cid.Cid, error) {
 	v, err := item.ValueCopy(nil)
@@ -468,16 +485,10 @@ func (s *Store) Versions(practiceID string) ([]cid.Cid, error) {
 	var out []cid.Cid
 	pfx := cat(pfxVers, []byte(practiceID), []byte{0})
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			c, err := valueCID(it.Item())
-			if err != nil {
-				return err
-			}
+		return eachIndexedCID(txn, pfx, func(c cid.Cid) error {
 			out = append(out, c)
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }

@@ -234,14 +234,22 @@ func (n *Node) handleJoin(s network.Stream) {
 		fail(code, err.Error())
 		return
 	}
-	resp, err := n.joinOffer()
+	n.sendJoinOffer(s, remote, fail, "answer")
+}
+
+// sendJoinOffer writes the federation's control records to a joiner (what
+// names the message in the log) and reports whether they went out.
+func (n *Node) sendJoinOffer(s network.Stream, remote peer.ID, fail func(code int, msg string), what string) bool {
+	offer, err := n.joinOffer()
 	if err != nil {
 		fail(protocol.StatusInternal, err.Error())
-		return
+		return false
 	}
-	if err := protocol.WriteFrame(s, resp); err != nil {
-		n.log.Warn("join answer not sent", "peer", remote, "err", err)
+	if err := protocol.WriteFrame(s, offer); err != nil {
+		n.log.Warn("join "+what+" not sent", "peer", remote, "err", err)
+		return false
 	}
+	return true
 }
 
 // handleJoinV2 serves /livinglab/join/2: the joiner gets the federation's
@@ -282,13 +290,7 @@ func (n *Node) handleJoinV2(s network.Stream) {
 			n.releaseInvite(req.Secret)
 		}
 	}()
-	offer, err := n.joinOffer()
-	if err != nil {
-		fail(protocol.StatusInternal, err.Error())
-		return
-	}
-	if err := protocol.WriteFrame(s, offer); err != nil {
-		n.log.Warn("join offer not sent", "peer", remote, "err", err)
+	if !n.sendJoinOffer(s, remote, fail, "offer") {
 		return
 	}
 	var conf JoinConfirm
