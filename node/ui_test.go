@@ -68,6 +68,24 @@ func startUINode(t *testing.T, region, country, federation string) *uiNode {
 	return un
 }
 
+// send makes a request to the node's API with the token and the header
+// fields hdr (name, then value) and returns the answer.
+func (un *uiNode) send(method, path string, body io.Reader, hdr ...string) (int, []byte, http.Header) {
+	un.t.Helper()
+	req, _ := http.NewRequest(method, un.base+path, body)
+	req.Header.Set("Authorization", "Bearer "+un.token)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		un.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
+}
+
 // apiDo calls the node's API with the token.
 func (un *uiNode) apiDo(method, path string, in, out any) int {
 	un.t.Helper()
@@ -76,26 +94,20 @@ func (un *uiNode) apiDo(method, path string, in, out any) int {
 		b, _ := json.Marshal(in)
 		body = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, un.base+path, body)
-	req.Header.Set("Authorization", "Bearer "+un.token)
+	var hdr []string
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		hdr = []string{"Content-Type", "application/json"}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		un.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
+	status, b, _ := un.send(method, path, body, hdr...)
+	if out != nil && status < 300 {
 		if err := json.Unmarshal(b, out); err != nil {
 			un.t.Fatalf("%s %s: %v: %s", method, path, err, b)
 		}
 	}
-	if resp.StatusCode >= 300 {
-		un.t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	if status >= 300 {
+		un.t.Logf("%s %s: %d %s", method, path, status, b)
 	}
-	return resp.StatusCode
+	return status
 }
 
 // testBrowser is a cookie-keeping HTTP client that does not follow
