@@ -105,44 +105,49 @@ as a flag:
 }
 
 func reindexCmd() *cobra.Command {
-	return command("reindex", "Rebuild the search index from the store", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
-		if cl, err := client(); err == nil {
-			cx, cancel := ctx()
-			defer cancel()
-			var out map[string]any
-			if err := cl.Do(cx, "POST", "/api/v1/reindex", nil, &out); err != nil {
+	return &cobra.Command{
+		Use:   "reindex",
+		Short: "Rebuild the search index from the store",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cl, err := client(); err == nil {
+				cx, cancel := ctx()
+				defer cancel()
+				var out map[string]any
+				if err := cl.Do(cx, "POST", "/api/v1/reindex", nil, &out); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Reindexed %v records in %v.\n", out["records"], out["took"])
+				return nil
+			} else if !errors.Is(err, node.ErrNoDaemon) {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Reindexed %v records in %v.\n", out["records"], out["took"])
+			// No daemon: rebuild locally, holding the home's lock.
+			release, err := home().TakeLock()
+			if err != nil {
+				return err
+			}
+			defer release()
+			n, err := node.New(home(), node.Options{})
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			var bar *progressbar.ProgressBar
+			err = n.Reindex(func(done, total int) {
+				if !term.IsTerminal(int(os.Stderr.Fd())) {
+					return
+				}
+				if bar == nil {
+					bar = progressbar.Default(int64(total), "reindexing")
+				}
+				bar.Set(done)
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "Search index rebuilt.")
 			return nil
-		} else if !errors.Is(err, node.ErrNoDaemon) {
-			return err
-		}
-		// No daemon: rebuild locally, holding the home's lock.
-		release, err := home().TakeLock()
-		if err != nil {
-			return err
-		}
-		defer release()
-		n, err := node.New(home(), node.Options{})
-		if err != nil {
-			return err
-		}
-		defer n.Close()
-		var bar *progressbar.ProgressBar
-		err = n.Reindex(func(done, total int) {
-			if !term.IsTerminal(int(os.Stderr.Fd())) {
-				return
-			}
-			if bar == nil {
-				bar = progressbar.Default(int64(total), "reindexing")
-			}
-			bar.Set(done)
-		})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(cmd.OutOrStdout(), "Search index rebuilt.")
-		return nil
-	})
+		},
+	}
 }
