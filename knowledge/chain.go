@@ -109,15 +109,7 @@ func migrateOwnChains(txn *badger.Txn) error {
 		return fmt.Errorf("own last record %q: %w", last, err)
 	}
 	author := ""
-	if it, err := txn.Get(cat(pfxRecord, lc.Bytes())); err == nil {
-		raw, err := it.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		rec, err := decodeStored(lc, raw)
-		if err != nil {
-			return err
-		}
+	if rec, err := storedRecord(txn, lc); err == nil {
 		author = rec.Record.Author
 	} else if !errors.Is(err, badger.ErrKeyNotFound) {
 		return err
@@ -135,37 +127,16 @@ func migrateOwnChains(txn *badger.Txn) error {
 		return nil
 	}
 	pfx := cat(pfxAuthor, []byte(author), []byte{0})
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		ck, err := it.Item().ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		c, err := cid.Cast(ck)
-		if err != nil {
-			return err
-		}
-		ri, err := txn.Get(cat(pfxRecord, ck))
+	return eachIndexedCID(txn, pfx, func(c cid.Cid) error {
+		rec, err := storedRecord(txn, c)
 		if errors.Is(err, badger.ErrKeyNotFound) {
-			continue
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		raw, err := ri.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		rec, err := decodeStored(c, raw)
-		if err != nil {
-			return err
-		}
-		if err := advanceOwnChains(txn, &rec.Record, c); err != nil {
-			return err
-		}
-	}
-	return nil
+		return advanceOwnChains(txn, &rec.Record, c)
+	})
 }
 
 // MarkWire records that member peer announced wire version v (kept

@@ -172,15 +172,22 @@ func (s *Store) Check(ctx context.Context, o CheckOptions) (CheckReport, error) 
 			o.Progress(done, max(total, done))
 		}
 	}
+	// step counts one item checked, or stops the check when ctx is done.
+	step := func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		tick()
+		return nil
+	}
 	held := map[string]bool{} // CID bytes of intact or damaged records
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxRecord, PrefetchValues: true, PrefetchSize: 64})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			if err := ctx.Err(); err != nil {
+			if err := step(); err != nil {
 				return err
 			}
-			tick()
 			rep.Records++
 			c, err := cid.Cast(it.Item().KeyCopy(nil)[len(pfxRecord):])
 			if err != nil {
@@ -239,10 +246,9 @@ func (s *Store) Check(ctx context.Context, o CheckOptions) (CheckReport, error) 
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: ix.pfx, PrefetchValues: ix.where == "author index"})
 			defer it.Close()
 			for it.Rewind(); it.Valid(); it.Next() {
-				if err := ctx.Err(); err != nil {
+				if err := step(); err != nil {
 					return err
 				}
-				tick()
 				rep.IndexKeys++
 				k := it.Item().KeyCopy(nil)
 				var c cid.Cid

@@ -38,21 +38,13 @@ func corrupt(t *testing.T, s *Store, c cid.Cid, flip func([]byte)) {
 
 func TestDamagedRecordIsFoundAndRepaired(t *testing.T) {
 	var reported []cid.Cid
-	s, err := Open(t.TempDir(), Options{OnDamaged: func(c cid.Cid, err error) { reported = append(reported, c) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStoreWith(t, Options{OnDamaged: func(c cid.Cid, err error) { reported = append(reported, c) }})
 	key, _ := v1Key(t, 3)
-	var recs []*protocol.Signed
-	var prev *protocol.Signed
-	for i := range 5 {
-		rec := v1Seal(t, key, uint64(i+1), prev, []string{"transport"}, v1Practice("Demand-responsive bus "+string(rune('A'+i))))
+	recs := v1Chain(t, key, 5, "transport", func(i int) string { return "Demand-responsive bus " + string(rune('A'+i)) })
+	for _, rec := range recs {
 		if _, err := s.Put(rec); err != nil {
 			t.Fatal(err)
 		}
-		recs = append(recs, rec)
-		prev = rec
 	}
 	body, sig := recs[1], recs[3]
 	// Four bytes changed inside the body of one record (its title text)...
@@ -125,11 +117,7 @@ func TestDamagedRecordIsFoundAndRepaired(t *testing.T) {
 }
 
 func TestCheckFindsAndDropsDanglingIndexEntries(t *testing.T) {
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t)
 	key, _ := v1Key(t, 4)
 	rec := v1Seal(t, key, 1, nil, []string{"youth"}, v1Practice("Youth council budget"))
 	if _, err := s.Put(rec); err != nil {
@@ -177,11 +165,7 @@ func containsCID(cs []cid.Cid, c cid.Cid) bool {
 // The daemon's scrub runs while records arrive: an index entry of a record
 // stored during the scan is not dangling, and must survive the repair.
 func TestCheckWhileStoring(t *testing.T) {
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t)
 	key, _ := v1Key(t, 5)
 	const n = 300
 	done := make(chan error, 1)

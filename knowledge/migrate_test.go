@@ -178,6 +178,19 @@ func v1Key(t testing.TB, seed byte) (crypto.PrivKey, string) {
 // v1Base is 2025-01-01T00:00:00Z in Unix milliseconds.
 const v1Base = int64(1735689600000)
 
+// v1Chain seals n version 1 practices by key on topic, each following the
+// one before, titled by title.
+func v1Chain(t testing.TB, key crypto.PrivKey, n int, topic string, title func(i int) string) []*protocol.Signed {
+	t.Helper()
+	var recs []*protocol.Signed
+	var prev *protocol.Signed
+	for i := range n {
+		prev = v1Seal(t, key, uint64(i+1), prev, []string{topic}, v1Practice(title(i)))
+		recs = append(recs, prev)
+	}
+	return recs
+}
+
 func v1Seal(t testing.TB, key crypto.PrivKey, seq uint64, prev *protocol.Signed, topics []string, p protocol.Payload) *protocol.Signed {
 	t.Helper()
 	r := protocol.Record{Federation: "improve", Seq: seq, Created: v1Base + int64(seq)*60_000 + int64(len(topics)), Topics: topics}

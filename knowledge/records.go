@@ -401,6 +401,46 @@ func (s *Store) Get(c cid.Cid) (*protocol.Signed, error) {
 	return rec, err
 }
 
+// eachIndexedCID calls fn with the CID each entry under pfx holds as its
+// value, in key order.
+func eachIndexedCID(txn *badger.Txn, pfx []byte, fn func(cid.Cid) error) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		c, err := valueCID(it.Item())
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// valueCID reads the CID an index entry holds as its value.
+func valueCID(item *badger.Item) (cid.Cid, error) {
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return cid.Undef, err
+	}
+	return cid.Cast(v)
+}
+
+// storedRecord reads record c in txn (badger.ErrKeyNotFound when it is not
+// held) and decodes it as decodeStored does.
+func storedRecord(txn *badger.Txn, c cid.Cid) (*protocol.Signed, error) {
+	item, err := txn.Get(cat(pfxRecord, c.Bytes()))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeStored(c, raw)
+}
+
 // decodeStored decodes a stored envelope and checks that its body still
 // hashes to the CID it is stored under: the CID is the record's checksum,
 // so damage on disk (a flipped bit, a torn write, a tampered backup) is
@@ -445,20 +485,10 @@ func (s *Store) Versions(practiceID string) ([]cid.Cid, error) {
 	var out []cid.Cid
 	pfx := cat(pfxVers, []byte(practiceID), []byte{0})
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			c, err := cid.Cast(v)
-			if err != nil {
-				return err
-			}
+		return eachIndexedCID(txn, pfx, func(c cid.Cid) error {
 			out = append(out, c)
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }
@@ -510,23 +540,18 @@ func (s *Store) Each(o ListOptions, fn func(*protocol.Signed) error) error {
 					continue
 				}
 			}
-			item, err := txn.Get(cat(pfxRecord, c.Bytes()))
+			rec, err := storedRecord(txn, c)
 			if errors.Is(err, badger.ErrKeyNotFound) {
 				continue
 			}
-			if err != nil {
-				return err
-			}
-			raw, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			rec, err := decodeStored(c, raw)
-			if err != nil {
+			if errors.Is(err, ErrDamaged) {
 				// One damaged record must not hide every other one: it
 				// is reported for repair and left out of the listing.
 				s.reportDamaged(c, err)
 				continue
+			}
+			if err != nil {
+				return err
 			}
 			if o.Kind != "" && rec.Record.Kind != o.Kind {
 				continue
@@ -650,11 +675,7 @@ func (s *Store) AuthorCID(author string, seq uint64) (cid.Cid, bool) {
 		if err != nil {
 			return err
 		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		out, err = cid.Cast(v)
+		out, err = valueCID(item)
 		return err
 	})
 	return out, err == nil
@@ -679,14 +700,7 @@ func (s *Store) AuthorOf(c cid.Cid) (string, bool) {
 // LastOwn returns the sequence number and CID of this node's last own record.
 func (s *Store) LastOwn() (seq uint64, prev string, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(keySeq)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(b []byte) error {
+		return valueIfHeld(txn, keySeq, func(b []byte) error {
 			if len(b) < 8 {
 				return fmt.Errorf("bad sequence key")
 			}

@@ -21,19 +21,9 @@ import (
 // retraction: concurrent puts must neither fail with Badger's transaction
 // conflict nor store a record twice.
 func TestConcurrentPutsOfTheSameRecords(t *testing.T) {
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t)
 	key, _ := v1Key(t, 7)
-	var recs []*protocol.Signed
-	var prev *protocol.Signed
-	for i := range 40 {
-		rec := v1Seal(t, key, uint64(i+1), prev, []string{"elderly-care"}, v1Practice("Practice "+string(rune('A'+i))))
-		recs = append(recs, rec)
-		prev = rec
-	}
+	recs := v1Chain(t, key, 40, "elderly-care", func(i int) string { return "Practice " + string(rune('A'+i)) })
 	const writers = 6
 	added := make([]int, len(recs))
 	var mu sync.Mutex
@@ -187,11 +177,7 @@ func TestAuthorLimit(t *testing.T) {
 // prefilled store) all update that author's count of the publishing
 // limit: none may fail with a transaction conflict.
 func TestConcurrentPutsByOneAuthor(t *testing.T) {
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t)
 	key, _ := v1Key(t, 9)
 	const n, writers = 400, 8
 	recs := make([]*protocol.Signed, n)

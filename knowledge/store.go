@@ -3,6 +3,7 @@
 package knowledge
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -60,24 +61,12 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.MemTableMB == 0 {
-		o.MemTableMB = 16
-	}
-	if o.NumMemtables == 0 {
-		o.NumMemtables = 2
-	}
-	if o.BlockCacheMB == 0 {
-		o.BlockCacheMB = 16
-	}
-	if o.IndexCacheMB == 0 {
-		o.IndexCacheMB = 16
-	}
-	if o.ValueLogFileMB == 0 {
-		o.ValueLogFileMB = 64
-	}
-	if o.NumCompactors == 0 {
-		o.NumCompactors = 2
-	}
+	o.MemTableMB = cmp.Or(o.MemTableMB, 16)
+	o.NumMemtables = cmp.Or(o.NumMemtables, 2)
+	o.BlockCacheMB = cmp.Or(o.BlockCacheMB, 16)
+	o.IndexCacheMB = cmp.Or(o.IndexCacheMB, 16)
+	o.ValueLogFileMB = cmp.Or(o.ValueLogFileMB, 64)
+	o.NumCompactors = cmp.Or(o.NumCompactors, 2)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -237,18 +226,23 @@ func migrateTombKeysN(txn *badger.Txn, limit int) (int, error) {
 	return len(moves), nil
 }
 
+// valueIfHeld calls fn with the value under key, when there is one.
+func valueIfHeld(txn *badger.Txn, key []byte, fn func([]byte) error) error {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return item.Value(fn)
+}
+
 // SchemaOf reads the schema version of a store.
 func (s *Store) SchemaOf() (int, error) {
 	v := 0
 	err := s.db.View(func(txn *badger.Txn) error {
-		it, err := txn.Get(keySchema)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return it.Value(func(b []byte) error {
+		return valueIfHeld(txn, keySchema, func(b []byte) error {
 			if len(b) != 4 {
 				return fmt.Errorf("schema key has %d bytes", len(b))
 			}

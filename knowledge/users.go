@@ -198,14 +198,7 @@ func (s *Store) SetRole(name string, role Role) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	return s.retryUpdate(func(txn *badger.Txn) error {
-		u, err := getUser(txn, name)
-		if err != nil {
-			return err
-		}
-		u.Role, u.Updated = role, time.Now().UTC()
-		return putUser(txn, u)
-	})
+	return s.updateUser(name, func(u *User) { u.Role, u.Updated = role, time.Now().UTC() })
 }
 
 // GetUser returns an account without its password hash.
@@ -232,14 +225,7 @@ func (s *Store) SetPassword(name, password string) error {
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	return s.retryUpdate(func(txn *badger.Txn) error {
-		u, err := getUser(txn, name)
-		if err != nil {
-			return err
-		}
-		u.Hash, u.Updated = hash, time.Now().UTC()
-		return putUser(txn, u)
-	})
+	return s.updateUser(name, func(u *User) { u.Hash, u.Updated = hash, time.Now().UTC() })
 }
 
 // CheckPassword verifies a user's password. It returns ErrBadPassword for an
@@ -267,16 +253,21 @@ func (s *Store) CheckPassword(name, password string) error {
 	return nil
 }
 
-// TouchUser records a successful sign-in.
-func (s *Store) TouchUser(name string) error {
+// updateUser changes the account name, under retry.
+func (s *Store) updateUser(name string, change func(*User)) error {
 	return s.retryUpdate(func(txn *badger.Txn) error {
 		u, err := getUser(txn, name)
 		if err != nil {
 			return err
 		}
-		u.LastSeen = time.Now().UTC()
+		change(u)
 		return putUser(txn, u)
 	})
+}
+
+// TouchUser records a successful sign-in.
+func (s *Store) TouchUser(name string) error {
+	return s.updateUser(name, func(u *User) { u.LastSeen = time.Now().UTC() })
 }
 
 // ListUsers returns the accounts by name, without their password hashes.

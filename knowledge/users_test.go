@@ -11,7 +11,14 @@ import (
 
 func openTestStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(t.TempDir(), Options{})
+	return openTestStoreWith(t, Options{})
+}
+
+// openTestStoreWith opens a store in a new temporary directory, closed
+// when the test ends.
+func openTestStoreWith(t *testing.T, o Options) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +100,7 @@ func TestUserValidation(t *testing.T) {
 // The first account administers the node; later ones are champions unless
 // made administrators; accounts from before roles keep their rights.
 func TestUserRoles(t *testing.T) {
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t)
 	if err := s.AddUser("aino", "correct horse"); err != nil {
 		t.Fatal(err)
 	}

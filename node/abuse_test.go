@@ -72,10 +72,7 @@ func TestPublishLimitByGossip(t *testing.T) {
 	}
 	f.subscribe(b, topic, a)
 	waitScored(t, b, topic)
-	key, err := a.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := mustKey(t, a.home)
 	tp := rawTopic(t, a, topic)
 
 	const rate = 100 * perMin / 60.0 // records per second
@@ -181,15 +178,10 @@ func startLiveNode(t *testing.T, name string, o liveOptions) *liveNode {
 		t.Fatal(err)
 	}
 	h := Home{Dir: dir}
-	cfg, err := LoadConfig(h.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Discovery = DiscoveryConfig{}
-	cfg.NAT = NATConfig{}
-	if err := SaveConfig(h.Config(), cfg); err != nil {
-		t.Fatal(err)
-	}
+	changeConfig(t, h, func(cfg *Config) {
+		cfg.Discovery = DiscoveryConfig{}
+		cfg.NAT = NATConfig{}
+	})
 	ln := &liveNode{t: t, name: name, home: h, log: &logBuffer{}}
 	log := slog.New(slog.NewTextHandler(ln.log, &slog.HandlerOptions{Level: o.level})).With("node", name)
 	ready := make(chan string, 1)
@@ -211,35 +203,9 @@ func startLiveNode(t *testing.T, name string, o liveOptions) *liveNode {
 	}
 	ln.n = n
 	ln.token, _ = h.LoadToken()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx) }()
-	select {
-	case a := <-ready:
-		if a != "" {
-			ln.base = "http://" + a
-		}
-	case err := <-done:
-		cancel()
-		t.Fatalf("node %s stopped: %v", name, err)
-	case <-time.After(60 * time.Second):
-		cancel()
-		t.Fatalf("node %s not ready in 60 s", name)
+	if a := serveUntilCleanup(t, n, name, ready, ln.log); a != "" {
+		ln.base = "http://" + a
 	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("node %s: Serve: %v", name, err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("node %s did not stop in 20 s", name)
-		}
-		if t.Failed() {
-			t.Logf("--- log of %s ---\n%s", name, tail(ln.log.String(), 40))
-		}
-	})
 	return ln
 }
 
@@ -395,10 +361,7 @@ func TestRemovedMemberCutOff(t *testing.T) {
 	}
 
 	// Records B signs now are refused by sync and by gossip.
-	key, err := b.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := mustKey(t, b.home)
 	late := signedPractice(t, key, keep+1, "Signed after the removal", topic)
 	for _, x := range []*liveNode{a, c} {
 		if _, added, err := x.n.accept("", late.Raw, b.n.ID()); !errors.Is(err, protocol.ErrNotMember) || added {
@@ -439,10 +402,7 @@ func TestRemovedMemberCutOff(t *testing.T) {
 // number is refused everywhere; the new key publishes normally.
 func TestCompromisedKeyReadmitted(t *testing.T) {
 	const topic = "elderly-care"
-	f, nodes := newFederation(t, 3)
-	a, b, c := nodes[0], nodes[1], nodes[2]
-	f.subscribe(a, topic, b, c)
-	f.subscribe(c, topic, a, b)
+	f, a, b, c := sharedTopicFederation(t, topic)
 	f.subscribe(a, "transport", b)
 	old1 := publish(t, b, "Before the compromise, one", topic)
 	// Only A follows transport: C and D will hold no record of B's with
@@ -454,10 +414,7 @@ func TestCompromisedKeyReadmitted(t *testing.T) {
 		waitHas(t, x, old2, 5*time.Second)
 	}
 	waitHas(t, a, mid, 5*time.Second)
-	oldKey, err := b.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	oldKey := mustKey(t, b.home)
 	oldID := b.ID()
 	removal, err := a.Node().RemoveMember(context.Background(), oldID.String(), false)
 	if err != nil {
@@ -909,10 +866,7 @@ func TestBurstBeyondArrivalRateFollowedUp(t *testing.T) {
 // them), judged only by the held-record rule.
 func TestKeptChainBelowRetraction(t *testing.T) {
 	const topic = "elderly-care"
-	f, nodes := newFederation(t, 3)
-	a, b, c := nodes[0], nodes[1], nodes[2]
-	f.subscribe(a, topic, b, c)
-	f.subscribe(c, topic, a, b)
+	f, a, b, c := sharedTopicFederation(t, topic)
 	first := publish(t, b, "Kept, below the retraction", topic)
 	gone := publish(t, b, "Retracted before the removal", topic)
 	last := publish(t, b, "Kept, the last one", topic)
@@ -963,10 +917,7 @@ func TestKeptChainBelowRetraction(t *testing.T) {
 	waitHas(t, d, first, 15*time.Second)
 	waitHas(t, d, last, 15*time.Second)
 	// A second record for the held number below the gap is refused.
-	key, err := b.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := mustKey(t, b.home)
 	fork := signedPractice(t, key, firstRec.Record.Seq, "A second record below the gap", topic)
 	if _, added, err := d.Node().accept("", fork.Raw, c.ID()); !errors.Is(err, protocol.ErrNotAuthorised) || added {
 		t.Fatalf("D took a second record for a held number below the gap: added %v, err %v", added, err)

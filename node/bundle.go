@@ -61,11 +61,8 @@ type RecordBlock struct {
 // RecordBlock returns the exact bytes of a stored record; a retracted one
 // is a *RetractedError.
 func (n *Node) RecordBlock(c cid.Cid) (*RecordBlock, error) {
-	rec, err := n.store.Get(c)
+	rec, err := n.held(c)
 	if err != nil {
-		if t, terr := n.store.Tomb(c); terr == nil {
-			return nil, &RetractedError{CID: c, Reason: t.Reason}
-		}
 		return nil, err
 	}
 	return recordBlock(rec)

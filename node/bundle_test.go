@@ -53,15 +53,10 @@ func offlineMember(t *testing.T, name, fed, founder string, topics ...string) *t
 	t.Helper()
 	f := newHarness(t)
 	tn := f.initNode(name, InitOptions{Region: "Region " + name, Country: "NO"})
-	cfg, err := LoadConfig(tn.home.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Federation = FederationConfig{Name: fed, Founder: founder}
-	cfg.Topics = topics
-	if err := SaveConfig(tn.home.Config(), cfg); err != nil {
-		t.Fatal(err)
-	}
+	changeConfig(t, tn.home, func(cfg *Config) {
+		cfg.Federation = FederationConfig{Name: fed, Founder: founder}
+		cfg.Topics = topics
+	})
 	bulkLimits(t, tn.home)
 	f.start(tn)
 	return tn

@@ -18,32 +18,13 @@ import (
 // get fetches path from a served node with the API token.
 func (un *uiNode) get(path string, hdr ...string) (int, []byte, http.Header) {
 	un.t.Helper()
-	req, _ := http.NewRequest("GET", un.base+path, nil)
-	req.Header.Set("Authorization", "Bearer "+un.token)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		un.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, resp.Header
+	return un.send("GET", path, nil, hdr...)
 }
 
 func (un *uiNode) postCAR(car []byte) (int, []byte) {
 	un.t.Helper()
-	req, _ := http.NewRequest("POST", un.base+"/api/v1/bundle", bytes.NewReader(car))
-	req.Header.Set("Authorization", "Bearer "+un.token)
-	req.Header.Set("Content-Type", "application/vnd.ipld.car")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		un.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	status, b, _ := un.send("POST", "/api/v1/bundle", bytes.NewReader(car), "Content-Type", "application/vnd.ipld.car")
+	return status, b
 }
 
 // The open-data side over real HTTP: raw records, bundles, the catalogue,

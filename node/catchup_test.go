@@ -57,6 +57,20 @@ func countMissing(tn *testNode, cids []cid.Cid) int {
 	return k
 }
 
+// halfHolds waits until every node of one half of a partition holds the
+// records of cids, its half's records or probes (what).
+func halfHolds(t testing.TB, what string, half []*testNode, cids []cid.Cid) {
+	t.Helper()
+	for _, tn := range half {
+		eventually(t, 20*time.Second, tn.name+" holds its half's "+what, func() error {
+			if k := countMissing(tn, cids); k > 0 {
+				return fmt.Errorf("%d of %d missing", k, len(cids))
+			}
+			return nil
+		})
+	}
+}
+
 // waitHoldsAll waits until tn holds every record of cids and returns how long
 // that took. It polls every 100 ms so as not to compete with the node.
 func waitHoldsAll(t testing.TB, tn *testNode, cids []cid.Cid, timeout time.Duration) time.Duration {
@@ -189,14 +203,7 @@ func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNo
 			t.Fatal(err)
 		}
 	}
-	tok, _, err := inviter.Node().Invite()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := protocol.ParseInvite(tok, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, inv := mustInvite(t, inviter)
 	if resp := outsiderJoin(t, h, inviter.ID(), inv.Secret); resp.Status != protocol.StatusOK {
 		t.Fatalf("%s refused the test member: status %d (%s)", inviter.name, resp.Status, resp.Error)
 	}
@@ -358,19 +365,8 @@ func TestPartitionHealConverges(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each half converges on its own records.
-	for _, half := range []struct {
-		nodes []*testNode
-		recs  []cid.Cid
-	}{{left, leftRecs}, {right, rightRecs}} {
-		for _, tn := range half.nodes {
-			eventually(t, 20*time.Second, tn.name+" holds its half's records", func() error {
-				if k := countMissing(tn, half.recs); k > 0 {
-					return fmt.Errorf("%d of %d missing", k, len(half.recs))
-				}
-				return nil
-			})
-		}
-	}
+	halfHolds(t, "records", left, leftRecs)
+	halfHolds(t, "records", right, rightRecs)
 	eventually(t, 10*time.Second, "the right half applies the retraction", func() error {
 		for _, tn := range right {
 			if tn.Node().store.Has(shared) {
@@ -963,19 +959,8 @@ func partitionLeaks(t *testing.T, f *federation, left, right []*testNode, topics
 	}
 	*leftRecs = append(*leftRecs, lp...)
 	*rightRecs = append(*rightRecs, rp...)
-	for _, half := range []struct {
-		nodes  []*testNode
-		probes []cid.Cid
-	}{{left, lp}, {right, rp}} {
-		for _, tn := range half.nodes {
-			eventually(t, 20*time.Second, tn.name+" holds its half's probes", func() error {
-				if k := countMissing(tn, half.probes); k > 0 {
-					return fmt.Errorf("%d of %d missing", k, len(half.probes))
-				}
-				return nil
-			})
-		}
-	}
+	halfHolds(t, "probes", left, lp)
+	halfHolds(t, "probes", right, rp)
 	time.Sleep(300 * time.Millisecond)
 	for _, l := range left {
 		if k := countMissing(l, rp); k < len(rp) {
@@ -1017,14 +1002,7 @@ func TestGapFetchedByCID(t *testing.T) {
 	})
 	time.Sleep(500 * time.Millisecond)
 	// X is stored by A but never gossiped (as if B missed it).
-	key, err := a.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq, prev, err := a.Node().store.LastOwn()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, seq, prev := ownHead(t, a)
 	x := sealPractice(t, key, seq+1, prev, protocol.Practice{Version: 1, Title: "Missed by gossip",
 		Summary: "Volunteers run the service.", Language: "en", Region: "Region A", Country: "FI"}, catchupTopic)
 	if _, err := a.Node().store.PutOwn(x); err != nil {

@@ -86,15 +86,10 @@ func TestChaosKillAndBitFlips(t *testing.T) {
 		mustCLI(t, "", args...)
 		h := Home{Dir: home(n)}
 		bulkLimits(t, h)
-		cfg, err := LoadConfig(h.Config())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Store.ScrubInterval = Duration(3 * time.Second)
-		cfg.Sync.Interval = Duration(2 * time.Second)
-		if err := SaveConfig(h.Config(), cfg); err != nil {
-			t.Fatal(err)
-		}
+		changeConfig(t, h, func(cfg *Config) {
+			cfg.Store.ScrubInterval = Duration(3 * time.Second)
+			cfg.Sync.Interval = Duration(2 * time.Second)
+		})
 		ports[n] = freePort(t)
 	}
 	d := map[string]*daemon{}

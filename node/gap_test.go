@@ -44,14 +44,9 @@ func TestGapsOnlyOnFollowedTopics(t *testing.T) {
 	b := f.initNode("B", InitOptions{Region: "Region B", Country: "SE"})
 	bulkLimits(t, b.home)
 	// No periodic sync on B: what it asks for, it asks because of a gap.
-	cfg, err := LoadConfig(b.home.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Sync.Interval = Duration(time.Hour)
-	if err := SaveConfig(b.home.Config(), cfg); err != nil {
-		t.Fatal(err)
-	}
+	changeConfig(t, b.home, func(cfg *Config) {
+		cfg.Sync.Interval = Duration(time.Hour)
+	})
 	f.start(b)
 	f.admit(a, b)
 	f.waitMesh(a, b)
@@ -96,14 +91,7 @@ func TestGapsOnlyOnFollowedTopics(t *testing.T) {
 
 	// A record on the followed topic that gossip missed: stored by A, never
 	// gossiped. The next one on the followed topic names it.
-	key, err := a.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq, prev, err := a.Node().store.LastOwn()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, seq, prev := ownHead(t, a)
 	heads, err := a.Node().store.OwnChains([]string{followed})
 	if err != nil {
 		t.Fatal(err)

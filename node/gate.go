@@ -3,6 +3,7 @@
 package node
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/livinglab/livinglab/knowledge/anon"
@@ -62,6 +63,29 @@ type scrubber struct {
 	rep GateReport
 }
 
+// newScrubber returns a scrubber for a review of a text in lang (unless
+// the review names its language).
+func (n *Node) newScrubber(rv Review, lang string) (*scrubber, error) {
+	rv.Language = cmp.Or(rv.Language, lang)
+	g, err := n.newGate(rv)
+	if err != nil {
+		return nil, err
+	}
+	return &scrubber{g: g}, nil
+}
+
+// report returns what the scrubber found, with empty lists rather than
+// none, so that the JSON shows [].
+func (s *scrubber) report() GateReport {
+	if s.rep.Findings == nil {
+		s.rep.Findings = []GateFinding{}
+	}
+	if s.rep.Candidates == nil {
+		s.rep.Candidates = []GateCandidate{}
+	}
+	return s.rep
+}
+
 func (s *scrubber) text(field, v string) string {
 	if v == "" {
 		return v
@@ -94,14 +118,10 @@ func (s *scrubber) list(field string, vs []string) []string {
 // lab entities have no path onto the wire); every free-text field is
 // scrubbed. With rv.FailClosed, uncertain names are redacted too.
 func (n *Node) gatePractice(p *protocol.Practice, rv Review) (*protocol.Practice, GateReport, error) {
-	if rv.Language == "" {
-		rv.Language = p.Language
-	}
-	g, err := n.newGate(rv)
+	s, err := n.newScrubber(rv, p.Language)
 	if err != nil {
 		return nil, GateReport{}, err
 	}
-	s := &scrubber{g: g}
 	out := protocol.Practice{
 		PracticeID: p.PracticeID, Supersedes: p.Supersedes, Version: p.Version, Stage: p.Stage,
 		Language: p.Language, Licence: p.Licence, Region: p.Region, Country: p.Country,
@@ -139,32 +159,16 @@ func (n *Node) gatePractice(p *protocol.Practice, rv Review) (*protocol.Practice
 		}
 	}
 	out.Links = links
-	if s.rep.Findings == nil {
-		s.rep.Findings = []GateFinding{}
-	}
-	if s.rep.Candidates == nil {
-		s.rep.Candidates = []GateCandidate{}
-	}
-	return &out, s.rep, nil
+	return &out, s.report(), nil
 }
 
 // gateLesson returns the public form of a lesson.
 func (n *Node) gateLesson(l *protocol.Lesson, rv Review) (*protocol.Lesson, GateReport, error) {
-	if rv.Language == "" {
-		rv.Language = l.Language
-	}
-	g, err := n.newGate(rv)
+	s, err := n.newScrubber(rv, l.Language)
 	if err != nil {
 		return nil, GateReport{}, err
 	}
-	s := &scrubber{g: g}
 	out := protocol.Lesson{Insight: s.text("insight", l.Insight), Context: s.text("context", l.Context),
 		Stage: l.Stage, Language: l.Language, Region: l.Region, Country: l.Country}
-	if s.rep.Findings == nil {
-		s.rep.Findings = []GateFinding{}
-	}
-	if s.rep.Candidates == nil {
-		s.rep.Candidates = []GateCandidate{}
-	}
-	return &out, s.rep, nil
+	return &out, s.report(), nil
 }

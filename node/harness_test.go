@@ -16,6 +16,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -383,12 +384,116 @@ func rejected(t testing.TB, tn *testNode, reason string) float64 {
 // limit itself set their own.
 func bulkLimits(t testing.TB, h Home) {
 	t.Helper()
+	changeConfig(t, h, func(cfg *Config) {
+		cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100_000, 100_000
+	})
+}
+
+// changeConfig changes the configuration in home h.
+func changeConfig(t testing.TB, h Home, change func(*Config)) {
+	t.Helper()
 	cfg, err := LoadConfig(h.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100_000, 100_000
+	change(&cfg)
 	if err := SaveConfig(h.Config(), cfg); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// channelFederation starts three regions: B follows elderly-care, C
+// transport, and A may publish beyond the federation's per-author limit,
+// so that its later records still go out live.
+func channelFederation(t *testing.T) (f *federation, a, b, c *testNode) {
+	t.Helper()
+	f, nodes := newFederation(t, 3)
+	a, b, c = nodes[0], nodes[1], nodes[2]
+	if err := a.Node().updateConfig(func(c *Config) { c.Limits.PublishBurst = 1000 }); err != nil {
+		t.Fatal(err)
+	}
+	f.subscribe(b, "elderly-care", a, c)
+	f.subscribe(c, "transport", a, b)
+	return f, a, b, c
+}
+
+// sharedTopicFederation starts three regions of which A and C follow topic.
+func sharedTopicFederation(t *testing.T, topic string) (f *federation, a, b, c *testNode) {
+	t.Helper()
+	f, nodes := newFederation(t, 3)
+	a, b, c = nodes[0], nodes[1], nodes[2]
+	f.subscribe(a, topic, b, c)
+	f.subscribe(c, topic, a, b)
+	return f, a, b, c
+}
+
+// mustInvite has tn issue an invite and returns the token and what it says.
+func mustInvite(t testing.TB, tn *testNode) (string, *protocol.Invite) {
+	t.Helper()
+	tok, _, err := tn.Node().Invite()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := protocol.ParseInvite(tok, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, inv
+}
+
+// mustKey reads the private key of the node whose home is h.
+func mustKey(t testing.TB, h Home) crypto.PrivKey {
+	t.Helper()
+	key, err := h.LoadKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// ownHead returns what tn's next own record continues: its key, the last
+// sequence number it signed and that record's CID.
+func ownHead(t testing.TB, tn *testNode) (crypto.PrivKey, uint64, string) {
+	t.Helper()
+	key := mustKey(t, tn.home)
+	seq, prev, err := tn.Node().store.LastOwn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, seq, prev
+}
+
+// serveUntilCleanup serves n on real sockets until the test ends and
+// returns the address its Ready reported ("" without the API). When the
+// test fails, the end of the node's log is printed.
+func serveUntilCleanup(t *testing.T, n *Node, name string, ready <-chan string, log *logBuffer) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Serve(ctx) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("node %s stopped: %v", name, err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatalf("node %s not ready in 60 s", name)
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("node %s: Serve: %v", name, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Errorf("node %s did not stop in 20 s", name)
+		}
+		if t.Failed() {
+			t.Logf("--- log of %s ---\n%s", name, tail(log.String(), 40))
+		}
+	})
+	return addr
 }

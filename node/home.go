@@ -147,6 +147,19 @@ func (h Home) LoadKey() (crypto.PrivKey, error) {
 	return crypto.UnmarshalPrivateKey(b)
 }
 
+// LoadIdentity reads the node's private key and the peer ID it gives.
+func (h Home) LoadIdentity() (crypto.PrivKey, peer.ID, error) {
+	key, err := h.LoadKey()
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return nil, "", err
+	}
+	return key, id, nil
+}
+
 // LoadToken reads the API token.
 func (h Home) LoadToken() (string, error) {
 	b, err := os.ReadFile(h.Token())
@@ -172,9 +185,4 @@ func (h Home) TakeLock() (release func(), err error) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
-}
-
-func peerIDOf(k crypto.PrivKey) (string, error) {
-	id, err := peer.IDFromPrivateKey(k)
-	return id.String(), err
 }

@@ -49,14 +49,7 @@ func TestInviteSurvivesRestart(t *testing.T) {
 func TestAlteredTokenDoesNotHalfJoin(t *testing.T) {
 	f, nodes := newFederation(t, 1)
 	a := nodes[0]
-	tok, _, err := a.Node().Invite()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := protocol.ParseInvite(tok, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok, inv := mustInvite(t, a)
 	inv.Federation = "another-federation"
 	altered, err := inv.Encode()
 	if err != nil {

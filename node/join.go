@@ -234,14 +234,22 @@ func (n *Node) handleJoin(s network.Stream) {
 		fail(code, err.Error())
 		return
 	}
-	resp, err := n.joinOffer()
+	n.sendJoinOffer(s, remote, fail, "answer")
+}
+
+// sendJoinOffer writes the federation's control records to a joiner (what
+// names the message in the log) and reports whether they went out.
+func (n *Node) sendJoinOffer(s network.Stream, remote peer.ID, fail func(code int, msg string), what string) bool {
+	offer, err := n.joinOffer()
 	if err != nil {
 		fail(protocol.StatusInternal, err.Error())
-		return
+		return false
 	}
-	if err := protocol.WriteFrame(s, resp); err != nil {
-		n.log.Warn("join answer not sent", "peer", remote, "err", err)
+	if err := protocol.WriteFrame(s, offer); err != nil {
+		n.log.Warn("join "+what+" not sent", "peer", remote, "err", err)
+		return false
 	}
+	return true
 }
 
 // handleJoinV2 serves /livinglab/join/2: the joiner gets the federation's
@@ -282,13 +290,7 @@ func (n *Node) handleJoinV2(s network.Stream) {
 			n.releaseInvite(req.Secret)
 		}
 	}()
-	offer, err := n.joinOffer()
-	if err != nil {
-		fail(protocol.StatusInternal, err.Error())
-		return
-	}
-	if err := protocol.WriteFrame(s, offer); err != nil {
-		n.log.Warn("join offer not sent", "peer", remote, "err", err)
+	if !n.sendJoinOffer(s, remote, fail, "offer") {
 		return
 	}
 	var conf JoinConfirm
@@ -353,6 +355,19 @@ func (n *Node) joinOffer() (*JoinResponse, error) {
 		resp.Records = append(resp.Records, r.Raw)
 	}
 	return resp, nil
+}
+
+// readJoinAnswer reads the inviter's answer (what names it in errors) and
+// checks it as checkJoinAnswer does.
+func readJoinAnswer(br *bufio.Reader, inv *protocol.Invite, what string) (*JoinResponse, error) {
+	var resp JoinResponse
+	if err := protocol.ReadFrame(br, &resp, maxJoinFrame); err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	if err := checkJoinAnswer(&resp, inv); err != nil {
+		return nil, err
+	}
+	return &resp, nil
 }
 
 // checkJoinAnswer refuses an inviter's answer that is an error or names
@@ -441,11 +456,8 @@ func (n *Node) Join(ctx context.Context, token string) error {
 		if err := protocol.WriteFrame(s, &JoinRequest{Secret: inv.Secret, Region: cfg.Region, Country: cfg.Country, Addrs: addrs}); err != nil {
 			return fmt.Errorf("send join request: %w", err)
 		}
-		var resp JoinResponse
-		if err := protocol.ReadFrame(br, &resp, maxJoinFrame); err != nil {
-			return fmt.Errorf("read join answer: %w", err)
-		}
-		if err := checkJoinAnswer(&resp, inv); err != nil {
+		resp, err := readJoinAnswer(br, inv, "join answer")
+		if err != nil {
 			return err
 		}
 		records = resp.Records
@@ -470,11 +482,8 @@ func (n *Node) Join(ctx context.Context, token string) error {
 		if err := protocol.WriteFrame(s, &JoinConfirm{OK: true}); err != nil {
 			return fmt.Errorf("confirm join: %w", err)
 		}
-		var final JoinResponse
-		if err := protocol.ReadFrame(br, &final, maxJoinFrame); err != nil {
-			return fmt.Errorf("read admission: %w", err)
-		}
-		if err := checkJoinAnswer(&final, inv); err != nil {
+		final, err := readJoinAnswer(br, inv, "admission")
+		if err != nil {
 			return err
 		}
 		records = append(offer.Records, final.Records...)

@@ -28,15 +28,7 @@ import (
 // Three regions: B follows elderly-care, C transport. What A publishes on
 // elderly-care reaches B and never C.
 func TestTopicChannels(t *testing.T) {
-	f, nodes := newFederation(t, 3)
-	a, b, c := nodes[0], nodes[1], nodes[2]
-	// A publishes beyond the federation's per-author limit; allow it, so
-	// that its last record (on transport) still goes out live.
-	if err := a.Node().updateConfig(func(c *Config) { c.Limits.PublishBurst = 1000 }); err != nil {
-		t.Fatal(err)
-	}
-	f.subscribe(b, "elderly-care", a, c)
-	f.subscribe(c, "transport", a, b)
+	_, a, b, c := channelFederation(t)
 
 	care := publish(t, a, "Night-time telecare with village volunteers", "elderly-care")
 	dt := waitHas(t, b, care, 5*time.Second)
@@ -251,14 +243,7 @@ func TestOutsiderIsRefused(t *testing.T) {
 	})
 
 	t.Run("used invite", func(t *testing.T) {
-		tok, _, err := a.Node().Invite()
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv, err := protocol.ParseInvite(tok, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok, inv := mustInvite(t, a)
 		c := f.addNode("C", false)
 		if err := c.Node().Join(context.Background(), tok); err != nil {
 			t.Fatalf("C joins: %v", err)
@@ -381,15 +366,7 @@ func TestRestartKeepsState(t *testing.T) {
 // B goes offline; A publishes 200 records and retracts one B holds; when B
 // comes back, sync delivers all of them and the retraction.
 func TestOfflineCatchUp(t *testing.T) {
-	f, nodes := newFederation(t, 3)
-	a, b, c := nodes[0], nodes[1], nodes[2]
-	// A publishes beyond the federation's per-author limit; allow it, so
-	// that its last record (on transport) still goes out live.
-	if err := a.Node().updateConfig(func(c *Config) { c.Limits.PublishBurst = 1000 }); err != nil {
-		t.Fatal(err)
-	}
-	f.subscribe(b, "elderly-care", a, c)
-	f.subscribe(c, "transport", a, b)
+	f, a, b, c := channelFederation(t)
 	doomed := publish(t, a, "To be withdrawn", "elderly-care")
 	kept := publish(t, a, "To be kept", "elderly-care")
 	waitHas(t, b, doomed, 5*time.Second)

@@ -120,11 +120,7 @@ func New(home Home, opts Options) (*Node, error) {
 	if err := anon.Ready(); err != nil {
 		return nil, err
 	}
-	key, err := home.LoadKey()
-	if err != nil {
-		return nil, err
-	}
-	id, err := peer.IDFromPrivateKey(key)
+	key, id, err := home.LoadIdentity()
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -71,28 +70,13 @@ func opsInit(t *testing.T, home string, args ...string) string {
 		t.Fatalf("init printed no peer ID: %s", out)
 	}
 	h := Home{Dir: home}
-	cfg, err := LoadConfig(h.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Sync.Interval = Duration(2 * time.Second)
-	cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100000, 100000
-	cfg.Discovery = DiscoveryConfig{}
-	cfg.NAT = NATConfig{}
-	if err := SaveConfig(h.Config(), cfg); err != nil {
-		t.Fatal(err)
-	}
+	changeConfig(t, h, func(cfg *Config) {
+		cfg.Sync.Interval = Duration(2 * time.Second)
+		cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100000, 100000
+		cfg.Discovery = DiscoveryConfig{}
+		cfg.NAT = NATConfig{}
+	})
 	return m[1]
-}
-
-func opsFreePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // opsStart runs `livinglab run` on home, listening on a fixed port (port 0
@@ -377,7 +361,7 @@ func TestOpsKill9DuringPublishing(t *testing.T) {
 	ha, hb := filepath.Join(base, "a"), filepath.Join(base, "b")
 	idA := opsInit(t, ha, "--region", "North Karelia", "--country", "FI", "--federation", testFederation)
 	idB := opsInit(t, hb, "--region", "Västerbotten", "--country", "SE")
-	pa, pb := opsFreePort(t), opsFreePort(t)
+	pa, pb := freePort(t), freePort(t)
 	addrA := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", pa, idA)
 	addrB := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", pb, idB)
 	a := opsStart(t, "a", ha, pa, addrB)
@@ -522,7 +506,7 @@ func TestOpsKill9IndexBehindStore(t *testing.T) {
 	livinglabBin(t)
 	home := filepath.Join(t.TempDir(), "a")
 	opsInit(t, home, "--region", "North Karelia", "--country", "FI", "--federation", testFederation)
-	port := opsFreePort(t)
+	port := freePort(t)
 	d := opsStart(t, "a", home, port)
 	api := opsAPIOf(d)
 	w := func(i int) string { return opsWord(300000 + i) }

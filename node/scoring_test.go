@@ -97,10 +97,7 @@ func TestInvalidFloodGraylisted(t *testing.T) {
 	const topic = "elderly-care"
 	f.subscribe(a, topic, b, c)
 	waitScored(t, a, topic)
-	key, err := c.home.LoadKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := mustKey(t, c.home)
 	flood := rawTopic(t, c, topic)
 	eventually(t, 10*time.Second, "the flooder sees A on the topic", func() error {
 		for _, p := range flood.ListPeers() {

@@ -178,6 +178,16 @@ func (e *RetractedError) Error() string { return fmt.Sprintf("%s was retracted: 
 // Practice returns a stored practice; a retracted one is a
 // *RetractedError.
 func (n *Node) Practice(c cid.Cid) (*PracticeView, error) {
+	rec, err := n.held(c)
+	if err != nil {
+		return nil, err
+	}
+	return n.ViewPractice(rec)
+}
+
+// held returns a stored record; one this node holds a tombstone for is a
+// *RetractedError.
+func (n *Node) held(c cid.Cid) (*protocol.Signed, error) {
 	rec, err := n.store.Get(c)
 	if err != nil {
 		if t, terr := n.store.Tomb(c); terr == nil {
@@ -185,7 +195,7 @@ func (n *Node) Practice(c cid.Cid) (*PracticeView, error) {
 		}
 		return nil, err
 	}
-	return n.ViewPractice(rec)
+	return rec, nil
 }
 
 // History returns every stored version of the practice c is a version of.

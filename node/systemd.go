@@ -31,13 +31,9 @@ func LocalIdentity(h Home) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
-	key, err := h.LoadKey()
+	_, id, err := h.LoadIdentity()
 	if err != nil {
 		return Identity{}, err
 	}
-	id, err := peerIDOf(key)
-	if err != nil {
-		return Identity{}, err
-	}
-	return Identity{PeerID: id, Region: cfg.Region, Country: cfg.Country, Federation: cfg.Federation.Name, Addrs: nonNil(cfg.Listen)}, nil
+	return Identity{PeerID: id.String(), Region: cfg.Region, Country: cfg.Country, Federation: cfg.Federation.Name, Addrs: nonNil(cfg.Listen)}, nil
 }

@@ -101,6 +101,18 @@ func (tb *tab) open(path string) {
 	tb.run("open "+path, chromedp.Navigate(tb.base+path), chromedp.WaitReady(chromedp.CSS("main")))
 }
 
+// addItem opens the add form of an initiative's section, types into each
+// field (selector, then text) and submits it with the button submit.
+func (tb *tab) addItem(what, section, submit string, fields ...string) {
+	tb.t.Helper()
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS(section + " summary"))}
+	for i := 0; i+1 < len(fields); i += 2 {
+		steps = append(steps, chromedp.SendKeys(chromedp.CSS(fields[i]), fields[i+1]))
+	}
+	tb.run(what, steps...)
+	tb.submit(submit)
+}
+
 // submit clicks a form's button and waits for the next page.
 func (tb *tab) submit(sel string) {
 	tb.t.Helper()
@@ -191,20 +203,16 @@ func TestBrowserPublishFlow(t *testing.T) {
 	if !strings.Contains(ta.location(), "/lab/initiatives/ini-") {
 		t.Fatalf("after creating the initiative at %s", ta.location())
 	}
-	ta.run("add a stakeholder",
-		chromedp.Click(chromedp.CSS("#stakeholders summary")),
-		chromedp.SendKeys(chromedp.CSS("#stk-name"), "Aino Mattila"),
-		chromedp.SendKeys(chromedp.CSS("#stk-role"), "village volunteer"),
-		chromedp.SendKeys(chromedp.CSS("#stk-email"), "aino.mattila@pielinen.example.fi"),
-		chromedp.SendKeys(chromedp.CSS("#stk-phone"), "+358 40 765 4321"))
-	ta.submit("#add-stakeholder")
-	ta.run("record an activity",
-		chromedp.Click(chromedp.CSS("#activities summary")),
-		chromedp.SendKeys(chromedp.CSS("#act-title"), "Kick-off workshop in the village hall"),
-		chromedp.SendKeys(chromedp.CSS("#act-attendees"), "Aino Mattila"),
-		chromedp.SendKeys(chromedp.CSS("#act-counts"), "residents: 14\nvolunteers: 6"),
-		chromedp.SendKeys(chromedp.CSS("#act-notes"), "Aino Mattila (aino.mattila@pielinen.example.fi, +358 40 765 4321) explained how volunteers answer night-time alarms."))
-	ta.submit("#add-activity")
+	ta.addItem("add a stakeholder", "#stakeholders", "#add-stakeholder",
+		"#stk-name", "Aino Mattila",
+		"#stk-role", "village volunteer",
+		"#stk-email", "aino.mattila@pielinen.example.fi",
+		"#stk-phone", "+358 40 765 4321")
+	ta.addItem("record an activity", "#activities", "#add-activity",
+		"#act-title", "Kick-off workshop in the village hall",
+		"#act-attendees", "Aino Mattila",
+		"#act-counts", "residents: 14\nvolunteers: 6",
+		"#act-notes", "Aino Mattila (aino.mattila@pielinen.example.fi, +358 40 765 4321) explained how volunteers answer night-time alarms.")
 	ta.run("the initiative shows its stage", chromedp.WaitVisible(chromedp.CSS(".stages li.current")))
 	ta.screenshot("initiative")
 

@@ -64,34 +64,26 @@ func startUINode(t *testing.T, region, country, federation string) *uiNode {
 		t.Fatal(err)
 	}
 	un.token, _ = un.home.LoadToken()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx) }()
-	select {
-	case a := <-ready:
-		un.base = "http://" + a
-	case err := <-done:
-		cancel()
-		t.Fatalf("node %s stopped: %v", region, err)
-	case <-time.After(60 * time.Second):
-		cancel()
-		t.Fatalf("node %s not ready in 60 s", region)
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("node %s: Serve: %v", region, err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("node %s did not stop in 20 s", region)
-		}
-		if t.Failed() {
-			t.Logf("--- log of %s ---\n%s", region, tail(un.log.String(), 40))
-		}
-	})
+	un.base = "http://" + serveUntilCleanup(t, n, region, ready, un.log)
 	return un
+}
+
+// send makes a request to the node's API with the token and the header
+// fields hdr (name, then value) and returns the answer.
+func (un *uiNode) send(method, path string, body io.Reader, hdr ...string) (int, []byte, http.Header) {
+	un.t.Helper()
+	req, _ := http.NewRequest(method, un.base+path, body)
+	req.Header.Set("Authorization", "Bearer "+un.token)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		un.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
 }
 
 // apiDo calls the node's API with the token.
@@ -102,26 +94,20 @@ func (un *uiNode) apiDo(method, path string, in, out any) int {
 		b, _ := json.Marshal(in)
 		body = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, un.base+path, body)
-	req.Header.Set("Authorization", "Bearer "+un.token)
+	var hdr []string
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		hdr = []string{"Content-Type", "application/json"}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		un.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
+	status, b, _ := un.send(method, path, body, hdr...)
+	if out != nil && status < 300 {
 		if err := json.Unmarshal(b, out); err != nil {
 			un.t.Fatalf("%s %s: %v: %s", method, path, err, b)
 		}
 	}
-	if resp.StatusCode >= 300 {
-		un.t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	if status >= 300 {
+		un.t.Logf("%s %s: %d %s", method, path, status, b)
 	}
-	return resp.StatusCode
+	return status
 }
 
 // testBrowser is a cookie-keeping HTTP client that does not follow

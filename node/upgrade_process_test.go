@@ -122,7 +122,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 	port := map[string]int{}
 	for _, n := range names {
 		home[n] = filepath.Join(base, n)
-		port[n] = opsFreePort(t)
+		port[n] = freePort(t)
 		args := []string{"init", "--region", "Region " + n, "--country", "FI"}
 		if n == "a" {
 			args = append(args, "--federation", testFederation)
@@ -134,19 +134,14 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 			t.Fatalf("init %s with the previous release: %v\n%s", n, err, out)
 		}
 		h := Home{Dir: home[n]}
-		cfg, err := LoadConfig(h.Config())
-		if err != nil {
-			t.Fatal(err)
-		}
-		// No periodic sync: what arrives after the nodes connected came
-		// by gossip.
-		cfg.Sync.Interval = Duration(time.Hour)
-		cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100000, 100000
-		cfg.Discovery = DiscoveryConfig{}
-		cfg.NAT = NATConfig{}
-		if err := SaveConfig(h.Config(), cfg); err != nil {
-			t.Fatal(err)
-		}
+		changeConfig(t, h, func(cfg *Config) {
+			// No periodic sync: what arrives after the nodes connected came
+			// by gossip.
+			cfg.Sync.Interval = Duration(time.Hour)
+			cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100000, 100000
+			cfg.Discovery = DiscoveryConfig{}
+			cfg.NAT = NATConfig{}
+		})
 	}
 	d := map[string]*daemon{}
 	for _, n := range names {

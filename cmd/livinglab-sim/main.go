@@ -65,6 +65,21 @@ func setup() (func(), error) {
 	return func() { f.Close() }, nil
 }
 
+// withSetup makes a command's run function: fn runs with the node log and
+// pprof set up and a context that Ctrl-C or SIGTERM cancels.
+func withSetup(fn func(ctx context.Context, cmd *cobra.Command) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		done, err := setup()
+		if err != nil {
+			return err
+		}
+		defer done()
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer cancel()
+		return fn(ctx, cmd)
+	}
+}
+
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "livinglab-sim",
@@ -94,14 +109,7 @@ func reportCmd() *cobra.Command {
 			"profile and results.json (raw numbers). Run it from the module root: the memory scenario builds\n" +
 			"./cmd/livinglab and the search and anonymisation baselines run `go test` in ./knowledge/...",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			done, err := setup()
-			if err != nil {
-				return err
-			}
-			defer done()
-			ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer cancel()
+		RunE: withSetup(func(ctx context.Context, cmd *cobra.Command) error {
 			cfg.WorkDir, cfg.Keep, cfg.Seed, cfg.Log = workDir, keep, seed, logf
 			cfg.Command = "livinglab-sim " + strings.Join(os.Args[1:], " ")
 			if only != "" {
@@ -131,7 +139,7 @@ func reportCmd() *cobra.Command {
 				return fmt.Errorf("%d scenario(s) failed: see the report", len(res.Errors))
 			}
 			return nil
-		},
+		}),
 	}
 	f := c.Flags()
 	f.StringVar(&cfg.Out, "out", cfg.Out, "markdown report to write")
@@ -160,14 +168,8 @@ func runCmd() *cobra.Command {
 			"search (catch-up store, then queries on its index).\n\n" +
 			"Example: livinglab-sim run --scenario steady --nodes 50 --latency 20ms --records 200 --bare",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			done, err := setup()
-			if err != nil {
-				return err
-			}
-			defer done()
-			ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer cancel()
+		RunE: withSetup(func(ctx context.Context, cmd *cobra.Command) error {
+			var err error
 			dir := workDir
 			if dir == "" {
 				if dir, err = os.MkdirTemp("", "livinglab-sim-"); err != nil {
@@ -267,7 +269,7 @@ func runCmd() *cobra.Command {
 			}
 			_, err = fmt.Fprintln(cmd.OutOrStdout(), string(b))
 			return err
-		},
+		}),
 	}
 	f := c.Flags()
 	f.StringVar(&scenario, "scenario", "steady", "scenario to run")

@@ -3,10 +3,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -446,9 +444,7 @@ func loadDemoRegions() ([]demoRegion, error) {
 			return nil, err
 		}
 		var r demoRegion
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&r); err != nil {
+		if err := decodeStrict(b, &r); err != nil {
 			return nil, fmt.Errorf("demo data %s: %w", name, err)
 		}
 		out = append(out, r)

@@ -126,31 +126,37 @@ func printDraftEdited(w io.Writer, raw []byte) error {
 	return nil
 }
 
-// decisions returns the body for the reviewer's decisions given as flags
-// (nil when none was given: the draft's stored decisions apply).
-func decisions(cmd *cobra.Command, confirm, redact []string) *node.DraftDecisions {
-	if !cmd.Flags().Changed("confirm") && !cmd.Flags().Changed("redact") {
-		return nil
+// decisionFlags registers --confirm and --redact, a reviewer's decisions
+// on uncertain names, and returns a function giving the body for them (nil
+// when neither flag was given: the draft's stored decisions apply).
+func decisionFlags(c *cobra.Command) func() *node.DraftDecisions {
+	var confirm, redact []string
+	c.Flags().StringArrayVar(&confirm, "confirm", nil, "an uncertain name that is not personal: keep it (repeatable)")
+	c.Flags().StringArrayVar(&redact, "redact", nil, "an uncertain name that is personal: redact it (repeatable)")
+	return func() *node.DraftDecisions {
+		if !c.Flags().Changed("confirm") && !c.Flags().Changed("redact") {
+			return nil
+		}
+		d := &node.DraftDecisions{Confirmed: confirm, Redact: redact}
+		if d.Confirmed == nil {
+			d.Confirmed = []string{}
+		}
+		if d.Redact == nil {
+			d.Redact = []string{}
+		}
+		return d
 	}
-	d := &node.DraftDecisions{Confirmed: confirm, Redact: redact}
-	if d.Confirmed == nil {
-		d.Confirmed = []string{}
-	}
-	if d.Redact == nil {
-		d.Redact = []string{}
-	}
-	return d
 }
 
 // previewCmd is "preview DRAFT-ID": print exactly what publishing the draft
 // would send, every redaction, the uncertain names and the hash to approve.
 func previewCmd() *cobra.Command {
-	var confirm, redact []string
+	var decisions func() *node.DraftDecisions
 	var approve, asJSON bool
 	var by string
 	c := command("preview DRAFT-ID [--confirm NAME]... [--redact NAME]... [--approve]", "Show exactly what publishing a draft would send, every redaction, and approve it", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
 		id := args[0]
-		dec := decisions(cmd, confirm, redact)
+		dec := decisions()
 		var body any
 		if dec != nil {
 			body = dec
@@ -192,8 +198,7 @@ func previewCmd() *cobra.Command {
 		"names to decide and the hash of the public bytes. Uncertain names are redacted unless confirmed:\n" +
 		"--confirm NAME keeps one (not personal), --redact NAME removes one. With --approve the previewed hash\n" +
 		"is approved, with these decisions; publishing then sends exactly this, or nothing."
-	c.Flags().StringArrayVar(&confirm, "confirm", nil, "an uncertain name that is not personal: keep it (repeatable)")
-	c.Flags().StringArrayVar(&redact, "redact", nil, "an uncertain name that is personal: redact it (repeatable)")
+	decisions = decisionFlags(c)
 	c.Flags().BoolVar(&approve, "approve", false, "approve the previewed hash (with these decisions)")
 	c.Flags().StringVar(&by, "by", "", "who approves (kept on this node)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -227,13 +232,13 @@ func printPreview(w io.Writer, pv node.DraftPreview) {
 
 func draftApproveCmd() *cobra.Command {
 	var hash, by string
-	var confirm, redact []string
+	var decisions func() *node.DraftDecisions
 	c := command("approve DRAFT-ID --hash HASH [--confirm NAME]... [--redact NAME]...", "Approve a previewed draft by the hash its preview showed", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
 		if hash == "" {
 			return fmt.Errorf("--hash is required: the hash livinglab draft preview %s shows", args[0])
 		}
 		req := node.ApproveRequest{Hash: hash, By: by}
-		if dec := decisions(cmd, confirm, redact); dec != nil {
+		if dec := decisions(); dec != nil {
 			req.DraftDecisions = *dec
 		}
 		var ap node.DraftPreview
@@ -244,8 +249,7 @@ func draftApproveCmd() *cobra.Command {
 		return nil
 	})
 	c.Flags().StringVar(&hash, "hash", "", "the hash the preview showed")
-	c.Flags().StringArrayVar(&confirm, "confirm", nil, "an uncertain name that is not personal: keep it (repeatable)")
-	c.Flags().StringArrayVar(&redact, "redact", nil, "an uncertain name that is personal: redact it (repeatable)")
+	decisions = decisionFlags(c)
 	c.Flags().StringVar(&by, "by", "", "who approves (kept on this node)")
 	return c
 }

@@ -221,17 +221,10 @@ func labListCmd(k *knowledge.Kind) *cobra.Command {
 		if initiative != "" {
 			path += "?initiative=" + url.QueryEscape(initiative)
 		}
-		var raw json.RawMessage
-		if err := call("GET", path, nil, &raw); err != nil {
-			return err
-		}
 		w := cmd.OutOrStdout()
-		if asJSON {
-			_, err := w.Write(raw)
+		raw, done, err := labGet(w, path, asJSON, labViews[k.Name].list)
+		if done || err != nil {
 			return err
-		}
-		if list := labViews[k.Name].list; list != nil {
-			return list(w, raw)
 		}
 		var items []map[string]any
 		if err := json.Unmarshal(raw, &items); err != nil {
@@ -244,6 +237,23 @@ func labListCmd(k *knowledge.Kind) *cobra.Command {
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+// labGet fetches path and prints it as it came (with --json) or through
+// the kind's own view when it has one; done reports that it printed, and
+// otherwise raw is left to the generic presentation.
+func labGet(w io.Writer, path string, asJSON bool, view func(io.Writer, []byte) error) (raw json.RawMessage, done bool, err error) {
+	if err := call("GET", path, nil, &raw); err != nil {
+		return nil, true, err
+	}
+	if asJSON {
+		_, err := w.Write(raw)
+		return nil, true, err
+	}
+	if view != nil {
+		return nil, true, view(w, raw)
+	}
+	return raw, false, nil
 }
 
 func printTable(w io.Writer, columns []string, items []map[string]any) error {
@@ -313,17 +323,10 @@ func formatValue(v any) string {
 func labShowCmd(k *knowledge.Kind) *cobra.Command {
 	var asJSON bool
 	c := command("show "+idUse(k)+" [--json]", "Show one "+k.Name, cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
-		var raw json.RawMessage
-		if err := call("GET", labPath(k, args[0]), nil, &raw); err != nil {
-			return err
-		}
 		w := cmd.OutOrStdout()
-		if asJSON {
-			_, err := w.Write(raw)
+		raw, done, err := labGet(w, labPath(k, args[0]), asJSON, labViews[k.Name].show)
+		if done || err != nil {
 			return err
-		}
-		if show := labViews[k.Name].show; show != nil {
-			return show(w, raw)
 		}
 		var m map[string]any
 		if err := json.Unmarshal(raw, &m); err != nil {
@@ -420,19 +423,8 @@ func labDeleteCmd(k *knowledge.Kind) *cobra.Command {
 func lessonPublishCmd() *cobra.Command {
 	var dryRun, asJSON bool
 	c := command("publish ID [--dry-run]", "Anonymise, sign and publish a lesson to its topic", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
-		path := "/api/v1/lab/lessons/" + url.PathEscape(args[0]) + "/publish"
-		if dryRun {
-			path += "?dry_run=true"
-		}
-		var out node.PublishedLesson
-		if err := call("POST", path, nil, &out); err != nil {
-			return err
-		}
-		w := cmd.OutOrStdout()
-		if asJSON {
-			return printJSON(w, out)
-		}
-		return printOutcome(w, out.Report, dryRun, out.Lesson, out.Topics, out.CID)
+		return publishAndPrint(cmd.OutOrStdout(), "/api/v1/lab/lessons/"+url.PathEscape(args[0])+"/publish", nil, dryRun, asJSON,
+			func(out node.PublishedLesson) outcome { return outcome{out.Report, out.Lesson, out.Topics, out.CID} })
 	})
 	c.Long = "Runs the lesson's insight and context through the anonymisation gate (failing closed: uncertain names\n" +
 		"are redacted), prints the redaction report, signs and publishes it and prints its CID."
@@ -447,15 +439,9 @@ func stagesCmd() *cobra.Command {
 	c := command("stages [--set FILE] [--json]", "Show (or replace) the stages initiatives move through", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
 		var st []knowledge.Stage
 		if set != "" {
-			b, err := os.ReadFile(set)
-			if err != nil {
-				return err
-			}
 			var in []knowledge.Stage
-			dec := json.NewDecoder(bytes.NewReader(b))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&in); err != nil {
-				return fmt.Errorf("%s is not a JSON array of stages: %w", set, err)
+			if err := readStrictJSON(set, &in, "a JSON array of stages"); err != nil {
+				return err
 			}
 			if err := call("PUT", "/api/v1/lab/stages", in, &st); err != nil {
 				return err

@@ -234,17 +234,12 @@ func exportCmd() *cobra.Command {
 }
 
 func healthCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "health",
-		Short: "Exit 0 when the daemon answers its health check (for container and service probes)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var h node.Health
-			if err := call("GET", "/api/v1/health", nil, &h); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, %d peers\n", h.Status, h.PeerID, h.Peers)
-			return nil
-		},
-	}
+	return command("health", "Exit 0 when the daemon answers its health check (for container and service probes)", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		var h node.Health
+		if err := call("GET", "/api/v1/health", nil, &h); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, %d peers\n", h.Status, h.PeerID, h.Peers)
+		return nil
+	})
 }

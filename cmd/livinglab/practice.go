@@ -25,17 +25,31 @@ func practiceCmd() *cobra.Command {
 }
 
 func readPracticeFile(path string) (*node.PracticeInput, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
+	var in node.PracticeInput
+	if err := readStrictJSON(path, &in, "a valid practice file"); err != nil {
 		return nil, err
 	}
-	var in node.PracticeInput
+	return &in, nil
+}
+
+// readStrictJSON reads the JSON file at path into v, refusing fields v does
+// not have; what names the expected content in the error.
+func readStrictJSON(path string, v any, what string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := decodeStrict(b, v); err != nil {
+		return fmt.Errorf("%s is not %s: %w", path, what, err)
+	}
+	return nil
+}
+
+// decodeStrict decodes JSON into v, refusing fields v does not have.
+func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return nil, fmt.Errorf("%s is not a valid practice file: %w", path, err)
-	}
-	return &in, nil
+	return dec.Decode(v)
 }
 
 func publishCmd() *cobra.Command {
@@ -65,19 +79,8 @@ func publishCmd() *cobra.Command {
 		}
 		in.Keep = append(in.Keep, keep...)
 		in.Redact = append(in.Redact, redact...)
-		path := "/api/v1/practices"
-		if dryRun {
-			path += "?dry_run=true"
-		}
-		var out node.Published
-		if err := call("POST", path, in, &out); err != nil {
-			return err
-		}
-		w := cmd.OutOrStdout()
-		if asJSON {
-			return printJSON(w, out)
-		}
-		return printOutcome(w, out.Report, dryRun, out.Practice, out.Topics, out.CID)
+		return publishAndPrint(cmd.OutOrStdout(), "/api/v1/practices", in, dryRun, asJSON,
+			func(out node.Published) outcome { return outcome{out.Report, out.Practice, out.Topics, out.CID} })
 	})
 	c.Long = "With DRAFT-ID, signs and publishes a draft exactly as approved after its preview (nothing is\n" +
 		"published if it changed since). With --file, runs a complete practice through the anonymisation gate\n" +
@@ -110,15 +113,40 @@ func printReport(w interface{ Write([]byte) (int, error) }, r node.GateReport) {
 	}
 }
 
+// outcome is what a publication's answer tells people: its redaction
+// report, what leaves (or would leave), where it went and its CID.
+type outcome struct {
+	report  node.GateReport
+	leaving any
+	topics  []string
+	cid     string
+}
+
+// publishAndPrint posts a publication (only its dry run with dryRun) to
+// path and prints the answer as JSON or, through of, as its outcome.
+func publishAndPrint[T any](w io.Writer, path string, in any, dryRun, asJSON bool, of func(T) outcome) error {
+	if dryRun {
+		path += "?dry_run=true"
+	}
+	var out T
+	if err := call("POST", path, in, &out); err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(w, out)
+	}
+	return printOutcome(w, of(out), dryRun)
+}
+
 // printOutcome prints a publication's redaction report, then what would
 // leave (a dry run) or where it went.
-func printOutcome(w io.Writer, r node.GateReport, dryRun bool, leaving any, topics []string, cid string) error {
-	printReport(w, r)
+func printOutcome(w io.Writer, o outcome, dryRun bool) error {
+	printReport(w, o.report)
 	if dryRun {
 		fmt.Fprintln(w, "Dry run: nothing was signed or sent. This is what would leave:")
-		return printJSON(w, leaving)
+		return printJSON(w, o.leaving)
 	}
-	fmt.Fprintf(w, "Published to %s\n%s\n", strings.Join(topics, ", "), cid)
+	fmt.Fprintf(w, "Published to %s\n%s\n", strings.Join(o.topics, ", "), o.cid)
 	return nil
 }
 

@@ -27,9 +27,6 @@ var homeDir string
 
 func home() node.Home { return node.Home{Dir: homeDir} }
 
-// client talks to the home's daemon. A record refused by the region's
-// publishing limit (a bulk import) is sent again when the daemon says
-// there is room, with a note on standard error, for up to publishWait.
 // command returns a command with its usage line, description, arguments
 // and what it does.
 func command(use, short string, args cobra.PositionalArgs, run func(cmd *cobra.Command, args []string) error) *cobra.Command {
@@ -47,6 +44,9 @@ func call(method, path string, in, out any) error {
 	return cl.Do(cx, method, path, in, out)
 }
 
+// client talks to the home's daemon. A record refused by the region's
+// publishing limit (a bulk import) is sent again when the daemon says
+// there is room, with a note on standard error, for up to publishWait.
 func client() (*node.Client, error) {
 	c, err := node.NewClient(home())
 	if err != nil {
@@ -231,43 +231,33 @@ func idCmd() *cobra.Command {
 }
 
 func inviteCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "invite",
-		Short: "Print a one-time invite token for a new region (the daemon must run)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out struct {
-				Token   string    `json:"token"`
-				Expires time.Time `json:"expires"`
-			}
-			if err := call("POST", "/api/v1/invites", nil, &out); err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Invite valid once, until %s. On the new region's node run:\n  livinglab join TOKEN\nToken:\n", out.Expires.Local().Format(time.RFC1123))
-			fmt.Fprintln(w, out.Token)
-			return nil
-		},
-	}
+	return command("invite", "Print a one-time invite token for a new region (the daemon must run)", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		var out struct {
+			Token   string    `json:"token"`
+			Expires time.Time `json:"expires"`
+		}
+		if err := call("POST", "/api/v1/invites", nil, &out); err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		fmt.Fprintf(w, "Invite valid once, until %s. On the new region's node run:\n  livinglab join TOKEN\nToken:\n", out.Expires.Local().Format(time.RFC1123))
+		fmt.Fprintln(w, out.Token)
+		return nil
+	})
 }
 
 func joinCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "join TOKEN",
-		Short: "Join a federation with an invite token (the daemon must run)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var out struct {
-				Federation string `json:"federation"`
-				Members    int    `json:"members"`
-			}
-			if err := call("POST", "/api/v1/join", map[string]string{"token": args[0]}, &out); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Joined federation %q (%d members).\nNext: livinglab topics subscribe TOPIC\n", out.Federation, out.Members)
-			return nil
-		},
-	}
+	return command("join TOKEN", "Join a federation with an invite token (the daemon must run)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		var out struct {
+			Federation string `json:"federation"`
+			Members    int    `json:"members"`
+		}
+		if err := call("POST", "/api/v1/join", map[string]string{"token": args[0]}, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Joined federation %q (%d members).\nNext: livinglab topics subscribe TOPIC\n", out.Federation, out.Members)
+		return nil
+	})
 }
 
 func membersCmd() *cobra.Command {
@@ -342,14 +332,13 @@ func topicsCmd() *cobra.Command {
 			return nil
 		}}
 	mk := func(use, method, verb string) *cobra.Command {
-		return &cobra.Command{Use: use + " NAME", Short: verb + " a topic channel", Args: cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := call(method, "/api/v1/topics/"+url.PathEscape(args[0]), nil, nil); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%sd %s\n", verb, args[0])
-				return nil
-			}}
+		return command(use+" NAME", verb+" a topic channel", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+			if err := call(method, "/api/v1/topics/"+url.PathEscape(args[0]), nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%sd %s\n", verb, args[0])
+			return nil
+		})
 	}
 	c.AddCommand(list, mk("subscribe", "PUT", "Subscribe"), mk("unsubscribe", "DELETE", "Unsubscribe"))
 	return c

@@ -75,25 +75,21 @@ func buildCanary(seed int64) *canary {
 		}
 		c.plant("se-pnr", v, fmt.Sprintf(c.pick(idSentences), v))
 	}
-	for i := 0; i < 10; i++ {
-		v := c.ids.NOFodselsnummer(i%5 == 0)
-		c.plant("no-fnr", v, fmt.Sprintf("Fødselsnummer %s ble oppgitt.", v))
-	}
-	for i := 0; i < 8; i++ {
-		v := c.ids.ISKennitala()
-		c.plant("is-kt", v, fmt.Sprintf("Kennitala %s.", v))
-	}
-	for i := 0; i < 8; i++ {
-		v := c.ids.DKCPR()
-		c.plant("dk-cpr", v, fmt.Sprintf("Borgeren (%s) deltog.", v))
-	}
-	for i := 0; i < 8; i++ {
-		v := c.ids.iePPSN()
-		c.plant("ie-ppsn", v, fmt.Sprintf("PPSN %s was on the form.", v))
-	}
-	for i := 0; i < 8; i++ {
-		v := c.ids.UKNINO()
-		c.plant("uk-nino", v, fmt.Sprintf("NI number %s was given.", v))
+	for _, p := range []struct {
+		kind, sentence string
+		n              int
+		gen            func(i int) string
+	}{
+		{"no-fnr", "Fødselsnummer %s ble oppgitt.", 10, func(i int) string { return c.ids.NOFodselsnummer(i%5 == 0) }},
+		{"is-kt", "Kennitala %s.", 8, func(int) string { return c.ids.ISKennitala() }},
+		{"dk-cpr", "Borgeren (%s) deltog.", 8, func(int) string { return c.ids.DKCPR() }},
+		{"ie-ppsn", "PPSN %s was on the form.", 8, func(int) string { return c.ids.iePPSN() }},
+		{"uk-nino", "NI number %s was given.", 8, func(int) string { return c.ids.UKNINO() }},
+	} {
+		for i := 0; i < p.n; i++ {
+			v := p.gen(i)
+			c.plant(p.kind, v, fmt.Sprintf(p.sentence, v))
+		}
 	}
 	for _, cc := range []string{"FI", "FI", "SE", "SE", "NO", "DK", "IS", "IE", "IE", "GB", "GB", "DE", "NL", "EE"} {
 		v := c.ids.IBAN(cc, true)

@@ -86,37 +86,41 @@ var personalNumerals = map[string]bool{"beirt": true, "triúr": true, "ceathrar"
 // a people noun.
 var ambiguousNumberWords = map[string]bool{"to": true, "ni": true, "ti": true, "sex": true, "fire": true, "null": true, "tre": true}
 
-// findCounts replaces a small number of people ("3 residents", "two
-// volunteers", "2 osallistujaa") with "fewer than K".
-func (sc *scan) findCounts() {
-	t := sc.text
-	k := sc.g.k
-	// digits
+// eachSmallNumber calls fn with the start and end of each run of at most
+// maxDigits digits in t that starts a number.
+func eachSmallNumber(t string, maxDigits int, fn func(i, d int)) {
 	for i := 0; i < len(t); {
 		if !isDigit(t[i]) {
 			i++
 			continue
 		}
 		d := digitRun(t, i)
-		if !numberStartOK(t, i) || d-i > 4 {
-			i = d
-			continue
+		if numberStartOK(t, i) && d-i <= maxDigits {
+			fn(i, d)
 		}
+		i = d
+	}
+}
+
+// findCounts replaces a small number of people ("3 residents", "two
+// volunteers", "2 osallistujaa") with "fewer than K".
+func (sc *scan) findCounts() {
+	t := sc.text
+	k := sc.g.k
+	// digits
+	eachSmallNumber(t, 4, func(i, d int) {
 		// part of a larger grouped number ("1 203 participants")?
 		if i >= 2 && (t[i-1] == ' ' || t[i-1] == '.' || t[i-1] == ',') && isDigit(t[i-2]) {
-			i = d
-			continue
+			return
 		}
 		if d < len(t) && (t[d] == '.' || t[d] == ',' || t[d] == '%') && d+1 < len(t) && isDigit(t[d+1]) {
-			i = d
-			continue
+			return
 		}
 		n := atoiSmall(t[i:d])
 		if n >= 0 && n < k && sc.peopleFollow(d) {
 			sc.add(TypeCount, i, d, sc.g.fewerThan(), "small-count")
 		}
-		i = d
-	}
+	})
 	// number words
 	for wi, w := range sc.words {
 		n, ok := numberWords[w.lower]
@@ -301,24 +305,13 @@ var agesAfter = []string{"-year-old", " year old", " years old", "-years-old", "
 // findAges replaces exact ages with ten-year bands.
 func (sc *scan) findAges() {
 	t, l := sc.text, sc.lower
-	for i := 0; i < len(t); {
-		if !isDigit(t[i]) {
-			i++
-			continue
-		}
-		d := digitRun(t, i)
-		if !numberStartOK(t, i) || d-i > 3 {
-			i = d
-			continue
-		}
+	eachSmallNumber(t, 3, func(i, d int) {
 		n := atoiSmall(t[i:d])
 		if n < 0 || n > 125 {
-			i = d
-			continue
+			return
 		}
 		if d < len(t) && isAlnumRune(runeAt(t, d)) {
-			i = d
-			continue
+			return
 		}
 		age := false
 		b := skipSpacesBack(l, i)
@@ -366,8 +359,7 @@ func (sc *scan) findAges() {
 		if age {
 			sc.add(TypeAge, i, d, AgeBand(n), "exact-age")
 		}
-		i = d
-	}
+	})
 }
 
 // AgeBand returns the ten-year band an age falls in: 0-9, 10-19, ... 90-99.

@@ -229,14 +229,7 @@ func (sc *scan) findEmails() {
 		}
 		at := off + j
 		off = at + 1
-		s := at
-		for s > 0 {
-			r, size := utf8.DecodeLastRuneInString(t[:s])
-			if !isEmailLocalRune(r) {
-				break
-			}
-			s -= size
-		}
+		s := runStart(t, at, isEmailLocalRune)
 		for s < at && (t[s] == '.' || t[s] == '\'') {
 			s++
 		}
@@ -300,14 +293,7 @@ func (sc *scan) findObfuscatedEmails() {
 			at := off + j
 			off = at + len(m)
 			s := skipSpacesBack(l, at)
-			ls := s
-			for ls > 0 {
-				r, size := utf8.DecodeLastRuneInString(l[:ls])
-				if !isEmailLocalRune(r) {
-					break
-				}
-				ls -= size
-			}
+			ls := runStart(l, s, isEmailLocalRune)
 			if ls == s {
 				continue
 			}

@@ -62,6 +62,21 @@ func runDetCases(t *testing.T, g *Gate, cases []detCase) {
 	}
 }
 
+// scrubCase is a text and what the gate must make of it.
+type scrubCase struct{ in, want string }
+
+// checkScrubs runs each case through g and reports the findings of those
+// that come out otherwise.
+func checkScrubs(t *testing.T, g *Gate, tests []scrubCase) {
+	t.Helper()
+	for _, tt := range tests {
+		out, fs, _ := g.Scrub("x", tt.in)
+		if out != tt.want {
+			t.Errorf("Scrub(%q) = %q, want %q (%v)", tt.in, out, tt.want, describe(tt.in, fs))
+		}
+	}
+}
+
 func describe(text string, fs []Finding) []string {
 	var out []string
 	for _, f := range fs {
@@ -229,7 +244,7 @@ func TestPostcodes(t *testing.T) {
 
 func TestCounts(t *testing.T) {
 	g := New(Options{})
-	tests := []struct{ in, want string }{
+	tests := []scrubCase{
 		{"3 residents tested it", "fewer than 5 residents tested it"},
 		{"only 2 osallistujaa", "only fewer than 5 osallistujaa"},
 		{"3 deltagare och 4 deltakere", "fewer than 5 deltagare och fewer than 5 deltakere"},
@@ -247,11 +262,7 @@ func TestCounts(t *testing.T) {
 		{"in 2019 participants", "in 2019 participants"},
 		{"to deltakere møtte", "fewer than 5 deltakere møtte"},
 	}
-	for _, tt := range tests {
-		if got, _, _ := g.Scrub("x", tt.in); got != tt.want {
-			t.Errorf("Scrub(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
+	checkScrubs(t, g, tests)
 	g10 := New(Options{K: 10})
 	if got, _, _ := g10.Scrub("x", "7 residents"); got != "fewer than 10 residents" {
 		t.Errorf("K=10: %q", got)
@@ -260,7 +271,7 @@ func TestCounts(t *testing.T) {
 
 func TestAges(t *testing.T) {
 	g := New(Options{})
-	tests := []struct{ in, want string }{
+	tests := []scrubCase{
 		{"residents aged 91 in the village", "residents aged 90-99 in the village"},
 		{"a 91-year-old woman", "a 90-99-year-old woman"},
 		{"she is 91 years old", "she is 90-99 years old"},
@@ -275,11 +286,7 @@ func TestAges(t *testing.T) {
 		{"over 75 years old", "over 75 years old"},
 		{"the project ran 3 år", "the project ran 3 år"},
 	}
-	for _, tt := range tests {
-		if got, _, _ := g.Scrub("x", tt.in); got != tt.want {
-			t.Errorf("Scrub(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
+	checkScrubs(t, g, tests)
 }
 
 func TestAgeBand(t *testing.T) {

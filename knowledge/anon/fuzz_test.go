@@ -64,13 +64,8 @@ func FuzzScrub(f *testing.F) {
 			if len(val) < 3 {
 				continue
 			}
-			for off := 0; off < len(hay); {
-				j := strings.Index(hay[off:], val)
-				if j < 0 {
-					break
-				}
-				s, e := off+j, off+j+len(val)
-				off = s + 1
+			for s := range occurrences(hay, val) {
+				e := s + len(val)
 				if !boundaryBefore(text, s) || !boundaryAfter(text, e) {
 					continue
 				}

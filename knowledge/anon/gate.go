@@ -3,6 +3,7 @@
 package anon
 
 import (
+	"iter"
 	"sort"
 	"strings"
 	"unicode"
@@ -362,16 +363,25 @@ func (sc *scan) propagate(from []Finding, seen map[string]bool) {
 			continue
 		}
 		sc.scans++
-		for off := 0; off < len(hay); {
-			j := strings.Index(hay[off:], val)
-			if j < 0 {
-				break
-			}
-			s, e := off+j, off+j+len(val)
-			off = s + 1
+		for s := range occurrences(hay, val) {
+			e := s + len(val)
 			if s != f.Start && boundaryBefore(sc.text, s) && boundaryAfter(sc.text, e) {
 				sc.addEv(f.Type, s, e, f.Replacement, f.Detector, "repeats a value redacted elsewhere in the text")
 			}
+		}
+	}
+}
+
+// occurrences yields the start of every occurrence of val in hay,
+// overlapping ones included.
+func occurrences(hay, val string) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for off := 0; off < len(hay); {
+			j := strings.Index(hay[off:], val)
+			if j < 0 || !yield(off+j) {
+				return
+			}
+			off += j + 1
 		}
 	}
 }

@@ -3,72 +3,42 @@
 package anon
 
 import (
+	"cmp"
 	"strings"
 	"unicode"
 )
 
-// asciiFold spells a folded word without its non-ASCII letters, as in a
-// URL, an e-mail address or a handle: ø→o, ð→d, þ→th, æ→ae, á→a. With
-// digraphs, ä, ö, ø, å and ü become ae, oe, oe, aa and ue instead.
-func asciiFold(s string, digraphs bool) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case 'á', 'à', 'â', 'ã':
-			b.WriteByte('a')
-		case 'ä':
-			if digraphs {
-				b.WriteString("ae")
-			} else {
-				b.WriteByte('a')
-			}
-		case 'å':
-			if digraphs {
-				b.WriteString("aa")
-			} else {
-				b.WriteByte('a')
-			}
-		case 'æ':
-			b.WriteString("ae")
-		case 'ö', 'ø':
-			if digraphs {
-				b.WriteString("oe")
-			} else {
-				b.WriteByte('o')
-			}
-		case 'ó', 'ò', 'ô', 'õ':
-			b.WriteByte('o')
-		case 'ü':
-			if digraphs {
-				b.WriteString("ue")
-			} else {
-				b.WriteByte('u')
-			}
-		case 'ú', 'ù', 'û':
-			b.WriteByte('u')
-		case 'é', 'è', 'ê', 'ë':
-			b.WriteByte('e')
-		case 'í', 'ì', 'î', 'ï':
-			b.WriteByte('i')
-		case 'ý', 'ÿ':
-			b.WriteByte('y')
-		case 'ð':
-			b.WriteByte('d')
-		case 'þ':
-			b.WriteString("th")
-		case 'ß':
-			b.WriteString("ss")
-		case 'ç':
-			b.WriteByte('c')
-		case 'ñ':
-			b.WriteByte('n')
-		case '’':
-			b.WriteByte('\'')
-		default:
-			b.WriteRune(r)
+// asciiSpellings spells the non-ASCII letters of folded names in ASCII, as
+// in a URL, an e-mail address or a handle: each letter of from becomes
+// plain, or digraph where that is given and digraphs are asked for.
+var asciiSpellings = []struct{ from, plain, digraph string }{
+	{"áàâã", "a", ""}, {"ä", "a", "ae"}, {"å", "a", "aa"}, {"æ", "ae", ""},
+	{"öø", "o", "oe"}, {"óòôõ", "o", ""}, {"ü", "u", "ue"}, {"úùû", "u", ""},
+	{"éèêë", "e", ""}, {"íìîï", "i", ""}, {"ýÿ", "y", ""}, {"ð", "d", ""},
+	{"þ", "th", ""}, {"ß", "ss", ""}, {"ç", "c", ""}, {"ñ", "n", ""}, {"’", "'", ""},
+}
+
+var asciiPlain, asciiDigraphs = asciiReplacers()
+
+func asciiReplacers() (plain, digraphs *strings.Replacer) {
+	var p, d []string
+	for _, sp := range asciiSpellings {
+		for _, r := range sp.from {
+			p = append(p, string(r), sp.plain)
+			d = append(d, string(r), cmp.Or(sp.digraph, sp.plain))
 		}
 	}
-	return b.String()
+	return strings.NewReplacer(p...), strings.NewReplacer(d...)
+}
+
+// asciiFold spells a folded word without its non-ASCII letters: ø→o, ð→d,
+// þ→th, æ→ae, á→a. With digraphs, ä, ö, ø, å and ü become ae, oe, oe, aa
+// and ue instead.
+func asciiFold(s string, digraphs bool) string {
+	if digraphs {
+		return asciiDigraphs.Replace(s)
+	}
+	return asciiPlain.Replace(s)
 }
 
 // spellingVariants returns other spellings of a folded name token: ASCII

@@ -98,15 +98,19 @@ func skipSpaces(s string, i int) int {
 }
 
 // skipSpacesBack returns the offset just after the last non-space rune before i.
-func skipSpacesBack(s string, i int) int {
-	for i > 0 {
-		r, size := utf8.DecodeLastRuneInString(s[:i])
-		if !isSpaceSep(r) {
+func skipSpacesBack(s string, i int) int { return runStart(s, i, isSpaceSep) }
+
+// runStart returns where the run of runes for which in holds that ends at
+// end in s begins (end itself when there is none).
+func runStart(s string, end int, in func(rune) bool) int {
+	for end > 0 {
+		r, size := utf8.DecodeLastRuneInString(s[:end])
+		if !in(r) {
 			break
 		}
-		i -= size
+		end -= size
 	}
-	return i
+	return end
 }
 
 // digitsOnly returns the ASCII digits of s.

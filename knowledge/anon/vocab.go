@@ -116,23 +116,13 @@ func addWords(data string, add func(string)) {
 	}
 }
 
-func isPlace(w string) bool {
-	_, ok := loadVocab().places[w]
-	return ok
-}
+func isPlace(w string) bool     { return inSet(loadVocab().places, w) }
+func isTownIS(w string) bool    { return inSet(loadVocab().townsIS, w) }
+func isKnownName(w string) bool { return inSet(loadVocab().names, w) }
+func isTitle(w string) bool     { return inSet(loadVocab().honorary, w) }
 
-func isTownIS(w string) bool {
-	_, ok := loadVocab().townsIS[w]
-	return ok
-}
-
-func isKnownName(w string) bool {
-	_, ok := loadVocab().names[w]
-	return ok
-}
-
-func isTitle(w string) bool {
-	_, ok := loadVocab().honorary[w]
+func inSet(set map[string]struct{}, w string) bool {
+	_, ok := set[w]
 	return ok
 }
 

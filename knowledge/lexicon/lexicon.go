@@ -64,6 +64,20 @@ var ErrUnsupported = errors.New("lexicon: unsupported language")
 // ErrData is returned (wrapped) when the lexicon data is missing or corrupt.
 var ErrData = errors.New("lexicon: lexicon data missing or corrupt")
 
+// langCodes are the ISO 639-1 and ISO 639-2 codes of the languages with a
+// lexicon.
+var langCodes = map[string]Lang{
+	"en": English, "eng": English,
+	"fi": Finnish, "fin": Finnish,
+	"sv": Swedish, "swe": Swedish,
+	"nb": Bokmal, "nob": Bokmal,
+	"nn": Nynorsk, "nno": Nynorsk,
+	"no": Norwegian, "nor": Norwegian,
+	"da": Danish, "dan": Danish,
+	"is": Icelandic, "isl": Icelandic, "ice": Icelandic,
+	"ga": Irish, "gle": Irish,
+}
+
 // ParseLang normalises a language tag ("sv-FI", "nb_NO", "EN", "nob") to a
 // Lang. An empty or unknown tag gives ErrUnsupported.
 func ParseLang(tag string) (Lang, error) {
@@ -71,25 +85,8 @@ func ParseLang(tag string) (Lang, error) {
 	if i := strings.IndexAny(t, "-_"); i >= 0 {
 		t = t[:i]
 	}
-	switch t {
-	case "en", "eng":
-		return English, nil
-	case "fi", "fin":
-		return Finnish, nil
-	case "sv", "swe":
-		return Swedish, nil
-	case "nb", "nob":
-		return Bokmal, nil
-	case "nn", "nno":
-		return Nynorsk, nil
-	case "no", "nor":
-		return Norwegian, nil
-	case "da", "dan":
-		return Danish, nil
-	case "is", "isl", "ice":
-		return Icelandic, nil
-	case "ga", "gle":
-		return Irish, nil
+	if l, ok := langCodes[t]; ok {
+		return l, nil
 	}
 	return "", fmt.Errorf("%w: %q", ErrUnsupported, tag)
 }

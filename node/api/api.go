@@ -245,6 +245,16 @@ func answer(w http.ResponseWriter, status int, v any, err error) {
 }
 
 // decodeBody reads a JSON body strictly: size limit, no unknown fields.
+// readBody decodes the request body into v as decodeBody does; when that
+// fails it answers with the error and returns false.
+func readBody(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
+	if err := decodeBody(w, r, v, limit); err != nil {
+		writeError(w, err)
+		return false
+	}
+	return true
+}
+
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	body, err := io.ReadAll(r.Body)
@@ -423,8 +433,7 @@ func (s *server) join(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Token string `json:"token"`
 	}
-	if err := decodeBody(w, r, &req, 16<<10); err != nil {
-		writeError(w, err)
+	if !readBody(w, r, &req, 16<<10) {
 		return
 	}
 	if err := s.svc.Join(r.Context(), req.Token); err != nil {
@@ -518,8 +527,7 @@ func (s *server) recordView(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) publish(w http.ResponseWriter, r *http.Request) {
 	var in node.PracticeInput
-	if err := decodeBody(w, r, &in, int64(s.svc.Config().Limits.MaxRequestKB)<<10); err != nil {
-		writeError(w, err)
+	if !readBody(w, r, &in, int64(s.svc.Config().Limits.MaxRequestKB)<<10) {
 		return
 	}
 	// A complete practice submitted in one step fails closed: every
@@ -543,8 +551,7 @@ func (s *server) retract(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Reason string `json:"reason"`
 	}
-	if err := decodeBody(w, r, &req, 16<<10); err != nil {
-		writeError(w, err)
+	if !readBody(w, r, &req, 16<<10) {
 		return
 	}
 	rec, err := s.svc.Retract(r.Context(), c, req.Reason)

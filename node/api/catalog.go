@@ -6,20 +6,33 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/livinglab/livinglab/node"
 )
+
+// knownParams answers 400 and returns false when the query holds a
+// parameter other than known; what names the request in the message.
+func knownParams(w http.ResponseWriter, q url.Values, what string, known ...string) bool {
+	for k := range q {
+		if !slices.Contains(known, k) {
+			writeErr(w, http.StatusBadRequest, "bad_request",
+				fmt.Sprintf("unknown %s parameter %q (%s)", what, k, strings.Join(known, ", ")))
+			return false
+		}
+	}
+	return true
+}
 
 // catalog answers GET /api/v1/catalog: the public practices as a DCAT-AP
 // 3.0 catalogue in JSON-LD. base (default: this request's host) is the
 // public URL the catalogue's links start with.
 func (s *server) catalog(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	for k := range q {
-		if k != "topic" && k != "base" {
-			writeErr(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("unknown catalogue parameter %q (topic, base)", k))
-			return
-		}
+	if !knownParams(w, q, "catalogue", "topic", "base") {
+		return
 	}
 	base := q.Get("base")
 	if base == "" {

@@ -115,11 +115,8 @@ func (s *server) record(w http.ResponseWriter, r *http.Request) {
 // bundleExport streams an offline bundle (GET /api/v1/bundle?topic=&since=).
 func (s *server) bundleExport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	for k := range q {
-		if k != "topic" && k != "since" {
-			writeErr(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("unknown bundle parameter %q (topic, since)", k))
-			return
-		}
+	if !knownParams(w, q, "bundle", "topic", "since") {
+		return
 	}
 	o := node.BundleOptions{Topic: q.Get("topic")}
 	if v := q.Get("since"); v != "" {

@@ -21,10 +21,13 @@ func (s *server) mountUsers(mux *http.ServeMux) {
 			h(w, r)
 		}
 	}
-	endSessions := func(name string) {
-		if s.ui != nil {
+	// A session keeps the rights it was checked with per request, but a
+	// changed or removed account should sign in again all the same.
+	endSessions := func(name string, err error) error {
+		if err == nil && s.ui != nil {
 			s.ui.EndSessions(name)
 		}
+		return err
 	}
 	mux.HandleFunc("GET /api/v1/users", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
 		out, err := s.svc.Users()
@@ -36,8 +39,7 @@ func (s *server) mountUsers(mux *http.ServeMux) {
 			Password string `json:"password"`
 			Role     string `json:"role,omitempty"`
 		}
-		if err := decodeBody(w, r, &req, 16<<10); err != nil {
-			writeError(w, err)
+		if !readBody(w, r, &req, 16<<10) {
 			return
 		}
 		err := s.svc.AddUserRole(req.Name, req.Password, req.Role)
@@ -47,40 +49,27 @@ func (s *server) mountUsers(mux *http.ServeMux) {
 		var req struct {
 			Role string `json:"role"`
 		}
-		if err := decodeBody(w, r, &req, 4<<10); err != nil {
-			writeError(w, err)
+		if !readBody(w, r, &req, 4<<10) {
 			return
 		}
 		name := r.PathValue("name")
-		err := s.svc.SetUserRole(name, req.Role)
-		if err == nil {
-			// A session keeps the rights it was checked with per request,
-			// but a demoted account should sign in again all the same.
-			endSessions(name)
-		}
+		err := endSessions(name, s.svc.SetUserRole(name, req.Role))
 		userAnswer(w, http.StatusOK, map[string]string{"name": name, "role": req.Role}, err)
 	}))
 	mux.HandleFunc("PUT /api/v1/users/{name}/password", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Password string `json:"password"`
 		}
-		if err := decodeBody(w, r, &req, 16<<10); err != nil {
-			writeError(w, err)
+		if !readBody(w, r, &req, 16<<10) {
 			return
 		}
 		name := r.PathValue("name")
-		err := s.svc.SetPassword(name, req.Password)
-		if err == nil {
-			endSessions(name)
-		}
+		err := endSessions(name, s.svc.SetPassword(name, req.Password))
 		userAnswer(w, http.StatusOK, map[string]string{"name": name}, err)
 	}))
 	mux.HandleFunc("DELETE /api/v1/users/{name}", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
-		err := s.svc.DeleteUser(name)
-		if err == nil {
-			endSessions(name)
-		}
+		err := endSessions(name, s.svc.DeleteUser(name))
 		userAnswer(w, http.StatusOK, map[string]string{"removed": name}, err)
 	}))
 }

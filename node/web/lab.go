@@ -17,7 +17,6 @@ import (
 
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/node"
-	"github.com/livinglab/livinglab/protocol"
 )
 
 // The lab pages drive the node's own lab and draft API in-process, with the
@@ -80,6 +79,31 @@ func (u *webUI) call(ctx context.Context, method, path string, in, out any) erro
 }
 
 // apiStatus returns the HTTP status of an error of call.
+// get fetches an API path into out for a page; when that fails it answers
+// with the error page and returns false.
+func (u *webUI) get(w http.ResponseWriter, r *http.Request, path string, out any) bool {
+	if err := u.call(r.Context(), "GET", path, nil, out); err != nil {
+		u.errorPage(w, r, apiStatus(err), apiMessage(err))
+		return false
+	}
+	return true
+}
+
+// confirmed reports whether the form confirms a deletion. Until it does,
+// it fetches the subject from path into v and shows the confirmation page
+// that ask describes, with a delete button posting back to this path.
+func (u *webUI) confirmed(w http.ResponseWriter, r *http.Request, path string, v any, ask func() confirmData) bool {
+	if r.PostForm.Get("confirm") == "yes" {
+		return true
+	}
+	if u.get(w, r, path, v) {
+		d := ask()
+		d.Button, d.Action = u.tr(r).T("confirm.delete_button"), r.URL.Path
+		u.confirm(w, r, d)
+	}
+	return false
+}
+
 func apiStatus(err error) int {
 	var ae *node.APIErrorResponse
 	if errors.As(err, &ae) {
@@ -235,8 +259,7 @@ func (u *webUI) renderInitiative(w http.ResponseWriter, r *http.Request, status 
 	id := r.PathValue("id")
 	ctx := r.Context()
 	var d initiativeData
-	if err := u.call(ctx, "GET", "/api/v1/lab/initiatives/"+url.PathEscape(id), nil, &d.I); err != nil {
-		u.errorPage(w, r, apiStatus(err), apiMessage(err))
+	if !u.get(w, r, "/api/v1/lab/initiatives/"+url.PathEscape(id), &d.I) {
 		return
 	}
 	q := "?initiative=" + url.QueryEscape(id)
@@ -278,15 +301,12 @@ func (u *webUI) updateInitiative(w http.ResponseWriter, r *http.Request, s *sess
 func (u *webUI) deleteInitiative(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
 	tr := u.tr(r)
-	if r.PostForm.Get("confirm") != "yes" {
-		var ini knowledge.Initiative
-		if err := u.call(r.Context(), "GET", "/api/v1/lab/initiatives/"+url.PathEscape(id), nil, &ini); err != nil {
-			u.errorPage(w, r, apiStatus(err), apiMessage(err))
-			return
-		}
-		u.confirm(w, r, confirmData{Question: tr.T("confirm.delete_initiative"), Subject: ini.Title,
+	var ini knowledge.Initiative
+	if !u.confirmed(w, r, "/api/v1/lab/initiatives/"+url.PathEscape(id), &ini, func() confirmData {
+		return confirmData{Question: tr.T("confirm.delete_initiative"), Subject: ini.Title,
 			Effect: tr.T("confirm.delete_initiative_effect"), Elsewhere: tr.T("confirm.private_elsewhere"),
-			Button: tr.T("confirm.delete_button"), Action: r.URL.Path, Cancel: "/lab/initiatives/" + url.PathEscape(id)})
+			Cancel: "/lab/initiatives/" + url.PathEscape(id)}
+	}) {
 		return
 	}
 	if err := u.call(r.Context(), "DELETE", "/api/v1/lab/initiatives/"+url.PathEscape(id)+"?cascade=true", nil, nil); err != nil {
@@ -404,244 +424,4 @@ func (u *webUI) deleteLabEntity(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
-}
-
-// ---- drafts ----
-
-type draftRow struct {
-	knowledge.Draft
-	Initiative string
-}
-
-func (u *webUI) draftsPage(w http.ResponseWriter, r *http.Request, s *session) {
-	var drafts []knowledge.Draft
-	var inis []knowledge.Initiative
-	errMsg := ""
-	tr := u.tr(r)
-	if err := u.call(r.Context(), "GET", "/api/v1/drafts", nil, &drafts); err != nil {
-		errMsg = tr.T("drafts.unreadable", "Reason", apiMessage(err))
-	}
-	u.call(r.Context(), "GET", "/api/v1/lab/initiatives", nil, &inis)
-	title := map[string]string{}
-	for _, i := range inis {
-		title[i.ID] = i.Title
-	}
-	var rows []draftRow
-	for _, d := range drafts {
-		rows = append(rows, draftRow{Draft: d, Initiative: title[d.InitiativeID]})
-	}
-	u.render(w, r, http.StatusOK, "drafts", view{Title: tr.T("drafts.heading"), Nav: "drafts", Error: errMsg,
-		Data: map[string]any{"Drafts": rows, "Initiatives": inis}})
-}
-
-func (u *webUI) createDraft(w http.ResponseWriter, r *http.Request, s *session) {
-	var d knowledge.Draft
-	if err := u.call(r.Context(), "POST", "/api/v1/drafts", map[string]string{"initiative": r.PathValue("id")}, &d); err != nil {
-		u.renderInitiative(w, r, apiStatus(err), u.tr(r).T("ini.no_draft", "Reason", apiMessage(err)), nil)
-		return
-	}
-	http.Redirect(w, r, "/drafts/"+url.PathEscape(d.ID), http.StatusSeeOther)
-}
-
-// draftPreview mirrors the API's draft preview.
-type draftPreview struct {
-	Draft     string            `json:"draft"`
-	Rev       int               `json:"rev"`
-	Practice  protocol.Practice `json:"practice"`
-	Topics    []string          `json:"topics"`
-	Report    node.GateReport   `json:"report"`
-	Hash      string            `json:"hash"`
-	Confirmed []string          `json:"confirmed"`
-	Redact    []string          `json:"redact"`
-	Approved  bool              `json:"approved"`
-}
-
-type nameDecision struct {
-	Text   string
-	Field  string
-	Reason string
-	Keep   bool
-	ID     string
-}
-
-type draftData struct {
-	D           knowledge.Draft
-	Initiative  string
-	Fields      publishData // the edit form (drafts carry no translations)
-	TopicLabels string
-	Preview     *previewView
-	P           *draftPreview
-	Names       []nameDecision
-	Approved    bool
-}
-
-func (u *webUI) draftPage(w http.ResponseWriter, r *http.Request, s *session) {
-	u.renderDraft(w, r, http.StatusOK, "", nil, nil)
-}
-
-// renderDraft shows a draft, its edit form and the preview of what would
-// leave with the given decisions (nil: the draft's stored decisions).
-func (u *webUI) renderDraft(w http.ResponseWriter, r *http.Request, status int, errMsg string, f *practiceForm, decisions map[string][]string) {
-	id := r.PathValue("id")
-	ctx := r.Context()
-	tr := u.tr(r)
-	var d draftData
-	if err := u.call(ctx, "GET", "/api/v1/drafts/"+url.PathEscape(id), nil, &d.D); err != nil {
-		u.errorPage(w, r, apiStatus(err), apiMessage(err))
-		return
-	}
-	var ini knowledge.Initiative
-	if u.call(ctx, "GET", "/api/v1/lab/initiatives/"+url.PathEscape(d.D.InitiativeID), nil, &ini) == nil {
-		d.Initiative = ini.Title
-	}
-	form := draftFormOf(d.D)
-	if f != nil {
-		form = *f
-	}
-	d.Fields = publishData{F: form, Languages: contentLanguages, Stages: u.stageNames(),
-		TopicChecks: topicChecks{Topics: u.topicSlugs(form.Topics), Selected: form.Topics, Prefix: "d"}}
-	var labels []string
-	for _, t := range form.Topics {
-		labels = append(labels, tr.topicLabel(t))
-	}
-	d.TopicLabels = strings.Join(labels, ", ")
-	var body any
-	if decisions != nil {
-		body = decisions
-	}
-	var pv draftPreview
-	if err := u.call(ctx, "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/preview", body, &pv); err != nil {
-		if errMsg == "" {
-			errMsg = tr.T("draft.no_preview", "Reason", apiMessage(err))
-			status = max(status, apiStatus(err))
-		}
-	} else {
-		d.P = &pv
-		d.Preview = u.previewOf(tr, &pv.Practice, pv.Report, pv.Topics)
-		d.Approved = pv.Approved
-		seen := map[string]bool{}
-		addName := func(text, field, reason string) {
-			if text == "" || seen[strings.ToLower(text)] {
-				return
-			}
-			seen[strings.ToLower(text)] = true
-			d.Names = append(d.Names, nameDecision{Text: text, Field: field, Reason: reason,
-				Keep: slices.Contains(pv.Confirmed, text), ID: "name-" + strconv.Itoa(len(d.Names))})
-		}
-		for _, c := range pv.Report.Candidates {
-			field := c.Field
-			if tr.c != nil && tr.c.messages["en"]["field."+field] {
-				field = tr.T("field." + field)
-			}
-			addName(c.Text, field, c.Reason)
-		}
-		for _, c := range pv.Confirmed {
-			addName(c, "", tr.T("draft.confirmed_not_personal"))
-		}
-		for _, c := range pv.Redact {
-			addName(c, "", tr.T("draft.confirmed_personal"))
-		}
-	}
-	u.render(w, r, status, "draft", view{Title: tr.T("draft.heading", "Title", d.D.Title), Nav: "drafts", Error: errMsg, Data: d})
-}
-
-func draftFormOf(d knowledge.Draft) practiceForm {
-	return practiceForm{Title: d.Title, Summary: d.Summary, Problem: d.Problem, Approach: d.Approach, Results: d.Results,
-		Resources: d.Resources, Difficulties: d.Difficulties, Transferability: d.Transferability,
-		Lessons: strings.Join(d.Lessons, "\n"), Roles: strings.Join(d.StakeholderRoles, ", "), Period: d.Period,
-		Links: strings.Join(d.Links, "\n"), Language: d.Language, Stage: d.Stage, Topics: d.Topics}
-}
-
-func (u *webUI) saveDraft(w http.ResponseWriter, r *http.Request, s *session) {
-	var f practiceForm
-	f.read(r.PostForm)
-	in := f.input()
-	nn := func(l []string) []string {
-		if l == nil {
-			return []string{}
-		}
-		return l
-	}
-	body := map[string]any{"title": in.Title, "summary": in.Summary, "problem": in.Problem, "approach": in.Approach,
-		"stakeholder_roles": nn(in.StakeholderRoles), "results": in.Results, "resources": in.Resources,
-		"difficulties": in.Difficulties, "lessons": nn(in.Lessons), "transferability": in.Transferability,
-		"language": in.Language, "stage": in.Stage, "period": in.Period, "links": nn(in.Links), "topics": nn(in.Topics)}
-	id := r.PathValue("id")
-	if err := u.call(r.Context(), "PUT", "/api/v1/drafts/"+url.PathEscape(id), body, nil); err != nil {
-		u.renderDraft(w, r, apiStatus(err), u.tr(r).T("error.not_saved", "Reason", apiMessage(err)), &f, nil)
-		return
-	}
-	http.Redirect(w, r, "/drafts/"+url.PathEscape(id)+"?done=saved#preview", http.StatusSeeOther)
-}
-
-// decisionsOf reads the reviewer's decisions on uncertain names: a ticked
-// "keep" box confirms a name as not personal, every other name offered is
-// redacted.
-func decisionsOf(v url.Values) map[string][]string {
-	keep := formValues(v, "keep")
-	redact := []string{}
-	for _, n := range v["name"] {
-		if !slices.Contains(keep, n) && !slices.Contains(redact, n) {
-			redact = append(redact, n)
-		}
-	}
-	if keep == nil {
-		keep = []string{}
-	}
-	return map[string][]string{"confirmed": keep, "redact": redact}
-}
-
-func (u *webUI) previewDraftForm(w http.ResponseWriter, r *http.Request, s *session) {
-	u.renderDraft(w, r, http.StatusOK, "", nil, decisionsOf(r.PostForm))
-}
-
-func (u *webUI) approveDraft(w http.ResponseWriter, r *http.Request, s *session) {
-	id := r.PathValue("id")
-	dec := decisionsOf(r.PostForm)
-	body := map[string]any{"hash": r.PostForm.Get("hash"), "confirmed": dec["confirmed"], "redact": dec["redact"],
-		"by": s.User + " (web UI)"}
-	if err := u.call(r.Context(), "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/approve", body, nil); err != nil {
-		u.renderDraft(w, r, apiStatus(err), u.tr(r).T("draft.not_approved", "Reason", apiMessage(err)), nil, dec)
-		return
-	}
-	u.log.Info("draft approved in the web UI", "draft", id, "user", s.User)
-	http.Redirect(w, r, "/drafts/"+url.PathEscape(id)+"?done=approved#publish", http.StatusSeeOther)
-}
-
-func (u *webUI) publishDraft(w http.ResponseWriter, r *http.Request, s *session) {
-	id := r.PathValue("id")
-	var out struct {
-		CID string `json:"cid"`
-	}
-	if err := u.call(r.Context(), "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/publish", nil, &out); err != nil {
-		u.renderDraft(w, r, apiStatus(err), u.tr(r).T("publish.not_published", "Reason", apiMessage(err)), nil, nil)
-		return
-	}
-	u.log.Info("draft published in the web UI", "draft", id, "cid", out.CID, "user", s.User)
-	http.Redirect(w, r, "/practices/"+url.PathEscape(out.CID)+"?done=published", http.StatusSeeOther)
-}
-
-func (u *webUI) deleteDraft(w http.ResponseWriter, r *http.Request, s *session) {
-	id := r.PathValue("id")
-	tr := u.tr(r)
-	if r.PostForm.Get("confirm") != "yes" {
-		var d knowledge.Draft
-		if err := u.call(r.Context(), "GET", "/api/v1/drafts/"+url.PathEscape(id), nil, &d); err != nil {
-			u.errorPage(w, r, apiStatus(err), apiMessage(err))
-			return
-		}
-		elsewhere := tr.T("confirm.draft_unpublished")
-		if d.Published != "" {
-			elsewhere = tr.T("confirm.draft_published")
-		}
-		u.confirm(w, r, confirmData{Question: tr.T("confirm.delete_draft"), Subject: d.Title,
-			Effect: tr.T("confirm.delete_draft_effect"), Elsewhere: elsewhere,
-			Button: tr.T("confirm.delete_button"), Action: r.URL.Path, Cancel: "/drafts/" + url.PathEscape(id)})
-		return
-	}
-	if err := u.call(r.Context(), "DELETE", "/api/v1/drafts/"+url.PathEscape(id), nil, nil); err != nil {
-		u.renderDraft(w, r, apiStatus(err), tr.T("error.not_deleted", "Reason", apiMessage(err)), nil, nil)
-		return
-	}
-	http.Redirect(w, r, "/drafts?done=deleted", http.StatusSeeOther)
 }

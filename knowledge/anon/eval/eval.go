@@ -379,25 +379,20 @@ func Summarise(os []Outcome, heldOut bool) Summary {
 		if o.Passage.HeldOut != heldOut {
 			continue
 		}
+		// A span to keep counts towards keeping (failures: altered),
+		// one to redact towards recall (failures: misses).
+		total, failed, byKind, byLang := &s.Recall, &s.Misses, s.RecallByKind, s.RecallByLang
 		if o.Span.Keep {
-			s.Keep.N++
-			if o.OK {
-				s.Keep.OK++
-			} else {
-				s.Altered = append(s.Altered, o)
-			}
-			inc(s.KeepBy, o.Span.Kind, o.OK)
-			inc(s.KeepBL, o.Passage.Lang, o.OK)
-			continue
+			total, failed, byKind, byLang = &s.Keep, &s.Altered, s.KeepBy, s.KeepBL
 		}
-		s.Recall.N++
+		total.N++
 		if o.OK {
-			s.Recall.OK++
+			total.OK++
 		} else {
-			s.Misses = append(s.Misses, o)
+			*failed = append(*failed, o)
 		}
-		inc(s.RecallByKind, o.Span.Kind, o.OK)
-		inc(s.RecallByLang, o.Passage.Lang, o.OK)
+		inc(byKind, o.Span.Kind, o.OK)
+		inc(byLang, o.Passage.Lang, o.OK)
 	}
 	return s
 }

@@ -735,9 +735,8 @@ func publishWindow(ctx context.Context, c *Cluster, nodes []*SimNode, cfg Attack
 	out := publishSchedule(ctx, nodes, sched, func(k int, _ Pub) node.PracticeInput { return prs[k] })
 	time.Sleep(cfg.Settle)
 	cutoff := time.Now()
-	run := LatencyRun{System: fmt.Sprintf("livinglab window %d", window), Resources: Cost(u0, ReadUsage())}
+	t := tally{run: LatencyRun{System: fmt.Sprintf("livinglab window %d", window), Resources: Cost(u0, ReadUsage())}}
 	res := &windowResult{}
-	var lat, arr []float64
 	for k, p := range sched {
 		o := out[k]
 		if o.err != nil {
@@ -747,19 +746,10 @@ func publishWindow(ctx context.Context, c *Cluster, nodes []*SimNode, cfg Attack
 			if j == p.Author || !sn.Subscribes(p.Topic) {
 				continue
 			}
-			run.Expected++
-			res.pairs = append(res.pairs, deliveryPair{o.cid, j})
-			if t, ok := sn.StoredAt(o.cid); ok && !t.After(cutoff) {
-				run.Delivered++
-				lat = append(lat, Ms(t.Sub(o.t0)))
-			}
-			if t, _, ok := sn.Meter.Received(o.raw); ok {
-				run.ByGossip++
-				arr = append(arr, Ms(t.Sub(o.t0)))
-			}
+			res.pairs = append(res.pairs, deliveryPair{o.rec.CID, j})
+			t.addNode(sn, o, cutoff)
 		}
 	}
-	fillRun(&run, lat, arr, MeterTotal(nodes).Sub(before))
-	res.run = run
+	res.run = t.done(MeterTotal(nodes).Sub(before))
 	return res, nil
 }

@@ -3,7 +3,6 @@
 package sim
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -15,11 +14,7 @@ import (
 // (let past the gate, as during an invite window) get nothing stored,
 // honest records arrive live and after one sync round all of them.
 func TestAttackSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts six nodes")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
+	ctx := smokeContext(t, "starts six nodes")
 	res, err := RunAttack(ctx, AttackConfig{Nodes: 5, Latency: 5 * time.Millisecond, Records: 20, Rate: 10,
 		PublishPerMin: 60, PublishBurst: 10, FloodFactor: 100, FloodValidS: 1, InvalidEvery: 4, Outsiders: 2,
 		DialEvery: 100 * time.Millisecond, OutsidersPastGate: true, Settle: time.Second, Seed: 1, SyncPush: true, Dir: t.TempDir(), Log: t.Logf})

@@ -154,11 +154,7 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 			}
 		}
 		for _, t := range cfg.Subs[i] {
-			tp, err := ps.Join(protocol.GossipTopic(Federation, t))
-			if err != nil {
-				return nil, err
-			}
-			sub, err := tp.Subscribe()
+			tp, sub, err := subscribe(ps, t)
 			if err != nil {
 				return nil, err
 			}
@@ -274,8 +270,7 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 	stop()
 	window := MeterTotal(all).Sub(before)
 
-	run := LatencyRun{System: name, Resources: Cost(u0, u1)}
-	var lat, arr []float64
+	tl := tally{run: LatencyRun{System: name, Resources: Cost(u0, u1)}}
 	for k, p := range cfg.Schedule {
 		if payloads[k] == nil || errs[k] != nil {
 			continue
@@ -284,21 +279,14 @@ func RunBare(ctx context.Context, cfg BareConfig) (*LatencyRun, error) {
 			if j == p.Author || !slices.Contains(cfg.Subs[j], p.Topic) {
 				continue
 			}
-			run.Expected++
 			bh.mu.Lock()
-			t, ok := bh.recv[uint64(k)]
+			stored := bh.recv[uint64(k)]
 			bh.mu.Unlock()
-			if ok && !t.After(cutoff) {
-				run.Delivered++
-				lat = append(lat, Ms(t.Sub(t0s[k])))
-			}
-			if t, _, ok := bh.h.M.Received(payloads[k]); ok {
-				run.ByGossip++
-				arr = append(arr, Ms(t.Sub(t0s[k])))
-			}
+			got, _, _ := bh.h.M.Received(payloads[k])
+			tl.add(t0s[k], cutoff, stored, got)
 		}
 	}
-	fillRun(&run, lat, arr, window)
+	run := tl.done(window)
 	for _, bh := range hosts {
 		bh.h.Close()
 	}
@@ -322,4 +310,17 @@ func allTopics(cfg BareConfig) []string {
 		add(p.Topic)
 	}
 	return ts
+}
+
+// subscribe joins the federation's gossip topic t and subscribes to it.
+func subscribe(ps *pubsub.PubSub, t string) (*pubsub.Topic, *pubsub.Subscription, error) {
+	tp, err := ps.Join(protocol.GossipTopic(Federation, t))
+	if err != nil {
+		return nil, nil, err
+	}
+	sub, err := tp.Subscribe()
+	if err != nil {
+		return nil, nil, err
+	}
+	return tp, sub, nil
 }

@@ -231,30 +231,37 @@ type CatchUpResult struct {
 // CatchUpTopic is the topic the catch-up and memory scenarios fill.
 const CatchUpTopic = "open-data"
 
+// catchUpPair builds a cluster in dir with the two nodes of a catch-up:
+// src founds the federation and will hold the records but follows no
+// topic, so connecting starts exactly one exchange, the one run by dst, an
+// admitted member following CatchUpTopic. The caller closes the cluster.
+func catchUpPair(dir string, latency time.Duration, src, dst string) (c *Cluster, a, b *SimNode, err error) {
+	if c, err = NewCluster(dir, latency, nil); err != nil {
+		return nil, nil, nil, err
+	}
+	if a, err = c.AddNode(src, true, nil); err == nil {
+		if b, err = c.AddNode(dst, false, []string{CatchUpTopic}); err == nil {
+			err = c.PreAdmit(a, []*SimNode{b})
+		}
+	}
+	if err != nil {
+		c.Close()
+		return nil, nil, nil, err
+	}
+	return c, a, b, nil
+}
+
 // RunCatchUp builds two nodes that share total records except missing ones
 // the second lacks (written straight into the stores), connects them and
 // measures the catch-up exchange. The first node's home is kept for the
 // memory scenario.
 func RunCatchUp(ctx context.Context, cfg CatchUpConfig, log Logf) (*CatchUpResult, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 8))
-	c, err := NewCluster(filepath.Join(cfg.Dir, "catchup"), cfg.Latency, nil)
+	c, a, b, err := catchUpPair(filepath.Join(cfg.Dir, "catchup"), cfg.Latency, "a", "b")
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	// A holds everything but does not follow the topic, so connecting
-	// starts exactly one exchange for it: the one B runs.
-	a, err := c.AddNode("a", true, nil)
-	if err != nil {
-		return nil, err
-	}
-	b, err := c.AddNode("b", false, []string{CatchUpTopic})
-	if err != nil {
-		return nil, err
-	}
-	if err := c.PreAdmit(a, []*SimNode{b}); err != nil {
-		return nil, err
-	}
 	log("catch-up: sealing %d records", cfg.Total)
 	t := time.Now()
 	recs, err := prefillAuthor(a, cfg.Total, func(int) []string { return []string{CatchUpTopic} }, cfg.Seed)
@@ -398,22 +405,11 @@ type IngestResult struct {
 // through the sync path (validate, store, index each record): a node with
 // an empty store connects to one holding Records practices.
 func RunIngest(ctx context.Context, cfg IngestConfig, log Logf) (*IngestResult, error) {
-	c, err := NewCluster(filepath.Join(cfg.Dir, "ingest"), cfg.Latency, nil)
+	c, a, b, err := catchUpPair(filepath.Join(cfg.Dir, "ingest"), cfg.Latency, "src", "dst")
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	a, err := c.AddNode("src", true, nil)
-	if err != nil {
-		return nil, err
-	}
-	b, err := c.AddNode("dst", false, []string{CatchUpTopic})
-	if err != nil {
-		return nil, err
-	}
-	if err := c.PreAdmit(a, []*SimNode{b}); err != nil {
-		return nil, err
-	}
 	recs, err := prefillAuthor(a, cfg.Records, func(int) []string { return []string{CatchUpTopic} }, cfg.Seed+11)
 	if err != nil {
 		return nil, err

@@ -118,11 +118,7 @@ func RunMemory(ctx context.Context, cfg MemoryConfig, log Logf) (*MemoryResult, 
 			return nil, err
 		}
 		for _, t := range []string{protocol.ControlTopic, CatchUpTopic} {
-			tp, err := ps.Join(protocol.GossipTopic(Federation, t))
-			if err != nil {
-				return nil, err
-			}
-			sub, err := tp.Subscribe()
+			_, sub, err := subscribe(ps, t)
 			if err != nil {
 				return nil, err
 			}

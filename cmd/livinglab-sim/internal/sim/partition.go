@@ -85,24 +85,16 @@ func RunPartition(ctx context.Context, cfg PartitionConfig, log Logf) (*Partitio
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			start := time.Now()
-			var pw sync.WaitGroup
-			for k, p := range sched {
-				if d := time.Until(start.Add(p.At)); d > 0 {
-					time.Sleep(d)
+			out := publishSchedule(ctx, group, sched, func(k int, p Pub) node.PracticeInput {
+				return node.PracticeInput{Practice: prs[k], Topics: []string{p.Topic}}
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			for _, o := range out {
+				if o.err == nil {
+					pubs = append(pubs, o.rec)
 				}
-				pw.Add(1)
-				go func() {
-					defer pw.Done()
-					pub, err := publishPractice(ctx, group[p.Author].Node(), node.PracticeInput{Practice: prs[k], Topics: []string{p.Topic}})
-					if err == nil {
-						mu.Lock()
-						pubs = append(pubs, pub.Record)
-						mu.Unlock()
-					}
-				}()
 			}
-			pw.Wait()
 		}()
 	}
 	wg.Wait()

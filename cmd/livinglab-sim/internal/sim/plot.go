@@ -30,11 +30,47 @@ func cdf(samples []float64) plotter.XYs {
 	return xy
 }
 
+// The size of every plot.
+const plotWidth, plotHeight = 7 * vg.Inch, 4.2 * vg.Inch
+
+// save writes p with its legend at the top right.
 func save(p *plot.Plot, path string) error {
 	p.Legend.Top = true
 	p.Legend.Left = false
 	p.Legend.YOffs = -vg.Points(14)
-	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
+	return p.Save(plotWidth, plotHeight, path)
+}
+
+// saveTopLeft writes p with a grid and its legend at the top left, clear
+// of the Y axis.
+func saveTopLeft(p *plot.Plot, path string) error {
+	p.Add(plotter.NewGrid())
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(40)
+	p.Legend.YOffs = -vg.Points(14)
+	return p.Save(plotWidth, plotHeight, path)
+}
+
+// addLine draws xy as a line, under legend in the legend unless that is
+// empty.
+func addLine(p *plot.Plot, xy plotter.XYer, legend string) error {
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return err
+	}
+	l.Width = vg.Points(2)
+	p.Add(l)
+	if legend != "" {
+		p.Legend.Add(legend, l)
+	}
+	return nil
+}
+
+// addSearchCDF draws the distribution of the node index's query latency.
+func addSearchCDF(p *plot.Plot, sr *SearchResult, legend string) error {
+	p.X.Label.Text = "latency (ms)"
+	p.Y.Label.Text = "fraction of queries"
+	return addLine(p, cdf(sr.Samples), legend)
 }
 
 // PlotLatency draws the publish-to-stored distributions of livinglab and
@@ -84,7 +120,7 @@ func plotCDFs(title string, runs []LatencyRun, path string) error {
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Legend.Top = false
 	p.Legend.Left = false
-	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
+	return p.Save(plotWidth, plotHeight, path)
 }
 
 func groupedBars(p *plot.Plot, labels []string, series []string, values [][]float64) error {
@@ -129,11 +165,7 @@ func PlotCatchUp(cu *CatchUpResult, lj *LateJoinResult, path string) error {
 		[][]float64{recs, moved}); err != nil {
 		return err
 	}
-	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs = vg.Points(40)
-	p.Legend.YOffs = -vg.Points(14)
-	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
+	return saveTopLeft(p, path)
 }
 
 // PlotSearch draws search latency: the node's index in this run and, when
@@ -161,39 +193,23 @@ func PlotSearch(sr *SearchResult, path string) error {
 		}
 	} else {
 		p.Title.Text = fmt.Sprintf("Search latency on the node's index (%d documents)", sr.Docs)
-		p.X.Label.Text = "latency (ms)"
-		p.Y.Label.Text = "fraction of queries"
-		l, err := plotter.NewLine(cdf(sr.Samples))
-		if err != nil {
+		if err := addSearchCDF(p, sr, fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", sr.All.P50, sr.All.P99)); err != nil {
 			return err
 		}
-		l.Width = vg.Points(2)
-		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", sr.All.P50, sr.All.P99), l)
 	}
-	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs = vg.Points(40)
-	p.Legend.YOffs = -vg.Points(14)
-	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
+	return saveTopLeft(p, path)
 }
 
 // PlotSearchCDF draws the node index's query latency distribution.
 func PlotSearchCDF(sr *SearchResult, path string) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Query latency on a node's index (%d practices)", sr.Docs)
-	p.X.Label.Text = "latency (ms)"
-	p.Y.Label.Text = "fraction of queries"
-	l, err := plotter.NewLine(cdf(sr.Samples))
-	if err != nil {
+	if err := addSearchCDF(p, sr, fmt.Sprintf("all classes, facets on and off: p50 %.1f ms, p99 %.1f ms", sr.All.P50, sr.All.P99)); err != nil {
 		return err
 	}
-	l.Width = vg.Points(2)
-	p.Add(l)
-	p.Legend.Add(fmt.Sprintf("all classes, facets on and off: p50 %.1f ms, p99 %.1f ms", sr.All.P50, sr.All.P99), l)
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = false
-	return p.Save(7*vg.Inch, 4.2*vg.Inch, path)
+	return p.Save(plotWidth, plotHeight, path)
 }
 
 // PlotMemory draws the daemon's resident memory with its peers connected.
@@ -209,13 +225,9 @@ func PlotMemory(m *MemoryResult, path string) error {
 	if len(xy) == 0 {
 		return nil
 	}
-	l, err := plotter.NewLine(xy)
-	if err != nil {
+	if err := addLine(p, xy, "VmRSS"); err != nil {
 		return err
 	}
-	l.Width = vg.Points(2)
-	p.Add(l)
-	p.Legend.Add("VmRSS", l)
 	target := plotter.NewFunction(func(float64) float64 { return 100 * 1e6 / (1 << 20) })
 	target.Color = color.RGBA{R: 200, A: 255}
 	target.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
@@ -245,12 +257,9 @@ func PlotPartition(pr *PartitionResult, path string) error {
 	if len(xy) == 0 {
 		return nil
 	}
-	l, err := plotter.NewLine(xy)
-	if err != nil {
+	if err := addLine(p, xy, ""); err != nil {
 		return err
 	}
-	l.Width = vg.Points(2)
-	p.Add(l)
 	p.Y.Min, p.Y.Max = 0, 1.02
 	p.Add(plotter.NewGrid())
 	return save(p, path)

@@ -96,11 +96,7 @@ type Author struct {
 
 // NewAuthor loads a home's key and continues its own sequence from store.
 func NewAuthor(home node.Home, fed, region, country string, st *knowledge.Store) (*Author, error) {
-	key, err := home.LoadKey()
-	if err != nil {
-		return nil, err
-	}
-	id, err := peer.IDFromPrivateKey(key)
+	key, id, err := home.LoadIdentity()
 	if err != nil {
 		return nil, err
 	}

@@ -9,15 +9,23 @@ import (
 	"time"
 )
 
+// smokeContext skips a smoke run in -short mode (why says what it starts)
+// and otherwise bounds it to two minutes.
+func smokeContext(t *testing.T, why string) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // Four nodes admitted with invites publish a few practices; after one sync
 // round every subscriber holds every record of its topics. The same
 // schedule on every bare gossipsub variant delivers every message.
 func TestSteadySmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts four nodes")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
+	ctx := smokeContext(t, "starts four nodes")
 	res, err := RunSteady(ctx, SteadyConfig{Nodes: 4, Latency: 5 * time.Millisecond, Records: 12, Rate: 20,
 		Settle: time.Second, Seed: 1, Dir: t.TempDir(), Bare: true, Runs: 2}, t.Logf)
 	if err != nil {

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ipfs/go-cid"
-
 	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/protocol"
 )
@@ -210,8 +208,7 @@ type SteadyResult struct {
 }
 
 type pubOutcome struct {
-	cid  cid.Cid
-	raw  []byte
+	rec  *protocol.Signed // nil when err is not
 	t0   time.Time
 	call time.Duration
 	err  error
@@ -246,7 +243,7 @@ func publishSchedule(ctx context.Context, nodes []*SimNode, sched []Pub, input f
 			pub, err := publishPractice(ctx, nodes[p.Author].Node(), input(k, p))
 			o := pubOutcome{t0: t0, call: time.Since(t0), err: err}
 			if err == nil {
-				o.cid, o.raw = pub.Record.CID, pub.Record.Raw
+				o.rec = pub.Record
 			}
 			out[k] = o
 		}()
@@ -282,34 +279,23 @@ func publishPhase(ctx context.Context, nodes []*SimNode, sched []Pub, prs []prot
 			ph.failed++
 			continue
 		}
-		sizes = append(sizes, float64(len(o.raw)))
+		sizes = append(sizes, float64(len(o.rec.Raw)))
 		calls = append(calls, Ms(o.call))
 	}
 	ph.sizes, ph.calls = Summarise(sizes), Summarise(calls)
-	run := LatencyRun{System: system, Resources: Cost(u0, u1)}
-	var lat, arr []float64
+	t := tally{run: LatencyRun{System: system, Resources: Cost(u0, u1)}}
 	for k, p := range sched {
 		o := ph.out[k]
 		if o.err != nil {
 			continue
 		}
 		for j, sn := range nodes {
-			if j == p.Author || !sn.Subscribes(p.Topic) {
-				continue
-			}
-			run.Expected++
-			if t, ok := sn.StoredAt(o.cid); ok && !t.After(cutoff) {
-				run.Delivered++
-				lat = append(lat, Ms(t.Sub(o.t0)))
-			}
-			if t, _, ok := sn.Meter.Received(o.raw); ok {
-				run.ByGossip++
-				arr = append(arr, Ms(t.Sub(o.t0)))
+			if j != p.Author && sn.Subscribes(p.Topic) {
+				t.addNode(sn, o, cutoff)
 			}
 		}
 	}
-	fillRun(&run, lat, arr, ph.window)
-	ph.run = run
+	ph.run = t.done(ph.window)
 	return ph
 }
 
@@ -323,7 +309,7 @@ func held(nodes []*SimNode, phases ...*phase) int {
 				continue
 			}
 			for j, sn := range nodes {
-				if j != p.Author && sn.Subscribes(p.Topic) && sn.Node().Has(o.cid) {
+				if j != p.Author && sn.Subscribes(p.Topic) && sn.Node().Has(o.rec.CID) {
 					h++
 				}
 			}
@@ -502,13 +488,48 @@ func runSteadyLivinglab(ctx context.Context, cfg SteadyConfig, rng *rand.Rand, s
 	raws := make([][]byte, len(sched))
 	for k := range sched {
 		if ph.out[k].err == nil {
-			raws[k] = ph.out[k].raw
+			raws[k] = ph.out[k].rec.Raw
 		}
 	}
 	return raws, nil
 }
 
 func round2(v float64) float64 { return round(v, 2) }
+
+// tally counts how a schedule's publications reached their subscribers.
+type tally struct {
+	run LatencyRun
+	lat []float64 // ms from publishing to stored, for those stored by the cutoff
+	arr []float64 // ms from publishing to first received by gossip
+}
+
+// add counts one expected delivery of a record published at t0, stored at
+// stored and first received by gossip at got (zero times: not yet).
+func (t *tally) add(t0, cutoff, stored, got time.Time) {
+	t.run.Expected++
+	if !stored.IsZero() && !stored.After(cutoff) {
+		t.run.Delivered++
+		t.lat = append(t.lat, Ms(stored.Sub(t0)))
+	}
+	if !got.IsZero() {
+		t.run.ByGossip++
+		t.arr = append(t.arr, Ms(got.Sub(t0)))
+	}
+}
+
+// addNode counts the delivery of publication o to the livinglab node sn.
+func (t *tally) addNode(sn *SimNode, o pubOutcome, cutoff time.Time) {
+	stored, _ := sn.StoredAt(o.rec.CID)
+	got, _, _ := sn.Meter.Received(o.rec.Raw)
+	t.add(o.t0, cutoff, stored, got)
+}
+
+// done returns the run with its summaries filled in from what was counted
+// and the traffic of its window.
+func (t *tally) done(window MeterSnapshot) LatencyRun {
+	fillRun(&t.run, t.lat, t.arr, window)
+	return t.run
+}
 
 func fillRun(run *LatencyRun, lat, arr []float64, window MeterSnapshot) {
 	run.Latency = Summarise(lat)
