@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// This file is long on purpose: the SQLite FTS5 baseline (schema, loading,
+// queries) and the bleve side of the comparison must stay together so that
+// both engines see the same corpus, queries and measurement.
+
 package search
 
 import (

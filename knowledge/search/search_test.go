@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+// This file is long on purpose: it holds the behaviour tests of Index.Search,
+// one per part of the query language and of the results, most of them on
+// the fixture (testdata/fixture.json) loaded at its top, so that a change
+// of the fixture is seen by every test at once.
+
 package search
 
 import (

@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/search/searcher"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// plan is the text part of a query compiled for bleve.
+type plan struct {
+	must   []query.Query // required words, the optional words (one query), each phrase
+	should []query.Query // score-only: adjacent query words next to each other
+	not    []query.Query // one per excluded word or phrase
+	kept   []clause      // the clauses behind must, for snippets
+	scored bool          // there are words to rank by
+}
+
+// query combines the text clauses and the filters.
+func (p plan) query(filters []query.Query) query.Query {
+	switch {
+	case len(p.must) == 0 && len(p.not) == 0 && len(filters) == 0:
+		return query.NewMatchAllQuery()
+	case len(p.must) == 0 && len(p.not) == 0:
+		return query.NewConjunctionQuery(filters)
+	}
+	must := append(append([]query.Query{}, p.must...), filters...)
+	if len(must) == 1 && len(p.not) == 0 && len(p.should) == 0 {
+		return must[0]
+	}
+	b := query.NewBooleanQuery(nil, nil, nil)
+	if len(must) == 0 {
+		must = []query.Query{query.NewMatchAllQuery()}
+	}
+	b.AddMust(must...)
+	if len(p.should) > 0 {
+		b.AddShould(p.should...)
+		b.SetMinShould(0)
+	}
+	if len(p.not) > 0 {
+		b.AddMustNot(p.not...)
+	}
+	return b
+}
+
+// planner compiles clauses for one search.
+type planner struct {
+	ix      *Index
+	b       bleve.Index
+	r       index.IndexReader
+	expands map[string][]string // field + "\x00" + stem -> prefix expansions
+	// detected is the query's language if known: only its stop words are
+	// dropped, so that a word that is a stop word elsewhere still counts.
+	detected string
+}
+
+func (ix *Index) newPlanner(b bleve.Index) *planner {
+	pl := &planner{ix: ix, b: b, expands: map[string][]string{}}
+	if adv, err := b.Advanced(); err == nil {
+		if r, err := adv.Reader(); err == nil {
+			pl.r = r
+		}
+	}
+	return pl
+}
+
+func (pl *planner) close() {
+	if pl.r != nil {
+		_ = pl.r.Close()
+	}
+}
+
+// languages resolves language codes to the languages with fields; with no
+// codes, every language present in the index.
+func (pl *planner) languages(codes []string) []language {
+	var langs []language
+	if len(codes) == 0 {
+		for _, c := range pl.ix.presentLanguages() {
+			langs = append(langs, languageByCode[c])
+		}
+		return langs
+	}
+	seen := map[string]bool{}
+	for _, c := range codes {
+		if l, ok := languageFor(normLanguage(c)); ok && !seen[l.code] {
+			seen[l.code] = true
+			langs = append(langs, l)
+		}
+	}
+	sort.Slice(langs, func(i, j int) bool { return langs[i].code < langs[j].code })
+	return langs
+}
+
+func init() {
+	// bleve merges the clauses of a disjunction with a heap once it has
+	// more than ten of them, and by comparing every clause's current
+	// document below that. A query word here is a disjunction of its stem
+	// in every language's fields (often 20 to 60 clauses) of which a
+	// record matches a handful, where the comparisons cost less than
+	// keeping the heap in order: about 8 % less CPU per query on a
+	// 30,000-record index. Above this many clauses the heap is kept.
+	searcher.DisjunctionHeapTakeover = 128
+}
+
+// Best-match settings.
+const (
+	// pairBoost weights an adjacent pair of query words found next to each
+	// other in a record (proximity), on top of the words' own scores.
+	pairBoost = 2.0
+)
+
+// minShouldMatch is how many of n optional query words a record must
+// contain: one of up to two words, then half of them, rounded up. Records that contain more of them rank higher (bleve scales a
+// disjunction's score by the share of its clauses that match).
+func minShouldMatch(n int) int {
+	if n <= 2 {
+		return 1
+	}
+	return (n + 1) / 2
+}
+
+// ErrOnlyStopWords reports a query whose words are all stop words ("the",
+// "och", "og"), which would match nearly every record.
+var ErrOnlyStopWords = fmt.Errorf("%w: the query has only stop words", ErrBadQuery)
+
+// plan compiles the clauses against langs.
+//
+// Best match: a record matches if it contains at least minShouldMatch of
+// the optional words (in its own language's fields, a translation, the
+// cross-language field, or through a glossary expansion), and every
+// required word (+word) and quoted phrase. Records matching more words,
+// in weightier fields, and with adjacent query words next to each other
+// (the word-pair field) rank higher. Stop words of the languages searched
+// are dropped; a query of stop words only is ErrOnlyStopWords.
+func (pl *planner) plan(clauses []clause, langs []language) (plan, error) {
+	var p plan
+	var optional, required []*word
+	var stops []string
+	var phraseClauses []clause
+	var lastFolded []string // folded words of the optional run, for pairs
+	var pairs []query.Query
+	seenPair := map[string]bool{}
+	for _, c := range clauses {
+		folded := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), c.text)
+		if len(folded) == 0 {
+			continue // punctuation only
+		}
+		if !c.phrase && len(folded) > 1 && !c.exclude && !c.require {
+			// A word the tokenizer splits ("co-production", "drop-in")
+			// counts as its parts, which then rank higher next to each
+			// other; quote it to require the exact form.
+			for _, part := range wordParts(c.text) {
+				pf := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), part)
+				if len(pf) != 1 {
+					continue
+				}
+				w := pl.word(clause{text: part}, pf[0].term, langs)
+				if w.stop {
+					stops = append(stops, part)
+					continue
+				}
+				optional = append(optional, w)
+				lastFolded = append(lastFolded, w.folded)
+			}
+			continue
+		}
+		if c.phrase || len(folded) > 1 {
+			q := phraseQuery(c.text, folded)
+			if c.exclude {
+				p.not = append(p.not, q)
+			} else {
+				p.must = append(p.must, q)
+				phraseClauses = append(phraseClauses, c)
+			}
+			continue
+		}
+		w := pl.word(c, folded[0].term, langs)
+		switch {
+		case c.exclude:
+			p.not = append(p.not, w.any())
+		case c.require:
+			required = append(required, w)
+		case w.stop:
+			stops = append(stops, c.text)
+		default:
+			optional = append(optional, w)
+			lastFolded = append(lastFolded, w.folded)
+		}
+	}
+	for i := 1; i < len(lastFolded); i++ {
+		pair := lastFolded[i-1] + " " + lastFolded[i]
+		if seenPair[pair] || !pl.exists(fieldPairs, pair) {
+			continue
+		}
+		seenPair[pair] = true
+		t := query.NewTermQuery(pair)
+		t.SetField(fieldPairs)
+		t.SetBoost(pairBoost)
+		pairs = append(pairs, t)
+	}
+	if len(optional) == 0 && len(required) == 0 && len(p.must) == 0 && len(stops) > 0 {
+		return p, fmt.Errorf("%w (%s): add a word that says what to look for", ErrOnlyStopWords, strings.Join(stops, ", "))
+	}
+	pl.expandGlossary(optional, langs)
+	for _, w := range required {
+		p.must = append(p.must, w.scored())
+	}
+	if len(optional) > 0 {
+		qs := make([]query.Query, len(optional))
+		for i, w := range optional {
+			qs[i] = w.scored()
+		}
+		if len(qs) == 1 {
+			p.must = append(p.must, qs[0])
+		} else {
+			d := query.NewDisjunctionQuery(qs)
+			d.SetMin(float64(minShouldMatch(len(qs))))
+			p.must = append(p.must, d)
+		}
+	}
+	p.should = pairs
+	for _, w := range required {
+		p.kept = append(p.kept, w.c)
+	}
+	for _, w := range optional {
+		p.kept = append(p.kept, w.c)
+	}
+	p.kept = append(p.kept, phraseClauses...)
+	p.scored = len(required)+len(optional) > 0 || len(phraseClauses) > 0
+	return p, nil
+}
+
+// word is one query word analysed for every language searched.
+type word struct {
+	c      clause
+	folded string
+	terms  []query.Query       // term queries on the text and translation fields
+	cross  query.Query         // term query on the cross-language field, nil if absent
+	stop   bool                // a stop word in one of the languages
+	stems  map[string]string   // language code -> the word's stem in it
+	alts   map[string][]string // language code -> stems of the word's lemmas
+	// expansions are the word's concept in other languages, from the
+	// glossary, weighted below the word itself.
+	expansions []query.Query
+}
+
+// scored is the word in any field or through its glossary expansions.
+func (w *word) scored() query.Query {
+	if len(w.expansions) == 0 {
+		return w.any()
+	}
+	qs := []query.Query{w.any()}
+	return disjunction(append(qs, w.expansions...))
+}
+
+// any is the word in any field: for exclusions and snippets.
+func (w *word) any() query.Query {
+	qs := slices.Clone(w.terms)
+	if w.cross != nil {
+		qs = append(qs, w.cross)
+	}
+	return disjunction(qs)
+}
+
+// disjunction of qs, without a wrapper for one query; MatchNone for none.
+func disjunction(qs []query.Query) query.Query {
+	switch len(qs) {
+	case 0:
+		return query.NewMatchNoneQuery()
+	case 1:
+		return qs[0]
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+func conjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return query.NewConjunctionQuery(qs)
+}
+
+// wordParts splits text at every character that is not a letter or digit.
+func wordParts(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// partBoost weights a match of all parts of a compound query word
+// ("äldreboende" in "boende för äldre") relative to the word itself.
+const partBoost = 0.6
+
+// splitTokens reads one query word's analysis in a language: its stem,
+// the stems of its lemmas, and of its compound parts. ok is false when the
+// analysis holds more than one word.
+func splitTokens(toks []analyzedToken) (main string, alts, parts []string, ok bool) {
+	pos := toks[0].pos
+	for _, t := range toks {
+		if t.pos != pos {
+			return "", nil, nil, false
+		}
+		switch t.typ {
+		case lemmaToken:
+			if !slices.Contains(alts, t.term) {
+				alts = append(alts, t.term)
+			}
+		case partToken:
+			parts = append(parts, t.term)
+		case conceptToken:
+			// Concepts are looked up in the glossary by the words.
+		default:
+			if main == "" {
+				main = t.term
+			}
+		}
+	}
+	if main == "" {
+		return "", nil, nil, false
+	}
+	alts = slices.DeleteFunc(alts, func(a string) bool { return a == main })
+	return main, alts, parts, true
+}
+
+// Stem-prefix fallback limits.
+const (
+	prefixBoost      = 0.4 // weight of a prefix-expanded term relative to the stem
+	maxPrefixScan    = 512 // dictionary entries examined per field
+	maxPrefixExpands = 8   // most frequent expansions kept per field
+)
+
+// word analyses a query word with the analyzer of each language in langs
+// and keeps the term queries that can match: the stem in each of the
+// language's text fields (with the field's boost), the stem-prefix
+// expansions where the language uses them, and the folded form in the
+// cross-language field.
+func (pl *planner) word(c clause, folded string, langs []language) *word {
+	w := &word{c: c, folded: folded, stems: map[string]string{}, alts: map[string][]string{}}
+	var stopIn []string
+	defer func() {
+		w.stop = len(stopIn) > 0
+		if l, ok := languageFor(pl.detected); ok && len(stopIn) > 0 {
+			w.stop = slices.Contains(stopIn, l.code)
+			if !w.stop && !slices.ContainsFunc(langs, func(x language) bool { return x.code == l.code }) {
+				// The detected language has no records here: fall back
+				// to its stop words directly.
+				w.stop = len(analyze(pl.ix.mapping.AnalyzerNamed(l.analyzer), c.text)) == 0
+			}
+		}
+	}()
+	// The text fields are shared by every language, so languages whose
+	// analysis gives the same stem share its term queries: each field and
+	// term is looked up once, with the highest boost any language gives it.
+	type fieldTerm struct{ field, term string }
+	boosts := map[fieldTerm]float64{}
+	var order []fieldTerm
+	add := func(field, t string, boost float64) {
+		k := fieldTerm{field, t}
+		if b, ok := boosts[k]; ok {
+			boosts[k] = max(b, boost)
+			return
+		}
+		if !pl.exists(field, t) {
+			boosts[k] = -1 // absent: never a clause
+			return
+		}
+		boosts[k] = boost
+		order = append(order, k)
+	}
+	term := func(t, field string, boost float64) query.Query {
+		if !pl.exists(field, t) {
+			return nil
+		}
+		q := query.NewTermQuery(t)
+		q.SetField(field)
+		q.SetBoost(boost)
+		return q
+	}
+	var compounds []query.Query
+	seenCompound := map[string]bool{}
+	cutoff := pl.commonCutoff()
+	for _, l := range langs {
+		toks := analyze(pl.ix.mapping.AnalyzerNamed(l.analyzer), c.text)
+		if len(toks) == 0 {
+			stopIn = append(stopIn, l.code)
+			continue
+		}
+		main, alts, parts, ok := splitTokens(toks)
+		if !ok {
+			// The language's tokenizer split what the fold analyzer did
+			// not; the cross-language field still finds it.
+			continue
+		}
+		stem := main
+		w.stems[l.code], w.alts[l.code] = stem, alts
+		fields := searchFields(l.code)
+		for _, tf := range fields {
+			add(tf.name, stem, tf.boost)
+			for _, a := range alts {
+				add(tf.name, a, tf.boost)
+			}
+			if l.prefix {
+				for _, t := range pl.expandPrefix(tf.name, stem) {
+					add(tf.name, t, tf.boost*prefixBoost)
+				}
+			}
+		}
+		if key := strings.Join(parts, " "); len(parts) >= 2 && !seenCompound[key] {
+			// A compound also matches a record with all its parts,
+			// unless every part is common: then the parts together
+			// match most records and say little about any of them.
+			seenCompound[key] = true
+			var ps []query.Query
+			rare := false
+			for _, p := range parts {
+				rare = rare || pl.docFreq("body", p) <= cutoff
+			}
+			for _, p := range parts {
+				if !rare {
+					break
+				}
+				var fq []query.Query
+				for _, tf := range fields {
+					if q := term(p, tf.name, tf.boost*partBoost); q != nil {
+						fq = append(fq, q)
+					}
+				}
+				if len(fq) == 0 {
+					ps = nil
+					break
+				}
+				ps = append(ps, disjunction(fq))
+			}
+			if len(ps) == len(parts) {
+				compounds = append(compounds, conjunction(ps))
+			}
+		}
+	}
+	for _, k := range order {
+		q := query.NewTermQuery(k.term)
+		q.SetField(k.field)
+		q.SetBoost(boosts[k])
+		w.terms = append(w.terms, q)
+	}
+	w.terms = append(w.terms, compounds...)
+	if q := term(folded, fieldAll, crossBoost); q != nil {
+		w.cross = q
+	}
+	if len(langs) == 0 {
+		// An index without records in the network's languages (a member
+		// that holds nothing) still knows their stop words.
+		for _, code := range stopLanguages {
+			if len(analyze(pl.ix.mapping.AnalyzerNamed(languageByCode[code].analyzer), c.text)) == 0 {
+				stopIn = append(stopIn, code)
+			}
+		}
+	}
+	return w
+}
+
+// stopLanguages are the languages whose stop words count when the index
+// has no per-language fields yet.
+var stopLanguages = []string{"da", "en", "fi", "ga", "no", "sv"}
+
+// exists reports whether field has term in the snapshot being searched,
+// so that the disjunction for a word holds only terms that can match.
+func (pl *planner) exists(field, term string) bool { return pl.docFreq(field, term) > 0 }
+
+// docFreq returns how many records have term in field (1 if unknown).
+func (pl *planner) docFreq(field, term string) uint64 {
+	if pl.r == nil {
+		return 1
+	}
+	tfr, err := pl.r.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
+	if err != nil {
+		return 1
+	}
+	n := tfr.Count()
+	_ = tfr.Close()
+	return n
+}
+
+// commonCutoff returns the document frequency above which a term is too
+// common to be worth matching on its own as a compound part: a share of
+// the records, but never below a floor, so that small indexes use every
+// part. Like the cutoff frequency of Lucene's common-terms query, it keeps
+// a handful of very frequent terms from making a query scan most of the
+// index for little ranking information.
+func (pl *planner) commonCutoff() uint64 {
+	if pl.r == nil {
+		return math.MaxUint64
+	}
+	n, err := pl.r.DocCount()
+	if err != nil {
+		return math.MaxUint64
+	}
+	return max(n/commonShare, commonFloor)
+}
+
+// A compound part found in more than 1/commonShare of the records, and in
+// more than commonFloor, is common.
+const (
+	commonShare = 20
+	commonFloor = 2000
+)
+
+// highlightQuery is the query whose term locations mark clause c in hits
+// written in langs: the word in those languages' fields and the
+// cross-language field, or the exact phrase.
+func (pl *planner) highlightQuery(c clause, langs []language) query.Query {
+	folded := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), c.text)
+	if c.phrase || len(folded) > 1 {
+		if len(folded) == 1 {
+			t := query.NewTermQuery(folded[0].term)
+			t.SetField(fieldAll)
+			return t
+		}
+		m := query.NewMatchPhraseQuery(c.text)
+		m.SetField(fieldAll)
+		return m
+	}
+	return pl.word(c, folded[0].term, langs).any()
+}
+
+// phraseQuery matches a phrase through the word-pair field: a two-word
+// phrase is one pair term; a longer one needs all its pairs and, on the
+// documents that have them, the exact positions in the cross-language
+// field.
+func phraseQuery(text string, folded []analyzedToken) query.Query {
+	if len(folded) == 1 {
+		// Quotes around one word: just the word, as written.
+		t := query.NewTermQuery(folded[0].term)
+		t.SetField(fieldAll)
+		return t
+	}
+	var parts []query.Query
+	seen := map[string]bool{}
+	for i := 1; i < len(folded); i++ {
+		if folded[i].pos != folded[i-1].pos+1 {
+			continue
+		}
+		pair := folded[i-1].term + " " + folded[i].term
+		if seen[pair] {
+			continue
+		}
+		seen[pair] = true
+		t := query.NewTermQuery(pair)
+		t.SetField(fieldPairs)
+		parts = append(parts, t)
+	}
+	if len(folded) > 2 || len(parts) == 0 {
+		exact := query.NewMatchPhraseQuery(text)
+		exact.SetField(fieldAll)
+		parts = append(parts, exact)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return query.NewConjunctionQuery(parts)
+}
+
+// expandPrefix returns the most frequent terms of field that start with the
+// stem-prefix of stem, other than stem itself.
+func (pl *planner) expandPrefix(field, stem string) []string {
+	key := field + "\x00" + stem
+	if out, ok := pl.expands[key]; ok {
+		return out
+	}
+	var d prefixDict = pl.b
+	if pl.r != nil {
+		d = pl.r
+	}
+	out := expandPrefix(d, field, stem)
+	pl.expands[key] = out
+	return out
+}
+
+// prefixDict is the dictionary lookup of both bleve.Index and
+// index.IndexReader.
+type prefixDict interface {
+	FieldDictPrefix(field string, prefix []byte) (index.FieldDict, error)
+}
+
+func expandPrefix(b prefixDict, field, stem string) []string {
+	pfx := stemPrefix(stem)
+	if pfx == "" {
+		return nil
+	}
+	d, err := b.FieldDictPrefix(field, []byte(pfx))
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	type tc struct {
+		term  string
+		count uint64
+	}
+	var all []tc
+	for i := 0; i < maxPrefixScan; i++ {
+		e, err := d.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if e.Term != stem {
+			all = append(all, tc{e.Term, e.Count})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].count != all[j].count {
+			return all[i].count > all[j].count
+		}
+		return all[i].term < all[j].term
+	})
+	if len(all) > maxPrefixExpands {
+		all = all[:maxPrefixExpands]
+	}
+	out := make([]string, len(all))
+	for i, t := range all {
+		out[i] = t.term
+	}
+	return out
+}
