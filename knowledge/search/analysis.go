@@ -75,19 +75,19 @@ type language struct {
 // in bleve or Snowball: it is lowercased and folded (ð→d, þ→th, æ→ae,
 // accents removed) and relies on the stem-prefix fallback for inflection.
 var languages = []language{
-	{"da", conceptAnalyzerName("da"), false},
+	{"da", conceptName("da"), false},
 	{"de", "livinglab_de", false},
-	{"en", conceptAnalyzerName("en"), false},
+	{"en", conceptName("en"), false},
 	{"es", "livinglab_es", false},
-	{"fi", conceptAnalyzerName("fi"), true},
+	{"fi", conceptName("fi"), true},
 	{"fr", "livinglab_fr", false},
-	{"ga", conceptAnalyzerName("ga"), false},
-	{"is", conceptAnalyzerName("is"), true},
+	{"ga", conceptName("ga"), false},
+	{"is", conceptName("is"), true},
 	{"it", "livinglab_it", false},
 	{"nl", "livinglab_nl", false},
-	{"no", conceptAnalyzerName("no"), false},
+	{"no", conceptName("no"), false},
 	{"pt", "livinglab_pt", false},
-	{"sv", conceptAnalyzerName("sv"), false},
+	{"sv", conceptName("sv"), false},
 }
 
 // conceptBases maps the languages the glossary has terms in to their

@@ -28,8 +28,9 @@ func conceptTerm(id string) string { return conceptPrefix + id }
 // says "home care").
 const conceptWindow = 10
 
-func conceptFilterName(code string) string   { return "livinglab_concepts_" + code }
-func conceptAnalyzerName(code string) string { return "livinglab_concepts_" + code }
+// conceptName names both the concept filter of a language and the
+// language's analyzer that ends with it (bleve keeps the two apart).
+func conceptName(code string) string { return "livinglab_concepts_" + code }
 
 // conceptFilter adds, after the words of a text that form a glossary term
 // of the text's language, a token for the term's concept at the position of
@@ -190,10 +191,10 @@ func (f *conceptFilter) Filter(input analysis.TokenStream) analysis.TokenStream 
 	return out
 }
 
-// registerConceptAnalyzer registers conceptAnalyzerName(code): the analyzer
+// registerConceptAnalyzer registers conceptName(code): the analyzer
 // base followed by the concept filter of the language.
 func registerConceptAnalyzer(code, base string) error {
-	if err := registry.RegisterTokenFilter(conceptFilterName(code), func(_ map[string]interface{}, cache *registry.Cache) (analysis.TokenFilter, error) {
+	if err := registry.RegisterTokenFilter(conceptName(code), func(_ map[string]interface{}, cache *registry.Cache) (analysis.TokenFilter, error) {
 		a, err := cache.AnalyzerNamed(base)
 		if err != nil {
 			return nil, err
@@ -202,12 +203,12 @@ func registerConceptAnalyzer(code, base string) error {
 	}); err != nil {
 		return err
 	}
-	return registry.RegisterAnalyzer(conceptAnalyzerName(code), func(_ map[string]interface{}, cache *registry.Cache) (analysis.Analyzer, error) {
+	return registry.RegisterAnalyzer(conceptName(code), func(_ map[string]interface{}, cache *registry.Cache) (analysis.Analyzer, error) {
 		da, err := defaultAnalyzerNamed(cache, base)
 		if err != nil {
 			return nil, err
 		}
-		cf, err := cache.TokenFilterNamed(conceptFilterName(code))
+		cf, err := cache.TokenFilterNamed(conceptName(code))
 		if err != nil {
 			return nil, err
 		}

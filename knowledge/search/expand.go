@@ -30,23 +30,20 @@ type glossIndex struct {
 	// term's folded words joined by spaces (exact, any language) and
 	// code + ":" + its stems in that language's analysis.
 	keys     map[string][]int
-	terms    [][]glossTerm // per concept
 	maxWords int
 }
 
 // glossTerm is a glossary term analysed for its language's fields.
 type glossTerm struct {
-	code   string      // per-language field suffix
-	folded string      // folded words joined by spaces
-	words  []glossWord // its words as analysed for the language's fields
+	code  string      // the language's code
+	words []glossWord // its words as analysed for the language's fields
 }
 
-// glossWord is one word of a glossary term: its stem, the stems of its
-// lemmas, and of its compound parts.
+// glossWord is one word of a glossary term: its stem and the stems of its
+// lemmas.
 type glossWord struct {
-	main  string
-	alts  []string
-	parts []string
+	main string
+	alts []string
 }
 
 func (gt glossTerm) key() string {
@@ -65,8 +62,8 @@ func analyzeWords(toks []analyzedToken) []glossWord {
 		for j < len(toks) && toks[j].pos == toks[i].pos {
 			j++
 		}
-		if main, alts, parts, ok := splitTokens(toks[i:j]); ok {
-			out = append(out, glossWord{main: main, alts: alts, parts: parts})
+		if main, alts, _, ok := splitTokens(toks[i:j]); ok {
+			out = append(out, glossWord{main: main, alts: alts})
 		}
 		i = j
 	}
@@ -84,14 +81,13 @@ func newGlossIndex(g *glossary.Glossary, im *mapping.IndexMappingImpl) *glossInd
 		gi.keys[key] = append(list, ci)
 	}
 	for ci, c := range g.Concepts() {
-		var ts []glossTerm
 		for _, t := range c.Terms {
 			l, ok := languageFor(t.Lang)
 			if !ok {
 				continue
 			}
 			folded := joinTerms(analyze(fold, t.Text))
-			gt := glossTerm{code: l.code, folded: folded, words: analyzeWords(analyze(im.AnalyzerNamed(l.analyzer), t.Text))}
+			gt := glossTerm{code: l.code, words: analyzeWords(analyze(im.AnalyzerNamed(l.analyzer), t.Text))}
 			if folded != "" {
 				add("*:"+folded, ci)
 				gi.maxWords = max(gi.maxWords, strings.Count(folded, " ")+1)
@@ -103,10 +99,8 @@ func newGlossIndex(g *glossary.Glossary, im *mapping.IndexMappingImpl) *glossInd
 						add(l.code+":"+a, ci)
 					}
 				}
-				ts = append(ts, gt)
 			}
 		}
-		gi.terms = append(gi.terms, ts)
 	}
 	return gi
 }
