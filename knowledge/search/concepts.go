@@ -96,7 +96,7 @@ func (f *conceptFilter) build() {
 // Filter implements analysis.TokenFilter.
 func (f *conceptFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 	f.once.Do(f.build)
-	if len(f.first) == 0 || len(input) == 0 {
+	if len(f.first) == 0 || !f.startsConcept(input) {
 		return input
 	}
 	// Tokens of one word (its stem, lemmas and compound parts) share a
@@ -189,6 +189,20 @@ func (f *conceptFilter) Filter(input analysis.TokenStream) analysis.TokenStream 
 		return input
 	}
 	return out
+}
+
+// startsConcept reports whether a word of input may start a glossary term,
+// so that the texts without one, most of them, cost a lookup per token.
+func (f *conceptFilter) startsConcept(input analysis.TokenStream) bool {
+	for _, t := range input {
+		if t.Type == partToken {
+			continue
+		}
+		if _, ok := f.first[string(t.Term)]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // registerConceptAnalyzer registers conceptName(code): the analyzer
