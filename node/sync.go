@@ -104,7 +104,7 @@ func (n *Node) topicSet(topic string) (*recon.Set, error) {
 		s = recon.NewSet(items)
 		n.sets.sets[topic] = s
 	}
-	return recon.NewSet(s.Items()), nil
+	return s.Snapshot(), nil
 }
 
 // updateSets keeps the loaded sets in step with the store.

@@ -34,6 +34,9 @@ func (a Item) Compare(b Item) int {
 // [NewSet].
 type Set struct {
 	items []Item // sorted by Item.Compare, no duplicates
+	// shared says that items is also held by a snapshot (or is one): the
+	// first change copies it, so that neither side sees the other's.
+	shared bool
 }
 
 // NewSet returns a set holding items, sorted and without duplicates. The
@@ -45,6 +48,25 @@ func NewSet(items []Item) *Set {
 	return &Set{items: s}
 }
 
+// Snapshot returns a set with the same items that later changes to s do
+// not reach (nor changes to the snapshot s). It copies nothing: the items
+// are copied by whichever of the two changes first, so that a node with a
+// large set can hand every sync session its own view without allocating
+// the set again for each. Snapshot changes s (it marks the items shared),
+// so it needs the same exclusion as Insert and Remove.
+func (s *Set) Snapshot() *Set {
+	s.shared = true
+	return &Set{items: s.items, shared: true}
+}
+
+// own gives s items of its own before a change.
+func (s *Set) own() {
+	if s.shared {
+		s.items = slices.Clone(s.items)
+		s.shared = false
+	}
+}
+
 // Len returns the number of items in the set.
 func (s *Set) Len() int { return len(s.items) }
 
@@ -54,6 +76,7 @@ func (s *Set) Insert(it Item) bool {
 	if found {
 		return false
 	}
+	s.own()
 	s.items = slices.Insert(s.items, i, it)
 	return true
 }
@@ -64,6 +87,7 @@ func (s *Set) Remove(it Item) bool {
 	if !found {
 		return false
 	}
+	s.own()
 	s.items = slices.Delete(s.items, i, i+1)
 	return true
 }
