@@ -19,9 +19,9 @@ func TestMissingLexiconFailsClosed(t *testing.T) {
 		return nil, fmt.Errorf("anonymisation gate: %w", lexicon.ErrData)
 	}
 	defer func() { loadLexicons = old }()
-	oldVerify := verifyLexicons
-	verifyLexicons = func() error { return lexicon.ErrData }
-	defer func() { verifyLexicons = oldVerify }()
+	oldVerify := checkLexicons
+	checkLexicons = func() error { return lexicon.ErrData }
+	defer func() { checkLexicons = oldVerify }()
 	if err := Ready(); !errors.Is(err, lexicon.ErrData) {
 		t.Fatalf("Ready() = %v, want ErrData", err)
 	}

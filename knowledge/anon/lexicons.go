@@ -58,22 +58,23 @@ func loadEmbeddedLexicons() (*lexicons, error) {
 	return lexData, lexErr
 }
 
-// Ready reports whether the gate's lexicons are usable: every data file is
-// present and whole. A node calls it at start-up so that missing or corrupt
-// lexicon data is a clear error there; the tables themselves are decoded
-// when the gate first needs them. A gate whose lexicons cannot be loaded
-// still works, failing closed: every capitalised word it cannot place is
-// then an uncertain name.
+// Ready reports whether the gate's lexicons are there: every data file is
+// present and starts as it should. A node calls it at start-up so that
+// missing lexicon data is a clear error there. It reads only the first
+// bytes of each file: the tables are decoded, and their checksums
+// checked, when the gate first needs them (Verify reads everything). A
+// gate whose lexicons cannot be loaded still works, failing closed: every
+// capitalised word it cannot place is then an uncertain name.
 func Ready() error {
-	if err := verifyLexicons(); err != nil {
+	if err := checkLexicons(); err != nil {
 		return fmt.Errorf("anonymisation gate: %w", err)
 	}
 	return nil
 }
 
-// verifyLexicons checks the lexicon data; a variable so that tests can make
-// it unavailable.
-var verifyLexicons = lexicon.Verify
+// checkLexicons checks the lexicon data at start-up; a variable so that
+// tests can make it unavailable.
+var checkLexicons = lexicon.Check
 
 // facts is what the lexicons say about one word in one text language.
 type facts struct {
