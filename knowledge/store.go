@@ -61,10 +61,10 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	o.MemTableMB = cmp.Or(o.MemTableMB, 16)
+	o.MemTableMB = cmp.Or(o.MemTableMB, 8)
 	o.NumMemtables = cmp.Or(o.NumMemtables, 2)
-	o.BlockCacheMB = cmp.Or(o.BlockCacheMB, 16)
-	o.IndexCacheMB = cmp.Or(o.IndexCacheMB, 16)
+	o.BlockCacheMB = cmp.Or(o.BlockCacheMB, 8)
+	o.IndexCacheMB = cmp.Or(o.IndexCacheMB, 8)
 	o.ValueLogFileMB = cmp.Or(o.ValueLogFileMB, 64)
 	o.NumCompactors = cmp.Or(o.NumCompactors, 2)
 	if o.Logger == nil {

@@ -15,7 +15,7 @@ import (
 )
 
 // ConfigVersion is the version of the config file this release writes.
-const ConfigVersion = 1
+const ConfigVersion = 2
 
 // ErrConfigTooNew is returned for a config written by a newer release.
 var ErrConfigTooNew = errors.New("config file is newer than this release")
@@ -142,7 +142,7 @@ func DefaultConfig() Config {
 		Topics:    []string{},
 		Discovery: DiscoveryConfig{MDNS: true, DHT: true},
 		NAT:       NATConfig{PortMapping: true, HolePunching: true},
-		Store: StoreConfig{Profile: "small", MemTableMB: 16, NumMemtables: 2, BlockCacheMB: 16, IndexCacheMB: 16,
+		Store: StoreConfig{Profile: "small", MemTableMB: 8, NumMemtables: 2, BlockCacheMB: 8, IndexCacheMB: 8,
 			ValueLogFileMB: 64, NumCompactors: 2, GCInterval: Duration(10 * time.Minute)},
 		Limits: LimitsConfig{ConnsLow: 64, ConnsHigh: 128, MaxMemoryMB: 256, GoMemoryLimitMB: 64, MaxConnsPerIP: 8,
 			PublishPerMin: 60, PublishBurst: 30, MaxRequestKB: 1024},
@@ -183,7 +183,25 @@ type configMigration struct {
 }
 
 // configMigrations is the ordered list of config migrations.
-var configMigrations = []configMigration{}
+var configMigrations = []configMigration{
+	// Version 2 halved the store's memtable and caches (16 MiB each to 8):
+	// with 100,000 practices the node's live heap came so close to the
+	// default Go memory limit (64 MiB) that an idle node spent a third of
+	// a core collecting garbage. A file still holding the version 1
+	// defaults gets the new ones; values someone chose stay.
+	{From: 1, Run: func(raw map[string]any) error {
+		st, ok := raw["store"].(map[string]any)
+		if !ok {
+			return nil
+		}
+		for _, k := range []string{"memtable_mb", "block_cache_mb", "index_cache_mb"} {
+			if v, ok := st[k].(float64); ok && v == 16 {
+				st[k] = 8
+			}
+		}
+		return nil
+	}},
+}
 
 // LoadConfig reads path, migrating an older file (the old one is kept as
 // path.vN) and refusing a newer one.

@@ -4,7 +4,9 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -41,6 +43,27 @@ func buildPrevious(t *testing.T) string {
 		t.Fatalf("build the previous release: %v\n%s", err, out)
 	}
 	return path
+}
+
+// keepConfigVersion writes version v back into a home's config file, for a
+// release that knows no later version (the fields it holds are the same).
+func keepConfigVersion(t *testing.T, h Home, v int) {
+	t.Helper()
+	b, err := os.ReadFile(h.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	raw["version"] = v
+	if b, err = json.MarshalIndent(raw, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(h.Config(), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // runWith runs a livinglab binary's command against home.
@@ -142,6 +165,9 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 			cfg.Discovery = DiscoveryConfig{}
 			cfg.NAT = NATConfig{}
 		})
+		// This release migrated the file on loading it; the previous
+		// release reads its own version only.
+		keepConfigVersion(t, h, 1)
 	}
 	d := map[string]*daemon{}
 	for _, n := range names {
