@@ -37,44 +37,87 @@ var uiLangs = []string{"en", "fi", "sv", "nb", "nn", "da", "is", "ga"}
 // langCookie keeps the language chosen with the switcher.
 const langCookie = "livinglab_lang"
 
-// catalogue is the parsed message files.
+// catalogue is the interface's message files. Every file is parsed at
+// start, so that a broken one fails there, but a language's messages are
+// kept parsed only once a page is shown in it: all eight languages' parsed
+// messages take about 5 MB, and most nodes use one or two.
 type catalogue struct {
-	bundle   *i18n.Bundle
-	loc      map[string]*i18n.Localizer
+	fsys     fs.FS
+	langs    map[string]*langMessages
 	printer  map[string]*message.Printer
 	matcher  language.Matcher
 	messages map[string]map[string]bool // language -> message IDs its file defines
+}
+
+// langMessages is one language's localizer, made on first use.
+type langMessages struct {
+	once sync.Once
+	loc  *i18n.Localizer
 }
 
 var loadCatalogue = sync.OnceValues(func() (*catalogue, error) { return newCatalogue(localeFS) })
 
 // newCatalogue reads locales/<lang>.json of every interface language.
 func newCatalogue(fsys fs.FS) (*catalogue, error) {
-	c := &catalogue{bundle: i18n.NewBundle(language.English), loc: map[string]*i18n.Localizer{},
-		printer: map[string]*message.Printer{}, messages: map[string]map[string]bool{}}
+	c := &catalogue{fsys: fsys, langs: map[string]*langMessages{}, printer: map[string]*message.Printer{},
+		messages: map[string]map[string]bool{}}
 	var tags []language.Tag
 	for _, lang := range uiLangs {
-		name := "locales/" + lang + ".json"
-		buf, err := fs.ReadFile(fsys, name)
+		mf, err := parseMessages(i18n.NewBundle(language.English), fsys, lang)
 		if err != nil {
-			return nil, fmt.Errorf("message file of %s: %w", lang, err)
-		}
-		mf, err := c.bundle.ParseMessageFileBytes(buf, path.Base(name))
-		if err != nil {
-			return nil, fmt.Errorf("message file of %s: %w", lang, err)
+			return nil, err
 		}
 		ids := map[string]bool{}
 		for _, m := range mf.Messages {
 			ids[m.ID] = true
 		}
 		c.messages[lang] = ids
-		c.loc[lang] = i18n.NewLocalizer(c.bundle, lang)
+		c.langs[lang] = &langMessages{}
 		tag := language.Make(lang)
 		c.printer[lang] = message.NewPrinter(tag)
 		tags = append(tags, tag)
 	}
 	c.matcher = language.NewMatcher(tags)
 	return c, nil
+}
+
+// parseMessages adds lang's message file to b.
+func parseMessages(b *i18n.Bundle, fsys fs.FS, lang string) (*i18n.MessageFile, error) {
+	name := "locales/" + lang + ".json"
+	buf, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("message file of %s: %w", lang, err)
+	}
+	mf, err := b.ParseMessageFileBytes(buf, path.Base(name))
+	if err != nil {
+		return nil, fmt.Errorf("message file of %s: %w", lang, err)
+	}
+	return mf, nil
+}
+
+// localizer returns the localizer of an interface language (English for
+// one the interface does not speak), with English as its fallback.
+func (c *catalogue) localizer(lang string) *i18n.Localizer {
+	lm, ok := c.langs[lang]
+	if !ok {
+		lang, lm = "en", c.langs["en"]
+	}
+	lm.once.Do(func() {
+		b := i18n.NewBundle(language.English)
+		files := []string{"en"}
+		if lang != "en" {
+			files = append(files, lang)
+		}
+		for _, l := range files {
+			// The files parsed at start: reading them again fails only if
+			// the data changed under the running process.
+			if _, err := parseMessages(b, c.fsys, l); err != nil {
+				slog.Error("web UI messages cannot be read again", "lang", l, "err", err)
+			}
+		}
+		lm.loc = i18n.NewLocalizer(b, lang)
+	})
+	return lm.loc
 }
 
 // missingReported remembers the missing messages already logged, so that
@@ -121,11 +164,7 @@ func (t tr) localize(id string, count any, args []any) string {
 		}
 		lc.TemplateData = d
 	}
-	loc := t.c.loc[t.lang]
-	if loc == nil {
-		loc = t.c.loc["en"]
-	}
-	s, err := loc.Localize(lc)
+	s, err := t.c.localizer(t.lang).Localize(lc)
 	if err != nil {
 		if _, done := missingReported.LoadOrStore(t.lang+"/"+id, struct{}{}); !done && t.log != nil {
 			var nf *i18n.MessageNotFoundErr

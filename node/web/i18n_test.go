@@ -145,7 +145,7 @@ func TestPluralForms(t *testing.T) {
 	for _, lang := range uiLangs {
 		for _, id := range plurals {
 			for _, n := range counts {
-				s, err := c.loc[lang].Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: n,
+				s, err := c.localizer(lang).Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: n,
 					TemplateData: map[string]any{"Count": n}})
 				if err != nil || s == "" {
 					t.Errorf("%s %s with %d: %q, %v", lang, id, n, s, err)

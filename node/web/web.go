@@ -231,8 +231,10 @@ type pageSet struct {
 	err   error
 }
 
-// newPageSets prepares the page sets of every interface language and parses
-// English, the fallback, so that a broken template fails at start.
+// newPageSets prepares the page sets of every interface language. It parses
+// the English pages, the fallback, so that a broken template fails at
+// start, and lets that parse go: a node nobody signs in to does not keep
+// a few megabytes of templates; the first page in a language parses them.
 func (u *webUI) newPageSets() (map[string]*pageSet, error) {
 	if _, err := loadCatalogue(); err != nil {
 		return nil, err
@@ -241,7 +243,7 @@ func (u *webUI) newPageSets() (map[string]*pageSet, error) {
 	for _, lang := range uiLangs {
 		out[lang] = &pageSet{}
 	}
-	if _, err := u.pagesIn(out, uiLangs[0]); err != nil {
+	if _, err := u.parsePages(uiLangs[0]); err != nil {
 		return nil, err
 	}
 	return out, nil
