@@ -151,6 +151,7 @@ func Handler(svc Service, bound string, ui UI) http.Handler {
 	handle("GET /api/v1/practices/{cid}/adaptations", s.adaptations)
 	s.mountLab(handle)
 	s.mountUsers(mux)
+	s.mountDebug(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "not_found", "no such API endpoint: "+r.Method+" "+r.URL.Path)
 	})
