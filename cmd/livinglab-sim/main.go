@@ -16,6 +16,7 @@ import (
 	"net/http"
 	_ "net/http/pprof"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -155,8 +156,8 @@ func reportCmd() *cobra.Command {
 }
 
 func runCmd() *cobra.Command {
-	var scenario, out, profDir string
-	var nodes, records, missing, peers, runs int
+	var scenario, out, profDir, fromHome, heapProfile string
+	var nodes, records, missing, peers, runs, cgroupMiB int
 	var latency, settle time.Duration
 	var rate, overload float64
 	var bare, floorOnly, flushIndex bool
@@ -225,21 +226,26 @@ func runCmd() *cobra.Command {
 				flagInto(fs, "records", &c.Records, records)
 				flagInto(fs, "latency", &c.Latency, latency)
 				res, err = sim.RunLateJoin(ctx, c, logf)
-			case "catchup", "memory", "search":
-				r := def
-				r.Repo, r.Out, r.WorkDir, r.Keep, r.Seed, r.Log = ".", "", dir, true, seed, logf
-				r.BenchDir = filepath.Join(dir, "bench")
-				r.Only = []string{scenario}
-				r.SkipFTS5 = true
-				r.QuietWait = 0
-				flagInto(fs, "records", &r.CatchUp.Total, records)
-				flagInto(fs, "missing", &r.CatchUp.Missing, missing)
-				flagInto(fs, "latency", &r.CatchUp.Latency, latency)
-				flagInto(fs, "peers", &r.Memory.Peers, peers)
-				var rr *sim.Results
-				if rr, err = sim.RunReport(ctx, r); err == nil {
-					res = rr
+			case "memory":
+				if fromHome == "" {
+					err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers, &res)
+					break
 				}
+				// A copy of a kept catch-up home: the daemon and the
+				// scenario add to the store, and the home stays as it was.
+				c := def.Memory
+				c.Repo, c.Dir, c.Home, c.HeapProfile = ".", dir, filepath.Join(dir, "home"), heapProfile
+				flagInto(fs, "peers", &c.Peers, peers)
+				flagInto(fs, "cgroup-mib", &c.LimitMiB, cgroupMiB)
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					return err
+				}
+				if out, err := exec.CommandContext(ctx, "cp", "-a", fromHome, c.Home).CombinedOutput(); err != nil {
+					return fmt.Errorf("copy %s: %v: %s", fromHome, err, out)
+				}
+				res, err = sim.RunMemory(ctx, c, logf)
+			case "catchup", "search":
+				err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers, &res)
 			case "ingest":
 				c := def.Ingest
 				c.Dir, c.Seed = dir, seed
@@ -278,6 +284,9 @@ func runCmd() *cobra.Command {
 	f.IntVar(&runs, "runs", 0, "steady: repeat the scenario this many times (default 1) and summarise the runs")
 	f.IntVar(&missing, "missing", 0, "catch-up: records the lagging node lacks")
 	f.IntVar(&peers, "peers", 0, "memory: lightweight peers connected to the daemon")
+	f.StringVar(&fromHome, "home", "", "memory: measure the daemon on a copy of this home (one kept by an earlier catch-up run, catchup/a under its --work folder) instead of building the catch-up store first")
+	f.IntVar(&cgroupMiB, "cgroup-mib", 0, "memory, with --home: then run the daemon again in a memory cgroup of this many MiB (default: the report's; 0: not at all)")
+	f.StringVar(&heapProfile, "heap-profile", "", "memory, with --home: write the daemon's heap profile at the end of the settle time to this file")
 	f.DurationVar(&latency, "latency", 0, "latency of every link")
 	f.DurationVar(&settle, "settle", 0, "steady: wait after the last publication before counting")
 	f.Float64Var(&rate, "rate", 0, "publications per second")
@@ -288,6 +297,28 @@ func runCmd() *cobra.Command {
 	f.StringVar(&profDir, "cpuprofile", "", "steady: write a CPU profile of each system's publishing window into this folder")
 	f.StringVar(&out, "json", "", "write the results to this file instead of standard output")
 	return c
+}
+
+// runReportScenario runs the catch-up, memory or search scenario through the
+// report's sequence (the memory and search scenarios run on the catch-up
+// scenario's store).
+func runReportScenario(ctx context.Context, scenario, dir string, def sim.ReportConfig, fs interface{ Changed(string) bool },
+	records, missing int, latency time.Duration, peers int, res *any) error {
+	r := def
+	r.Repo, r.Out, r.WorkDir, r.Keep, r.Seed, r.Log = ".", "", dir, true, seed, logf
+	r.BenchDir = filepath.Join(dir, "bench")
+	r.Only = []string{scenario}
+	r.SkipFTS5 = true
+	r.QuietWait = 0
+	flagInto(fs, "records", &r.CatchUp.Total, records)
+	flagInto(fs, "missing", &r.CatchUp.Missing, missing)
+	flagInto(fs, "latency", &r.CatchUp.Latency, latency)
+	flagInto(fs, "peers", &r.Memory.Peers, peers)
+	rr, err := sim.RunReport(ctx, r)
+	if err == nil {
+		*res = rr
+	}
+	return err
 }
 
 // flagInto sets *dst to v when the flag name was given on the command line,

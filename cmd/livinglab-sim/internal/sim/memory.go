@@ -44,6 +44,9 @@ type MemoryConfig struct {
 	// LimitMiB, if set, runs the daemon a second time in a memory cgroup
 	// limited to this much (needs root; skipped with the reason if not).
 	LimitMiB int
+	// HeapProfile, if set, is where the daemon's heap profile is written
+	// at the end of the settle time (from its /debug/pprof/heap).
+	HeapProfile string
 }
 
 // MemoryResult is the outcome of the memory scenario.
@@ -73,9 +76,12 @@ type MemoryResult struct {
 func RunMemory(ctx context.Context, cfg MemoryConfig, log Logf) (*MemoryResult, error) {
 	res := &MemoryResult{Peers: cfg.Peers}
 	bin := filepath.Join(cfg.Dir, "livinglab")
-	log("memory: building ./cmd/livinglab")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/livinglab")
+	// Built as the release builds it (cmd/livinglab-release): static, trimmed,
+	// without symbol tables, so that what is measured is what is shipped.
+	log("memory: building ./cmd/livinglab as released (CGO_ENABLED=0, -trimpath, -ldflags \"-s -w\")")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./cmd/livinglab")
 	build.Dir = cfg.Repo
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build livinglab: %v\n%s", err, out)
 	}
@@ -351,6 +357,11 @@ func runDaemonPhase(ctx context.Context, bin string, h node.Home, cfg MemoryConf
 		ph.goroutines = m["go_goroutines"]
 	}
 	tok, _ := h.LoadToken()
+	if cfg.HeapProfile != "" && procs == "" {
+		if err := fetchProfile("http://"+apiAddr+"/debug/pprof/heap?gc=1", tok, cfg.HeapProfile); err != nil {
+			log("memory: no heap profile: %v", err)
+		}
+	}
 	if st, err := apiStatus("http://"+apiAddr+"/api/v1/status", tok); err == nil {
 		ph.peers = st.Peers
 	}
@@ -380,6 +391,32 @@ func runDaemonPhase(ctx context.Context, bin string, h node.Home, cfg MemoryConf
 	}
 	stopped = true
 	return ph, nil
+}
+
+// fetchProfile saves a profile from the daemon's API.
+func fetchProfile(url, token, path string) error {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // apiSearchWorks tells whether a search answers with hits.
