@@ -159,7 +159,7 @@ func TestCatchUpProcesses(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("b lists other practices than the %d a kept", count-1)
 	}
-	if r := cli(t, home("b"), "practice", "show", retracted); r.code == 0 || !strings.Contains(r.stderr, "retracted") {
+	if r := cli(t, home("b"), "practice", "show", retracted); r.Code == 0 || !strings.Contains(r.Stderr, "retracted") {
 		t.Fatalf("b shows the retracted practice: %s", r)
 	}
 

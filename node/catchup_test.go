@@ -7,7 +7,6 @@ package node
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/knowledge/search"
 	"github.com/livinglab/livinglab/protocol"
@@ -183,10 +183,7 @@ var rawMemberOfPreviousRelease bool
 
 func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNode) (host.Host, crypto.PrivKey) {
 	t.Helper()
-	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := testrec.Key(t)
 	f.port++
 	h, err := f.mn.AddPeer(key, ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", f.port)))
 	if err != nil {
@@ -218,16 +215,23 @@ func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNo
 	return h, key
 }
 
-// syncRequest opens a sync stream from h to p, sends req and reads one
-// answer frame, within 10 s.
-func syncRequest(t *testing.T, h host.Host, p peer.ID, req *SyncMsg) *SyncMsg {
+// openSync opens a sync stream from h to p, allowing within for it.
+func openSync(t *testing.T, h host.Host, p peer.ID, within time.Duration) network.Stream {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	s, err := h.NewStream(ctx, p, protocol.SyncProtocol)
 	if err != nil {
 		t.Fatalf("open sync stream: %v", err)
 	}
+	return s
+}
+
+// syncRequest opens a sync stream from h to p, sends req and reads one
+// answer frame, within 10 s.
+func syncRequest(t *testing.T, h host.Host, p peer.ID, req *SyncMsg) *SyncMsg {
+	t.Helper()
+	s := openSync(t, h, p, 10*time.Second)
 	var resp SyncMsg
 	exchange(t, s, req, &resp, maxSyncFrame)
 	return &resp
@@ -673,14 +677,7 @@ func sealPractice(t testing.TB, key crypto.PrivKey, seq uint64, prev string, p p
 		p.Licence = protocol.DefaultLicence
 	}
 	r := protocol.Record{Federation: testFederation, Seq: seq, Prev: prev, Created: time.Now().UnixMilli(), Topics: topics}
-	if err := r.SetPayload(&p); err != nil {
-		t.Fatal(err)
-	}
-	s, err := protocol.Seal(r, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testrec.Seal(t, r, &p, key)
 }
 
 // Versions: a second version replaces the first in listings and keeps

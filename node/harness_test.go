@@ -3,13 +3,11 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,34 +21,17 @@ import (
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/protocol"
 )
 
 const testFederation = "improve"
 
-// logBuffer collects a node's log; it is printed when a test fails.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // testNode is one in-process node on the mock network.
 type testNode struct {
 	name string
 	home Home
-	log  *logBuffer
+	log  *testkit.Buffer
 	f    *federation
 
 	mu     sync.Mutex
@@ -91,19 +72,11 @@ func newHarness(t *testing.T) *federation {
 		f.mn.Close()
 		if t.Failed() {
 			for _, tn := range f.nodes {
-				t.Logf("--- log of %s ---\n%s", tn.name, tail(tn.log.String(), 60))
+				t.Logf("--- log of %s ---\n%s", tn.name, testkit.Tail(tn.log.String(), 60))
 			}
 		}
 	})
 	return f
-}
-
-func tail(s string, lines int) string {
-	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(ls) > lines {
-		ls = ls[len(ls)-lines:]
-	}
-	return strings.Join(ls, "\n")
 }
 
 // addNode initialises a home (founding the federation when found is set)
@@ -127,7 +100,7 @@ func (f *federation) initNode(name string, o InitOptions) *testNode {
 	if _, err := Init(dir, o); err != nil {
 		f.t.Fatalf("init %s: %v", name, err)
 	}
-	tn := &testNode{name: name, home: Home{Dir: dir}, log: &logBuffer{}, f: f}
+	tn := &testNode{name: name, home: Home{Dir: dir}, log: &testkit.Buffer{}, f: f}
 	f.nodes = append(f.nodes, tn)
 	return tn
 }
@@ -466,7 +439,7 @@ func ownHead(t testing.TB, tn *testNode) (crypto.PrivKey, uint64, string) {
 // serveUntilCleanup serves n on real sockets until the test ends and
 // returns the address its Ready reported ("" without the API). When the
 // test fails, the end of the node's log is printed.
-func serveUntilCleanup(t *testing.T, n *Node, name string, ready <-chan string, log *logBuffer) string {
+func serveUntilCleanup(t *testing.T, n *Node, name string, ready <-chan string, log *testkit.Buffer) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -492,7 +465,7 @@ func serveUntilCleanup(t *testing.T, n *Node, name string, ready <-chan string, 
 			t.Errorf("node %s did not stop in 20 s", name)
 		}
 		if t.Failed() {
-			t.Logf("--- log of %s ---\n%s", name, tail(log.String(), 40))
+			t.Logf("--- log of %s ---\n%s", name, testkit.Tail(log.String(), 40))
 		}
 	})
 	return addr

@@ -21,6 +21,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/protocol"
 )
@@ -133,10 +134,7 @@ func TestPublishRightAfterReconnect(t *testing.T) {
 // speaks the federation's protocols with its own gossipsub.
 func newOutsider(t *testing.T, f *federation) (host.Host, crypto.PrivKey, *pubsub.PubSub) {
 	t.Helper()
-	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := testrec.Key(t)
 	h, err := f.mn.AddPeer(key, ma.StringCast("/ip4/127.0.0.1/tcp/41999"))
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/protocol"
 )
@@ -46,61 +47,18 @@ func buildPrevious(t *testing.T) string {
 // runWith runs a livinglab binary's command against home.
 func runWith(t *testing.T, bin, home string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append(args, "--home", home)...)
-	cmd.Env = cleanEnv()
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("%s %v: %v\n%s%s", filepath.Base(bin), args, err, out, stderr)
-	}
-	return string(out)
+	return testkit.MustRun(t, bin, append(args, "--home", home)...)
 }
 
-// readyWait is how long a test waits for a started daemon to say "ready".
-const readyWait = 90 * time.Second
-
 // startWith starts the daemon bin on home, listening on port, and waits
-// until it is ready. A node rebuilding a large search index at start on a
-// busy machine may take a while: the wait is generous, not a timing check.
+// until it is ready.
 func startWith(t *testing.T, bin, name, home string, port int, bootstrap ...string) *daemon {
 	t.Helper()
 	args := []string{"run", "--home", home, "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port), "--api", "127.0.0.1:0"}
 	for _, b := range bootstrap {
 		args = append(args, "--bootstrap", b)
 	}
-	d := &daemon{t: t, name: name, home: home, out: &logBuffer{}, errs: &logBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command(bin, args...)
-	d.cmd.Env = cleanEnv()
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.errs
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		d.err = d.cmd.Wait()
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		d.stop(false)
-		if t.Failed() {
-			t.Logf("--- %s stdout ---\n%s\n--- %s stderr ---\n%s", name, tail(d.out.String(), 20), name, tail(d.errs.String(), 40))
-		}
-	})
-	deadline := time.After(readyWait)
-	for !strings.Contains(d.out.String(), "ready\n") {
-		select {
-		case <-d.done:
-			t.Fatalf("daemon %s exited at start (%v): %s", name, d.err, tail(d.errs.String(), 20))
-		case <-deadline:
-			t.Fatalf("daemon %s not ready in %s: %s", name, readyWait, tail(d.errs.String(), 20))
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return d
+	return &daemon{Daemon: testkit.StartDaemon(t, name, testkit.ReadyWait, bin, args...), t: t, home: home}
 }
 
 // A federation of three nodes of the previous release is upgraded, first
@@ -221,7 +179,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 	// announce it, they sign version 2 and leave the old topics.
 	pollEvery(t, 30*time.Second, 200*time.Millisecond, "every node leaves the previous gossip version", func() error {
 		for _, n := range names {
-			if !strings.Contains(d[n].errs.String(), "leaving the previous version's topic") {
+			if !strings.Contains(d[n].Errs.String(), "leaving the previous version's topic") {
 				return fmt.Errorf("%s still on the previous gossip version", n)
 			}
 		}
