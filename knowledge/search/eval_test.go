@@ -200,11 +200,7 @@ func ourEngine(t testing.TB, docs []Doc) evalEngine {
 		if err != nil {
 			return nil, err
 		}
-		var out []string
-		for _, h := range res.Hits {
-			out = append(out, h.CID)
-		}
-		return out, nil
+		return cids(res), nil
 	}}
 }
 
