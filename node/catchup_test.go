@@ -164,6 +164,25 @@ func searchSettles(t testing.TB, tn *testNode, text string, timeout time.Duratio
 	}
 }
 
+// searchFinds is searchSettles until tn's index finds every record of find
+// and none of drop for text.
+func searchFinds(t testing.TB, tn *testNode, text string, timeout time.Duration, find, drop []cid.Cid) error {
+	t.Helper()
+	return searchSettles(t, tn, text, timeout, func(hits []string) error {
+		for _, c := range drop {
+			if slices.Contains(hits, c.String()) {
+				return fmt.Errorf("it still finds %s", c)
+			}
+		}
+		for _, c := range find {
+			if !slices.Contains(hits, c.String()) {
+				return fmt.Errorf("it does not find %s (hits %v)", c, hits)
+			}
+		}
+		return nil
+	})
+}
+
 func cidStrings(cs []cid.Cid) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
@@ -271,12 +290,7 @@ func TestCatchUpOffline500(t *testing.T) {
 	}
 	// What arrived is searchable on B.
 	last := cids[len(cids)-1]
-	if err := searchSettles(t, b, "\"Practice 249 from C\"", 5*time.Second, func(hits []string) error {
-		if !slices.Contains(hits, last.String()) {
-			return fmt.Errorf("hits %v", hits)
-		}
-		return nil
-	}); err != nil {
+	if err := searchFinds(t, b, "\"Practice 249 from C\"", 5*time.Second, []cid.Cid{last}, nil); err != nil {
 		t.Fatalf("B's index does not find the last record caught up on: %v", err)
 	}
 	// Every one of them: a burst is indexed in batches split over
@@ -511,16 +525,8 @@ func TestTombstoneWhileOffline(t *testing.T) {
 		if slices.Contains(heldTopicCIDs(t, b, catchupTopic), doomed.String()) {
 			t.Fatalf("%s: the retracted record is in the topic set", when)
 		}
-		if err := searchSettles(t, b, "zorbulant", 5*time.Second, func(hits []string) error {
-			if slices.Contains(hits, doomed.String()) {
-				return errors.New("it still finds the retracted record")
-			}
-			if !slices.Contains(hits, kept.String()) {
-				return fmt.Errorf("it lost the record that was kept (hits %v)", hits)
-			}
-			return nil
-		}); err != nil {
-			t.Fatalf("%s: search: %v", when, err)
+		if err := searchFinds(t, b, "zorbulant", 5*time.Second, []cid.Cid{kept}, []cid.Cid{doomed}); err != nil {
+			t.Fatalf("%s: search, for the kept record and not the retracted one: %v", when, err)
 		}
 		if !n.store.Has(kept) {
 			t.Fatalf("%s: B lost the record that was kept", when)
@@ -827,21 +833,11 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 				t.Fatalf("%s: version 1 still shown as superseded: %+v", tn.name, v)
 			}
 		}
-		if err := searchSettles(t, b, "quillwort", 5*time.Second, func(hits []string) error {
-			if slices.Contains(hits, v2.String()) {
-				return errors.New("it still finds the retracted version 2")
-			}
-			return nil
-		}); err != nil {
-			t.Fatalf("B's index: %v", err)
+		if err := searchFinds(t, b, "quillwort", 5*time.Second, nil, []cid.Cid{v2}); err != nil {
+			t.Fatalf("B's index, after version 2 was retracted: %v", err)
 		}
-		if err := searchSettles(t, b, "quillwort", 3*time.Second, func(hits []string) error {
-			if !slices.Contains(hits, v1.String()) {
-				return fmt.Errorf("it does not find version 1, the latest again (hits %v)", hits)
-			}
-			return nil
-		}); err != nil {
-			t.Errorf("B's index: %v", err)
+		if err := searchFinds(t, b, "quillwort", 3*time.Second, []cid.Cid{v1}, nil); err != nil {
+			t.Errorf("B's index, for version 1, the latest again: %v", err)
 		}
 		// The author can supersede version 1 again.
 		in := PracticeInput{Practice: protocol.Practice{Title: "Village quillwort telecare, second attempt",
