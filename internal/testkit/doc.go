@@ -3,11 +3,11 @@
 // Package testkit holds what the tests of several packages, and the
 // simulator, need alike: a buffer a running process may write while a test
 // reads it, the tail of a log, building the livinglab command once, running
-// it as a daemon or a command line, and a libp2p host whose streams pass
-// through a wrapper. It is imported by tests and by cmd/livinglab-sim only.
+// it as a daemon or a command line, a libp2p host whose streams pass
+// through a wrapper, and Map for the lists of IDs tests compare. It is
+// imported by tests and by cmd/livinglab-sim only.
 //
-// Helpers that fail a test take a T, the part of testing.TB they use, so
-// that the simulator links no testing package.
+// Helpers that fail a test take a T, the part of testing.TB they use.
 package testkit
 
 import "time"
