@@ -366,8 +366,7 @@ func TestOpsKill9DuringPublishing(t *testing.T) {
 	addrB := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", pb, idB)
 	a := opsStart(t, "a", ha, pa, addrB)
 	b := opsStart(t, "b", hb, pb, addrA)
-	lines := strings.Split(strings.TrimSpace(mustCLI(t, ha, "invite")), "\n")
-	mustCLI(t, hb, "join", strings.TrimSpace(lines[len(lines)-1]))
+	joinVia(t, livinglabBin(t), ha, hb)
 	mustCLI(t, hb, "topics", "subscribe", "transport")
 	apiA, apiB := opsAPIOf(a), opsAPIOf(b)
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -89,6 +90,16 @@ func (d *daemon) apiBase() (string, string) {
 		d.t.Fatal(err)
 	}
 	return "http://" + strings.TrimSpace(string(b)), tok
+}
+
+// processHomes builds the command (skipping the test in short mode) and
+// returns where the test's nodes keep their homes: home(name) is a
+// directory in a temporary one.
+func processHomes(t *testing.T) func(name string) string {
+	t.Helper()
+	livinglabBin(t)
+	base := t.TempDir()
+	return func(n string) string { return filepath.Join(base, n) }
 }
 
 // cli runs the command with args against home ("" for none).
@@ -226,9 +237,7 @@ func forgeInvite(t *testing.T, founder, inviter string, addrs []string, expires 
 // Three real processes: invites, topics, publishing, refusal of outsiders,
 // bad input, the HTTP API's errors, clean shutdown and restart.
 func TestProcesses(t *testing.T) {
-	livinglabBin(t)
-	base := t.TempDir()
-	home := func(n string) string { return filepath.Join(base, n) }
+	home := processHomes(t)
 	mustCLI(t, "", "init", "--home", home("a"), "--region", "North Karelia", "--country", "FI", "--federation", testFederation)
 	for _, n := range []string{"b", "c", "o"} {
 		mustCLI(t, "", "init", "--home", home(n), "--region", "Region "+n, "--country", "SE")
@@ -265,7 +274,7 @@ func TestProcesses(t *testing.T) {
 		return nil
 	})
 
-	pfile := writeJSONFile(t, base, "practice.json", practiceFile("Night-time telecare with village volunteers", "elderly-care"))
+	pfile := writeJSONFile(t, t.TempDir(), "practice.json", practiceFile("Night-time telecare with village volunteers", "elderly-care"))
 	out := mustCLI(t, home("a"), "practice", "publish", "--file", pfile)
 	practice := cidRE.FindString(out)
 	if practice == "" {
@@ -593,4 +602,71 @@ func testAPIErrors(t *testing.T, d *daemon, held string) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("health: %d", resp.StatusCode)
 	}
+}
+
+// apiCall sends one request to a daemon's HTTP API with its token and
+// decodes the JSON answer into out. It returns the status code.
+func apiCall(t *testing.T, d *daemon, method, path string, body, out any) (int, error) {
+	t.Helper()
+	code, b, err := opsAPIOf(d).do(method, path, body)
+	if err != nil {
+		return code, err
+	}
+	if code >= 300 {
+		return code, fmt.Errorf("%s %s: %d %s", method, path, code, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return code, fmt.Errorf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	return code, nil
+}
+
+// joinVia admits the node on home into the federation of the node on
+// inviter: `invite` there, `join` with its token here, both run with the
+// livinglab binary bin.
+func joinVia(t *testing.T, bin, inviter, home string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(runWith(t, bin, inviter, "invite")), "\n")
+	runWith(t, bin, home, "join", strings.TrimSpace(lines[len(lines)-1]))
+}
+
+// apiTopicCIDs returns the CIDs of the practices a daemon lists on topic,
+// through its API.
+func apiTopicCIDs(t *testing.T, d *daemon, topic string) ([]string, error) {
+	t.Helper()
+	var vs []PracticeView
+	if _, err := apiCall(t, d, "GET", "/api/v1/practices?topic="+topic, nil, &vs); err != nil {
+		return nil, err
+	}
+	return testkit.Map(vs, func(v PracticeView) string { return v.CID }), nil
+}
+
+// pollEvery calls cond every interval until it returns nil or timeout
+// passes, and returns how long it took.
+func pollEvery(t *testing.T, timeout, interval time.Duration, what string, cond func() error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		err := cond()
+		if err == nil {
+			return time.Since(start)
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(interval)
+	}
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -3,7 +3,6 @@
 package node
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -85,12 +84,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		if n == "a" {
 			args = append(args, "--federation", testFederation)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		out, err := exec.CommandContext(ctx, oldBin, append(args, "--home", home[n])...).CombinedOutput()
-		cancel()
-		if err != nil {
-			t.Fatalf("init %s with the previous release: %v\n%s", n, err, out)
-		}
+		runWith(t, oldBin, home[n], args...)
 		h := Home{Dir: home[n]}
 		changeConfig(t, h, func(cfg *Config) {
 			// No periodic sync: what arrives after the nodes connected came
@@ -106,8 +100,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		d[n] = startWith(t, oldBin, n+" (previous release)", home[n], port[n])
 	}
 	for _, n := range []string{"b", "c"} {
-		lines := strings.Split(strings.TrimSpace(runWith(t, oldBin, home["a"], "invite")), "\n")
-		runWith(t, oldBin, home[n], "join", strings.TrimSpace(lines[len(lines)-1]))
+		joinVia(t, oldBin, home["a"], home[n])
 	}
 	for _, n := range names {
 		runWith(t, oldBin, home[n], "topics", "subscribe", catchupTopic)
@@ -144,13 +137,9 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		}
 		pollEvery(t, 30*time.Second, 100*time.Millisecond, stage+": every node holds every practice", func() error {
 			for _, n := range names {
-				var vs []PracticeView
-				if _, err := apiCall(t, d[n], "GET", "/api/v1/practices?topic="+catchupTopic, nil, &vs); err != nil {
+				got, err := apiTopicCIDs(t, d[n], catchupTopic)
+				if err != nil {
 					return err
-				}
-				var got []string
-				for _, v := range vs {
-					got = append(got, v.CID)
 				}
 				for _, c := range published {
 					if !slices.Contains(got, c) {
