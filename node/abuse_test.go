@@ -184,28 +184,17 @@ func startLiveNode(t *testing.T, name string, o liveOptions) *liveNode {
 		cfg.NAT = NATConfig{}
 	})
 	ln := &liveNode{t: t, name: name, home: h, log: &testkit.Buffer{}}
-	log := slog.New(slog.NewTextHandler(ln.log, &slog.HandlerOptions{Level: o.level})).With("node", name)
-	ready := make(chan string, 1)
-	opts := Options{Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Logger: log, Ready: func(a string) { ready <- a }}
-	if o.api {
-		opts.API = "127.0.0.1:0"
-	} else {
-		opts.NoAPI = true
-	}
-	n, err := New(h, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var addr string
+	ln.n, addr = startLoopback(t, h, name, o.level, o.api, ln.log)
 	if o.user != "" {
 		knowledge.BcryptCost = bcrypt.MinCost
-		if err := n.store.AddUser(o.user, o.pass); err != nil {
+		if err := ln.n.store.AddUser(o.user, o.pass); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ln.n = n
 	ln.token, _ = h.LoadToken()
-	if a := serveUntilCleanup(t, n, name, ready, ln.log); a != "" {
-		ln.base = "http://" + a
+	if addr != "" {
+		ln.base = "http://" + addr
 	}
 	return ln
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: EUPL-1.2
 
 // Long file: the catch-up scenarios (offline, partition heal, tombstones, late joiners, versions, gap
-// fetch) share its mocknet helpers and sealed-record builders; each test reads best beside them.
+// fetch) share its mocknet helpers; each test reads best beside them.
 
 package node
 
@@ -15,15 +15,10 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	"github.com/libp2p/go-libp2p/core/crypto"
-	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/livinglab/livinglab/internal/testrec"
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/knowledge/search"
 	"github.com/livinglab/livinglab/protocol"
@@ -140,11 +135,7 @@ func searchCIDs(t testing.TB, tn *testNode, text string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, h := range res.Hits {
-		out = append(out, h.CID)
-	}
-	return out, nil
+	return testkit.Map(res.Hits, func(h SearchHit) string { return h.CID }), nil
 }
 
 // searchSettles polls tn's index for text until check accepts the hits
@@ -184,11 +175,7 @@ func searchFinds(t testing.TB, tn *testNode, text string, timeout time.Duration,
 }
 
 func cidStrings(cs []cid.Cid) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.String()
-	}
-	return out
+	return testkit.Map(cs, cid.Cid.String)
 }
 
 // rawMember adds a bare libp2p host with a fresh identity to the mock
@@ -199,62 +186,6 @@ func cidStrings(cs []cid.Cid) []string {
 // rawMemberOfPreviousRelease makes rawMember a member that does not
 // announce this release's wire.
 var rawMemberOfPreviousRelease bool
-
-func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNode) (host.Host, crypto.PrivKey) {
-	t.Helper()
-	key := testrec.Key(t)
-	f.port++
-	h, err := f.mn.AddPeer(key, ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", f.port)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	// A member of this release announces the wire it reads.
-	if !rawMemberOfPreviousRelease {
-		h.SetStreamHandler(protocol.WireProtocol, func(s network.Stream) { s.Close() })
-	}
-	all := append([]*testNode{inviter}, others...)
-	for _, tn := range all {
-		if _, err := f.mn.LinkPeers(h.ID(), tn.ID()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, inv := mustInvite(t, inviter)
-	if resp := outsiderJoin(t, h, inviter.ID(), inv.Secret); resp.Status != protocol.StatusOK {
-		t.Fatalf("%s refused the test member: status %d (%s)", inviter.name, resp.Status, resp.Error)
-	}
-	eventually(t, 15*time.Second, "the test member is on every roster", func() error {
-		for _, tn := range all {
-			if !tn.Node().roster.IsMember(h.ID()) {
-				return fmt.Errorf("%s does not list it", tn.name)
-			}
-		}
-		return nil
-	})
-	return h, key
-}
-
-// openSync opens a sync stream from h to p, allowing within for it.
-func openSync(t *testing.T, h host.Host, p peer.ID, within time.Duration) network.Stream {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	s, err := h.NewStream(ctx, p, protocol.SyncProtocol)
-	if err != nil {
-		t.Fatalf("open sync stream: %v", err)
-	}
-	return s
-}
-
-// syncRequest opens a sync stream from h to p, sends req and reads one
-// answer frame, within 10 s.
-func syncRequest(t *testing.T, h host.Host, p peer.ID, req *SyncMsg) *SyncMsg {
-	t.Helper()
-	s := openSync(t, h, p, 10*time.Second)
-	var resp SyncMsg
-	exchange(t, s, req, &resp, maxSyncFrame)
-	return &resp
-}
 
 // A node offline while two members publish 500 records receives every one
 // of them soon after it comes back.
@@ -586,20 +517,7 @@ func TestRetractedRecordReoffered(t *testing.T) {
 	t.Run("gossip", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		ps, err := pubsub.NewGossipSub(ctx, h, append(GossipWireOptions(), pubsub.WithFloodPublish(true))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tp, err := ps.Join(protocol.GossipTopic(testFederation, catchupTopic))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tp.Close()
-		sub, err := tp.Subscribe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sub.Cancel()
+		tp, _ := joinTopic(t, gossipFor(t, h), catchupTopic)
 		if err := h.Connect(ctx, peer.AddrInfo{ID: b.ID()}); err != nil {
 			t.Fatal(err)
 		}
@@ -674,16 +592,6 @@ func TestLateJoinerCatchUp(t *testing.T) {
 		t.Fatalf("C holds %d records of %s, A and B together %d, published %d", len(got), catchupTopic, len(want), len(cids))
 	}
 	f.waitMesh(a, b, c)
-}
-
-// sealPractice signs a practice record by key with the given sequence number.
-func sealPractice(t testing.TB, key crypto.PrivKey, seq uint64, prev string, p protocol.Practice, topics ...string) *protocol.Signed {
-	t.Helper()
-	if p.Licence == "" {
-		p.Licence = protocol.DefaultLicence
-	}
-	r := protocol.Record{Federation: testFederation, Seq: seq, Prev: prev, Created: time.Now().UnixMilli(), Topics: topics}
-	return testrec.Seal(t, r, &p, key)
 }
 
 // Versions: a second version replaces the first in listings and keeps

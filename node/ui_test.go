@@ -53,19 +53,13 @@ func startUINode(t *testing.T, region, country, federation string) *uiNode {
 		t.Fatal(err)
 	}
 	un := &uiNode{t: t, home: Home{Dir: dir}, log: &testkit.Buffer{}}
-	log := slog.New(slog.NewTextHandler(un.log, &slog.HandlerOptions{Level: slog.LevelInfo})).With("node", region)
-	ready := make(chan string, 1)
-	n, err := New(un.home, Options{Listen: []string{"/ip4/127.0.0.1/tcp/0"}, API: "127.0.0.1:0", Logger: log,
-		Ready: func(a string) { ready <- a }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	un.n = n
-	if err := n.store.AddUser(uiTestUser, uiTestPassword); err != nil {
+	var addr string
+	un.n, addr = startLoopback(t, un.home, region, slog.LevelInfo, true, un.log)
+	if err := un.n.store.AddUser(uiTestUser, uiTestPassword); err != nil {
 		t.Fatal(err)
 	}
 	un.token, _ = un.home.LoadToken()
-	un.base = "http://" + serveUntilCleanup(t, n, region, ready, un.log)
+	un.base = "http://" + addr
 	return un
 }
 
