@@ -178,15 +178,6 @@ func cidStrings(cs []cid.Cid) []string {
 	return testkit.Map(cs, cid.Cid.String)
 }
 
-// rawMember adds a bare libp2p host with a fresh identity to the mock
-// network, links it to inviter and to others, and has it admitted through
-// inviter's join protocol by hand. It returns once inviter and every node
-// of others list it as a member. The host speaks no protocol by itself:
-// tests drive its streams frame by frame.
-// rawMemberOfPreviousRelease makes rawMember a member that does not
-// announce this release's wire.
-var rawMemberOfPreviousRelease bool
-
 // A node offline while two members publish 500 records receives every one
 // of them soon after it comes back.
 func TestCatchUpOffline500(t *testing.T) {

@@ -494,6 +494,15 @@ func serveUntilCleanup(t *testing.T, n *Node, name string, ready <-chan string, 
 	return addr
 }
 
+// rawMemberOfPreviousRelease makes rawMember a member that does not
+// announce this release's wire.
+var rawMemberOfPreviousRelease bool
+
+// rawMember adds a bare libp2p host with a fresh identity to the mock
+// network, links it to inviter and to others, and has it admitted through
+// inviter's join protocol by hand. It returns once inviter and every node
+// of others list it as a member. The host speaks no protocol by itself:
+// tests drive its streams frame by frame.
 func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNode) (host.Host, crypto.PrivKey) {
 	t.Helper()
 	key := testrec.Key(t)
