@@ -6,6 +6,7 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -27,14 +28,8 @@ func TestOwnChainHeads(t *testing.T) {
 	// version 1 record.
 	r := protocol.Record{Version: protocol.RecordV2, Federation: "improve", Author: own, Seq: 3, Prev: a.CID.String(),
 		Created: v1Base + 3*60_000, Topics: []string{"elderly-care"}}
-	if err := r.SetPayload(v1Practice("Night-time telecare")); err != nil {
-		t.Fatal(err)
-	}
 	r.Chain = map[string]protocol.ChainLink{"elderly-care": {Seq: 2, Prev: a.CID.String()}}
-	b, err := protocol.Seal(r, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testrec.Seal(t, r, v1Practice("Night-time telecare"), key)
 	if _, err := s.PutOwn(b); err != nil {
 		t.Fatal(err)
 	}

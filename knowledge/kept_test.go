@@ -12,10 +12,7 @@ import (
 // apart per author, and "done" is per author too.
 func TestKeptChainPersists(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStoreIn(t, dir)
 	first, second := protocol.RecordCID([]byte("first")), protocol.RecordCID([]byte("second"))
 	if err := s.PutKeptLink("alice", second, first.String()); err != nil {
 		t.Fatal(err)
@@ -33,10 +30,7 @@ func TestKeptChainPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err = Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openStoreIn(t, dir)
 	defer s.Close()
 	if prev, ok := s.KeptLink("alice", second); !ok || prev != first.String() {
 		t.Fatalf("second link after a restart: %q, %v", prev, ok)

@@ -25,6 +25,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -197,14 +198,7 @@ func v1Seal(t testing.TB, key crypto.PrivKey, seq uint64, prev *protocol.Signed,
 	if prev != nil {
 		r.Prev = prev.CID.String()
 	}
-	if err := r.SetPayload(p); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := protocol.Seal(r, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return testrec.Seal(t, r, p, key)
 }
 
 func v1Practice(title string) *protocol.Practice {
@@ -589,10 +583,7 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 
 func TestMigrateFreshStore(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStoreIn(t, dir)
 	if v, err := s.SchemaOf(); err != nil || v != SchemaVersion {
 		t.Fatalf("fresh store schema %d, %v", v, err)
 	}

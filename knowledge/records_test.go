@@ -14,6 +14,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/libp2p/go-libp2p/core/crypto"
 
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -69,24 +70,14 @@ func TestConcurrentPutsOfTheSameRecords(t *testing.T) {
 func sealAt(t *testing.T, key crypto.PrivKey, seq uint64, ms int64) *protocol.Signed {
 	t.Helper()
 	r := protocol.Record{Federation: "improve", Seq: seq, Created: ms, Topics: []string{"transport"}}
-	if err := r.SetPayload(v1Practice(fmt.Sprintf("Practice %d", seq))); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := protocol.Seal(r, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return testrec.Seal(t, r, v1Practice(fmt.Sprintf("Practice %d", seq)), key)
 }
 
 // The publishing limit counts records by the minute they were signed, so
 // it holds whatever order records arrive in, and survives a reopen.
 func TestAuthorLimit(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStoreIn(t, dir)
 	key, author := v1Key(t, 3)
 	other, _ := v1Key(t, 4)
 	minute := func(m int64) int64 { return v1Base + m*60_000 + 1000 }
@@ -143,7 +134,7 @@ func TestAuthorLimit(t *testing.T) {
 
 	// A store of schema version 2 has no counts: the migration builds
 	// them from the records it holds.
-	err = s.db.Update(func(txn *badger.Txn) error {
+	err := s.db.Update(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxWindow})
 		var keys [][]byte
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -246,10 +237,7 @@ func TestPutReportsNewerVersion(t *testing.T) {
 // empty .mem file; the store must open again, with nothing lost.
 func TestOpenAfterKillLeftEmptyMemtable(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStoreIn(t, dir)
 	key, _ := v1Key(t, 9)
 	rec := v1Seal(t, key, 1, nil, []string{"transport"}, v1Practice("Ferry timetable"))
 	if _, err := s.Put(rec); err != nil {
@@ -261,7 +249,7 @@ func TestOpenAfterKillLeftEmptyMemtable(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "00099.mem"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(dir, Options{})
+	s, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatalf("open after an interrupted start: %v", err)
 	}

@@ -26,6 +26,17 @@ func openTestStoreWith(t *testing.T, o Options) *Store {
 	return s
 }
 
+// openStoreIn opens the store in dir, which the test closes and may open
+// again.
+func openStoreIn(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestUsers(t *testing.T) {
 	BcryptCost = bcrypt.MinCost
 	s := openTestStore(t)

@@ -28,6 +28,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/knowledge/search"
 	"github.com/livinglab/livinglab/protocol"
@@ -154,7 +155,7 @@ type liveNode struct {
 	name  string
 	home  Home
 	n     *Node
-	log   *logBuffer
+	log   *testkit.Buffer
 	base  string // API base URL, "" without the API
 	token string
 }
@@ -182,29 +183,18 @@ func startLiveNode(t *testing.T, name string, o liveOptions) *liveNode {
 		cfg.Discovery = DiscoveryConfig{}
 		cfg.NAT = NATConfig{}
 	})
-	ln := &liveNode{t: t, name: name, home: h, log: &logBuffer{}}
-	log := slog.New(slog.NewTextHandler(ln.log, &slog.HandlerOptions{Level: o.level})).With("node", name)
-	ready := make(chan string, 1)
-	opts := Options{Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Logger: log, Ready: func(a string) { ready <- a }}
-	if o.api {
-		opts.API = "127.0.0.1:0"
-	} else {
-		opts.NoAPI = true
-	}
-	n, err := New(h, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := &liveNode{t: t, name: name, home: h, log: &testkit.Buffer{}}
+	var addr string
+	ln.n, addr = startLoopback(t, h, name, o.level, o.api, ln.log)
 	if o.user != "" {
 		knowledge.BcryptCost = bcrypt.MinCost
-		if err := n.store.AddUser(o.user, o.pass); err != nil {
+		if err := ln.n.store.AddUser(o.user, o.pass); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ln.n = n
 	ln.token, _ = h.LoadToken()
-	if a := serveUntilCleanup(t, n, name, ready, ln.log); a != "" {
-		ln.base = "http://" + a
+	if addr != "" {
+		ln.base = "http://" + addr
 	}
 	return ln
 }
@@ -609,11 +599,11 @@ func TestAPIBodyLimit(t *testing.T) {
 	big := `{"title": "` + strings.Repeat("x", limit+1024) + `", "topics": ["transport"]}`
 	code, body := ln.apiCall("POST", "/api/v1/practices", big, nil)
 	if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "too_large") {
-		t.Fatalf("a %d-byte practice: %d %s", len(big), code, tail(body, 3))
+		t.Fatalf("a %d-byte practice: %d %s", len(big), code, testkit.Tail(body, 3))
 	}
 	code, body = ln.apiCall("POST", "/api/v1/join", `{"token": "`+strings.Repeat("y", 20<<10)+`"}`, nil)
 	if code != http.StatusRequestEntityTooLarge {
-		t.Fatalf("a 20 KiB join request: %d %s", code, tail(body, 3))
+		t.Fatalf("a 20 KiB join request: %d %s", code, testkit.Tail(body, 3))
 	}
 	// Headers over the server's limit are refused too.
 	code, _ = ln.apiCall("GET", "/api/v1/status", "", map[string]string{"X-Padding": strings.Repeat("z", 128<<10)})
@@ -773,7 +763,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	logs := a.log.String() + b.log.String()
 	if !strings.Contains(logs, "signed in") || !strings.Contains(logs, "failed sign-in") || !strings.Contains(logs, "joined federation") {
-		t.Fatalf("the log misses the events it should record:\n%s", tail(logs, 30))
+		t.Fatalf("the log misses the events it should record:\n%s", testkit.Tail(logs, 30))
 	}
 	for what, s := range secrets {
 		if len(s) < 8 {

@@ -5,10 +5,11 @@ package node
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/livinglab/livinglab/internal/testkit"
 )
 
 // A backup for moving a node is sealed with a passphrase: the file shows
@@ -19,26 +20,16 @@ func TestEncryptedBackupRoundTrip(t *testing.T) {
 	home := filepath.Join(base, "a")
 	mustCLI(t, "", "init", "--home", home, "--region", "Vestland", "--country", "NO", "--federation", testFederation)
 	d := startDaemon(t, "a", home)
-	run := func(pass string, args ...string) cliResult {
+	run := func(pass string, args ...string) testkit.Result {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = cleanEnv()
+		var env []string
 		if pass != "" {
-			cmd.Env = append(cmd.Env, "LIVINGLAB_BACKUP_PASSPHRASE="+pass)
+			env = []string{"LIVINGLAB_BACKUP_PASSPHRASE=" + pass}
 		}
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		r := cliResult{stdout: out.String(), stderr: errb.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return r
+		return testkit.RunEnv(t, env, bin, args...)
 	}
 	file := filepath.Join(base, "a.bak")
-	if r := run("fjord and fell 2026", "backup", file, "--encrypt", "--home", home); r.code != 0 || !strings.Contains(r.stdout, "encrypted") {
+	if r := run("fjord and fell 2026", "backup", file, "--encrypt", "--home", home); r.Code != 0 || !strings.Contains(r.Stdout, "encrypted") {
 		t.Fatalf("encrypted backup: %s", r)
 	}
 	d.stop(true)
@@ -53,13 +44,13 @@ func TestEncryptedBackupRoundTrip(t *testing.T) {
 		t.Fatal("the encrypted backup is readable without the passphrase")
 	}
 	to := filepath.Join(base, "restored")
-	if r := run("", "restore", file, "--home", to); r.code == 0 || !strings.Contains(r.stderr, "encrypted") {
+	if r := run("", "restore", file, "--home", to); r.Code == 0 || !strings.Contains(r.Stderr, "encrypted") {
 		t.Fatalf("restore without a passphrase: %s", r)
 	}
-	if r := run("not the passphrase", "restore", file, "--home", to); r.code == 0 || !strings.Contains(r.stderr, "wrong passphrase") {
+	if r := run("not the passphrase", "restore", file, "--home", to); r.Code == 0 || !strings.Contains(r.Stderr, "wrong passphrase") {
 		t.Fatalf("restore with a wrong passphrase: %s", r)
 	}
-	if r := run("fjord and fell 2026", "restore", file, "--home", to); r.code != 0 {
+	if r := run("fjord and fell 2026", "restore", file, "--home", to); r.Code != 0 {
 		t.Fatalf("restore with the passphrase: %s", r)
 	}
 	if got, _ := os.ReadFile(Home{Dir: to}.Key()); !bytes.Equal(got, key) {

@@ -7,7 +7,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -23,12 +22,12 @@ import (
 	"unicode/utf8"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	p2pproto "github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -153,34 +152,6 @@ func (s *tappedStream) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// tappedHost is a libp2p host whose streams, opened or accepted, are all
-// tapped: gossipsub, join, sync, search and the DHT all speak through it.
-type tappedHost struct {
-	host.Host
-	node string
-	cap  *wireCapture
-}
-
-func (h *tappedHost) tap(s network.Stream) network.Stream {
-	return &tappedStream{Stream: s, node: h.node, cap: h.cap}
-}
-
-func (h *tappedHost) NewStream(ctx context.Context, p peer.ID, pids ...p2pproto.ID) (network.Stream, error) {
-	s, err := h.Host.NewStream(ctx, p, pids...)
-	if err != nil {
-		return nil, err
-	}
-	return h.tap(s), nil
-}
-
-func (h *tappedHost) SetStreamHandler(pid p2pproto.ID, handler network.StreamHandler) {
-	h.Host.SetStreamHandler(pid, func(s network.Stream) { handler(h.tap(s)) })
-}
-
-func (h *tappedHost) SetStreamHandlerMatch(pid p2pproto.ID, m func(p2pproto.ID) bool, handler network.StreamHandler) {
-	h.Host.SetStreamHandlerMatch(pid, m, func(s network.Stream) { handler(h.tap(s)) })
-}
-
 // capTracer is a gossipsub raw tracer that records the data of every
 // message a node validates, delivers, rejects, sends or receives.
 type capTracer struct {
@@ -270,7 +241,9 @@ func (f *federation) addTappedNode(name string, found bool, c *wireCapture, link
 	}
 	tn := f.initNode(name, o)
 	inner := f.mockHost(tn, nil, linkTo)
-	h := &tappedHost{Host: inner, node: name, cap: c}
+	h := &testkit.StreamHost{Host: inner, Wrap: func(s network.Stream) network.Stream {
+		return &tappedStream{Stream: s, node: name, cap: c}
+	}}
 	tr := &capTracer{self: inner.ID(), name: name, cap: c}
 	f.run(tn, h, pubsub.WithRawTracer(tr))
 	return tn

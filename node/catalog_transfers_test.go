@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/knowledge/search"
 	"github.com/livinglab/livinglab/protocol"
 )
@@ -36,13 +37,7 @@ func publishV2(t *testing.T, n *Node, in PracticeInput, topic string) *protocol.
 	}
 	r := protocol.Record{Version: protocol.RecordV2, Federation: n.Federation(), Author: n.id.String(), Seq: seq + 1, Prev: prev,
 		Created: time.Now().UnixMilli(), Topics: []string{topic}, Chain: map[string]protocol.ChainLink{topic: {Seq: 1}}}
-	if err := r.SetPayload(p); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := protocol.Seal(r, n.key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := testrec.Seal(t, r, p, n.key)
 	if err := n.val.CheckSigned("", rec); err != nil {
 		t.Fatal(err)
 	}

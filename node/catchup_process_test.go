@@ -3,12 +3,8 @@
 package node
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,69 +12,11 @@ import (
 	"time"
 )
 
-// apiCall sends one request to a daemon's HTTP API with its token and
-// decodes the JSON answer into out. It returns the status code.
-func apiCall(t *testing.T, d *daemon, method, path string, body, out any) (int, error) {
-	t.Helper()
-	base, token := d.apiBase()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, rd)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode >= 300 {
-		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
-	return resp.StatusCode, nil
-}
-
-// pollEvery calls cond every interval until it returns nil or timeout
-// passes, and returns how long it took.
-func pollEvery(t *testing.T, timeout, interval time.Duration, what string, cond func() error) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		err := cond()
-		if err == nil {
-			return time.Since(start)
-		}
-		if time.Since(start) > timeout {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(interval)
-	}
-}
-
 // Two real `livinglab run` processes: b is offline while a publishes 100
 // practices and retracts one; b restarts and catches up to the 99 that
 // remain, reports the topic in sync, and shows a new version's history.
 func TestCatchUpProcesses(t *testing.T) {
-	livinglabBin(t)
-	base := t.TempDir()
-	home := func(n string) string { return filepath.Join(base, n) }
+	home := processHomes(t)
 	mustCLI(t, "", "init", "--home", home("a"), "--region", "North Karelia", "--country", "FI", "--federation", testFederation)
 	mustCLI(t, "", "init", "--home", home("b"), "--region", "Region b", "--country", "SE")
 	for _, n := range []string{"a", "b"} {
@@ -86,8 +24,7 @@ func TestCatchUpProcesses(t *testing.T) {
 	}
 	a := startDaemon(t, "a", home("a"))
 	b := startDaemon(t, "b", home("b"))
-	lines := strings.Split(strings.TrimSpace(mustCLI(t, home("a"), "invite")), "\n")
-	mustCLI(t, home("b"), "join", strings.TrimSpace(lines[len(lines)-1]))
+	joinVia(t, livinglabBin(t), home("a"), home("b"))
 	mustCLI(t, home("b"), "topics", "subscribe", catchupTopic)
 	idA, idB := peerIDOfHome(t, home("a")), peerIDOfHome(t, home("b"))
 	pollEvery(t, 20*time.Second, 200*time.Millisecond, "a and b list each other", func() error {
@@ -129,17 +66,7 @@ func TestCatchUpProcesses(t *testing.T) {
 
 	back := time.Now()
 	b = startDaemon(t, "b again", home("b"))
-	listed := func() ([]string, error) {
-		var vs []PracticeView
-		if _, err := apiCall(t, b, "GET", "/api/v1/practices?topic="+catchupTopic, nil, &vs); err != nil {
-			return nil, err
-		}
-		var out []string
-		for _, v := range vs {
-			out = append(out, v.CID)
-		}
-		return out, nil
-	}
+	listed := func() ([]string, error) { return apiTopicCIDs(t, b, catchupTopic) }
 	dt := pollEvery(t, 60*time.Second, 100*time.Millisecond, "b catches up", func() error {
 		got, err := listed()
 		if err != nil {
@@ -159,7 +86,7 @@ func TestCatchUpProcesses(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("b lists other practices than the %d a kept", count-1)
 	}
-	if r := cli(t, home("b"), "practice", "show", retracted); r.code == 0 || !strings.Contains(r.stderr, "retracted") {
+	if r := cli(t, home("b"), "practice", "show", retracted); r.Code == 0 || !strings.Contains(r.Stderr, "retracted") {
 		t.Fatalf("b shows the retracted practice: %s", r)
 	}
 
@@ -181,7 +108,7 @@ func TestCatchUpProcesses(t *testing.T) {
 	})
 
 	v1 := cids[1]
-	v2file := writeJSONFile(t, base, "v2.json", practiceFile("Practice 1 on night-time care, second edition", catchupTopic))
+	v2file := writeJSONFile(t, t.TempDir(), "v2.json", practiceFile("Practice 1 on night-time care, second edition", catchupTopic))
 	all := cidRE.FindAllString(mustCLI(t, home("a"), "practice", "publish", "--file", v2file, "--supersedes", v1), -1)
 	if len(all) == 0 {
 		t.Fatalf("publish printed no CID")

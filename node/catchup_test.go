@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: EUPL-1.2
 
 // Long file: the catch-up scenarios (offline, partition heal, tombstones, late joiners, versions, gap
-// fetch) share its mocknet helpers and sealed-record builders; each test reads best beside them.
+// fetch) share its mocknet helpers; each test reads best beside them.
 
 package node
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,14 +15,10 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	"github.com/libp2p/go-libp2p/core/crypto"
-	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/knowledge/search"
 	"github.com/livinglab/livinglab/protocol"
@@ -140,11 +135,7 @@ func searchCIDs(t testing.TB, tn *testNode, text string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, h := range res.Hits {
-		out = append(out, h.CID)
-	}
-	return out, nil
+	return testkit.Map(res.Hits, func(h SearchHit) string { return h.CID }), nil
 }
 
 // searchSettles polls tn's index for text until check accepts the hits
@@ -164,73 +155,27 @@ func searchSettles(t testing.TB, tn *testNode, text string, timeout time.Duratio
 	}
 }
 
-func cidStrings(cs []cid.Cid) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.String()
-	}
-	return out
-}
-
-// rawMember adds a bare libp2p host with a fresh identity to the mock
-// network, links it to inviter and to others, and has it admitted through
-// inviter's join protocol by hand. It returns once inviter and every node
-// of others list it as a member. The host speaks no protocol by itself:
-// tests drive its streams frame by frame.
-// rawMemberOfPreviousRelease makes rawMember a member that does not
-// announce this release's wire.
-var rawMemberOfPreviousRelease bool
-
-func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNode) (host.Host, crypto.PrivKey) {
+// searchFinds is searchSettles until tn's index finds every record of find
+// and none of drop for text.
+func searchFinds(t testing.TB, tn *testNode, text string, timeout time.Duration, find, drop []cid.Cid) error {
 	t.Helper()
-	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.port++
-	h, err := f.mn.AddPeer(key, ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", f.port)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	// A member of this release announces the wire it reads.
-	if !rawMemberOfPreviousRelease {
-		h.SetStreamHandler(protocol.WireProtocol, func(s network.Stream) { s.Close() })
-	}
-	all := append([]*testNode{inviter}, others...)
-	for _, tn := range all {
-		if _, err := f.mn.LinkPeers(h.ID(), tn.ID()); err != nil {
-			t.Fatal(err)
+	return searchSettles(t, tn, text, timeout, func(hits []string) error {
+		for _, c := range drop {
+			if slices.Contains(hits, c.String()) {
+				return fmt.Errorf("it still finds %s", c)
+			}
 		}
-	}
-	_, inv := mustInvite(t, inviter)
-	if resp := outsiderJoin(t, h, inviter.ID(), inv.Secret); resp.Status != protocol.StatusOK {
-		t.Fatalf("%s refused the test member: status %d (%s)", inviter.name, resp.Status, resp.Error)
-	}
-	eventually(t, 15*time.Second, "the test member is on every roster", func() error {
-		for _, tn := range all {
-			if !tn.Node().roster.IsMember(h.ID()) {
-				return fmt.Errorf("%s does not list it", tn.name)
+		for _, c := range find {
+			if !slices.Contains(hits, c.String()) {
+				return fmt.Errorf("it does not find %s (hits %v)", c, hits)
 			}
 		}
 		return nil
 	})
-	return h, key
 }
 
-// syncRequest opens a sync stream from h to p, sends req and reads one
-// answer frame, within 10 s.
-func syncRequest(t *testing.T, h host.Host, p peer.ID, req *SyncMsg) *SyncMsg {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := h.NewStream(ctx, p, protocol.SyncProtocol)
-	if err != nil {
-		t.Fatalf("open sync stream: %v", err)
-	}
-	var resp SyncMsg
-	exchange(t, s, req, &resp, maxSyncFrame)
-	return &resp
+func cidStrings(cs []cid.Cid) []string {
+	return testkit.Map(cs, cid.Cid.String)
 }
 
 // A node offline while two members publish 500 records receives every one
@@ -267,12 +212,7 @@ func TestCatchUpOffline500(t *testing.T) {
 	}
 	// What arrived is searchable on B.
 	last := cids[len(cids)-1]
-	if err := searchSettles(t, b, "\"Practice 249 from C\"", 5*time.Second, func(hits []string) error {
-		if !slices.Contains(hits, last.String()) {
-			return fmt.Errorf("hits %v", hits)
-		}
-		return nil
-	}); err != nil {
+	if err := searchFinds(t, b, "\"Practice 249 from C\"", 5*time.Second, []cid.Cid{last}, nil); err != nil {
 		t.Fatalf("B's index does not find the last record caught up on: %v", err)
 	}
 	// Every one of them: a burst is indexed in batches split over
@@ -507,16 +447,8 @@ func TestTombstoneWhileOffline(t *testing.T) {
 		if slices.Contains(heldTopicCIDs(t, b, catchupTopic), doomed.String()) {
 			t.Fatalf("%s: the retracted record is in the topic set", when)
 		}
-		if err := searchSettles(t, b, "zorbulant", 5*time.Second, func(hits []string) error {
-			if slices.Contains(hits, doomed.String()) {
-				return errors.New("it still finds the retracted record")
-			}
-			if !slices.Contains(hits, kept.String()) {
-				return fmt.Errorf("it lost the record that was kept (hits %v)", hits)
-			}
-			return nil
-		}); err != nil {
-			t.Fatalf("%s: search: %v", when, err)
+		if err := searchFinds(t, b, "zorbulant", 5*time.Second, []cid.Cid{kept}, []cid.Cid{doomed}); err != nil {
+			t.Fatalf("%s: search, for the kept record and not the retracted one: %v", when, err)
 		}
 		if !n.store.Has(kept) {
 			t.Fatalf("%s: B lost the record that was kept", when)
@@ -576,20 +508,7 @@ func TestRetractedRecordReoffered(t *testing.T) {
 	t.Run("gossip", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		ps, err := pubsub.NewGossipSub(ctx, h, append(GossipWireOptions(), pubsub.WithFloodPublish(true))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tp, err := ps.Join(protocol.GossipTopic(testFederation, catchupTopic))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tp.Close()
-		sub, err := tp.Subscribe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sub.Cancel()
+		tp, _ := joinTopic(t, gossipFor(t, h), catchupTopic)
 		if err := h.Connect(ctx, peer.AddrInfo{ID: b.ID()}); err != nil {
 			t.Fatal(err)
 		}
@@ -664,23 +583,6 @@ func TestLateJoinerCatchUp(t *testing.T) {
 		t.Fatalf("C holds %d records of %s, A and B together %d, published %d", len(got), catchupTopic, len(want), len(cids))
 	}
 	f.waitMesh(a, b, c)
-}
-
-// sealPractice signs a practice record by key with the given sequence number.
-func sealPractice(t testing.TB, key crypto.PrivKey, seq uint64, prev string, p protocol.Practice, topics ...string) *protocol.Signed {
-	t.Helper()
-	if p.Licence == "" {
-		p.Licence = protocol.DefaultLicence
-	}
-	r := protocol.Record{Federation: testFederation, Seq: seq, Prev: prev, Created: time.Now().UnixMilli(), Topics: topics}
-	if err := r.SetPayload(&p); err != nil {
-		t.Fatal(err)
-	}
-	s, err := protocol.Seal(r, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // Versions: a second version replaces the first in listings and keeps
@@ -830,21 +732,11 @@ func TestVersionsSupersedeAndRetract(t *testing.T) {
 				t.Fatalf("%s: version 1 still shown as superseded: %+v", tn.name, v)
 			}
 		}
-		if err := searchSettles(t, b, "quillwort", 5*time.Second, func(hits []string) error {
-			if slices.Contains(hits, v2.String()) {
-				return errors.New("it still finds the retracted version 2")
-			}
-			return nil
-		}); err != nil {
-			t.Fatalf("B's index: %v", err)
+		if err := searchFinds(t, b, "quillwort", 5*time.Second, nil, []cid.Cid{v2}); err != nil {
+			t.Fatalf("B's index, after version 2 was retracted: %v", err)
 		}
-		if err := searchSettles(t, b, "quillwort", 3*time.Second, func(hits []string) error {
-			if !slices.Contains(hits, v1.String()) {
-				return fmt.Errorf("it does not find version 1, the latest again (hits %v)", hits)
-			}
-			return nil
-		}); err != nil {
-			t.Errorf("B's index: %v", err)
+		if err := searchFinds(t, b, "quillwort", 3*time.Second, []cid.Cid{v1}, nil); err != nil {
+			t.Errorf("B's index, for version 1, the latest again: %v", err)
 		}
 		// The author can supersede version 1 again.
 		in := PracticeInput{Practice: protocol.Practice{Title: "Village quillwort telecare, second attempt",

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,54 +16,6 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// flipStoredRecords damages the stored bodies of the given records in a
-// stopped node's store, as a failing disk would.
-func flipStoredRecords(t *testing.T, home string, cids []string) {
-	t.Helper()
-	db, err := badger.Open(badger.DefaultOptions(Home{Dir: home}.Store()).WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(func(txn *badger.Txn) error {
-		for _, s := range cids {
-			c, err := cid.Decode(s)
-			if err != nil {
-				return err
-			}
-			key := append([]byte("r/"), c.Bytes()...)
-			item, err := txn.Get(key)
-			if err != nil {
-				return fmt.Errorf("%s: %w", s, err)
-			}
-			raw, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			i := len(raw)/2 + rand.IntN(len(raw)/4)
-			raw[i] ^= 1 << rand.IntN(8)
-			if err := txn.Set(key, raw); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Three real processes; each round one of them is killed with SIGKILL
 // while practices are being published (the publisher itself in the last
 // round), bits are flipped in records of its store while it is down, and
@@ -73,10 +23,8 @@ func flipStoredRecords(t *testing.T, home string, cids []string) {
 // by every node: the damage was found, reported and repaired from the
 // others, and `livinglab check` finds nothing on any stopped node.
 func TestChaosKillAndBitFlips(t *testing.T) {
-	livinglabBin(t)
-	base := t.TempDir()
+	home := processHomes(t)
 	names := []string{"a", "b", "c"}
-	home := func(n string) string { return filepath.Join(base, n) }
 	ports := map[string]int{}
 	for i, n := range names {
 		args := []string{"init", "--home", home(n), "--region", "Region " + n, "--country", "NO"}
@@ -97,24 +45,13 @@ func TestChaosKillAndBitFlips(t *testing.T) {
 		d[n] = opsStart(t, n, home(n), ports[n])
 	}
 	for _, n := range names[1:] {
-		lines := strings.Split(strings.TrimSpace(mustCLI(t, home("a"), "invite")), "\n")
-		mustCLI(t, home(n), "join", strings.TrimSpace(lines[len(lines)-1]))
+		joinVia(t, livinglabBin(t), home("a"), home(n))
 	}
 	const topic = "elderly-care"
 	for _, n := range names {
 		mustCLI(t, home(n), "topics", "subscribe", topic)
 	}
-	listed := func(n string) ([]string, error) {
-		var vs []PracticeView
-		if _, err := apiCall(t, d[n], "GET", "/api/v1/practices?topic="+topic, nil, &vs); err != nil {
-			return nil, err
-		}
-		var out []string
-		for _, v := range vs {
-			out = append(out, v.CID)
-		}
-		return out, nil
-	}
+	listed := func(n string) ([]string, error) { return apiTopicCIDs(t, d[n], topic) }
 
 	var acked []string
 	rounds := []struct{ publisher, victim string }{{"a", "b"}, {"b", "c"}, {"c", "a"}, {"a", "a"}}
@@ -163,7 +100,9 @@ func TestChaosKillAndBitFlips(t *testing.T) {
 		flipped := 0
 		for _, c := range victims {
 			if heldBy(t, home(round.victim), c) {
-				flipStoredRecords(t, home(round.victim), []string{c})
+				damageOnDisk(t, Home{Dir: home(round.victim)}, cid.MustParse(c), func(raw []byte) {
+					raw[len(raw)/2+rand.IntN(len(raw)/4)] ^= 1 << rand.IntN(8)
+				})
 				flipped++
 			}
 		}
@@ -215,17 +154,9 @@ func TestChaosKillAndBitFlips(t *testing.T) {
 // heldBy tells whether a stopped node's store holds record c.
 func heldBy(t *testing.T, home, c string) bool {
 	t.Helper()
-	db, err := badger.Open(badger.DefaultOptions(Home{Dir: home}.Store()).WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	id, err := cid.Decode(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db.View(func(txn *badger.Txn) error {
-		_, err := txn.Get(append([]byte("r/"), id.Bytes()...))
+	key := append([]byte("r/"), cid.MustParse(c).Bytes()...)
+	return onStoppedStore(t, Home{Dir: home}, func(txn *badger.Txn) error {
+		_, err := txn.Get(key)
 		return err
 	}) == nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ipfs/go-cid"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -98,15 +99,9 @@ func TestGapsOnlyOnFollowedTopics(t *testing.T) {
 	}
 	r := protocol.Record{Version: protocol.RecordV2, Federation: testFederation, Author: a.ID().String(), Seq: seq + 1, Prev: prev,
 		Created: time.Now().UnixMilli(), Topics: []string{followed}}
-	if err := r.SetPayload(&protocol.Practice{Version: 1, Title: "Missed by gossip", Summary: "Volunteers run the service.",
-		Language: "en", Region: "Region A", Country: "FI", Licence: protocol.DefaultLicence}); err != nil {
-		t.Fatal(err)
-	}
 	r.Chain = map[string]protocol.ChainLink{followed: {Seq: heads[followed].Seq + 1, Prev: heads[followed].CID}}
-	missed, err := protocol.Seal(r, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	missed := testrec.Seal(t, r, &protocol.Practice{Version: 1, Title: "Missed by gossip", Summary: "Volunteers run the service.",
+		Language: "en", Region: "Region A", Country: "FI", Licence: protocol.DefaultLicence}, key)
 	if _, err := a.Node().store.PutOwn(missed); err != nil {
 		t.Fatal(err)
 	}

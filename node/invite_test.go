@@ -11,8 +11,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	ma "github.com/multiformats/go-multiaddr"
-
-	"github.com/livinglab/livinglab/protocol"
 )
 
 // An invite is kept in the store: the inviter may restart before the new
@@ -92,14 +90,7 @@ func TestOpenInviteOpensOnlyTheJoinProtocol(t *testing.T) {
 	if _, err := f.mn.ConnectPeers(h.ID(), a.ID()); err != nil {
 		t.Fatalf("a stranger could not connect while an invite is open: %v", err)
 	}
-	topic, err := ps.Join(protocol.GossipTopic(testFederation, "elderly-care"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := topic.Subscribe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, sub := joinTopic(t, ps, "elderly-care")
 	time.Sleep(2 * time.Second) // heartbeats: a would graft a peer it accepts
 	published := publish(t, a, "Meals on wheels with the village shop", "elderly-care")
 	waitHas(t, b, published, 20*time.Second)

@@ -3,7 +3,6 @@
 package node
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -13,12 +12,6 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	"github.com/libp2p/go-libp2p/core/crypto"
-	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/livinglab/livinglab/knowledge"
@@ -108,9 +101,16 @@ func TestPublishRightAfterJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.admit(a, b)
-	first := publish(t, a, "Published as B joins", "elderly-care")
-	dt := waitHas(t, b, first, 5*time.Second)
-	t.Logf("record published right after the join reached B in %s", dt)
+	arrivesRightAway(t, a, b, "join")
+}
+
+// arrivesRightAway publishes a record on elderly-care from a the moment
+// after what happened and waits for b to store it.
+func arrivesRightAway(t *testing.T, a, b *testNode, after string) {
+	t.Helper()
+	c := publish(t, a, "Published right after the "+after, "elderly-care")
+	dt := waitHas(t, b, c, 5*time.Second)
+	t.Logf("record published right after the %s reached B in %s", after, dt)
 }
 
 // The same after a reconnection: B was offline, comes back, A publishes at
@@ -124,37 +124,7 @@ func TestPublishRightAfterReconnect(t *testing.T) {
 	if _, err := f.mn.ConnectPeers(b.ID(), a.ID()); err != nil {
 		t.Fatal(err)
 	}
-	c := publish(t, a, "Published as B reconnects", "elderly-care")
-	dt := waitHas(t, b, c, 5*time.Second)
-	t.Logf("record published right after the reconnection reached B in %s", dt)
-}
-
-// newOutsider is a libp2p peer with its own identity, never admitted, that
-// speaks the federation's protocols with its own gossipsub.
-func newOutsider(t *testing.T, f *federation) (host.Host, crypto.PrivKey, *pubsub.PubSub) {
-	t.Helper()
-	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := f.mn.AddPeer(key, ma.StringCast("/ip4/127.0.0.1/tcp/41999"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); h.Close() })
-	ps, err := pubsub.NewGossipSub(ctx, h, append(GossipWireOptions(), pubsub.WithFloodPublish(true))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h, key, ps
-}
-
-// sealAs builds a valid, signed practice record by key.
-func sealAs(t *testing.T, key crypto.PrivKey, seq uint64, topics ...string) *protocol.Signed {
-	t.Helper()
-	return sealPractice(t, key, seq, "", protocol.Practice{Version: 1, Title: "Free money for everybody",
-		Summary: "Click the link.", Language: "en"}, topics...)
+	arrivesRightAway(t, a, b, "reconnection")
 }
 
 // An outsider that publishes a validly signed record under the right gossip
@@ -172,14 +142,7 @@ func TestOutsiderIsRefused(t *testing.T) {
 	if _, err := f.mn.ConnectPeers(h.ID(), b.ID()); err != nil {
 		t.Fatal(err)
 	}
-	gt := protocol.GossipTopic(testFederation, "elderly-care")
-	topic, err := ps.Join(gt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := topic.Subscribe(); err != nil {
-		t.Fatal(err)
-	}
+	topic, _ := joinTopic(t, ps, "elderly-care")
 	eventually(t, 10*time.Second, "the outsider sees B on the topic", func() error {
 		if !slices.Contains(topic.ListPeers(), b.ID()) {
 			return errors.New("not yet")
@@ -257,7 +220,7 @@ func TestOutsiderIsRefused(t *testing.T) {
 		}
 		// Joining again with the used token fails for another node too.
 		d := f.addNode("D", false)
-		err = d.Node().Join(context.Background(), tok)
+		err := d.Node().Join(context.Background(), tok)
 		if err == nil || d.Node().roster.IsMember(d.ID()) {
 			t.Fatalf("a second node joined with a used token (err %v)", err)
 		}
@@ -265,41 +228,6 @@ func TestOutsiderIsRefused(t *testing.T) {
 			t.Fatalf("a refused node is on the roster")
 		}
 	})
-}
-
-func outsiderJoin(t *testing.T, h host.Host, to peer.ID, secret []byte) JoinResponse {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := h.Connect(ctx, peer.AddrInfo{ID: to}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := h.NewStream(ctx, to, protocol.JoinProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var resp JoinResponse
-	exchange(t, s, &JoinRequest{Secret: secret, Region: "Nowhere"}, &resp, maxJoinFrame)
-	return resp
-}
-
-// exchange sends one frame and reads the answer. Writing and reading run
-// side by side: a mocknet stream delivers a write only as the other side
-// reads it, and a peer may answer without reading the request.
-func exchange(t *testing.T, s network.Stream, req, resp any, max int) {
-	t.Helper()
-	defer s.Reset()
-	go protocol.WriteFrame(s, req)
-	read := make(chan error, 1)
-	go func() { read <- protocol.ReadFrame(bufio.NewReader(s), resp, max) }()
-	select {
-	case err := <-read:
-		if err != nil {
-			t.Fatalf("read answer: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("no answer in 10 s")
-	}
 }
 
 // A node restarted on its home keeps its identity, the roster, its topics

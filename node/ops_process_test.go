@@ -9,7 +9,6 @@ package node
 import (
 	"archive/tar"
 	"bytes"
-	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -35,6 +34,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/livinglab/livinglab/internal/testkit"
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/protocol"
 )
@@ -89,20 +90,19 @@ func opsStart(t *testing.T, name, home string, port int, bootstrap ...string) *d
 // opsKill sends SIGKILL and waits for the process to be gone.
 func opsKill(t *testing.T, d *daemon) {
 	t.Helper()
-	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Errorf("kill %s: %v", d.name, err)
+	if err := d.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Errorf("kill %s: %v", d.Name, err)
 	}
-	<-d.done
 	var ee *exec.ExitError
-	if !errors.As(d.err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Errorf("%s ended with %v before the kill", d.name, d.err)
+	if err := d.Err(); !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Errorf("%s ended with %v before the kill", d.Name, err)
 	}
 }
 
 // opsErrorLines returns the daemon's log lines at level ERROR.
 func opsErrorLines(d *daemon) []string {
 	var out []string
-	for _, l := range strings.Split(d.errs.String(), "\n") {
+	for _, l := range strings.Split(d.Errs.String(), "\n") {
 		if strings.Contains(l, "level=ERROR") {
 			out = append(out, l)
 		}
@@ -366,8 +366,7 @@ func TestOpsKill9DuringPublishing(t *testing.T) {
 	addrB := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", pb, idB)
 	a := opsStart(t, "a", ha, pa, addrB)
 	b := opsStart(t, "b", hb, pb, addrA)
-	lines := strings.Split(strings.TrimSpace(mustCLI(t, ha, "invite")), "\n")
-	mustCLI(t, hb, "join", strings.TrimSpace(lines[len(lines)-1]))
+	joinVia(t, livinglabBin(t), ha, hb)
 	mustCLI(t, hb, "topics", "subscribe", "transport")
 	apiA, apiB := opsAPIOf(a), opsAPIOf(b)
 
@@ -437,14 +436,14 @@ func TestOpsKill9DuringPublishing(t *testing.T) {
 			restarted = b
 		}
 		t.Logf("round %q: %d acknowledged in the burst (%d in all), killed %s, restarted and checked in %s (index rebuilt at start: %v)",
-			r.name, n, len(acked), r.victim, time.Since(rs).Round(time.Millisecond), strings.Contains(restarted.errs.String(), "rebuilding"))
+			r.name, n, len(acked), r.victim, time.Since(rs).Round(time.Millisecond), strings.Contains(restarted.Errs.String(), "rebuilding"))
 	}
 	// A kill while the node starts: opening the store, checking or
 	// rebuilding its index.
 	opsKill(t, a)
 	early := exec.Command(livinglabBin(t), "run", "--home", ha, "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", pa), "--api", "127.0.0.1:0")
-	early.Env = cleanEnv()
-	earlyLog := &logBuffer{}
+	early.Env = testkit.CleanEnv()
+	earlyLog := &testkit.Buffer{}
 	early.Stderr = earlyLog
 	if err := early.Start(); err != nil {
 		t.Fatal(err)
@@ -456,7 +455,7 @@ func TestOpsKill9DuringPublishing(t *testing.T) {
 	}
 	early.Process.Signal(syscall.SIGKILL)
 	early.Wait()
-	t.Logf("killed a while starting, after: %q", tail(earlyLog.String(), 1))
+	t.Logf("killed a while starting, after: %q", testkit.Tail(earlyLog.String(), 1))
 	a = opsStart(t, "a", ha, pa, addrB)
 	apiA = opsAPIOf(a)
 	acked := l.snapshot()
@@ -760,21 +759,11 @@ func opsRecords(t *testing.T, dir string) map[string][]byte {
 // restores into a store that the current release migrates: its tombstones
 // (version 1 keys, x/<cid>) stay in force.
 func TestBackupRestoreFromPreviousSchema(t *testing.T) {
-	priv, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	priv := testrec.Key(t)
 	id, _ := peer.IDFromPrivateKey(priv)
 	seal := func(seq uint64, p protocol.Payload, topics ...string) *protocol.Signed {
 		r := protocol.Record{Federation: testFederation, Seq: seq, Created: time.Now().Add(-time.Hour).UnixMilli() + int64(seq), Topics: topics}
-		if err := r.SetPayload(p); err != nil {
-			t.Fatal(err)
-		}
-		s, err := protocol.Seal(r, priv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return testrec.Seal(t, r, p, priv)
 	}
 	practice := func(title string) *protocol.Practice {
 		return &protocol.Practice{Version: 1, Title: title, Summary: "Volunteer drivers.", Language: "en", Licence: protocol.DefaultLicence}
@@ -948,7 +937,7 @@ func TestOpsConfigErrors(t *testing.T) {
 func TestOpsRunRefusesNewerHome(t *testing.T) {
 	livinglabBin(t)
 	base := t.TempDir()
-	run := func(home string) cliResult {
+	run := func(home string) testkit.Result {
 		return cli(t, "", "run", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0")
 	}
 
@@ -964,7 +953,7 @@ func TestOpsRunRefusesNewerHome(t *testing.T) {
 		os.WriteFile(path, b, 0o600)
 		r := run(home)
 		wantCLIError(t, r, "newer")
-		if !strings.Contains(r.stderr, "version 99") {
+		if !strings.Contains(r.Stderr, "version 99") {
 			t.Fatalf("the error does not name the config's version: %s", r)
 		}
 		if after, _ := os.ReadFile(path); !bytes.Equal(after, b) {
@@ -1000,7 +989,7 @@ func TestOpsRunRefusesNewerHome(t *testing.T) {
 		db.Close()
 		r := run(home)
 		wantCLIError(t, r, "newer")
-		if !strings.Contains(r.stderr, "99") {
+		if !strings.Contains(r.Stderr, "99") {
 			t.Fatalf("the error does not name the store's version: %s", r)
 		}
 		// The release's own commands that open the store refuse it too.

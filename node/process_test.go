@@ -6,45 +6,29 @@
 package node
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/protocol"
 )
 
-var bin struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if bin.dir != "" {
-		os.RemoveAll(bin.dir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // livinglabBin builds the command once per test binary.
 func livinglabBin(t *testing.T) string {
@@ -52,47 +36,14 @@ func livinglabBin(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds and runs the livinglab binary")
 	}
-	bin.once.Do(func() {
-		bin.dir, bin.err = os.MkdirTemp("", "livinglab-test-bin-")
-		if bin.err != nil {
-			return
-		}
-		bin.path = filepath.Join(bin.dir, "livinglab")
-		cmd := exec.Command("go", "build", "-o", bin.path, "./cmd/livinglab")
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			bin.err = fmt.Errorf("go build ./cmd/livinglab: %v\n%s", err, out)
-		}
-	})
-	if bin.err != nil {
-		t.Fatal(bin.err)
-	}
-	return bin.path
+	return testkit.Livinglab(t)
 }
 
-// cleanEnv is the environment for child processes: no systemd socket and no
-// home taken from the caller's environment.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "NOTIFY_SOCKET=") || strings.HasPrefix(kv, "LIVINGLAB_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
-}
-
-// daemon is a `livinglab run` process.
+// daemon is a `livinglab run` process on a home.
 type daemon struct {
+	*testkit.Daemon
 	t    *testing.T
-	name string
 	home string
-	cmd  *exec.Cmd
-	out  *logBuffer
-	errs *logBuffer
-	done chan struct{}
-	err  error // from Wait, once done is closed
 }
 
 // startDaemon runs `livinglab run` on home, on any free port, and waits
@@ -107,27 +58,22 @@ func startDaemon(t *testing.T, name, home string) *daemon {
 func (d *daemon) stop(check bool) {
 	d.t.Helper()
 	select {
-	case <-d.done:
+	case <-d.Done():
 		return
 	default:
 	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(15 * time.Second):
-		d.cmd.Process.Kill()
-		<-d.done
+	if !d.Stop() {
 		if check {
-			d.t.Fatalf("daemon %s ignored SIGTERM for 15 s", d.name)
+			d.t.Fatalf("daemon %s ignored SIGTERM for 15 s", d.Name)
 		}
 		return
 	}
 	if check {
-		if d.err != nil {
-			d.t.Fatalf("daemon %s exited with %v after SIGTERM: %s", d.name, d.err, tail(d.errs.String(), 10))
+		if err := d.Err(); err != nil {
+			d.t.Fatalf("daemon %s exited with %v after SIGTERM: %s", d.Name, err, testkit.Tail(d.Errs.String(), 10))
 		}
-		if !strings.Contains(d.out.String(), "stopped cleanly") {
-			d.t.Fatalf("daemon %s did not print \"stopped cleanly\": %s", d.name, d.out.String())
+		if !strings.Contains(d.Out.String(), "stopped cleanly") {
+			d.t.Fatalf("daemon %s did not print \"stopped cleanly\": %s", d.Name, d.Out.String())
 		}
 	}
 }
@@ -146,64 +92,46 @@ func (d *daemon) apiBase() (string, string) {
 	return "http://" + strings.TrimSpace(string(b)), tok
 }
 
-type cliResult struct {
-	stdout, stderr string
-	code           int
-}
-
-func (r cliResult) String() string {
-	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+// processHomes builds the command (skipping the test in short mode) and
+// returns where the test's nodes keep their homes: home(name) is a
+// directory in a temporary one.
+func processHomes(t *testing.T) func(name string) string {
+	t.Helper()
+	livinglabBin(t)
+	base := t.TempDir()
+	return func(n string) string { return filepath.Join(base, n) }
 }
 
 // cli runs the command with args against home ("" for none).
-func cli(t *testing.T, home string, args ...string) cliResult {
+func cli(t *testing.T, home string, args ...string) testkit.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	if home != "" {
 		args = append(args, "--home", home)
 	}
-	cmd := exec.CommandContext(ctx, livinglabBin(t), args...)
-	cmd.Env = cleanEnv()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := cliResult{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		t.Fatalf("livinglab %v: %v", args, err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("livinglab %v did not finish in 60 s", args)
-	}
-	return r
+	return testkit.Run(t, livinglabBin(t), args...)
 }
 
 // mustCLI runs the command and fails the test unless it succeeds.
 func mustCLI(t *testing.T, home string, args ...string) string {
 	t.Helper()
 	r := cli(t, home, args...)
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("livinglab %v: %s", args, r)
 	}
-	return r.stdout
+	return r.Stdout
 }
 
 // wantCLIError checks a failed command: non-zero exit, an "Error:" line,
 // no crash, and a message with one of the |-separated phrases in contains.
-func wantCLIError(t *testing.T, r cliResult, contains string) {
+func wantCLIError(t *testing.T, r testkit.Result, contains string) {
 	t.Helper()
-	if r.code == 0 {
+	if r.Code == 0 {
 		t.Fatalf("succeeded, want an error: %s", r)
 	}
-	if !strings.HasPrefix(r.stderr, "Error: ") || len(strings.TrimSpace(strings.TrimPrefix(r.stderr, "Error: "))) == 0 {
+	if !strings.HasPrefix(r.Stderr, "Error: ") || len(strings.TrimSpace(strings.TrimPrefix(r.Stderr, "Error: "))) == 0 {
 		t.Fatalf("stderr does not start with a message after \"Error: \": %s", r)
 	}
-	all := r.stdout + r.stderr
+	all := r.Stdout + r.Stderr
 	if strings.Contains(all, "panic") || strings.Contains(all, "goroutine ") {
 		t.Fatalf("crashed: %s", r)
 	}
@@ -211,7 +139,7 @@ func wantCLIError(t *testing.T, r cliResult, contains string) {
 		return
 	}
 	for _, alt := range strings.Split(contains, "|") {
-		if strings.Contains(strings.ToLower(r.stderr), strings.ToLower(alt)) {
+		if strings.Contains(strings.ToLower(r.Stderr), strings.ToLower(alt)) {
 			return
 		}
 	}
@@ -309,9 +237,7 @@ func forgeInvite(t *testing.T, founder, inviter string, addrs []string, expires 
 // Three real processes: invites, topics, publishing, refusal of outsiders,
 // bad input, the HTTP API's errors, clean shutdown and restart.
 func TestProcesses(t *testing.T) {
-	livinglabBin(t)
-	base := t.TempDir()
-	home := func(n string) string { return filepath.Join(base, n) }
+	home := processHomes(t)
 	mustCLI(t, "", "init", "--home", home("a"), "--region", "North Karelia", "--country", "FI", "--federation", testFederation)
 	for _, n := range []string{"b", "c", "o"} {
 		mustCLI(t, "", "init", "--home", home(n), "--region", "Region "+n, "--country", "SE")
@@ -348,7 +274,7 @@ func TestProcesses(t *testing.T) {
 		return nil
 	})
 
-	pfile := writeJSONFile(t, base, "practice.json", practiceFile("Night-time telecare with village volunteers", "elderly-care"))
+	pfile := writeJSONFile(t, t.TempDir(), "practice.json", practiceFile("Night-time telecare with village volunteers", "elderly-care"))
 	out := mustCLI(t, home("a"), "practice", "publish", "--file", pfile)
 	practice := cidRE.FindString(out)
 	if practice == "" {
@@ -374,7 +300,7 @@ func TestProcesses(t *testing.T) {
 		// gate drops the connection (or, had it one open, it refuses).
 		r := cli(t, home("o"), "join", tokens["b"])
 		wantCLIError(t, r, "inviter|join stream")
-		t.Logf("joining with a used token: %s", strings.TrimSpace(r.stderr))
+		t.Logf("joining with a used token: %s", strings.TrimSpace(r.Stderr))
 		// A forged token naming b as inviter: b's gate refuses the connection.
 		bAddrs := func() []string {
 			var id Identity
@@ -384,7 +310,7 @@ func TestProcesses(t *testing.T) {
 		before := metricValue(t, b, "livinglab_records_rejected_total", `reason="connection_not_member"`)
 		r = cli(t, home("o"), "join", forgeInvite(t, idA, idB, bAddrs, time.Now().Add(time.Hour)))
 		wantCLIError(t, r, "inviter|join stream")
-		t.Logf("joining with a forged token: %s", strings.TrimSpace(r.stderr))
+		t.Logf("joining with a forged token: %s", strings.TrimSpace(r.Stderr))
 		if after := metricValue(t, b, "livinglab_records_rejected_total", `reason="connection_not_member"`); after <= before {
 			t.Fatalf("b's gate counted no refused connection (%v, before %v)", after, before)
 		}
@@ -527,7 +453,7 @@ func TestProcesses(t *testing.T) {
 		b.stop(true)
 		for _, d := range []*daemon{a, b, c, o} {
 			if _, err := os.Stat(Home{Dir: d.home}.APIAddr()); !os.IsNotExist(err) {
-				t.Fatalf("%s left its api.addr behind (%v)", d.name, err)
+				t.Fatalf("%s left its api.addr behind (%v)", d.Name, err)
 			}
 		}
 		wantCLIError(t, cli(t, home("b"), "status"), "no livinglab daemon")
@@ -676,4 +602,71 @@ func testAPIErrors(t *testing.T, d *daemon, held string) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("health: %d", resp.StatusCode)
 	}
+}
+
+// apiCall sends one request to a daemon's HTTP API with its token and
+// decodes the JSON answer into out. It returns the status code.
+func apiCall(t *testing.T, d *daemon, method, path string, body, out any) (int, error) {
+	t.Helper()
+	code, b, err := opsAPIOf(d).do(method, path, body)
+	if err != nil {
+		return code, err
+	}
+	if code >= 300 {
+		return code, fmt.Errorf("%s %s: %d %s", method, path, code, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return code, fmt.Errorf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	return code, nil
+}
+
+// joinVia admits the node on home into the federation of the node on
+// inviter: `invite` there, `join` with its token here, both run with the
+// livinglab binary bin.
+func joinVia(t *testing.T, bin, inviter, home string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(runWith(t, bin, inviter, "invite")), "\n")
+	runWith(t, bin, home, "join", strings.TrimSpace(lines[len(lines)-1]))
+}
+
+// apiTopicCIDs returns the CIDs of the practices a daemon lists on topic,
+// through its API.
+func apiTopicCIDs(t *testing.T, d *daemon, topic string) ([]string, error) {
+	t.Helper()
+	var vs []PracticeView
+	if _, err := apiCall(t, d, "GET", "/api/v1/practices?topic="+topic, nil, &vs); err != nil {
+		return nil, err
+	}
+	return testkit.Map(vs, func(v PracticeView) string { return v.CID }), nil
+}
+
+// pollEvery calls cond every interval until it returns nil or timeout
+// passes, and returns how long it took.
+func pollEvery(t *testing.T, timeout, interval time.Duration, what string, cond func() error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		err := cond()
+		if err == nil {
+			return time.Since(start)
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(interval)
+	}
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -16,32 +16,45 @@ import (
 	"github.com/livinglab/livinglab/protocol"
 )
 
-// damageOnDisk flips bytes inside the stored body of record c in a stopped
-// node's store, as a failing disk or a tampered backup would.
-func damageOnDisk(t *testing.T, h Home, c cid.Cid) {
+// onStoppedStore runs fn in a read-write transaction on the Badger
+// database of a stopped node's store.
+func onStoppedStore(t *testing.T, h Home, fn func(txn *badger.Txn) error) error {
 	t.Helper()
 	db, err := badger.Open(badger.DefaultOptions(h.Store()).WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	return db.Update(fn)
+}
+
+// damageOnDisk changes the stored body of record c in a stopped node's
+// store with flip, as a failing disk or a tampered backup would.
+func damageOnDisk(t *testing.T, h Home, c cid.Cid, flip func(raw []byte)) {
+	t.Helper()
 	key := append([]byte("r/"), c.Bytes()...)
-	err = db.Update(func(txn *badger.Txn) error {
+	err := onStoppedStore(t, h, func(txn *badger.Txn) error {
 		item, err := txn.Get(key)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", c, err)
 		}
 		raw, err := item.ValueCopy(nil)
 		if err != nil {
 			return err
 		}
-		for i := len(raw) - 40; i < len(raw)-36; i++ {
-			raw[i] ^= 0x5a
-		}
+		flip(raw)
 		return txn.Set(key, raw)
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// flipTail changes four bytes near the end of a stored record, inside its
+// body.
+func flipTail(raw []byte) {
+	for i := len(raw) - 40; i < len(raw)-36; i++ {
+		raw[i] ^= 0x5a
 	}
 }
 
@@ -61,7 +74,7 @@ func TestDamagedRecordRepairedFromMember(t *testing.T) {
 	}
 	victim := cids[1]
 	f.stop(b)
-	damageOnDisk(t, b.home, victim)
+	damageOnDisk(t, b.home, victim, flipTail)
 	f.start(b)
 	f.waitMesh(a, b)
 
@@ -117,7 +130,7 @@ func TestScrubFindsAndRepairsUnreadDamage(t *testing.T) {
 	c := publish(t, a, "Village volunteers and night-time telecare", "elderly-care")
 	waitHas(t, b, c, 20*time.Second)
 	f.stop(b)
-	damageOnDisk(t, b.home, c)
+	damageOnDisk(t, b.home, c, flipTail)
 	f.start(b)
 	f.waitMesh(a, b)
 

@@ -3,13 +3,13 @@
 package node
 
 import (
-	"crypto/rand"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -20,10 +20,7 @@ type rosterKey struct {
 
 func newRosterKey(t *testing.T) rosterKey {
 	t.Helper()
-	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := testrec.Key(t)
 	id, err := peer.IDFromPrivateKey(k)
 	if err != nil {
 		t.Fatal(err)
@@ -40,14 +37,7 @@ func sealMembership(t *testing.T, signer rosterKey, seq uint64, created time.Tim
 	if action == protocol.ActionRemove {
 		m.Region, m.Country, m.Role = "", "", ""
 	}
-	if err := r.SetPayload(m); err != nil {
-		t.Fatal(err)
-	}
-	s, err := protocol.Seal(r, signer.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testrec.Seal(t, r, m, signer.key)
 }
 
 // The roster's answers built once per change (Peers, IsMember, Gen) follow

@@ -3,6 +3,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,13 +29,15 @@ func signedPractice(t testing.TB, key crypto.PrivKey, seq uint64, title string, 
 }
 
 // badSignature returns rec's envelope with one bit of the signature
-// flipped: canonical, well-formed, and refused by every node.
+// flipped: canonical, well-formed, and refused by every node. rec itself
+// is left as it was.
 func badSignature(t testing.TB, rec *protocol.Signed) []byte {
 	t.Helper()
 	var env protocol.Envelope
 	if err := protocol.Unmarshal(rec.Raw, &env); err != nil {
 		t.Fatal(err)
 	}
+	env.Sig = bytes.Clone(env.Sig)
 	env.Sig[len(env.Sig)/2] ^= 0x10
 	raw, err := protocol.Marshal(&env)
 	if err != nil {

@@ -18,11 +18,11 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/protocol"
 	"github.com/livinglab/livinglab/protocol/recon"
 )
@@ -62,12 +62,7 @@ func (o syncOutcome) String() string {
 // straight away. A node that does neither within 10 s fails the test.
 func sendSyncBytes(t *testing.T, h host.Host, p peer.ID, data []byte, closeWrite bool) syncOutcome {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := h.NewStream(ctx, p, protocol.SyncProtocol)
-	if err != nil {
-		t.Fatalf("open sync stream: %v", err)
-	}
+	s := openSync(t, h, p, 10*time.Second)
 	defer s.Reset()
 	go func() {
 		s.Write(data)
@@ -105,12 +100,7 @@ func sendSyncBytes(t *testing.T, h host.Host, p peer.ID, data []byte, closeWrite
 // returns the records received.
 func rawSyncTopic(t *testing.T, h host.Host, p peer.ID, topic string) [][]byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := h.NewStream(ctx, p, protocol.SyncProtocol)
-	if err != nil {
-		t.Fatalf("open sync stream: %v", err)
-	}
+	s := openSync(t, h, p, 20*time.Second)
 	defer s.Reset()
 	s.SetDeadline(time.Now().Add(20 * time.Second))
 	br := bufio.NewReader(s)
@@ -210,19 +200,7 @@ func TestSyncCodecBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var env protocol.Envelope
-	if err := protocol.Unmarshal(goodRec.Raw, &env); err != nil {
-		t.Fatal(err)
-	}
-	env.Sig = bytes.Clone(env.Sig)
-	env.Sig[len(env.Sig)/2] ^= 0x01
-	forged, err := protocol.Marshal(&env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := protocol.Open(forged, time.Now()); !errors.Is(err, protocol.ErrBadSig) {
-		t.Fatalf("the forged copy should fail only its signature: %v", err)
-	}
+	forged := badSignature(t, goodRec)
 	manyCIDs := make([][]byte, syncBatch+1)
 	for i := range manyCIDs {
 		manyCIDs[i] = protocol.RecordCID([]byte{byte(i), byte(i >> 8)}).Bytes()
@@ -363,10 +341,7 @@ func TestSyncCodecNonMember(t *testing.T) {
 
 // syncSeeds returns valid frames of every op.
 func syncSeeds(tb testing.TB) [][]byte {
-	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	key := testrec.Key(tb)
 	rec := sealPractice(tb, key, 1, "", protocol.Practice{Version: 1, Title: "Seed", Summary: "A seed record.", Language: "en"}, catchupTopic)
 	first, err := recon.NewReconciler(nil, recon.Options{}).Initiate()
 	if err != nil {

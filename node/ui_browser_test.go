@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/livinglab/livinglab/internal/testkit"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -88,7 +90,7 @@ func (tb *tab) fail(what string, err error) {
 	tb.t.Helper()
 	loc, _ := chromedp.Run(tb.ctx, chromedp.Location())
 	body, _ := chromedp.Run(tb.ctx, chromedp.Text(chromedp.CSS("main")))
-	tb.t.Fatalf("%s: %s: %v\nat %s:\n%s", tb.name, what, err, loc, tail(body, 30))
+	tb.t.Fatalf("%s: %s: %v\nat %s:\n%s", tb.name, what, err, loc, testkit.Tail(body, 30))
 }
 
 func (tb *tab) run(what string, actions ...chromedp.Action[chromedp.Void]) {

@@ -24,6 +24,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/knowledge"
 )
 
@@ -34,7 +35,7 @@ type uiNode struct {
 	home  Home
 	base  string // http://127.0.0.1:PORT
 	token string
-	log   *logBuffer
+	log   *testkit.Buffer
 }
 
 const (
@@ -51,20 +52,14 @@ func startUINode(t *testing.T, region, country, federation string) *uiNode {
 	if _, err := Init(dir, InitOptions{Region: region, Country: country, Federation: federation}); err != nil {
 		t.Fatal(err)
 	}
-	un := &uiNode{t: t, home: Home{Dir: dir}, log: &logBuffer{}}
-	log := slog.New(slog.NewTextHandler(un.log, &slog.HandlerOptions{Level: slog.LevelInfo})).With("node", region)
-	ready := make(chan string, 1)
-	n, err := New(un.home, Options{Listen: []string{"/ip4/127.0.0.1/tcp/0"}, API: "127.0.0.1:0", Logger: log,
-		Ready: func(a string) { ready <- a }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	un.n = n
-	if err := n.store.AddUser(uiTestUser, uiTestPassword); err != nil {
+	un := &uiNode{t: t, home: Home{Dir: dir}, log: &testkit.Buffer{}}
+	var addr string
+	un.n, addr = startLoopback(t, un.home, region, slog.LevelInfo, true, un.log)
+	if err := un.n.store.AddUser(uiTestUser, uiTestPassword); err != nil {
 		t.Fatal(err)
 	}
 	un.token, _ = un.home.LoadToken()
-	un.base = "http://" + serveUntilCleanup(t, n, region, ready, un.log)
+	un.base = "http://" + addr
 	return un
 }
 
@@ -169,7 +164,7 @@ func csrfOf(t *testing.T, page string) string {
 	t.Helper()
 	m := csrfRE.FindStringSubmatch(page)
 	if m == nil {
-		t.Fatalf("no CSRF token in page: %s", tail(page, 20))
+		t.Fatalf("no CSRF token in page: %s", testkit.Tail(page, 20))
 	}
 	return m[1]
 }

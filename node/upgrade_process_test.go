@@ -3,7 +3,6 @@
 package node
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/protocol"
 )
@@ -69,61 +69,18 @@ func keepConfigVersion(t *testing.T, h Home, v int) {
 // runWith runs a livinglab binary's command against home.
 func runWith(t *testing.T, bin, home string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append(args, "--home", home)...)
-	cmd.Env = cleanEnv()
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("%s %v: %v\n%s%s", filepath.Base(bin), args, err, out, stderr)
-	}
-	return string(out)
+	return testkit.MustRun(t, bin, append(args, "--home", home)...)
 }
 
-// readyWait is how long a test waits for a started daemon to say "ready".
-const readyWait = 90 * time.Second
-
 // startWith starts the daemon bin on home, listening on port, and waits
-// until it is ready. A node rebuilding a large search index at start on a
-// busy machine may take a while: the wait is generous, not a timing check.
+// until it is ready.
 func startWith(t *testing.T, bin, name, home string, port int, bootstrap ...string) *daemon {
 	t.Helper()
 	args := []string{"run", "--home", home, "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port), "--api", "127.0.0.1:0"}
 	for _, b := range bootstrap {
 		args = append(args, "--bootstrap", b)
 	}
-	d := &daemon{t: t, name: name, home: home, out: &logBuffer{}, errs: &logBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command(bin, args...)
-	d.cmd.Env = cleanEnv()
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.errs
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		d.err = d.cmd.Wait()
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		d.stop(false)
-		if t.Failed() {
-			t.Logf("--- %s stdout ---\n%s\n--- %s stderr ---\n%s", name, tail(d.out.String(), 20), name, tail(d.errs.String(), 40))
-		}
-	})
-	deadline := time.After(readyWait)
-	for !strings.Contains(d.out.String(), "ready\n") {
-		select {
-		case <-d.done:
-			t.Fatalf("daemon %s exited at start (%v): %s", name, d.err, tail(d.errs.String(), 20))
-		case <-deadline:
-			t.Fatalf("daemon %s not ready in %s: %s", name, readyWait, tail(d.errs.String(), 20))
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return d
+	return &daemon{Daemon: testkit.StartDaemon(t, name, testkit.ReadyWait, bin, args...), t: t, home: home}
 }
 
 // A federation of three nodes of the previous release is upgraded, first
@@ -150,12 +107,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		if n == "a" {
 			args = append(args, "--federation", testFederation)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		out, err := exec.CommandContext(ctx, oldBin, append(args, "--home", home[n])...).CombinedOutput()
-		cancel()
-		if err != nil {
-			t.Fatalf("init %s with the previous release: %v\n%s", n, err, out)
-		}
+		runWith(t, oldBin, home[n], args...)
 		h := Home{Dir: home[n]}
 		changeConfig(t, h, func(cfg *Config) {
 			// No periodic sync: what arrives after the nodes connected came
@@ -174,8 +126,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		d[n] = startWith(t, oldBin, n+" (previous release)", home[n], port[n])
 	}
 	for _, n := range []string{"b", "c"} {
-		lines := strings.Split(strings.TrimSpace(runWith(t, oldBin, home["a"], "invite")), "\n")
-		runWith(t, oldBin, home[n], "join", strings.TrimSpace(lines[len(lines)-1]))
+		joinVia(t, oldBin, home["a"], home[n])
 	}
 	for _, n := range names {
 		runWith(t, oldBin, home[n], "topics", "subscribe", catchupTopic)
@@ -212,13 +163,9 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		}
 		pollEvery(t, 30*time.Second, 100*time.Millisecond, stage+": every node holds every practice", func() error {
 			for _, n := range names {
-				var vs []PracticeView
-				if _, err := apiCall(t, d[n], "GET", "/api/v1/practices?topic="+catchupTopic, nil, &vs); err != nil {
+				got, err := apiTopicCIDs(t, d[n], catchupTopic)
+				if err != nil {
 					return err
-				}
-				var got []string
-				for _, v := range vs {
-					got = append(got, v.CID)
 				}
 				for _, c := range published {
 					if !slices.Contains(got, c) {
@@ -247,7 +194,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 	// announce it, they sign version 2 and leave the old topics.
 	pollEvery(t, 30*time.Second, 200*time.Millisecond, "every node leaves the previous gossip version", func() error {
 		for _, n := range names {
-			if !strings.Contains(d[n].errs.String(), "leaving the previous version's topic") {
+			if !strings.Contains(d[n].Errs.String(), "leaving the previous version's topic") {
 				return fmt.Errorf("%s still on the previous gossip version", n)
 			}
 		}

@@ -188,15 +188,21 @@ func runCmd() *cobra.Command {
 			}
 			def := sim.DefaultReportConfig()
 			fs := cmd.Flags()
+			// sizes sets the fields of a scenario's configuration that
+			// --nodes, --records, --latency and --rate name (nil: the
+			// scenario has none), where the flag was given.
+			sizes := func(n, r *int, l *time.Duration, rt *float64) {
+				flagInto(fs, "nodes", n, nodes)
+				flagInto(fs, "records", r, records)
+				flagInto(fs, "latency", l, latency)
+				flagInto(fs, "rate", rt, rate)
+			}
 			var res any
 			switch scenario {
 			case "steady":
 				c := def.Steady
 				c.Dir, c.Seed, c.Bare, c.OverloadRate, c.Runs = dir, seed, bare, overload, 1
-				flagInto(fs, "nodes", &c.Nodes, nodes)
-				flagInto(fs, "records", &c.Records, records)
-				flagInto(fs, "latency", &c.Latency, latency)
-				flagInto(fs, "rate", &c.Rate, rate)
+				sizes(&c.Nodes, &c.Records, &c.Latency, &c.Rate)
 				flagInto(fs, "settle", &c.Settle, settle)
 				flagInto(fs, "runs", &c.Runs, runs)
 				if floorOnly {
@@ -207,24 +213,18 @@ func runCmd() *cobra.Command {
 			case "churn":
 				c := def.Churn
 				c.Dir, c.Seed = dir, seed
-				flagInto(fs, "nodes", &c.Nodes, nodes)
-				flagInto(fs, "records", &c.Records, records)
-				flagInto(fs, "latency", &c.Latency, latency)
-				flagInto(fs, "rate", &c.Rate, rate)
+				sizes(&c.Nodes, &c.Records, &c.Latency, &c.Rate)
 				res, err = sim.RunChurn(ctx, c, logf)
 			case "partition":
 				c := def.Partition
 				c.Dir, c.Seed = dir, seed
-				flagInto(fs, "nodes", &c.Nodes, nodes)
+				sizes(&c.Nodes, nil, &c.Latency, nil)
 				flagInto(fs, "records", &c.RecordsPerSide, records/2)
-				flagInto(fs, "latency", &c.Latency, latency)
 				res, err = sim.RunPartition(ctx, c, logf)
 			case "latejoin":
 				c := def.LateJoin
 				c.Dir, c.Seed = dir, seed
-				flagInto(fs, "nodes", &c.Members, nodes)
-				flagInto(fs, "records", &c.Records, records)
-				flagInto(fs, "latency", &c.Latency, latency)
+				sizes(&c.Members, &c.Records, &c.Latency, nil)
 				res, err = sim.RunLateJoin(ctx, c, logf)
 			case "memory":
 				if fromHome == "" {
@@ -249,16 +249,12 @@ func runCmd() *cobra.Command {
 			case "ingest":
 				c := def.Ingest
 				c.Dir, c.Seed = dir, seed
-				flagInto(fs, "records", &c.Records, records)
-				flagInto(fs, "latency", &c.Latency, latency)
+				sizes(nil, &c.Records, &c.Latency, nil)
 				res, err = sim.RunIngest(ctx, c, logf)
 			case "attack":
 				c := def.Attack
 				c.Dir, c.Seed, c.Log = dir, seed, logf
-				flagInto(fs, "nodes", &c.Nodes, nodes)
-				flagInto(fs, "records", &c.Records, records)
-				flagInto(fs, "latency", &c.Latency, latency)
-				flagInto(fs, "rate", &c.Rate, rate)
+				sizes(&c.Nodes, &c.Records, &c.Latency, &c.Rate)
 				res, err = sim.RunAttack(ctx, c)
 			default:
 				return fmt.Errorf("unknown scenario %q (steady, churn, partition, latejoin, catchup, ingest, memory, search, attack)", scenario)
@@ -322,9 +318,9 @@ func runReportScenario(ctx context.Context, scenario, dir string, def sim.Report
 }
 
 // flagInto sets *dst to v when the flag name was given on the command line,
-// leaving the scenario's default otherwise.
+// leaving the scenario's default otherwise; a nil dst takes nothing.
 func flagInto[T any](fs interface{ Changed(string) bool }, name string, dst *T, v T) {
-	if fs.Changed(name) {
+	if dst != nil && fs.Changed(name) {
 		*dst = v
 	}
 }

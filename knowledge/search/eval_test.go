@@ -17,7 +17,10 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
 	"github.com/blevesearch/bleve/v2/mapping"
+	bsearch "github.com/blevesearch/bleve/v2/search"
 	bquery "github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/livinglab/livinglab/internal/testkit"
 )
 
 // The relevance set: practices and graded queries in testdata/relevance,
@@ -200,11 +203,7 @@ func ourEngine(t testing.TB, docs []Doc) evalEngine {
 		if err != nil {
 			return nil, err
 		}
-		var out []string
-		for _, h := range res.Hits {
-			out = append(out, h.CID)
-		}
-		return out, nil
+		return cids(res), nil
 	}}
 }
 
@@ -254,11 +253,7 @@ func bm25Engine(t testing.TB, docs []Doc) evalEngine {
 		if err != nil {
 			return nil, err
 		}
-		var out []string
-		for _, h := range res.Hits {
-			out = append(out, h.ID)
-		}
-		return out, nil
+		return testkit.Map(res.Hits, func(h *bsearch.DocumentMatch) string { return h.ID }), nil
 	}}
 }
 

@@ -4,14 +4,13 @@ package api
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"testing"
 	"time"
 
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/crypto"
 
+	"github.com/livinglab/livinglab/internal/testrec"
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/protocol"
@@ -43,19 +42,8 @@ func (f *recordsNode) RecordBlock(c cid.Cid) (*node.RecordBlock, error) {
 
 func sealedPractice(t *testing.T) *protocol.Signed {
 	t.Helper()
-	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	r := protocol.Record{Kind: protocol.KindPractice, Federation: "improve", Seq: 1, Created: time.Now().UnixMilli(), Topics: []string{"mobility"}}
-	if err := r.SetPayload(&protocol.Practice{Title: "Village bus", Summary: "On demand.", Language: "en", Version: 1}); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := protocol.Seal(r, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return testrec.Seal(t, r, &protocol.Practice{Title: "Village bus", Summary: "On demand.", Language: "en", Version: 1}, testrec.Key(t))
 }
 
 // A record's raw forms: the body its CID addresses, with the signature in

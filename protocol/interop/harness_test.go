@@ -4,8 +4,6 @@ package interop
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -13,116 +11,34 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/livinglab/livinglab/internal/testkit"
 )
 
 // The two sides the tests drive: livinglab processes (goNode) and the
 // JavaScript member (jsMember), each through its command line.
 
-// env is the environment of child processes: nothing of the caller's
-// livinglab settings or service manager.
-func env() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LIVINGLAB_") && !strings.HasPrefix(kv, "NOTIFY_SOCKET=") {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-// syncBuffer is an io.Writer safe to read while a process writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func tail(s string, n int) string {
-	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
-}
-
 // goNode is a `livinglab run` process on its own home.
 type goNode struct {
+	*testkit.Daemon
 	name string
 	home string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	errs *syncBuffer
-	done chan struct{}
 }
 
 func (g *goNode) cli(t *testing.T, args ...string) string {
 	t.Helper()
-	path := livinglab(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, append(args, "--home", g.home)...)
-	cmd.Env = env()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("livinglab %v on %s: %v\n%s%s", args, g.name, err, out.String(), errb.String())
-	}
-	return out.String()
+	return testkit.MustRun(t, testkit.Livinglab(t), append(args, "--home", g.home)...)
 }
 
 // newGoNode initialises a home and starts the daemon on loopback.
 func newGoNode(t *testing.T, name, region string, initArgs ...string) *goNode {
 	t.Helper()
-	g := &goNode{name: name, home: filepath.Join(t.TempDir(), name), out: &syncBuffer{}, errs: &syncBuffer{}, done: make(chan struct{})}
+	g := &goNode{name: name, home: filepath.Join(t.TempDir(), name)}
 	g.cli(t, append([]string{"init", "--region", region, "--country", "FI"}, initArgs...)...)
-	g.cmd = exec.Command(livinglab(t), "run", "--home", g.home, "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0")
-	g.cmd.Env = env()
-	g.cmd.Stdout, g.cmd.Stderr = g.out, g.errs
-	if err := g.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		g.cmd.Wait()
-		close(g.done)
-	}()
-	t.Cleanup(func() {
-		g.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-g.done:
-		case <-time.After(15 * time.Second):
-			g.cmd.Process.Kill()
-			<-g.done
-		}
-		if t.Failed() {
-			t.Logf("--- %s log ---\n%s", name, tail(g.errs.String(), 40))
-		}
-	})
-	// Generous: a busy machine is slow to start a daemon; not a timing check.
-	deadline := time.After(90 * time.Second)
-	for !strings.Contains(g.out.String(), "ready\n") {
-		select {
-		case <-g.done:
-			t.Fatalf("%s exited at start: %s", name, tail(g.errs.String(), 20))
-		case <-deadline:
-			t.Fatalf("%s not ready in 90 s: %s", name, tail(g.errs.String(), 20))
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	g.Daemon = testkit.StartDaemon(t, name, testkit.ReadyWait, testkit.Livinglab(t),
+		"run", "--home", g.home, "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0")
 	return g
 }
 
@@ -200,7 +116,7 @@ type jsMember struct {
 	cmd    *exec.Cmd
 	in     io.WriteCloser
 	lines  chan string
-	errs   *syncBuffer
+	errs   *testkit.Buffer
 	nextID int
 	peer   string
 	addrs  []string
@@ -208,9 +124,9 @@ type jsMember struct {
 
 func startJS(t *testing.T, args ...string) *jsMember {
 	t.Helper()
-	m := &jsMember{lines: make(chan string, 64), errs: &syncBuffer{}}
+	m := &jsMember{lines: make(chan string, 64), errs: &testkit.Buffer{}}
 	m.cmd = exec.Command("node", append([]string{"member.mjs"}, args...)...)
-	m.cmd.Env = env()
+	m.cmd.Env = testkit.CleanEnv()
 	m.cmd.Stderr = m.errs
 	var err error
 	if m.in, err = m.cmd.StdinPipe(); err != nil {
@@ -242,7 +158,7 @@ func startJS(t *testing.T, args ...string) *jsMember {
 			<-done
 		}
 		if t.Failed() {
-			t.Logf("--- JS member stderr ---\n%s", tail(m.errs.String(), 40))
+			t.Logf("--- JS member stderr ---\n%s", testkit.Tail(m.errs.String(), 40))
 		}
 	})
 	var ready struct {
@@ -263,13 +179,13 @@ func (m *jsMember) read(t *testing.T, v any, within time.Duration) {
 	select {
 	case line, ok := <-m.lines:
 		if !ok {
-			t.Fatalf("JS member exited: %s", tail(m.errs.String(), 20))
+			t.Fatalf("JS member exited: %s", testkit.Tail(m.errs.String(), 20))
 		}
 		if err := json.Unmarshal([]byte(line), v); err != nil {
 			t.Fatalf("JS member wrote %q: %v", line, err)
 		}
 	case <-time.After(within):
-		t.Fatalf("JS member silent for %s: %s", within, tail(m.errs.String(), 20))
+		t.Fatalf("JS member silent for %s: %s", within, testkit.Tail(m.errs.String(), 20))
 	}
 }
 

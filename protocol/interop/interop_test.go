@@ -15,10 +15,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -46,41 +46,7 @@ func requireJS(t *testing.T) {
 	}
 }
 
-var bin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// livinglab builds the command once per test binary.
-func livinglab(t *testing.T) string {
-	t.Helper()
-	bin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "livinglab-interop-")
-		if err != nil {
-			bin.err = err
-			return
-		}
-		bin.path = filepath.Join(dir, "livinglab")
-		cmd := exec.Command("go", "build", "-o", bin.path, "./cmd/livinglab")
-		cmd.Dir = "../.."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			bin.err = fmt.Errorf("go build ./cmd/livinglab: %v\n%s", err, out)
-		}
-	})
-	if bin.err != nil {
-		t.Fatal(bin.err)
-	}
-	return bin.path
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if bin.path != "" {
-		os.RemoveAll(filepath.Dir(bin.path))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // TestJSMember admits a js-libp2p member into a federation of two livinglab
 // processes. It follows a topic on which both publish; it publishes a

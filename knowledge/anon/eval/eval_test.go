@@ -10,11 +10,19 @@ import (
 	"github.com/livinglab/livinglab/knowledge/anon"
 )
 
-func TestSetIsLargeAndVaried(t *testing.T) {
+// loadSet loads the evaluation set, failing the test or benchmark if it
+// cannot.
+func loadSet(tb testing.TB) *Set {
+	tb.Helper()
 	set, err := Load()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return set
+}
+
+func TestSetIsLargeAndVaried(t *testing.T) {
+	set := loadSet(t)
 	if len(set.Passages) < 400 {
 		t.Errorf("%d passages, want at least 400", len(set.Passages))
 	}
@@ -44,10 +52,7 @@ func TestSetIsLargeAndVaried(t *testing.T) {
 // TestEvalTargets asserts the full targets. Run with -v to see the
 // failures of the tuning part.
 func TestEval(t *testing.T) {
-	set, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := loadSet(t)
 	outs := Run(set)
 	held, tune := Summarise(outs, true), Summarise(outs, false)
 	t.Logf("held-out: recall %d/%d (%.1f %%), keep-traps altered %d/%d (%.1f %%)", held.Recall.OK, held.Recall.N,
@@ -81,10 +86,7 @@ func TestEval(t *testing.T) {
 // 99.5 % (national IDs, payment data and registered names 100 %),
 // keep-traps altered <= 2 %.
 func TestEvalTargets(t *testing.T) {
-	set, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := loadSet(t)
 	for _, b := range Check(Summarise(Run(set), true)) {
 		t.Errorf("held-out: %s", b)
 	}
@@ -119,10 +121,7 @@ func TestOrdinaryWordsKept(t *testing.T) {
 // BenchmarkGate5000Words gates a practice of about 5,000 words with 100
 // registered stakeholders.
 func BenchmarkGate5000Words(b *testing.B) {
-	set, err := Load()
-	if err != nil {
-		b.Fatal(err)
-	}
+	set := loadSet(b)
 	text, reg := BenchInput(set)
 	g := anon.New(anon.Options{FailClosed: true, Registry: reg})
 	g.Scrub("warm-up", text)

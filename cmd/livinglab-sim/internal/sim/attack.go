@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -152,8 +151,7 @@ func RunAttack(ctx context.Context, cfg AttackConfig) (*AttackResult, error) {
 	if log == nil {
 		log = func(string, ...any) {}
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 3))
-	c, err := NewCluster(filepath.Join(cfg.Dir, "attack"), cfg.Latency, nil)
+	rng, c, err := newScenario(cfg.Dir, "attack", cfg.Latency, cfg.Seed, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -378,11 +376,7 @@ type flooder struct {
 }
 
 func startFlooder(ctx context.Context, c *Cluster, sn *SimNode, honest []*SimNode) (*flooder, error) {
-	cfg, err := node.LoadConfig(sn.Home.Config())
-	if err != nil {
-		return nil, err
-	}
-	a, err := NewAuthor(sn.Home, Federation, cfg.Region, cfg.Country, nil)
+	a, err := HomeAuthor(sn.Home, nil)
 	if err != nil {
 		return nil, err
 	}

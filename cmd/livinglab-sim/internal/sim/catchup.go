@@ -16,7 +16,6 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/livinglab/livinglab/knowledge"
-	"github.com/livinglab/livinglab/node"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -28,11 +27,7 @@ func prefillAuthor(sn *SimNode, n int, topics func(i int) []string, seed uint64)
 		return nil, err
 	}
 	defer st.Close()
-	cfg, err := node.LoadConfig(sn.Home.Config())
-	if err != nil {
-		return nil, err
-	}
-	a, err := NewAuthor(sn.Home, Federation, cfg.Region, cfg.Country, st)
+	a, err := HomeAuthor(sn.Home, st)
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +78,7 @@ type LateJoinResult struct {
 // then admits a new node and measures how long and how many bytes it takes
 // to receive them all.
 func RunLateJoin(ctx context.Context, cfg LateJoinConfig, log Logf) (*LateJoinResult, error) {
-	rng := rand.New(rand.NewPCG(cfg.Seed, 6))
-	c, err := NewCluster(filepath.Join(cfg.Dir, "latejoin"), cfg.Latency, nil)
+	rng, c, err := newScenario(cfg.Dir, "latejoin", cfg.Latency, cfg.Seed, 6)
 	if err != nil {
 		return nil, err
 	}

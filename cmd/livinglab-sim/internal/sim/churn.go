@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -53,8 +52,7 @@ type ChurnResult struct {
 // with the same key and home each time) and checks that catch-up delivers
 // everything.
 func RunChurn(ctx context.Context, cfg ChurnConfig, log Logf) (*ChurnResult, error) {
-	rng := rand.New(rand.NewPCG(cfg.Seed, 3))
-	c, err := NewCluster(filepath.Join(cfg.Dir, "churn"), cfg.Latency, nil)
+	rng, c, err := newScenario(cfg.Dir, "churn", cfg.Latency, cfg.Seed, 3)
 	if err != nil {
 		return nil, err
 	}

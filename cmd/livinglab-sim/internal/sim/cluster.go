@@ -95,6 +95,13 @@ func newMocknet(latency time.Duration) (mocknet.Mocknet, time.Duration) {
 // default).
 var NodeLog = slog.New(slog.DiscardHandler)
 
+// newScenario makes a scenario's random generator (stream picks it out of
+// those of the seed) and its cluster in dir/name.
+func newScenario(dir, name string, latency time.Duration, seed, stream uint64) (*rand.Rand, *Cluster, error) {
+	c, err := NewCluster(filepath.Join(dir, name), latency, nil)
+	return rand.New(rand.NewPCG(seed, stream)), c, err
+}
+
 // NewCluster creates an empty cluster working in dir; log defaults to
 // NodeLog.
 func NewCluster(dir string, latency time.Duration, log *slog.Logger) (*Cluster, error) {
@@ -357,11 +364,7 @@ func (c *Cluster) PreAdmit(founder *SimNode, members []*SimNode) error {
 		return err
 	}
 	defer fst.Close()
-	fcfg, err := node.LoadConfig(founder.Home.Config())
-	if err != nil {
-		return err
-	}
-	a, err := NewAuthor(founder.Home, Federation, fcfg.Region, fcfg.Country, fst)
+	a, err := HomeAuthor(founder.Home, fst)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livinglab/livinglab/internal/testkit"
 	"github.com/livinglab/livinglab/knowledge/search"
 	"github.com/livinglab/livinglab/node"
 )
@@ -103,7 +104,7 @@ func RunFTS5Comparison(ctx context.Context, repo, dir string, res *SearchResult,
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "LIVINGLAB_BENCH=1", "LIVINGLAB_BENCH_OUT="+out)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		res.FTS5Error = fmt.Sprintf("%v: %s", err, lastLines(string(b), 15))
+		res.FTS5Error = fmt.Sprintf("%v: %s", err, testkit.Tail(string(b), 15))
 		return
 	}
 	res.FTS5Took = round(time.Since(t).Seconds(), 0)
@@ -188,7 +189,7 @@ func RunAnonBench(ctx context.Context, repo string, log Logf) *AnonResult {
 	b, err := cmd.CombinedOutput()
 	res.Output = strings.TrimSpace(string(b))
 	if err != nil {
-		res.Error = fmt.Sprintf("%v: %s", err, lastLines(res.Output, 10))
+		res.Error = fmt.Sprintf("%v: %s", err, testkit.Tail(res.Output, 10))
 		return res
 	}
 	for _, l := range strings.Split(res.Output, "\n") {
@@ -218,12 +219,4 @@ func fileContains(dir, s string) bool {
 		}
 	}
 	return false
-}
-
-func lastLines(s string, n int) string {
-	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(ls) > n {
-		ls = ls[len(ls)-n:]
-	}
-	return strings.Join(ls, "\n")
 }

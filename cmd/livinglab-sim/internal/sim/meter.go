@@ -3,7 +3,6 @@
 package sim
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"strings"
@@ -14,9 +13,10 @@ import (
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/livinglab/livinglab/internal/testkit"
 )
 
 // Stream categories the meter counts separately.
@@ -192,7 +192,7 @@ func (m *Meter) onRPC(b []byte, at time.Time) {
 // counted by its meter and, with Delay set, every write reaches the other
 // end Delay later.
 type MeteredHost struct {
-	host.Host
+	*testkit.StreamHost
 	M *Meter
 	// Delay is the one-way latency this host adds to what it writes
 	// (pipelined: writes do not wait for earlier ones to arrive).
@@ -201,26 +201,9 @@ type MeteredHost struct {
 
 // NewMeteredHost wraps h.
 func NewMeteredHost(h host.Host, m *Meter, delay time.Duration) *MeteredHost {
-	return &MeteredHost{Host: h, M: m, Delay: delay}
-}
-
-// NewStream opens a counted stream.
-func (h *MeteredHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
-	s, err := h.Host.NewStream(ctx, p, pids...)
-	if err != nil {
-		return nil, err
-	}
-	return h.wrap(s), nil
-}
-
-// SetStreamHandler registers a handler that receives counted streams.
-func (h *MeteredHost) SetStreamHandler(pid protocol.ID, handler network.StreamHandler) {
-	h.Host.SetStreamHandler(pid, func(s network.Stream) { handler(h.wrap(s)) })
-}
-
-// SetStreamHandlerMatch is SetStreamHandler with a protocol matcher.
-func (h *MeteredHost) SetStreamHandlerMatch(pid protocol.ID, match func(protocol.ID) bool, handler network.StreamHandler) {
-	h.Host.SetStreamHandlerMatch(pid, match, func(s network.Stream) { handler(h.wrap(s)) })
+	mh := &MeteredHost{M: m, Delay: delay}
+	mh.StreamHost = &testkit.StreamHost{Host: h, Wrap: mh.wrap}
+	return mh
 }
 
 func (h *MeteredHost) wrap(s network.Stream) network.Stream {

@@ -5,8 +5,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -48,8 +46,7 @@ type PartitionResult struct {
 // RunPartition splits the federation into two halves, lets both publish,
 // heals the split and measures the time until all sets are identical.
 func RunPartition(ctx context.Context, cfg PartitionConfig, log Logf) (*PartitionResult, error) {
-	rng := rand.New(rand.NewPCG(cfg.Seed, 5))
-	c, err := NewCluster(filepath.Join(cfg.Dir, "partition"), cfg.Latency, nil)
+	rng, c, err := newScenario(cfg.Dir, "partition", cfg.Latency, cfg.Seed, 5)
 	if err != nil {
 		return nil, err
 	}

@@ -94,6 +94,16 @@ type Author struct {
 	Prev    string
 }
 
+// HomeAuthor is NewAuthor for the federation's member on home, in the
+// region and country of its configuration.
+func HomeAuthor(home node.Home, st *knowledge.Store) (*Author, error) {
+	cfg, err := node.LoadConfig(home.Config())
+	if err != nil {
+		return nil, err
+	}
+	return NewAuthor(home, Federation, cfg.Region, cfg.Country, st)
+}
+
 // NewAuthor loads a home's key and continues its own sequence from store.
 func NewAuthor(home node.Home, fed, region, country string, st *knowledge.Store) (*Author, error) {
 	key, id, err := home.LoadIdentity()
