@@ -393,21 +393,33 @@ func runDaemonPhase(ctx context.Context, bin string, h node.Home, cfg MemoryConf
 	return ph, nil
 }
 
-// fetchProfile saves a profile from the daemon's API.
-func fetchProfile(url, token, path string) error {
+// apiGet asks the daemon's API with its token; an answer other than 200 is
+// an error.
+func apiGet(url, token string) (*http.Response, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s: status %d: %s", url, resp.StatusCode, b)
+	}
+	return resp, nil
+}
+
+// fetchProfile saves a profile from the daemon's API.
+func fetchProfile(url, token, path string) error {
+	resp, err := apiGet(url, token)
+	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", url, resp.Status)
-	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -421,12 +433,7 @@ func fetchProfile(url, token, path string) error {
 
 // apiSearchWorks tells whether a search answers with hits.
 func apiSearchWorks(url, token string) bool {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiGet(url, token)
 	if err != nil {
 		return false
 	}
@@ -434,7 +441,7 @@ func apiSearchWorks(url, token string) bool {
 	var r struct {
 		Total uint64 `json:"total"`
 	}
-	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&r) == nil && r.Total > 0
+	return json.NewDecoder(resp.Body).Decode(&r) == nil && r.Total > 0
 }
 
 // memoryCgroup is a memory cgroup made for one limited run.
@@ -563,20 +570,11 @@ func scrapeMetrics(url string) (map[string]float64, error) {
 }
 
 func apiStatus(url, token string) (*node.Status, error) {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiGet(url, token)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, b)
-	}
 	var st node.Status
 	return &st, json.NewDecoder(resp.Body).Decode(&st)
 }
