@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -78,35 +77,17 @@ func bundleImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := client()
-			if err != nil {
-				return err
-			}
 			cx, cancel := ctx()
 			defer cancel()
-			req, err := http.NewRequestWithContext(cx, "POST", cl.Base+"/api/v1/bundle",
-				&progressReader{r: f, total: st.Size(), label: "importing"})
+			resp, err := rawCall(cx, nil, "POST", "/api/v1/bundle",
+				&progressReader{r: f, total: st.Size(), label: "importing"}, st.Size(), "application/vnd.ipld.car")
 			if err != nil {
 				return err
-			}
-			req.ContentLength = st.Size()
-			req.Header.Set("Authorization", "Bearer "+cl.Token)
-			req.Header.Set("Content-Type", "application/vnd.ipld.car")
-			resp, err := cl.HTTP.Do(req)
-			if err != nil {
-				return fmt.Errorf("%w (%v)", node.ErrNoDaemon, err)
 			}
 			defer resp.Body.Close()
 			b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 			if err != nil {
 				return err
-			}
-			if resp.StatusCode != http.StatusOK {
-				var e node.APIError
-				if json.Unmarshal(b, &e) != nil || e.Error == "" {
-					e.Error = strings.TrimSpace(string(b))
-				}
-				return fmt.Errorf("%s", e.Error)
 			}
 			var rep node.BundleReport
 			if err := json.Unmarshal(b, &rep); err != nil {
