@@ -39,6 +39,7 @@ package node
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"net"
 	"runtime"
@@ -353,13 +354,7 @@ func (g *guardState) chargeFlood(author string) {
 	defer g.scoreMu.Unlock()
 	c := g.flood[author]
 	if c == nil {
-		if len(g.flood) >= dialTableMax {
-			for a, x := range g.flood {
-				if x.value(now) < 1 && now.After(x.until) {
-					delete(g.flood, a)
-				}
-			}
-		}
+		pruneIfFull(g.flood, func(x *decayingCounter) bool { return x.value(now) < 1 && now.After(x.until) })
 		c = &decayingCounter{at: now}
 		g.flood[author] = c
 	}
@@ -534,6 +529,16 @@ func (n *Node) refusedAfterHandshake(cm network.ConnMultiaddrs) {
 	n.guard().allowDial(ipKey(ip), max(2*l.MaxConnsPerIP, dialMinBurst), dialStrike, time.Now())
 }
 
+// pruneIfFull deletes the entries of a table that stale lets go once the
+// table has dialTableMax entries, and tells whether there is room for one
+// more.
+func pruneIfFull[K comparable, V any](m map[K]V, stale func(V) bool) bool {
+	if len(m) >= dialTableMax {
+		maps.DeleteFunc(m, func(_ K, v V) bool { return stale(v) })
+	}
+	return len(m) < dialTableMax
+}
+
 // allowDial takes cost tokens from the address's bucket; it reports whether
 // they were there. A charge that does not fit is still taken (the bucket
 // goes into debt), so that repeated refusals keep the address out longer.
@@ -542,14 +547,7 @@ func (g *guardState) allowDial(key string, burst, cost int, now time.Time) bool 
 	defer g.dialMu.Unlock()
 	e := g.dials[key]
 	if e == nil {
-		if len(g.dials) >= dialTableMax {
-			for k, x := range g.dials {
-				if now.Sub(x.seen) > dialIdleForget {
-					delete(g.dials, k)
-				}
-			}
-		}
-		if len(g.dials) >= dialTableMax {
+		if !pruneIfFull(g.dials, func(x *dialEntry) bool { return now.Sub(x.seen) > dialIdleForget }) {
 			// Too many addresses at once: the newcomers share one bucket.
 			return g.overflow.AllowN(now, 1)
 		}
