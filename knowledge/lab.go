@@ -129,7 +129,7 @@ type Activity struct {
 
 // Participants is the number of people who took part: the sum of the
 // counts by group, else the number of attendees listed.
-func (a *Activity) Participants() int {
+func (a Activity) Participants() int {
 	if len(a.Counts) > 0 {
 		n := 0
 		for _, v := range a.Counts {

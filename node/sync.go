@@ -414,8 +414,7 @@ func (n *Node) fetchRecords(ctx context.Context, p peer.ID, cids []cid.Cid) ([]*
 type syncSession struct {
 	n  *Node
 	s  network.Stream
-	cw *countWriter
-	cr *countReader
+	c  *countedStream
 	br *bufio.Reader
 }
 
@@ -424,14 +423,14 @@ func (n *Node) openSync(ctx context.Context, nw *p2p, p peer.ID) (*syncSession, 
 	if err != nil {
 		return nil, fmt.Errorf("open sync stream: %w", err)
 	}
-	ss := &syncSession{n: n, s: s, cw: &countWriter{w: s}, cr: &countReader{r: s}}
-	ss.br = bufio.NewReader(ss.cr)
+	ss := &syncSession{n: n, s: s, c: &countedStream{rw: s}}
+	ss.br = bufio.NewReader(ss.c)
 	return ss, nil
 }
 
 func (ss *syncSession) send(m *SyncMsg) error {
 	ss.s.SetWriteDeadline(time.Now().Add(syncFrameTimeout))
-	return protocol.WriteFrame(ss.cw, m)
+	return protocol.WriteFrame(ss.c, m)
 }
 
 // recv reads the next frame, which must be an op want with status OK.
@@ -453,9 +452,9 @@ func (ss *syncSession) recv(want string) (*SyncMsg, error) {
 // close closes the stream and counts its bytes; it returns them.
 func (ss *syncSession) close() (out, in int) {
 	ss.s.Close()
-	ss.n.stats.syncBytes.WithLabelValues("out").Add(float64(ss.cw.n))
-	ss.n.stats.syncBytes.WithLabelValues("in").Add(float64(ss.cr.n))
-	return ss.cw.n, ss.cr.n
+	ss.n.stats.syncBytes.WithLabelValues("out").Add(float64(ss.c.out))
+	ss.n.stats.syncBytes.WithLabelValues("in").Add(float64(ss.c.in))
+	return ss.c.out, ss.c.in
 }
 
 // SyncTopic reconciles one topic with peer p: it fetches what this node
@@ -716,25 +715,21 @@ func (n *Node) handleSync(s network.Stream) {
 	}
 }
 
-type countWriter struct {
-	w interface{ Write([]byte) (int, error) }
-	n int
+// countedStream counts the bytes read from and written to a stream.
+type countedStream struct {
+	rw      network.Stream
+	in, out int
 }
 
-func (c *countWriter) Write(b []byte) (int, error) {
-	k, err := c.w.Write(b)
-	c.n += k
+func (c *countedStream) Read(b []byte) (int, error) {
+	k, err := c.rw.Read(b)
+	c.in += k
 	return k, err
 }
 
-type countReader struct {
-	r interface{ Read([]byte) (int, error) }
-	n int
-}
-
-func (c *countReader) Read(b []byte) (int, error) {
-	k, err := c.r.Read(b)
-	c.n += k
+func (c *countedStream) Write(b []byte) (int, error) {
+	k, err := c.rw.Write(b)
+	c.out += k
 	return k, err
 }
 

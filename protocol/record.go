@@ -95,28 +95,31 @@ type Signed struct {
 }
 
 var (
-	encMode cbor.EncMode
-	decMode cbor.DecMode
+	encMode = must(cbor.CoreDetEncOptions().EncMode())
+	decMode = must(strictDecOptions(cbor.TagsForbidden).DecMode())
 )
 
-func init() {
-	var err error
-	encMode, err = cbor.CoreDetEncOptions().EncMode()
-	if err != nil {
-		panic(err)
-	}
-	decMode, err = cbor.DecOptions{
+// strictDecOptions decode a record and nothing else: no duplicate keys, no
+// unknown fields, no indefinite lengths, bounded sizes; tags as told.
+func strictDecOptions(tags cbor.TagsMode) cbor.DecOptions {
+	return cbor.DecOptions{
 		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
 		MaxNestedLevels:   16,
 		MaxArrayElements:  4096,
 		MaxMapPairs:       4096,
 		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsForbidden,
+		TagsMd:            tags,
 		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-	}.DecMode()
+	}
+}
+
+// must returns v, panicking on err: for encoder and decoder modes built
+// from constant options at start.
+func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}
+	return v
 }
 
 // Marshal encodes v as deterministic (core deterministic) CBOR.

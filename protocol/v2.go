@@ -55,42 +55,18 @@ type Adaptation struct {
 const MaxAdaptedFrom = 32
 
 var (
-	encModeV2 cbor.EncMode
-	decModeV2 cbor.DecMode
-	peekMode  cbor.DecMode
-)
-
-func init() {
-	var err error
-	encModeV2, err = cbor.EncOptions{
+	encModeV2 = must(cbor.EncOptions{
 		Sort:          cbor.SortLengthFirst,
 		IndefLength:   cbor.IndefLengthForbidden,
 		NilContainers: cbor.NilContainerAsEmpty,
 		TagsMd:        cbor.TagsAllowed,
-	}.EncMode()
-	if err != nil {
-		panic(err)
-	}
-	decModeV2, err = cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		MaxNestedLevels:   16,
-		MaxArrayElements:  4096,
-		MaxMapPairs:       4096,
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsAllowed,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-	peekMode, err = cbor.DecOptions{
+	}.EncMode())
+	decModeV2 = must(strictDecOptions(cbor.TagsAllowed).DecMode())
+	peekMode  = must(cbor.DecOptions{
 		MaxNestedLevels: 16, MaxArrayElements: 4096, MaxMapPairs: 4096,
 		IndefLength: cbor.IndefLengthForbidden, TagsMd: cbor.TagsAllowed,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-}
+	}.DecMode())
+)
 
 // MarshalV2 encodes v as DAG-CBOR (version 2's encoding).
 func MarshalV2(v any) ([]byte, error) { return encModeV2.Marshal(v) }

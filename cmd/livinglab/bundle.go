@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -17,42 +16,34 @@ import (
 )
 
 func bundleCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "bundle",
-		Short: "Carry signed records offline: export them to a CAR file, import one",
-		Long: "A bundle is a CAR file of signed records with the membership records that prove their authors,\n" +
-			"for sites that a network reaches seldom or never. Anyone can check it: every block is addressed by\n" +
-			"its hash and every record carries its author's signature.",
-	}
+	c := command("bundle", "Carry signed records offline: export them to a CAR file, import one", nil, nil)
+	c.Long = "A bundle is a CAR file of signed records with the membership records that prove their authors,\n" +
+		"for sites that a network reaches seldom or never. Anyone can check it: every block is addressed by\n" +
+		"its hash and every record carries its author's signature."
 	c.AddCommand(bundleExportCmd(), bundleImportCmd())
 	return c
 }
 
 func bundleExportCmd() *cobra.Command {
 	var topic, since, out string
-	c := &cobra.Command{
-		Use:   "export [--topic T] [--since DATE] --out FILE.car",
-		Short: "Write the records this node holds to a bundle",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" {
-				return fmt.Errorf("give the bundle's file with --out FILE.car")
-			}
-			v := url.Values{}
-			if topic != "" {
-				v.Set("topic", topic)
-			}
-			if since != "" {
-				v.Set("since", since)
-			}
-			n, err := download("/api/v1/bundle?"+v.Encode(), out)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Bundle written to %s (%d bytes).\n", out, n)
-			return nil
-		},
-	}
+	c := command("export [--topic T] [--since DATE] --out FILE.car", "Write the records this node holds to a bundle", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
+		if out == "" {
+			return fmt.Errorf("give the bundle's file with --out FILE.car")
+		}
+		v := url.Values{}
+		if topic != "" {
+			v.Set("topic", topic)
+		}
+		if since != "" {
+			v.Set("since", since)
+		}
+		n, err := download("/api/v1/bundle?"+v.Encode(), out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "Bundle written to %s (%d bytes).\n", out, n)
+		return nil
+	})
 	c.Flags().StringVar(&topic, "topic", "", "only practices and lessons of this topic")
 	c.Flags().StringVar(&since, "since", "", "only practices and lessons created on or after this date (2026-05-01)")
 	c.Flags().StringVar(&out, "out", "", "the bundle file to write")
@@ -61,73 +52,50 @@ func bundleExportCmd() *cobra.Command {
 
 func bundleImportCmd() *cobra.Command {
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "import FILE.car",
-		Short: "Verify a bundle and store its records",
-		Long: "Checks every block against its CID, every signature, the federation and each author's membership\n" +
-			"before storing anything: a damaged, truncated or foreign bundle is refused whole. Importing a\n" +
-			"bundle again adds nothing.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			st, err := f.Stat()
-			if err != nil {
-				return err
-			}
-			cl, err := client()
-			if err != nil {
-				return err
-			}
-			cx, cancel := ctx()
-			defer cancel()
-			req, err := http.NewRequestWithContext(cx, "POST", cl.Base+"/api/v1/bundle",
-				&progressReader{r: f, total: st.Size(), label: "importing"})
-			if err != nil {
-				return err
-			}
-			req.ContentLength = st.Size()
-			req.Header.Set("Authorization", "Bearer "+cl.Token)
-			req.Header.Set("Content-Type", "application/vnd.ipld.car")
-			resp, err := cl.HTTP.Do(req)
-			if err != nil {
-				return fmt.Errorf("%w (%v)", node.ErrNoDaemon, err)
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-			if err != nil {
-				return err
-			}
-			if resp.StatusCode != http.StatusOK {
-				var e node.APIError
-				if json.Unmarshal(b, &e) != nil || e.Error == "" {
-					e.Error = strings.TrimSpace(string(b))
-				}
-				return fmt.Errorf("%s", e.Error)
-			}
-			var rep node.BundleReport
-			if err := json.Unmarshal(b, &rep); err != nil {
-				return fmt.Errorf("decode answer: %w", err)
-			}
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), rep)
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Bundle of %s: %d records, %d added, %d skipped, %d refused.\n", rep.Federation, rep.Records,
-				rep.Added, rep.Skipped, len(rep.Refused))
-			for _, r := range rep.Refused {
-				fmt.Fprintf(w, "  refused %s %s: %s\n", r.Kind, r.CID, r.Reason)
-			}
-			if len(rep.NotFollowed) > 0 {
-				fmt.Fprintf(w, "Skipped records of topics this node does not follow: %s (livinglab topics subscribe NAME, then import again).\n",
-					strings.Join(rep.NotFollowed, ", "))
-			}
-			return nil
-		},
-	}
+	c := command("import FILE.car", "Verify a bundle and store its records", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		cx, cancel := ctx()
+		defer cancel()
+		resp, err := rawCall(cx, nil, "POST", "/api/v1/bundle",
+			&progressReader{r: f, total: st.Size(), label: "importing"}, st.Size(), "application/vnd.ipld.car")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		if err != nil {
+			return err
+		}
+		var rep node.BundleReport
+		if err := json.Unmarshal(b, &rep); err != nil {
+			return fmt.Errorf("decode answer: %w", err)
+		}
+		if asJSON {
+			return printJSON(cmd.OutOrStdout(), rep)
+		}
+		w := cmd.OutOrStdout()
+		fmt.Fprintf(w, "Bundle of %s: %d records, %d added, %d skipped, %d refused.\n", rep.Federation, rep.Records,
+			rep.Added, rep.Skipped, len(rep.Refused))
+		for _, r := range rep.Refused {
+			fmt.Fprintf(w, "  refused %s %s: %s\n", r.Kind, r.CID, r.Reason)
+		}
+		if len(rep.NotFollowed) > 0 {
+			fmt.Fprintf(w, "Skipped records of topics this node does not follow: %s (livinglab topics subscribe NAME, then import again).\n",
+				strings.Join(rep.NotFollowed, ", "))
+		}
+		return nil
+	})
+	c.Long = "Checks every block against its CID, every signature, the federation and each author's membership\n" +
+		"before storing anything: a damaged, truncated or foreign bundle is refused whole. Importing a\n" +
+		"bundle again adds nothing."
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return c
 }

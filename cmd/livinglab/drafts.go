@@ -61,8 +61,7 @@ func newDraftCreateCmd(use string) *cobra.Command {
 		"a public practice carries, stakeholder roles and never names. Nothing leaves the node."
 	c.Flags().StringVar(&initiative, "initiative", "", "initiative ID")
 	c.Flags().StringVar(&out, "out", "", "also write the draft JSON to FILE")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 func draftState(d knowledge.Draft) string {
@@ -201,8 +200,7 @@ func previewCmd() *cobra.Command {
 	decisions = decisionFlags(c)
 	c.Flags().BoolVar(&approve, "approve", false, "approve the previewed hash (with these decisions)")
 	c.Flags().StringVar(&by, "by", "", "who approves (kept on this node)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 func printPreview(w io.Writer, pv node.DraftPreview) {
@@ -271,6 +269,5 @@ func draftPublishCmd() *cobra.Command {
 	})
 	c.Long = "Publishes the draft only if it is approved and what would leave is still exactly what was approved;\n" +
 		"otherwise nothing is sent. A draft published before is published as a new version."
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }

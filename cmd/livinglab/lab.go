@@ -193,7 +193,7 @@ func labAddCmd(k *knowledge.Kind) *cobra.Command {
 	}
 	fromFlags := addFieldFlags(c.Flags(), k.Fields)
 	c.Flags().StringVar(&file, "file", "", "JSON object with the fields (- for standard input); flags override it")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	withJSON(c, &asJSON)
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		body, err := labBody(file, fromFlags)
 		if err != nil {
@@ -235,8 +235,7 @@ func labListCmd(k *knowledge.Kind) *cobra.Command {
 	if k.ByInitiative {
 		c.Flags().StringVar(&initiative, "initiative", "", "only those of this initiative")
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 // labGet fetches path and prints it as it came (with --json) or through
@@ -339,8 +338,7 @@ func labShowCmd(k *knowledge.Kind) *cobra.Command {
 		printFields(w, m, append(keys, "created", "updated"))
 		return nil
 	})
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 // printFields prints "key: value" lines; multi-line values are indented.
@@ -371,7 +369,7 @@ func labEditCmd(k *knowledge.Kind) *cobra.Command {
 	}
 	fromFlags := addFieldFlags(c.Flags(), k.Fields)
 	c.Flags().StringVar(&file, "file", "", "JSON object with the fields to change (- for standard input); flags override it")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	withJSON(c, &asJSON)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if file == "" && !slices.ContainsFunc(k.Fields, func(f knowledge.Field) bool { return f.Flag != "" }) {
 			return fmt.Errorf("--file is required")
@@ -429,8 +427,7 @@ func lessonPublishCmd() *cobra.Command {
 	c.Long = "Runs the lesson's insight and context through the anonymisation gate (failing closed: uncertain names\n" +
 		"are redacted), prints the redaction report, signs and publishes it and prints its CID."
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would leave")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 func stagesCmd() *cobra.Command {
@@ -463,8 +460,7 @@ func stagesCmd() *cobra.Command {
 	c.Long = "Without --set, prints the stages. With --set, replaces them with the JSON array in FILE, e.g.\n" +
 		`[{"name": "Ecosystem", "goal": "Establish the living-lab ecosystem."}, ...] (1 to 9 stages, numbered in order).`
 	c.Flags().StringVar(&set, "set", "", "replace the stages with the JSON array in FILE")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 func labExportCmd() *cobra.Command {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,32 +23,53 @@ func opsCmds() []*cobra.Command {
 	return []*cobra.Command{backupCmd(), restoreCmd(), exportCmd(), healthCmd()}
 }
 
-// download streams an API answer into a file, atomically.
-func download(path, out string) (int64, error) {
+// rawCall sends one request to the daemon, with the API token and, when
+// body is not nil, size bytes of contentType, through hc (nil: the
+// client's own, which gives up after a while). It returns the answer when
+// it is 200 OK; any other answer becomes an error with the daemon's message.
+func rawCall(cx context.Context, hc *http.Client, method, path string, body io.Reader, size int64, contentType string) (*http.Response, error) {
 	cl, err := client()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	cx, cancel := ctx()
-	defer cancel()
-	req, err := http.NewRequestWithContext(cx, "GET", cl.Base+path, nil)
+	req, err := http.NewRequestWithContext(cx, method, cl.Base+path, body)
 	if err != nil {
-		return 0, err
+		return nil, err
+	}
+	if body != nil {
+		req.ContentLength = size
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Authorization", "Bearer "+cl.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("%w (%v)", node.ErrNoDaemon, err)
+	if hc == nil {
+		hc = cl.HTTP
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%v)", node.ErrNoDaemon, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
 		var e node.APIError
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if json.Unmarshal(b, &e) != nil {
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
 			e.Error = strings.TrimSpace(string(b))
 		}
-		return 0, fmt.Errorf("%s", e.Error)
+		return nil, fmt.Errorf("%s", e.Error)
 	}
+	return resp, nil
+}
+
+// download streams an API answer into a file, atomically.
+func download(path, out string) (int64, error) {
+	cx, cancel := ctx()
+	defer cancel()
+	// A backup or an export takes as long as it takes: no time limit.
+	resp, err := rawCall(cx, http.DefaultClient, "GET", path, nil, 0, "")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".part*")
 	if err != nil {
 		return 0, err

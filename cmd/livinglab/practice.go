@@ -93,8 +93,7 @@ func publishCmd() *cobra.Command {
 	c.Flags().StringArrayVar(&keep, "keep", nil, "a word or phrase that is not personal: kept (repeatable)")
 	c.Flags().StringArrayVar(&redact, "redact", nil, "a word or phrase that is personal: always redacted (repeatable)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "only show what would leave")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 func printReport(w interface{ Write([]byte) (int, error) }, r node.GateReport) {
@@ -179,8 +178,7 @@ func showCmd() *cobra.Command {
 		}
 		return nil
 	})
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 func retractCmd() *cobra.Command {
@@ -217,8 +215,7 @@ func historyCmd() *cobra.Command {
 		}
 		return tw.Flush()
 	})
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 func practicesCmd() *cobra.Command {
@@ -253,7 +250,7 @@ func practicesCmd() *cobra.Command {
 		return tw.Flush()
 	})
 	list.Flags().StringVar(&topic, "topic", "", "only this topic")
-	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	withJSON(list, &asJSON)
 	list.Flags().BoolVar(&all, "all", false, "include superseded versions")
 	c.AddCommand(list)
 	return c

@@ -33,6 +33,12 @@ func command(use, short string, args cobra.PositionalArgs, run func(cmd *cobra.C
 	return &cobra.Command{Use: use, Short: short, Args: args, RunE: run}
 }
 
+// withJSON gives c the --json flag that prints the answer as JSON.
+func withJSON(c *cobra.Command, asJSON *bool) *cobra.Command {
+	c.Flags().BoolVar(asJSON, "json", false, "print JSON")
+	return c
+}
+
 // call sends one API request to the daemon.
 func call(method, path string, in, out any) error {
 	cl, err := client()
@@ -226,8 +232,7 @@ func idCmd() *cobra.Command {
 		}
 		return nil
 	})
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 func inviteCmd() *cobra.Command {
@@ -299,7 +304,7 @@ func membersCmd() *cobra.Command {
 		}
 		return tw.Flush()
 	})
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	withJSON(c, &asJSON)
 	c.Flags().BoolVar(&all, "all", false, "include removed members")
 	var retractAll bool
 	rm := command("remove PEERID", "Expel a member from the federation everywhere (administrators)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
@@ -378,6 +383,5 @@ func statusCmd() *cobra.Command {
 		}
 		return tw.Flush()
 	})
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }

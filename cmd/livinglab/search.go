@@ -100,8 +100,7 @@ as a flag:
 	f.IntVar(&page, "page", 0, "result page")
 	f.IntVar(&pageSize, "page-size", 0, "results per page (1-100)")
 	f.BoolVar(&network, "network", false, "also ask the other members (federated search)")
-	f.BoolVar(&asJSON, "json", false, "print JSON")
-	return c
+	return withJSON(c, &asJSON)
 }
 
 func reindexCmd() *cobra.Command {

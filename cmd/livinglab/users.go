@@ -253,7 +253,7 @@ func usersCmd() *cobra.Command {
 			return tw.Flush()
 		})
 	})
-	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	withJSON(list, &asJSON)
 	remove := &cobra.Command{
 		Use:     "remove NAME",
 		Aliases: []string{"rm"},

@@ -340,12 +340,8 @@ func (ix *Index) Put(d Doc) error { return ix.PutBatch([]Doc{d}) }
 
 // PutBatch indexes ds in one batch.
 func (ix *Index) PutBatch(ds []Doc) error {
-	if len(ds) == 0 {
-		return nil
-	}
-	return ix.reader(func(b bleve.Index) error {
-		batch := b.NewBatch()
-		var added []string
+	var added []string
+	err := ix.batch("put", len(ds), func(batch *bleve.Batch) error {
 		for i := range ds {
 			d := &ds[i]
 			if d.CID == "" {
@@ -359,11 +355,29 @@ func (ix *Index) PutBatch(ds []Doc) error {
 			}
 			added = append(added, d.translationLanguages()...)
 		}
+		return nil
+	})
+	if err == nil {
+		ix.noteLanguages(added)
+	}
+	return err
+}
+
+// batch applies the n changes that fill adds to a batch at once, with the
+// index's next sequence number. No changes is no batch.
+func (ix *Index) batch(what string, n int, fill func(batch *bleve.Batch) error) error {
+	if n == 0 {
+		return nil
+	}
+	return ix.reader(func(b bleve.Index) error {
+		batch := b.NewBatch()
+		if err := fill(batch); err != nil {
+			return err
+		}
 		batch.SetInternal(seqKey, encodeSeq(ix.seq.Add(1)))
 		if err := b.Batch(batch); err != nil {
-			return fmt.Errorf("put batch: %w", err)
+			return fmt.Errorf("%s batch: %w", what, err)
 		}
-		ix.noteLanguages(added)
 		return nil
 	})
 }
@@ -401,17 +415,9 @@ func (ix *Index) Delete(cid string) error { return ix.DeleteBatch([]string{cid})
 
 // DeleteBatch removes several documents in one batch.
 func (ix *Index) DeleteBatch(cids []string) error {
-	if len(cids) == 0 {
-		return nil
-	}
-	return ix.reader(func(b bleve.Index) error {
-		batch := b.NewBatch()
+	return ix.batch("delete", len(cids), func(batch *bleve.Batch) error {
 		for _, c := range cids {
 			batch.Delete(c)
-		}
-		batch.SetInternal(seqKey, encodeSeq(ix.seq.Add(1)))
-		if err := b.Batch(batch); err != nil {
-			return fmt.Errorf("delete batch: %w", err)
 		}
 		return nil
 	})

@@ -101,14 +101,22 @@ func documentMapping(analyzer string) *mapping.DocumentMapping {
 		fm.DocValues = false
 		return fm
 	}
-	stored := func() *mapping.FieldMapping {
+	// keyword: whole values, indexed for filters and facets only (no term
+	// vectors, not in "all", no doc values: facets are counted with
+	// postings bitmaps).
+	keyword := func() *mapping.FieldMapping {
 		fm := mapping.NewKeywordFieldMapping()
 		fm.Analyzer = keywordAnalyzerName
-		fm.Store = true
-		fm.Index = false
+		fm.Store = false
 		fm.IncludeTermVectors = false
 		fm.IncludeInAll = false
 		fm.DocValues = false
+		return fm
+	}
+	stored := func() *mapping.FieldMapping {
+		fm := keyword()
+		fm.Store = true
+		fm.Index = false
 		return fm
 	}
 
@@ -132,13 +140,7 @@ func documentMapping(analyzer string) *mapping.DocumentMapping {
 	pairs.IncludeTermVectors = false
 	dm.AddFieldMappingsAt(fieldPairs, pairs)
 
-	facet := mapping.NewKeywordFieldMapping()
-	facet.Analyzer = keywordAnalyzerName
-	facet.Store = false
-	facet.IncludeTermVectors = false
-	facet.IncludeInAll = false
-	facet.DocValues = false // facets are counted with postings bitmaps
-	dm.AddFieldMappingsAt(fieldFacet, facet)
+	dm.AddFieldMappingsAt(fieldFacet, keyword())
 
 	for _, f := range []string{fieldPracticeID, fieldKind, fieldTopic, fieldRegion, fieldCountry, fieldLanguage} {
 		dm.AddFieldMappingsAt(f, stored())

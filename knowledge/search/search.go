@@ -325,20 +325,14 @@ func buildFilters(q Query) ([]query.Query, error) {
 	add(fieldRegion, q.Regions, normKeyword)
 	add(fieldCountry, q.Countries, normCountry)
 	add(fieldLanguage, q.Languages, normLanguage)
-	var stages []string
-	for _, s := range q.Stages {
-		if s < 1 || s > 5 {
-			return nil, fmt.Errorf("%w: stage %d, stages are 1..5", ErrBadQuery, s)
-		}
-		stages = append(stages, strconv.Itoa(s))
+	stages, err := numberTerms(q.Stages, 1, 5, "stage %d, stages are 1..5")
+	if err != nil {
+		return nil, err
 	}
 	add(fieldStage, stages, normKeyword)
-	var years []string
-	for _, y := range q.Years {
-		if y < 1 || y > 9999 {
-			return nil, fmt.Errorf("%w: year %d", ErrBadQuery, y)
-		}
-		years = append(years, strconv.Itoa(y))
+	years, err := numberTerms(q.Years, 1, 9999, "year %d")
+	if err != nil {
+		return nil, err
 	}
 	add(fieldYear, years, normKeyword)
 	if q.Adapted {
@@ -346,6 +340,19 @@ func buildFilters(q Query) ([]query.Query, error) {
 	}
 	if k := normKind(q.Kind); k != "" {
 		out = append(out, filterQuery(fieldKind, []string{k}))
+	}
+	return out, nil
+}
+
+// numberTerms returns ns as keyword terms, or ErrBadQuery saying bad (a
+// format for the number) for the first one outside lo..hi.
+func numberTerms(ns []int, lo, hi int, bad string) ([]string, error) {
+	var out []string
+	for _, n := range ns {
+		if n < lo || n > hi {
+			return nil, fmt.Errorf("%w: "+bad, ErrBadQuery, n)
+		}
+		out = append(out, strconv.Itoa(n))
 	}
 	return out, nil
 }

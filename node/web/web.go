@@ -220,6 +220,24 @@ var uiFuncs = template.FuncMap{
 	"join":     strings.Join,
 	"contains": slices.Contains[[]string, string],
 	"int":      func(n uint64) int { return int(min(n, 1<<31-1)) },
+	"dict":     dict,
+}
+
+// dict makes a map of key, value pairs: a partial template takes one value,
+// and this hands it several.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: %d arguments, want key, value pairs", len(kv))
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }
 
 // pageSet is the page templates of one interface language, parsed at the
