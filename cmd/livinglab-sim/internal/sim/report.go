@@ -519,7 +519,7 @@ func Markdown(r *Results, bench string) string {
 		}
 	}
 	if mm := r.Memory; mm != nil {
-		w("## Memory\n\nThe real daemon (`go build ./cmd/livinglab`, `livinglab run` on 127.0.0.1, default config: small Badger profile, DHT on) ")
+		w("## Memory\n\nThe real daemon (built as released: `CGO_ENABLED=0 go build -trimpath -ldflags \"-s -w\" ./cmd/livinglab`; `livinglab run` on 127.0.0.1, default config: small Badger profile, DHT on) ")
 		w("on a home holding %d practices (the catch-up scenario's store and index), with %d lightweight libp2p hosts ", mm.Records, mm.Peers)
 		w("(TCP, gossipsub on the federation's topics) connected; they are members, admitted by records written into the store before start. ")
 		w("Resident memory is VmRSS of the daemon's PID from /proc, so the peers (which live in the harness process) are not counted.\n\n")
@@ -549,6 +549,7 @@ func Markdown(r *Results, bench string) string {
 		}
 		w("Go returns freed heap to the OS lazily, so RSS after the start-up peak settles slowly; ")
 		w("the series in the plot shows it.\n\n![memory](%s/memory.png)\n\n", bench)
+		w("Runs of the memory scenario on its own, between full reports, and what the resident memory is made of: [bench/memory.md](bench/memory.md).\n\n")
 	}
 	if s := r.Search; s != nil {
 		w("## Search\n\n")
