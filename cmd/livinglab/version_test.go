@@ -33,7 +33,7 @@ func TestCheckHomeCompatible(t *testing.T) {
 	if err := checkHomeCompat(&out, h); err != nil {
 		t.Fatalf("a fresh home: %v\n%s", err, &out)
 	}
-	for _, want := range []string{"config: version 1: compatible", fmt.Sprintf("store: schema %d: compatible", knowledge.SchemaVersion), "compatible: livinglab"} {
+	for _, want := range []string{fmt.Sprintf("config: version %d: compatible", node.ConfigVersion), fmt.Sprintf("store: schema %d: compatible", knowledge.SchemaVersion), "compatible: livinglab"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, &out)
 		}
@@ -49,14 +49,14 @@ func TestCheckHomeCompatible(t *testing.T) {
 func TestCheckHomeRefusesNewerConfig(t *testing.T) {
 	h := newHome(t)
 	raw, _ := os.ReadFile(h.Config())
-	newer := strings.Replace(string(raw), `"version": 1`, `"version": 7`, 1)
+	newer := strings.Replace(string(raw), fmt.Sprintf(`"version": %d`, node.ConfigVersion), `"version": 7`, 1)
 	if newer == string(raw) {
-		t.Fatalf("config has no version 1:\n%s", raw)
+		t.Fatalf("config has no version %d:\n%s", node.ConfigVersion, raw)
 	}
 	os.WriteFile(h.Config(), []byte(newer), 0o600)
 	var out bytes.Buffer
 	err := checkHomeCompat(&out, h)
-	if !errors.Is(err, errIncompatible) || !strings.Contains(out.String(), "config: version 7, newer than this release reads (1): not compatible") {
+	if !errors.Is(err, errIncompatible) || !strings.Contains(out.String(), fmt.Sprintf("config: version 7, newer than this release reads (%d): not compatible", node.ConfigVersion)) {
 		t.Fatalf("err %v, output:\n%s", err, &out)
 	}
 	if b, _ := os.ReadFile(h.Config()); string(b) != newer {
