@@ -23,7 +23,9 @@ import (
 //   - the front ends (node/api, node/web, node/server, cmd/) never import
 //     libp2p and never open a store: they use the node's exported API. The
 //     simulator alone builds libp2p mock networks and prepares stopped
-//     nodes' stores, as its measurements need.
+//     nodes' stores, as its measurements need;
+//   - internal/testkit and internal/testrec serve tests and the simulator,
+//     never the product's own code.
 const module = "github.com/livinglab/livinglab"
 
 type goFile struct {
@@ -116,6 +118,8 @@ func TestLayers(t *testing.T) {
 				t.Errorf("%s imports %s: the node never imports its front ends", f.dir, im)
 			case under(f.dir, frontEnds...) && !under(f.dir, "cmd/livinglab-sim") && strings.HasPrefix(im, "github.com/libp2p/"):
 				t.Errorf("%s imports %s: front ends reach the network through the node's API", f.dir, im)
+			case inModule && under(rel, "internal/testkit", "internal/testrec") && !under(f.dir, "cmd/livinglab-sim", "internal"):
+				t.Errorf("%s imports %s: the test-support packages are for tests and the simulator only", f.dir, im)
 			}
 		}
 		for _, c := range f.calls {
