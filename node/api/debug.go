@@ -18,18 +18,9 @@ import (
 // Profiles name the node's internals and a CPU profile costs CPU while it
 // runs, so they need the API token: a signed-in web session is not enough.
 func (s *server) mountDebug(mux *http.ServeMux) {
-	tokenOnly := func(h http.HandlerFunc) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !tokensEqual(bearer(r), s.token) {
-				writeErr(w, http.StatusUnauthorized, "unauthorised", "profiles need the API token (Authorization: Bearer TOKEN; the token is in the home's api.token)")
-				return
-			}
-			h(w, r)
-		})
-	}
-	mux.Handle("GET /debug/pprof/", tokenOnly(pprof.Index))
-	mux.Handle("GET /debug/pprof/cmdline", tokenOnly(pprof.Cmdline))
-	mux.Handle("GET /debug/pprof/profile", tokenOnly(pprof.Profile))
-	mux.Handle("GET /debug/pprof/symbol", tokenOnly(pprof.Symbol))
-	mux.Handle("GET /debug/pprof/trace", tokenOnly(pprof.Trace))
+	mux.HandleFunc("GET /debug/pprof/", s.tokenOnly("profiles need", pprof.Index))
+	mux.HandleFunc("GET /debug/pprof/cmdline", s.tokenOnly("profiles need", pprof.Cmdline))
+	mux.HandleFunc("GET /debug/pprof/profile", s.tokenOnly("profiles need", pprof.Profile))
+	mux.HandleFunc("GET /debug/pprof/symbol", s.tokenOnly("profiles need", pprof.Symbol))
+	mux.HandleFunc("GET /debug/pprof/trace", s.tokenOnly("profiles need", pprof.Trace))
 }

@@ -9,18 +9,22 @@ import (
 	"github.com/livinglab/livinglab/knowledge"
 )
 
+// tokenOnly serves h to requests that carry the API token; a signed-in
+// session is not enough. what starts the refusal: "managing accounts needs".
+func (s *server) tokenOnly(what string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !tokensEqual(bearer(r), s.token) {
+			writeErr(w, http.StatusUnauthorized, "unauthorised", what+" the API token (Authorization: Bearer TOKEN; the token is in the home's api.token)")
+			return
+		}
+		h(w, r)
+	}
+}
+
 // mountUsers adds /api/v1/users, the web UI's accounts. Managing accounts
 // needs the API token: a signed-in session is not enough.
 func (s *server) mountUsers(mux *http.ServeMux) {
-	tokenOnly := func(h http.HandlerFunc) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			if !tokensEqual(bearer(r), s.token) {
-				writeErr(w, http.StatusUnauthorized, "unauthorised", "managing accounts needs the API token (Authorization: Bearer TOKEN; the token is in the home's api.token)")
-				return
-			}
-			h(w, r)
-		}
-	}
+	tokenOnly := func(h http.HandlerFunc) http.HandlerFunc { return s.tokenOnly("managing accounts needs", h) }
 	// A session keeps the rights it was checked with per request, but a
 	// changed or removed account should sign in again all the same.
 	endSessions := func(name string, err error) error {
