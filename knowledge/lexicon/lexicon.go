@@ -241,9 +241,10 @@ func Load(l Lang) (*Lexicon, error) {
 // first lookup (which reads them whole, checksums included: Verify does
 // that for every file without decoding). Reading every file to the end
 // here would bring the whole embedded data (7 MB) into the daemon's
-// resident memory at start. Opening a search index builds an analyser per language, so
-// decoding at Load would hold every language's tables (tens of
-// megabytes) from start, whether or not the node ever sees that language.
+// resident memory at start. Opening a search index builds an analyser
+// per language, so decoding at Load would hold every language's tables
+// (tens of megabytes) from start, whether or not the node ever sees that
+// language.
 func openLazy(fsys fs.FS, l Lang) (*Lexicon, error) {
 	var names []string
 	switch l {
@@ -562,8 +563,6 @@ func checkEmbedded(whole bool) error {
 	}
 	return nil
 }
-
-func verifyFile(fsys fs.FS, name, header string) error { return checkFile(fsys, name, header, true) }
 
 // checkFile checks that a data file is present, gzip-compressed and starts
 // with header (a VFST transducer's magic numbers if header is ""); whole

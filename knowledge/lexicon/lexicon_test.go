@@ -264,11 +264,11 @@ func TestVerify(t *testing.T) {
 		"bad header": gzipped(t, "LEXICON 1 da\nW\n"),
 	} {
 		fsys := fstest.MapFS{"data/sv.lex.gz": {Data: data}}
-		if err := verifyFile(fsys, "data/sv.lex.gz", "LEXICON 1 sv"); !errors.Is(err, ErrData) {
+		if err := checkFile(fsys, "data/sv.lex.gz", "LEXICON 1 sv", true); !errors.Is(err, ErrData) {
 			t.Errorf("%s: %v, want ErrData", name, err)
 		}
 	}
-	if err := verifyFile(fstest.MapFS{}, "data/sv.lex.gz", "LEXICON 1 sv"); !errors.Is(err, ErrData) {
+	if err := checkFile(fstest.MapFS{}, "data/sv.lex.gz", "LEXICON 1 sv", true); !errors.Is(err, ErrData) {
 		t.Errorf("missing file: %v, want ErrData", err)
 	}
 }
