@@ -228,7 +228,7 @@ func runCmd() *cobra.Command {
 				res, err = sim.RunLateJoin(ctx, c, logf)
 			case "memory":
 				if fromHome == "" {
-					err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers, &res)
+					res, err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
 					break
 				}
 				// A copy of a kept catch-up home: the daemon and the
@@ -245,7 +245,7 @@ func runCmd() *cobra.Command {
 				}
 				res, err = sim.RunMemory(ctx, c, logf)
 			case "catchup", "search":
-				err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers, &res)
+				res, err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
 			case "ingest":
 				c := def.Ingest
 				c.Dir, c.Seed = dir, seed
@@ -299,7 +299,7 @@ func runCmd() *cobra.Command {
 // report's sequence (the memory and search scenarios run on the catch-up
 // scenario's store).
 func runReportScenario(ctx context.Context, scenario, dir string, def sim.ReportConfig, fs interface{ Changed(string) bool },
-	records, missing int, latency time.Duration, peers int, res *any) error {
+	records, missing int, latency time.Duration, peers int) (any, error) {
 	r := def
 	r.Repo, r.Out, r.WorkDir, r.Keep, r.Seed, r.Log = ".", "", dir, true, seed, logf
 	r.BenchDir = filepath.Join(dir, "bench")
@@ -310,11 +310,7 @@ func runReportScenario(ctx context.Context, scenario, dir string, def sim.Report
 	flagInto(fs, "missing", &r.CatchUp.Missing, missing)
 	flagInto(fs, "latency", &r.CatchUp.Latency, latency)
 	flagInto(fs, "peers", &r.Memory.Peers, peers)
-	rr, err := sim.RunReport(ctx, r)
-	if err == nil {
-		*res = rr
-	}
-	return err
+	return sim.RunReport(ctx, r)
 }
 
 // flagInto sets *dst to v when the flag name was given on the command line,
