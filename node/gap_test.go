@@ -4,14 +4,13 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/host"
 
 	"github.com/ipfs/go-cid"
 	dto "github.com/prometheus/client_model/go"
@@ -122,18 +121,22 @@ func TestGapsOnlyOnFollowedTopics(t *testing.T) {
 func TestGossipAuthorFieldsByVersion(t *testing.T) {
 	f, nodes := newFederation(t, 1)
 	a := nodes[0]
-	rawMemberOfPreviousRelease = true
-	h, key := rawMember(t, f, a)
-	rawMemberOfPreviousRelease = false
-	if err := a.Node().Subscribe(context.Background(), catchupTopic); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The previous release's gossip options: no signature, but an author.
-	ps, err := pubsub.NewGossipSub(ctx, h, pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
-		pubsub.WithMessageIdFn(msgID), pubsub.WithFloodPublish(true))
-	if err != nil {
+	// The router exists before the member first connects, as on a running
+	// node: A learns from the first identify that the member speaks
+	// gossipsub, not from a later push.
+	var ps *pubsub.PubSub
+	_, key := rawMemberWith(t, f, rawOptions{previousRelease: true, setup: func(h host.Host) {
+		var err error
+		ps, err = pubsub.NewGossipSub(ctx, h, pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+			pubsub.WithMessageIdFn(msgID), pubsub.WithFloodPublish(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}}, a)
+	if err := a.Node().Subscribe(context.Background(), catchupTopic); err != nil {
 		t.Fatal(err)
 	}
 	join := func(version int) *pubsub.Topic {
@@ -149,12 +152,9 @@ func TestGossipAuthorFieldsByVersion(t *testing.T) {
 		return tp
 	}
 	old, cur := join(protocol.LegacyGossipVersion), join(protocol.GossipVersion)
-	if err := h.Connect(ctx, peer.AddrInfo{ID: a.ID()}); err != nil {
-		t.Fatal(err)
-	}
 	eventually(t, 15*time.Second, "A is on both gossip versions' topics", func() error {
 		if !slices.Contains(old.ListPeers(), a.ID()) || !slices.Contains(cur.ListPeers(), a.ID()) {
-			return errors.New("not yet")
+			return fmt.Errorf("the member sees %v on version %d, %v on version %d", old.ListPeers(), protocol.LegacyGossipVersion, cur.ListPeers(), protocol.GossipVersion)
 		}
 		return nil
 	})

@@ -24,16 +24,27 @@ import (
 	"github.com/livinglab/livinglab/protocol"
 )
 
-// rawMemberOfPreviousRelease makes rawMember a member that does not
-// announce this release's wire.
-var rawMemberOfPreviousRelease bool
-
 // rawMember adds a bare libp2p host with a fresh identity to the mock
 // network, links it to inviter and to others, and has it admitted through
 // inviter's join protocol by hand. It returns once inviter and every node
 // of others list it as a member. The host speaks no protocol by itself:
 // tests drive its streams frame by frame.
 func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNode) (host.Host, crypto.PrivKey) {
+	t.Helper()
+	return rawMemberWith(t, f, rawOptions{}, inviter, others...)
+}
+
+// rawOptions shape the member rawMemberWith makes.
+type rawOptions struct {
+	// previousRelease leaves out this release's wire announcement.
+	previousRelease bool
+	// setup runs on the host before it first connects, so that what it
+	// sets up (a gossipsub router, say) is in the first identify.
+	setup func(host.Host)
+}
+
+// rawMemberWith is rawMember for a member shaped by o.
+func rawMemberWith(t *testing.T, f *federation, o rawOptions, inviter *testNode, others ...*testNode) (host.Host, crypto.PrivKey) {
 	t.Helper()
 	key := testrec.Key(t)
 	f.port++
@@ -43,8 +54,11 @@ func rawMember(t *testing.T, f *federation, inviter *testNode, others ...*testNo
 	}
 	t.Cleanup(func() { h.Close() })
 	// A member of this release announces the wire it reads.
-	if !rawMemberOfPreviousRelease {
+	if !o.previousRelease {
 		h.SetStreamHandler(protocol.WireProtocol, func(s network.Stream) { s.Close() })
+	}
+	if o.setup != nil {
+		o.setup(h)
 	}
 	all := append([]*testNode{inviter}, others...)
 	for _, tn := range all {
