@@ -276,11 +276,7 @@ func init() {
 
 	chain := func(filters ...string) registry.AnalyzerConstructor {
 		return func(_ map[string]interface{}, cache *registry.Cache) (analysis.Analyzer, error) {
-			tok, err := cache.TokenizerNamed(unicode.Name)
-			if err != nil {
-				return nil, err
-			}
-			a := &analysis.DefaultAnalyzer{Tokenizer: tok}
+			a := &analysis.DefaultAnalyzer{Tokenizer: wordTokenizer}
 			for _, name := range filters {
 				f, err := cache.TokenFilterNamed(name)
 				if err != nil {
@@ -341,6 +337,9 @@ func foldedAnalyzer(base string) registry.AnalyzerConstructor {
 			return nil, err
 		}
 		out := *da
+		if _, ok := da.Tokenizer.(*unicode.UnicodeTokenizer); ok {
+			out.Tokenizer = wordTokenizer
+		}
 		filters := append([]analysis.TokenFilter{}, da.TokenFilters...)
 		if _, ok := lexiconLanguages[base]; ok && len(filters) > 0 {
 			// Lemmas and compound parts go in before the stemmer, the
