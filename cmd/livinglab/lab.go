@@ -8,13 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -98,11 +96,10 @@ func labEntityCmds(k *knowledge.Kind) []*cobra.Command {
 }
 
 func labPath(k *knowledge.Kind, id string) string {
-	p := "/api/v1/" + k.Route
-	if id != "" {
-		p += "/" + url.PathEscape(id)
+	if id == "" {
+		return "/api/v1/" + k.Route
 	}
-	return p
+	return apiPath(k.Route, id)
 }
 
 func idUse(k *knowledge.Kind) string {
@@ -217,10 +214,7 @@ func labListCmd(k *knowledge.Kind) *cobra.Command {
 	var initiative string
 	var asJSON bool
 	c := command("list [--json]", "List "+k.Plural, cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
-		path := labPath(k, "")
-		if initiative != "" {
-			path += "?initiative=" + url.QueryEscape(initiative)
-		}
+		path := withQuery(labPath(k, ""), "initiative", initiative)
 		w := cmd.OutOrStdout()
 		raw, done, err := labGet(w, path, asJSON, labViews[k.Name].list)
 		if done || err != nil {
@@ -256,12 +250,11 @@ func labGet(w io.Writer, path string, asJSON bool, view func(io.Writer, []byte) 
 }
 
 func printTable(w io.Writer, columns []string, items []map[string]any) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := make([]string, len(columns))
 	for i, c := range columns {
 		head[i] = strings.ToUpper(c)
 	}
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	tw := newTable(w, head...)
 	for _, it := range items {
 		row := make([]string, len(columns))
 		for i, c := range columns {
@@ -421,7 +414,7 @@ func labDeleteCmd(k *knowledge.Kind) *cobra.Command {
 func lessonPublishCmd() *cobra.Command {
 	var dryRun, asJSON bool
 	c := command("publish ID [--dry-run]", "Anonymise, sign and publish a lesson to its topic", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
-		return publishAndPrint(cmd.OutOrStdout(), "/api/v1/lab/lessons/"+url.PathEscape(args[0])+"/publish", nil, dryRun, asJSON,
+		return publishAndPrint(cmd.OutOrStdout(), apiPath("lab/lessons", args[0], "publish"), nil, dryRun, asJSON,
 			func(out node.PublishedLesson) outcome { return outcome{out.Report, out.Lesson, out.Topics, out.CID} })
 	})
 	c.Long = "Runs the lesson's insight and context through the anonymisation gate (failing closed: uncertain names\n" +
@@ -450,8 +443,7 @@ func stagesCmd() *cobra.Command {
 		if asJSON {
 			return printJSON(w, st)
 		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "STAGE\tNAME\tGOAL")
+		tw := newTable(w, "STAGE", "NAME", "GOAL")
 		for _, s := range st {
 			fmt.Fprintf(tw, "%d\t%s\t%s\n", s.Number, s.Name, s.Goal)
 		}

@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -71,13 +69,13 @@ func (a *apiAccounts) Add(ctx context.Context, name, pw, role string) error {
 	return a.cl.Do(ctx, "POST", "/api/v1/users", map[string]string{"name": name, "password": pw, "role": role}, nil)
 }
 func (a *apiAccounts) SetRole(ctx context.Context, name, role string) error {
-	return a.cl.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(name)+"/role", map[string]string{"role": role}, nil)
+	return a.cl.Do(ctx, "PUT", apiPath("users", name, "role"), map[string]string{"role": role}, nil)
 }
 func (a *apiAccounts) SetPassword(ctx context.Context, name, pw string) error {
-	return a.cl.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(name)+"/password", map[string]string{"password": pw}, nil)
+	return a.cl.Do(ctx, "PUT", apiPath("users", name, "password"), map[string]string{"password": pw}, nil)
 }
 func (a *apiAccounts) Remove(ctx context.Context, name string) error {
-	return a.cl.Do(ctx, "DELETE", "/api/v1/users/"+url.PathEscape(name), nil, nil)
+	return a.cl.Do(ctx, "DELETE", apiPath("users", name), nil, nil)
 }
 func (a *apiAccounts) List(ctx context.Context) ([]node.UserView, error) {
 	var out []node.UserView
@@ -241,8 +239,7 @@ func usersCmd() *cobra.Command {
 				fmt.Fprintln(w, "No accounts. Add one with: livinglab users add NAME")
 				return nil
 			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tLAST SIGN-IN")
+			tw := newTable(w, "NAME", "ROLE", "CREATED", "LAST SIGN-IN")
 			for _, u := range us {
 				last := "never"
 				if !u.LastSeen.IsZero() {
