@@ -109,29 +109,34 @@ func idUse(k *knowledge.Kind) string {
 	return "ID"
 }
 
+// fieldFlags defines the command-line flag of each field type; the flag's
+// value is read back through the returned function.
+var fieldFlags = map[knowledge.FieldType]func(fs *pflag.FlagSet, name, usage string) func() any{
+	knowledge.FieldText:   flagOf((*pflag.FlagSet).String, ""),
+	knowledge.FieldInt:    flagOf((*pflag.FlagSet).Int, 0),
+	knowledge.FieldTexts:  flagOf((*pflag.FlagSet).StringArray, nil),
+	knowledge.FieldBool:   flagOf((*pflag.FlagSet).Bool, false),
+	knowledge.FieldNumber: flagOf((*pflag.FlagSet).Float64, 0),
+	knowledge.FieldCounts: flagOf((*pflag.FlagSet).StringToInt, nil),
+	knowledge.FieldInts:   flagOf((*pflag.FlagSet).IntSlice, nil),
+}
+
+// flagOf turns a pflag definer (FlagSet.String, FlagSet.Int...) and the
+// flag's default into a definition for fieldFlags.
+func flagOf[T any](define func(fs *pflag.FlagSet, name string, def T, usage string) *T, def T) func(fs *pflag.FlagSet, name, usage string) func() any {
+	return func(fs *pflag.FlagSet, name, usage string) func() any {
+		p := define(fs, name, def, usage)
+		return func() any { return *p }
+	}
+}
+
 // addFieldFlags registers a flag per field that has one and returns a
 // function that adds the flags given on the command line to a JSON body.
 func addFieldFlags(fs *pflag.FlagSet, fields []knowledge.Field) func(body map[string]any) {
 	vals := map[string]func() any{}
 	for _, f := range fields {
-		if f.Flag == "" {
-			continue
-		}
-		switch f.Type {
-		case knowledge.FieldText:
-			vals[f.Key] = value(fs.String(f.Flag, "", f.Usage))
-		case knowledge.FieldInt:
-			vals[f.Key] = value(fs.Int(f.Flag, 0, f.Usage))
-		case knowledge.FieldTexts:
-			vals[f.Key] = value(fs.StringArray(f.Flag, nil, f.Usage))
-		case knowledge.FieldBool:
-			vals[f.Key] = value(fs.Bool(f.Flag, false, f.Usage))
-		case knowledge.FieldNumber:
-			vals[f.Key] = value(fs.Float64(f.Flag, 0, f.Usage))
-		case knowledge.FieldCounts:
-			vals[f.Key] = value(fs.StringToInt(f.Flag, nil, f.Usage))
-		case knowledge.FieldInts:
-			vals[f.Key] = value(fs.IntSlice(f.Flag, nil, f.Usage))
+		if define, ok := fieldFlags[f.Type]; ok && f.Flag != "" {
+			vals[f.Key] = define(fs, f.Flag, f.Usage)
 		}
 	}
 	return func(body map[string]any) {
@@ -142,8 +147,6 @@ func addFieldFlags(fs *pflag.FlagSet, fields []knowledge.Field) func(body map[st
 		}
 	}
 }
-
-func value[T any](p *T) func() any { return func() any { return *p } }
 
 // readJSONObject reads a JSON object from a file ("-" for standard input).
 func readJSONObject(path string) (map[string]any, error) {
