@@ -33,27 +33,45 @@ func readPassphrase(confirm bool) (string, error) {
 	if !term.IsTerminal(fd) {
 		return "", fmt.Errorf("a passphrase is needed: run in a terminal or set %s", passphraseEnv)
 	}
-	fmt.Fprint(os.Stderr, "Backup passphrase: ")
-	p, err := term.ReadPassword(fd)
-	fmt.Fprintln(os.Stderr)
+	repeat := ""
+	if confirm {
+		repeat = "Repeat the passphrase: "
+	}
+	p, err := askSecret(fd, os.Stderr, "Backup passphrase: ", repeat, errors.New("the passphrases differ"))
 	if err != nil {
 		return "", err
-	}
-	if confirm {
-		fmt.Fprint(os.Stderr, "Repeat the passphrase: ")
-		q, err := term.ReadPassword(fd)
-		fmt.Fprintln(os.Stderr)
-		if err != nil {
-			return "", err
-		}
-		if !bytes.Equal(p, q) {
-			return "", errors.New("the passphrases differ")
-		}
 	}
 	if len(p) < 8 {
 		return "", errors.New("a backup passphrase needs at least 8 characters")
 	}
-	return string(p), nil
+	return p, nil
+}
+
+// askSecret asks for a secret on the terminal fd, not echoed, with the
+// prompt written to out. With a repeat prompt it asks a second time and
+// answers mismatch when the two differ.
+func askSecret(fd int, out io.Writer, prompt, repeat string, mismatch error) (string, error) {
+	ask := func(prompt string) ([]byte, error) {
+		fmt.Fprint(out, prompt)
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(out)
+		return b, err
+	}
+	a, err := ask(prompt)
+	if err != nil {
+		return "", err
+	}
+	if repeat == "" {
+		return string(a), nil
+	}
+	b, err := ask(repeat)
+	if err != nil {
+		return "", err
+	}
+	if !bytes.Equal(a, b) {
+		return "", mismatch
+	}
+	return string(a), nil
 }
 
 // encryptFile seals src into dst (written atomically, mode 0600).

@@ -133,23 +133,8 @@ func readPassword(cmd *cobra.Command, file, name string) (string, error) {
 	}
 	in := cmd.InOrStdin()
 	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		out := cmd.ErrOrStderr()
-		fmt.Fprintf(out, "New password for %s (at least %d characters): ", name, knowledge.MinPassword)
-		a, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(out)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprint(out, "Repeat it: ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(out)
-		if err != nil {
-			return "", err
-		}
-		if string(a) != string(b) {
-			return "", errors.New("the two passwords differ; nothing was changed")
-		}
-		return string(a), nil
+		return askSecret(int(f.Fd()), cmd.ErrOrStderr(), fmt.Sprintf("New password for %s (at least %d characters): ", name, knowledge.MinPassword),
+			"Repeat it: ", errors.New("the two passwords differ; nothing was changed"))
 	}
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
