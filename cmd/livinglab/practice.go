@@ -3,11 +3,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -28,26 +26,6 @@ func readPracticeFile(path string) (*node.PracticeInput, error) {
 		return nil, err
 	}
 	return &in, nil
-}
-
-// readStrictJSON reads the JSON file at path into v, refusing fields v does
-// not have; what names the expected content in the error.
-func readStrictJSON(path string, v any, what string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := decodeStrict(b, v); err != nil {
-		return fmt.Errorf("%s is not %s: %w", path, what, err)
-	}
-	return nil
-}
-
-// decodeStrict decodes JSON into v, refusing fields v does not have.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
 }
 
 func publishCmd() *cobra.Command {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -76,6 +77,26 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// readStrictJSON reads the JSON file at path into v, refusing fields v does
+// not have; what names the expected content in the error.
+func readStrictJSON(path string, v any, what string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := decodeStrict(b, v); err != nil {
+		return fmt.Errorf("%s is not %s: %w", path, what, err)
+	}
+	return nil
+}
+
+// decodeStrict decodes JSON into v, refusing fields v does not have.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // newTable starts a listing on w: rows of tab-separated cells, aligned in
