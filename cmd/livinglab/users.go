@@ -3,19 +3,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/node"
@@ -119,32 +114,6 @@ func openAccounts() (accounts, error) {
 		return nil, err
 	}
 	return &localAccounts{n: n, release: release}, nil
-}
-
-// readPassword reads a new password from a file, from the terminal (asked
-// twice, not echoed) or from the first line of standard input.
-func readPassword(cmd *cobra.Command, file, name string) (string, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
-	}
-	in := cmd.InOrStdin()
-	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return askSecret(int(f.Fd()), cmd.ErrOrStderr(), fmt.Sprintf("New password for %s (at least %d characters): ", name, knowledge.MinPassword),
-			"Repeat it: ", errors.New("the two passwords differ; nothing was changed"))
-	}
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", err
-	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return "", errors.New("no password given: use --password-file FILE, type it at the terminal or pipe it on standard input")
-	}
-	return line, nil
 }
 
 func usersCmd() *cobra.Command {
