@@ -11,7 +11,6 @@ import (
 
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/node"
-	"github.com/livinglab/livinglab/protocol"
 )
 
 // The drafts pages: a practice assembled from an initiative, edited,
@@ -52,19 +51,6 @@ func (u *webUI) createDraft(w http.ResponseWriter, r *http.Request, s *session) 
 	http.Redirect(w, r, "/drafts/"+url.PathEscape(d.ID), http.StatusSeeOther)
 }
 
-// draftPreview mirrors the API's draft preview.
-type draftPreview struct {
-	Draft     string            `json:"draft"`
-	Rev       int               `json:"rev"`
-	Practice  protocol.Practice `json:"practice"`
-	Topics    []string          `json:"topics"`
-	Report    node.GateReport   `json:"report"`
-	Hash      string            `json:"hash"`
-	Confirmed []string          `json:"confirmed"`
-	Redact    []string          `json:"redact"`
-	Approved  bool              `json:"approved"`
-}
-
 type nameDecision struct {
 	Text   string
 	Field  string
@@ -79,7 +65,7 @@ type draftData struct {
 	Fields      publishData // the edit form (drafts carry no translations)
 	TopicLabels string
 	Preview     *previewView
-	P           *draftPreview
+	P           *node.DraftPreview
 	Names       []nameDecision
 	Approved    bool
 }
@@ -117,7 +103,7 @@ func (u *webUI) renderDraft(w http.ResponseWriter, r *http.Request, status int, 
 	if decisions != nil {
 		body = decisions
 	}
-	var pv draftPreview
+	var pv node.DraftPreview
 	if err := u.call(ctx, "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/preview", body, &pv); err != nil {
 		if errMsg == "" {
 			errMsg = tr.T("draft.no_preview", "Reason", apiMessage(err))
