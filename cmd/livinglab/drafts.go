@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -72,11 +71,7 @@ func draftState(d knowledge.Draft) string {
 	return "draft"
 }
 
-func printDraftList(w io.Writer, raw []byte) error {
-	var ds []knowledge.Draft
-	if err := json.Unmarshal(raw, &ds); err != nil {
-		return err
-	}
+func printDraftList(w io.Writer, ds []knowledge.Draft) error {
 	tw := newTable(w, "ID", "UPDATED", "STATE", "INITIATIVE", "TOPICS", "TITLE")
 	for _, d := range ds {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Updated.Local().Format("2006-01-02 15:04"), draftState(d),
@@ -85,11 +80,7 @@ func printDraftList(w io.Writer, raw []byte) error {
 	return tw.Flush()
 }
 
-func printDraftShow(w io.Writer, raw []byte) error {
-	var d knowledge.Draft
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return err
-	}
+func printDraftShow(w io.Writer, d knowledge.Draft) error {
 	fmt.Fprintf(w, "%s\n%s · revision %d · %s · topics %s · language %s · stage %d\n", d.Title, d.ID, d.Rev, draftState(d),
 		strings.Join(d.Topics, ", "), d.Language, d.Stage)
 	if d.Published != "" {
@@ -113,11 +104,7 @@ func printDraftShow(w io.Writer, raw []byte) error {
 	return nil
 }
 
-func printDraftEdited(w io.Writer, raw []byte) error {
-	var d knowledge.Draft
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return err
-	}
+func printDraftEdited(w io.Writer, d knowledge.Draft) error {
 	fmt.Fprintf(w, "Updated draft %s (revision %d).\nNext: livinglab draft preview %s\n", d.ID, d.Rev, d.ID)
 	return nil
 }

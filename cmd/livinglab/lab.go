@@ -71,11 +71,22 @@ type labView struct {
 
 var labViews = map[string]labView{
 	"lesson": {extra: func() []*cobra.Command { return []*cobra.Command{lessonPublishCmd()} }},
-	"draft": {use: "DRAFT-ID", list: printDraftList, show: printDraftShow, edited: printDraftEdited,
+	"draft": {use: "DRAFT-ID", list: decoded(printDraftList), show: decoded(printDraftShow), edited: decoded(printDraftEdited),
 		editShort: "Change a draft's fields (fields the file does not name are kept); clears its approval",
 		editLong: "FILE holds a JSON object with the fields to change, e.g. {\"resources\": \"...\", \"topics\": [\"elderly-care\"]},\n" +
 			"or a whole draft as written by draft create --out. Any edit clears the draft's approval.",
 		deleteShort: "Delete a draft (a practice it published stays public: retract it with practice retract)"},
+}
+
+// decoded is a view that decodes the answer into a T for print.
+func decoded[T any](print func(w io.Writer, v T) error) func(w io.Writer, raw []byte) error {
+	return func(w io.Writer, raw []byte) error {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		return print(w, v)
+	}
 }
 
 func labKindCmd(k *knowledge.Kind) *cobra.Command {
