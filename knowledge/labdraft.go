@@ -3,6 +3,8 @@
 package knowledge
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
@@ -292,6 +294,20 @@ func truncate(s string, max int) string {
 		cut--
 	}
 	return s[:cut] + mark
+}
+
+// PublicHash is the hex SHA-256 of a practice's deterministic CBOR
+// encoding followed by that of its topics: what an Approval names.
+func PublicHash(p protocol.Practice, topics []string) (string, error) {
+	h := sha256.New()
+	for _, v := range []any{p, topics} {
+		b, err := protocol.Marshal(v)
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ApproveDraft stores a reviewer's decisions on uncertain names (nil keeps

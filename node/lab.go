@@ -4,8 +4,6 @@ package node
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -103,20 +101,6 @@ type DraftPreview struct {
 	Approved bool `json:"approved"`
 }
 
-// PublicHash is the hex SHA-256 of a practice's deterministic CBOR
-// encoding followed by that of its topics.
-func PublicHash(p protocol.Practice, topics []string) (string, error) {
-	h := sha256.New()
-	for _, v := range []any{p, topics} {
-		b, err := protocol.Marshal(v)
-		if err != nil {
-			return "", err
-		}
-		h.Write(b)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // draftInput turns a draft into publish input. A draft published before
 // becomes a new version of the latest version held.
 func (n *Node) draftInput(d *knowledge.Draft) PracticeInput {
@@ -151,7 +135,7 @@ func (n *Node) previewDraft(ctx context.Context, d *knowledge.Draft, confirmed, 
 			return nil, err
 		}
 	}
-	hash, err := PublicHash(out.Practice, out.Topics)
+	hash, err := knowledge.PublicHash(out.Practice, out.Topics)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +272,7 @@ func (n *Node) PublishDraft(ctx context.Context, id string) (*Published, error) 
 	if err != nil {
 		return nil, err
 	}
-	if h, _ := PublicHash(out.Practice, out.Topics); h != d.Approval.Hash {
+	if h, _ := knowledge.PublicHash(out.Practice, out.Topics); h != d.Approval.Hash {
 		n.log.Error("published practice differs from the approved preview", "draft", d.ID, "cid", out.CID, "hash", h, "approved", d.Approval.Hash)
 	}
 	if _, err := n.store.MarkDraftPublished(d.ID, out.CID); err != nil {

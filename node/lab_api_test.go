@@ -357,7 +357,7 @@ func TestLabAPIDraftReviewAndPublish(t *testing.T) {
 		pv.Practice.Version != 1 || pv.Practice.Licence != protocol.DefaultLicence || !slices.Equal(pv.Topics, []string{"elderly-care"}) {
 		t.Fatalf("preview: %+v", pv)
 	}
-	if h, _ := PublicHash(pv.Practice, pv.Topics); h != pv.Hash {
+	if h, _ := knowledge.PublicHash(pv.Practice, pv.Topics); h != pv.Hash {
 		t.Fatalf("preview hash %s is not the hash of the previewed practice %s", pv.Hash, h)
 	}
 	var again DraftPreview
@@ -431,7 +431,7 @@ func TestLabAPIDraftReviewAndPublish(t *testing.T) {
 	if out.CID == "" || out.DryRun {
 		t.Fatalf("published: %+v", out)
 	}
-	if h, _ := PublicHash(out.Practice, out.Topics); h != pv.Hash {
+	if h, _ := knowledge.PublicHash(out.Practice, out.Topics); h != pv.Hash {
 		t.Fatalf("published hash %s, approved %s", h, pv.Hash)
 	}
 	var view PracticeView

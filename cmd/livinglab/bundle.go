@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 
@@ -30,14 +29,7 @@ func bundleExportCmd() *cobra.Command {
 		if out == "" {
 			return fmt.Errorf("give the bundle's file with --out FILE.car")
 		}
-		v := url.Values{}
-		if topic != "" {
-			v.Set("topic", topic)
-		}
-		if since != "" {
-			v.Set("since", since)
-		}
-		n, err := download("/api/v1/bundle?"+v.Encode(), out)
+		n, err := download(withQuery("/api/v1/bundle", "topic", topic, "since", since), out)
 		if err != nil {
 			return err
 		}

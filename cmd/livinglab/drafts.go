@@ -4,13 +4,10 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -74,13 +71,8 @@ func draftState(d knowledge.Draft) string {
 	return "draft"
 }
 
-func printDraftList(w io.Writer, raw []byte) error {
-	var ds []knowledge.Draft
-	if err := json.Unmarshal(raw, &ds); err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tUPDATED\tSTATE\tINITIATIVE\tTOPICS\tTITLE")
+func printDraftList(w io.Writer, ds []knowledge.Draft) error {
+	tw := newTable(w, "ID", "UPDATED", "STATE", "INITIATIVE", "TOPICS", "TITLE")
 	for _, d := range ds {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Updated.Local().Format("2006-01-02 15:04"), draftState(d),
 			d.InitiativeID, strings.Join(d.Topics, ","), oneLine(d.Title, 60))
@@ -88,11 +80,7 @@ func printDraftList(w io.Writer, raw []byte) error {
 	return tw.Flush()
 }
 
-func printDraftShow(w io.Writer, raw []byte) error {
-	var d knowledge.Draft
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return err
-	}
+func printDraftShow(w io.Writer, d knowledge.Draft) error {
 	fmt.Fprintf(w, "%s\n%s · revision %d · %s · topics %s · language %s · stage %d\n", d.Title, d.ID, d.Rev, draftState(d),
 		strings.Join(d.Topics, ", "), d.Language, d.Stage)
 	if d.Published != "" {
@@ -116,11 +104,7 @@ func printDraftShow(w io.Writer, raw []byte) error {
 	return nil
 }
 
-func printDraftEdited(w io.Writer, raw []byte) error {
-	var d knowledge.Draft
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return err
-	}
+func printDraftEdited(w io.Writer, d knowledge.Draft) error {
 	fmt.Fprintf(w, "Updated draft %s (revision %d).\nNext: livinglab draft preview %s\n", d.ID, d.Rev, d.ID)
 	return nil
 }
@@ -161,7 +145,7 @@ func previewCmd() *cobra.Command {
 			body = dec
 		}
 		var pv node.DraftPreview
-		if err := call("POST", "/api/v1/drafts/"+url.PathEscape(id)+"/preview", body, &pv); err != nil {
+		if err := call("POST", apiPath("drafts", id, "preview"), body, &pv); err != nil {
 			return err
 		}
 		w := cmd.OutOrStdout()
@@ -184,7 +168,7 @@ func previewCmd() *cobra.Command {
 			req.DraftDecisions = *dec
 		}
 		var ap node.DraftPreview
-		if err := call("POST", "/api/v1/drafts/"+url.PathEscape(id)+"/approve", req, &ap); err != nil {
+		if err := call("POST", apiPath("drafts", id, "approve"), req, &ap); err != nil {
 			return err
 		}
 		if asJSON {
@@ -240,7 +224,7 @@ func draftApproveCmd() *cobra.Command {
 			req.DraftDecisions = *dec
 		}
 		var ap node.DraftPreview
-		if err := call("POST", "/api/v1/drafts/"+url.PathEscape(args[0])+"/approve", req, &ap); err != nil {
+		if err := call("POST", apiPath("drafts", args[0], "approve"), req, &ap); err != nil {
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "Approved %s.\nPublish it with: livinglab draft publish %s\n", ap.Hash, args[0])
@@ -256,7 +240,7 @@ func draftPublishCmd() *cobra.Command {
 	var asJSON bool
 	c := command("publish DRAFT-ID", "Sign and publish an approved draft, exactly as approved", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
 		var out node.Published
-		if err := call("POST", "/api/v1/drafts/"+url.PathEscape(args[0])+"/publish", nil, &out); err != nil {
+		if err := call("POST", apiPath("drafts", args[0], "publish"), nil, &out); err != nil {
 			return err
 		}
 		w := cmd.OutOrStdout()

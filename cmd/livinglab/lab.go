@@ -8,13 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -73,11 +71,22 @@ type labView struct {
 
 var labViews = map[string]labView{
 	"lesson": {extra: func() []*cobra.Command { return []*cobra.Command{lessonPublishCmd()} }},
-	"draft": {use: "DRAFT-ID", list: printDraftList, show: printDraftShow, edited: printDraftEdited,
+	"draft": {use: "DRAFT-ID", list: decoded(printDraftList), show: decoded(printDraftShow), edited: decoded(printDraftEdited),
 		editShort: "Change a draft's fields (fields the file does not name are kept); clears its approval",
 		editLong: "FILE holds a JSON object with the fields to change, e.g. {\"resources\": \"...\", \"topics\": [\"elderly-care\"]},\n" +
 			"or a whole draft as written by draft create --out. Any edit clears the draft's approval.",
 		deleteShort: "Delete a draft (a practice it published stays public: retract it with practice retract)"},
+}
+
+// decoded is a view that decodes the answer into a T for print.
+func decoded[T any](print func(w io.Writer, v T) error) func(w io.Writer, raw []byte) error {
+	return func(w io.Writer, raw []byte) error {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		return print(w, v)
+	}
 }
 
 func labKindCmd(k *knowledge.Kind) *cobra.Command {
@@ -98,11 +107,10 @@ func labEntityCmds(k *knowledge.Kind) []*cobra.Command {
 }
 
 func labPath(k *knowledge.Kind, id string) string {
-	p := "/api/v1/" + k.Route
-	if id != "" {
-		p += "/" + url.PathEscape(id)
+	if id == "" {
+		return "/api/v1/" + k.Route
 	}
-	return p
+	return apiPath(k.Route, id)
 }
 
 func idUse(k *knowledge.Kind) string {
@@ -112,29 +120,34 @@ func idUse(k *knowledge.Kind) string {
 	return "ID"
 }
 
+// fieldFlags defines the command-line flag of each field type; the flag's
+// value is read back through the returned function.
+var fieldFlags = map[knowledge.FieldType]func(fs *pflag.FlagSet, name, usage string) func() any{
+	knowledge.FieldText:   flagOf((*pflag.FlagSet).String, ""),
+	knowledge.FieldInt:    flagOf((*pflag.FlagSet).Int, 0),
+	knowledge.FieldTexts:  flagOf((*pflag.FlagSet).StringArray, nil),
+	knowledge.FieldBool:   flagOf((*pflag.FlagSet).Bool, false),
+	knowledge.FieldNumber: flagOf((*pflag.FlagSet).Float64, 0),
+	knowledge.FieldCounts: flagOf((*pflag.FlagSet).StringToInt, nil),
+	knowledge.FieldInts:   flagOf((*pflag.FlagSet).IntSlice, nil),
+}
+
+// flagOf turns a pflag definer (FlagSet.String, FlagSet.Int...) and the
+// flag's default into a definition for fieldFlags.
+func flagOf[T any](define func(fs *pflag.FlagSet, name string, def T, usage string) *T, def T) func(fs *pflag.FlagSet, name, usage string) func() any {
+	return func(fs *pflag.FlagSet, name, usage string) func() any {
+		p := define(fs, name, def, usage)
+		return func() any { return *p }
+	}
+}
+
 // addFieldFlags registers a flag per field that has one and returns a
 // function that adds the flags given on the command line to a JSON body.
 func addFieldFlags(fs *pflag.FlagSet, fields []knowledge.Field) func(body map[string]any) {
 	vals := map[string]func() any{}
 	for _, f := range fields {
-		if f.Flag == "" {
-			continue
-		}
-		switch f.Type {
-		case knowledge.FieldText:
-			vals[f.Key] = value(fs.String(f.Flag, "", f.Usage))
-		case knowledge.FieldInt:
-			vals[f.Key] = value(fs.Int(f.Flag, 0, f.Usage))
-		case knowledge.FieldTexts:
-			vals[f.Key] = value(fs.StringArray(f.Flag, nil, f.Usage))
-		case knowledge.FieldBool:
-			vals[f.Key] = value(fs.Bool(f.Flag, false, f.Usage))
-		case knowledge.FieldNumber:
-			vals[f.Key] = value(fs.Float64(f.Flag, 0, f.Usage))
-		case knowledge.FieldCounts:
-			vals[f.Key] = value(fs.StringToInt(f.Flag, nil, f.Usage))
-		case knowledge.FieldInts:
-			vals[f.Key] = value(fs.IntSlice(f.Flag, nil, f.Usage))
+		if define, ok := fieldFlags[f.Type]; ok && f.Flag != "" {
+			vals[f.Key] = define(fs, f.Flag, f.Usage)
 		}
 	}
 	return func(body map[string]any) {
@@ -145,8 +158,6 @@ func addFieldFlags(fs *pflag.FlagSet, fields []knowledge.Field) func(body map[st
 		}
 	}
 }
-
-func value[T any](p *T) func() any { return func() any { return *p } }
 
 // readJSONObject reads a JSON object from a file ("-" for standard input).
 func readJSONObject(path string) (map[string]any, error) {
@@ -217,10 +228,7 @@ func labListCmd(k *knowledge.Kind) *cobra.Command {
 	var initiative string
 	var asJSON bool
 	c := command("list [--json]", "List "+k.Plural, cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
-		path := labPath(k, "")
-		if initiative != "" {
-			path += "?initiative=" + url.QueryEscape(initiative)
-		}
+		path := withQuery(labPath(k, ""), "initiative", initiative)
 		w := cmd.OutOrStdout()
 		raw, done, err := labGet(w, path, asJSON, labViews[k.Name].list)
 		if done || err != nil {
@@ -256,12 +264,11 @@ func labGet(w io.Writer, path string, asJSON bool, view func(io.Writer, []byte) 
 }
 
 func printTable(w io.Writer, columns []string, items []map[string]any) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := make([]string, len(columns))
 	for i, c := range columns {
 		head[i] = strings.ToUpper(c)
 	}
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	tw := newTable(w, head...)
 	for _, it := range items {
 		row := make([]string, len(columns))
 		for i, c := range columns {
@@ -421,7 +428,7 @@ func labDeleteCmd(k *knowledge.Kind) *cobra.Command {
 func lessonPublishCmd() *cobra.Command {
 	var dryRun, asJSON bool
 	c := command("publish ID [--dry-run]", "Anonymise, sign and publish a lesson to its topic", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
-		return publishAndPrint(cmd.OutOrStdout(), "/api/v1/lab/lessons/"+url.PathEscape(args[0])+"/publish", nil, dryRun, asJSON,
+		return publishAndPrint(cmd.OutOrStdout(), apiPath("lab/lessons", args[0], "publish"), nil, dryRun, asJSON,
 			func(out node.PublishedLesson) outcome { return outcome{out.Report, out.Lesson, out.Topics, out.CID} })
 	})
 	c.Long = "Runs the lesson's insight and context through the anonymisation gate (failing closed: uncertain names\n" +
@@ -450,8 +457,7 @@ func stagesCmd() *cobra.Command {
 		if asJSON {
 			return printJSON(w, st)
 		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "STAGE\tNAME\tGOAL")
+		tw := newTable(w, "STAGE", "NAME", "GOAL")
 		for _, s := range st {
 			fmt.Fprintf(tw, "%d\t%s\t%s\n", s.Number, s.Name, s.Goal)
 		}

@@ -5,56 +5,18 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"filippo.io/age"
-	"golang.org/x/term"
 )
 
 // Backups used to move a node hold its identity key; --encrypt seals them
 // with a passphrase (age, scrypt), and restore asks for it.
 
-// passphraseEnv lets scripts give the passphrase without a terminal.
-const passphraseEnv = "LIVINGLAB_BACKUP_PASSPHRASE"
-
 // ageHeader starts every age file.
 var ageHeader = []byte("age-encryption.org/v1\n")
-
-// readPassphrase takes the passphrase from the environment or asks on the
-// terminal (twice when confirm is set).
-func readPassphrase(confirm bool) (string, error) {
-	if p := os.Getenv(passphraseEnv); p != "" {
-		return p, nil
-	}
-	fd := int(os.Stdin.Fd())
-	if !term.IsTerminal(fd) {
-		return "", fmt.Errorf("a passphrase is needed: run in a terminal or set %s", passphraseEnv)
-	}
-	fmt.Fprint(os.Stderr, "Backup passphrase: ")
-	p, err := term.ReadPassword(fd)
-	fmt.Fprintln(os.Stderr)
-	if err != nil {
-		return "", err
-	}
-	if confirm {
-		fmt.Fprint(os.Stderr, "Repeat the passphrase: ")
-		q, err := term.ReadPassword(fd)
-		fmt.Fprintln(os.Stderr)
-		if err != nil {
-			return "", err
-		}
-		if !bytes.Equal(p, q) {
-			return "", errors.New("the passphrases differ")
-		}
-	}
-	if len(p) < 8 {
-		return "", errors.New("a backup passphrase needs at least 8 characters")
-	}
-	return string(p), nil
-}
 
 // encryptFile seals src into dst (written atomically, mode 0600).
 func encryptFile(src, dst, passphrase string) error {

@@ -3,14 +3,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
-	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -30,26 +26,6 @@ func readPracticeFile(path string) (*node.PracticeInput, error) {
 		return nil, err
 	}
 	return &in, nil
-}
-
-// readStrictJSON reads the JSON file at path into v, refusing fields v does
-// not have; what names the expected content in the error.
-func readStrictJSON(path string, v any, what string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := decodeStrict(b, v); err != nil {
-		return fmt.Errorf("%s is not %s: %w", path, what, err)
-	}
-	return nil
-}
-
-// decodeStrict decodes JSON into v, refusing fields v does not have.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
 }
 
 func publishCmd() *cobra.Command {
@@ -102,7 +78,7 @@ func printReport(w interface{ Write([]byte) (int, error) }, r node.GateReport) {
 		return
 	}
 	fmt.Fprintf(w, "Anonymisation: %d redaction(s)\n", len(r.Findings))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	for _, f := range r.Findings {
 		fmt.Fprintf(tw, "  %s\t%s\t[%d:%d]\t-> %s\t%s\t%s\n", f.Field, f.Type, f.Start, f.End, f.Replacement, f.Detector, f.Evidence)
 	}
@@ -153,7 +129,7 @@ func showCmd() *cobra.Command {
 	var asJSON bool
 	c := command("show CID [--json]", "Show one practice", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
 		var v node.PracticeView
-		if err := call("GET", "/api/v1/practices/"+url.PathEscape(args[0]), nil, &v); err != nil {
+		if err := call("GET", apiPath("practices", args[0]), nil, &v); err != nil {
 			return err
 		}
 		w := cmd.OutOrStdout()
@@ -188,7 +164,7 @@ func retractCmd() *cobra.Command {
 			return fmt.Errorf("--reason is required")
 		}
 		var out map[string]string
-		if err := call("POST", "/api/v1/practices/"+url.PathEscape(args[0])+"/retract", map[string]string{"reason": reason}, &out); err != nil {
+		if err := call("POST", apiPath("practices", args[0], "retract"), map[string]string{"reason": reason}, &out); err != nil {
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "Retracted %s (tombstone %s).\nNodes drop its content when they receive the tombstone; a hostile node can still keep a copy.\n", out["retracted"], out["tombstone"])
@@ -202,14 +178,13 @@ func historyCmd() *cobra.Command {
 	var asJSON bool
 	c := command("history CID [--json]", "List every version of a practice", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
 		var vs []node.PracticeView
-		if err := call("GET", "/api/v1/practices/"+url.PathEscape(args[0])+"/history", nil, &vs); err != nil {
+		if err := call("GET", apiPath("practices", args[0], "history"), nil, &vs); err != nil {
 			return err
 		}
 		if asJSON {
 			return printJSON(cmd.OutOrStdout(), vs)
 		}
-		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "VERSION\tCREATED\tCID\tTITLE")
+		tw := newTable(cmd.OutOrStdout(), "VERSION", "CREATED", "CID", "TITLE")
 		for _, v := range vs {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", v.Version, v.Created.Format("2006-01-02 15:04"), v.CID, v.Title)
 		}
@@ -223,15 +198,8 @@ func practicesCmd() *cobra.Command {
 	var topic string
 	var asJSON, all bool
 	list := command("list [--topic T] [--json]", "List the latest version of every practice held", cobra.NoArgs, func(cmd *cobra.Command, _ []string) error {
-		q := url.Values{}
-		if topic != "" {
-			q.Set("topic", topic)
-		}
-		if all {
-			q.Set("all", "true")
-		}
 		var raw json.RawMessage
-		if err := call("GET", "/api/v1/practices?"+q.Encode(), nil, &raw); err != nil {
+		if err := call("GET", withQuery("/api/v1/practices", "topic", topic, "all", ifSet(all)), nil, &raw); err != nil {
 			return err
 		}
 		if asJSON {
@@ -242,8 +210,7 @@ func practicesCmd() *cobra.Command {
 		if err := json.Unmarshal(raw, &vs); err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CREATED\tREGION\tLANG\tTOPICS\tTITLE\tCID")
+		tw := newTable(cmd.OutOrStdout(), "CREATED", "REGION", "LANG", "TOPICS", "TITLE", "CID")
 		for _, v := range vs {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Created.Format("2006-01-02"), v.Region, v.Language, strings.Join(v.Topics, ","), v.Title, v.CID)
 		}

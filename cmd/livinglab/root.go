@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -76,6 +77,69 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// readStrictJSON reads the JSON file at path into v, refusing fields v does
+// not have; what names the expected content in the error.
+func readStrictJSON(path string, v any, what string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := decodeStrict(b, v); err != nil {
+		return fmt.Errorf("%s is not %s: %w", path, what, err)
+	}
+	return nil
+}
+
+// decodeStrict decodes JSON into v, refusing fields v does not have.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// newTable starts a listing on w: rows of tab-separated cells, aligned in
+// columns when it is flushed, under a header of the given column names.
+func newTable(w io.Writer, columns ...string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(columns) > 0 {
+		fmt.Fprintln(tw, strings.Join(columns, "\t"))
+	}
+	return tw
+}
+
+// apiPath is the API path of the item id of a collection ("drafts",
+// "lab/initiatives"), followed by any further segments ("approve").
+func apiPath(collection, id string, segments ...string) string {
+	p := "/api/v1/" + collection + "/" + url.PathEscape(id)
+	for _, s := range segments {
+		p += "/" + s
+	}
+	return p
+}
+
+// withQuery adds to path the query parameters given as name, value pairs,
+// leaving out those with an empty value.
+func withQuery(path string, pairs ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			q.Set(pairs[i], pairs[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// ifSet is the value of a query flag: "true" when b is set, else none.
+func ifSet(b bool) string {
+	if b {
+		return "true"
+	}
+	return ""
 }
 
 func newRoot() *cobra.Command {
@@ -288,8 +352,7 @@ func membersCmd() *cobra.Command {
 		if err := json.Unmarshal(raw, &ms); err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "REGION\tCOUNTRY\tROLE\tSTATE\tPEER ID")
+		tw := newTable(cmd.OutOrStdout(), "REGION", "COUNTRY", "ROLE", "STATE", "PEER ID")
 		for _, m := range ms {
 			state := "offline"
 			switch {
@@ -312,7 +375,7 @@ func membersCmd() *cobra.Command {
 		if retractAll {
 			q = "?retract_all=true"
 		}
-		if err := call("DELETE", "/api/v1/members/"+url.PathEscape(args[0])+q, nil, nil); err != nil {
+		if err := call("DELETE", apiPath("members", args[0])+q, nil, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "Removed %s from the federation.\n", args[0])
@@ -338,7 +401,7 @@ func topicsCmd() *cobra.Command {
 		}}
 	mk := func(use, method, verb string) *cobra.Command {
 		return command(use+" NAME", verb+" a topic channel", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
-			if err := call(method, "/api/v1/topics/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			if err := call(method, apiPath("topics", args[0]), nil, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%sd %s\n", verb, args[0])
@@ -361,15 +424,13 @@ func statusCmd() *cobra.Command {
 		}
 		w := cmd.OutOrStdout()
 		fmt.Fprintf(w, "%s (%s) in federation %q, %d peers connected, up %s\n\n", st.Region, st.PeerID, st.Federation, st.Peers, st.Uptime)
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TOPIC\tRECORDS\tMESH\tIN SYNC")
+		tw := newTable(w, "TOPIC", "RECORDS", "MESH", "IN SYNC")
 		for _, t := range st.Topics {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%v\n", t.Topic, t.Records, t.MeshPeers, t.InSync)
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "MEMBER\tCONNECTED\tLAST SYNC\tIN SYNC")
+		tw = newTable(w, "MEMBER", "CONNECTED", "LAST SYNC", "IN SYNC")
 		for _, m := range st.Members {
 			last := "-"
 			if !m.LastSync.IsZero() {

@@ -3,21 +3,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/url"
 	"os"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/node"
@@ -71,13 +64,13 @@ func (a *apiAccounts) Add(ctx context.Context, name, pw, role string) error {
 	return a.cl.Do(ctx, "POST", "/api/v1/users", map[string]string{"name": name, "password": pw, "role": role}, nil)
 }
 func (a *apiAccounts) SetRole(ctx context.Context, name, role string) error {
-	return a.cl.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(name)+"/role", map[string]string{"role": role}, nil)
+	return a.cl.Do(ctx, "PUT", apiPath("users", name, "role"), map[string]string{"role": role}, nil)
 }
 func (a *apiAccounts) SetPassword(ctx context.Context, name, pw string) error {
-	return a.cl.Do(ctx, "PUT", "/api/v1/users/"+url.PathEscape(name)+"/password", map[string]string{"password": pw}, nil)
+	return a.cl.Do(ctx, "PUT", apiPath("users", name, "password"), map[string]string{"password": pw}, nil)
 }
 func (a *apiAccounts) Remove(ctx context.Context, name string) error {
-	return a.cl.Do(ctx, "DELETE", "/api/v1/users/"+url.PathEscape(name), nil, nil)
+	return a.cl.Do(ctx, "DELETE", apiPath("users", name), nil, nil)
 }
 func (a *apiAccounts) List(ctx context.Context) ([]node.UserView, error) {
 	var out []node.UserView
@@ -121,47 +114,6 @@ func openAccounts() (accounts, error) {
 		return nil, err
 	}
 	return &localAccounts{n: n, release: release}, nil
-}
-
-// readPassword reads a new password from a file, from the terminal (asked
-// twice, not echoed) or from the first line of standard input.
-func readPassword(cmd *cobra.Command, file, name string) (string, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
-	}
-	in := cmd.InOrStdin()
-	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		out := cmd.ErrOrStderr()
-		fmt.Fprintf(out, "New password for %s (at least %d characters): ", name, knowledge.MinPassword)
-		a, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(out)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprint(out, "Repeat it: ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(out)
-		if err != nil {
-			return "", err
-		}
-		if string(a) != string(b) {
-			return "", errors.New("the two passwords differ; nothing was changed")
-		}
-		return string(a), nil
-	}
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", err
-	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return "", errors.New("no password given: use --password-file FILE, type it at the terminal or pipe it on standard input")
-	}
-	return line, nil
 }
 
 func usersCmd() *cobra.Command {
@@ -241,8 +193,7 @@ func usersCmd() *cobra.Command {
 				fmt.Fprintln(w, "No accounts. Add one with: livinglab users add NAME")
 				return nil
 			}
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tLAST SIGN-IN")
+			tw := newTable(w, "NAME", "ROLE", "CREATED", "LAST SIGN-IN")
 			for _, u := range us {
 				last := "never"
 				if !u.LastSeen.IsZero() {

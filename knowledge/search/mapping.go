@@ -92,26 +92,24 @@ func newMapping() *mapping.IndexMappingImpl {
 func documentMapping(analyzer string) *mapping.DocumentMapping {
 	dm := mapping.NewDocumentStaticMapping()
 
-	text := func(analyzer string) *mapping.FieldMapping {
-		fm := mapping.NewTextFieldMapping()
+	// indexed sets up fm to be indexed only: not stored, not in "all" and
+	// without doc values (facets are counted with postings bitmaps).
+	indexed := func(fm *mapping.FieldMapping, analyzer string, termVectors bool) *mapping.FieldMapping {
 		fm.Analyzer = analyzer
 		fm.Store = false
-		fm.IncludeTermVectors = true // phrases and snippet locations
+		fm.IncludeTermVectors = termVectors
 		fm.IncludeInAll = false
 		fm.DocValues = false
 		return fm
 	}
-	// keyword: whole values, indexed for filters and facets only (no term
-	// vectors, not in "all", no doc values: facets are counted with
-	// postings bitmaps).
+	// text: analysed words, with term vectors for phrases and snippet
+	// locations.
+	text := func(analyzer string) *mapping.FieldMapping {
+		return indexed(mapping.NewTextFieldMapping(), analyzer, true)
+	}
+	// keyword: whole values, for filters and facets only.
 	keyword := func() *mapping.FieldMapping {
-		fm := mapping.NewKeywordFieldMapping()
-		fm.Analyzer = keywordAnalyzerName
-		fm.Store = false
-		fm.IncludeTermVectors = false
-		fm.IncludeInAll = false
-		fm.DocValues = false
-		return fm
+		return indexed(mapping.NewKeywordFieldMapping(), keywordAnalyzerName, false)
 	}
 	stored := func() *mapping.FieldMapping {
 		fm := keyword()

@@ -49,33 +49,35 @@ func (s *server) mountUsers(mux *http.ServeMux) {
 		err := s.svc.AddUserRole(req.Name, req.Password, req.Role)
 		userAnswer(w, http.StatusCreated, map[string]string{"name": req.Name}, err)
 	}))
-	mux.HandleFunc("PUT /api/v1/users/{name}/role", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Role string `json:"role"`
-		}
-		if !readBody(w, r, &req, 4<<10) {
-			return
-		}
-		name := r.PathValue("name")
-		err := endSessions(name, s.svc.SetUserRole(name, req.Role))
-		userAnswer(w, http.StatusOK, map[string]string{"name": name, "role": req.Role}, err)
-	}))
-	mux.HandleFunc("PUT /api/v1/users/{name}/password", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Password string `json:"password"`
-		}
-		if !readBody(w, r, &req, 16<<10) {
-			return
-		}
-		name := r.PathValue("name")
-		err := endSessions(name, s.svc.SetPassword(name, req.Password))
-		userAnswer(w, http.StatusOK, map[string]string{"name": name}, err)
-	}))
+	mux.HandleFunc("PUT /api/v1/users/{name}/role", tokenOnly(userChange(4<<10, func(name string, req struct {
+		Role string `json:"role"`
+	}) (map[string]string, error) {
+		return map[string]string{"name": name, "role": req.Role}, endSessions(name, s.svc.SetUserRole(name, req.Role))
+	})))
+	mux.HandleFunc("PUT /api/v1/users/{name}/password", tokenOnly(userChange(16<<10, func(name string, req struct {
+		Password string `json:"password"`
+	}) (map[string]string, error) {
+		return map[string]string{"name": name}, endSessions(name, s.svc.SetPassword(name, req.Password))
+	})))
 	mux.HandleFunc("DELETE /api/v1/users/{name}", tokenOnly(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
 		err := endSessions(name, s.svc.DeleteUser(name))
 		userAnswer(w, http.StatusOK, map[string]string{"removed": name}, err)
 	}))
+}
+
+// userChange serves a change to the account named in the path: the JSON
+// body (at most limit bytes) read into a Req, then change, which answers
+// what the reply says of the account.
+func userChange[Req any](limit int64, change func(name string, req Req) (map[string]string, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if !readBody(w, r, &req, limit) {
+			return
+		}
+		reply, err := change(r.PathValue("name"), req)
+		userAnswer(w, http.StatusOK, reply, err)
+	}
 }
 
 func userAnswer(w http.ResponseWriter, status int, v any, err error) {

@@ -5,13 +5,10 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/livinglab/livinglab/knowledge"
 	"github.com/livinglab/livinglab/node"
-	"github.com/livinglab/livinglab/protocol"
 )
 
 // The drafts pages: a practice assembled from an initiative, edited,
@@ -52,34 +49,13 @@ func (u *webUI) createDraft(w http.ResponseWriter, r *http.Request, s *session) 
 	http.Redirect(w, r, "/drafts/"+url.PathEscape(d.ID), http.StatusSeeOther)
 }
 
-// draftPreview mirrors the API's draft preview.
-type draftPreview struct {
-	Draft     string            `json:"draft"`
-	Rev       int               `json:"rev"`
-	Practice  protocol.Practice `json:"practice"`
-	Topics    []string          `json:"topics"`
-	Report    node.GateReport   `json:"report"`
-	Hash      string            `json:"hash"`
-	Confirmed []string          `json:"confirmed"`
-	Redact    []string          `json:"redact"`
-	Approved  bool              `json:"approved"`
-}
-
-type nameDecision struct {
-	Text   string
-	Field  string
-	Reason string
-	Keep   bool
-	ID     string
-}
-
 type draftData struct {
 	D           knowledge.Draft
 	Initiative  string
 	Fields      publishData // the edit form (drafts carry no translations)
 	TopicLabels string
 	Preview     *previewView
-	P           *draftPreview
+	P           *node.DraftPreview
 	Names       []nameDecision
 	Approved    bool
 }
@@ -117,7 +93,7 @@ func (u *webUI) renderDraft(w http.ResponseWriter, r *http.Request, status int, 
 	if decisions != nil {
 		body = decisions
 	}
-	var pv draftPreview
+	var pv node.DraftPreview
 	if err := u.call(ctx, "POST", "/api/v1/drafts/"+url.PathEscape(id)+"/preview", body, &pv); err != nil {
 		if errMsg == "" {
 			errMsg = tr.T("draft.no_preview", "Reason", apiMessage(err))
@@ -127,28 +103,7 @@ func (u *webUI) renderDraft(w http.ResponseWriter, r *http.Request, status int, 
 		d.P = &pv
 		d.Preview = u.previewOf(tr, &pv.Practice, pv.Report, pv.Topics)
 		d.Approved = pv.Approved
-		seen := map[string]bool{}
-		addName := func(text, field, reason string) {
-			if text == "" || seen[strings.ToLower(text)] {
-				return
-			}
-			seen[strings.ToLower(text)] = true
-			d.Names = append(d.Names, nameDecision{Text: text, Field: field, Reason: reason,
-				Keep: slices.Contains(pv.Confirmed, text), ID: "name-" + strconv.Itoa(len(d.Names))})
-		}
-		for _, c := range pv.Report.Candidates {
-			field := c.Field
-			if tr.c != nil && tr.c.messages["en"]["field."+field] {
-				field = tr.T("field." + field)
-			}
-			addName(c.Text, field, c.Reason)
-		}
-		for _, c := range pv.Confirmed {
-			addName(c, "", tr.T("draft.confirmed_not_personal"))
-		}
-		for _, c := range pv.Redact {
-			addName(c, "", tr.T("draft.confirmed_personal"))
-		}
+		d.Names = namesToDecide(tr, &pv)
 	}
 	u.render(w, r, status, "draft", view{Title: tr.T("draft.heading", "Title", d.D.Title), Nav: "drafts", Error: errMsg, Data: d})
 }
@@ -180,23 +135,6 @@ func (u *webUI) saveDraft(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	http.Redirect(w, r, "/drafts/"+url.PathEscape(id)+"?done=saved#preview", http.StatusSeeOther)
-}
-
-// decisionsOf reads the reviewer's decisions on uncertain names: a ticked
-// "keep" box confirms a name as not personal, every other name offered is
-// redacted.
-func decisionsOf(v url.Values) map[string][]string {
-	keep := formValues(v, "keep")
-	redact := []string{}
-	for _, n := range v["name"] {
-		if !slices.Contains(keep, n) && !slices.Contains(redact, n) {
-			redact = append(redact, n)
-		}
-	}
-	if keep == nil {
-		keep = []string{}
-	}
-	return map[string][]string{"confirmed": keep, "redact": redact}
 }
 
 func (u *webUI) previewDraftForm(w http.ResponseWriter, r *http.Request, s *session) {

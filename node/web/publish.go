@@ -174,15 +174,9 @@ func (f *practiceForm) checkTranslations(tr tr) string {
 }
 
 func (u *webUI) publishData(f practiceForm) publishData {
-	topics := slices.Clone(u.n.Config().Topics)
-	for _, t := range suggestedTopics {
-		if !slices.Contains(topics, t) {
-			topics = append(topics, t)
-		}
-	}
 	f.Translations = withSlots(f.Translations)
 	return publishData{F: f, Languages: contentLanguages, Stages: u.stageNames(),
-		TopicChecks: topicChecks{Topics: topics, Selected: f.Topics, Prefix: "p"}}
+		TopicChecks: topicChecks{Topics: u.topicSlugs(nil), Selected: f.Topics, Prefix: "p"}}
 }
 
 func (u *webUI) publishPage(w http.ResponseWriter, r *http.Request, s *session) {
