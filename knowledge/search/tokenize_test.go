@@ -54,25 +54,18 @@ func TestWordSplitterConcurrent(t *testing.T) {
 	w := &wordSplitter{inner: unicode.NewUnicodeTokenizer(), seed: wordTokenizer.seed}
 	plain := unicode.NewUnicodeTokenizer()
 	var wg sync.WaitGroup
-	errs := make(chan string, 8)
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 200 {
 				text := fmt.Sprintf("Record %d of worker %d: volunteers drive older residents to the health centre. ", i%40, g%2) + strings.Repeat("telecare ", i%5+10)
 				if d := tokenDiff(w.Tokenize([]byte(text)), plain.Tokenize([]byte(text))); d != "" {
-					errs <- d
+					t.Error(d)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	close(errs)
-	for d := range errs {
-		t.Fatal(d)
-	}
 }
 
 // Every analyzer of the index splits words with the shared splitter.
