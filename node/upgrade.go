@@ -136,7 +136,27 @@ func (n *Node) recordVersion() int {
 
 // peerReads tells whether peer p reads records of version v.
 func (n *Node) peerReads(p peer.ID, v int) bool {
-	return v <= protocol.RecordVersion || n.wireKnown(p.String())
+	if v <= protocol.RecordVersion || n.wireKnown(p.String()) {
+		return true
+	}
+	// A member admitted a moment ago was identified before it was a
+	// member, so identify did not mark it, and the connector marks it
+	// only at its next round: look at what identify said now.
+	return n.learnWire(p)
+}
+
+// learnWire marks member p as reading this release's wire if identify
+// said it does, and tells whether it did.
+func (n *Node) learnWire(p peer.ID) bool {
+	nw := n.net
+	if nw == nil || !n.roster.IsMember(p) {
+		return false
+	}
+	if ok, err := nw.host.Peerstore().SupportsProtocols(p, protocol.WireProtocol); err != nil || len(ok) == 0 {
+		return false
+	}
+	n.markWire(p.String())
+	return true
 }
 
 // watchWire learns the members' wire versions from identify.
