@@ -25,6 +25,9 @@ type stats struct {
 	// replaced by intact copies from members.
 	damageFound prometheus.Counter
 	repaired    prometheus.Counter
+	// gossipReconnects counts connections to members made anew because
+	// this node's gossipsub router held no stream to them.
+	gossipReconnects prometheus.Counter
 }
 
 func newStats() *stats {
@@ -48,8 +51,10 @@ func newStats() *stats {
 			Help: "Stored records found damaged (bytes that no longer match their CID or signature)."}),
 		repaired: prometheus.NewCounter(prometheus.CounterOpts{Name: "livinglab_store_repaired_records_total",
 			Help: "Damaged records replaced by intact copies from members."}),
+		gossipReconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "livinglab_gossip_reconnects_total",
+			Help: "Connections to members made anew because this node's gossipsub router held no stream to them."}),
 	}
-	s.reg.MustRegister(s.damageFound, s.repaired)
+	s.reg.MustRegister(s.damageFound, s.repaired, s.gossipReconnects)
 	s.reg.MustRegister(s.published, s.received, s.rejects, s.apiLat, s.syncRuns, s.syncRecs, s.syncBytes,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return s

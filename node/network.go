@@ -38,6 +38,7 @@ type p2p struct {
 	kick       chan struct{} // wakes the connector
 	joinTarget sync.Map      // peer.ID -> time.Time: inviters being joined
 	connSince  sync.Map      // peer.ID -> time.Time: first connection of non-members
+	gossipless sync.Map      // peer.ID -> time.Time: member first seen without a gossip stream
 }
 
 // gater refuses connections from peers outside the federation, right after
@@ -248,6 +249,7 @@ func (nw *p2p) connector(ctx context.Context) error {
 		nw.reapStrangers()
 		nw.connectMembers(ctx)
 		nw.updateLegacy(ctx)
+		nw.healGossip(time.Now())
 		select {
 		case <-ctx.Done():
 			return nil
