@@ -207,11 +207,8 @@ func (nw *p2p) checkKnownMembers() {
 		return // every member is known already
 	}
 	for _, p := range nw.host.Network().Peers() {
-		if !n.roster.IsMember(p) || n.wireKnown(p.String()) {
-			continue
-		}
-		if ok, err := nw.host.Peerstore().SupportsProtocols(p, protocol.WireProtocol); err == nil && len(ok) > 0 {
-			n.markWire(p.String())
+		if !n.wireKnown(p.String()) {
+			n.learnWire(p)
 		}
 	}
 }

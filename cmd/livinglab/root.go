@@ -371,11 +371,7 @@ func membersCmd() *cobra.Command {
 	c.Flags().BoolVar(&all, "all", false, "include removed members")
 	var retractAll bool
 	rm := command("remove PEERID", "Expel a member from the federation everywhere (administrators)", cobra.ExactArgs(1), func(cmd *cobra.Command, args []string) error {
-		q := ""
-		if retractAll {
-			q = "?retract_all=true"
-		}
-		if err := call("DELETE", apiPath("members", args[0])+q, nil, nil); err != nil {
+		if err := call("DELETE", withQuery(apiPath("members", args[0]), "retract_all", ifSet(retractAll)), nil, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "Removed %s from the federation.\n", args[0])
