@@ -347,7 +347,11 @@ func (ix *Index) PutBatch(ds []Doc) error {
 			if d.CID == "" {
 				return fmt.Errorf("put: document %d has no CID", i)
 			}
-			if err := batch.Index(d.CID, d.document()); err != nil {
+			doc, err := prepare(ix.mapping, *d)
+			if err != nil {
+				return fmt.Errorf("put %s: %w", d.CID, err)
+			}
+			if err := batch.IndexAdvanced(doc); err != nil {
 				return fmt.Errorf("put %s: %w", d.CID, err)
 			}
 			if l, ok := languageFor(normLanguage(d.Language)); ok {

@@ -175,24 +175,27 @@ func Rebuild(dir string, total int, docs func(yield func(Doc) error) error, prog
 	return ix, nil
 }
 
-// analyse maps d with im and analyses its text fields, so that the
+// analyse prepares d with im and analyses its text fields, so that the
 // builder, which analyses every field it is given, finds them done.
 func analyse(im *mapping.IndexMappingImpl, d Doc) (*document.Document, error) {
-	doc := document.NewDocument(d.CID)
-	if err := im.MapDocument(doc, d.document()); err != nil {
+	doc, err := prepare(im, d)
+	if err != nil {
 		return nil, err
 	}
 	for i, f := range doc.Fields {
-		if tf, ok := f.(*document.TextField); ok && tf.Options().IsIndexed() {
-			tf.Analyze()
-			doc.Fields[i] = analysedField{tf}
+		switch f.(type) {
+		case *document.TextField, *joinedField:
+			if f.Options().IsIndexed() {
+				f.Analyze()
+				doc.Fields[i] = analysedField{f}
+			}
 		}
 	}
 	return doc, nil
 }
 
 // analysedField is a text field analysed already: Analyze does nothing.
-type analysedField struct{ *document.TextField }
+type analysedField struct{ document.Field }
 
 func (analysedField) Analyze() {}
 
