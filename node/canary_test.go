@@ -11,10 +11,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -90,51 +93,33 @@ type canaryName struct {
 	given, surname, inflected, country, sentence string
 }
 
-// Registered people: the inflected form is the surname alone as it is
-// written in a sentence of the person's language.
-var canaryRegistered = []canaryName{
-	{"Aino", "Mattila", "Mattilan", "FI", "Palaveri pidettiin %s kotona."},
-	{"Eero", "Mäkinen", "Mäkisen", "FI", "Tabletti jäi %s keittiöön."},
-	{"Kaisa", "Heikkilä", "Heikkilälle", "FI", "Soitimme %s illalla."},
-	{"Pekka", "Kärkkäinen", "Kärkkäiseltä", "FI", "Saimme kuvat %s eilen."},
-	{"Sanna", "Hyvärinen", "Hyväriselle", "FI", "Lähetimme kyselyn %s postitse."},
-	{"Tuomas", "Lahtinen", "Lahtisen", "FI", "Kokous siirrettiin %s pyynnöstä."},
-	{"Ritva", "Kokkonen", "Kokkosen", "FI", "Ateriat haettiin %s pihasta."},
-	{"Sven", "Andersson", "Anderssons", "SE", "%s idé testades senare."},
-	{"Karin", "Lindqvist", "Lindqvists", "SE", "Vi lånade %s bil till mötet."},
-	{"Birgitta", "Sjöberg", "Sjöbergs", "SE", "%s granne ringde larmet."},
-	{"Lars", "Engström", "Engströms", "SE", "Mötet hölls i %s kök."},
-	{"Maja", "Hedlund", "Hedlunds", "SE", "%s dotter fyllde i enkäten."},
-	{"Ingrid", "Haugland", "Hauglands", "NO", "%s forslag ble prøvd ut."},
-	{"Kjetil", "Solberg", "Solbergs", "NO", "Vi brukte %s kontor."},
-	{"Solveig", "Rønning", "Rønnings", "NO", "%s nabo kjørte bussen."},
-	{"Torbjørn", "Fjeldstad", "Fjeldstads", "NO", "%s traktor sto i veien."},
-	{"Søren", "Kjærgaard", "Kjærgaards", "DK", "%s idé blev afprøvet."},
-	{"Mette", "Østergaard", "Østergaards", "DK", "Vi lånte %s stue."},
-	{"Jens", "Bækgaard", "Bækgaards", "DK", "%s søn hjalp med tabletten."},
-	{"Guðrún", "Jónsdóttir", "Jónsdóttur", "IS", "Við töluðum við Guðrúnu %s í gær."},
-	{"Sigurður", "Þórsson", "Þórssyni", "IS", "Við hittum %s á fundinum."},
-	{"Ragnheiður", "Einarsdóttir", "Einarsdóttur", "IS", "Bréfið var sent til %s."},
-	{"Hallgrímur", "Björnsson", "Björnssonar", "IS", "Bíll %s var notaður."},
-	{"Siobhán", "Murphy", "Murphy's", "IE", "%s idea was tested later."},
-	{"Pádraig", "O'Donnell", "O'Donnell's", "IE", "We met in %s kitchen."},
-	{"Niamh", "Gallagher", "Gallagher's", "IE", "%s neighbour raised the alarm."},
-	{"Ciarán", "McLaughlin", "McLaughlin's", "GB", "%s van carried the tablets."},
-	{"Aoife", "Doherty", "Doherty's", "IE", "%s daughter filled in the survey."},
-	{"James", "Whitcombe", "Whitcombe's", "GB", "%s notes were typed up."},
-	{"Fiona", "Braithwaite", "Braithwaite's", "GB", "The bus waited outside %s house."},
-}
-
-// People the lab knows only as attendees of its activities.
-var canaryAttendees = []canaryName{
-	{"Eila", "Pesonen", "Pesoselle", "FI", "Veimme ruokaa %s torstaina."},
-	{"Vilho", "Räsänen", "Räsäsen", "FI", "Kävimme %s luona."},
-	{"Oskar", "Wallin", "Wallins", "SE", "%s fru körde honom hem."},
-	{"Brynhild", "Aasen", "Aasens", "NO", "%s datter ringte oss."},
-	{"Ástrós", "Helgadóttir", "Helgadóttur", "IS", "Við sóttum Ástrósu %s heim."},
-	{"Hanne", "Lykkegaard", "Lykkegaards", "DK", "%s mand kom også."},
-	{"Declan", "Mulhern", "Mulhern's", "IE", "%s sister came too."},
-	{"Emer", "Nolan", "Nolan's", "IE", "%s son set up the tablet."},
+// readCanaryPeople reads the canary lab's registered stakeholders and its
+// attendees from testdata/canary/people.tsv.
+func readCanaryPeople(t *testing.T) (registered, attendees []canaryName) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "canary", "people.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd := csv.NewReader(f)
+	rd.Comma, rd.Comment, rd.FieldsPerRecord = '\t', '#', 6
+	rows, err := rd.ReadAll()
+	if err != nil || len(rows) == 0 || rows[0][0] != "known_as" {
+		t.Fatalf("testdata/canary/people.tsv: no header line, or %v", err)
+	}
+	for _, row := range rows[1:] {
+		n := canaryName{given: row[1], surname: row[2], inflected: row[3], country: row[4], sentence: row[5]}
+		switch row[0] {
+		case "stakeholder":
+			registered = append(registered, n)
+		case "attendee":
+			attendees = append(attendees, n)
+		default:
+			t.Fatalf("testdata/canary/people.tsv: %s %s known as %q", n.given, n.surname, row[0])
+		}
+	}
+	return registered, attendees
 }
 
 var canaryRoles = []string{"home-care nurse", "taxi driver", "village volunteer", "municipal planner", "family carer",
@@ -144,7 +129,8 @@ var canaryOrgSuffix = map[string]string{"FI": " Ky", "SE": "s Hemtjänst AB", "N
 	"IS": " ehf.", "IE": " Care Ltd", "GB": " Home Support Ltd"}
 
 // buildCanaryLab plants well over 200 distinct personal values.
-func buildCanaryLab(seed int64) *canaryLab {
+func buildCanaryLab(t *testing.T, seed int64) *canaryLab {
+	registered, attendees := readCanaryPeople(t)
 	r := rand.New(rand.NewSource(seed))
 	p := &canaryPlan{r: r, index: map[string]*plantedValue{}}
 	ids := anontest.IDs{R: r}
@@ -214,7 +200,7 @@ func buildCanaryLab(seed int64) *canaryLab {
 		per.address = per.street + ", " + canaryPostcodes[n.country]
 		return per
 	}
-	for i, n := range canaryRegistered {
+	for i, n := range registered {
 		per := mk(n)
 		per.role = canaryRoles[i%len(canaryRoles)]
 		if i%3 == 0 {
@@ -261,7 +247,7 @@ func buildCanaryLab(seed int64) *canaryLab {
 	for _, i := range []int{1, 8, 15, 25, 16} { // surnames alone
 		both("surname", l.people[i].surname, fmt.Sprintf("%s said the tablet was too small.", l.people[i].surname))
 	}
-	for i, n := range canaryAttendees {
+	for i, n := range attendees {
 		per := mk(n)
 		l.attendees = append(l.attendees, per)
 		p.field("name", per.name, fmt.Sprintf("activity[%d].attendees", i%6))
@@ -491,7 +477,7 @@ func TestCanaryNothingPersonalLeavesTheNode(t *testing.T) {
 	if err := anontest.CheckKnownNumbers(); err != nil {
 		t.Fatal(err)
 	}
-	lab := buildCanaryLab(20160301)
+	lab := buildCanaryLab(t, 20160301)
 	if n := len(lab.plan.values); n < 200 {
 		t.Fatalf("only %d planted values", n)
 	}

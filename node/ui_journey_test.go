@@ -4,6 +4,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -78,9 +79,24 @@ func (tb *tab) shoot(dir, name, lang string, width int) {
 // journeyPractice is another region's practice, written in Finnish and
 // translated by its author.
 type journeyPractice struct {
-	topic, title string
-	tr           map[string]string // language -> translated title
-	word         map[string]string // language -> a word of the translation to search for
+	Topic        string            `json:"topic"`
+	Title        string            `json:"title"`
+	Translations map[string]string `json:"translations"` // language -> translated title
+	Search       map[string]string `json:"search"`       // language -> a word of the translation to search for
+}
+
+// readJourneyPractices reads the practices of testdata/journey/practices.json.
+func readJourneyPractices(t *testing.T) []journeyPractice {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "journey", "practices.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []journeyPractice
+	if err := json.Unmarshal(b, &ps); err != nil {
+		t.Fatalf("testdata/journey/practices.json: %v", err)
+	}
+	return ps
 }
 
 // TestBrowserChampionJourney walks a local champion's journey in a real
@@ -109,43 +125,24 @@ func TestBrowserChampionJourney(t *testing.T) {
 	joinUINode(t, a, b)
 
 	// North Karelia publishes in Finnish, with its own translations.
-	practices := []journeyPractice{
-		{"transport", "Kutsuliikenne kylien asiointiin",
-			map[string]string{"en": "Demand-responsive transport for village errands", "sv": "Anropsstyrd trafik för ärenden i byarna", "ga": "Iompar ar éileamh do ghnóthaí sráidbhailte"},
-			map[string]string{"en": "errands", "sv": "ärenden", "ga": "gnóthaí"}},
-		{"youth", "Nuorten chat-palvelu iltaisin",
-			map[string]string{"en": "An evening chat service for young people", "sv": "En chattjänst för unga på kvällarna", "ga": "Seirbhís comhrá tráthnóna do dhaoine óga"},
-			map[string]string{"en": "evening", "sv": "chattjänst", "ga": "tráthnóna"}},
-		{"health", "Etävastaanotot kylätaloissa",
-			map[string]string{"en": "Video consultations in village halls", "sv": "Videobesök i byarnas samlingslokaler", "ga": "Comhairliúcháin físe i hallaí sráidbhailte"},
-			map[string]string{"en": "consultations", "sv": "videobesök", "ga": "comhairliúcháin"}},
-		{"housing", "Esteettömät kodit ikääntyville",
-			map[string]string{"en": "Accessible homes for older people", "sv": "Tillgängliga hem för äldre", "ga": "Tithe inrochtana do dhaoine scothaosta"},
-			map[string]string{"en": "accessible", "sv": "tillgängliga", "ga": "inrochtana"}},
-		{"culture", "Kirjastoauto kylien kohtaamispaikkana",
-			map[string]string{"en": "The mobile library as a village meeting place", "sv": "Bokbussen som mötesplats i byarna", "ga": "An leabharlann shoghluaiste mar áit chruinnithe"},
-			map[string]string{"en": "library", "sv": "bokbussen", "ga": "leabharlann"}},
-		{"energy", "Kylän oma energiayhteisö",
-			map[string]string{"en": "A village's own energy community", "sv": "Byns egen energigemenskap", "ga": "Pobal fuinnimh an tsráidbhaile féin"},
-			map[string]string{"en": "energy", "sv": "energigemenskap", "ga": "fuinnimh"}},
-	}
+	practices := readJourneyPractices(t)
 	cids := map[string]string{}
 	for _, p := range practices {
-		if err := a.n.Subscribe(ctx, p.topic); err != nil {
+		if err := a.n.Subscribe(ctx, p.Topic); err != nil {
 			t.Fatal(err)
 		}
 		trs := map[string]any{}
-		for lang, title := range p.tr {
+		for lang, title := range p.Translations {
 			trs[lang] = map[string]string{"title": title, "summary": title + "."}
 		}
 		var out struct {
 			CID string `json:"cid"`
 		}
-		if code := a.apiDo("POST", "/api/v1/practices", map[string]any{"title": p.title, "summary": "Kyläläiset suunnittelivat palvelun yhdessä kunnan kanssa.",
-			"approach": "Työpajat kylätaloissa.", "topics": []string{p.topic}, "language": "fi", "translations": trs}, &out); code >= 300 {
-			t.Fatalf("publish %q = %d", p.title, code)
+		if code := a.apiDo("POST", "/api/v1/practices", map[string]any{"title": p.Title, "summary": "Kyläläiset suunnittelivat palvelun yhdessä kunnan kanssa.",
+			"approach": "Työpajat kylätaloissa.", "topics": []string{p.Topic}, "language": "fi", "translations": trs}, &out); code >= 300 {
+			t.Fatalf("publish %q = %d", p.Title, code)
 		}
-		cids[p.topic] = out.CID
+		cids[p.Topic] = out.CID
 	}
 	// Donegal's lab has an initiative to write drafts from.
 	var ini struct {
@@ -167,6 +164,9 @@ func TestBrowserChampionJourney(t *testing.T) {
 		{"sv", "Visa originalet", 1280, 900},
 		{"ga", "Taispeáin an bunleagan", 390, 844},
 	}
+	if len(practices) < len(journeys) {
+		t.Fatalf("%d practices for %d journeys", len(practices), len(journeys))
+	}
 	for i, j := range journeys {
 		p := practices[i]
 		narrow := j.width < 600
@@ -186,33 +186,33 @@ func TestBrowserChampionJourney(t *testing.T) {
 		}
 
 		// Follow a topic with one click on the home page.
-		tb.submit(`button[value="subscribe"][aria-describedby="topic-` + p.topic + `"]`)
-		tb.run("following", chromedp.WaitVisible(chromedp.CSS(`button[value="unsubscribe"][aria-describedby="topic-`+p.topic+`"]`)))
+		tb.submit(`button[value="subscribe"][aria-describedby="topic-` + p.Topic + `"]`)
+		tb.run("following", chromedp.WaitVisible(chromedp.CSS(`button[value="unsubscribe"][aria-describedby="topic-`+p.Topic+`"]`)))
 
 		// The other region's practice arrives, shown in the reader's language.
-		link := `ul.practices a[href="/practices/` + cids[p.topic] + `"]`
+		link := `ul.practices a[href="/practices/` + cids[p.Topic] + `"]`
 		deadline := time.Now().Add(45 * time.Second)
 		for {
-			tb.open("/practices?topic=" + p.topic)
+			tb.open("/practices?topic=" + p.Topic)
 			n := value(tb, "look for the practice", chromedp.Nodes(chromedp.CSSAll(link), chromedp.AtLeast(0)))
 			if len(n) > 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: the practice on %s did not arrive in 45 s", name, p.topic)
+				t.Fatalf("%s: the practice on %s did not arrive in 45 s", name, p.Topic)
 			}
 			time.Sleep(time.Second)
 		}
 		tb.check("practices", narrow)
-		if got := tb.text(link); got != p.tr[j.lang] {
-			t.Errorf("%s: the list shows %q, want the translation %q", name, got, p.tr[j.lang])
+		if got := tb.text(link); got != p.Translations[j.lang] {
+			t.Errorf("%s: the list shows %q, want the translation %q", name, got, p.Translations[j.lang])
 		}
-		if got := tb.text(`li[data-cid="` + cids[p.topic] + `"] .original`); !strings.Contains(got, p.title) {
+		if got := tb.text(`li[data-cid="` + cids[p.Topic] + `"] .original`); !strings.Contains(got, p.Title) {
 			t.Errorf("%s: the list does not show the original title beside the translation: %q", name, got)
 		}
 		tb.submit(link)
-		if got := tb.text("article h1"); got != p.tr[j.lang] {
-			t.Errorf("%s: the practice page's title is %q, want %q", name, got, p.tr[j.lang])
+		if got := tb.text("article h1"); got != p.Translations[j.lang] {
+			t.Errorf("%s: the practice page's title is %q, want %q", name, got, p.Translations[j.lang])
 		}
 		tb.check("practice", narrow)
 		if j.lang != "ga" {
@@ -222,13 +222,13 @@ func TestBrowserChampionJourney(t *testing.T) {
 			t.Errorf("%s: the link to the original reads %q, want %q", name, got, j.original)
 		}
 		tb.submit(".translation-note a")
-		if got := tb.text("article h1"); got != p.title {
-			t.Errorf("%s: the original's title is %q, want %q", name, got, p.title)
+		if got := tb.text("article h1"); got != p.Title {
+			t.Errorf("%s: the original's title is %q, want %q", name, got, p.Title)
 		}
 
 		// Search finds it through a word of the translation.
-		tb.open("/search?q=" + p.word[j.lang])
-		tb.run("search finds the translation", chromedp.WaitVisible(chromedp.CSS(`.hits a[href="/practices/`+cids[p.topic]+`"]`)))
+		tb.open("/search?q=" + p.Search[j.lang])
+		tb.run("search finds the translation", chromedp.WaitVisible(chromedp.CSS(`.hits a[href="/practices/`+cids[p.Topic]+`"]`)))
 		tb.check("search", narrow)
 		if j.lang != "ga" {
 			tb.shoot(shots, "search", j.lang, j.width)

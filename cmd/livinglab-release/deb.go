@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/goreleaser/nfpm/v2"
 	_ "github.com/goreleaser/nfpm/v2/deb" // registers the deb packager
+
+	"github.com/livinglab/livinglab/internal/gzbest"
 )
 
 // nfpmConfig is the package description, in nfpm's format; ${NAME} in it
@@ -149,16 +150,5 @@ func gzipFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	var z bytes.Buffer
-	w, err := gzip.NewWriterLevel(&z, gzip.BestCompression)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return os.WriteFile(dst, z.Bytes(), 0o644)
+	return os.WriteFile(dst, gzbest.Compress(b), 0o644)
 }

@@ -32,29 +32,6 @@ type nameIndex struct {
 	nearMem map[string]bool // nearRegistered answers
 }
 
-// orgMarkers are words that make a registered name an organisation.
-var orgMarkers = map[string]bool{
-	"oy": true, "oyj": true, "ab": true, "as": true, "asa": true, "aps": true, "a/s": true, "ltd": true,
-	"ltd.": true, "limited": true, "plc": true, "ehf": true, "ehf.": true, "hf": true, "ohf": true, "ses": true,
-	"inc": true, "llc": true, "gmbh": true, "ry": true, "rf": true, "kommun": true, "kommune": true,
-	"kunta": true, "kaupunki": true, "council": true, "association": true, "foundation": true,
-	"säätiö": true, "stiftelse": true, "stiftelsen": true, "förening": true, "föreningen": true,
-	"forening": true, "foreningen": true, "forbund": true, "yhdistys": true, "centre": true,
-	"center": true, "clinic": true, "school": true, "koulu": true, "university": true, "institute": true,
-	"group": true, "company": true, "cooperative": true, "co-op": true, "osuuskunta": true, "dac": true,
-	"clg": true, "teoranta": true, "trust": true, "bank": true, "hospital": true, "sairaala": true,
-	"sjukhus": true, "sykehus": true, "sygehus": true, "hoivakoti": true, "region": true, "regionen": true,
-	"county": true, "club": true, "seura": true, "klubb": true, "society": true, "network": true,
-	"verkosto": true, "nätverk": true, "project": true, "hanke": true, "ministry": true, "agency": true,
-	"services": true, "palvelut": true, "kollektiivi": true, "partnership": true, "forum": true,
-	"sveitarfélag": true, "sveitarfélagið": true, "byggð": true, "ehf.,": true, "k/s": true, "i/s": true,
-	// facilities and bodies: "Grace Court", "Eden Hall", "Hope Street Surgery"
-	"court": true, "hall": true, "house": true, "surgery": true, "committee": true, "programme": true,
-	"library": true, "museum": true, "church": true, "parish": true, "board": true, "authority": true,
-	"hub": true, "shed": true, "café": true, "cafe": true, "centret": true, "huset": true, "hallen": true,
-	"alliance": true, "federation": true, "union": true, "scheme": true, "initiative": true,
-}
-
 // inflectionSuffixes are endings accepted after a registered name or its
 // stem: Finnish cases, Scandinavian and English genitives, Icelandic cases.
 var inflectionSuffixes = map[string]bool{
@@ -165,7 +142,7 @@ func newNameIndex(names, redact []string, public func(string) bool) *nameIndex {
 		e := nameEntry{text: text, tokens: toks, redact: red}
 		if !red {
 			for _, tk := range toks {
-				if orgMarkers[tk] {
+				if isOrgMarker(tk) {
 					e.org = true
 				}
 			}

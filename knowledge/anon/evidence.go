@@ -287,7 +287,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 			v.nameRead = false
 			continue
 		}
-		if orgMarkers[w.lower] || k > first && isOrgHead(w.lower) {
+		if isOrgMarker(w.lower) || k > first && isOrgHead(w.lower) {
 			v.add(-4, "organisation word \""+w.lower+"\"")
 			others++
 			v.nameRead = false
@@ -418,7 +418,7 @@ func (sc *scan) weigh(lx *lexicons, lang lexicon.Lang, first, last int) verdict 
 		v.add(-4, "after \""+prev+"\"")
 		v.nameRead = false
 	}
-	if next != "" && (orgMarkers[next] || isOrgHead(next)) {
+	if next != "" && (isOrgMarker(next) || isOrgHead(next)) {
 		v.add(-4, "before organisation word \""+next+"\"")
 		v.nameRead = false
 	}

@@ -36,6 +36,7 @@ type vocabulary struct {
 	names    map[string]struct{} // common given names and surnames
 	heads    map[string]struct{} // compound heads: Finnish/Scandinavian words that end public compounds
 	honorary map[string]struct{} // titles before a name
+	orgs     map[string]struct{} // words that make a name an organisation's
 }
 
 var (
@@ -52,47 +53,25 @@ func loadVocab() *vocabulary {
 			names:    make(map[string]struct{}, 2000),
 			heads:    make(map[string]struct{}, 500),
 			honorary: make(map[string]struct{}, 50),
+			orgs:     make(map[string]struct{}, 200),
 		}
-		entries, err := wordFiles.ReadDir("words")
-		if err != nil {
-			panic("anon: embedded word lists missing: " + err.Error())
-		}
-		for _, e := range entries {
-			data, err := wordFiles.ReadFile("words/" + e.Name())
+		// Each file feeds one set, or the common words with its languages.
+		sets := map[string]map[string]struct{}{"places.txt": v.places, "towns-is.txt": v.townsIS,
+			"names.txt": v.names, "heads.txt": v.heads, "titles.txt": v.honorary, "orgs.txt": v.orgs}
+		langs := map[string]uint8{"en.txt": langEN, "en-extra.txt": langEN, "fi.txt": langFI,
+			"sv.txt": langSC, "no.txt": langSC, "da.txt": langSC, "is.txt": langIS, "ga.txt": langGA}
+		read := func(name string) string {
+			data, err := wordFiles.ReadFile("words/" + name)
 			if err != nil {
 				panic("anon: reading embedded word list: " + err.Error())
 			}
-			var dst map[string]struct{}
-			var lang uint8
-			switch name := e.Name(); name {
-			case "places.txt":
-				dst = v.places
-			case "towns-is.txt":
-				dst = v.townsIS
-			case "names.txt":
-				dst = v.names
-			case "heads.txt":
-				dst = v.heads
-			case "titles.txt":
-				dst = v.honorary
-			case "en.txt", "en-extra.txt":
-				lang = langEN
-			case "fi.txt":
-				lang = langFI
-			case "sv.txt", "no.txt", "da.txt":
-				lang = langSC
-			case "is.txt":
-				lang = langIS
-			case "ga.txt":
-				lang = langGA
-			default:
-				continue
-			}
-			if dst != nil {
-				addWords(string(data), func(w string) { dst[w] = struct{}{} })
-			} else {
-				addWords(string(data), func(w string) { v.words[w] |= lang })
-			}
+			return string(data)
+		}
+		for name, dst := range sets {
+			addWords(read(name), func(w string) { dst[w] = struct{}{} })
+		}
+		for name, lang := range langs {
+			addWords(read(name), func(w string) { v.words[w] |= lang })
 		}
 		for w := range v.townsIS {
 			v.places[w] = struct{}{}
@@ -120,6 +99,7 @@ func isPlace(w string) bool     { return inSet(loadVocab().places, w) }
 func isTownIS(w string) bool    { return inSet(loadVocab().townsIS, w) }
 func isKnownName(w string) bool { return inSet(loadVocab().names, w) }
 func isTitle(w string) bool     { return inSet(loadVocab().honorary, w) }
+func isOrgMarker(w string) bool { return inSet(loadVocab().orgs, w) }
 
 func inSet(set map[string]struct{}, w string) bool {
 	_, ok := set[w]

@@ -3,9 +3,12 @@
 package search
 
 import (
+	"embed"
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -47,24 +50,11 @@ type corpusLang struct {
 	inflect  func(r *rand.Rand, base string) string
 }
 
-// parseEntries reads "a, b/b2/b3, c d" into entries; "/" separates forms of
-// one entry.
-func parseEntries(s string) [][]string {
-	var out [][]string
-	for _, e := range strings.Split(s, ",") {
-		e = strings.TrimSpace(e)
-		if e == "" {
-			continue
-		}
-		out = append(out, strings.Split(e, "/"))
-	}
-	return out
-}
-
-func parseTopics(m map[string]string) map[string][][]string {
-	out := make(map[string][][]string, len(m))
-	for k, v := range m {
-		out[k] = parseEntries(v)
+// entryForms splits entries "a/b/c" into their forms.
+func entryForms(entries []string) [][]string {
+	out := make([][]string, len(entries))
+	for i, e := range entries {
+		out[i] = strings.Split(e, "/")
 	}
 	return out
 }
@@ -143,180 +133,65 @@ func suffixInflect(p int, sfx ...string) func(*rand.Rand, string) string {
 	}
 }
 
-var corpusLangs = []*corpusLang{
-	{
-		code: "en", weight: 30, country: []string{"IE", "IE", "UK"},
-		regions:  map[string][]string{"IE": {"Donegal", "Galway", "Mayo", "Kerry"}, "UK": {"Derry & Strabane", "Highland", "Shetland", "Orkney"}},
-		function: strings.Split("the,of,and,to,in,a,for,with,on,by,is,was,were,are,that,this,from,as,at,it,their,they,we,our,be,have,has,not,more,also,which,who,all,after,before,into,than,each,new,local", ","),
-		general: parseEntries(`service, community, project, region, municipality, council, resident, workshop, pilot, stakeholder,
-			volunteer, local champions, co-production, living lab, public services, approach, result, evidence, budget, staff,
-			partner, network, evaluation, feedback, user, citizen, organisation, process, stage, method, training, support,
-			meeting, survey, interview, outcome, challenge, social enterprise, civil servants, engagement, rural, remote,
-			island, village, county`),
-		topics: parseTopics(map[string]string{
-			"elderly-care":     "older people, telecare, home care, carer, dementia, loneliness, falls, sensor, alarm, care home, nursing, ageing, independence",
-			"transport":        "bus, community transport, timetable, driver, route, booking, demand responsive transport, ferry, journey, passenger, taxi",
-			"health":           "health, primary care, GP, clinic, mental health, telehealth, prescription, patient, wellbeing, hospital, nurse",
-			"housing":          "housing, tenant, rent, insulation, social housing, landlord, homelessness, repairs, heating, dwelling",
-			"digital-services": "broadband, digital services, app, website, online, digital skills, platform, data, smartphone, portal, e-services",
-			"youth":            "young people, school, youth, students, apprenticeship, youth council, teenagers, sport, club, careers",
-			"culture":          "culture, library, museum, heritage, festival, music, arts, language, theatre, crafts",
-			"energy":           "energy, heat pump, solar, wind, fuel poverty, retrofit, efficiency, electricity, bills, district heating",
-			"participation":    "participation, consultation, participatory budgeting, deliberation, dialogue, vote, trust, inclusion, citizen panel, co-design",
-			"planning":         "planning, local development plan, pre-planning, zoning, permit, application, map, land, green space, infrastructure",
-		}),
-		sections: []string{"Problem", "Approach", "Results", "Resources", "Transferability"},
-		inflect:  englishInflect,
-	},
-	{
-		code: "fi", weight: 15, country: []string{"FI"},
-		regions:  map[string][]string{"FI": {"North Karelia", "Kainuu", "Lapland", "North Ostrobothnia", "South Savo"}},
-		function: strings.Split("ja,on,ei,se,että,oli,ovat,myös,kun,joka,mutta,tai,sekä,niin,kuin,jo,vain,he,me,ne,tämä,voi,mukaan,kanssa,jälkeen,ennen,hyvin,paljon,jotka,sitten", ","),
-		general: parseEntries(`palvelu, kunta, asukas, kylä, hanke, alue, työpaja, kokeilu, sidosryhmä, vapaaehtoinen,
-			paikallinen toimija, yhteiskehittäminen, elävä laboratorio, julkiset palvelut, toimintamalli, tulos, arviointi,
-			budjetti, henkilöstö, kumppani, verkosto, palaute, käyttäjä, kansalainen, järjestö, prosessi, vaihe, menetelmä,
-			koulutus, tuki, kokous, kysely, haastattelu, haaste, maaseutu, syrjäseutu, saaristo, maakunta, hyvinvointialue`),
-		topics: parseTopics(map[string]string{
-			"elderly-care":     "ikääntynyt/ikääntyneiden/ikääntyneet/ikääntyneille/ikääntyneitä, ikääntyneiden palvelut, kotihoito/kotihoidon/kotihoidossa, omaishoitaja, muistisairaus, yksinäisyys, kaatuminen, turvaranneke, etähoiva, hoivakoti, vanhustenhoito/vanhustenhoidon",
-			"transport":        "bussi, kuljetus, aikataulu, kuljettaja, reitti, kutsutaksi, kyläkuljetus, lautta, matka, matkustaja, taksi",
-			"health":           "terveys, terveyskeskus, lääkäri, mielenterveys, etävastaanotto, resepti, potilas, hyvinvointi, sairaala, hoitaja",
-			"housing":          "asuminen, vuokralainen, vuokra, eristys, vuokratalo, asunnottomuus, korjaus, lämmitys, asunto, taloyhtiö",
-			"digital-services": "laajakaista, digitaaliset palvelut, sovellus, verkkosivu, sähköinen asiointi, digitaidot, alusta, tieto, älypuhelin, digituki",
-			"youth":            "nuori/nuoret/nuorten/nuorille, koulu, nuoriso, opiskelija, oppisopimus, nuorisovaltuusto, harrastus, urheilu, kerho, ura",
-			"culture":          "kulttuuri, kirjasto, museo, perinne, festivaali, musiikki, taide, kieli, teatteri, käsityö",
-			"energy":           "energia, lämpöpumppu, aurinkopaneeli, tuulivoima, energiaköyhyys, remontti, energiatehokkuus, sähkö, lasku, kaukolämpö",
-			"participation":    "osallistuminen, kuuleminen, osallistuva budjetointi, vuoropuhelu, äänestys, luottamus, osallisuus, asukasraati, yhteissuunnittelu",
-			"planning":         "kaavoitus, yleiskaava, rakennuslupa, maankäyttö, kartta, hakemus, viheralue, infrastruktuuri, asemakaava",
-		}),
-		sections: []string{"Ongelma", "Toteutus", "Tulokset", "Resurssit", "Siirrettävyys"},
-		inflect:  finnishInflect,
-	},
-	{
-		code: "sv", weight: 15, country: []string{"SE"},
-		regions:  map[string][]string{"SE": {"Västernorrland", "Norrbotten", "Jämtland", "Västerbotten"}},
-		function: strings.Split("och,i,att,det,som,en,på,är,av,för,med,till,den,har,de,inte,om,ett,var,vi,men,från,kan,så,alla,efter,nya,också,mer,där", ","),
-		general: parseEntries(`tjänst, kommun, invånare, by, projekt, region, workshop, pilot, intressent, volontär,
-			lokala förändringsledare, samskapande, levande labb, offentliga tjänster, arbetssätt, resultat, utvärdering,
-			budget, personal, partner, nätverk, återkoppling, användare, medborgare, organisation, process, steg, metod,
-			utbildning, stöd, möte, enkät, intervju, utmaning, landsbygd, glesbygd, skärgård, län`),
-		topics: parseTopics(map[string]string{
-			"elderly-care":     "äldreomsorg/äldreomsorgen, äldre personer, hemtjänst/hemtjänsten, anhörigvårdare, demens, ensamhet, fallolyckor, trygghetslarm, digital tillsyn, särskilt boende, omsorg",
-			"transport":        "buss/bussen/bussar, kollektivtrafik/kollektivtrafiken, tidtabell, förare, linje, anropsstyrd trafik, färja, resa/resan/resor, resenär/resenärer, taxi, skolskjuts",
-			"health":           "hälsa, vårdcentral, läkare, psykisk hälsa, distansvård, recept, patient, välbefinnande, sjukhus, sjuksköterska",
-			"housing":          "bostad/bostäder, hyresgäst, hyra, isolering, hyresrätt, hemlöshet, renovering, uppvärmning, småhus, bostadsbolag",
-			"digital-services": "bredband/bredbandet, digitala tjänster, app/appen, webbplats, e-tjänster, digital kompetens, plattform, data, mobiltelefon, portal",
-			"youth":            "ungdomar/unga, skola/skolan, fritidsgård, elever, lärlingsplats, ungdomsråd, idrott, förening, framtid",
-			"culture":          "kultur, bibliotek/biblioteket, museum, kulturarv, festival, musik, konst, språk, teater, slöjd",
-			"energy":           "energi, värmepump, solceller, vindkraft, energifattigdom, energieffektivisering, el/elen, elräkning, fjärrvärme",
-			"participation":    "medborgardialog, samråd, medborgarbudget, dialog, omröstning, förtroende, delaktighet, medborgarpanel, samverkan",
-			"planning":         "planering, översiktsplan, detaljplan, bygglov, karta, ansökan, grönområde, infrastruktur, markanvändning",
-		}),
-		sections: []string{"Problem", "Arbetssätt", "Resultat", "Resurser", "Överförbarhet"},
-		inflect:  scandiInflect([]string{"en", "n"}, []string{"er", "r"}, []string{"erna", "rna"}),
-	},
-	norwegian("nb", 9, strings.Split("og,i,å,det,som,en,på,er,av,for,med,til,den,har,de,ikke,om,et,var,vi,men,fra,kan,så,alle,etter,nye,også,mer,der", ",")),
-	norwegian("nn", 3, strings.Split("og,i,å,det,som,ein,på,er,av,for,med,til,den,har,dei,ikkje,om,eit,var,vi,men,frå,kan,så,alle,etter,nye,òg,meir,der", ",")),
-	{
-		code: "da", weight: 10, country: []string{"DK"},
-		regions:  map[string][]string{"DK": {"Nordjylland", "Midtjylland", "Sjælland", "Syddanmark"}},
-		function: strings.Split("og,i,at,det,som,en,på,er,af,for,med,til,den,har,de,ikke,om,et,var,vi,men,fra,kan,så,alle,efter,nye,også,mere,hvor", ","),
-		general: parseEntries(`ydelse, kommune, borger, landsby, projekt, region, workshop, pilot, interessent, frivillig,
-			lokale ildsjæle, samskabelse, levende laboratorium, offentlige ydelser, metode, resultat, evaluering, budget,
-			medarbejdere, partner, netværk, feedback, bruger, organisation, proces, fase, uddannelse, støtte, møde,
-			spørgeskema, interview, udfordring, landdistrikt, ø, udkant`),
-		topics: parseTopics(map[string]string{
-			"elderly-care":     "ældrepleje/ældreplejen, ældre, hjemmepleje/hjemmeplejen, pårørende, demens, ensomhed, fald, nødkald, velfærdsteknologi, plejehjem",
-			"transport":        "bus/bussen, kollektiv trafik, køreplan, chauffør, rute, flextrafik, færge, rejse, passager, taxa",
-			"health":           "sundhed, lægehus, læge, mental sundhed, telemedicin, recept, patient, trivsel, sygehus, sygeplejerske",
-			"housing":          "bolig, lejer, husleje, efterisolering, almene boliger, hjemløshed, renovering, opvarmning, parcelhus, boligforening",
-			"digital-services": "bredbånd, digitale løsninger, app, hjemmeside, digitale kompetencer, platform, data, mobil, selvbetjening, portal",
-			"youth":            "unge, skole, elever, lærling, ungdomsråd, idræt, fritid, klub, fremtid",
-			"culture":          "kultur, bibliotek, museum, kulturarv, festival, musik, kunst, sprog, teater, kunsthåndværk",
-			"energy":           "energi, varmepumpe, solceller, vindmøller, energifattigdom, energirenovering, el, elregning, fjernvarme",
-			"participation":    "borgerinddragelse, høring, borgerbudget, dialog, afstemning, tillid, inklusion, borgerpanel, samarbejde",
-			"planning":         "planlægning, kommuneplan, lokalplan, byggetilladelse, kort, ansøgning, grønne områder, infrastruktur, arealanvendelse",
-		}),
-		sections: []string{"Problem", "Indsats", "Resultat", "Ressourcer", "Overførbarhed"},
-		inflect:  scandiInflect([]string{"en", "n"}, []string{"er", "r"}, []string{"erne", "rne"}),
-	},
-	{
-		code: "is", weight: 9, country: []string{"IS"},
-		regions:  map[string][]string{"IS": {"Vesturland", "Norðurland eystra", "Austurland", "Vestfirðir"}},
-		function: strings.Split("og,í,að,á,er,sem,til,með,um,af,við,var,eru,ekki,fyrir,en,frá,þegar,það,þau,hún,hann,sína,hafa,voru,líka,meira,eftir,öll,þar", ","),
-		general: parseEntries(`þjónusta/þjónustu/þjónustan, sveitarfélag/sveitarfélagsins/sveitarfélaginu, íbúi/íbúar/íbúa/íbúum, þorp, verkefni/verkefnið/verkefnisins,
-			landshluti, vinnustofa/vinnustofur, tilraun, hagsmunaaðili/hagsmunaaðilar, sjálfboðaliði/sjálfboðaliðar, staðbundnir frumkvöðlar, samsköpun,
-			lifandi tilraunastofa, opinber þjónusta, aðferð, niðurstaða/niðurstöður, mat, fjárhagsáætlun, starfsfólk, samstarfsaðili,
-			tengslanet, endurgjöf, notandi/notendur/notenda, borgari, samtök, ferli, áfangi, þjálfun, stuðningur, fundur/fundir/fundum, könnun,
-			viðtal, áskorun, dreifbýli, landsbyggð`),
-		topics: parseTopics(map[string]string{
-			"elderly-care":     "aldraðir/aldraða/aldraðra/öldruðum, eldri borgarar, heimaþjónusta/heimaþjónustu, aðstandendur, heilabilun, einmanaleiki, byltur, öryggishnappur, velferðartækni, hjúkrunarheimili",
-			"transport":        "strætó, almenningssamgöngur, tímatafla, bílstjóri, leið, pöntunarþjónusta, ferja, ferð/ferðir, farþegi/farþegar, leigubíll",
-			"health":           "heilsa, heilsugæsla/heilsugæslan/heilsugæslunnar, læknir, geðheilbrigði, fjarheilbrigðisþjónusta, lyfseðill, sjúklingur, vellíðan, sjúkrahús, hjúkrunarfræðingur",
-			"housing":          "húsnæði, leigjandi, leiga, einangrun, leiguíbúð, heimilisleysi, viðgerðir, húshitun, einbýlishús, húsnæðisfélag",
-			"digital-services": "ljósleiðari, stafræn þjónusta, app, vefsíða, stafræn hæfni, vettvangur, gögn, snjallsími, gátt, rafræn skilríki",
-			"youth":            "ungmenni, skóli/skólinn/skólum, nemendur, iðnnám, ungmennaráð, íþróttir, tómstundir, félag, framtíð",
-			"culture":          "menning, bókasafn, safn, menningararfur, hátíð, tónlist, list/listir, tungumál, leikhús, handverk",
-			"energy":           "orka, varmadæla, sólarsellur, vindorka, orkufátækt, endurbætur, raforka, rafmagnsreikningur, hitaveita",
-			"participation":    "íbúaþátttaka, samráð, íbúaþing, samtal, kosning, traust, inngilding, íbúaráð, samvinna",
-			"planning":         "skipulag/skipulagi/skipulags, aðalskipulag, deiliskipulag, byggingarleyfi, kort, umsókn, græn svæði, innviðir, landnotkun",
-		}),
-		sections: []string{"Vandi", "Aðferð", "Niðurstöður", "Úrræði", "Yfirfæranleiki"},
-		inflect:  suffixInflect(20, "a", "ar", "um", "i"),
-	},
-	{
-		code: "ga", weight: 9, country: []string{"IE"},
-		regions:  map[string][]string{"IE": {"Donegal", "Galway", "Mayo", "Kerry"}},
-		function: strings.Split("agus,an,na,a,ar,i,le,do,ag,is,go,ó,sa,den,don,mar,tá,bhí,níl,seo,sin,iad,muid,siad,freisin,níos,faoi,trí,idir,gach", ","),
-		general: parseEntries(`seirbhís/seirbhísí/sheirbhís, pobal/pobail/phobal, comhairle contae, cónaitheoir/cónaitheoirí, sráidbhaile, tionscadal,
-			réigiún, ceardlann, píolótach, páirtí leasmhar, oibrithe deonacha, seaimpíní áitiúla, comhléiriú, saotharlann bheo,
-			seirbhísí poiblí, cur chuige, toradh/torthaí, meastóireacht, buiséad, foireann, comhpháirtí, líonra, aiseolas,
-			úsáideoir/úsáideoirí, saoránach, eagraíocht, próiseas, céim, modh, oiliúint, tacaíocht, cruinniú/cruinnithe, suirbhé,
-			agallamh, dúshlán, tuath, Gaeltacht/Ghaeltacht, oileán, contae`),
-		topics: parseTopics(map[string]string{
-			"elderly-care":     "daoine scothaosta, teileachúram, cúram baile, cúramóir/cúramóirí, néaltrú, uaigneas, titim, aláram, braiteoir/braiteoirí, teach altranais",
-			"transport":        "bus, iompar pobail, amchlár, tiománaí, bealach, áirithint, bád farantóireachta, aistear, paisinéir, tacsaí",
-			"health":           "sláinte, clinic, dochtúir, meabhairshláinte, cianleigheas, oideas, othar, folláine, ospidéal, altra",
-			"housing":          "tithíocht, tionónta, cíos, insliú, tithíocht shóisialta, tiarna talún, easpa dídine, deisiúcháin, téamh, teach/tithe",
-			"digital-services": "leathanbhanda, seirbhísí digiteacha, aip, suíomh gréasáin, scileanna digiteacha, ardán, sonraí, fón póca, tairseach, ar líne",
-			"youth":            "daoine óga, scoil, óige, mic léinn, printíseacht, comhairle na n-óg, déagóirí, spórt, club, gairmeacha",
-			"culture":          "cultúr, leabharlann, músaem, oidhreacht, féile, ceol, ealaíona, teanga/Gaeilge/nGaeilge/Ghaeilge, amharclann, ceardaíocht",
-			"energy":           "fuinneamh, caidéal teasa, grianfhuinneamh, gaoth, bochtaineacht bhreosla, iarfheistiú, éifeachtúlacht, leictreachas, billí, téamh ceantair",
-			"participation":    "rannpháirtíocht, comhairliúchán, buiséadú rannpháirteach, plé, vóta, muinín, cuimsiú, painéal saoránach, comhdhearadh",
-			"planning":         "pleanáil, plean forbartha, réamhphleanáil, criosú, cead pleanála, iarratas, léarscáil, talamh, spás glas, bonneagar",
-		}),
-		sections: []string{"Fadhb", "Cur chuige", "Torthaí", "Acmhainní", "Inaistritheacht"},
-		inflect:  func(_ *rand.Rand, base string) string { return base },
-	},
+// corpusLangs are the languages of the corpus, in the order the generator
+// draws them: how often each occurs and how it inflects a word are here,
+// its vocabulary is in corpus/<file>.json.
+var corpusLangs = sync.OnceValue(func() []*corpusLang {
+	noInflect := func(_ *rand.Rand, base string) string { return base }
+	norwegian := scandiInflect([]string{"en", "n"}, []string{"er", "r"}, []string{"ene", "ne"})
+	return []*corpusLang{
+		loadCorpusLang("en", "en", 30, englishInflect),
+		loadCorpusLang("fi", "fi", 15, finnishInflect),
+		loadCorpusLang("sv", "sv", 15, scandiInflect([]string{"en", "n"}, []string{"er", "r"}, []string{"erna", "rna"})),
+		loadCorpusLang("no", "nb", 9, norwegian),
+		loadCorpusLang("no", "nn", 3, norwegian),
+		loadCorpusLang("da", "da", 10, scandiInflect([]string{"en", "n"}, []string{"er", "r"}, []string{"erne", "rne"})),
+		loadCorpusLang("is", "is", 9, suffixInflect(20, "a", "ar", "um", "i")),
+		loadCorpusLang("ga", "ga", 9, noInflect),
+	}
+})
+
+//go:embed corpus/*.json
+var corpusFiles embed.FS
+
+// corpusVocabulary is a file of corpus/: the words of one language (of
+// several, for Norwegian's two written standards, which differ here only
+// in their function words). An entry "a/b/c" is one word or phrase with
+// its forms, the base form first.
+type corpusVocabulary struct {
+	Countries []string            `json:"countries"` // a country listed twice is drawn twice as often
+	Regions   map[string][]string `json:"regions"`   // by country
+	Function  map[string][]string `json:"function"`  // function words by Doc.Language
+	Sections  []string            `json:"sections"`  // body section labels
+	General   []string            `json:"general"`
+	Topics    map[string][]string `json:"topics"`
 }
 
-func norwegian(code string, weight float64, function []string) *corpusLang {
-	return &corpusLang{
-		code: code, weight: weight, country: []string{"NO"},
-		regions:  map[string][]string{"NO": {"Vestland", "Nordland", "Troms og Finnmark", "Trøndelag"}},
-		function: function,
-		general: parseEntries(`tjeneste, kommune, innbygger, bygd, prosjekt, region, verksted, pilot, interessent, frivillig,
-			lokale ildsjeler, samskaping, levende laboratorium, offentlige tjenester, arbeidsmåte, resultat, evaluering,
-			budsjett, ansatte, partner, nettverk, tilbakemelding, bruker, borger, organisasjon, prosess, fase, metode,
-			opplæring, støtte, møte, spørreundersøkelse, intervju, utfordring, distrikt, grend, øy, fylke`),
-		topics: parseTopics(map[string]string{
-			"elderly-care":     "eldreomsorg/eldreomsorgen, eldre, hjemmetjeneste/hjemmetjenesten, pårørende, demens, ensomhet, fall, trygghetsalarm, velferdsteknologi, sykehjem",
-			"transport":        "buss/bussen, kollektivtransport, rutetabell, sjåfør, rute, bestillingstransport, ferje/ferja, reise, passasjer, drosje",
-			"health":           "helse, legekontor, fastlege, psykisk helse, hjemmeoppfølging, resept, pasient, trivsel, sykehus, sykepleier",
-			"housing":          "bolig, leietaker, husleie, etterisolering, utleiebolig, bostedsløshet, oppussing, oppvarming, enebolig, borettslag",
-			"digital-services": "bredbånd, digitale tjenester, app, nettside, digital kompetanse, plattform, data, mobil, portal, selvbetjening",
-			"youth":            "ungdom, skole, elever, lærling, ungdomsråd, idrett, fritid, lag, framtid",
-			"culture":          "kultur, bibliotek, museum, kulturarv, festival, musikk, kunst, språk, teater, husflid",
-			"energy":           "energi, varmepumpe, solceller, vindkraft, energifattigdom, enøk, strøm, strømregning, fjernvarme",
-			"participation":    "medvirkning, høring, innbyggerbudsjett, dialog, avstemning, tillit, inkludering, innbyggerpanel, samarbeid",
-			"planning":         "planlegging, kommuneplan, reguleringsplan, byggesøknad, kart, søknad, grøntområde, infrastruktur, arealbruk",
-		}),
-		sections: []string{"Problem", "Tiltak", "Resultat", "Ressurser", "Overførbarhet"},
-		inflect:  scandiInflect([]string{"en", "n"}, []string{"er", "r"}, []string{"ene", "ne"}),
+// loadCorpusLang reads language code's vocabulary from corpus/<file>.json.
+// The files are part of the program: one that does not load is a bug.
+func loadCorpusLang(file, code string, weight float64, inflect func(*rand.Rand, string) string) *corpusLang {
+	b, err := corpusFiles.ReadFile("corpus/" + file + ".json")
+	if err != nil {
+		panic(err)
 	}
+	var v corpusVocabulary
+	if err := json.Unmarshal(b, &v); err != nil {
+		panic(fmt.Errorf("corpus/%s.json: %w", file, err))
+	}
+	if len(v.Function[code]) == 0 {
+		panic(fmt.Errorf("corpus/%s.json: no function words for %q", file, code))
+	}
+	topics := make(map[string][][]string, len(v.Topics))
+	for t, entries := range v.Topics {
+		topics[t] = entryForms(entries)
+	}
+	return &corpusLang{code: code, weight: weight, country: v.Countries, regions: v.Regions, function: v.Function[code],
+		general: entryForms(v.General), topics: topics, sections: v.Sections, inflect: inflect}
 }
 
 type generator struct {
 	r        *rand.Rand
+	langs    []*corpusLang
 	langCum  []float64
 	topicCum []float64
 	zipf     map[int]*rand.Zipf // by list length
@@ -327,12 +202,13 @@ type generator struct {
 func newGenerator(seed int64) *generator {
 	g := &generator{
 		r:     rand.New(rand.NewSource(seed)),
+		langs: corpusLangs(),
 		zipf:  map[int]*rand.Zipf{},
 		start: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
 	g.span = int64(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Sub(g.start) / time.Second)
 	var s float64
-	for _, l := range corpusLangs {
+	for _, l := range g.langs {
 		s += l.weight
 		g.langCum = append(g.langCum, s)
 	}
@@ -434,7 +310,7 @@ func (g *generator) title(l *corpusLang, topics []string) string {
 }
 
 func (g *generator) doc() Doc {
-	l := corpusLangs[g.weighted(g.langCum)]
+	l := g.langs[g.weighted(g.langCum)]
 	topics := []string{CorpusTopics[g.weighted(g.topicCum)]}
 	for extra := g.r.Intn(3); extra > 0; extra-- {
 		t := CorpusTopics[g.weighted(g.topicCum)]

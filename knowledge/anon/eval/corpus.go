@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -16,6 +17,21 @@ import (
 type OrdinaryPractice struct {
 	ID, Lang string
 	Fields   []string // title, summary and body
+}
+
+// ReadPractices reads the corpus of practices in the file at path (see
+// ParsePractices).
+func ReadPractices(path string) ([]OrdinaryPractice, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ps, err := ParsePractices(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ps, nil
 }
 
 // ParsePractices reads a corpus of practices written without personal

@@ -3,7 +3,6 @@
 package eval
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -97,12 +96,7 @@ func TestEvalTargets(t *testing.T) {
 // practice in twenty may lose an ordinary word to a person placeholder
 // (failing closed on a word no lexicon knows is allowed, but rare).
 func TestOrdinaryWordsKept(t *testing.T) {
-	f, err := os.Open("../../search/testdata/relevance/practices.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ps, err := ParsePractices(f)
+	ps, err := ReadPractices("../../search/testdata/relevance/practices.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,15 +69,9 @@ func main() {
 		"Reproduce with `go test ./knowledge/anon/eval -run XXX -bench Gate5000Words`.\n",
 		words, countFindings(g, text), len(reg.Names), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), res.N,
 		float64(res.NsPerOp())/1e6, float64(cpuPerOp.Microseconds())/1e3, float64(cold.Milliseconds()), loadAvg())
-	f, err := os.Open(*corpus)
+	ps, err := eval.ReadPractices(*corpus)
 	if err != nil {
-		slog.Error("opening the practices without personal names", "err", err)
-		os.Exit(1)
-	}
-	ps, err := eval.ParsePractices(f)
-	f.Close()
-	if err != nil {
-		slog.Error("reading the practices without personal names", "file", *corpus, "err", err)
+		slog.Error("reading the practices without personal names", "err", err)
 		os.Exit(1)
 	}
 	ord := eval.CheckOrdinary(ps)

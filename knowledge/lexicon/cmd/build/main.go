@@ -26,7 +26,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -40,6 +39,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/livinglab/livinglab/internal/gzbest"
 )
 
 type source struct {
@@ -131,21 +132,11 @@ func buildNames(python, out string) error {
 }
 
 func writeGzip(path string, data []byte) error {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return err
-	}
-	if _, err := zw.Write(data); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	z := gzbest.Compress(data)
+	if err := os.WriteFile(path, z, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	slog.Info("wrote", "file", path, "bytes", buf.Len(), "raw", len(data))
+	slog.Info("wrote", "file", path, "bytes", len(z), "raw", len(data))
 	return nil
 }
 
