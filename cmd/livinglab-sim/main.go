@@ -249,6 +249,9 @@ func runCmd() *cobra.Command {
 			case "ingest":
 				c := def.Ingest
 				c.Dir, c.Seed = dir, seed
+				if profDir != "" {
+					c.Profile = filepath.Join(profDir, "ingest.cpu.pprof")
+				}
 				sizes(nil, &c.Records, &c.Latency, nil)
 				res, err = sim.RunIngest(ctx, c, logf)
 			case "attack":
@@ -290,7 +293,7 @@ func runCmd() *cobra.Command {
 	f.BoolVar(&bare, "bare", true, "steady: also run bare gossipsub on the same schedule (defaults; flood publish; livinglab's options; those plus verifying and storing each record)")
 	f.BoolVar(&floorOnly, "floor-only", false, "steady: of the bare systems run only the verify + store floor")
 	f.BoolVar(&flushIndex, "flush-index", false, "steady: apply every node's queued search-index changes before the window closes, so that its CPU holds all the indexing of its records")
-	f.StringVar(&profDir, "cpuprofile", "", "steady: write a CPU profile of each system's publishing window into this folder")
+	f.StringVar(&profDir, "cpuprofile", "", "steady: write a CPU profile of each system's publishing window into this folder; ingest: of the exchange and indexing")
 	f.StringVar(&out, "json", "", "write the results to this file instead of standard output")
 	return c
 }
