@@ -120,9 +120,13 @@ func (n *Node) countIndexable() (int, error) {
 
 // Reindex rebuilds the search index from the store, streaming the records
 // so that memory does not grow with the size of the store.
+//
+// The runtime's soft memory limit is lifted while the rebuild runs (see
+// liftMemoryLimit).
 func (n *Node) Reindex(progress func(done, total int)) error {
 	n.idxMu.Lock()
 	defer n.idxMu.Unlock()
+	defer liftMemoryLimit()()
 	if n.index != nil {
 		n.index.Close()
 		n.index = nil
