@@ -23,8 +23,10 @@ var memLimit struct {
 }
 
 // liftMemoryLimit removes the runtime's soft memory limit until the
-// returned function is called. Lifts nest; the limit that was set before
-// the first comes back after the last.
+// returned function is called. Lifts nest, because the limit belongs to
+// the process and several nodes in one process (tests, the simulator) may
+// rebuild at once: the limit that was set before the first comes back
+// after the last.
 func liftMemoryLimit() (restore func()) {
 	memLimit.Lock()
 	defer memLimit.Unlock()
