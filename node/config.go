@@ -87,10 +87,13 @@ type LimitsConfig struct {
 	// GoMemoryLimitMB is the Go runtime's soft memory limit for the
 	// daemon process (0: none); GOMEMLIMIT in the environment wins.
 	GoMemoryLimitMB int `json:"go_memory_limit_mb"`
-	MaxConnsPerIP   int `json:"max_conns_per_ip"`
-	PublishPerMin   int `json:"publish_per_min"`
-	PublishBurst    int `json:"publish_burst"`
-	MaxRequestKB    int `json:"max_request_kb"`
+	// MapCodeSparsely has `livinglab run` keep only the pages of its
+	// executable that it uses mapped (Linux; see MapCodeSparsely).
+	MapCodeSparsely bool `json:"map_code_sparsely"`
+	MaxConnsPerIP   int  `json:"max_conns_per_ip"`
+	PublishPerMin   int  `json:"publish_per_min"`
+	PublishBurst    int  `json:"publish_burst"`
+	MaxRequestKB    int  `json:"max_request_kb"`
 }
 
 // SyncConfig tunes catch-up.
@@ -144,7 +147,7 @@ func DefaultConfig() Config {
 		NAT:       NATConfig{PortMapping: true, HolePunching: true},
 		Store: StoreConfig{Profile: "small", MemTableMB: 8, NumMemtables: 2, BlockCacheMB: 8, IndexCacheMB: 8,
 			ValueLogFileMB: 64, NumCompactors: 2, GCInterval: Duration(10 * time.Minute)},
-		Limits: LimitsConfig{ConnsLow: 64, ConnsHigh: 128, MaxMemoryMB: 256, GoMemoryLimitMB: 64, MaxConnsPerIP: 8,
+		Limits: LimitsConfig{ConnsLow: 64, ConnsHigh: 128, MaxMemoryMB: 256, GoMemoryLimitMB: 64, MapCodeSparsely: true, MaxConnsPerIP: 8,
 			PublishPerMin: 60, PublishBurst: 30, MaxRequestKB: 1024},
 		Sync:      SyncConfig{Interval: Duration(30 * time.Second)},
 		Anonymise: AnonymiseConfig{K: 5},

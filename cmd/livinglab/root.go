@@ -237,6 +237,13 @@ func runCmd() *cobra.Command {
 				fmt.Fprintf(out, "API and web UI at http://%s/\n", apiAddr)
 				fmt.Fprintln(out, "ready")
 				node.NotifySystemd("READY=1")
+				if cfg.Limits.MapCodeSparsely {
+					if freed, err := node.MapCodeSparsely(); err != nil {
+						log.Warn("could not map the executable sparsely; it stays mapped as the kernel maps it", "err", err)
+					} else {
+						log.Debug("executable mapped sparsely", "unmapped_mib", freed>>20)
+					}
+				}
 			}})
 		if err != nil {
 			return err
