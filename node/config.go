@@ -15,7 +15,7 @@ import (
 )
 
 // ConfigVersion is the version of the config file this release writes.
-const ConfigVersion = 2
+const ConfigVersion = 3
 
 // ErrConfigTooNew is returned for a config written by a newer release.
 var ErrConfigTooNew = errors.New("config file is newer than this release")
@@ -204,6 +204,10 @@ var configMigrations = []configMigration{
 		}
 		return nil
 	}},
+	// Version 3 added limits.map_code_sparsely, on by default. A version 2
+	// file gets the default like any missing key; the version says that a
+	// release which does not know the key must not read the file.
+	{From: 2, Run: func(map[string]any) error { return nil }},
 }
 
 // LoadConfig reads path, migrating an older file (the old one is kept as

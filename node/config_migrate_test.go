@@ -51,3 +51,44 @@ func TestConfigMigrationStoreDefaults(t *testing.T) {
 		})
 	}
 }
+
+// A version 2 config, written before the executable could be mapped
+// sparsely, gets the default (on) and is written back as the current
+// version; one that says otherwise keeps its choice.
+func TestConfigMigrationSparseCodeMapping(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name   string
+		limits string
+		want   bool
+	}{
+		{"no key", `{"go_memory_limit_mb": 64}`, true},
+		{"switched off", `{"map_code_sparsely": false}`, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.name+".json")
+			body := `{"version": 2, "region": "Vestland", "limits": ` + c.limits + `}`
+			if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := LoadConfig(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Version != ConfigVersion || cfg.Limits.MapCodeSparsely != c.want {
+				t.Fatalf("migrated config: version %d, map_code_sparsely %v, want %v", cfg.Version, cfg.Limits.MapCodeSparsely, c.want)
+			}
+			if kept, err := os.ReadFile(path + ".v2"); err != nil || string(kept) != body {
+				t.Fatalf("old config not kept as it was: %q, %v", kept, err)
+			}
+			var onDisk map[string]any
+			b, _ := os.ReadFile(path)
+			if err := json.Unmarshal(b, &onDisk); err != nil || onDisk["version"] != float64(ConfigVersion) {
+				t.Fatalf("migrated config not written back: %s", b)
+			}
+			if got := onDisk["limits"].(map[string]any)["map_code_sparsely"]; got != c.want {
+				t.Fatalf("written back with map_code_sparsely %v, want %v", got, c.want)
+			}
+		})
+	}
+}

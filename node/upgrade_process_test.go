@@ -45,9 +45,9 @@ func buildPrevious(t *testing.T) string {
 	return path
 }
 
-// keepConfigVersion writes version v back into a home's config file, for a
-// release that knows no later version (the fields it holds are the same).
-func keepConfigVersion(t *testing.T, h Home, v int) {
+// changeRawConfig edits a home's config file as JSON, leaving every key
+// the edit does not touch, and the version, as they are.
+func changeRawConfig(t *testing.T, h Home, change func(raw map[string]any)) {
 	t.Helper()
 	b, err := os.ReadFile(h.Config())
 	if err != nil {
@@ -57,13 +57,23 @@ func keepConfigVersion(t *testing.T, h Home, v int) {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		t.Fatal(err)
 	}
-	raw["version"] = v
+	change(raw)
 	if b, err = json.MarshalIndent(raw, "", "  "); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(h.Config(), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// section is the object under key in raw, made if missing.
+func section(raw map[string]any, key string) map[string]any {
+	m, ok := raw[key].(map[string]any)
+	if !ok {
+		m = map[string]any{}
+		raw[key] = m
+	}
+	return m
 }
 
 // runWith runs a livinglab binary's command against home.
@@ -108,18 +118,17 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 			args = append(args, "--federation", testFederation)
 		}
 		runWith(t, oldBin, home[n], args...)
-		h := Home{Dir: home[n]}
-		changeConfig(t, h, func(cfg *Config) {
+		// The file stays the previous release's: it refuses keys it does
+		// not know and versions newer than its own.
+		changeRawConfig(t, Home{Dir: home[n]}, func(raw map[string]any) {
 			// No periodic sync: what arrives after the nodes connected came
 			// by gossip.
-			cfg.Sync.Interval = Duration(time.Hour)
-			cfg.Limits.PublishPerMin, cfg.Limits.PublishBurst = 100000, 100000
-			cfg.Discovery = DiscoveryConfig{}
-			cfg.NAT = NATConfig{}
+			section(raw, "sync")["interval"] = "1h"
+			limits := section(raw, "limits")
+			limits["publish_per_min"], limits["publish_burst"] = 100000, 100000
+			raw["discovery"] = map[string]any{"mdns": false, "dht": false}
+			raw["nat"] = map[string]any{"port_mapping": false, "hole_punching": false}
 		})
-		// This release migrated the file on loading it; the previous
-		// release reads its own version only.
-		keepConfigVersion(t, h, 1)
 	}
 	d := map[string]*daemon{}
 	for _, n := range names {
