@@ -12,6 +12,8 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
+
+	"github.com/livinglab/livinglab/internal/sysmem"
 )
 
 // rebuildBatch is how many documents the offline builder puts in one
@@ -21,13 +23,33 @@ import (
 // end.
 const rebuildBatch = 256
 
-// rebuildMergeMax is how many segments the builder merges at once when the
-// last document is in. bleve's default, 10, merges the 391 segments of
-// 100,000 records in three passes, writing everything three times (15 s
-// of a 56-64 s rebuild here); one pass takes 9-10 s. Each segment being
+// How many segments the builder merges at once when the last document is
+// in. bleve's default, 10, merges the 391 segments of 100,000 records in
+// three passes, writing everything three times: a rebuild took 62-68 s
+// here, 52-54 s when all are merged in one pass. But a merge reads every
+// segment it merges through memory maps, and where the page cache cannot
+// hold them all, the pages are read again and again: in a 384 MiB memory
+// cgroup the one-pass merge of those 100,000 records had read 770 GB from
+// disk when it was stopped after 14 minutes, while the three passes
+// finished the whole rebuild in 58 s. So one pass is taken only where the
+// memory available to the process holds the segments twice over
+// (estimated at rebuildSegmentBytes per document). Each segment being
 // merged is one open file: Go raises the process's soft limit on open
-// files to the hard limit at start, far above this.
-const rebuildMergeMax = 1000
+// files to the hard limit at start, far above rebuildMergeMax.
+const (
+	rebuildMergeMax     = 1000
+	rebuildMergeSmall   = 10
+	rebuildSegmentBytes = 16 << 10 // a generated practice took 9.4 KiB
+)
+
+// mergeFanIn chooses the final merge's fan-in for total documents, given
+// the memory available to the process (if known).
+func mergeFanIn(total int, avail uint64, known bool) int {
+	if known && avail/2/rebuildSegmentBytes < uint64(max(total, 0)) {
+		return rebuildMergeSmall
+	}
+	return rebuildMergeMax
+}
 
 // Rebuild deletes everything in dir and indexes the documents docs yields,
 // then opens the result. total is only used for progress reports (0 if
@@ -53,10 +75,11 @@ func Rebuild(dir string, total int, docs func(yield func(Doc) error) error, prog
 		return nil, err
 	}
 	im := newMapping()
+	avail, known := sysmem.Available()
 	builder, err := bleve.NewBuilder(filepath.Join(dir, indexDir), analysedMapping{im}, map[string]interface{}{
 		"buildPathPrefix": dir,
 		"batchSize":       rebuildBatch,
-		"mergeMax":        rebuildMergeMax,
+		"mergeMax":        mergeFanIn(total, avail, known),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rebuild search index %s: %w", dir, err)
