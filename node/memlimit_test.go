@@ -7,10 +7,12 @@ import (
 	"runtime/debug"
 	"testing"
 
+	"github.com/livinglab/livinglab/internal/sysmem"
 	"github.com/livinglab/livinglab/protocol"
 )
 
-// A rebuild runs without the soft memory limit and puts it back after.
+// A rebuild raises the soft memory limit to what the process may use and
+// puts it back after.
 func TestReindexLiftsMemoryLimit(t *testing.T) {
 	a := newLabAPI(t)
 	publishV2(t, a.n, PracticeInput{Practice: protocol.Practice{Title: "Village telecare",
@@ -19,6 +21,10 @@ func TestReindexLiftsMemoryLimit(t *testing.T) {
 	prev := debug.SetMemoryLimit(limit)
 	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
 
+	// As in a unit with MemoryMax=1G.
+	availableMemory = func() (uint64, bool) { return 1 << 30, true }
+	t.Cleanup(func() { availableMemory = sysmem.Available })
+	const want = 768 << 20
 	var during []int64
 	if err := a.n.Reindex(func(done, total int) {
 		during = append(during, debug.SetMemoryLimit(-1))
@@ -29,8 +35,8 @@ func TestReindexLiftsMemoryLimit(t *testing.T) {
 		t.Fatal("no progress reported")
 	}
 	for _, l := range during {
-		if l != math.MaxInt64 {
-			t.Fatalf("limit during the rebuild: %d, want none", l)
+		if l != want {
+			t.Fatalf("limit during the rebuild: %d, want %d", l, want)
 		}
 	}
 	if got := debug.SetMemoryLimit(-1); got != limit {
@@ -42,11 +48,33 @@ func TestReindexLiftsMemoryLimit(t *testing.T) {
 	r2 := liftMemoryLimit()
 	r1()
 	r1() // a second call changes nothing
-	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
-		t.Fatalf("limit with one lift left: %d", got)
+	if got := debug.SetMemoryLimit(-1); got != want {
+		t.Fatalf("limit with one lift left: %d, want %d", got, want)
 	}
 	r2()
 	if got := debug.SetMemoryLimit(-1); got != limit {
 		t.Fatalf("limit after both lifts: %d, want %d", got, limit)
+	}
+}
+
+func TestRebuildMemoryLimit(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		name  string
+		set   int64
+		avail uint64
+		known bool
+		want  int64
+	}{
+		{"daemon in a 384 MiB unit", 64 * mib, 384 * mib, true, 288 * mib},
+		{"daemon on a machine with 20 GiB free", 64 * mib, 20 << 30, true, 15 << 30},
+		{"no limit set", math.MaxInt64, 384 * mib, true, math.MaxInt64},
+		{"memory not known", 64 * mib, 0, false, math.MaxInt64},
+		{"limit set above three quarters", 512 * mib, 384 * mib, true, 512 * mib},
+		{"no cgroup limit, no meminfo", 64 * mib, math.MaxUint64, true, math.MaxInt64},
+	} {
+		if got := rebuildMemoryLimit(c.set, c.avail, c.known); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
 	}
 }
