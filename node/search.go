@@ -200,6 +200,12 @@ func (n *Node) updateIndex(rec *protocol.Signed, res knowledge.PutResult) {
 	}
 	ops := append([]indexOp{op}, restored...)
 	n.idxq.mu.Lock()
+	// Hold the record's writer back while the queue is full: where
+	// records are stored faster than they are indexed for long (large
+	// records, a slow disk), the queue would otherwise hold every one.
+	for n.idxq.running && len(n.idxq.pending) >= n.idxq.limit() {
+		n.idxq.spaceCond().Wait()
+	}
 	if n.idxq.running {
 		n.idxq.pending = append(n.idxq.pending, ops...)
 		n.idxq.mu.Unlock()
@@ -232,6 +238,26 @@ type indexQueue struct {
 	// applying is set while the indexer applies a batch it has taken
 	// off pending.
 	applying bool
+	// space is signalled when the indexer takes changes off pending or
+	// stops; maxPending overrides maxIndexPending (tests).
+	space      *sync.Cond
+	maxPending int
+}
+
+// spaceCond returns the condition writers wait on for room in the queue;
+// call with mu held.
+func (q *indexQueue) spaceCond() *sync.Cond {
+	if q.space == nil {
+		q.space = sync.NewCond(&q.mu)
+	}
+	return q.space
+}
+
+func (q *indexQueue) limit() int {
+	if q.maxPending > 0 {
+		return q.maxPending
+	}
+	return maxIndexPending
 }
 
 const (
@@ -249,6 +275,9 @@ const (
 	// indexBatchMin records, a few hundred milliseconds).
 	indexBatchMin = 512
 	indexDelay    = time.Minute
+	// maxIndexPending bounds the queue: a writer waits while this many
+	// changes are queued (a few KiB each).
+	maxIndexPending = 4 * maxIndexBatch
 )
 
 // indexer applies queued index changes until ctx ends, then drains the
@@ -270,7 +299,10 @@ func (n *Node) indexer(ctx context.Context) error {
 			if len(batch) > maxIndexBatch {
 				batch = batch[:maxIndexBatch]
 			}
-			n.idxq.pending = n.idxq.pending[len(batch):]
+			// A copy of the rest, so that the batch's documents are
+			// not kept alive by the queue's array once applied.
+			n.idxq.pending = append([]indexOp(nil), n.idxq.pending[len(batch):]...)
+			n.idxq.spaceCond().Broadcast()
 			if ctx.Err() != nil && len(batch) == 0 {
 				n.idxq.running = false
 				n.idxq.pending = nil
@@ -301,7 +333,7 @@ func (n *Node) gatherIndexBatch(ctx context.Context) {
 	defer deadline.Stop()
 	for {
 		n.idxq.mu.Lock()
-		enough := len(n.idxq.pending) >= indexBatchMin
+		enough := len(n.idxq.pending) >= min(indexBatchMin, n.idxq.limit())
 		n.idxq.mu.Unlock()
 		if enough {
 			return
