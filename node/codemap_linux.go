@@ -29,8 +29,11 @@ import (
 // executes and reads. The file stays in the page cache while the kernel
 // has room for it, so faulting a page back costs a page-table update, not
 // a read. Under memory pressure a page read back is read alone, without
-// readahead. It reports by how many bytes the process's file-backed
-// resident memory fell.
+// readahead, and the kernel ignores accesses through a MADV_RANDOM mapping
+// when it picks pages to reclaim (such a mapping has no recency), so the
+// code is reclaimed like cold pages: in a memory cgroup too small for the
+// node it is killed sooner (bench/memory.md). It reports by how many bytes
+// the process's file-backed resident memory fell.
 func MapCodeSparsely() (int64, error) {
 	exe, err := os.Stat("/proc/self/exe")
 	if err != nil {
