@@ -3,11 +3,14 @@
 package node
 
 import (
+	"fmt"
 	"math"
 	"runtime/debug"
 	"testing"
+	"time"
 
 	"github.com/livinglab/livinglab/internal/sysmem"
+	"github.com/livinglab/livinglab/knowledge/search"
 	"github.com/livinglab/livinglab/protocol"
 )
 
@@ -76,5 +79,54 @@ func TestRebuildMemoryLimit(t *testing.T) {
 		if got := rebuildMemoryLimit(c.set, c.avail, c.known); got != c.want {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)
 		}
+	}
+}
+
+// A full index batch (a catch-up, a burst) is applied with the limit
+// raised, like a rebuild, and the limit comes back after it.
+func TestIndexBatchLiftsMemoryLimit(t *testing.T) {
+	a := newLabAPI(t)
+	n := a.n
+	if err := n.openIndex(nil); err != nil {
+		t.Fatal(err)
+	}
+	defer n.closeIndex()
+	availableMemory = func() (uint64, bool) { return 1 << 30, true }
+	t.Cleanup(func() { availableMemory = sysmem.Available })
+	const limit, raised = 64 << 20, 768 << 20
+	prev := debug.SetMemoryLimit(limit)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+
+	ops := make([]indexOp, indexBatchMin)
+	for i := range ops {
+		ops[i] = indexOp{put: &search.Doc{CID: fmt.Sprintf("doc-%d", i), Kind: "practice", Language: "en",
+			Title:   fmt.Sprintf("Village telecare round %d", i),
+			Summary: "Volunteers check in on older neighbours by phone.", Created: time.Now()}}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.applyIndex(ops)
+	}()
+	seen := false
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		default:
+			if debug.SetMemoryLimit(-1) == raised {
+				seen = true
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	if !seen {
+		t.Errorf("the limit was never raised to %d while %d documents were indexed", raised, len(ops))
+	}
+	if got := debug.SetMemoryLimit(-1); got != limit {
+		t.Errorf("limit after the batch: %d, want %d", got, limit)
+	}
+	if got, err := n.searchIndex().Count(); err != nil || got != uint64(len(ops)) {
+		t.Fatalf("index holds %d (%v), want %d", got, err, len(ops))
 	}
 }

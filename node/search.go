@@ -357,6 +357,11 @@ func (n *Node) applyIndex(ops []indexOp) {
 	if ix == nil {
 		return
 	}
+	if len(ops) >= indexBatchMin {
+		// A full batch (a catch-up, a burst) needs a few hundred MiB of
+		// heap while it is analysed and built, like a rebuild.
+		defer liftMemoryLimit()()
+	}
 	puts := map[string]search.Doc{}
 	var order []string
 	var del []string
