@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/livinglab/livinglab/internal/sysmem"
 )
 
 // The daemon's executable is about 75 MB, most of it code and tables of
@@ -62,7 +64,7 @@ func MapCodeSparsely() (int64, error) {
 	if err != nil || after > before {
 		return 0, nil
 	}
-	return before - after, nil
+	return int64(before - after), nil
 }
 
 type segment struct{ start, end uintptr }
@@ -111,19 +113,14 @@ func executableSegments(dev, ino uint64) ([]segment, error) {
 }
 
 // rssFile reads the process's file-backed resident memory in bytes.
-func rssFile() (int64, error) {
-	b, err := os.ReadFile("/proc/self/status")
+func rssFile() (uint64, error) {
+	fs, err := sysmem.ReadKiBFields("/proc/self/status")
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "RssFile:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("RssFile %q: %w", v, err)
-			}
-			return kb << 10, nil
-		}
+	v, ok := fs["RssFile"]
+	if !ok {
+		return 0, fmt.Errorf("no RssFile in /proc/self/status")
 	}
-	return 0, fmt.Errorf("no RssFile in /proc/self/status")
+	return v, nil
 }

@@ -39,22 +39,46 @@ func Available() (bytes uint64, ok bool) {
 
 // memAvailable reads MemAvailable from /proc/meminfo.
 func memAvailable(r io.Reader) (uint64, error) {
+	fs, err := KiBFields(r)
+	if err != nil {
+		return 0, fmt.Errorf("meminfo: %w", err)
+	}
+	v, ok := fs["MemAvailable"]
+	if !ok {
+		return 0, fmt.Errorf("meminfo: no MemAvailable")
+	}
+	return v, nil
+}
+
+// ReadKiBFields reads the "Name: N kB" lines of a /proc file such as
+// /proc/meminfo or /proc/PID/status (see KiBFields).
+func ReadKiBFields(path string) (map[string]uint64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return KiBFields(f)
+}
+
+// KiBFields returns the values of the "Name: N kB" lines of r in bytes,
+// by name. Lines of another form are left out.
+func KiBFields(r io.Reader) (map[string]uint64, error) {
+	out := map[string]uint64{}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		v, ok := strings.CutPrefix(sc.Text(), "MemAvailable:")
+		k, v, ok := strings.Cut(sc.Text(), ":")
 		if !ok {
 			continue
 		}
-		kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("meminfo: MemAvailable %q: %w", v, err)
+		fs := strings.Fields(v)
+		if len(fs) == 2 && fs[1] == "kB" {
+			if n, err := strconv.ParseUint(fs[0], 10, 64); err == nil {
+				out[k] = n << 10
+			}
 		}
-		return kb << 10, nil
 	}
-	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("meminfo: %w", err)
-	}
-	return 0, fmt.Errorf("meminfo: no MemAvailable")
+	return out, sc.Err()
 }
 
 // cgroupLimit finds the memory limit of the cgroup that /proc/self/cgroup

@@ -3,7 +3,6 @@
 package sim
 
 import (
-	"bufio"
 	"fmt"
 	"math"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/livinglab/livinglab/internal/sysmem"
 )
 
 // Dist summarises a sample of durations in milliseconds.
@@ -108,26 +109,7 @@ func round(v float64, digits int) float64 {
 
 // ProcStatus reads the kB fields of /proc/PID/status, in bytes.
 func ProcStatus(pid int) (map[string]uint64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	out := map[string]uint64{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		fs := strings.Fields(v)
-		if len(fs) == 2 && fs[1] == "kB" {
-			if n, err := strconv.ParseUint(fs[0], 10, 64); err == nil {
-				out[k] = n << 10
-			}
-		}
-	}
-	return out, sc.Err()
+	return sysmem.ReadKiBFields(fmt.Sprintf("/proc/%d/status", pid))
 }
 
 // Machine describes the computer the benchmarks ran on.
