@@ -32,7 +32,7 @@ var availableMemory = sysmem.Available
 
 // liftMemoryLimit raises the runtime's soft memory limit until the
 // returned function is called: to three quarters of the memory available
-// to the process (rebuildMemoryLimit), so that in a memory cgroup (a
+// to the process (raisedMemoryLimit), so that in a memory cgroup (a
 // systemd unit's MemoryMax) the collector still works before the kernel's
 // limit kills the process. Lifts nest, because the limit belongs to the
 // process and several nodes in one process (tests, the simulator) may
@@ -44,7 +44,7 @@ func liftMemoryLimit() (restore func()) {
 	if memLimit.lifts == 0 {
 		avail, known := availableMemory()
 		memLimit.saved = debug.SetMemoryLimit(-1)
-		debug.SetMemoryLimit(rebuildMemoryLimit(memLimit.saved, avail, known))
+		debug.SetMemoryLimit(raisedMemoryLimit(memLimit.saved, avail, known))
 	}
 	memLimit.lifts++
 	return sync.OnceFunc(func() {
@@ -57,11 +57,12 @@ func liftMemoryLimit() (restore func()) {
 	})
 }
 
-// rebuildMemoryLimit is the soft memory limit while a rebuild runs, given
-// the limit set (math.MaxInt64: none) and the memory available to the
-// process: none if the memory is not known or there was none, else three
-// quarters of what is available, but never below the limit set.
-func rebuildMemoryLimit(set int64, avail uint64, known bool) int64 {
+// raisedMemoryLimit is the soft memory limit while a rebuild or a full
+// index batch runs, given the limit set (math.MaxInt64: none) and the
+// memory available to the process: none if the memory is not known or
+// there was none, else three quarters of what is available, but never
+// below the limit set.
+func raisedMemoryLimit(set int64, avail uint64, known bool) int64 {
 	if set == math.MaxInt64 || !known || avail/4*3 >= math.MaxInt64 {
 		return math.MaxInt64
 	}

@@ -60,7 +60,7 @@ func TestReindexLiftsMemoryLimit(t *testing.T) {
 	}
 }
 
-func TestRebuildMemoryLimit(t *testing.T) {
+func TestRaisedMemoryLimit(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
 		name  string
@@ -76,7 +76,7 @@ func TestRebuildMemoryLimit(t *testing.T) {
 		{"limit set above three quarters", 512 * mib, 384 * mib, true, 512 * mib},
 		{"no cgroup limit, no meminfo", 64 * mib, math.MaxUint64, true, math.MaxInt64},
 	} {
-		if got := rebuildMemoryLimit(c.set, c.avail, c.known); got != c.want {
+		if got := raisedMemoryLimit(c.set, c.avail, c.known); got != c.want {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)
 		}
 	}

@@ -154,6 +154,7 @@ func New(home Home, opts Options) (*Node, error) {
 	n.syncSt.sem = make(chan struct{}, maxSyncSessions)
 	n.idxq.wake = make(chan struct{}, 1)
 	n.idxq.flush = make(chan struct{}, 1)
+	n.idxq.space = sync.NewCond(&n.idxq.mu)
 	n.val = &protocol.Validator{Federation: cfg.Federation.Name, Founder: cfg.Federation.Founder, Ledger: n}
 	if err := n.loadRoster(); err != nil {
 		st.Close()

@@ -121,7 +121,7 @@ func (n *Node) countIndexable() (int, error) {
 // Reindex rebuilds the search index from the store, streaming the records
 // so that memory does not grow with the size of the store.
 //
-// The runtime's soft memory limit is lifted while the rebuild runs (see
+// The runtime's soft memory limit is raised while the rebuild runs (see
 // liftMemoryLimit).
 func (n *Node) Reindex(progress func(done, total int)) error {
 	n.idxMu.Lock()
@@ -204,7 +204,7 @@ func (n *Node) updateIndex(rec *protocol.Signed, res knowledge.PutResult) {
 	// records are stored faster than they are indexed for long (large
 	// records, a slow disk), the queue would otherwise hold every one.
 	for n.idxq.running && len(n.idxq.pending) >= n.idxq.limit() {
-		n.idxq.spaceCond().Wait()
+		n.idxq.space.Wait()
 	}
 	if n.idxq.running {
 		n.idxq.pending = append(n.idxq.pending, ops...)
@@ -238,19 +238,10 @@ type indexQueue struct {
 	// applying is set while the indexer applies a batch it has taken
 	// off pending.
 	applying bool
-	// space is signalled when the indexer takes changes off pending or
-	// stops; maxPending overrides maxIndexPending (tests).
+	// space (on mu) is signalled when the indexer takes changes off
+	// pending; maxPending overrides maxIndexPending (tests).
 	space      *sync.Cond
 	maxPending int
-}
-
-// spaceCond returns the condition writers wait on for room in the queue;
-// call with mu held.
-func (q *indexQueue) spaceCond() *sync.Cond {
-	if q.space == nil {
-		q.space = sync.NewCond(&q.mu)
-	}
-	return q.space
 }
 
 func (q *indexQueue) limit() int {
@@ -302,7 +293,7 @@ func (n *Node) indexer(ctx context.Context) error {
 			// A copy of the rest, so that the batch's documents are
 			// not kept alive by the queue's array once applied.
 			n.idxq.pending = append([]indexOp(nil), n.idxq.pending[len(batch):]...)
-			n.idxq.spaceCond().Broadcast()
+			n.idxq.space.Broadcast()
 			if ctx.Err() != nil && len(batch) == 0 {
 				n.idxq.running = false
 				n.idxq.pending = nil
