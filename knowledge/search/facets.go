@@ -52,6 +52,13 @@ func (fc *facetCollector) context(ctx context.Context) context.Context {
 	return context.WithValue(ctx, bsearch.MakeDocumentMatchHandlerKey, bsearch.MakeDocumentMatchHandler(maker))
 }
 
+// useMatches records matches found on snapshot s without bleve's collector.
+func (fc *facetCollector) useMatches(s *scorch.IndexSnapshot, matches *roaring.Bitmap) {
+	fc.release()
+	s.AddRef()
+	fc.snapshot, fc.matches = s, matches
+}
+
 // release drops the snapshot reference.
 func (fc *facetCollector) release() {
 	if fc.snapshot != nil {

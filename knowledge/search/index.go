@@ -124,6 +124,10 @@ type Index struct {
 
 	seq atomic.Uint64 // last write sequence number handed out
 
+	// bleveOnly ranks every query with bleve's searchers instead of the
+	// term-at-a-time evaluator (topk.go): for comparing the two.
+	bleveOnly bool
+
 	langMu sync.RWMutex
 	langs  map[string]bool // canonical codes of the languages with their own analysis in the index
 

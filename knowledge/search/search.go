@@ -202,20 +202,37 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 				&bsearch.SortField{Field: fieldCreated, Desc: true, Type: bsearch.SortFieldAsDate, Missing: bsearch.SortFieldMissingLast},
 			})
 		}
-		sctx := ctx
-		if len(facets) > 0 {
-			sctx = fc.context(ctx)
+		// A best-match query is ranked term at a time (topk.go), with
+		// the page's snippets; other queries, and query shapes it does
+		// not evaluate, go to bleve.
+		res = nil
+		located := false
+		if sortOrder == SortRelevance && p.scored && !ix.bleveOnly {
+			var rfc *facetCollector
+			if len(facets) > 0 {
+				rfc = &fc
+			}
+			res, err = pl.ranked(ctx, req.Query, page, size, q.TieByCID, req.Fields, rfc, p.kept)
+			if err != nil && !errors.Is(err, errUnsupported) {
+				return err
+			}
+			located = res != nil
 		}
-		res, err = b.SearchInContext(sctx, req)
-		if err != nil {
-			return err
+		if res == nil {
+			sctx := ctx
+			if len(facets) > 0 {
+				sctx = fc.context(ctx)
+			}
+			if res, err = b.SearchInContext(sctx, req); err != nil {
+				return err
+			}
 		}
 		if len(facets) > 0 {
 			if counts, err = fc.counts(facets); err != nil {
 				return err
 			}
 		}
-		if len(p.kept) > 0 && len(res.Hits) > 0 {
+		if len(p.kept) > 0 && len(res.Hits) > 0 && !located {
 			return pl.addLocations(ctx, res, p.kept)
 		}
 		return nil

@@ -1,0 +1,896 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+	zap "github.com/blevesearch/zapx/v17"
+)
+
+// The ranked search of a best-match query, evaluated term at a time.
+//
+// bleve scores a query document at a time: every clause's searcher yields
+// its next match as an allocated document match, and a heap or slice merges
+// them clause by clause. A best-match query here is a disjunction of one to
+// three dozen term clauses (a word's stems in four fields, its glossary
+// concept, the cross-language field), and on a large index of a small
+// vocabulary most records match several of them, so that merge was most of
+// a search's time. This evaluator reads each clause's postings straight
+// from the index segments into per-record accumulators, one per compound
+// clause, then scores every matching record from them and keeps the best.
+// It gives bleve's scores (TF-IDF with query norm and coordination
+// factors, the same formulas, summed in another order) and bleve's order,
+// and the set of matching records for totals and facets; topk_test.go
+// holds it to that. The clauses are read, and the records scored, on
+// every CPU. Queries of any other shape (phrases of more than two words,
+// date order, no words) go to bleve.
+
+// Node kinds of a compiled query.
+const (
+	opTerm = iota
+	opOr
+	opAnd
+	opBool
+)
+
+// tnode is one clause of a compiled query.
+type tnode struct {
+	op int
+	// term clauses
+	field string
+	term  []byte
+	boost float64
+	idf   float64
+	qw    float64 // query weight: boost × idf × query norm
+	// compound clauses
+	min      int      // disjunction: matching children needed (at least 1)
+	kids     []*tnode // children, in query order
+	inner    []*tnode // the compound children
+	terms    int      // number of term children
+	slot     int      // accumulator index
+	into     int      // term clauses: the accumulator of the parent
+	postings uint64   // term clauses: records with the term
+	// boolean
+	must, should, not *tnode
+}
+
+// errUnsupported marks a query shape the evaluator leaves to bleve.
+var errUnsupported = errors.New("query shape not evaluated term at a time")
+
+// compileQuery turns a bleve query into clauses, or errUnsupported.
+func compileQuery(q query.Query) (*tnode, error) {
+	switch x := q.(type) {
+	case *query.TermQuery:
+		return &tnode{op: opTerm, field: x.FieldVal, term: []byte(x.Term), boost: x.BoostVal.Value()}, nil
+	case *query.DisjunctionQuery:
+		if x.BoostVal != nil && x.BoostVal.Value() != 1 {
+			return nil, errUnsupported
+		}
+		n, err := compileKids(opOr, x.Disjuncts)
+		if err != nil {
+			return nil, err
+		}
+		n.min = max(int(x.Min), 1)
+		if float64(int(x.Min)) != x.Min {
+			return nil, errUnsupported
+		}
+		return n, nil
+	case *query.ConjunctionQuery:
+		if x.BoostVal != nil && x.BoostVal.Value() != 1 {
+			return nil, errUnsupported
+		}
+		return compileKids(opAnd, x.Conjuncts)
+	case *query.BooleanQuery:
+		if x.Filter != nil || (x.BoostVal != nil && x.BoostVal.Value() != 1) || x.Must == nil {
+			return nil, errUnsupported
+		}
+		n := &tnode{op: opBool}
+		var err error
+		if n.must, err = compileQuery(x.Must); err != nil {
+			return nil, err
+		}
+		if x.Should != nil {
+			if n.should, err = compileQuery(x.Should); err != nil {
+				return nil, err
+			}
+			if n.should.op != opOr {
+				return nil, errUnsupported
+			}
+		}
+		if x.MustNot != nil {
+			if n.not, err = compileQuery(x.MustNot); err != nil {
+				return nil, err
+			}
+		}
+		if n.must.op == opTerm || (n.not != nil && n.not.op == opTerm) {
+			return nil, errUnsupported
+		}
+		return n, nil
+	}
+	return nil, errUnsupported
+}
+
+func compileKids(op int, qs []query.Query) (*tnode, error) {
+	if len(qs) == 0 {
+		return nil, errUnsupported
+	}
+	n := &tnode{op: op}
+	for _, q := range qs {
+		k, err := compileQuery(q)
+		if err != nil {
+			return nil, err
+		}
+		if k.op == opBool {
+			return nil, errUnsupported
+		}
+		n.kids = append(n.kids, k)
+		if k.op == opTerm {
+			n.terms++
+		} else {
+			n.inner = append(n.inner, k)
+		}
+	}
+	return n, nil
+}
+
+// walk calls fn for n and every clause below it, parents first.
+func (n *tnode) walk(fn func(*tnode)) {
+	fn(n)
+	for _, k := range n.kids {
+		k.walk(fn)
+	}
+	for _, k := range []*tnode{n.must, n.should, n.not} {
+		if k != nil {
+			k.walk(fn)
+		}
+	}
+}
+
+// scoredTerms returns the term clauses that contribute to the score: all
+// but those under a boolean's must-not.
+func (n *tnode) scoredTerms(out []*tnode) []*tnode {
+	switch n.op {
+	case opTerm:
+		return append(out, n)
+	case opBool:
+		out = n.must.scoredTerms(out)
+		if n.should != nil {
+			out = n.should.scoredTerms(out)
+		}
+		return out
+	}
+	for _, k := range n.kids {
+		out = k.scoredTerms(out)
+	}
+	return out
+}
+
+// topDoc is one scored record.
+type topDoc struct {
+	num   uint64
+	score float64
+	id    string // external ID, loaded only to break ties by it
+}
+
+// topkResult is the outcome of a ranked evaluation.
+type topkResult struct {
+	total   uint64
+	docs    []topDoc // the best k, best first
+	matches *roaring.Bitmap
+}
+
+// evaluator holds one query's compiled clauses over one index snapshot.
+type evaluator struct {
+	snap   *scorch.IndexSnapshot
+	root   *tnode
+	segs   []*scorch.SegmentSnapshot
+	offs   []uint64 // first record number of each segment
+	n      uint64   // record numbers in the snapshot, deleted included
+	slots  int      // compound clauses (accumulators)
+	leaves []*tnode // every term clause
+	byID   bool     // ties broken by external ID instead of record number
+	idMu   sync.Mutex
+	ids    map[uint64]string
+}
+
+// newEvaluator compiles q against the snapshot behind r.
+func newEvaluator(r index.IndexReader, q query.Query, tieByID bool) (*evaluator, error) {
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		return nil, errUnsupported
+	}
+	root, err := compileQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	lone := root.op == opTerm
+	if lone {
+		// A lone term scores as itself: a one-clause disjunction with a
+		// coordination factor of 1 and no query norm.
+		root = &tnode{op: opOr, min: 1, kids: []*tnode{root}, terms: 1}
+	}
+	e := &evaluator{snap: snap, root: root, byID: tieByID, segs: snap.Segments()}
+	for _, s := range e.segs {
+		e.offs = append(e.offs, e.n)
+		e.n += s.Segment().Count()
+	}
+	if e.n > math.MaxUint32 {
+		return nil, errUnsupported
+	}
+	docTotal, err := snap.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	root.walk(func(t *tnode) {
+		if t.op == opTerm {
+			e.leaves = append(e.leaves, t)
+		} else if t.op != opBool && t.terms > 0 {
+			t.slot = e.slots
+			e.slots++
+			for _, k := range t.kids {
+				k.into = t.slot
+			}
+		}
+	})
+	for _, t := range e.leaves {
+		var docTerm uint64
+		for _, s := range e.segs {
+			d, err := s.Segment().Dictionary(t.field)
+			if err != nil {
+				return nil, err
+			}
+			pl, err := d.PostingsList(t.term, s.Deleted(), nil)
+			if err != nil {
+				return nil, err
+			}
+			docTerm += pl.Count()
+		}
+		t.postings = docTerm
+		t.idf = 1.0 + math.Log(float64(docTotal)/float64(docTerm+1))
+	}
+	// The query norm of bleve's outermost compound searcher, applied to
+	// every scored term below it.
+	if lone {
+		root.kids[0].qw = 1
+	} else {
+		scored := root.scoredTerms(nil)
+		var sum float64
+		for _, t := range scored {
+			w := t.boost * t.idf
+			sum += w * w
+		}
+		norm := 1.0 / math.Sqrt(sum)
+		for _, t := range scored {
+			t.qw = t.boost * t.idf * norm
+		}
+	}
+	return e, nil
+}
+
+// accumulators of one evaluation, per compound clause (slot) and record:
+// the sum of the scores of its matching term children and their number.
+type accumulators struct {
+	sum []float64
+	cnt []uint8
+}
+
+var accPool sync.Pool
+
+func getAccumulators(size int) *accumulators {
+	a, _ := accPool.Get().(*accumulators)
+	if a == nil || cap(a.sum) < size {
+		return &accumulators{sum: make([]float64, size), cnt: make([]uint8, size)}
+	}
+	a.sum, a.cnt = a.sum[:size], a.cnt[:size]
+	return a
+}
+
+// parallelMinRecords: an index with fewer records is evaluated on one
+// goroutine.
+var parallelMinRecords uint64 = 16384
+
+// run evaluates the query and keeps the best k records.
+//
+// Work is split between goroutines: they take the compound clauses one at
+// a time, longest term lists first, and read the clause's lists into its
+// accumulator; then each scores a share of the records.
+func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
+	units := e.units()
+	for _, u := range units {
+		// More term children than a counter holds would overflow it.
+		if len(u.leaves) > 255 {
+			return nil, errUnsupported
+		}
+	}
+	workers := 1
+	if e.n >= parallelMinRecords {
+		workers = min(runtime.GOMAXPROCS(0), 4, max(len(units), 1))
+	}
+	acc := getAccumulators(e.slots * int(e.n))
+	defer accPool.Put(acc)
+	var next atomic.Int64
+	parts := make([]*topkResult, workers)
+	errs := make([]error, workers)
+	var read, scored sync.WaitGroup
+	read.Add(workers)
+	scored.Add(workers)
+	for w := range workers {
+		go func() {
+			defer scored.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(units) || errs[w] != nil {
+					break
+				}
+				errs[w] = e.read(ctx, acc, units[i])
+			}
+			read.Done()
+			read.Wait()
+			if errs[w] != nil || ctx.Err() != nil {
+				return
+			}
+			lo := e.n * uint64(w) / uint64(workers)
+			hi := e.n * uint64(w+1) / uint64(workers)
+			parts[w] = e.scoreRange(acc, lo, hi, k)
+		}()
+	}
+	scored.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := &topkResult{matches: roaring.New()}
+	var best []topDoc
+	for _, p := range parts {
+		out.total += p.total
+		out.matches.Or(p.matches)
+		best = append(best, p.docs...)
+	}
+	slices.SortFunc(best, e.compare)
+	out.docs = best[:min(k, len(best))]
+	return out, nil
+}
+
+// unit is a compound clause with term children: the work of reading its
+// lists into its accumulator.
+type unit struct {
+	slot   int
+	leaves []*tnode
+	cost   uint64
+}
+
+// units lists the compound clauses with term children, longest lists
+// first.
+func (e *evaluator) units() []unit {
+	bySlot := make([]unit, e.slots)
+	for _, t := range e.leaves {
+		u := &bySlot[t.into]
+		u.slot = t.into
+		u.leaves = append(u.leaves, t)
+		u.cost += t.postings + 1
+	}
+	slices.SortStableFunc(bySlot, func(a, b unit) int { return cmpUint64(b.cost, a.cost) })
+	return bySlot
+}
+
+// compare orders better records first: higher score, then, as bleve does,
+// the earlier record or the smaller external ID.
+func (e *evaluator) compare(a, b topDoc) int {
+	switch {
+	case a.score > b.score:
+		return -1
+	case a.score < b.score:
+		return 1
+	}
+	if e.byID {
+		if c := strings.Compare(e.externalID(a.num), e.externalID(b.num)); c != 0 {
+			return c
+		}
+	}
+	return cmpUint64(a.num, b.num)
+}
+
+func (e *evaluator) externalID(num uint64) string {
+	e.idMu.Lock()
+	defer e.idMu.Unlock()
+	if id, ok := e.ids[num]; ok {
+		return id
+	}
+	if e.ids == nil {
+		e.ids = map[uint64]string{}
+	}
+	id, _ := e.snap.ExternalID(index.NewIndexInternalID(nil, num))
+	e.ids[num] = id
+	return id
+}
+
+func cmpUint64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// normCache holds bleve's norm of short field lengths.
+var normCache = func() []float64 {
+	c := make([]float64, 4096)
+	for i := range c {
+		c[i] = zapNorm(uint64(i))
+	}
+	return c
+}()
+
+// zapNorm is the norm zap derives from a field length.
+func zapNorm(length uint64) float64 {
+	return float64(float32(1.0 / math.Sqrt(float64(uint32(length)))))
+}
+
+// read fills the accumulator of u's clause from its term lists.
+func (e *evaluator) read(ctx context.Context, acc *accumulators, u unit) error {
+	sum := acc.sum[uint64(u.slot)*e.n : uint64(u.slot+1)*e.n]
+	cnt := acc.cnt[uint64(u.slot)*e.n : uint64(u.slot+1)*e.n]
+	clear(sum)
+	clear(cnt)
+	for si, s := range e.segs {
+		off := e.offs[si]
+		var d segment.TermDictionary
+		var field string
+		var pl segment.PostingsList
+		var it segment.PostingsIterator
+		for _, t := range u.leaves {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var err error
+			if d == nil || t.field != field {
+				if d, err = s.Segment().Dictionary(t.field); err != nil {
+					return err
+				}
+				field = t.field
+			}
+			if pl, err = d.PostingsList(t.term, s.Deleted(), pl); err != nil {
+				return err
+			}
+			if pl.Count() == 0 {
+				continue
+			}
+			it = pl.Iterator(true, true, false, it)
+			if zit, ok := it.(*zap.PostingsIterator); ok {
+				err = readZap(zit, t, sum[off:], cnt[off:])
+			} else {
+				err = readPostings(it, t, sum[off:], cnt[off:])
+			}
+			if err != nil {
+				return fmt.Errorf("postings of %s:%s: %w", t.field, t.term, err)
+			}
+		}
+	}
+	return nil
+}
+
+// The score of a posting as bleve's term scorer computes it: the square
+// root of the frequency times the field's norm times the term's idf and
+// query weight. readZap is readPostings for the segment format bleve
+// writes, without an interface call per posting.
+
+func readZap(it *zap.PostingsIterator, t *tnode, sum []float64, cnt []uint8) error {
+	for {
+		p, err := it.Next()
+		if err != nil || p == nil {
+			return err
+		}
+		post, ok := p.(*zap.Posting)
+		if !ok {
+			return fmt.Errorf("unexpected posting %T", p)
+		}
+		freq := post.Frequency()
+		var tf float64
+		if freq < uint64(len(sqrtCache)) {
+			tf = sqrtCache[freq]
+		} else {
+			tf = math.Sqrt(float64(freq))
+		}
+		var norm float64
+		if l := post.NormUint64(); l < uint64(len(normCache)) {
+			norm = normCache[l]
+		} else {
+			norm = zapNorm(l)
+		}
+		sc := tf * norm * t.idf
+		if t.qw != 1 {
+			sc *= t.qw
+		}
+		i := post.Number()
+		sum[i] += sc
+		cnt[i]++
+	}
+}
+
+func readPostings(it segment.PostingsIterator, t *tnode, sum []float64, cnt []uint8) error {
+	for {
+		post, err := it.Next()
+		if err != nil || post == nil {
+			return err
+		}
+		freq := post.Frequency()
+		var tf float64
+		if freq < uint64(len(sqrtCache)) {
+			tf = sqrtCache[freq]
+		} else {
+			tf = math.Sqrt(float64(freq))
+		}
+		sc := tf * post.Norm() * t.idf
+		if t.qw != 1 {
+			sc *= t.qw
+		}
+		i := post.Number()
+		sum[i] += sc
+		cnt[i]++
+	}
+}
+
+// scoreRange scores records lo..hi-1, counts and lists the matches, and
+// keeps the best k.
+func (e *evaluator) scoreRange(acc *accumulators, lo, hi uint64, k int) *topkResult {
+	out := &topkResult{matches: roaring.New()}
+	h := make([]topDoc, 0, k+1)
+	for num := lo; num < hi; num++ {
+		score, ok := e.score(e.root, acc, num)
+		if !ok {
+			continue
+		}
+		out.total++
+		out.matches.Add(uint32(num))
+		d := topDoc{num: num, score: score}
+		if len(h) < k {
+			h = append(h, d)
+			heapUp(h, len(h)-1, e.compare)
+			continue
+		}
+		if k > 0 && e.compare(d, h[0]) < 0 {
+			h[0] = d
+			heapDown(h, 0, e.compare)
+		}
+	}
+	out.docs = h
+	return out
+}
+
+// score evaluates clause n for record num: its score and whether it
+// matches, as bleve's searchers and scorers would.
+func (e *evaluator) score(n *tnode, acc *accumulators, num uint64) (float64, bool) {
+	switch n.op {
+	case opBool:
+		if n.not != nil {
+			if _, ok := e.score(n.not, acc, num); ok {
+				return 0, false
+			}
+		}
+		s, ok := e.score(n.must, acc, num)
+		if !ok {
+			return 0, false
+		}
+		if n.should != nil {
+			if ss, ok := e.score(n.should, acc, num); ok {
+				s += ss
+			}
+		}
+		return s, true
+	case opOr:
+		// A disjunction: the sum of its matching children times the
+		// share of children that match (the coordination factor).
+		var s float64
+		var matched int
+		if n.terms > 0 {
+			i := uint64(n.slot)*e.n + num
+			s, matched = acc.sum[i], int(acc.cnt[i])
+		}
+		for _, k := range n.inner {
+			if ks, ok := e.score(k, acc, num); ok {
+				matched++
+				s += ks
+			}
+		}
+		if matched < n.min {
+			return 0, false
+		}
+		return s * (float64(matched) / float64(len(n.kids))), true
+	case opAnd:
+		var s float64
+		if n.terms > 0 {
+			i := uint64(n.slot)*e.n + num
+			if int(acc.cnt[i]) != n.terms {
+				return 0, false
+			}
+			s = acc.sum[i]
+		}
+		for _, k := range n.inner {
+			ks, ok := e.score(k, acc, num)
+			if !ok {
+				return 0, false
+			}
+			s += ks
+		}
+		return s, true
+	}
+	return 0, false
+}
+
+// heapUp and heapDown keep h a heap with the worst record at the top.
+func heapUp(h []topDoc, i int, cmp func(a, b topDoc) int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if cmp(h[i], h[p]) <= 0 {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func heapDown(h []topDoc, i int, cmp func(a, b topDoc) int) {
+	for {
+		l, w := 2*i+1, i
+		if l < len(h) && cmp(h[l], h[w]) > 0 {
+			w = l
+		}
+		if r := l + 1; r < len(h) && cmp(h[r], h[w]) > 0 {
+			w = r
+		}
+		if w == i {
+			return
+		}
+		h[i], h[w] = h[w], h[i]
+		i = w
+	}
+}
+
+// sqrtCache holds the square roots of small term frequencies, as bleve's
+// scorer does.
+var sqrtCache = func() []float64 {
+	c := make([]float64, 64)
+	for i := range c {
+		c[i] = math.Sqrt(float64(i))
+	}
+	return c
+}()
+
+// ranked runs q term at a time and returns the page of hits (with fields,
+// in score order) and the total, or errUnsupported for a query shape left
+// to bleve. With fc, the matches are recorded for facet counts.
+//
+// With clauses, the hits get the clauses' term locations (see locate).
+func (pl *planner) ranked(ctx context.Context, q query.Query, page, size int, tieByID bool, fields []string, fc *facetCollector, clauses []clause) (*bleve.SearchResult, error) {
+	if pl.r == nil {
+		return nil, errUnsupported
+	}
+	e, err := newEvaluator(pl.r, q, tieByID)
+	if err != nil {
+		return nil, err
+	}
+	top, err := e.run(ctx, page*size)
+	if err != nil {
+		return nil, err
+	}
+	if fc != nil {
+		fc.useMatches(e.snap, top.matches)
+	}
+	res := &bleve.SearchResult{Total: top.total, Hits: bsearch.DocumentMatchCollection{}}
+	skip := (page - 1) * size
+	if skip >= len(top.docs) {
+		return res, nil
+	}
+	docs := top.docs[skip:]
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		if ids[i], err = e.snap.ExternalID(index.NewIndexInternalID(nil, d.num)); err != nil {
+			return nil, err
+		}
+	}
+	// The stored fields of the page, through bleve.
+	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
+	req.Fields = fields
+	req.Score = "none"
+	loaded, err := pl.b.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*bsearch.DocumentMatch, len(loaded.Hits))
+	for _, h := range loaded.Hits {
+		byID[h.ID] = h
+	}
+	var nums []uint64
+	for i, d := range docs {
+		h, ok := byID[ids[i]]
+		if !ok {
+			continue // removed since
+		}
+		h.Score = d.score
+		res.Hits = append(res.Hits, h)
+		nums = append(nums, d.num)
+	}
+	if len(clauses) > 0 && len(res.Hits) > 0 {
+		err := pl.locate(ctx, e, res.Hits, nums, clauses)
+		if errors.Is(err, errUnsupported) {
+			err = pl.addLocations(ctx, res, clauses)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// locate sets the term locations of the clauses on the hits (for
+// snippets), reading them from the snapshot the hits were ranked on: for
+// each word's terms, only on the hits, by advancing its lists to them.
+// Unlike one conjunctive search over the hits, a hit that matched some of
+// the words gets the locations of those. errUnsupported for clauses that
+// need positions matched (phrases of more than two words).
+func (pl *planner) locate(ctx context.Context, e *evaluator, hits []*bsearch.DocumentMatch, nums []uint64, clauses []clause) error {
+	var codes []string
+	for _, h := range hits {
+		if l := fieldString(h.Fields[fieldLanguage]); l != "" {
+			codes = append(codes, l)
+		}
+	}
+	langs := pl.languages(codes)
+	if len(codes) == 0 {
+		langs = nil
+	}
+	var roots []*tnode
+	for _, c := range clauses {
+		n, err := compileQuery(pl.highlightQuery(c, langs))
+		if err != nil {
+			return err
+		}
+		if n.op == opBool {
+			return errUnsupported
+		}
+		roots = append(roots, n)
+	}
+	var leaves []*tnode
+	for _, r := range roots {
+		r.walk(func(t *tnode) {
+			if t.op == opTerm {
+				t.slot = len(leaves)
+				leaves = append(leaves, t)
+			}
+		})
+	}
+	// found[h][leaf]: the leaf's locations on hit h, nil if absent.
+	found := make([][][]*bsearch.Location, len(hits))
+	for i := range found {
+		found[i] = make([][]*bsearch.Location, len(leaves))
+	}
+	order := make([]int, len(hits))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmpUint64(nums[a], nums[b]) })
+	var pls segment.PostingsList
+	var it segment.PostingsIterator
+	for si, s := range e.segs {
+		off, n := e.offs[si], s.Segment().Count()
+		for li, t := range leaves {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			d, err := s.Segment().Dictionary(t.field)
+			if err != nil {
+				return err
+			}
+			if pls, err = d.PostingsList(t.term, s.Deleted(), pls); err != nil {
+				return err
+			}
+			if pls.Count() == 0 {
+				continue
+			}
+			it = pls.Iterator(true, true, true, it)
+			var post segment.Posting
+			for _, h := range order {
+				num := nums[h]
+				if num < off || num >= off+n {
+					continue
+				}
+				local := num - off
+				if post == nil || post.Number() < local {
+					if post, err = it.Advance(local); err != nil {
+						return fmt.Errorf("locations of %s:%s: %w", t.field, t.term, err)
+					}
+					if post == nil {
+						break
+					}
+				}
+				if post.Number() != local {
+					continue
+				}
+				locs := make([]*bsearch.Location, 0, len(post.Locations()))
+				for _, l := range post.Locations() {
+					locs = append(locs, &bsearch.Location{Pos: l.Pos(), Start: l.Start(), End: l.End(), ArrayPositions: slices.Clone(l.ArrayPositions())})
+				}
+				found[h][li] = locs
+			}
+		}
+	}
+	for h, hit := range hits {
+		m := bsearch.FieldTermLocationMap{}
+		var add func(n *tnode) bool
+		// add adds the locations of n's matching terms on the hit and
+		// reports whether n matches there.
+		add = func(n *tnode) bool {
+			switch n.op {
+			case opTerm:
+				locs := found[h][n.slot]
+				if locs == nil {
+					return false
+				}
+				if m[n.field] == nil {
+					m[n.field] = bsearch.TermLocationMap{}
+				}
+				m[n.field][string(n.term)] = append(m[n.field][string(n.term)], locs...)
+				return true
+			case opAnd:
+				for _, k := range n.kids {
+					if !matches(k, found[h]) {
+						return false
+					}
+				}
+			}
+			matched := false
+			for _, k := range n.kids {
+				matched = add(k) || matched
+			}
+			return matched
+		}
+		for _, r := range roots {
+			add(r)
+		}
+		hit.Locations = m
+	}
+	return nil
+}
+
+// matches reports whether clause n matches given the locations found of
+// its terms.
+func matches(n *tnode, found [][]*bsearch.Location) bool {
+	switch n.op {
+	case opTerm:
+		return found[n.slot] != nil
+	case opAnd:
+		for _, k := range n.kids {
+			if !matches(k, found) {
+				return false
+			}
+		}
+		return true
+	}
+	c := 0
+	for _, k := range n.kids {
+		if matches(k, found) {
+			c++
+		}
+	}
+	return c >= max(n.min, 1)
+}
