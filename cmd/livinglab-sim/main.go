@@ -244,7 +244,22 @@ func runCmd() *cobra.Command {
 					return fmt.Errorf("copy %s: %v: %s", fromHome, err, out)
 				}
 				res, err = sim.RunMemory(ctx, c, logf)
-			case "catchup", "search":
+			case "search":
+				if fromHome == "" {
+					res, err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
+					break
+				}
+				// A copy of a kept catch-up home, so that opening its
+				// index leaves the home as it was.
+				home := filepath.Join(dir, "home")
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					return err
+				}
+				if out, err := exec.CommandContext(ctx, "cp", "-a", fromHome, home).CombinedOutput(); err != nil {
+					return fmt.Errorf("copy %s: %v: %s", fromHome, err, out)
+				}
+				res, err = sim.RunSearch(ctx, home, def.SearchQ, logf)
+			case "catchup":
 				res, err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
 			case "ingest":
 				c := def.Ingest
@@ -283,7 +298,7 @@ func runCmd() *cobra.Command {
 	f.IntVar(&runs, "runs", 0, "steady: repeat the scenario this many times (default 1) and summarise the runs")
 	f.IntVar(&missing, "missing", 0, "catch-up: records the lagging node lacks")
 	f.IntVar(&peers, "peers", 0, "memory: lightweight peers connected to the daemon")
-	f.StringVar(&fromHome, "home", "", "memory: measure the daemon on a copy of this home (one kept by an earlier catch-up run, catchup/a under its --work folder) instead of building the catch-up store first")
+	f.StringVar(&fromHome, "home", "", "memory, search: measure on a copy of this home (one kept by an earlier catch-up run, catchup/a under its --work folder) instead of building the catch-up store first")
 	f.IntVar(&cgroupMiB, "cgroup-mib", 0, "memory, with --home: then run the daemon again in a memory cgroup of this many MiB (default: the report's; 0: not at all)")
 	f.StringVar(&heapProfile, "heap-profile", "", "memory, with --home: write the daemon's heap profile at the end of the settle time to this file")
 	f.DurationVar(&latency, "latency", 0, "latency of every link")

@@ -59,13 +59,15 @@ type tnode struct {
 	idf   float64
 	qw    float64 // query weight: boost × idf × query norm
 	// compound clauses
-	min      int      // disjunction: matching children needed (at least 1)
-	kids     []*tnode // children, in query order
-	inner    []*tnode // the compound children
-	terms    int      // number of term children
-	slot     int      // accumulator index
-	into     int      // term clauses: the accumulator of the parent
-	postings uint64   // term clauses: records with the term
+	min      int       // disjunction: matching children needed (at least 1)
+	kids     []*tnode  // children, in query order
+	inner    []*tnode  // the compound children
+	terms    int       // number of term children
+	slot     int       // accumulator index
+	pi       int       // index in the scoring program
+	coord    []float64 // disjunction: coordination factor by matching children
+	into     int       // term clauses: the accumulator of the parent
+	postings uint64    // term clauses: records with the term
 	// boolean
 	must, should, not *tnode
 }
@@ -204,7 +206,9 @@ type evaluator struct {
 	n      uint64   // record numbers in the snapshot, deleted included
 	slots  int      // compound clauses (accumulators)
 	leaves []*tnode // every term clause
-	byID   bool     // ties broken by external ID instead of record number
+	prog   []*tnode // the compound clauses that are not simple, children first
+	acc    *accumulators
+	byID   bool // ties broken by external ID instead of record number
 	idMu   sync.Mutex
 	ids    map[uint64]string
 }
@@ -248,6 +252,7 @@ func newEvaluator(r index.IndexReader, q query.Query, tieByID bool) (*evaluator,
 			}
 		}
 	})
+	e.prog = e.program()
 	for _, t := range e.leaves {
 		var docTerm uint64
 		for _, s := range e.segs {
@@ -324,6 +329,8 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 	}
 	acc := getAccumulators(e.slots * int(e.n))
 	defer accPool.Put(acc)
+	e.acc = acc
+	items := e.split(units, workers)
 	var next atomic.Int64
 	parts := make([]*topkResult, workers)
 	errs := make([]error, workers)
@@ -335,10 +342,10 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 			defer scored.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(units) || errs[w] != nil {
+				if i >= len(items) || errs[w] != nil {
 					break
 				}
-				errs[w] = e.read(ctx, acc, units[i])
+				errs[w] = e.read(ctx, acc, items[i])
 			}
 			read.Done()
 			read.Wait()
@@ -347,7 +354,7 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 			}
 			lo := e.n * uint64(w) / uint64(workers)
 			hi := e.n * uint64(w+1) / uint64(workers)
-			parts[w] = e.scoreRange(acc, lo, hi, k)
+			parts[w] = e.scoreRange(lo, hi, k)
 		}()
 	}
 	scored.Wait()
@@ -370,11 +377,41 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 }
 
 // unit is a compound clause with term children: the work of reading its
-// lists into its accumulator.
+// lists, for records lo..hi-1, into its accumulator.
 type unit struct {
 	slot   int
 	leaves []*tnode
 	cost   uint64
+	lo, hi uint64
+}
+
+// split cuts the longest units into ranges of records, so that workers
+// that run at different speeds still finish together: about four pieces
+// of work per worker, longest first. A range after the first costs a
+// skip through the lists' record numbers, much less than reading them.
+func (e *evaluator) split(units []unit, workers int) []unit {
+	var total uint64
+	for _, u := range units {
+		total += u.cost
+	}
+	piece := max(total/uint64(4*workers), 1)
+	var out []unit
+	for _, u := range units {
+		parts := min((u.cost+piece-1)/piece, 8)
+		if workers == 1 || parts < 2 {
+			u.lo, u.hi = 0, e.n
+			out = append(out, u)
+			continue
+		}
+		for p := range parts {
+			v := u
+			v.lo, v.hi = e.n*p/parts, e.n*(p+1)/parts
+			v.cost = u.cost / parts
+			out = append(out, v)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b unit) int { return cmpUint64(b.cost, a.cost) })
+	return out
 }
 
 // units lists the compound clauses with term children, longest lists
@@ -450,10 +487,14 @@ func zapNorm(length uint64) float64 {
 func (e *evaluator) read(ctx context.Context, acc *accumulators, u unit) error {
 	sum := acc.sum[uint64(u.slot)*e.n : uint64(u.slot+1)*e.n]
 	cnt := acc.cnt[uint64(u.slot)*e.n : uint64(u.slot+1)*e.n]
-	clear(sum)
-	clear(cnt)
+	clear(sum[u.lo:u.hi])
+	clear(cnt[u.lo:u.hi])
 	for si, s := range e.segs {
-		off := e.offs[si]
+		off, n := e.offs[si], s.Segment().Count()
+		if off+n <= u.lo || off >= u.hi {
+			continue
+		}
+		first, end := max(u.lo, off)-off, min(u.hi, off+n)-off
 		var d segment.TermDictionary
 		var field string
 		var pl segment.PostingsList
@@ -477,9 +518,9 @@ func (e *evaluator) read(ctx context.Context, acc *accumulators, u unit) error {
 			}
 			it = pl.Iterator(true, true, false, it)
 			if zit, ok := it.(*zap.PostingsIterator); ok {
-				err = readZap(zit, t, sum[off:], cnt[off:])
+				err = readZap(zit, t, first, end, sum[off:], cnt[off:])
 			} else {
-				err = readPostings(it, t, sum[off:], cnt[off:])
+				err = readPostings(it, t, first, end, sum[off:], cnt[off:])
 			}
 			if err != nil {
 				return fmt.Errorf("postings of %s:%s: %w", t.field, t.term, err)
@@ -494,15 +535,25 @@ func (e *evaluator) read(ctx context.Context, acc *accumulators, u unit) error {
 // query weight. readZap is readPostings for the segment format bleve
 // writes, without an interface call per posting.
 
-func readZap(it *zap.PostingsIterator, t *tnode, sum []float64, cnt []uint8) error {
-	for {
-		p, err := it.Next()
+func readZap(it *zap.PostingsIterator, t *tnode, first, end uint64, sum []float64, cnt []uint8) error {
+	for i := 0; ; i++ {
+		var p segment.Posting
+		var err error
+		if i == 0 && first > 0 {
+			p, err = it.Advance(first)
+		} else {
+			p, err = it.Next()
+		}
 		if err != nil || p == nil {
 			return err
 		}
 		post, ok := p.(*zap.Posting)
 		if !ok {
 			return fmt.Errorf("unexpected posting %T", p)
+		}
+		num := post.Number()
+		if num >= end {
+			return nil
 		}
 		freq := post.Frequency()
 		var tf float64
@@ -521,17 +572,26 @@ func readZap(it *zap.PostingsIterator, t *tnode, sum []float64, cnt []uint8) err
 		if t.qw != 1 {
 			sc *= t.qw
 		}
-		i := post.Number()
-		sum[i] += sc
-		cnt[i]++
+		sum[num] += sc
+		cnt[num]++
 	}
 }
 
-func readPostings(it segment.PostingsIterator, t *tnode, sum []float64, cnt []uint8) error {
-	for {
-		post, err := it.Next()
+func readPostings(it segment.PostingsIterator, t *tnode, first, end uint64, sum []float64, cnt []uint8) error {
+	for i := 0; ; i++ {
+		var post segment.Posting
+		var err error
+		if i == 0 && first > 0 {
+			post, err = it.Advance(first)
+		} else {
+			post, err = it.Next()
+		}
 		if err != nil || post == nil {
 			return err
+		}
+		num := post.Number()
+		if num >= end {
+			return nil
 		}
 		freq := post.Frequency()
 		var tf float64
@@ -544,97 +604,183 @@ func readPostings(it segment.PostingsIterator, t *tnode, sum []float64, cnt []ui
 		if t.qw != 1 {
 			sc *= t.qw
 		}
-		i := post.Number()
-		sum[i] += sc
-		cnt[i]++
+		sum[num] += sc
+		cnt[num]++
 	}
 }
 
+// scoreBlock is how many records scoreRange evaluates a clause for at a
+// time.
+const scoreBlock = 512
+
+// simple reports whether n is a compound clause of terms only: its value
+// is read straight from its accumulator.
+func (n *tnode) simple() bool { return (n.op == opOr || n.op == opAnd) && len(n.inner) == 0 }
+
+// program lists the compound clauses that are not simple, children first,
+// numbering them, and gives every compound clause its coordination
+// factors.
+func (e *evaluator) program() []*tnode {
+	var out []*tnode
+	var visit func(n *tnode)
+	visit = func(n *tnode) {
+		if n == nil || n.op == opTerm {
+			return
+		}
+		if n.op == opOr {
+			n.coord = make([]float64, len(n.kids)+1)
+			for c := range n.coord {
+				n.coord[c] = float64(c) / float64(len(n.kids))
+			}
+		}
+		for _, k := range n.inner {
+			visit(k)
+		}
+		visit(n.must)
+		visit(n.should)
+		visit(n.not)
+		if !n.simple() {
+			n.pi = len(out)
+			out = append(out, n)
+		}
+	}
+	visit(e.root)
+	return out
+}
+
+// block holds the values of the program's clauses for a block of records.
+type block struct {
+	vals []float64
+	oks  []bool
+	cnts []int32
+}
+
+// kid returns the values of clause n on the block's records from base
+// on: from its accumulator if it is simple, else from the block.
+func (e *evaluator) kid(n *tnode, b *block, base uint64, m int, v []float64, ok []bool) ([]float64, []bool) {
+	if !n.simple() {
+		return b.vals[n.pi*scoreBlock : n.pi*scoreBlock+m], b.oks[n.pi*scoreBlock : n.pi*scoreBlock+m]
+	}
+	at := uint64(n.slot)*e.n + base
+	sum, cnt := e.acc.sum[at:at+uint64(m)], e.acc.cnt[at:at+uint64(m)]
+	if n.op == opAnd {
+		for j, c := range cnt {
+			ok[j] = int(c) == n.terms
+			v[j] = sum[j]
+		}
+		return v, ok
+	}
+	for j, c := range cnt {
+		ok[j] = int(c) >= n.min
+		v[j] = sum[j] * n.coord[c]
+	}
+	return v, ok
+}
+
 // scoreRange scores records lo..hi-1, counts and lists the matches, and
-// keeps the best k.
-func (e *evaluator) scoreRange(acc *accumulators, lo, hi uint64, k int) *topkResult {
+// keeps the best k. It evaluates one clause at a time for a block of
+// records, children before parents, as bleve's searchers combine their
+// children's scores: a disjunction sums its matching children's and
+// multiplies by the share of children that match (the coordination
+// factor), a conjunction sums them, a boolean query adds its optional
+// part to the required one.
+func (e *evaluator) scoreRange(lo, hi uint64, k int) *topkResult {
 	out := &topkResult{matches: roaring.New()}
 	h := make([]topDoc, 0, k+1)
-	for num := lo; num < hi; num++ {
-		score, ok := e.score(e.root, acc, num)
-		if !ok {
-			continue
+	b := &block{
+		vals: make([]float64, len(e.prog)*scoreBlock),
+		oks:  make([]bool, len(e.prog)*scoreBlock),
+		cnts: make([]int32, scoreBlock),
+	}
+	kv, kok := make([]float64, scoreBlock), make([]bool, scoreBlock)
+	for base := lo; base < hi; base += scoreBlock {
+		m := int(min(scoreBlock, hi-base))
+		for _, n := range e.prog {
+			v := b.vals[n.pi*scoreBlock : n.pi*scoreBlock+m]
+			ok := b.oks[n.pi*scoreBlock : n.pi*scoreBlock+m]
+			switch n.op {
+			case opOr, opAnd:
+				c := b.cnts[:m]
+				if n.terms > 0 {
+					at := uint64(n.slot)*e.n + base
+					copy(v, e.acc.sum[at:at+uint64(m)])
+					for j, x := range e.acc.cnt[at : at+uint64(m)] {
+						c[j] = int32(x)
+					}
+				} else {
+					clear(v)
+					clear(c)
+				}
+				if n.op == opAnd {
+					for j := range ok {
+						ok[j] = int(c[j]) == n.terms
+					}
+					for _, kid := range n.inner {
+						kv, kok := e.kid(kid, b, base, m, kv[:m], kok[:m])
+						for j := range ok {
+							ok[j] = ok[j] && kok[j]
+							v[j] += kv[j]
+						}
+					}
+					continue
+				}
+				for _, kid := range n.inner {
+					kv, kok := e.kid(kid, b, base, m, kv[:m], kok[:m])
+					for j := range kok {
+						if kok[j] {
+							c[j]++
+							v[j] += kv[j]
+						}
+					}
+				}
+				for j := range ok {
+					ok[j] = int(c[j]) >= n.min
+					if ok[j] {
+						v[j] *= n.coord[c[j]]
+					}
+				}
+			case opBool:
+				mv, mok := e.kid(n.must, b, base, m, kv[:m], kok[:m])
+				copy(v, mv)
+				copy(ok, mok)
+				if n.not != nil {
+					_, nok := e.kid(n.not, b, base, m, kv[:m], kok[:m])
+					for j := range ok {
+						ok[j] = ok[j] && !nok[j]
+					}
+				}
+				if n.should != nil {
+					sv, sok := e.kid(n.should, b, base, m, kv[:m], kok[:m])
+					for j := range ok {
+						if sok[j] {
+							v[j] += sv[j]
+						}
+					}
+				}
+			}
 		}
-		out.total++
-		out.matches.Add(uint32(num))
-		d := topDoc{num: num, score: score}
-		if len(h) < k {
-			h = append(h, d)
-			heapUp(h, len(h)-1, e.compare)
-			continue
-		}
-		if k > 0 && e.compare(d, h[0]) < 0 {
-			h[0] = d
-			heapDown(h, 0, e.compare)
+		rv, rok := e.kid(e.root, b, base, m, kv[:m], kok[:m])
+		for j, matched := range rok {
+			if !matched {
+				continue
+			}
+			num := base + uint64(j)
+			out.total++
+			out.matches.Add(uint32(num))
+			d := topDoc{num: num, score: rv[j]}
+			if len(h) < k {
+				h = append(h, d)
+				heapUp(h, len(h)-1, e.compare)
+				continue
+			}
+			if k > 0 && e.compare(d, h[0]) < 0 {
+				h[0] = d
+				heapDown(h, 0, e.compare)
+			}
 		}
 	}
 	out.docs = h
 	return out
-}
-
-// score evaluates clause n for record num: its score and whether it
-// matches, as bleve's searchers and scorers would.
-func (e *evaluator) score(n *tnode, acc *accumulators, num uint64) (float64, bool) {
-	switch n.op {
-	case opBool:
-		if n.not != nil {
-			if _, ok := e.score(n.not, acc, num); ok {
-				return 0, false
-			}
-		}
-		s, ok := e.score(n.must, acc, num)
-		if !ok {
-			return 0, false
-		}
-		if n.should != nil {
-			if ss, ok := e.score(n.should, acc, num); ok {
-				s += ss
-			}
-		}
-		return s, true
-	case opOr:
-		// A disjunction: the sum of its matching children times the
-		// share of children that match (the coordination factor).
-		var s float64
-		var matched int
-		if n.terms > 0 {
-			i := uint64(n.slot)*e.n + num
-			s, matched = acc.sum[i], int(acc.cnt[i])
-		}
-		for _, k := range n.inner {
-			if ks, ok := e.score(k, acc, num); ok {
-				matched++
-				s += ks
-			}
-		}
-		if matched < n.min {
-			return 0, false
-		}
-		return s * (float64(matched) / float64(len(n.kids))), true
-	case opAnd:
-		var s float64
-		if n.terms > 0 {
-			i := uint64(n.slot)*e.n + num
-			if int(acc.cnt[i]) != n.terms {
-				return 0, false
-			}
-			s = acc.sum[i]
-		}
-		for _, k := range n.inner {
-			ks, ok := e.score(k, acc, num)
-			if !ok {
-				return 0, false
-			}
-			s += ks
-		}
-		return s, true
-	}
-	return 0, false
 }
 
 // heapUp and heapDown keep h a heap with the worst record at the top.
@@ -789,50 +935,44 @@ func (pl *planner) locate(ctx context.Context, e *evaluator, hits []*bsearch.Doc
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return cmpUint64(nums[a], nums[b]) })
-	var pls segment.PostingsList
-	var it segment.PostingsIterator
-	for si, s := range e.segs {
-		off, n := e.offs[si], s.Segment().Count()
-		for li, t := range leaves {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			d, err := s.Segment().Dictionary(t.field)
-			if err != nil {
-				return err
-			}
-			if pls, err = d.PostingsList(t.term, s.Deleted(), pls); err != nil {
-				return err
-			}
-			if pls.Count() == 0 {
-				continue
-			}
-			it = pls.Iterator(true, true, true, it)
-			var post segment.Posting
-			for _, h := range order {
-				num := nums[h]
-				if num < off || num >= off+n {
-					continue
+	// The lists are read on every CPU, one at a time each, longest first.
+	byLength := slices.Clone(leaves)
+	for _, t := range byLength {
+		t.postings = 0
+		for _, s := range e.segs {
+			if d, err := s.Segment().Dictionary(t.field); err == nil {
+				if pl, err := d.PostingsList(t.term, s.Deleted(), nil); err == nil {
+					t.postings += pl.Count()
 				}
-				local := num - off
-				if post == nil || post.Number() < local {
-					if post, err = it.Advance(local); err != nil {
-						return fmt.Errorf("locations of %s:%s: %w", t.field, t.term, err)
-					}
-					if post == nil {
-						break
-					}
-				}
-				if post.Number() != local {
-					continue
-				}
-				locs := make([]*bsearch.Location, 0, len(post.Locations()))
-				for _, l := range post.Locations() {
-					locs = append(locs, &bsearch.Location{Pos: l.Pos(), Start: l.Start(), End: l.End(), ArrayPositions: slices.Clone(l.ArrayPositions())})
-				}
-				found[h][li] = locs
 			}
 		}
+	}
+	slices.SortStableFunc(byLength, func(a, b *tnode) int { return cmpUint64(b.postings, a.postings) })
+	workers := min(runtime.GOMAXPROCS(0), 4, len(leaves))
+	var next atomic.Int64
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var pls segment.PostingsList
+			var it segment.PostingsIterator
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(byLength) {
+					return
+				}
+				t := byLength[i]
+				if pls, it, errs[w] = e.locations(ctx, t, t.slot, order, nums, found, pls, it); errs[w] != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	for h, hit := range hits {
 		m := bsearch.FieldTermLocationMap{}
@@ -870,6 +1010,53 @@ func (pl *planner) locate(ctx context.Context, e *evaluator, hits []*bsearch.Doc
 		hit.Locations = m
 	}
 	return nil
+}
+
+// locations sets found[h][li], the locations of term t on the hits in
+// order (indexes into nums, by record number), reusing pls and it.
+func (e *evaluator) locations(ctx context.Context, t *tnode, li int, order []int, nums []uint64, found [][][]*bsearch.Location, pls segment.PostingsList, it segment.PostingsIterator) (segment.PostingsList, segment.PostingsIterator, error) {
+	for si, s := range e.segs {
+		if err := ctx.Err(); err != nil {
+			return pls, it, err
+		}
+		off, n := e.offs[si], s.Segment().Count()
+		d, err := s.Segment().Dictionary(t.field)
+		if err != nil {
+			return pls, it, err
+		}
+		if pls, err = d.PostingsList(t.term, s.Deleted(), pls); err != nil {
+			return pls, it, err
+		}
+		if pls.Count() == 0 {
+			continue
+		}
+		it = pls.Iterator(true, true, true, it)
+		var post segment.Posting
+		for _, h := range order {
+			num := nums[h]
+			if num < off || num >= off+n {
+				continue
+			}
+			local := num - off
+			if post == nil || post.Number() < local {
+				if post, err = it.Advance(local); err != nil {
+					return pls, it, fmt.Errorf("locations of %s:%s: %w", t.field, t.term, err)
+				}
+				if post == nil {
+					break
+				}
+			}
+			if post.Number() != local {
+				continue
+			}
+			locs := make([]*bsearch.Location, 0, len(post.Locations()))
+			for _, l := range post.Locations() {
+				locs = append(locs, &bsearch.Location{Pos: l.Pos(), Start: l.Start(), End: l.End(), ArrayPositions: slices.Clone(l.ArrayPositions())})
+			}
+			found[h][li] = locs
+		}
+	}
+	return pls, it, nil
 }
 
 // matches reports whether clause n matches given the locations found of
