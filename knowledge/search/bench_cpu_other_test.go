@@ -6,6 +6,6 @@ package search
 
 import "time"
 
-func threadCPU() time.Duration { return 0 }
+func processCPU() time.Duration { return 0 }
 
 func loadAverage() string { return "" }

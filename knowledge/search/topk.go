@@ -854,25 +854,14 @@ func (pl *planner) ranked(ctx context.Context, q query.Query, page, size int, ti
 			return nil, err
 		}
 	}
-	// The stored fields of the page, through bleve.
-	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
-	req.Fields = fields
-	req.Score = "none"
-	loaded, err := pl.b.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[string]*bsearch.DocumentMatch, len(loaded.Hits))
-	for _, h := range loaded.Hits {
-		byID[h.ID] = h
-	}
+	// The stored fields of the page, from the same snapshot.
+	req := &bleve.SearchRequest{Fields: fields}
 	var nums []uint64
 	for i, d := range docs {
-		h, ok := byID[ids[i]]
-		if !ok {
-			continue // removed since
+		h := &bsearch.DocumentMatch{ID: ids[i], IndexInternalID: index.NewIndexInternalID(nil, d.num), Score: d.score}
+		if err, _ := bleve.LoadAndHighlightFields(h, req, "", e.snap, nil); err != nil {
+			return nil, err
 		}
-		h.Score = d.score
 		res.Hits = append(res.Hits, h)
 		nums = append(nums, d.num)
 	}
