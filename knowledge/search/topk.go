@@ -330,7 +330,6 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 	acc := getAccumulators(e.slots * int(e.n))
 	defer accPool.Put(acc)
 	e.acc = acc
-	items := e.split(units, workers)
 	var next atomic.Int64
 	parts := make([]*topkResult, workers)
 	errs := make([]error, workers)
@@ -342,10 +341,10 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 			defer scored.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(items) || errs[w] != nil {
+				if i >= len(units) || errs[w] != nil {
 					break
 				}
-				errs[w] = e.read(ctx, acc, items[i])
+				errs[w] = e.read(ctx, acc, units[i])
 			}
 			read.Done()
 			read.Wait()
@@ -385,42 +384,13 @@ type unit struct {
 	lo, hi uint64
 }
 
-// split cuts the longest units into ranges of records, so that workers
-// that run at different speeds still finish together: about four pieces
-// of work per worker, longest first. A range after the first costs a
-// skip through the lists' record numbers, much less than reading them.
-func (e *evaluator) split(units []unit, workers int) []unit {
-	var total uint64
-	for _, u := range units {
-		total += u.cost
-	}
-	piece := max(total/uint64(4*workers), 1)
-	var out []unit
-	for _, u := range units {
-		parts := min((u.cost+piece-1)/piece, 8)
-		if workers == 1 || parts < 2 {
-			u.lo, u.hi = 0, e.n
-			out = append(out, u)
-			continue
-		}
-		for p := range parts {
-			v := u
-			v.lo, v.hi = e.n*p/parts, e.n*(p+1)/parts
-			v.cost = u.cost / parts
-			out = append(out, v)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b unit) int { return cmpUint64(b.cost, a.cost) })
-	return out
-}
-
 // units lists the compound clauses with term children, longest lists
 // first.
 func (e *evaluator) units() []unit {
 	bySlot := make([]unit, e.slots)
 	for _, t := range e.leaves {
 		u := &bySlot[t.into]
-		u.slot = t.into
+		u.slot, u.lo, u.hi = t.into, 0, e.n
 		u.leaves = append(u.leaves, t)
 		u.cost += t.postings + 1
 	}
