@@ -376,12 +376,12 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 }
 
 // unit is a compound clause with term children: the work of reading its
-// lists, for records lo..hi-1, into its accumulator.
+// lists into its accumulator. A list is not cut into ranges of records:
+// starting one part way through walks its record numbers from the start.
 type unit struct {
 	slot   int
 	leaves []*tnode
 	cost   uint64
-	lo, hi uint64
 }
 
 // units lists the compound clauses with term children, longest lists
@@ -390,7 +390,7 @@ func (e *evaluator) units() []unit {
 	bySlot := make([]unit, e.slots)
 	for _, t := range e.leaves {
 		u := &bySlot[t.into]
-		u.slot, u.lo, u.hi = t.into, 0, e.n
+		u.slot = t.into
 		u.leaves = append(u.leaves, t)
 		u.cost += t.postings + 1
 	}
@@ -457,14 +457,10 @@ func zapNorm(length uint64) float64 {
 func (e *evaluator) read(ctx context.Context, acc *accumulators, u unit) error {
 	sum := acc.sum[uint64(u.slot)*e.n : uint64(u.slot+1)*e.n]
 	cnt := acc.cnt[uint64(u.slot)*e.n : uint64(u.slot+1)*e.n]
-	clear(sum[u.lo:u.hi])
-	clear(cnt[u.lo:u.hi])
+	clear(sum)
+	clear(cnt)
 	for si, s := range e.segs {
-		off, n := e.offs[si], s.Segment().Count()
-		if off+n <= u.lo || off >= u.hi {
-			continue
-		}
-		first, end := max(u.lo, off)-off, min(u.hi, off+n)-off
+		off := e.offs[si]
 		var d segment.TermDictionary
 		var field string
 		var pl segment.PostingsList
@@ -488,9 +484,9 @@ func (e *evaluator) read(ctx context.Context, acc *accumulators, u unit) error {
 			}
 			it = pl.Iterator(true, true, false, it)
 			if zit, ok := it.(*zap.PostingsIterator); ok {
-				err = readZap(zit, t, first, end, sum[off:], cnt[off:])
+				err = readZap(zit, t, sum[off:], cnt[off:])
 			} else {
-				err = readPostings(it, t, first, end, sum[off:], cnt[off:])
+				err = readPostings(it, t, sum[off:], cnt[off:])
 			}
 			if err != nil {
 				return fmt.Errorf("postings of %s:%s: %w", t.field, t.term, err)
@@ -505,15 +501,9 @@ func (e *evaluator) read(ctx context.Context, acc *accumulators, u unit) error {
 // query weight. readZap is readPostings for the segment format bleve
 // writes, without an interface call per posting.
 
-func readZap(it *zap.PostingsIterator, t *tnode, first, end uint64, sum []float64, cnt []uint8) error {
-	for i := 0; ; i++ {
-		var p segment.Posting
-		var err error
-		if i == 0 && first > 0 {
-			p, err = it.Advance(first)
-		} else {
-			p, err = it.Next()
-		}
+func readZap(it *zap.PostingsIterator, t *tnode, sum []float64, cnt []uint8) error {
+	for {
+		p, err := it.Next()
 		if err != nil || p == nil {
 			return err
 		}
@@ -522,9 +512,6 @@ func readZap(it *zap.PostingsIterator, t *tnode, first, end uint64, sum []float6
 			return fmt.Errorf("unexpected posting %T", p)
 		}
 		num := post.Number()
-		if num >= end {
-			return nil
-		}
 		freq := post.Frequency()
 		var tf float64
 		if freq < uint64(len(sqrtCache)) {
@@ -547,22 +534,13 @@ func readZap(it *zap.PostingsIterator, t *tnode, first, end uint64, sum []float6
 	}
 }
 
-func readPostings(it segment.PostingsIterator, t *tnode, first, end uint64, sum []float64, cnt []uint8) error {
-	for i := 0; ; i++ {
-		var post segment.Posting
-		var err error
-		if i == 0 && first > 0 {
-			post, err = it.Advance(first)
-		} else {
-			post, err = it.Next()
-		}
+func readPostings(it segment.PostingsIterator, t *tnode, sum []float64, cnt []uint8) error {
+	for {
+		post, err := it.Next()
 		if err != nil || post == nil {
 			return err
 		}
 		num := post.Number()
-		if num >= end {
-			return nil
-		}
 		freq := post.Frequency()
 		var tf float64
 		if freq < uint64(len(sqrtCache)) {
