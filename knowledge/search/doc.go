@@ -116,6 +116,14 @@
 // words in <mark> tags, from term locations fetched for the page's hits
 // only.
 //
+// Queries of words sorted by relevance are not run through bleve's
+// searchers but ranked term at a time over bleve's segments (topk.go):
+// each term's postings are read once into per-clause accumulators, on
+// every CPU, and every match is scored with bleve's formulas, which gives
+// bleve's scores and order at a fraction of the cost of merging a
+// disjunction of dozens of clauses record by record. Date order, queries
+// without words and phrases of more than two words use bleve's searchers.
+//
 // # Benchmark corpus
 //
 // GenerateCorpus produces deterministic multilingual records for
