@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,6 +128,10 @@ type Index struct {
 	// bleveOnly ranks every query with bleve's searchers instead of the
 	// term-at-a-time evaluator (topk.go): for comparing the two.
 	bleveOnly bool
+	// ranking admits this many term-at-a-time evaluations at once: each
+	// uses every CPU already, and holds accumulators of several bytes per
+	// record and clause, so more at once would only add memory.
+	ranking chan struct{}
 
 	langMu sync.RWMutex
 	langs  map[string]bool // canonical codes of the languages with their own analysis in the index
@@ -229,7 +234,8 @@ func openExisting(dir string, wantSeq uint64) (ix *Index, err error) {
 }
 
 func newIndex(dir string, im *mapping.IndexMappingImpl, b bleve.Index) *Index {
-	ix := &Index{dir: dir, mapping: im, idx: b, langs: make(map[string]bool)}
+	ix := &Index{dir: dir, mapping: im, idx: b, langs: make(map[string]bool),
+		ranking: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	if g, err := glossary.Default(); err == nil {
 		// Matching the glossary's terms needs every language's analyser
 		// (and lexicon): build it at the first query, not at open.

@@ -783,7 +783,13 @@ func (pl *planner) ranked(ctx context.Context, q query.Query, page, size int, ti
 	if err != nil {
 		return nil, err
 	}
+	select {
+	case pl.ix.ranking <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	top, err := e.run(ctx, page*size)
+	<-pl.ix.ranking
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 )
@@ -198,5 +199,40 @@ func TestRankedUnsupportedShapes(t *testing.T) {
 	res := search(t, ix, Query{Text: `"home care workers"`})
 	if res.Total == 0 {
 		t.Fatal("no hits for the phrase")
+	}
+}
+
+// TestRankingAdmission checks that ranked evaluations beyond the bound
+// wait for a turn, and give up with their context.
+func TestRankingAdmission(t *testing.T) {
+	ix, _, _ := newFixtureIndex(t)
+	for range cap(ix.ranking) {
+		ix.ranking <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := ix.Search(ctx, Query{Text: "telecare"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("search with every turn taken: %v, want the context's deadline", err)
+	}
+	// A search that needs no ranking does not wait.
+	if _, err := ix.Search(context.Background(), Query{Text: "telecare", Sort: SortDate}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := ix.Search(context.Background(), Query{Text: "telecare"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("search ran with every turn taken: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	<-ix.ranking
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for len(ix.ranking) > 0 {
+		<-ix.ranking
 	}
 }
