@@ -511,25 +511,14 @@ func readZap(it *zap.PostingsIterator, t *tnode, sum []float64, cnt []uint8) err
 		if !ok {
 			return fmt.Errorf("unexpected posting %T", p)
 		}
-		num := post.Number()
-		freq := post.Frequency()
-		var tf float64
-		if freq < uint64(len(sqrtCache)) {
-			tf = sqrtCache[freq]
-		} else {
-			tf = math.Sqrt(float64(freq))
-		}
 		var norm float64
 		if l := post.NormUint64(); l < uint64(len(normCache)) {
 			norm = normCache[l]
 		} else {
 			norm = zapNorm(l)
 		}
-		sc := tf * norm * t.idf
-		if t.qw != 1 {
-			sc *= t.qw
-		}
-		sum[num] += sc
+		num := post.Number()
+		sum[num] += t.weigh(sqrtFreq(post.Frequency()), norm)
 		cnt[num]++
 	}
 }
@@ -541,20 +530,27 @@ func readPostings(it segment.PostingsIterator, t *tnode, sum []float64, cnt []ui
 			return err
 		}
 		num := post.Number()
-		freq := post.Frequency()
-		var tf float64
-		if freq < uint64(len(sqrtCache)) {
-			tf = sqrtCache[freq]
-		} else {
-			tf = math.Sqrt(float64(freq))
-		}
-		sc := tf * post.Norm() * t.idf
-		if t.qw != 1 {
-			sc *= t.qw
-		}
-		sum[num] += sc
+		sum[num] += t.weigh(sqrtFreq(post.Frequency()), post.Norm())
 		cnt[num]++
 	}
+}
+
+// sqrtFreq is the square root of a term frequency, as bleve takes it.
+func sqrtFreq(freq uint64) float64 {
+	if freq < uint64(len(sqrtCache)) {
+		return sqrtCache[freq]
+	}
+	return math.Sqrt(float64(freq))
+}
+
+// weigh is term t's score for a posting of its frequency's root tf and
+// field norm, in the order bleve's term scorer multiplies them.
+func (t *tnode) weigh(tf, norm float64) float64 {
+	sc := tf * norm * t.idf
+	if t.qw != 1 {
+		sc *= t.qw
+	}
+	return sc
 }
 
 // scoreBlock is how many records scoreRange evaluates a clause for at a
