@@ -306,6 +306,15 @@ func getAccumulators(size int) *accumulators {
 	return a
 }
 
+// accBytes is the size of one record's accumulator for one clause.
+const accBytes = 9
+
+// maxAccumulatorBytes bounds one evaluation's accumulators; a query whose
+// clauses on an index this large would need more is left to bleve, which
+// scores record by record (about 7 million clause-records: a million
+// records and seven compound clauses).
+var maxAccumulatorBytes uint64 = 64 << 20
+
 // parallelMinRecords: an index with fewer records is evaluated on one
 // goroutine.
 var parallelMinRecords uint64 = 16384
@@ -322,6 +331,10 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 		if len(u.leaves) > 255 {
 			return nil, errUnsupported
 		}
+	}
+	if uint64(e.slots)*e.n*accBytes > maxAccumulatorBytes {
+		// bleve's searchers need memory for the best k only.
+		return nil, errUnsupported
 	}
 	workers := 1
 	if e.n >= parallelMinRecords {

@@ -236,3 +236,34 @@ func TestRankingAdmission(t *testing.T) {
 		<-ix.ranking
 	}
 }
+
+// TestRankedMemoryBound checks that a query whose accumulators would pass
+// the bound is answered by bleve's searchers, with the same result.
+func TestRankedMemoryBound(t *testing.T) {
+	ix, _, _ := newFixtureIndex(t)
+	q := Query{Text: "telecare village volunteers", Facets: true}
+	ranked := search(t, ix, q)
+	old := maxAccumulatorBytes
+	maxAccumulatorBytes = 1
+	defer func() { maxAccumulatorBytes = old }()
+	err := ix.reader(func(b bleve.Index) error {
+		pl := ix.newPlanner(b)
+		defer pl.close()
+		clauses, err := parseText(q.Text)
+		if err != nil {
+			return err
+		}
+		p, err := pl.plan(clauses, pl.languages(nil))
+		if err != nil {
+			return err
+		}
+		if _, err := pl.ranked(context.Background(), p.query(nil), 1, 10, false, nil, nil, nil); !errors.Is(err, errUnsupported) {
+			return fmt.Errorf("ranked past the memory bound: %v, want errUnsupported", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareResults(t, "memory bound", ranked, search(t, ix, q))
+}
