@@ -3,11 +3,9 @@
 package search
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,6 +19,7 @@ import (
 	bquery "github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/livinglab/livinglab/internal/testkit"
+	"github.com/livinglab/livinglab/knowledge/search/relevance"
 )
 
 // The relevance set: practices and graded queries in testdata/relevance,
@@ -31,157 +30,30 @@ import (
 //
 //	LIVINGLAB_EVAL_OUT=$PWD/bench/search-eval.md go test ./knowledge/search -run TestRelevance -count=1
 
-type evalQuery struct {
-	id, split, kind, text string
-	grades                map[string]int
-}
+type (
+	evalQuery   = relevance.Query
+	evalMetrics = relevance.Metrics
+)
 
+// loadRelevance reads the relevance set as index documents.
 func loadRelevance(t testing.TB) ([]Doc, []evalQuery) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "relevance", "practices.txt"))
+	ps, qs, err := relevance.Load(filepath.Join("testdata", "relevance"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var docs []Doc
-	var cur *Doc
-	flush := func() {
-		if cur != nil {
-			docs = append(docs, *cur)
-			cur = nil
-		}
-	}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.TrimSpace(line) == "" {
-			flush()
-			continue
-		}
-		k, v, ok := strings.Cut(line, ": ")
-		if !ok {
-			t.Fatalf("practices.txt: bad line %q", line)
-		}
-		if cur == nil {
-			cur = &Doc{Kind: "practice"}
-		}
-		switch {
-		case k == "id":
-			cur.CID, cur.PracticeID = v, v
-		case k == "lang":
-			cur.Language = v
-		case k == "region":
-			cur.Region = v
-		case k == "topics":
-			for _, tp := range strings.Split(v, ",") {
-				cur.Topics = append(cur.Topics, strings.TrimSpace(tp))
+	docs := make([]Doc, len(ps))
+	for i, p := range ps {
+		docs[i] = Doc{CID: p.ID, PracticeID: p.ID, Kind: "practice", Language: p.Language, Region: p.Region,
+			Topics: p.Topics, Title: p.Title, Summary: p.Summary, Body: p.Body}
+		for code, tr := range p.Translations {
+			if docs[i].Translations == nil {
+				docs[i].Translations = map[string]Translation{}
 			}
-		case k == "title":
-			cur.Title = v
-		case k == "summary":
-			cur.Summary = v
-		case k == "body":
-			cur.Body = v
-		case strings.HasPrefix(k, "tr."):
-			title, summary, _ := strings.Cut(v, " | ")
-			if cur.Translations == nil {
-				cur.Translations = map[string]Translation{}
-			}
-			cur.Translations[strings.TrimPrefix(k, "tr.")] = Translation{Title: title, Summary: summary}
-		default:
-			t.Fatalf("practices.txt: unknown key %q", k)
+			docs[i].Translations[code] = Translation{Title: tr.Title, Summary: tr.Summary}
 		}
-	}
-	flush()
-	ids := map[string]bool{}
-	for _, d := range docs {
-		if d.CID == "" || d.Title == "" || d.Language == "" || ids[d.CID] {
-			t.Fatalf("practices.txt: bad or duplicate record %+v", d)
-		}
-		ids[d.CID] = true
-	}
-
-	qf, err := os.ReadFile(filepath.Join("testdata", "relevance", "queries.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var qs []evalQuery
-	for _, line := range strings.Split(string(qf), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		cols := strings.Split(line, "\t")
-		if len(cols) != 5 {
-			t.Fatalf("queries.txt: %d columns in %q", len(cols), line)
-		}
-		q := evalQuery{id: cols[0], split: cols[1], kind: cols[2], text: cols[3], grades: map[string]int{}}
-		for _, j := range strings.Fields(cols[4]) {
-			id, g, ok := strings.Cut(j, "=")
-			if !ok || !ids[id] || len(g) != 1 || g[0] < '1' || g[0] > '3' {
-				t.Fatalf("queries.txt %s: bad judgement %q", q.id, j)
-			}
-			q.grades[id] = int(g[0] - '0')
-		}
-		qs = append(qs, q)
 	}
 	return docs, qs
-}
-
-// evalMetrics are the means over queries. A record is relevant for recall
-// and MRR at grade 2 or more; nDCG uses the grades as gains (2^g - 1).
-type evalMetrics struct {
-	n                 int
-	ndcg, recall, mrr float64
-}
-
-func (m *evalMetrics) add(q evalQuery, ranked []string) {
-	const k = 10
-	dcg, idcg := 0.0, 0.0
-	var ideal []int
-	relevant := 0
-	for _, g := range q.grades {
-		ideal = append(ideal, g)
-		if g >= 2 {
-			relevant++
-		}
-	}
-	sort.Sort(sort.Reverse(sort.IntSlice(ideal)))
-	for i := 0; i < k && i < len(ideal); i++ {
-		idcg += (math.Pow(2, float64(ideal[i])) - 1) / math.Log2(float64(i+2))
-	}
-	found, rr := 0, 0.0
-	for i, id := range ranked {
-		if i >= k {
-			break
-		}
-		g := q.grades[id]
-		dcg += (math.Pow(2, float64(g)) - 1) / math.Log2(float64(i+2))
-		if g >= 2 {
-			found++
-			if rr == 0 {
-				rr = 1 / float64(i+1)
-			}
-		}
-	}
-	m.n++
-	if idcg > 0 {
-		m.ndcg += dcg / idcg
-	}
-	if relevant > 0 {
-		m.recall += float64(found) / float64(relevant)
-	}
-	m.mrr += rr
-}
-
-func (m evalMetrics) mean() (ndcg, recall, mrr float64) {
-	if m.n == 0 {
-		return 0, 0, 0
-	}
-	n := float64(m.n)
-	return m.ndcg / n, m.recall / n, m.mrr / n
 }
 
 type evalEngine struct {
@@ -317,21 +189,21 @@ func runEval(t testing.TB, engines []evalEngine, qs []evalQuery) ([]evalRow, map
 	for _, e := range engines {
 		row := evalRow{engine: e.name, cells: map[string]evalMetrics{}}
 		for _, q := range qs {
-			ranked, err := e.search(q.text)
+			ranked, err := e.search(q.Text)
 			if err != nil {
-				t.Fatalf("%s: %s %q: %v", e.name, q.id, q.text, err)
+				t.Fatalf("%s: %s %q: %v", e.name, q.ID, q.Text, err)
 			}
-			for _, key := range []string{q.split, "all", q.kind} {
+			for _, key := range []string{q.Split, "all", q.Kind} {
 				m := row.cells[key]
-				m.add(q, ranked)
+				m.Add(q, ranked)
 				row.cells[key] = m
 			}
 			var one evalMetrics
-			one.add(q, ranked)
+			one.Add(q, ranked)
 			// Weak queries are listed for the tuning part only: the
 			// held-aside part is measured, not studied.
-			if nd, _, _ := one.mean(); nd < 0.6 && e.name == "livinglab" && q.split == "tune" {
-				misses[q.split] = append(misses[q.split], fmt.Sprintf("%s %q nDCG@10 %.2f, top: %s", q.id, q.text, nd, strings.Join(first(ranked, 5), " ")))
+			if nd, _, _ := one.Mean(); nd < 0.6 && e.name == "livinglab" && q.Split == "tune" {
+				misses[q.Split] = append(misses[q.Split], fmt.Sprintf("%s %q nDCG@10 %.2f, top: %s", q.ID, q.Text, nd, strings.Join(first(ranked, 5), " ")))
 			}
 		}
 		rows = append(rows, row)
@@ -360,8 +232,8 @@ func TestRelevance(t *testing.T) {
 	}
 	rows, misses := runEval(t, engines, qs)
 	held := rows[0].cells["held"]
-	ndcg, recall, mrr := held.mean()
-	t.Logf("held-aside: nDCG@10 %.3f recall@10 %.3f MRR %.3f over %d queries", ndcg, recall, mrr, held.n)
+	ndcg, recall, mrr := held.Mean()
+	t.Logf("held-aside: nDCG@10 %.3f recall@10 %.3f MRR %.3f over %d queries", ndcg, recall, mrr, held.N())
 	if ndcg < 0.80 {
 		t.Errorf("held-aside nDCG@10 %.3f, want at least 0.80", ndcg)
 	}
@@ -390,8 +262,8 @@ func evalReport(docs []Doc, qs []evalQuery, rows []evalRow, misses map[string][]
 	sort.Strings(ls)
 	count := map[string]int{}
 	for _, q := range qs {
-		count[q.split]++
-		count[q.kind]++
+		count[q.Split]++
+		count[q.Kind]++
 	}
 	fmt.Fprintf(&b, "# Search relevance\n\n")
 	fmt.Fprintf(&b, "Generated by `LIVINGLAB_EVAL_OUT=$PWD/bench/search-eval.md go test ./knowledge/search -run TestRelevance -count=1`.\n\n")
@@ -403,8 +275,8 @@ func evalReport(docs []Doc, qs []evalQuery, rows []evalRow, misses map[string][]
 	for _, r := range rows {
 		for _, part := range []string{"all", "tune", "held", "cross"} {
 			m := r.cells[part]
-			nd, rc, mr := m.mean()
-			fmt.Fprintf(&b, "| %s | %s | %d | %.3f | %.3f | %.3f |\n", r.engine, part, m.n, nd, rc, mr)
+			nd, rc, mr := m.Mean()
+			fmt.Fprintf(&b, "| %s | %s | %d | %.3f | %.3f | %.3f |\n", r.engine, part, m.N(), nd, rc, mr)
 		}
 	}
 	for _, part := range []string{"tune"} {

@@ -46,7 +46,7 @@ func TestRankedMatchesBleve(t *testing.T) {
 
 	var texts []string
 	for _, q := range relQueries {
-		texts = append(texts, q.text)
+		texts = append(texts, q.Text)
 	}
 	for i := 0; i < 1200; i += 97 {
 		w := strings.Fields(docs[i].Title)
