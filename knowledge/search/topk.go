@@ -315,6 +315,10 @@ const accBytes = 9
 // records and seven compound clauses).
 var maxAccumulatorBytes uint64 = 64 << 20
 
+// readZapDirectly reads zap's postings through its own types; tests turn
+// it off to run the path other segment formats take.
+var readZapDirectly = true
+
 // parallelMinRecords: an index with fewer records is evaluated on one
 // goroutine.
 var parallelMinRecords uint64 = 16384
@@ -496,7 +500,7 @@ func (e *evaluator) read(ctx context.Context, acc *accumulators, u unit) error {
 				continue
 			}
 			it = pl.Iterator(true, true, false, it)
-			if zit, ok := it.(*zap.PostingsIterator); ok {
+			if zit, ok := it.(*zap.PostingsIterator); ok && readZapDirectly {
 				err = readZap(zit, t, sum[off:], cnt[off:])
 			} else {
 				err = readPostings(it, t, sum[off:], cnt[off:])

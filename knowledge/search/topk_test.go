@@ -20,7 +20,8 @@ import (
 // same order with the same scores, and the same snippets, for the project's
 // relevance queries and words of a generated corpus, with filters, pages,
 // required, excluded and quoted words, over several segments with deleted
-// and replaced records, on one goroutine and split between several.
+// and replaced records, on one goroutine and split between several, and
+// through zap's own types and the interface other formats use.
 func TestRankedMatchesBleve(t *testing.T) {
 	rel, relQueries := loadRelevance(t)
 	docs := append(GenerateCorpus(1200, 17), rel...)
@@ -66,9 +67,14 @@ func TestRankedMatchesBleve(t *testing.T) {
 
 	ctx := context.Background()
 	supported, compared := 0, 0
-	for _, split := range []uint64{parallelMinRecords, 0} {
+	type mode struct {
+		split  uint64
+		direct bool
+	}
+	for _, m := range []mode{{parallelMinRecords, true}, {0, true}, {0, false}} {
+		split := m.split
 		old := parallelMinRecords
-		parallelMinRecords = split
+		parallelMinRecords, readZapDirectly = split, m.direct
 		for _, text := range texts {
 			for vi, v := range variants {
 				q := v
@@ -84,16 +90,16 @@ func TestRankedMatchesBleve(t *testing.T) {
 					continue
 				}
 				compared++
-				compareResults(t, fmt.Sprintf("%q variant %d split %v", text, vi, split == 0), got, want)
+				compareResults(t, fmt.Sprintf("%q variant %d split %v zap %v", text, vi, split == 0, m.direct), got, want)
 			}
 			if rankedShape(t, ix, text) {
 				supported++
 			}
 		}
-		parallelMinRecords = old
+		parallelMinRecords, readZapDirectly = old, true
 	}
 	if compared < 500 || supported < len(texts) {
-		t.Fatalf("compared %d searches, %d of %d query texts evaluated term at a time", compared, supported/2, len(texts))
+		t.Fatalf("compared %d searches, %d of %d query texts evaluated term at a time", compared, supported/3, len(texts))
 	}
 }
 
