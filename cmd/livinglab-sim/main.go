@@ -234,14 +234,11 @@ func runCmd() *cobra.Command {
 				// A copy of a kept catch-up home: the daemon and the
 				// scenario add to the store, and the home stays as it was.
 				c := def.Memory
-				c.Repo, c.Dir, c.Home, c.HeapProfile = ".", dir, filepath.Join(dir, "home"), heapProfile
+				c.Repo, c.Dir, c.HeapProfile = ".", dir, heapProfile
 				flagInto(fs, "peers", &c.Peers, peers)
 				flagInto(fs, "cgroup-mib", &c.LimitMiB, cgroupMiB)
-				if err := os.MkdirAll(dir, 0o755); err != nil {
+				if c.Home, err = copyHome(ctx, fromHome, dir); err != nil {
 					return err
-				}
-				if out, err := exec.CommandContext(ctx, "cp", "-a", fromHome, c.Home).CombinedOutput(); err != nil {
-					return fmt.Errorf("copy %s: %v: %s", fromHome, err, out)
 				}
 				res, err = sim.RunMemory(ctx, c, logf)
 			case "search":
@@ -251,12 +248,9 @@ func runCmd() *cobra.Command {
 				}
 				// A copy of a kept catch-up home, so that opening its
 				// index leaves the home as it was.
-				home := filepath.Join(dir, "home")
-				if err := os.MkdirAll(dir, 0o755); err != nil {
+				var home string
+				if home, err = copyHome(ctx, fromHome, dir); err != nil {
 					return err
-				}
-				if out, err := exec.CommandContext(ctx, "cp", "-a", fromHome, home).CombinedOutput(); err != nil {
-					return fmt.Errorf("copy %s: %v: %s", fromHome, err, out)
 				}
 				res, err = sim.RunSearch(ctx, home, def.SearchQ, logf)
 			case "catchup":
@@ -337,4 +331,16 @@ func flagInto[T any](fs interface{ Changed(string) bool }, name string, dst *T, 
 	if dst != nil && fs.Changed(name) {
 		*dst = v
 	}
+}
+
+// copyHome copies a kept home to dir/home and returns that path.
+func copyHome(ctx context.Context, from, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	home := filepath.Join(dir, "home")
+	if out, err := exec.CommandContext(ctx, "cp", "-a", from, home).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("copy %s: %v: %s", from, err, out)
+	}
+	return home, nil
 }
