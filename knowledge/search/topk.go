@@ -3,6 +3,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -84,14 +85,14 @@ func compileQuery(q query.Query) (*tnode, error) {
 		if x.BoostVal != nil && x.BoostVal.Value() != 1 {
 			return nil, errUnsupported
 		}
+		if float64(int(x.Min)) != x.Min {
+			return nil, errUnsupported
+		}
 		n, err := compileKids(opOr, x.Disjuncts)
 		if err != nil {
 			return nil, err
 		}
 		n.min = max(int(x.Min), 1)
-		if float64(int(x.Min)) != x.Min {
-			return nil, errUnsupported
-		}
 		return n, nil
 	case *query.ConjunctionQuery:
 		if x.BoostVal != nil && x.BoostVal.Value() != 1 {
@@ -187,7 +188,6 @@ func (n *tnode) scoredTerms(out []*tnode) []*tnode {
 type topDoc struct {
 	num   uint64
 	score float64
-	id    string // external ID, loaded only to break ties by it
 }
 
 // topkResult is the outcome of a ranked evaluation.
@@ -254,20 +254,10 @@ func newEvaluator(r index.IndexReader, q query.Query, tieByID bool) (*evaluator,
 	})
 	e.prog = e.program()
 	for _, t := range e.leaves {
-		var docTerm uint64
-		for _, s := range e.segs {
-			d, err := s.Segment().Dictionary(t.field)
-			if err != nil {
-				return nil, err
-			}
-			pl, err := d.PostingsList(t.term, s.Deleted(), nil)
-			if err != nil {
-				return nil, err
-			}
-			docTerm += pl.Count()
+		if t.postings, err = e.count(t); err != nil {
+			return nil, err
 		}
-		t.postings = docTerm
-		t.idf = 1.0 + math.Log(float64(docTotal)/float64(docTerm+1))
+		t.idf = 1.0 + math.Log(float64(docTotal)/float64(t.postings+1))
 	}
 	// The query norm of bleve's outermost compound searcher, applied to
 	// every scored term below it.
@@ -286,6 +276,24 @@ func newEvaluator(r index.IndexReader, q query.Query, tieByID bool) (*evaluator,
 		}
 	}
 	return e, nil
+}
+
+// count returns how many live records of the snapshot have term t: bleve's
+// document frequency.
+func (e *evaluator) count(t *tnode) (uint64, error) {
+	var n uint64
+	for _, s := range e.segs {
+		d, err := s.Segment().Dictionary(t.field)
+		if err != nil {
+			return 0, err
+		}
+		pl, err := d.PostingsList(t.term, s.Deleted(), nil)
+		if err != nil {
+			return 0, err
+		}
+		n += pl.Count()
+	}
+	return n, nil
 }
 
 // accumulators of one evaluation, per compound clause (slot) and record:
@@ -411,7 +419,7 @@ func (e *evaluator) units() []unit {
 		u.leaves = append(u.leaves, t)
 		u.cost += t.postings + 1
 	}
-	slices.SortStableFunc(bySlot, func(a, b unit) int { return cmpUint64(b.cost, a.cost) })
+	slices.SortStableFunc(bySlot, func(a, b unit) int { return cmp.Compare(b.cost, a.cost) })
 	return bySlot
 }
 
@@ -429,7 +437,7 @@ func (e *evaluator) compare(a, b topDoc) int {
 			return c
 		}
 	}
-	return cmpUint64(a.num, b.num)
+	return cmp.Compare(a.num, b.num)
 }
 
 func (e *evaluator) externalID(num uint64) string {
@@ -444,16 +452,6 @@ func (e *evaluator) externalID(num uint64) string {
 	id, _ := e.snap.ExternalID(index.NewIndexInternalID(nil, num))
 	e.ids[num] = id
 	return id
-}
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // normCache holds bleve's norm of short field lengths.
@@ -513,11 +511,8 @@ func (e *evaluator) read(ctx context.Context, acc *accumulators, u unit) error {
 	return nil
 }
 
-// The score of a posting as bleve's term scorer computes it: the square
-// root of the frequency times the field's norm times the term's idf and
-// query weight. readZap is readPostings for the segment format bleve
-// writes, without an interface call per posting.
-
+// readZap is readPostings for the segment format bleve writes, without an
+// interface call per posting.
 func readZap(it *zap.PostingsIterator, t *tnode, sum []float64, cnt []uint8) error {
 	for {
 		p, err := it.Next()
@@ -540,6 +535,8 @@ func readZap(it *zap.PostingsIterator, t *tnode, sum []float64, cnt []uint8) err
 	}
 }
 
+// readPostings adds each posting's score for term t (see weigh) to sum and
+// counts it in cnt, by record number in the segment.
 func readPostings(it segment.PostingsIterator, t *tnode, sum []float64, cnt []uint8) error {
 	for {
 		post, err := it.Next()
@@ -890,20 +887,16 @@ func (pl *planner) locate(ctx context.Context, e *evaluator, hits []*bsearch.Doc
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmpUint64(nums[a], nums[b]) })
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(nums[a], nums[b]) })
 	// The lists are read on every CPU, one at a time each, longest first.
 	byLength := slices.Clone(leaves)
 	for _, t := range byLength {
-		t.postings = 0
-		for _, s := range e.segs {
-			if d, err := s.Segment().Dictionary(t.field); err == nil {
-				if pl, err := d.PostingsList(t.term, s.Deleted(), nil); err == nil {
-					t.postings += pl.Count()
-				}
-			}
+		var err error
+		if t.postings, err = e.count(t); err != nil {
+			return err
 		}
 	}
-	slices.SortStableFunc(byLength, func(a, b *tnode) int { return cmpUint64(b.postings, a.postings) })
+	slices.SortStableFunc(byLength, func(a, b *tnode) int { return cmp.Compare(b.postings, a.postings) })
 	workers := min(runtime.GOMAXPROCS(0), 4, len(leaves))
 	var next atomic.Int64
 	errs := make([]error, workers)
