@@ -205,8 +205,6 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		// A best-match query is ranked term at a time (topk.go), with
 		// the page's snippets; other queries, and query shapes it does
 		// not evaluate, go to bleve.
-		res = nil
-		located := false
 		if sortOrder == SortRelevance && p.scored && !ix.bleveOnly {
 			var rfc *facetCollector
 			if len(facets) > 0 {
@@ -216,7 +214,6 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			if err != nil && !errors.Is(err, errUnsupported) {
 				return err
 			}
-			located = res != nil
 		}
 		if res == nil {
 			sctx := ctx
@@ -226,14 +223,16 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			if res, err = b.SearchInContext(sctx, req); err != nil {
 				return err
 			}
+			if len(p.kept) > 0 && len(res.Hits) > 0 {
+				if err := pl.addLocations(ctx, res, p.kept); err != nil {
+					return err
+				}
+			}
 		}
 		if len(facets) > 0 {
 			if counts, err = fc.counts(facets); err != nil {
 				return err
 			}
-		}
-		if len(p.kept) > 0 && len(res.Hits) > 0 && !located {
-			return pl.addLocations(ctx, res, p.kept)
 		}
 		return nil
 	})
