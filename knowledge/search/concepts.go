@@ -44,11 +44,46 @@ func conceptName(code string) string { return "livinglab_concepts_" + code }
 // lemmas, is the term word's stem or lemma stem. Stop words are dropped on
 // both sides, so "care of older people" matches across the removed "of".
 type conceptFilter struct {
-	code string
-	base analysis.Analyzer
-
-	once  sync.Once
+	code  string
+	base  analysis.Analyzer
 	first map[string][]conceptEntry // a term's first word -> the terms starting with it
+	once  sync.Once
+}
+
+// conceptTables holds each language's table of glossary terms for the
+// process. A table depends only on the glossary and the language's
+// analysis, both the same for every index, and building one analyses every
+// glossary term of the language (about a tenth of a second of cold lexicon
+// lookups): each index building its own would pay that again in every
+// index a process opens.
+var conceptTables struct {
+	mu     sync.Mutex
+	byCode map[string]*conceptTable
+}
+
+type conceptTable struct {
+	once  sync.Once
+	first map[string][]conceptEntry
+}
+
+// table returns the process's table of the filter's language, built on
+// first use with the filter's base analysis.
+func (f *conceptFilter) table() map[string][]conceptEntry {
+	f.once.Do(func() {
+		conceptTables.mu.Lock()
+		if conceptTables.byCode == nil {
+			conceptTables.byCode = map[string]*conceptTable{}
+		}
+		t := conceptTables.byCode[f.code]
+		if t == nil {
+			t = &conceptTable{}
+			conceptTables.byCode[f.code] = t
+		}
+		conceptTables.mu.Unlock()
+		t.once.Do(func() { t.first = buildConcepts(f.code, f.base) })
+		f.first = t.first
+	})
+	return f.first
 }
 
 // conceptEntry is one glossary term: its concept and the words after its
@@ -58,22 +93,24 @@ type conceptEntry struct {
 	rest [][]string
 }
 
-func (f *conceptFilter) build() {
-	f.first = map[string][]conceptEntry{}
+// buildConcepts returns the glossary terms of language code, analysed with
+// base, by their first word.
+func buildConcepts(code string, base analysis.Analyzer) map[string][]conceptEntry {
+	first := map[string][]conceptEntry{}
 	g, err := glossary.Default()
 	if err != nil {
 		// Open refuses to run without the glossary; an index built
 		// anyway simply has no concept tokens.
-		return
+		return first
 	}
 	seen := map[string]bool{}
 	for _, c := range g.Concepts() {
 		for _, t := range c.Terms {
 			l, ok := languageFor(normLanguage(t.Lang))
-			if !ok || l.code != f.code {
+			if !ok || l.code != code {
 				continue
 			}
-			words := analyzeWords(analyze(f.base, t.Text))
+			words := analyzeWords(analyze(base, t.Text))
 			if len(words) == 0 {
 				continue
 			}
@@ -87,16 +124,17 @@ func (f *conceptFilter) build() {
 			}
 			seen[key] = true
 			for _, s := range accept[0] {
-				f.first[s] = append(f.first[s], conceptEntry{id: c.ID, rest: accept[1:]})
+				first[s] = append(first[s], conceptEntry{id: c.ID, rest: accept[1:]})
 			}
 		}
 	}
+	return first
 }
 
 // Filter implements analysis.TokenFilter.
 func (f *conceptFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
-	f.once.Do(f.build)
-	if len(f.first) == 0 || !f.startsConcept(input) {
+	first := f.table()
+	if len(first) == 0 || !startsConcept(first, input) {
 		return input
 	}
 	// Tokens of one word (its stem, lemmas and compound parts) share a
@@ -146,7 +184,7 @@ func (f *conceptFilter) Filter(input analysis.TokenStream) analysis.TokenStream 
 			if t.Type == partToken {
 				continue
 			}
-			for _, e := range f.first[string(t.Term)] {
+			for _, e := range first[string(t.Term)] {
 				used := []int{wi}
 				for _, terms := range e.rest {
 					k := near(wi, terms, used)
@@ -193,12 +231,12 @@ func (f *conceptFilter) Filter(input analysis.TokenStream) analysis.TokenStream 
 
 // startsConcept reports whether a word of input may start a glossary term,
 // so that the texts without one, most of them, cost a lookup per token.
-func (f *conceptFilter) startsConcept(input analysis.TokenStream) bool {
+func startsConcept(first map[string][]conceptEntry, input analysis.TokenStream) bool {
 	for _, t := range input {
 		if t.Type == partToken {
 			continue
 		}
-		if _, ok := f.first[string(t.Term)]; ok {
+		if _, ok := first[string(t.Term)]; ok {
 			return true
 		}
 	}
