@@ -50,9 +50,42 @@ const (
 type lexiconFilter struct {
 	lex   *lexicon.Lexicon
 	split bool
+	cache *lexCache
+}
 
-	mu    sync.RWMutex
-	cache map[string]lexEntry
+// lexCache holds a lexicon's answers for the words seen, the first
+// maxCachedWords of them. Like the lexicons, the caches belong to the
+// process, not to one index: an answer depends only on the language and
+// the word, and a word looked up once is not looked up again by another
+// index of the process.
+type lexCache struct {
+	mu sync.RWMutex
+	m  map[string]lexEntry
+}
+
+var lexCaches struct {
+	sync.Mutex
+	m map[lexCacheKey]*lexCache
+}
+
+type lexCacheKey struct {
+	lang  lexicon.Lang
+	split bool
+}
+
+func sharedLexCache(l lexicon.Lang, split bool) *lexCache {
+	lexCaches.Lock()
+	defer lexCaches.Unlock()
+	k := lexCacheKey{l, split}
+	if c := lexCaches.m[k]; c != nil {
+		return c
+	}
+	if lexCaches.m == nil {
+		lexCaches.m = map[lexCacheKey]*lexCache{}
+	}
+	c := &lexCache{m: map[string]lexEntry{}}
+	lexCaches.m[k] = c
+	return c
 }
 
 type lexEntry struct {
@@ -65,23 +98,24 @@ func newLexiconFilter(l lexicon.Lang, split bool) (*lexiconFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &lexiconFilter{lex: lex, split: split, cache: map[string]lexEntry{}}, nil
+	return &lexiconFilter{lex: lex, split: split, cache: sharedLexCache(l, split)}, nil
 }
 
 func (f *lexiconFilter) entry(b []byte) lexEntry {
-	f.mu.RLock()
-	e, ok := f.cache[string(b)] // no allocation for the lookup
-	f.mu.RUnlock()
+	c := f.cache
+	c.mu.RLock()
+	e, ok := c.m[string(b)] // no allocation for the lookup
+	c.mu.RUnlock()
 	if ok {
 		return e
 	}
 	w := string(b)
 	e = f.lookup(w)
-	f.mu.Lock()
-	if len(f.cache) < maxCachedWords {
-		f.cache[w] = e
+	c.mu.Lock()
+	if len(c.m) < maxCachedWords {
+		c.m[w] = e
 	}
-	f.mu.Unlock()
+	c.mu.Unlock()
 	return e
 }
 
