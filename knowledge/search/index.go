@@ -27,7 +27,7 @@ import (
 // whenever a change makes existing index files wrong (fields, analyzers,
 // boosts stored in the mapping); Open then reports ErrStale and the caller
 // rebuilds from the record store.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 var (
 	// ErrBadQuery reports a query the user can fix: syntax, length, paging,

@@ -56,6 +56,8 @@ const fieldType = "_type"
 //     into language xx, analysed like the fields of a record in xx, so a
 //     Finnish practice with an English translation is found in English.
 //     The translations themselves are stored as JSON in "translations".
+//     Snippets come from the record's own texts, so these fields keep no
+//     term locations.
 //   - all: the cross-language field. Every record's four texts, as an array,
 //     analysed with the fold analyzer (Unicode word segmentation, lowercase,
 //     ASCII folding, no stop words, no stemming). It finds exact words in
@@ -64,9 +66,10 @@ const fieldType = "_type"
 //   - all_pairs: consecutive word pairs of the same text ("home care"), so a
 //     two-word phrase is a single term lookup; longer phrases look up every
 //     pair and check positions in "all" only where all pairs occur.
-//   - Term locations of every analysed field are byte offsets into the
-//     stored texts (all analyzers share the tokenizer and have no character
-//     filter); locations in "all" carry the array position.
+//   - Term locations of the record's own texts and of "all" are byte
+//     offsets into the stored texts (all analyzers share the tokenizer and
+//     have no character filter); locations in "all" carry the array
+//     position.
 //   - facet: one keyword field with "topic=housing", "country=FI", ... terms
 //     for every filter and facet. Facets are counted by intersecting each
 //     term's postings with the bitmap of matching documents (facets.go).
@@ -129,7 +132,7 @@ func documentMapping(analyzer string) *mapping.DocumentMapping {
 	}
 	for _, tf := range translationFields {
 		for _, l := range languages {
-			dm.AddFieldMappingsAt(langField(tf.name, l.code), text(l.analyzer))
+			dm.AddFieldMappingsAt(langField(tf.name, l.code), indexed(mapping.NewTextFieldMapping(), l.analyzer, false))
 		}
 	}
 	dm.AddFieldMappingsAt(fieldTranslations, stored())
