@@ -166,7 +166,7 @@ func runCmd() *cobra.Command {
 		Short: "Run one scenario and print its results as JSON",
 		Long: "Scenarios: steady (with --bare: plus bare gossipsub on the same schedule), churn, partition, latejoin,\n" +
 			"catchup (--records total, --missing), ingest (--records), memory (catch-up store, then the daemon with --peers),\n" +
-			"search (catch-up store, then queries on its index).\n\n" +
+			"search (catch-up store, then queries on its index), reindex (catch-up store, then full rebuilds of its index).\n\n" +
 			"Example: livinglab-sim run --scenario steady --nodes 50 --latency 20ms --records 200 --bare",
 		Args: cobra.NoArgs,
 		RunE: withSetup(func(ctx context.Context, cmd *cobra.Command) error {
@@ -253,6 +253,18 @@ func runCmd() *cobra.Command {
 					return err
 				}
 				res, err = sim.RunSearch(ctx, home, def.SearchQ, logf)
+			case "reindex":
+				if fromHome == "" {
+					res, err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
+					break
+				}
+				var home string
+				if home, err = copyHome(ctx, fromHome, dir); err != nil {
+					return err
+				}
+				n := 3
+				flagInto(fs, "runs", &n, runs)
+				res, err = sim.RunReindex(ctx, home, n, logf)
 			case "catchup":
 				res, err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
 			case "ingest":
@@ -269,7 +281,7 @@ func runCmd() *cobra.Command {
 				sizes(&c.Nodes, &c.Records, &c.Latency, &c.Rate)
 				res, err = sim.RunAttack(ctx, c)
 			default:
-				return fmt.Errorf("unknown scenario %q (steady, churn, partition, latejoin, catchup, ingest, memory, search, attack)", scenario)
+				return fmt.Errorf("unknown scenario %q (steady, churn, partition, latejoin, catchup, ingest, memory, search, reindex, attack)", scenario)
 			}
 			if err != nil {
 				return err
@@ -289,10 +301,10 @@ func runCmd() *cobra.Command {
 	f.StringVar(&scenario, "scenario", "steady", "scenario to run")
 	f.IntVar(&nodes, "nodes", 0, "number of nodes (late join: members before the newcomer)")
 	f.IntVar(&records, "records", 0, "records published (catch-up, ingest: records held)")
-	f.IntVar(&runs, "runs", 0, "steady: repeat the scenario this many times (default 1) and summarise the runs")
+	f.IntVar(&runs, "runs", 0, "steady: repeat the scenario this many times (default 1) and summarise the runs; reindex: rebuilds (default 3)")
 	f.IntVar(&missing, "missing", 0, "catch-up: records the lagging node lacks")
 	f.IntVar(&peers, "peers", 0, "memory: lightweight peers connected to the daemon")
-	f.StringVar(&fromHome, "home", "", "memory, search: measure on a copy of this home (one kept by an earlier catch-up run, catchup/a under its --work folder) instead of building the catch-up store first")
+	f.StringVar(&fromHome, "home", "", "memory, search, reindex: measure on a copy of this home (one kept by an earlier catch-up run, catchup/a under its --work folder) instead of building the catch-up store first")
 	f.IntVar(&cgroupMiB, "cgroup-mib", 0, "memory, with --home: then run the daemon again in a memory cgroup of this many MiB (default: the report's; 0: not at all)")
 	f.StringVar(&heapProfile, "heap-profile", "", "memory, with --home: write the daemon's heap profile at the end of the settle time to this file")
 	f.DurationVar(&latency, "latency", 0, "latency of every link")
