@@ -41,8 +41,6 @@ const (
 	irishStemFilterName  = "livinglab_stemmer_ga"
 	irishHyphenStopName  = "livinglab_stop_ga_hyphen"
 	foldAnalyzerName     = "livinglab_fold"
-	pairFilterName       = "livinglab_pairs"
-	pairAnalyzerName     = "livinglab_fold_pairs"
 	icelandicAnalyzer    = "livinglab_is"
 	irishAnalyzerName    = "livinglab_ga"
 	keywordAnalyzerName  = "keyword"
@@ -211,34 +209,6 @@ func isASCII(b []byte) bool {
 	return true
 }
 
-// pairFilter replaces a token stream by its word pairs ("home care" for
-// "home" at position p and "care" at p+1), spanning both words' bytes. A
-// two-word phrase is then one term lookup instead of a positional match.
-type pairFilter struct{}
-
-func (pairFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
-	if len(input) < 2 {
-		return input[:0]
-	}
-	out := make(analysis.TokenStream, 0, len(input)-1)
-	for i := 1; i < len(input); i++ {
-		a, b := input[i-1], input[i]
-		if b.Position != a.Position+1 {
-			continue
-		}
-		term := make([]byte, 0, len(a.Term)+1+len(b.Term))
-		term = append(append(append(term, a.Term...), ' '), b.Term...)
-		out = append(out, &analysis.Token{
-			Term:     term,
-			Start:    a.Start,
-			End:      b.End,
-			Position: a.Position,
-			Type:     analysis.Shingle,
-		})
-	}
-	return out
-}
-
 // irishStemFilter applies the Snowball Irish stemmer.
 type irishStemFilter struct{}
 
@@ -259,9 +229,6 @@ func init() {
 	}
 	must(registry.RegisterTokenFilter(foldFilterName, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
 		return foldFilter{f: asciifolding.New()}, nil
-	}))
-	must(registry.RegisterTokenFilter(pairFilterName, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
-		return pairFilter{}, nil
 	}))
 	must(registry.RegisterTokenFilter(irishStemFilterName, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
 		return irishStemFilter{}, nil
@@ -295,8 +262,6 @@ func init() {
 	}
 	// Cross-language fields and languages without their own analysis.
 	must(registry.RegisterAnalyzer(foldAnalyzerName, chain(lowercase.Name, foldFilterName)))
-	// Word pairs of the cross-language field, for phrases.
-	must(registry.RegisterAnalyzer(pairAnalyzerName, chain(lowercase.Name, foldFilterName, pairFilterName)))
 	// Icelandic: no stemmer exists; fold like the cross-language fields and
 	// let the stem-prefix fallback handle inflection.
 	must(registry.RegisterAnalyzer(icelandicAnalyzer, chain(lowercase.Name, lexiconFilterName("is"), foldFilterName)))

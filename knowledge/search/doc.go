@@ -43,8 +43,7 @@
 //     lowercase and ASCII folding, no stop words, no stemming. Every record
 //     is there, so exact words are found in any language, records in other
 //     languages are found at all, and a user may type "aldreomsorg" for
-//     "äldreomsorg". A companion field holds consecutive word pairs for
-//     phrases.
+//     "äldreomsorg". Phrases are matched here, by word positions.
 //
 // Words of records in Finnish, Swedish, Norwegian, Danish, Icelandic and
 // Irish are also indexed as their dictionary lemma and (but for Irish) the
@@ -92,10 +91,8 @@
 //
 // Words are optional: a record must contain one of up to two words, then
 // half of them (rounded up); bleve scales a record's score by the share of
-// words it matches, and adjacent query words found next to each other in
-// the record (the word-pair field) add a proximity boost. Quoted phrases
-// and +words are required. A word the tokenizer splits ("co-production")
-// counts as its words. Phrases are matched in the cross-language field, so
+// words it matches. Quoted phrases and +words are required. A word the
+// tokenizer splits ("co-production") counts as its words. Phrases are matched in the cross-language field, so
 // they are exact wording (ignoring case and diacritics), not stemmed.
 // Typographic quotes count as quotes; an unbalanced quote, more than
 // MaxQueryLength characters or more than MaxQueryClauses words is
@@ -121,8 +118,9 @@
 // each term's postings are read once into per-clause accumulators, on
 // every CPU, and every match is scored with bleve's formulas, which gives
 // bleve's scores and order at a fraction of the cost of merging a
-// disjunction of dozens of clauses record by record. Date order, queries
-// without words and phrases of more than two words use bleve's searchers.
+// disjunction of dozens of clauses record by record; a phrase is the
+// conjunction of its words where their positions follow each other. Date
+// order and queries without words use bleve's searchers.
 //
 // # Benchmark corpus
 //

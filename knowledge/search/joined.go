@@ -3,21 +3,16 @@
 package search
 
 import (
-	"bytes"
 	"fmt"
-	"reflect"
-	"slices"
-	"sync"
 
-	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 )
 
 // prepare maps d with im into the document the index is given, with the
-// elements of each array text field ("all" and "all_pairs" hold the four
-// texts of a record) joined into one field.
+// elements of each array text field ("all" holds the four texts of a
+// record) joined into one field.
 //
 // bleve's segment builder merges the token frequencies of the elements of
 // an array field itself, copying every term and location, on the one
@@ -26,9 +21,6 @@ import (
 // bleve does on every CPU, and without copying. The index is the same: one
 // field with the summed length, and locations that carry their element's
 // array position.
-//
-// The word pairs of "all_pairs" are the pairs of the very tokens "all" is
-// made of, so the two joined fields share one analysis of each text.
 func prepare(im *mapping.IndexMappingImpl, d Doc) (*document.Document, error) {
 	doc := document.NewDocument(d.CID)
 	if err := im.MapDocument(doc, d.document()); err != nil {
@@ -54,73 +46,7 @@ func prepare(im *mapping.IndexMappingImpl, d Doc) (*document.Document, error) {
 		fields = append(fields, j)
 	}
 	doc.Fields = fields
-	if all, pairs := joined[fieldAll], joined[fieldPairs]; all != nil && pairs != nil {
-		share(all, pairs)
-	}
 	return doc, nil
-}
-
-// share makes all and pairs analyse their texts once when pairs' analyzer
-// is all's analyzer followed by one more token filter, and both hold the
-// same texts; otherwise each analyses its own.
-func share(all, pairs *joinedField) {
-	if len(all.parts) != len(pairs.parts) {
-		return
-	}
-	for i, p := range all.parts {
-		q := pairs.parts[i]
-		if !bytes.Equal(p.Value(), q.Value()) || !slices.Equal(p.ArrayPositions(), q.ArrayPositions()) {
-			return
-		}
-	}
-	base, ok1 := all.Analyzer().(*analysis.DefaultAnalyzer)
-	ext, ok2 := pairs.Analyzer().(*analysis.DefaultAnalyzer)
-	if !ok1 || !ok2 || !same(base.Tokenizer, ext.Tokenizer) || len(ext.TokenFilters) != len(base.TokenFilters)+1 {
-		return
-	}
-	for i, f := range base.TokenFilters {
-		if !same(f, ext.TokenFilters[i]) {
-			return
-		}
-	}
-	s := &sharedAnalysis{base: base, extra: ext.TokenFilters[len(base.TokenFilters)], first: all, second: pairs}
-	all.shared, pairs.shared = s, s
-}
-
-// same reports whether a and b are the same analysis component.
-func same(a, b any) bool {
-	if a == nil || b == nil || reflect.TypeOf(a) != reflect.TypeOf(b) || !reflect.TypeOf(a).Comparable() {
-		return false
-	}
-	return a == b
-}
-
-// sharedAnalysis analyses the texts of two joined fields once: first takes
-// base's tokens, second the tokens extra makes of them.
-type sharedAnalysis struct {
-	once          sync.Once
-	base          *analysis.DefaultAnalyzer
-	extra         analysis.TokenFilter
-	first, second *joinedField
-}
-
-func (s *sharedAnalysis) analyse() {
-	s.once.Do(func() {
-		n := len(s.first.parts)
-		firstLen, secondLen := make([]int, n), make([]int, n)
-		firstFreqs, secondFreqs := make([]index.TokenFrequencies, n), make([]index.TokenFrequencies, n)
-		for i, p := range s.first.parts {
-			tokens := s.base.Analyze(p.Value())
-			firstLen[i] = len(tokens)
-			firstFreqs[i] = analysis.TokenFrequency(tokens, p.ArrayPositions(), p.Options())
-			q := s.second.parts[i]
-			derived := s.extra.Filter(tokens)
-			secondLen[i] = len(derived)
-			secondFreqs[i] = analysis.TokenFrequency(derived, q.ArrayPositions(), q.Options())
-		}
-		s.first.length, s.first.freqs = join(firstLen, firstFreqs)
-		s.second.length, s.second.freqs = join(secondLen, secondFreqs)
-	})
 }
 
 // joinedField is the elements of an array text field as one field. Its
@@ -129,17 +55,12 @@ func (s *sharedAnalysis) analyse() {
 type joinedField struct {
 	*document.TextField
 	parts  []*document.TextField
-	shared *sharedAnalysis // nil: the field analyses its own texts
 	length int
 	freqs  index.TokenFrequencies
 }
 
 // Analyze analyses every element and joins their term frequencies.
 func (j *joinedField) Analyze() {
-	if j.shared != nil {
-		j.shared.analyse()
-		return
-	}
 	lengths := make([]int, len(j.parts))
 	freqs := make([]index.TokenFrequencies, len(j.parts))
 	for i, p := range j.parts {

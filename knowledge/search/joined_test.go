@@ -62,9 +62,8 @@ func TestJoinedFieldsIndexAsArrays(t *testing.T) {
 	}
 	defer rebuilt.Close()
 
-	// Queries from the corpus's own words: single words, two-word phrases
-	// (looked up in the pairs field, checked by position in "all") and
-	// longer free text.
+	// Queries from the corpus's own words: single words, phrases (matched
+	// by position in "all") and longer free text.
 	var queries []string
 	for i := 0; i < len(docs) && len(queries) < 60; i += 13 {
 		w := strings.Fields(docs[i].Title)
@@ -99,38 +98,5 @@ func TestJoinedFieldsIndexAsArrays(t *testing.T) {
 	}
 	if nonEmpty < len(queries)/2 {
 		t.Fatalf("only %d of %d queries found anything: the comparison says little", nonEmpty, len(queries))
-	}
-}
-
-// TestJoinedFieldsShareAnalysis checks that the word pairs are made from the
-// cross-language field's own tokens, not from a second analysis.
-func TestJoinedFieldsShareAnalysis(t *testing.T) {
-	d := GenerateCorpus(1, 3)[0]
-	doc, err := prepare(newMapping(), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byName := map[string]*joinedField{}
-	for _, f := range doc.Fields {
-		if j, ok := f.(*joinedField); ok {
-			byName[j.Name()] = j
-		}
-	}
-	all, pairs := byName[fieldAll], byName[fieldPairs]
-	if all == nil || pairs == nil {
-		t.Fatalf("joined fields: %v", byName)
-	}
-	if all.shared == nil || all.shared != pairs.shared {
-		t.Fatal("all and all_pairs do not share one analysis")
-	}
-	pairs.Analyze() // either field may be analysed first
-	all.Analyze()
-	if all.AnalyzedLength() == 0 || pairs.AnalyzedLength() == 0 || pairs.AnalyzedLength() >= all.AnalyzedLength() {
-		t.Fatalf("lengths: all %d, pairs %d", all.AnalyzedLength(), pairs.AnalyzedLength())
-	}
-	for term := range pairs.AnalyzedTokenFrequencies() {
-		if !strings.Contains(term, " ") {
-			t.Fatalf("pair term %q is not a pair", term)
-		}
 	}
 }

@@ -13,9 +13,8 @@ import (
 
 // Fields of the index besides the text fields.
 const (
-	fieldAll        = "all"       // cross-language text, all four text fields as an array
-	fieldPairs      = "all_pairs" // word pairs of the cross-language text, for phrases
-	fieldFacet      = "facet"     // "name=value" terms for filters and facets
+	fieldAll        = "all"   // cross-language text, all four text fields as an array
+	fieldFacet      = "facet" // "name=value" terms for filters and facets
 	fieldPracticeID = "practice_id"
 	fieldKind       = "kind"
 	fieldTopic      = "topic"
@@ -62,10 +61,10 @@ const fieldType = "_type"
 //     analysed with the fold analyzer (Unicode word segmentation, lowercase,
 //     ASCII folding, no stop words, no stemming). It finds exact words in
 //     any language and records in languages without their own analysis;
-//     phrases are matched here.
-//   - all_pairs: consecutive word pairs of the same text ("home care"), so a
-//     two-word phrase is a single term lookup; longer phrases look up every
-//     pair and check positions in "all" only where all pairs occur.
+//     phrases are matched here, by the positions of their words. (A field
+//     of the texts' word pairs once made a two-word phrase one term lookup,
+//     but nearly every pair is a term of its own, and the field was a
+//     quarter of the cost of indexing.)
 //   - Term locations of the record's own texts and of "all" are byte
 //     offsets into the stored texts (all analyzers share the tokenizer and
 //     have no character filter); locations in "all" carry the array
@@ -137,9 +136,6 @@ func documentMapping(analyzer string) *mapping.DocumentMapping {
 	}
 	dm.AddFieldMappingsAt(fieldTranslations, stored())
 	dm.AddFieldMappingsAt(fieldAll, text(foldAnalyzerName))
-	pairs := text(pairAnalyzerName)
-	pairs.IncludeTermVectors = false
-	dm.AddFieldMappingsAt(fieldPairs, pairs)
 
 	dm.AddFieldMappingsAt(fieldFacet, keyword())
 
@@ -188,7 +184,6 @@ func (d *Doc) document() map[string]interface{} {
 	if hasText {
 		// Always four elements, so the array position names the field.
 		m[fieldAll] = texts
-		m[fieldPairs] = texts
 	}
 	if trs := d.normTranslations(lang); len(trs) > 0 {
 		for code, tr := range trs {

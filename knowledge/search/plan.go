@@ -16,7 +16,6 @@ import (
 // plan is the text part of a query compiled for bleve.
 type plan struct {
 	must   []query.Query // required words, the optional words (one query), each phrase
-	should []query.Query // score-only: adjacent query words next to each other
 	not    []query.Query // one per excluded word or phrase
 	kept   []clause      // the clauses behind must, for snippets
 	scored bool          // there are words to rank by
@@ -31,7 +30,7 @@ func (p plan) query(filters []query.Query) query.Query {
 		return query.NewConjunctionQuery(filters)
 	}
 	must := append(append([]query.Query{}, p.must...), filters...)
-	if len(must) == 1 && len(p.not) == 0 && len(p.should) == 0 {
+	if len(must) == 1 && len(p.not) == 0 {
 		return must[0]
 	}
 	b := query.NewBooleanQuery(nil, nil, nil)
@@ -39,10 +38,6 @@ func (p plan) query(filters []query.Query) query.Query {
 		must = []query.Query{query.NewMatchAllQuery()}
 	}
 	b.AddMust(must...)
-	if len(p.should) > 0 {
-		b.AddShould(p.should...)
-		b.SetMinShould(0)
-	}
 	if len(p.not) > 0 {
 		b.AddMustNot(p.not...)
 	}
@@ -108,13 +103,6 @@ func init() {
 	searcher.DisjunctionHeapTakeover = 128
 }
 
-// Best-match settings.
-const (
-	// pairBoost weights an adjacent pair of query words found next to each
-	// other in a record (proximity), on top of the words' own scores.
-	pairBoost = 2.0
-)
-
 // minShouldMatch is how many of n optional query words a record must
 // contain: one of up to two words, then half of them, rounded up. Records that contain more of them rank higher (bleve scales a
 // disjunction's score by the share of its clauses that match).
@@ -135,17 +123,13 @@ var ErrOnlyStopWords = fmt.Errorf("%w: the query has only stop words", ErrBadQue
 // the optional words (in its own language's fields, a translation, the
 // cross-language field, or through a glossary expansion), and every
 // required word (+word) and quoted phrase. Records matching more words,
-// in weightier fields, and with adjacent query words next to each other
-// (the word-pair field) rank higher. Stop words of the languages searched
+// and in weightier fields, rank higher. Stop words of the languages searched
 // are dropped; a query of stop words only is ErrOnlyStopWords.
 func (pl *planner) plan(clauses []clause, langs []language) (plan, error) {
 	var p plan
 	var optional, required []*word
 	var stops []string
 	var phraseClauses []clause
-	var lastFolded []string // folded words of the optional run, for pairs
-	var pairs []query.Query
-	seenPair := map[string]bool{}
 	for _, c := range clauses {
 		folded := analyze(pl.ix.mapping.AnalyzerNamed(foldAnalyzerName), c.text)
 		if len(folded) == 0 {
@@ -166,7 +150,6 @@ func (pl *planner) plan(clauses []clause, langs []language) (plan, error) {
 					continue
 				}
 				optional = append(optional, w)
-				lastFolded = append(lastFolded, w.folded)
 			}
 			continue
 		}
@@ -190,19 +173,7 @@ func (pl *planner) plan(clauses []clause, langs []language) (plan, error) {
 			stops = append(stops, c.text)
 		default:
 			optional = append(optional, w)
-			lastFolded = append(lastFolded, w.folded)
 		}
-	}
-	for i := 1; i < len(lastFolded); i++ {
-		pair := lastFolded[i-1] + " " + lastFolded[i]
-		if seenPair[pair] || !pl.exists(fieldPairs, pair) {
-			continue
-		}
-		seenPair[pair] = true
-		t := query.NewTermQuery(pair)
-		t.SetField(fieldPairs)
-		t.SetBoost(pairBoost)
-		pairs = append(pairs, t)
 	}
 	if len(optional) == 0 && len(required) == 0 && len(p.must) == 0 && len(stops) > 0 {
 		return p, fmt.Errorf("%w (%s): add a word that says what to look for", ErrOnlyStopWords, strings.Join(stops, ", "))
@@ -224,7 +195,6 @@ func (pl *planner) plan(clauses []clause, langs []language) (plan, error) {
 			p.must = append(p.must, d)
 		}
 	}
-	p.should = pairs
 	for _, w := range required {
 		p.kept = append(p.kept, w.c)
 	}
@@ -272,41 +242,27 @@ func (pl *planner) highlightQuery(c clause, langs []language) query.Query {
 	return pl.word(c, folded[0].term, langs).any()
 }
 
-// phraseQuery matches a phrase through the word-pair field: a two-word
-// phrase is one pair term; a longer one needs all its pairs and, on the
-// documents that have them, the exact positions in the cross-language
-// field.
+// phraseQuery matches a phrase by the positions of its words in the
+// cross-language field; quotes around one word match just the word, as
+// written.
 func phraseQuery(text string, folded []analyzedToken) query.Query {
 	if len(folded) == 1 {
-		// Quotes around one word: just the word, as written.
 		t := query.NewTermQuery(folded[0].term)
 		t.SetField(fieldAll)
 		return t
 	}
-	var parts []query.Query
-	seen := map[string]bool{}
-	for i := 1; i < len(folded); i++ {
-		if folded[i].pos != folded[i-1].pos+1 {
-			continue
+	terms := make([]string, len(folded))
+	for i, t := range folded {
+		if i > 0 && t.pos != folded[i-1].pos+1 {
+			// Positions with gaps: bleve's phrase matching of the
+			// analysed text handles them.
+			m := query.NewMatchPhraseQuery(text)
+			m.SetField(fieldAll)
+			return m
 		}
-		pair := folded[i-1].term + " " + folded[i].term
-		if seen[pair] {
-			continue
-		}
-		seen[pair] = true
-		t := query.NewTermQuery(pair)
-		t.SetField(fieldPairs)
-		parts = append(parts, t)
+		terms[i] = t.term
 	}
-	if len(folded) > 2 || len(parts) == 0 {
-		exact := query.NewMatchPhraseQuery(text)
-		exact.SetField(fieldAll)
-		parts = append(parts, exact)
-	}
-	if len(parts) == 1 {
-		return parts[0]
-	}
-	return query.NewConjunctionQuery(parts)
+	return query.NewPhraseQuery(terms, fieldAll)
 }
 
 // expandPrefix returns the most frequent terms of field that start with the

@@ -15,8 +15,8 @@ import (
 const minRememberedText = 128
 
 // rememberedTexts is how many texts the word splitter remembers. A record's
-// texts are analysed three times each (its language's fields, the
-// cross-language field, the word-pair field), interleaved with its other
+// texts are analysed twice each (its language's fields and the
+// cross-language field), interleaved with its other
 // texts and with the records other goroutines analyse at the same time.
 const rememberedTexts = 32
 

@@ -71,7 +71,7 @@ func TestWordSplitterConcurrent(t *testing.T) {
 // Every analyzer of the index splits words with the shared splitter.
 func TestAnalyzersShareTheWordSplitter(t *testing.T) {
 	im := newMapping()
-	names := []string{foldAnalyzerName, pairAnalyzerName, icelandicAnalyzer, irishAnalyzerName}
+	names := []string{foldAnalyzerName, icelandicAnalyzer, irishAnalyzerName}
 	for _, l := range languages {
 		names = append(names, l.analyzer)
 	}

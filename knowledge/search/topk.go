@@ -39,8 +39,10 @@ import (
 // factors, the same formulas, summed in another order) and bleve's order,
 // and the set of matching records for totals and facets; topk_test.go
 // holds it to that. The clauses are read, and the records scored, on
-// every CPU. Queries of any other shape (phrases of more than two words,
-// date order, no words) go to bleve.
+// every CPU. A phrase is scored as bleve scores it, as the conjunction of
+// its words, on the records where their positions follow each other (see
+// matchPhrase). Queries of any other shape (date order, no words, phrases
+// whose words have gaps between their positions) go to bleve.
 
 // Node kinds of a compiled query.
 const (
@@ -69,6 +71,11 @@ type tnode struct {
 	coord    []float64 // disjunction: coordination factor by matching children
 	into     int       // term clauses: the accumulator of the parent
 	postings uint64    // term clauses: records with the term
+	// phrase: a conjunction of terms of one field that must also stand
+	// next to each other, in order, in one element of the field. Its
+	// accumulator is filled where they do (matchPhrase), not term by term.
+	phrase   bool
+	ofPhrase bool // a term clause of a phrase
 	// boolean
 	must, should, not *tnode
 }
@@ -99,6 +106,20 @@ func compileQuery(q query.Query) (*tnode, error) {
 			return nil, errUnsupported
 		}
 		return compileKids(opAnd, x.Conjuncts)
+	case *query.PhraseQuery:
+		// bleve scores a phrase as the conjunction of its terms.
+		if (x.BoostVal != nil && x.BoostVal.Value() != 1) || x.Fuzziness != 0 || len(x.Terms) < 2 || len(x.Terms) > 255 {
+			return nil, errUnsupported
+		}
+		n := &tnode{op: opAnd, phrase: true}
+		for _, term := range x.Terms {
+			if term == "" {
+				return nil, errUnsupported
+			}
+			n.kids = append(n.kids, &tnode{op: opTerm, field: x.FieldVal, term: []byte(term), boost: 1, ofPhrase: true})
+			n.terms++
+		}
+		return n, nil
 	case *query.BooleanQuery:
 		if x.Filter != nil || (x.BoostVal != nil && x.BoostVal.Value() != 1) || x.Must == nil {
 			return nil, errUnsupported
@@ -355,6 +376,7 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 	acc := getAccumulators(e.slots * int(e.n))
 	defer accPool.Put(acc)
 	e.acc = acc
+	phrases := e.phraseTasks()
 	var next atomic.Int64
 	parts := make([]*topkResult, workers)
 	errs := make([]error, workers)
@@ -366,10 +388,14 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 			defer scored.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(units) || errs[w] != nil {
+				if i >= len(units)+len(phrases) || errs[w] != nil {
 					break
 				}
-				errs[w] = e.read(ctx, acc, units[i])
+				if i < len(units) {
+					errs[w] = e.read(ctx, acc, units[i])
+				} else {
+					errs[w] = e.matchPhrase(ctx, acc, phrases[i-len(units)])
+				}
 			}
 			read.Done()
 			read.Wait()
@@ -414,13 +440,141 @@ type unit struct {
 func (e *evaluator) units() []unit {
 	bySlot := make([]unit, e.slots)
 	for _, t := range e.leaves {
+		if t.ofPhrase {
+			continue // see matchPhrase
+		}
 		u := &bySlot[t.into]
 		u.slot = t.into
 		u.leaves = append(u.leaves, t)
 		u.cost += t.postings + 1
 	}
+	// Phrases' slots have no unit.
+	bySlot = slices.DeleteFunc(bySlot, func(u unit) bool { return len(u.leaves) == 0 })
 	slices.SortStableFunc(bySlot, func(a, b unit) int { return cmp.Compare(b.cost, a.cost) })
 	return bySlot
+}
+
+// phraseTask is the work of finding where a phrase occurs in one segment.
+type phraseTask struct {
+	n   *tnode
+	seg int
+}
+
+// phraseTasks lists the work of filling the phrase clauses'
+// accumulators, segment by segment, longest first.
+func (e *evaluator) phraseTasks() []phraseTask {
+	var out []phraseTask
+	e.root.walk(func(n *tnode) {
+		if !n.phrase {
+			return
+		}
+		for si := range e.segs {
+			out = append(out, phraseTask{n, si})
+		}
+	})
+	slices.SortStableFunc(out, func(a, b phraseTask) int {
+		return cmp.Compare(e.segs[b.seg].Segment().Count(), e.segs[a.seg].Segment().Count())
+	})
+	return out
+}
+
+// matchPhrase fills the phrase's accumulator for the records of one
+// segment where its terms stand at consecutive positions within one
+// element of the field, as bleve's phrase searcher requires, with the
+// score of the conjunction of its terms. The rarest term leads; the others
+// are advanced to its records.
+func (e *evaluator) matchPhrase(ctx context.Context, acc *accumulators, task phraseTask) error {
+	n, s, off := task.n, e.segs[task.seg], e.offs[task.seg]
+	at := uint64(n.slot)*e.n + off
+	sum := acc.sum[at : at+s.Segment().Count()]
+	cnt := acc.cnt[at : at+s.Segment().Count()]
+	clear(sum)
+	clear(cnt)
+	lead := 0
+	for i, k := range n.kids {
+		if k.postings < n.kids[lead].postings {
+			lead = i
+		}
+	}
+	d, err := s.Segment().Dictionary(n.kids[0].field)
+	if err != nil {
+		return err
+	}
+	its := make([]segment.PostingsIterator, len(n.kids))
+	for i, k := range n.kids {
+		pl, err := d.PostingsList(k.term, s.Deleted(), nil)
+		if err != nil {
+			return err
+		}
+		if pl.Count() == 0 {
+			return nil
+		}
+		its[i] = pl.Iterator(true, true, true, nil)
+	}
+	posts := make([]segment.Posting, len(n.kids))
+	for checked := 0; ; checked++ {
+		if checked%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		p, err := its[lead].Next()
+		if err != nil || p == nil {
+			return err
+		}
+		num := p.Number()
+		posts[lead] = p
+		all := true
+		for i, it := range its {
+			if i == lead {
+				continue
+			}
+			if q := posts[i]; q != nil && q.Number() >= num {
+				all = all && q.Number() == num
+				continue
+			}
+			q, err := it.Advance(num)
+			if err != nil {
+				return err
+			}
+			if q == nil {
+				return nil // this term has no more records
+			}
+			posts[i] = q
+			all = all && q.Number() == num
+		}
+		if all && inSequence(posts) {
+			// The terms' scores summed in query order, as bleve's
+			// conjunction does (see readPostings).
+			var v float64
+			for i, k := range n.kids {
+				v += k.weigh(sqrtFreq(posts[i].Frequency()), posts[i].Norm())
+			}
+			sum[num], cnt[num] = v, uint8(n.terms)
+		}
+	}
+}
+
+// inSequence reports whether a location of the first posting starts a run
+// of locations of the others at the following positions, each in the same
+// array element.
+func inSequence(posts []segment.Posting) bool {
+	for _, l := range posts[0].Locations() {
+		ok := true
+		for i := 1; i < len(posts) && ok; i++ {
+			ok = false
+			for _, m := range posts[i].Locations() {
+				if m.Pos() == l.Pos()+uint64(i) && slices.Equal(m.ArrayPositions(), l.ArrayPositions()) {
+					ok = true
+					break
+				}
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // compare orders better records first: higher score, then, as bleve does,
@@ -846,7 +1000,7 @@ func (pl *planner) ranked(ctx context.Context, q query.Query, page, size int, ti
 // each word's terms, only on the hits, by advancing its lists to them.
 // Unlike one conjunctive search over the hits, a hit that matched some of
 // the words gets the locations of those. errUnsupported for clauses that
-// need positions matched (phrases of more than two words).
+// need positions matched (phrases), which bleve then locates on the page.
 func (pl *planner) locate(ctx context.Context, e *evaluator, hits []*bsearch.DocumentMatch, nums []uint64, clauses []clause) error {
 	var codes []string
 	for _, h := range hits {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
 )
 
 // TestRankedMatchesBleve checks the term-at-a-time evaluator against bleve's
@@ -52,7 +53,10 @@ func TestRankedMatchesBleve(t *testing.T) {
 	for i := 0; i < 1200; i += 97 {
 		w := strings.Fields(docs[i].Title)
 		if len(w) >= 3 {
-			texts = append(texts, w[0], strings.Join(w[:3], " "), "+"+w[0]+" "+w[1], w[0]+" -"+w[1], fmt.Sprintf("%q %s", w[0]+" "+w[1], w[2]))
+			texts = append(texts, w[0], strings.Join(w[:3], " "), "+"+w[0]+" "+w[1], w[0]+" -"+w[1], fmt.Sprintf("%q %s", w[0]+" "+w[1], w[2]),
+				// Phrases: three words, excluded, and words of the
+				// record out of order (found in it, but not as a phrase).
+				fmt.Sprintf("%q", strings.Join(w[:3], " ")), fmt.Sprintf("%s -%q", w[0], w[1]+" "+w[2]), fmt.Sprintf("%q", w[2]+" "+w[0]))
 		}
 	}
 	topic, lang := docs[5].Topics[0], docs[5].Language
@@ -103,8 +107,8 @@ func TestRankedMatchesBleve(t *testing.T) {
 	}
 }
 
-// rankedShape reports whether text compiles for the evaluator. Only phrases
-// of more than two words need bleve, and the queries here have none.
+// rankedShape reports whether text compiles for the evaluator: every query
+// here does.
 func rankedShape(t *testing.T, ix *Index, text string) bool {
 	t.Helper()
 	ok := false
@@ -185,16 +189,12 @@ func TestRankedUnsupportedShapes(t *testing.T) {
 	err := ix.reader(func(b bleve.Index) error {
 		pl := ix.newPlanner(b)
 		defer pl.close()
-		clauses, err := parseText(`"home care workers"`)
-		if err != nil {
-			return err
-		}
-		p, err := pl.plan(clauses, pl.languages(nil))
-		if err != nil {
-			return err
-		}
-		if _, err := newEvaluator(pl.r, p.query(nil), false); !errors.Is(err, errUnsupported) {
-			return fmt.Errorf("three-word phrase: %v, want errUnsupported", err)
+		// A phrase left to analysis at search time (the planner makes one
+		// where the words' positions have gaps).
+		m := query.NewMatchPhraseQuery("home care workers")
+		m.SetField(fieldAll)
+		if _, err := newEvaluator(pl.r, m, false); !errors.Is(err, errUnsupported) {
+			return fmt.Errorf("match phrase: %v, want errUnsupported", err)
 		}
 		return nil
 	})
