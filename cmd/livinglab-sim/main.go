@@ -197,6 +197,20 @@ func runCmd() *cobra.Command {
 				flagInto(fs, "latency", l, latency)
 				flagInto(fs, "rate", rt, rate)
 			}
+			// onKeptHome runs a scenario that needs a catch-up store on
+			// a copy of the home given with --home (the daemon and the
+			// scenarios write to it, and the home stays as it was), or
+			// builds the store first without one.
+			onKeptHome := func(run func(home string) (any, error)) (any, error) {
+				if fromHome == "" {
+					return runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
+				}
+				home, err := copyHome(ctx, fromHome, dir)
+				if err != nil {
+					return nil, err
+				}
+				return run(home)
+			}
 			var res any
 			switch scenario {
 			case "steady":
@@ -227,44 +241,21 @@ func runCmd() *cobra.Command {
 				sizes(&c.Members, &c.Records, &c.Latency, nil)
 				res, err = sim.RunLateJoin(ctx, c, logf)
 			case "memory":
-				if fromHome == "" {
-					res, err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
-					break
-				}
-				// A copy of a kept catch-up home: the daemon and the
-				// scenario add to the store, and the home stays as it was.
-				c := def.Memory
-				c.Repo, c.Dir, c.HeapProfile = ".", dir, heapProfile
-				flagInto(fs, "peers", &c.Peers, peers)
-				flagInto(fs, "cgroup-mib", &c.LimitMiB, cgroupMiB)
-				if c.Home, err = copyHome(ctx, fromHome, dir); err != nil {
-					return err
-				}
-				res, err = sim.RunMemory(ctx, c, logf)
+				res, err = onKeptHome(func(home string) (any, error) {
+					c := def.Memory
+					c.Repo, c.Dir, c.HeapProfile, c.Home = ".", dir, heapProfile, home
+					flagInto(fs, "peers", &c.Peers, peers)
+					flagInto(fs, "cgroup-mib", &c.LimitMiB, cgroupMiB)
+					return sim.RunMemory(ctx, c, logf)
+				})
 			case "search":
-				if fromHome == "" {
-					res, err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
-					break
-				}
-				// A copy of a kept catch-up home, so that opening its
-				// index leaves the home as it was.
-				var home string
-				if home, err = copyHome(ctx, fromHome, dir); err != nil {
-					return err
-				}
-				res, err = sim.RunSearch(ctx, home, def.SearchQ, logf)
+				res, err = onKeptHome(func(home string) (any, error) { return sim.RunSearch(ctx, home, def.SearchQ, logf) })
 			case "reindex":
-				if fromHome == "" {
-					res, err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
-					break
-				}
-				var home string
-				if home, err = copyHome(ctx, fromHome, dir); err != nil {
-					return err
-				}
-				n := 3
-				flagInto(fs, "runs", &n, runs)
-				res, err = sim.RunReindex(ctx, home, n, logf)
+				res, err = onKeptHome(func(home string) (any, error) {
+					n := 3
+					flagInto(fs, "runs", &n, runs)
+					return sim.RunReindex(ctx, home, n, logf)
+				})
 			case "catchup":
 				res, err = runReportScenario(ctx, scenario, dir, def, fs, records, missing, latency, peers)
 			case "ingest":
