@@ -369,14 +369,14 @@ func (e *evaluator) run(ctx context.Context, k int) (*topkResult, error) {
 		// bleve's searchers need memory for the best k only.
 		return nil, errUnsupported
 	}
+	phrases := e.phraseTasks()
 	workers := 1
 	if e.n >= parallelMinRecords {
-		workers = min(runtime.GOMAXPROCS(0), 4, max(len(units), 1))
+		workers = min(runtime.GOMAXPROCS(0), 4, max(len(units)+len(phrases), 1))
 	}
 	acc := getAccumulators(e.slots * int(e.n))
 	defer accPool.Put(acc)
 	e.acc = acc
-	phrases := e.phraseTasks()
 	var next atomic.Int64
 	parts := make([]*topkResult, workers)
 	errs := make([]error, workers)
