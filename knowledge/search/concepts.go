@@ -46,8 +46,7 @@ func conceptName(code string) string { return "livinglab_concepts_" + code }
 type conceptFilter struct {
 	code  string
 	base  analysis.Analyzer
-	first map[string][]conceptEntry // a term's first word -> the terms starting with it
-	once  sync.Once
+	table *conceptTable
 }
 
 // conceptTables holds each language's table of glossary terms for the
@@ -56,34 +55,19 @@ type conceptFilter struct {
 // glossary term of the language (about a tenth of a second of cold lexicon
 // lookups): each index building its own would pay that again in every
 // index a process opens.
-var conceptTables struct {
-	mu     sync.Mutex
-	byCode map[string]*conceptTable
-}
+var conceptTables perProcess[string, conceptTable]
 
 type conceptTable struct {
 	once  sync.Once
-	first map[string][]conceptEntry
+	first map[string][]conceptEntry // a term's first word -> the terms starting with it
 }
 
-// table returns the process's table of the filter's language, built on
+// terms returns the process's table of the filter's language, built on
 // first use with the filter's base analysis.
-func (f *conceptFilter) table() map[string][]conceptEntry {
-	f.once.Do(func() {
-		conceptTables.mu.Lock()
-		if conceptTables.byCode == nil {
-			conceptTables.byCode = map[string]*conceptTable{}
-		}
-		t := conceptTables.byCode[f.code]
-		if t == nil {
-			t = &conceptTable{}
-			conceptTables.byCode[f.code] = t
-		}
-		conceptTables.mu.Unlock()
-		t.once.Do(func() { t.first = buildConcepts(f.code, f.base) })
-		f.first = t.first
-	})
-	return f.first
+func (f *conceptFilter) terms() map[string][]conceptEntry {
+	t := f.table
+	t.once.Do(func() { t.first = buildConcepts(f.code, f.base) })
+	return t.first
 }
 
 // conceptEntry is one glossary term: its concept and the words after its
@@ -133,7 +117,7 @@ func buildConcepts(code string, base analysis.Analyzer) map[string][]conceptEntr
 
 // Filter implements analysis.TokenFilter.
 func (f *conceptFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
-	first := f.table()
+	first := f.terms()
 	if len(first) == 0 || !startsConcept(first, input) {
 		return input
 	}
@@ -251,7 +235,7 @@ func registerConceptAnalyzer(code, base string) error {
 		if err != nil {
 			return nil, err
 		}
-		return &conceptFilter{code: code, base: a}, nil
+		return &conceptFilter{code: code, base: a, table: conceptTables.get(code)}, nil
 	}); err != nil {
 		return err
 	}

@@ -60,32 +60,35 @@ type lexiconFilter struct {
 // index of the process.
 type lexCache struct {
 	mu sync.RWMutex
-	m  map[string]lexEntry
+	m  map[string]lexEntry // nil until the first word
 }
 
-var lexCaches struct {
-	sync.Mutex
-	m map[lexCacheKey]*lexCache
-}
+var lexCaches perProcess[lexCacheKey, lexCache]
 
 type lexCacheKey struct {
 	lang  lexicon.Lang
 	split bool
 }
 
-func sharedLexCache(l lexicon.Lang, split bool) *lexCache {
-	lexCaches.Lock()
-	defer lexCaches.Unlock()
-	k := lexCacheKey{l, split}
-	if c := lexCaches.m[k]; c != nil {
-		return c
+// perProcess holds one value per key for the whole process, made (zero) on
+// first use: state that every index of the process shares.
+type perProcess[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]*V
+}
+
+func (p *perProcess[K, V]) get(k K) *V {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if v := p.m[k]; v != nil {
+		return v
 	}
-	if lexCaches.m == nil {
-		lexCaches.m = map[lexCacheKey]*lexCache{}
+	if p.m == nil {
+		p.m = map[K]*V{}
 	}
-	c := &lexCache{m: map[string]lexEntry{}}
-	lexCaches.m[k] = c
-	return c
+	v := new(V)
+	p.m[k] = v
+	return v
 }
 
 type lexEntry struct {
@@ -98,7 +101,7 @@ func newLexiconFilter(l lexicon.Lang, split bool) (*lexiconFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &lexiconFilter{lex: lex, split: split, cache: sharedLexCache(l, split)}, nil
+	return &lexiconFilter{lex: lex, split: split, cache: lexCaches.get(lexCacheKey{l, split})}, nil
 }
 
 func (f *lexiconFilter) entry(b []byte) lexEntry {
@@ -112,6 +115,9 @@ func (f *lexiconFilter) entry(b []byte) lexEntry {
 	w := string(b)
 	e = f.lookup(w)
 	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]lexEntry{}
+	}
 	if len(c.m) < maxCachedWords {
 		c.m[w] = e
 	}
