@@ -57,10 +57,6 @@ func RunReindex(ctx context.Context, home string, runs int, log Logf) (*ReindexR
 // reindexRuns is how many rebuilds a report takes the median of.
 const reindexRuns = 3
 
-// ingestTarget is the ingest rate (records per second: validated, stored
-// and indexed) a node should sustain.
-const ingestTarget = 4000
-
 // reindexTarget is the longest a full rebuild of the report's catch-up
 // store (100,000 practices) may take.
 const reindexTarget = 30 * time.Second

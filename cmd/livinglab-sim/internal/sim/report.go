@@ -712,6 +712,10 @@ func first(v []float64) float64 {
 // ingestRuns is how many measured ingest runs a report takes the median of.
 const ingestRuns = 3
 
+// ingestTarget is the ingest rate (records per second: validated, stored
+// and indexed) a node should sustain.
+const ingestTarget = 4000
+
 // joinRates lists rates as "1940, 2169, 2201".
 func joinRates(v []float64) string {
 	parts := make([]string, len(v))
