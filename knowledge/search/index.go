@@ -27,7 +27,7 @@ import (
 // whenever a change makes existing index files wrong (fields, analyzers,
 // boosts stored in the mapping); Open then reports ErrStale and the caller
 // rebuilds from the record store.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 var (
 	// ErrBadQuery reports a query the user can fix: syntax, length, paging,
@@ -135,6 +135,10 @@ type Index struct {
 
 	langMu sync.RWMutex
 	langs  map[string]bool // canonical codes of the languages with their own analysis in the index
+
+	// noConcepts holds each language analyzer without its glossary filter,
+	// by name, for snippets (snippetAnalyzer).
+	noConcepts sync.Map
 
 	glossMu sync.RWMutex
 	gloss   *glossIndex // nil: no query expansion

@@ -50,7 +50,11 @@ const fieldType = "_type"
 //     query word is looked up as its stem in each language searched: one
 //     term per field and distinct stem, however many languages the index
 //     holds. Records in a language without its own analysis store these
-//     texts without indexing them and are found through "all".
+//     texts without indexing them and are found through "all". These
+//     fields keep no term locations: they were about a sixth of the cost
+//     of indexing a record, and only the page of hits shown needs them,
+//     for snippets, which finds them by analysing its stored texts again
+//     (textLocations).
 //   - trtitle_xx, trsummary_xx: translations of the title and summary
 //     into language xx, analysed like the fields of a record in xx, so a
 //     Finnish practice with an English translation is found in English.
@@ -65,10 +69,9 @@ const fieldType = "_type"
 //     of the texts' word pairs once made a two-word phrase one term lookup,
 //     but nearly every pair is a term of its own, and the field was a
 //     quarter of the cost of indexing.)
-//   - Term locations of the record's own texts and of "all" are byte
-//     offsets into the stored texts (all analyzers share the tokenizer and
-//     have no character filter); locations in "all" carry the array
-//     position.
+//   - Term locations of "all" are byte offsets into the stored texts (all
+//     analyzers share the tokenizer and have no character filter) and carry
+//     the array position, which names the text.
 //   - facet: one keyword field with "topic=housing", "country=FI", ... terms
 //     for every filter and facet. Facets are counted by intersecting each
 //     term's postings with the bitmap of matching documents (facets.go).
@@ -104,10 +107,10 @@ func documentMapping(analyzer string) *mapping.DocumentMapping {
 		fm.DocValues = false
 		return fm
 	}
-	// text: analysed words, with term vectors for phrases and snippet
-	// locations.
-	text := func(analyzer string) *mapping.FieldMapping {
-		return indexed(mapping.NewTextFieldMapping(), analyzer, true)
+	// text: analysed words; with term vectors, for phrases and snippet
+	// locations, or without.
+	text := func(analyzer string, termVectors bool) *mapping.FieldMapping {
+		return indexed(mapping.NewTextFieldMapping(), analyzer, termVectors)
 	}
 	// keyword: whole values, for filters and facets only.
 	keyword := func() *mapping.FieldMapping {
@@ -125,17 +128,17 @@ func documentMapping(analyzer string) *mapping.DocumentMapping {
 			dm.AddFieldMappingsAt(tf.name, stored())
 			continue
 		}
-		fm := text(analyzer)
+		fm := text(analyzer, false)
 		fm.Store = true
 		dm.AddFieldMappingsAt(tf.name, fm)
 	}
 	for _, tf := range translationFields {
 		for _, l := range languages {
-			dm.AddFieldMappingsAt(langField(tf.name, l.code), indexed(mapping.NewTextFieldMapping(), l.analyzer, false))
+			dm.AddFieldMappingsAt(langField(tf.name, l.code), text(l.analyzer, false))
 		}
 	}
 	dm.AddFieldMappingsAt(fieldTranslations, stored())
-	dm.AddFieldMappingsAt(fieldAll, text(foldAnalyzerName))
+	dm.AddFieldMappingsAt(fieldAll, text(foldAnalyzerName, true))
 
 	dm.AddFieldMappingsAt(fieldFacet, keyword())
 

@@ -410,6 +410,54 @@ func (pl *planner) addLocations(ctx context.Context, res *bleve.SearchResult, cl
 			h.Locations = l.Locations
 		}
 	}
+	// The record's own text fields keep no term locations: look for the
+	// clauses' terms of those fields in each hit's texts, and keep those
+	// whose clause matches there, as locate does.
+	var roots, leaves []*tnode
+	want := map[string]map[string]bool{}
+	for _, part := range parts[1:] {
+		n, err := compileQuery(part)
+		if err != nil {
+			continue // a phrase, located by bleve in "all"
+		}
+		roots = append(roots, n)
+		n.walk(func(t *tnode) {
+			if t.op != opTerm {
+				return
+			}
+			t.slot = len(leaves)
+			leaves = append(leaves, t)
+			if isTextField(t.field) {
+				if want[t.field] == nil {
+					want[t.field] = map[string]bool{}
+				}
+				want[t.field][string(t.term)] = true
+			}
+		})
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	texts := pl.textLocationsOf(res.Hits, false, func(int) map[string]map[string]bool { return want })
+	for h, hit := range res.Hits {
+		found := make([][]*bsearch.Location, len(leaves))
+		for i, t := range leaves {
+			src := hit.Locations
+			if isTextField(t.field) {
+				src = texts[h]
+			}
+			found[i] = src[t.field][string(t.term)]
+		}
+		for field, terms := range matchedLocations(roots, found) {
+			if !isTextField(field) {
+				continue
+			}
+			if hit.Locations == nil {
+				hit.Locations = bsearch.FieldTermLocationMap{}
+			}
+			hit.Locations[field] = terms
+		}
+	}
 	return nil
 }
 

@@ -496,6 +496,23 @@ func TestSnippets(t *testing.T) {
 	if len(res.Hits) == 0 || !strings.Contains(res.Hits[0].Snippets["title"][0], "<mark>ikääntyneiden</mark>") {
 		t.Fatalf("finnish snippet: %+v", res.Hits)
 	}
+	// Far into a long text, found by analysing it again a part at a time:
+	// the first three fragments, each form of the word marked.
+	long := strings.Repeat("Kunta järjesti tapaamisen torilla. ", 80)
+	if err := ix.Put(Doc{CID: "x-2", Kind: "practice", Language: "fi", Title: "Kyläilta",
+		Body: long + "Palvelu ikääntyneille asukkaille. " + long + "Ikääntyneiden kotihoito. " + long +
+			"Ikääntyneet mukana. " + long + "Ikääntyneistä lopuksi."}); err != nil {
+		t.Fatal(err)
+	}
+	res = search(t, ix, Query{Text: "ikääntynyt kyläilta"})
+	if len(res.Hits) == 0 || res.Hits[0].CID != "x-2" {
+		t.Fatalf("x-2 not first: %v", cids(res))
+	}
+	body = res.Hits[0].Snippets["body"]
+	if len(body) != 3 || !strings.Contains(body[0], "<mark>ikääntyneille</mark>") ||
+		!strings.Contains(body[1], "<mark>Ikääntyneiden</mark>") || !strings.Contains(body[2], "<mark>Ikääntyneet</mark>") {
+		t.Fatalf("long finnish body fragments %q", body)
+	}
 	res = search(t, ix, Query{Text: `"home care" workers`})
 	if len(res.Hits) == 0 || !strings.Contains(res.Hits[0].Snippets["summary"][0], "<mark>home care</mark> <mark>workers</mark>") &&
 		!strings.Contains(res.Hits[0].Snippets["summary"][0], "<mark>home</mark> <mark>care</mark> <mark>workers</mark>") {

@@ -1078,39 +1078,33 @@ func (pl *planner) locate(ctx context.Context, e *evaluator, hits []*bsearch.Doc
 		return err
 	}
 	for h, hit := range hits {
-		m := bsearch.FieldTermLocationMap{}
-		var add func(n *tnode) bool
-		// add adds the locations of n's matching terms on the hit and
-		// reports whether n matches there.
-		add = func(n *tnode) bool {
-			switch n.op {
-			case opTerm:
-				locs := found[h][n.slot]
-				if locs == nil {
-					return false
-				}
-				if m[n.field] == nil {
-					m[n.field] = bsearch.TermLocationMap{}
-				}
-				m[n.field][string(n.term)] = append(m[n.field][string(n.term)], locs...)
-				return true
-			case opAnd:
-				for _, k := range n.kids {
-					if !matches(k, found[h]) {
-						return false
+		hit.Locations = matchedLocations(roots, found[h])
+	}
+	// The matched terms of the record's own text fields have no locations
+	// in the index.
+	texts := pl.textLocationsOf(hits, true, func(h int) map[string]map[string]bool {
+		want := map[string]map[string]bool{}
+		for field, terms := range hits[h].Locations {
+			if !isTextField(field) {
+				continue
+			}
+			for term, locs := range terms {
+				if len(locs) == 0 {
+					if want[field] == nil {
+						want[field] = map[string]bool{}
 					}
+					want[field][term] = true
 				}
 			}
-			matched := false
-			for _, k := range n.kids {
-				matched = add(k) || matched
+		}
+		return want
+	})
+	for h, hit := range hits {
+		for field, terms := range texts[h] {
+			for term, locs := range terms {
+				hit.Locations[field][term] = locs
 			}
-			return matched
 		}
-		for _, r := range roots {
-			add(r)
-		}
-		hit.Locations = m
 	}
 	return nil
 }
@@ -1160,6 +1154,45 @@ func (e *evaluator) locations(ctx context.Context, t *tnode, li int, order []int
 		}
 	}
 	return pls, it, nil
+}
+
+// matchedLocations returns the locations of the terms of roots that match
+// on a hit, given the locations found of every term there (nil: absent):
+// a term of a conjunction counts only where the whole conjunction matches.
+func matchedLocations(roots []*tnode, found [][]*bsearch.Location) bsearch.FieldTermLocationMap {
+	m := bsearch.FieldTermLocationMap{}
+	var add func(n *tnode) bool
+	// add adds the locations of n's matching terms and reports whether n
+	// matches.
+	add = func(n *tnode) bool {
+		switch n.op {
+		case opTerm:
+			locs := found[n.slot]
+			if locs == nil {
+				return false
+			}
+			if m[n.field] == nil {
+				m[n.field] = bsearch.TermLocationMap{}
+			}
+			m[n.field][string(n.term)] = append(m[n.field][string(n.term)], locs...)
+			return true
+		case opAnd:
+			for _, k := range n.kids {
+				if !matches(k, found) {
+					return false
+				}
+			}
+		}
+		matched := false
+		for _, k := range n.kids {
+			matched = add(k) || matched
+		}
+		return matched
+	}
+	for _, r := range roots {
+		add(r)
+	}
+	return m
 }
 
 // matches reports whether clause n matches given the locations found of
