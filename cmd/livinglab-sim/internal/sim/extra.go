@@ -4,6 +4,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -57,6 +58,14 @@ var searchQueries = map[string][]string{
 // use): every query of each class, with and without facets, rounds times.
 func RunSearch(ctx context.Context, home string, rounds int, log Logf) (*SearchResult, error) {
 	ix, err := search.Open(node.Home{Dir: home}.Index())
+	if errors.Is(err, search.ErrStale) {
+		// A kept home from an earlier version: rebuild its index from the
+		// store, as the daemon does on start.
+		log("search: %v; rebuilding it", err)
+		if err = reindexHome(home); err == nil {
+			ix, err = search.Open(node.Home{Dir: home}.Index())
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -224,4 +233,14 @@ func fileContains(dir, s string) bool {
 		}
 	}
 	return false
+}
+
+// reindexHome rebuilds the search index of home (not in use) from its store.
+func reindexHome(home string) error {
+	n, err := node.New(node.Home{Dir: home}, node.Options{})
+	if err != nil {
+		return fmt.Errorf("open %s: %w", home, err)
+	}
+	defer n.Close()
+	return n.Reindex(nil)
 }
