@@ -31,30 +31,9 @@ const (
 type span struct{ start, end int }
 
 // makeSnippets builds highlighted fragments from the term locations of a
-// hit. Locations of the per-language fields (body_fi) and of the
-// cross-language field refer to the stored original text (body).
+// hit.
 func makeSnippets(h *bsearch.DocumentMatch) map[string][]string {
-	spans := map[string][]span{}
-	for field, terms := range h.Locations {
-		base := baseField(field)
-		for _, locs := range terms {
-			for _, l := range locs {
-				if l.End <= l.Start {
-					continue
-				}
-				b := base
-				if field == fieldAll {
-					// The cross-language field holds the four texts as
-					// an array; the array position names the text.
-					if len(l.ArrayPositions) != 1 || l.ArrayPositions[0] >= uint64(len(textFields)) {
-						continue
-					}
-					b = textFields[l.ArrayPositions[0]].name
-				}
-				spans[b] = append(spans[b], span{int(l.Start), int(l.End)})
-			}
-		}
-	}
+	spans := textSpans(h)
 	out := map[string][]string{}
 	for _, tf := range textFields {
 		ss := spans[tf.name]
@@ -76,6 +55,34 @@ func makeSnippets(h *bsearch.DocumentMatch) map[string][]string {
 		out[tf.name] = fragments(text, ss)
 	}
 	return out
+}
+
+// textSpans returns the byte ranges of the hit's term locations in each of
+// its stored texts, by text field: locations of the text fields and of the
+// cross-language field are byte offsets into the stored texts.
+func textSpans(h *bsearch.DocumentMatch) map[string][]span {
+	spans := map[string][]span{}
+	for field, terms := range h.Locations {
+		base := baseField(field)
+		for _, locs := range terms {
+			for _, l := range locs {
+				if l.End <= l.Start {
+					continue
+				}
+				b := base
+				if field == fieldAll {
+					// The cross-language field holds the four texts as
+					// an array; the array position names the text.
+					if len(l.ArrayPositions) != 1 || l.ArrayPositions[0] >= uint64(len(textFields)) {
+						continue
+					}
+					b = textFields[l.ArrayPositions[0]].name
+				}
+				spans[b] = append(spans[b], span{int(l.Start), int(l.End)})
+			}
+		}
+	}
+	return spans
 }
 
 // mergeSpans sorts spans, drops invalid ones and joins overlapping ones.
@@ -262,7 +269,7 @@ const snippetChunk = 1 << 10
 // Only the snippet's fragments need them: if every location returned will
 // be shown (shown), a long text is analysed a chunk at a time, cut at
 // white space, until the first maxFragments fragments of the spans found
-// so far (with those the hit has in "all") end before the chunk does. A
+// so far (with those the hit has already, from "all") end before the chunk does. A
 // later token cannot change them. The glossary filter,
 // which only adds concept tokens and looks at words around each one, runs
 // only when a concept term is wanted, over the whole text.
@@ -286,7 +293,7 @@ func (pl *planner) textLocations(h *bsearch.DocumentMatch, field string, terms m
 	whole := !shown || concepts || field == textFields[0].name || len(text) <= 2*snippetChunk
 	var known []span
 	if !whole {
-		known = allSpans(h, field)
+		known = textSpans(h)[field]
 	}
 	var out bsearch.TermLocationMap
 	var found []span
@@ -343,21 +350,6 @@ func chunkEnd(text string, at int) int {
 		at += n
 	}
 	return at
-}
-
-// allSpans returns the spans of the hit's locations in "all" that fall in
-// text field.
-func allSpans(h *bsearch.DocumentMatch, field string) []span {
-	k := slices.IndexFunc(textFields, func(tf textField) bool { return tf.name == field })
-	var out []span
-	for _, locs := range h.Locations[fieldAll] {
-		for _, l := range locs {
-			if len(l.ArrayPositions) == 1 && l.ArrayPositions[0] == uint64(k) && l.End > l.Start {
-				out = append(out, span{int(l.Start), int(l.End)})
-			}
-		}
-	}
-	return out
 }
 
 // snippetAnalyzer returns the analyzer named name, without its glossary
