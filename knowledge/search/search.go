@@ -380,17 +380,10 @@ func numberTerms(ns []int, lo, hi int, bad string) ([]string, error) {
 // every match, not just the page.
 func (pl *planner) addLocations(ctx context.Context, res *bleve.SearchResult, clauses []clause) error {
 	ids := make([]string, len(res.Hits))
-	var codes []string
 	for i, h := range res.Hits {
 		ids[i] = h.ID
-		if l := fieldString(h.Fields[fieldLanguage]); l != "" {
-			codes = append(codes, l)
-		}
 	}
-	langs := pl.languages(codes)
-	if len(codes) == 0 {
-		langs = nil
-	}
+	langs := pl.pageLanguages(res.Hits)
 	parts := []query.Query{query.NewDocIDQuery(ids)}
 	for _, c := range clauses {
 		parts = append(parts, pl.highlightQuery(c, langs))
@@ -413,27 +406,23 @@ func (pl *planner) addLocations(ctx context.Context, res *bleve.SearchResult, cl
 	// The record's own text fields keep no term locations: look for the
 	// clauses' terms of those fields in each hit's texts, and keep those
 	// whose clause matches there, as locate does.
-	var roots, leaves []*tnode
-	want := map[string]map[string]bool{}
+	var roots []*tnode
 	for _, part := range parts[1:] {
 		n, err := compileQuery(part)
 		if err != nil {
 			continue // a phrase, located by bleve in "all"
 		}
 		roots = append(roots, n)
-		n.walk(func(t *tnode) {
-			if t.op != opTerm {
-				return
+	}
+	leaves := numberLeaves(roots)
+	want := map[string]map[string]bool{}
+	for _, t := range leaves {
+		if isTextField(t.field) {
+			if want[t.field] == nil {
+				want[t.field] = map[string]bool{}
 			}
-			t.slot = len(leaves)
-			leaves = append(leaves, t)
-			if isTextField(t.field) {
-				if want[t.field] == nil {
-					want[t.field] = map[string]bool{}
-				}
-				want[t.field][string(t.term)] = true
-			}
-		})
+			want[t.field][string(t.term)] = true
+		}
 	}
 	if len(want) == 0 {
 		return nil

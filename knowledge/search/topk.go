@@ -1002,16 +1002,7 @@ func (pl *planner) ranked(ctx context.Context, q query.Query, page, size int, ti
 // the words gets the locations of those. errUnsupported for clauses that
 // need positions matched (phrases), which bleve then locates on the page.
 func (pl *planner) locate(ctx context.Context, e *evaluator, hits []*bsearch.DocumentMatch, nums []uint64, clauses []clause) error {
-	var codes []string
-	for _, h := range hits {
-		if l := fieldString(h.Fields[fieldLanguage]); l != "" {
-			codes = append(codes, l)
-		}
-	}
-	langs := pl.languages(codes)
-	if len(codes) == 0 {
-		langs = nil
-	}
+	langs := pl.pageLanguages(hits)
 	var roots []*tnode
 	for _, c := range clauses {
 		n, err := compileQuery(pl.highlightQuery(c, langs))
@@ -1023,15 +1014,7 @@ func (pl *planner) locate(ctx context.Context, e *evaluator, hits []*bsearch.Doc
 		}
 		roots = append(roots, n)
 	}
-	var leaves []*tnode
-	for _, r := range roots {
-		r.walk(func(t *tnode) {
-			if t.op == opTerm {
-				t.slot = len(leaves)
-				leaves = append(leaves, t)
-			}
-		})
-	}
+	leaves := numberLeaves(roots)
 	// found[h][leaf]: the leaf's locations on hit h, nil if absent.
 	found := make([][][]*bsearch.Location, len(hits))
 	for i := range found {
@@ -1154,6 +1137,36 @@ func (e *evaluator) locations(ctx context.Context, t *tnode, li int, order []int
 		}
 	}
 	return pls, it, nil
+}
+
+// pageLanguages returns the languages the hits are written in, for
+// locating their words; nil if none has one.
+func (pl *planner) pageLanguages(hits []*bsearch.DocumentMatch) []language {
+	var codes []string
+	for _, h := range hits {
+		if l := fieldString(h.Fields[fieldLanguage]); l != "" {
+			codes = append(codes, l)
+		}
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	return pl.languages(codes)
+}
+
+// numberLeaves returns the term clauses of roots in order, each with its
+// index as its slot.
+func numberLeaves(roots []*tnode) []*tnode {
+	var leaves []*tnode
+	for _, r := range roots {
+		r.walk(func(t *tnode) {
+			if t.op == opTerm {
+				t.slot = len(leaves)
+				leaves = append(leaves, t)
+			}
+		})
+	}
+	return leaves
 }
 
 // matchedLocations returns the locations of the terms of roots that match
