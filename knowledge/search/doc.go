@@ -92,8 +92,9 @@
 // Words are optional: a record must contain one of up to two words, then
 // half of them (rounded up); bleve scales a record's score by the share of
 // words it matches. Quoted phrases and +words are required. A word the
-// tokenizer splits ("co-production") counts as its words. Phrases are matched in the cross-language field, so
-// they are exact wording (ignoring case and diacritics), not stemmed.
+// tokenizer splits ("co-production") counts as its words. Phrases are
+// matched in the cross-language field, so they are exact wording (ignoring
+// case and diacritics), not stemmed.
 // Typographic quotes count as quotes; an unbalanced quote, more than
 // MaxQueryLength characters or more than MaxQueryClauses words is
 // ErrBadQuery, and so is a query of stop words only. Empty text matches
@@ -110,8 +111,10 @@
 // of matching documents rather than by reading values per hit
 // (facets.go). Results sort by relevance or by date (newest first).
 // Snippets are HTML-escaped fragments of the stored text with the matched
-// words in <mark> tags, from term locations fetched for the page's hits
-// only.
+// words in <mark> tags, for the page's hits only: the locations of exact
+// words come from the cross-language field; those of the record's text
+// fields, which the index does not keep, from analysing the page's texts
+// again with each record's language.
 //
 // Queries of words sorted by relevance are not run through bleve's
 // searchers but ranked term at a time over bleve's segments (topk.go):
